@@ -1,0 +1,69 @@
+// Argument checks shared by the public API. Messages always start with the function name
+// and name the offending argument; numeric contents (finiteness, ranges) are checked by
+// the addon, which reports the index of the bad element.
+
+export type NumericArray = ArrayLike<number> | Float64Array | Float32Array
+
+/** Converts a number array or numeric typed array to a Float64Array (no copy if it is one). */
+export function toFloat64 (value: unknown, fn: string, name: string): Float64Array {
+  if (value instanceof Float64Array) return value
+  if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
+    if (value instanceof BigInt64Array || value instanceof BigUint64Array) {
+      throw new TypeError(`${fn}: ${name} must hold numbers, got a ${value.constructor.name}`)
+    }
+    return Float64Array.from(value as unknown as ArrayLike<number>)
+  }
+  if (Array.isArray(value)) {
+    const out = new Float64Array(value.length)
+    for (let i = 0; i < value.length; i++) {
+      const v = value[i]
+      if (typeof v !== 'number') throw new TypeError(`${fn}: ${name}[${i}] must be a number, got ${describe(v)}`)
+      out[i] = v
+    }
+    return out
+  }
+  throw new TypeError(`${fn}: ${name} must be an array of numbers or a numeric typed array, got ${describe(value)}`)
+}
+
+export function describe (v: unknown): string {
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'an array'
+  if (typeof v === 'object') return `an object (${(v as object).constructor?.name ?? 'Object'})`
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 20 ? v.slice(0, 20) + '…' : v)}`
+  return `${typeof v} ${String(v)}`
+}
+
+/** Checks an options bag: an object (or undefined) with only the given keys. */
+export function checkOptions<T extends object> (options: unknown, fn: string, allowed: readonly string[]): Partial<T> {
+  if (options === undefined) return {}
+  if (options === null || typeof options !== 'object' || Array.isArray(options)) {
+    throw new TypeError(`${fn}: options must be an object, got ${describe(options)}`)
+  }
+  for (const key of Object.keys(options)) {
+    if (!allowed.includes(key)) {
+      throw new TypeError(`${fn}: unknown option '${key}' (known: ${allowed.join(', ')})`)
+    }
+  }
+  return options as Partial<T>
+}
+
+export function oneOf<T extends string> (value: unknown, fallback: T, choices: readonly T[], fn: string, name: string): T {
+  if (value === undefined) return fallback
+  if (typeof value !== 'string' || !(choices as readonly string[]).includes(value)) {
+    throw new TypeError(`${fn}: ${name} must be one of ${choices.map(c => `'${c}'`).join(', ')}, got ${describe(value)}`)
+  }
+  return value as T
+}
+
+export function finiteNumber (value: unknown, fallback: number, fn: string, name: string): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number') throw new TypeError(`${fn}: ${name} must be a number, got ${describe(value)}`)
+  if (!Number.isFinite(value)) throw new RangeError(`${fn}: ${name} must be finite, got ${value}`)
+  return value
+}
+
+export function boolean (value: unknown, fallback: boolean, fn: string, name: string): boolean {
+  if (value === undefined) return fallback
+  if (typeof value !== 'boolean') throw new TypeError(`${fn}: ${name} must be a boolean, got ${describe(value)}`)
+  return value
+}

@@ -1,0 +1,69 @@
+// Plain C++ kernels: no N-API here (addon.cc is the only file that knows N-API).
+// Inputs are assumed validated by the caller (finite values, consistent sizes).
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace nasrank {
+
+// ---- correlations (correlation.cc) -------------------------------------------------
+enum class TauVariant { B, A };
+// Kendall tau in O(n log n). Variant B matches scipy.stats.kendalltau (NaN when either
+// input is constant); variant A is ReNAS's 2*concordant/C(n,2) - 1. Requires n >= 2.
+double kendall_tau(const double* x, const double* y, size_t n, TauVariant variant, int threads);
+// Spearman's rho with average ranks for ties (scipy.stats.spearmanr); NaN if constant.
+double spearman(const double* x, const double* y, size_t n, int threads);
+// Pearson's r (scipy.stats.pearsonr); NaN if either input is constant.
+double pearson(const double* x, const double* y, size_t n);
+
+// ---- ranking losses (pairwise.cc, triplet.cc) --------------------------------------
+enum class Phi { Hinge, Logistic, Exp };
+
+// phi(z) and dphi/dz: hinge (margin - z)+ (subgradient 0 at z == margin),
+// logistic log(1 + e^-z), exp e^-z.
+struct LossSums {
+  double loss = 0;          // sum of phi over comparable pairs / triplets
+  uint64_t comparable = 0;  // number of terms with sign != 0 (the 'mean' denominator)
+};
+
+// ReNAS Eq. 3: sum_{i<j} phi((p_i - p_j) * sign(y_i - y_j)). grad (length n) receives
+// d(sum)/d(pred), overwritten. Fast: O(n log n) for hinge/exp, blocked O(n^2) for logistic.
+LossSums pairwise_rank_loss(const double* pred, const double* target, size_t n, Phi phi,
+                            double margin, double* grad, int threads);
+// The obvious O(n^2) double loop (benchmark baseline and cross-check).
+LossSums pairwise_rank_loss_brute(const double* pred, const double* target, size_t n, Phi phi,
+                                  double margin, double* grad, int threads);
+
+// ReNAS Eq. 4: sum_{i<j<k} phi((d_ij - d_ik) * sign(l_ij - l_ik)), l_ij = |y_i - y_j|, dist
+// n x n row-major (only the strict upper triangle is read). grad (n*n) receives
+// d(sum)/d(dist), overwritten. Fast: O(n^2 log n) for hinge/exp.
+LossSums triplet_rank_loss(const double* dist, const double* target, size_t n, Phi phi,
+                           double margin, double* grad, int threads);
+// The O(n^3) triple loop, one anchor per task (the shape of the CUDA kernel).
+LossSums triplet_rank_loss_brute(const double* dist, const double* target, size_t n, Phi phi,
+                                 double margin, double* grad, int threads);
+
+// ---- pairwise cross-entropy (logloss.cc) -------------------------------------------
+// Sony Eq. 5-7 / CTNAS: logit = a_k - b_k, loss_k = softplus(logit) - label_k * logit.
+// Returns the sum; grad_a (length n) = sigmoid(logit) - label, grad_b = -grad_a.
+double pairwise_log_loss(const double* a, const double* b, const double* label, size_t n,
+                         double* grad_a, double* grad_b);
+
+// ---- sample-efficiency gain (gain.cc) ----------------------------------------------
+// M(J) for every target J: how many values of `values` are <= J (>= J when
+// higher_is_better). O((n + t) log n). counts has length t.
+void count_reaching(const double* values, size_t n, const double* targets, size_t t,
+                    bool higher_is_better, double* counts);
+// True when every value of `sub` occurs in `super` at least as often (multiset subset).
+// On failure *missing receives the index into `sub` of a value that is not covered.
+bool is_sub_multiset(const double* sub, size_t m, const double* super, size_t n, size_t* missing);
+
+// ---- CUDA twins (cuda/*.cu), present when built with NASRANK_WITH_CUDA -------------
+bool cuda_available();  // compiled with CUDA and a device is present
+LossSums cuda_pairwise_rank_loss(const double* pred, const double* target, size_t n, Phi phi,
+                                 double margin, double* grad);
+LossSums cuda_triplet_rank_loss(const double* dist, const double* target, size_t n, Phi phi,
+                                double margin, double* grad);
+
+}  // namespace nasrank
