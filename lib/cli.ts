@@ -120,7 +120,8 @@ main(process.argv.slice(2)).catch((err: unknown) => {
     console.error(`nasrank: ${err.message}\n\n${USAGE}`)
     process.exitCode = 2
   } else {
-    console.error(`nasrank: ${(err as Error).message ?? String(err)}`)
+    const message = (err as Error).message ?? String(err)
+    console.error(message.startsWith('nasrank:') ? message : `nasrank: ${message}`)
     process.exitCode = 1
   }
 })
