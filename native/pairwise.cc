@@ -28,6 +28,7 @@
 #include "kernels.h"
 #include "parallel.h"
 #include "rank_loss_detail.h"
+#include "sort.h"
 
 namespace nasrank {
 namespace rankloss {
@@ -169,15 +170,6 @@ LossSums threaded_rows(size_t n, int threads, double* grad, RowFn row) {
   return out;
 }
 
-// Order-preserving map of a finite double onto uint64 (-0.0 and +0.0 map together,
-// as they compare equal).
-inline uint64_t sortable_bits(double v) {
-  v += 0.0;
-  uint64_t b;
-  std::memcpy(&b, &v, sizeof b);
-  return (b >> 63) ? ~b : (b | 0x8000000000000000ull);
-}
-
 // Stable argsort of key[0..m) into out (ties keep index order): LSD radix sort on the
 // sortable bits, 8 bits per pass, skipping passes whose digit is the same for all keys.
 // Uses the scratch buffers only (no allocation once they have grown).
@@ -193,7 +185,7 @@ void sort_indices(const double* key, size_t m, Scratch& s, uint32_t* out) {
   uint32_t hist[8][256];
   std::memset(hist, 0, sizeof hist);
   for (size_t a = 0; a < m; ++a) {
-    uint64_t k = sortable_bits(key[a]);
+    uint64_t k = sortable_key(key[a]);
     k0[a] = k;
     i0[a] = static_cast<uint32_t>(a);
     for (int d = 0; d < 8; ++d) ++hist[d][(k >> (8 * d)) & 0xff];
