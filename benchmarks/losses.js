@@ -14,6 +14,7 @@
 // Prints a Markdown table, then one JSON line.
 
 const { pairwiseRankLoss, tripletRankLoss, nativeInfo } = require('..')
+const { rng } = require('./peers')
 
 const args = process.argv.slice(2)
 function option (name, fallback) {
@@ -25,17 +26,7 @@ const MAX_BRUTE_S = option('--max-brute-seconds', 60)
 const EXTRA = args.includes('--extra')
 const JSON_ONLY = args.includes('--json-only')
 
-// mulberry32 + Box-Muller: seeded, so every run times the same inputs.
-function rng (seed) {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6D2B79F5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
+// Seeded (Box-Muller over peers.rng), so every run times the same inputs.
 function normals (rand, n) {
   const out = new Float64Array(n)
   for (let i = 0; i < n; i++) out[i] = Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand())

@@ -1,32 +1,11 @@
-import t, { type Test } from 'tap'
-import { nativeInfo, pairwiseRankLoss, pairwiseRankLossAsync, setThreads, type RankLossResult } from '../lib/index'
-import { pairwiseRef, reduce, type PhiName, type RefResult } from './reference/losses'
+import t from 'tap'
+import { nativeInfo, pairwiseRankLoss, pairwiseRankLossAsync, setThreads } from '../lib/index'
+import { pairwiseRef, reduce, agrees, near, type PhiName } from './reference/losses'
 import { integers, normals, rng } from './reference/random'
 
 const PHIS: PhiName[] = ['hinge', 'logistic', 'exp']
 const REDUCTIONS = ['sum', 'mean'] as const
 const ALGORITHMS = ['fast', 'brute'] as const
-
-// |a - b| <= tol * max(1, |b|); equal infinities and NaN == NaN count as agreement.
-function near (a: number, b: number, tol: number): boolean {
-  if (Object.is(a, b) || a === b) return true
-  if (Number.isNaN(a) && Number.isNaN(b)) return true
-  if (!Number.isFinite(a) || !Number.isFinite(b)) return false
-  return Math.abs(a - b) <= tol * Math.max(1, Math.abs(b))
-}
-
-function firstMismatch (a: ArrayLike<number>, b: ArrayLike<number>, tol: number): number {
-  for (let i = 0; i < b.length; i++) if (!near(a[i], b[i], tol)) return i
-  return -1
-}
-
-function agrees (t: Test, got: RankLossResult | RefResult, want: RankLossResult | RefResult, tol: number, what: string) {
-  t.ok(near(got.loss, want.loss, tol), `${what}: loss ${got.loss} vs ${want.loss}`)
-  t.equal(got.comparable, want.comparable, `${what}: comparable`)
-  t.equal(got.grad.length, want.grad.length, `${what}: grad length`)
-  const bad = firstMismatch(got.grad, want.grad, tol)
-  t.equal(bad, -1, bad < 0 ? `${what}: grad` : `${what}: grad[${bad}] ${got.grad[bad]} vs ${want.grad[bad]}`)
-}
 
 function scaled (x: Float64Array, k: number): Float64Array {
   return x.map(v => v * k)

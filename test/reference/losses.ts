@@ -1,3 +1,4 @@
+import type { Test } from 'tap'
 // Slow, obvious reference implementations of the ReNAS ranking losses (Eq. 3 and 4):
 // the double and triple loops of the definitions, term by term, in plain JS doubles.
 // Returned as sums; reduce() applies the 'mean' reduction the way the package does.
@@ -89,4 +90,28 @@ export function reduce (r: RefResult, reduction: 'mean' | 'sum'): RefResult {
   const grad = new Float64Array(r.grad.length)
   for (let i = 0; i < grad.length; i++) grad[i] = r.grad[i] / r.comparable
   return { loss: r.loss / r.comparable, grad, comparable: r.comparable }
+}
+
+/** The part of a loss result the tests compare. */
+interface Comparable { loss: number; grad: ArrayLike<number>; comparable: number }
+
+// |a - b| <= tol * max(1, |b|); equal infinities and NaN == NaN count as agreement.
+export function near (a: number, b: number, tol: number): boolean {
+  if (Object.is(a, b) || a === b) return true
+  if (Number.isNaN(a) && Number.isNaN(b)) return true
+  if (!Number.isFinite(a) || !Number.isFinite(b)) return false
+  return Math.abs(a - b) <= tol * Math.max(1, Math.abs(b))
+}
+
+export function firstMismatch (a: ArrayLike<number>, b: ArrayLike<number>, tol: number): number {
+  for (let i = 0; i < b.length; i++) if (!near(a[i], b[i], tol)) return i
+  return -1
+}
+
+export function agrees (t: Test, got: Comparable, want: Comparable, tol: number, what: string) {
+  t.ok(near(got.loss, want.loss, tol), `${what}: loss ${got.loss} vs ${want.loss}`)
+  t.equal(got.comparable, want.comparable, `${what}: comparable`)
+  t.equal(got.grad.length, want.grad.length, `${what}: grad length`)
+  const bad = firstMismatch(got.grad, want.grad, tol)
+  t.equal(bad, -1, bad < 0 ? `${what}: grad` : `${what}: grad[${bad}] ${got.grad[bad]} vs ${want.grad[bad]}`)
 }
