@@ -103,6 +103,15 @@ Napi::Float64Array ToFloat64Array(Napi::Env env, const std::vector<double>& v) {
   return arr;
 }
 
+// Hands a kernel's output buffer to JS without copying; V8 frees it with the array.
+Napi::Float64Array AdoptFloat64Array(Napi::Env env, std::unique_ptr<double[]> data, size_t length) {
+  if (length == 0) return Napi::Float64Array::New(env, 0);
+  double* raw = data.release();
+  auto buffer = Napi::ArrayBuffer::New(env, raw, length * sizeof(double),
+                                       [](Napi::Env, void* p) { delete[] static_cast<double*>(p); });
+  return Napi::Float64Array::New(env, length, buffer, 0);
+}
+
 // ---- jobs: kernel work separated from argument parsing and result building ----------
 
 struct Job {
@@ -282,34 +291,37 @@ struct RankLossJob : Job {
   Algorithm algorithm = Algorithm::Fast;
   int threads = 1;
   LossSums sums;
-  std::vector<double> grad;
+  // Every kernel overwrites all of grad, so it is neither zeroed here nor copied into a
+  // JS-owned buffer afterwards (the triplet gradient is n*n doubles: 128 MB at n = 4096).
+  std::unique_ptr<double[]> grad_storage;
   void Execute() override {
     size_t n = target.size;
-    grad.assign(values.size, 0.0);
+    grad_storage.reset(new double[values.size]);
+    double* grad = grad_storage.get();
     if (triplet) {
       switch (algorithm) {
-        case Algorithm::Fast: sums = nasrank::triplet_rank_loss(values.data, target.data, n, phi, margin, grad.data(), threads); break;
-        case Algorithm::Brute: sums = nasrank::triplet_rank_loss_brute(values.data, target.data, n, phi, margin, grad.data(), threads); break;
-        case Algorithm::Cuda: sums = nasrank::cuda_triplet_rank_loss(values.data, target.data, n, phi, margin, grad.data()); break;
+        case Algorithm::Fast: sums = nasrank::triplet_rank_loss(values.data, target.data, n, phi, margin, grad, threads); break;
+        case Algorithm::Brute: sums = nasrank::triplet_rank_loss_brute(values.data, target.data, n, phi, margin, grad, threads); break;
+        case Algorithm::Cuda: sums = nasrank::cuda_triplet_rank_loss(values.data, target.data, n, phi, margin, grad); break;
       }
     } else {
       switch (algorithm) {
-        case Algorithm::Fast: sums = nasrank::pairwise_rank_loss(values.data, target.data, n, phi, margin, grad.data(), threads); break;
-        case Algorithm::Brute: sums = nasrank::pairwise_rank_loss_brute(values.data, target.data, n, phi, margin, grad.data(), threads); break;
-        case Algorithm::Cuda: sums = nasrank::cuda_pairwise_rank_loss(values.data, target.data, n, phi, margin, grad.data()); break;
+        case Algorithm::Fast: sums = nasrank::pairwise_rank_loss(values.data, target.data, n, phi, margin, grad, threads); break;
+        case Algorithm::Brute: sums = nasrank::pairwise_rank_loss_brute(values.data, target.data, n, phi, margin, grad, threads); break;
+        case Algorithm::Cuda: sums = nasrank::cuda_pairwise_rank_loss(values.data, target.data, n, phi, margin, grad); break;
       }
     }
     // 'mean' averages over the comparable terms; with none, the loss is 0, not NaN.
     if (mean) {
       double scale = sums.comparable == 0 ? 0.0 : 1.0 / static_cast<double>(sums.comparable);
       sums.loss = sums.comparable == 0 ? 0.0 : sums.loss / static_cast<double>(sums.comparable);
-      for (double& g : grad) g *= scale;
+      for (size_t k = 0; k < values.size; ++k) grad[k] *= scale;
     }
   }
   Napi::Value Result(Napi::Env env) override {
     auto out = Napi::Object::New(env);
     out.Set("loss", sums.loss);
-    out.Set("grad", ToFloat64Array(env, grad));
+    out.Set("grad", AdoptFloat64Array(env, std::move(grad_storage), values.size));
     out.Set("comparable", static_cast<double>(sums.comparable));
     return out;
   }

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <atomic>
 #include <cstddef>
+#include <exception>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -14,6 +16,32 @@ namespace nasrank {
 // concurrency, overridable by NASRANK_THREADS or set_thread_count().
 int thread_count();
 void set_thread_count(int n);
+
+namespace detail {
+// Runs work() on `workers` threads (the caller included). An exception thrown on any
+// thread (e.g. std::bad_alloc) stops the hand-out of further work via `stop` and is
+// rethrown on the calling thread after all threads joined, instead of terminating.
+template <class Work>
+void run_workers(size_t workers, std::atomic<bool>& stop, Work work) {
+  std::exception_ptr error;
+  std::mutex error_mutex;
+  auto guarded = [&]() {
+    try {
+      work();
+    } catch (...) {
+      stop = true;
+      std::lock_guard<std::mutex> lock(error_mutex);
+      if (!error) error = std::current_exception();
+    }
+  };
+  std::vector<std::thread> pool;
+  pool.reserve(workers - 1);
+  for (size_t t = 1; t < workers; ++t) pool.emplace_back(guarded);
+  guarded();
+  for (auto& th : pool) th.join();
+  if (error) std::rethrow_exception(error);
+}
+}  // namespace detail
 
 // Runs fn(chunk_index, begin, end) over `chunks` contiguous, equal slices of [0, n),
 // on up to `threads` threads (the calling thread included).
@@ -27,14 +55,10 @@ void parallel_chunks(size_t n, size_t chunks, int threads, Fn fn) {
     return;
   }
   std::atomic<size_t> next{0};
-  auto work = [&]() {
-    for (size_t c = next++; c < chunks; c = next++) fn(c, bounds(c), bounds(c + 1));
-  };
-  std::vector<std::thread> pool;
-  pool.reserve(workers - 1);
-  for (size_t t = 1; t < workers; ++t) pool.emplace_back(work);
-  work();
-  for (auto& th : pool) th.join();
+  std::atomic<bool> stop{false};
+  detail::run_workers(workers, stop, [&]() {
+    for (size_t c = next++; c < chunks && !stop; c = next++) fn(c, bounds(c), bounds(c + 1));
+  });
 }
 
 // Runs fn(i) for every i in [0, n), handing out indices dynamically (for items of
@@ -47,14 +71,10 @@ void parallel_items(size_t n, int threads, Fn fn) {
     return;
   }
   std::atomic<size_t> next{0};
-  auto work = [&]() {
-    for (size_t i = next++; i < n; i = next++) fn(i);
-  };
-  std::vector<std::thread> pool;
-  pool.reserve(workers - 1);
-  for (size_t t = 1; t < workers; ++t) pool.emplace_back(work);
-  work();
-  for (auto& th : pool) th.join();
+  std::atomic<bool> stop{false};
+  detail::run_workers(workers, stop, [&]() {
+    for (size_t i = next++; i < n && !stop; i = next++) fn(i);
+  });
 }
 
 }  // namespace nasrank
