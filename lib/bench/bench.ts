@@ -1,0 +1,166 @@
+// One interface for every benchmark (synthetic default, NAS-Bench-101 store, NAS-Bench-201
+// tables): architectures of one search space, each with measured metrics per training
+// budget (epochs) and repeat, plus cost columns. Searches ask it "what did this
+// architecture score?" and it counts the distinct architectures they asked about.
+import { type Random, mulberry32 } from '../random'
+import { checkOptions, describe, oneOf } from '../validate'
+
+export type SpaceName = 'nb101' | 'nb201'
+export type Metric = 'train' | 'val' | 'test'
+export const METRICS: readonly Metric[] = Object.freeze(['train', 'val', 'test'] as const)
+
+export interface QueryOptions {
+  /** Which accuracy (default 'val', what a search may look at; 'test' is for reporting). */
+  metric?: Metric
+  /** Training budget; default the largest the benchmark has. */
+  epochs?: number
+  /** 'mean' over repeats (default), 'sample' one repeat at random, or a repeat index. */
+  repeat?: 'mean' | 'sample' | number
+}
+
+/** Metric values, index [(row * epochs.length + epochIndex) * repeats + repeat]; NaN = not measured. */
+export type MetricColumn = Float32Array | Float64Array
+
+export interface BenchData {
+  uri: string
+  /** Human-readable name, shown in reports and CLI output. */
+  name: string
+  space: SpaceName
+  /** True for the synthetic teacher: its numbers are never real benchmark results. */
+  synthetic: boolean
+  /** 'fraction' (0..1) or 'percent' (0..100). */
+  scale: 'fraction' | 'percent'
+  size: number
+  epochs: readonly number[]
+  repeats: number
+  metrics: Partial<Record<Metric, MetricColumn>>
+  costs: Record<string, Float64Array>
+  /** Row of an architecture in any form the space accepts; throws a clear error if unknown. */
+  rowOf: (arch: unknown) => number
+  /** A short printable identity of a row (hash or string form). */
+  describeRow: (row: number) => string
+}
+
+export class Bench {
+  readonly uri: string
+  readonly name: string
+  readonly space: SpaceName
+  readonly synthetic: boolean
+  readonly scale: 'fraction' | 'percent'
+  readonly size: number
+  readonly epochs: readonly number[]
+  readonly repeats: number
+  readonly metrics: readonly Metric[]
+  readonly costs: readonly string[]
+  private readonly data: BenchData
+  private readonly asked = new Set<number>()
+  private random: Random
+
+  constructor (data: BenchData, seed = 0) {
+    this.data = data
+    this.uri = data.uri
+    this.name = data.name
+    this.space = data.space
+    this.synthetic = data.synthetic
+    this.scale = data.scale
+    this.size = data.size
+    this.epochs = Object.freeze([...data.epochs])
+    this.repeats = data.repeats
+    this.metrics = Object.freeze(METRICS.filter(m => data.metrics[m] !== undefined))
+    this.costs = Object.freeze(Object.keys(data.costs))
+    this.random = mulberry32(seed)
+  }
+
+  /** "name (SYNTHETIC)" for the synthetic teacher, so no output mistakes it for real data. */
+  get label (): string { return this.synthetic ? `${this.name} (SYNTHETIC — not real benchmark results)` : this.name }
+
+  /** Distinct architectures whose metrics were queried since the last reset. */
+  get queries (): number { return this.asked.size }
+  resetQueries (seed?: number): void {
+    this.asked.clear()
+    if (seed !== undefined) this.random = mulberry32(seed)
+  }
+
+  /** The row of an architecture (spec, hash or string form, as the space allows). */
+  rowOf (arch: unknown): number { return this.data.rowOf(arch) }
+  describeRow (row: number): string { return this.data.describeRow(this.checkRow(row, 'describeRow')) }
+
+  /** One architecture's metric; counts a query. */
+  async query (arch: unknown, options?: QueryOptions): Promise<number> {
+    return this.lookup([this.rowOf(arch)], options, 'query')[0]
+  }
+
+  /** Metrics of many rows at once; counts each distinct row as a query. */
+  lookup (rows: ArrayLike<number>, options?: QueryOptions, fn = 'lookup'): Float64Array {
+    const read = this.reader(options, fn)
+    const out = new Float64Array(rows.length)
+    for (let k = 0; k < rows.length; k++) {
+      const row = this.checkRow(rows[k], fn)
+      out[k] = read(row)
+      this.asked.add(row)
+    }
+    return out
+  }
+
+  /**
+   * The metric of every architecture, for evaluating predictors and reporting (for instance
+   * Kendall tau over the whole space); NOT counted as queries — a search must not use it.
+   */
+  column (options?: QueryOptions): Float64Array {
+    const read = this.reader({ ...options, repeat: options?.repeat === 'sample' ? 'mean' : options?.repeat }, 'column')
+    const out = new Float64Array(this.size)
+    for (let row = 0; row < this.size; row++) out[row] = read(row)
+    return out
+  }
+
+  /** A cost column (e.g. 'params', 'flops') over all rows. */
+  cost (name: string): Float64Array {
+    const column = this.data.costs[name]
+    if (column === undefined) {
+      throw new RangeError(`${this.name}: no cost column '${name}' (available: ${this.costs.length > 0 ? this.costs.join(', ') : 'none'})`)
+    }
+    return column
+  }
+
+  private checkRow (row: number, fn: string): number {
+    if (!Number.isInteger(row) || row < 0 || row >= this.size) {
+      throw new RangeError(`${this.name} ${fn}: row ${typeof row === 'number' ? row : describe(row)} is not in [0, ${this.size})`)
+    }
+    return row
+  }
+
+  private reader (options: QueryOptions | undefined, fn: string): (row: number) => number {
+    const opts = checkOptions<QueryOptions>(options, `${this.name} ${fn}`, ['metric', 'epochs', 'repeat'])
+    const metric = oneOf(opts.metric, 'val', METRICS, `${this.name} ${fn}`, 'metric')
+    const column = this.data.metrics[metric]
+    if (column === undefined) {
+      throw new RangeError(`${this.name} has no '${metric}' metric (available: ${this.metrics.join(', ')})`)
+    }
+    const epochs = opts.epochs ?? this.epochs[this.epochs.length - 1]
+    const ei = this.epochs.indexOf(epochs)
+    if (ei < 0) throw new RangeError(`${this.name} has no results at epochs ${typeof epochs === 'number' ? epochs : describe(epochs)} (available: ${this.epochs.join(', ')})`)
+    const E = this.epochs.length
+    const R = this.repeats
+    const repeat = opts.repeat ?? 'mean'
+    if (typeof repeat === 'number' && !(Number.isInteger(repeat) && repeat >= 0 && repeat < R)) {
+      throw new RangeError(`${this.name} ${fn}: repeat must be 'mean', 'sample' or an integer in [0, ${R}), got ${repeat}`)
+    }
+    if (typeof repeat !== 'number' && repeat !== 'mean' && repeat !== 'sample') {
+      throw new TypeError(`${this.name} ${fn}: repeat must be 'mean', 'sample' or an integer, got ${describe(repeat)}`)
+    }
+    const missing = (row: number): never => {
+      throw new RangeError(`${this.name}: no '${metric}' result for ${this.data.describeRow(row)} at epochs ${epochs}`)
+    }
+    return (row: number): number => {
+      const base = (row * E + ei) * R
+      if (repeat === 'mean') {
+        let sum = 0; let n = 0
+        for (let r = 0; r < R; r++) { const v = column[base + r]; if (!Number.isNaN(v)) { sum += v; n++ } }
+        return n > 0 ? sum / n : missing(row)
+      }
+      const r = repeat === 'sample' ? Math.floor(this.random() * R) : repeat
+      const v = column[base + r]
+      return Number.isNaN(v) ? missing(row) : v
+    }
+  }
+}
