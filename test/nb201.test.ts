@@ -1,6 +1,6 @@
 import t from 'tap'
 import {
-  nb201, mulberry32, NB201_OPS, NB201_EDGES, NB201_SIZE, NB201_DAG_LINKS, NB201_DAG_LABELS,
+  nb201, Random, NB201_OPS, NB201_EDGES, NB201_SIZE, NB201_DAG_LINKS, NB201_DAG_LABELS,
   nb201GraphBatch, type Nb201Arch
 } from '../lib/index'
 import * as ref from './reference/nb201'
@@ -201,9 +201,9 @@ t.test('every architecture of the shared CIFAR-10 CSV parses; a user order over 
 })
 
 t.test('user-supplied orders: permutations, subsets, duplicates', async t => {
-  const rand = mulberry32(3)
+  const rand = new Random(3)
   const perm = Array.from({ length: NB201_SIZE }, (_, i) => i)
-  for (let i = perm.length - 1; i > 0; i--) { const j = Math.floor(rand() * (i + 1)); [perm[i], perm[j]] = [perm[j], perm[i]] }
+  for (let i = perm.length - 1; i > 0; i--) { const j = rand.int(i + 1); [perm[i], perm[j]] = [perm[j], perm[i]] }
   const strings = perm.map(i => nb201.format(nb201.fromIndex(i)))
   const order = nb201.order(strings)
   t.ok(order.complete)
@@ -256,9 +256,9 @@ t.test('mutation changes exactly the requested number of edges, seeded', async t
   t.equal(hamming(nb201.mutate(ALL_NONE), nb201.parse(ALL_NONE)), 1, 'default: one edge, seed 0')
   t.same(nb201.mutate(ALL_NONE), nb201.mutate(ALL_NONE, { seed: 0 }), 'default seed is 0')
   // a shared generator advances between calls
-  const rand = mulberry32(9)
+  const rand = new Random(9)
   const a = nb201.mutate(base, { random: rand }); const b = nb201.mutate(base, { random: rand })
-  const rand2 = mulberry32(9)
+  const rand2 = new Random(9)
   t.same(nb201.mutate(base, { random: rand2 }), a)
   t.same(nb201.mutate(base, { random: rand2 }), b)
   const variety = new Set(Array.from({ length: 50 }, (_, s) => nb201.format(nb201.mutate(base, { seed: s }))))
@@ -266,9 +266,9 @@ t.test('mutation changes exactly the requested number of edges, seeded', async t
   t.throws(() => nb201.mutate(base, { edges: 0 }), { name: 'RangeError', message: /nb201\.mutate: options\.edges must be an integer in \[1, 6\], got 0/ })
   t.throws(() => nb201.mutate(base, { edges: 7 }), { name: 'RangeError' })
   t.throws(() => nb201.mutate(base, { edges: 1.5 }), { name: 'RangeError' })
-  t.throws(() => nb201.mutate(base, { seed: -1 }), { name: 'RangeError', message: /options\.seed must be an integer in \[0, 4294967295\]/ })
-  t.throws(() => nb201.mutate(base, { seed: 1, random: Math.random }), { name: 'TypeError', message: /either options\.seed or options\.random/ })
-  t.throws(() => nb201.mutate(base, { random: () => 1 }), { name: 'RangeError', message: /options\.random\(\) must return a number in \[0, 1\), got number 1/ })
+  t.throws(() => nb201.mutate(base, { seed: -1 }), { name: 'RangeError', message: /options\.seed must be an integer in \[0, 2\^53 - 1\]/ })
+  t.throws(() => nb201.mutate(base, { seed: 1, random: new Random(1) }), { name: 'TypeError', message: /either options\.seed or options\.random/ })
+  t.throws(() => nb201.mutate(base, { random: (() => 1) as unknown as Random }), { name: 'TypeError', message: /options\.random must be a Random/ })
   t.throws(() => nb201.mutate(base, { rate: 1 } as object), { name: 'TypeError', message: /unknown option 'rate'/ })
 })
 

@@ -5,9 +5,9 @@ import { type Random } from '../lib/random'
 // A toy space: 16-bit strings; fitness = weighted count of ones (optimum: all ones).
 const BITS = 16
 const toy: SpaceOps<number[]> = {
-  sample: (random: Random) => Array.from({ length: BITS }, () => (random() < 0.3 ? 1 : 0)),
-  mutate: (arch, random) => { const c = [...arch]; const i = Math.floor(random() * BITS); c[i] = 1 - c[i]; return c },
-  crossover: (a, b, random) => a.map((v, i) => (random() < 0.5 ? v : b[i])),
+  sample: (random: Random) => Array.from({ length: BITS }, () => (random.float() < 0.3 ? 1 : 0)),
+  mutate: (arch, random) => { const c = [...arch]; const i = random.int(BITS); c[i] = 1 - c[i]; return c },
+  crossover: (a, b, random) => a.map((v, i) => (random.float() < 0.5 ? v : b[i])),
   key: arch => arch.join('')
 }
 const fitness = (archs: number[][]): Float64Array => Float64Array.from(archs.map(a => a.reduce((s, v, i) => s + v * (1 + i / BITS), 0)))

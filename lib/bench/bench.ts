@@ -2,7 +2,7 @@
 // tables): architectures of one search space, each with measured metrics per training
 // budget (epochs) and repeat, plus cost columns. Searches ask it "what did this
 // architecture score?" and it counts the distinct architectures they asked about.
-import { type Random, mulberry32 } from '../random'
+import { Random } from '../random'
 import { checkOptions, describe, oneOf } from '../validate'
 
 export type SpaceName = 'nb101' | 'nb201'
@@ -68,7 +68,7 @@ export class Bench {
     this.repeats = data.repeats
     this.metrics = Object.freeze(METRICS.filter(m => data.metrics[m] !== undefined))
     this.costs = Object.freeze(Object.keys(data.costs))
-    this.random = mulberry32(seed)
+    this.random = new Random(seed)
   }
 
   /** "name (SYNTHETIC)" for the synthetic teacher, so no output mistakes it for real data. */
@@ -78,7 +78,7 @@ export class Bench {
   get queries (): number { return this.asked.size }
   resetQueries (seed?: number): void {
     this.asked.clear()
-    if (seed !== undefined) this.random = mulberry32(seed)
+    if (seed !== undefined) this.random = new Random(seed)
   }
 
   /** The row of an architecture (spec, hash or string form, as the space allows). */
@@ -158,7 +158,7 @@ export class Bench {
         for (let r = 0; r < R; r++) { const v = column[base + r]; if (!Number.isNaN(v)) { sum += v; n++ } }
         return n > 0 ? sum / n : missing(row)
       }
-      const r = repeat === 'sample' ? Math.floor(this.random() * R) : repeat
+      const r = repeat === 'sample' ? this.random.int(R) : repeat
       const v = column[base + r]
       return Number.isNaN(v) ? missing(row) : v
     }

@@ -3,7 +3,7 @@
 // SpaceOps, and a fitness function (usually a predictor) scores batches of architectures.
 // Only the caller decides what counts as a benchmark query; these functions never touch a
 // benchmark.
-import { type Random, mulberry32, checkSeed } from '../random'
+import { Random, checkSeed } from '../random'
 import { checkOptions, describe } from '../validate'
 
 export interface SpaceOps<A> {
@@ -71,7 +71,7 @@ export async function evolve<A> (ops: SpaceOps<A>, fitness: Fitness<A>, options?
   }
   const total = p.select + p.crossover + p.mutate
   if (Math.abs(total - 1) > 1e-9) throw new RangeError(`${fn}: probabilities must sum to 1, got ${total}`)
-  const random = mulberry32(opts.seed === undefined ? 0 : checkSeed(opts.seed, fn, 'seed'))
+  const random = new Random(opts.seed === undefined ? 0 : checkSeed(opts.seed, fn, 'seed'))
 
   const seen = new Map<string, Scored<A>>()
   const order: string[] = []
@@ -98,9 +98,9 @@ export async function evolve<A> (ops: SpaceOps<A>, fitness: Fitness<A>, options?
   for (let i = 0; i < population; i++) initial.push(ops.sample(random))
   let current = survivors(await score(initial), population)
   const pick = (): A => {
-    let best = current[Math.floor(random() * current.length)]
+    let best = current[random.int(current.length)]
     for (let t = 1; t < tournament; t++) {
-      const other = current[Math.floor(random() * current.length)]
+      const other = current[random.int(current.length)]
       if (other.score > best.score) best = other
     }
     return best.arch
@@ -109,7 +109,7 @@ export async function evolve<A> (ops: SpaceOps<A>, fitness: Fitness<A>, options?
     if (opts.signal?.aborted === true) throw opts.signal.reason ?? new Error(`${fn}: aborted`)
     const brood: A[] = []
     for (let i = 0; i < population; i++) {
-      const r = random()
+      const r = random.float()
       if (r < p.select) brood.push(pick())
       else if (r < p.select + p.crossover) brood.push(ops.crossover(pick(), pick(), random))
       else brood.push(ops.mutate(pick(), random))

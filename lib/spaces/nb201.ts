@@ -14,7 +14,7 @@
 //     sorted alphabetically. The official benchmark numbers its architectures in its own
 //     order: `nb201.order(strings)` gives index/fromIndex over any such order.
 import { checkOptions, describe, oneOf } from '../validate'
-import { randomFrom, randomInt, type Random, type RandomOptions } from '../random'
+import { randomFrom, type Random, type RandomOptions } from '../random'
 
 /** The five operations, by op code. */
 export const NB201_OPS = Object.freeze(['none', 'skip_connect', 'nor_conv_1x1', 'nor_conv_3x3', 'avg_pool_3x3'] as const)
@@ -378,14 +378,14 @@ function sample (count: number, options?: Nb201SampleOptions): Uint8Array {
   const random = randomFrom(opts, fn)
   const out = new Uint8Array(count * 6)
   if (!unique) {
-    for (let k = 0; k < count; k++) decodeInto(randomInt(random, NB201_SIZE), out, 6 * k)
+    for (let k = 0; k < count; k++) decodeInto(random.int(NB201_SIZE), out, 6 * k)
     return out
   }
   // Partial Fisher–Yates over all indices: the first `count` entries are a uniform subset in uniform order.
   const pool = new Uint16Array(NB201_SIZE)
   for (let i = 0; i < NB201_SIZE; i++) pool[i] = i
   for (let k = 0; k < count; k++) {
-    const j = k + randomInt(random, NB201_SIZE - k)
+    const j = k + random.int(NB201_SIZE - k)
     const t = pool[j]; pool[j] = pool[k]; pool[k] = t
     decodeInto(t, out, 6 * k)
   }
@@ -416,9 +416,9 @@ function mutateWith (a: Uint8Array, edges: number, random: Random): Nb201Arch {
   const out = a.slice()
   const pick = [0, 1, 2, 3, 4, 5]
   for (let k = 0; k < edges; k++) {
-    const j = k + randomInt(random, 6 - k)
+    const j = k + random.int(6 - k)
     const e = pick[j]; pick[j] = pick[k]; pick[k] = e
-    out[e] = (a[e] + 1 + randomInt(random, 4)) % 5
+    out[e] = (a[e] + 1 + random.int(4)) % 5
   }
   return out
 }
