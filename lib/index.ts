@@ -1,5 +1,6 @@
 // The package entry. It loads only the native addon: no tfjs or other heavy dependency,
-// so tools that want the ranking kernels alone import in milliseconds.
+// so tools that want the ranking kernels alone import in milliseconds. (The predictors load
+// tfjs and ml-random-forest lazily, on first use.)
 import { addon, addonPath, type NativeInfo } from './native'
 import { finiteNumber } from './validate'
 
@@ -7,6 +8,14 @@ export { kendallTau, kendallTauAsync, spearman, spearmanAsync, pearson, type Ken
 export { pairwiseRankLoss, pairwiseRankLossAsync, tripletRankLoss, tripletRankLossAsync, type RankLossOptions, type RankLossResult } from './losses/ranking'
 export { pairwiseLogLoss, type PairwiseLogLossOptions, type PairwiseLogLossResult } from './losses/log-loss'
 export { sampleEfficiencyGain, sampleEfficiencyGainAsync, type SampleEfficiencyInput, type SampleEfficiencyGain } from './metrics/sample-efficiency'
+export { pairwiseRankLossTf, tripletRankLossTf, tripletRankLossOnDistancesTf, pairwiseDistancesTf, type NativeLossTiming, type TfRankLossOptions, type TfTripletLossOptions } from './losses/tf-ranking'
+export { createRng, type Rng } from './random'
+export type { Predictor, EncodedBatch, Encoder, Augment, FitOptions, FitReport, FitTiming, PredictorHooks, EpochCallback } from './predictors/types'
+export { ReNASPredictor, RENAS_VARIANTS, resolveReNASConfig, type ReNASConfig, type ReNASOptions, type ReNASVariant } from './predictors/renas'
+export { RandomForestPredictor, resolveRandomForestConfig, type RandomForestConfig } from './predictors/random-forest'
+export { PeepholePredictor, resolvePeepholeConfig, type PeepholeConfig } from './predictors/peephole'
+export { nb101PeepholeTokens, PEEPHOLE_TOKEN_DIM, type Nb101CellsLike, type PeepholeTokenOptions } from './predictors/peephole-tokens'
+export { loadPredictor, registerPredictor, predictorKinds, type LoadHooks, type PredictorLoader } from './predictors/registry'
 export type { NativeInfo } from './native'
 export type { NumericArray } from './validate'
 
