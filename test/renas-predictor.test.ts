@@ -3,7 +3,9 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import { RENAS_VARIANTS, ReNASPredictor, kendallTau, loadPredictor, resolveReNASConfig, type EncodedBatch, type ReNASVariant } from '../lib/index'
-import { synthTensors, wasmTf } from './reference/tf'
+import { conv2dSame } from '../lib/models/conv'
+import { createRng } from '../lib/random'
+import { maxRelDiff, synthTensors, wasmTf } from './reference/tf'
 
 const VARIANTS = Object.keys(RENAS_VARIANTS) as ReNASVariant[]
 const channelsOf = (v: ReNASVariant): number => RENAS_VARIANTS[v].input === 'type' ? 1 : 19
@@ -278,4 +280,32 @@ t.test('decoupled weight decay trains too and differs from coupled L2', async t 
   const b = await run('decoupled')
   t.ok(a.every(Number.isFinite) && b.every(Number.isFinite))
   t.notSame(a, b)
+})
+
+t.test('conv2dSame: value and gradients match an im2col formulation differentiated by tfjs', async t => {
+  const tf = await wasmTf()
+  const r = createRng(5)
+  for (const [n, h, w, cin, cout, k] of [[3, 7, 7, 4, 5, 5], [2, 4, 4, 6, 16, 3], [2, 5, 3, 2, 3, 1]]) {
+    const x = tf.tensor4d(Float32Array.from({ length: n * h * w * cin }, () => r.normal()), [n, h, w, cin])
+    const kern = tf.tensor4d(Float32Array.from({ length: k * k * cin * cout }, () => r.normal()), [k, k, cin, cout])
+    const dy = tf.tensor4d(Float32Array.from({ length: n * h * w * cout }, () => r.normal()), [n, h, w, cout])
+    const p = (k - 1) / 2
+    const im2col = (xv: any, kv: any): any => {
+      const padded = tf.pad(xv, [[0, 0], [p, p], [p, p], [0, 0]])
+      const cols = []
+      for (let a = 0; a < k; a++) for (let b = 0; b < k; b++) cols.push(tf.slice(padded, [0, a, b, 0], [n, h, w, cin]))
+      return tf.reshape(tf.matMul(tf.reshape(tf.concat(cols, 3), [n * h * w, k * k * cin]), tf.reshape(kv, [k * k * cin, cout])), [n, h, w, cout])
+    }
+    const [gx, gk] = tf.grads((xv: any, kv: any) => conv2dSame(tf, xv, kv))([x, kern], dy)
+    const [rx, rk] = tf.grads((xv: any, kv: any) => im2col(xv, kv))([x, kern], dy)
+    const what = `x [${n}, ${h}, ${w}, ${cin}], kernel ${k}×${k}→${cout}`
+    t.ok(maxRelDiff(conv2dSame(tf, x, kern).dataSync(), im2col(x, kern).dataSync()) < 1e-5, `${what}: value`)
+    t.ok(maxRelDiff(gx.dataSync(), rx.dataSync()) < 1e-5, `${what}: input gradient`)
+    t.ok(maxRelDiff(gk.dataSync(), rk.dataSync()) < 1e-5, `${what}: kernel gradient`)
+    const gkOnly = tf.grad((kv: any) => conv2dSame(tf, x, kv, false))(kern, dy)
+    t.same(gkOnly.dataSync(), gk.dataSync(), `${what}: kernel gradient without the input gradient`)
+    tf.dispose([x, kern, dy, gx, gk, rx, rk, gkOnly])
+  }
+  t.throws(() => conv2dSame(tf, tf.zeros([1, 4, 4, 2]), tf.zeros([2, 2, 2, 1])), /odd k/)
+  t.throws(() => conv2dSame(tf, tf.zeros([1, 4, 4, 3]), tf.zeros([3, 3, 2, 1])), /does not match kernel/)
 })

@@ -140,7 +140,7 @@ export function lenetSpecs (channels: number, height: number, width: number): Pa
 /** LeNet-5 forward pass on NHWC input: η [N, 84] and ε [N]. */
 export function lenetForward (tf: Tf, p: Params, x: Tensor): { eta: Tensor2D; eps: Tensor } {
   const n = x.shape[0]
-  let h: Tensor = tf.relu(tf.add(conv2dSame(tf, x, p.get('conv1/kernel')), p.get('conv1/bias')))
+  let h: Tensor = tf.relu(tf.add(conv2dSame(tf, x, p.get('conv1/kernel'), false), p.get('conv1/bias')))
   h = tf.maxPool(h as never, 2, 2, 'same')
   h = tf.relu(tf.add(conv2dSame(tf, h, p.get('conv2/kernel')), p.get('conv2/bias')))
   h = tf.reshape(h, [n, -1])
