@@ -1,5 +1,6 @@
 // The package entry. It loads only the native addon: no tfjs or other heavy dependency,
-// so tools that want the ranking kernels alone import in milliseconds.
+// so tools that want the ranking kernels alone import in milliseconds. (The predictors load
+// tfjs and ml-random-forest lazily, on first use.)
 import { addon, addonPath, type NativeInfo } from './native'
 import { finiteNumber } from './validate'
 
@@ -10,6 +11,13 @@ export { sampleEfficiencyGain, sampleEfficiencyGainAsync, type SampleEfficiencyI
 export { nb201, NB201_OPS, NB201_EDGES, NB201_SIZE, NB201_DATASETS, NB201_DAG_LABELS, NB201_DAG_LINKS, type Nb201Arch, type Nb201ArchInput, type Nb201Op, type Nb201Dataset, type Nb201Order, type Nb201Dag, type Nb201CostModel, type Nb201SampleOptions, type Nb201MutateOptions } from './spaces/nb201'
 export { nb101GraphBatch, nb201GraphBatch, type GraphBatch } from './encode/graph'
 export { Random, type RandomOptions } from './random'
+export { pairwiseRankLossTf, tripletRankLossTf, tripletRankLossOnDistancesTf, pairwiseDistancesTf, type NativeLossTiming, type TfRankLossOptions, type TfTripletLossOptions } from './losses/tf-ranking'
+export type { Predictor, EncodedBatch, Encoder, Augment, FitOptions, FitReport, FitTiming, PredictorHooks, EpochCallback } from './predictors/types'
+export { ReNASPredictor, RENAS_VARIANTS, resolveReNASConfig, type ReNASConfig, type ReNASOptions, type ReNASVariant } from './predictors/renas'
+export { RandomForestPredictor, resolveRandomForestConfig, type RandomForestConfig } from './predictors/random-forest'
+export { PeepholePredictor, resolvePeepholeConfig, type PeepholeConfig } from './predictors/peephole'
+export { nb101PeepholeTokens, PEEPHOLE_TOKEN_DIM, type Nb101CellsLike, type PeepholeTokenOptions } from './predictors/peephole-tokens'
+export { loadPredictor, registerPredictor, predictorKinds, type LoadHooks, type PredictorLoader } from './predictors/registry'
 export type { NativeInfo } from './native'
 export type { NumericArray } from './validate'
 

@@ -1,0 +1,52 @@
+// A 2-D convolution ('same' padding, stride 1, odd square kernels) whose gradients use only
+// forward convolutions. Why: the tfjs wasm backend (our CPU fallback) registers Conv2D and
+// Conv2DBackpropInput but not Conv2DBackpropFilter, so tf.conv2d cannot be trained there.
+// Backward pass (x: [N, H, W, Cin], w: [k, k, Cin, Cout], dy: [N, H, W, Cout], p = (k − 1)/2):
+//   dx = conv2d(dy, transpose(reverse(w, [0, 1]), [0, 1, 3, 2]), 'same')     (odd k, stride 1)
+//   dw = transpose(conv2d(transpose(pad(x, p), [3, 1, 2, 0]) /* [Cin, H+2p, W+2p, N] */,
+//                         transpose(dy, [1, 2, 0, 3])           /* [H, W, N, Cout]   */, 'valid'),
+//                  [1, 2, 0, 3])                                 /* [k, k, Cin, Cout] */
+// i.e. the filter gradient is the correlation of the padded input with the output gradient,
+// with the batch as the contracted channel axis. Same maths on every backend.
+import type { Tensor, Tensor4D } from '@tensorflow/tfjs'
+import type { Tf } from './tf'
+
+function filterGrad (tf: Tf, x: Tensor4D, dy: Tensor4D, p: number): Tensor4D {
+  const xt = tf.transpose(tf.pad(x, [[0, 0], [p, p], [p, p], [0, 0]]), [3, 1, 2, 0])
+  const dyt = tf.transpose(dy, [1, 2, 0, 3])
+  return tf.transpose(tf.conv2d(xt, dyt, 1, 'valid'), [1, 2, 0, 3])
+}
+
+/**
+ * y = conv2d(x, w, stride 1, 'same'), differentiable in w and (unless `inputGrad` is false) in x.
+ * With inputGrad: false (the first layer, whose input is data) the input gradient — a
+ * convolution as expensive as the forward pass — is not computed at all.
+ */
+export function conv2dSame (tf: Tf, x: Tensor, w: Tensor, inputGrad = true): Tensor4D {
+  const k = w.shape[0]
+  if (w.rank !== 4 || w.shape[1] !== k || k % 2 !== 1) throw new RangeError(`conv2dSame: the kernel must be [k, k, Cin, Cout] with odd k, got [${w.shape.join(', ')}]`)
+  if (x.rank !== 4 || x.shape[3] !== w.shape[2]) throw new RangeError(`conv2dSame: input [${x.shape.join(', ')}] does not match kernel [${w.shape.join(', ')}]`)
+  const p = (k - 1) / 2
+  if (!inputGrad) {
+    const xs = x as Tensor4D
+    const opW = tf.customGrad((wi: unknown) => ({
+      value: tf.conv2d(xs, wi as Tensor4D, 1, 'same'),
+      gradFunc: (dy: Tensor4D) => filterGrad(tf, xs, dy, p)
+    }))
+    return opW(w) as Tensor4D
+  }
+  const op = tf.customGrad((xi: unknown, wi: unknown, save: unknown) => {
+    const xs = xi as Tensor4D
+    const ws = wi as Tensor4D
+    ;(save as (t: Tensor[]) => void)([xs, ws])
+    return {
+      value: tf.conv2d(xs, ws, 1, 'same'),
+      gradFunc: (dy: Tensor4D, saved: Tensor[]) => {
+        const [xv, wv] = saved as Tensor4D[]
+        const dx = tf.conv2d(dy, tf.transpose(tf.reverse(wv, [0, 1]), [0, 1, 3, 2]), 1, 'same')
+        return [dx, filterGrad(tf, xv, dy, p)]
+      }
+    }
+  })
+  return op(x, w) as Tensor4D
+}

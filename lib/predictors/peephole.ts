@@ -1,0 +1,283 @@
+// Peephole-style baseline (Deng et al., 2017, as used in the ReNAS tables): an LSTM over the
+// per-layer token sequence of an architecture, regressing accuracy with MSE.
+//
+// Input: per architecture a [T, D] token sequence (one row per layer/vertex, e.g. from
+// nb101PeepholeTokens). Rows that are entirely zero are padding: the LSTM state is carried
+// through them unchanged, so shorter sequences can be zero-padded to T.
+//
+// Model (all sizes configurable):
+//   token projection: dense D → embed (linear; the paper's layer embedding), skipped if embed = 0
+//   LSTM(units): gates i, f, g, o from [x_t, h_{t−1}] (one kernel [embed, 4u], one recurrent
+//     kernel [u, 4u], bias with the forget block initialised to 1); no peephole connections
+//     (the name is the paper's, not Gers & Schmidhuber's)
+//   → dense hidden + ReLU (skipped if hidden = 0) → dense 1
+// Loss: MSE on the z-scored targets; predictions come back in the target's scale.
+// Kernels Glorot-uniform from the package PRNG (also the recurrent kernel, where Keras would use
+// an orthogonal matrix), biases 0.
+import type { Scalar, Tensor, Tensor2D } from '@tensorflow/tfjs'
+import { checkTf, type Tf } from '../models/tf'
+import { checkOptions, describe, oneOf } from '../validate'
+import { checkFinite, checkTargets, encodeAll, forEachChunk, resolveHooks, sameShape, sizeOf, standardize, type ResolvedHooks } from './encoded'
+import { readPredictor, writePredictor, type LoadedPredictor } from './io'
+import { Params, checkFitOptions, numberIn, positiveInteger, seedOption, seedStreams, train, type ParamSpec } from './neural'
+import type { EncodedBatch, FitOptions, FitReport, Predictor, PredictorHooks } from './types'
+
+export interface PeepholeConfig {
+  /** Token projection size (default 32; 0 feeds the raw tokens to the LSTM). */
+  embed?: number
+  /** LSTM units (default 64). */
+  units?: number
+  /** Hidden dense layer after the LSTM (default 64; 0 for none). */
+  hidden?: number
+  /** Training epochs (default 200). */
+  epochs?: number
+  /** Batch size (default 64). */
+  batchSize?: number
+  /** Adam learning rate (default 1e-3). */
+  learningRate?: number
+  /** Weight decay (default 0). */
+  weightDecay?: number
+  /** 'l2' (default) or 'decoupled', as for ReNAS. */
+  weightDecayMode?: 'l2' | 'decoupled'
+  /** Seed of initialisation and shuffling (default 0). */
+  seed?: number
+  /** Architectures per forward pass in predict (default 4096). */
+  predictBatchSize?: number
+}
+
+type Resolved = Required<PeepholeConfig>
+
+const CONFIG_KEYS = ['embed', 'units', 'hidden', 'epochs', 'batchSize', 'learningRate', 'weightDecay', 'weightDecayMode', 'seed', 'predictBatchSize'] as const
+
+export function resolvePeepholeConfig (config: unknown, fn = 'PeepholePredictor'): Resolved {
+  const c = checkOptions<PeepholeConfig>(config, fn, [...CONFIG_KEYS, 'encode', 'count', 'augment', 'tf'])
+  return {
+    embed: positiveInteger(c.embed, 32, fn, 'embed', 0),
+    units: positiveInteger(c.units, 64, fn, 'units'),
+    hidden: positiveInteger(c.hidden, 64, fn, 'hidden', 0),
+    epochs: positiveInteger(c.epochs, 200, fn, 'epochs'),
+    batchSize: positiveInteger(c.batchSize, 64, fn, 'batchSize'),
+    learningRate: numberIn(c.learningRate, 1e-3, fn, 'learningRate', v => v > 0, '> 0'),
+    weightDecay: numberIn(c.weightDecay, 0, fn, 'weightDecay', v => v >= 0, '≥ 0'),
+    weightDecayMode: oneOf(c.weightDecayMode, 'l2', ['l2', 'decoupled'] as const, fn, 'weightDecayMode'),
+    seed: seedOption(c.seed, fn),
+    predictBatchSize: positiveInteger(c.predictBatchSize, 4096, fn, 'predictBatchSize')
+  }
+}
+
+export function peepholeSpecs (cfg: Resolved, tokenDim: number): ParamSpec[] {
+  const glorot = (fanIn: number, fanOut: number) => ({ kind: 'glorot' as const, fanIn, fanOut })
+  const zeros = { kind: 'constant' as const, value: 0 }
+  const specs: ParamSpec[] = []
+  let d = tokenDim
+  if (cfg.embed > 0) {
+    specs.push({ name: 'embed/kernel', shape: [d, cfg.embed], init: glorot(d, cfg.embed) }, { name: 'embed/bias', shape: [cfg.embed], init: zeros })
+    d = cfg.embed
+  }
+  const u = cfg.units
+  specs.push(
+    { name: 'lstm/kernel', shape: [d, 4 * u], init: glorot(d, 4 * u) },
+    { name: 'lstm/recurrent', shape: [u, 4 * u], init: glorot(u, 4 * u) },
+    { name: 'lstm/bias', shape: [4 * u], init: { kind: 'lstm-bias', units: u } }
+  )
+  let h = u
+  if (cfg.hidden > 0) {
+    specs.push({ name: 'fc/kernel', shape: [u, cfg.hidden], init: glorot(u, cfg.hidden) }, { name: 'fc/bias', shape: [cfg.hidden], init: zeros })
+    h = cfg.hidden
+  }
+  specs.push({ name: 'out/kernel', shape: [h, 1], init: glorot(h, 1) }, { name: 'out/bias', shape: [1], init: zeros })
+  return specs
+}
+
+/** Forward pass on tokens [N, T, D] → scores [N]. */
+export function peepholeForward (tf: Tf, cfg: Resolved, p: Params, x: Tensor): Tensor {
+  const [n, steps, dim] = x.shape
+  const u = cfg.units
+  // Padding mask: 1 where the token has any non-zero entry.
+  const mask = tf.cast(tf.greater(tf.sum(tf.abs(x), 2), 0), 'float32') // [N, T]
+  let seq: Tensor = x
+  let d = dim
+  if (cfg.embed > 0) {
+    seq = tf.reshape(tf.add(tf.matMul(tf.reshape(x, [n * steps, dim]), p.get('embed/kernel') as Tensor2D), p.get('embed/bias')), [n, steps, cfg.embed])
+    d = cfg.embed
+  }
+  const xs = tf.unstack(seq, 1) // T × [N, d]
+  const ms = tf.unstack(mask, 1) // T × [N]
+  const kernel = p.get('lstm/kernel') as Tensor2D
+  const recurrent = p.get('lstm/recurrent') as Tensor2D
+  const bias = p.get('lstm/bias')
+  let h: Tensor = tf.zeros([n, u])
+  let c: Tensor = tf.zeros([n, u])
+  for (let t = 0; t < steps; t++) {
+    const z = tf.add(tf.add(tf.matMul(tf.reshape(xs[t], [n, d]) as Tensor2D, kernel), tf.matMul(h as Tensor2D, recurrent)), bias)
+    const [zi, zf, zg, zo] = tf.split(z, 4, 1)
+    const cNew = tf.add(tf.mul(tf.sigmoid(zf), c), tf.mul(tf.sigmoid(zi), tf.tanh(zg)))
+    const hNew = tf.mul(tf.sigmoid(zo), tf.tanh(cNew))
+    const m = tf.reshape(ms[t], [n, 1])
+    const keep = tf.sub(1, m)
+    c = tf.add(tf.mul(m, cNew), tf.mul(keep, c))
+    h = tf.add(tf.mul(m, hNew), tf.mul(keep, h))
+  }
+  let out: Tensor = h
+  if (cfg.hidden > 0) out = tf.relu(tf.add(tf.matMul(out as Tensor2D, p.get('fc/kernel') as Tensor2D), p.get('fc/bias')))
+  return tf.reshape(tf.add(tf.matMul(out as Tensor2D, p.get('out/kernel') as Tensor2D), p.get('out/bias')), [n])
+}
+
+interface PeepholeState {
+  inputShape: number[] | null
+  targetMean: number
+  targetStd: number
+}
+
+/** Peephole-style LSTM regressor on [T, D] token sequences. */
+export class PeepholePredictor<A = EncodedBatch> implements Predictor<A> {
+  readonly kind = 'peephole'
+  readonly name = 'Peephole-LSTM'
+  private readonly cfg: Resolved
+  private readonly hooks: ResolvedHooks<A>
+  private readonly tfModule: Tf | undefined
+  private params: Params | null = null
+  private state: PeepholeState = { inputShape: null, targetMean: 0, targetStd: 1 }
+  private disposed = false
+
+  constructor (options: PeepholeConfig & PredictorHooks<A> & { tf?: Tf } = {}) {
+    const fn = 'PeepholePredictor'
+    this.cfg = resolvePeepholeConfig(options, fn)
+    this.hooks = resolveHooks<A>({ encode: options.encode, count: options.count, augment: options.augment }, fn)
+    if (options.tf !== undefined) checkTf(options.tf, fn)
+    this.tfModule = options.tf
+  }
+
+  get trained (): boolean {
+    return this.params !== null
+  }
+
+  private get tf (): Tf {
+    return this.tfModule ?? checkTf(undefined, 'PeepholePredictor')
+  }
+
+  config (): Record<string, unknown> {
+    return { ...this.cfg }
+  }
+
+  private checkInput (batch: EncodedBatch, fn: string, expected: number[] | null, offset = 0): void {
+    if (batch.shape.length !== 2) throw new RangeError(`${fn}: Peephole input items must be token sequences of shape [T, D], got [${batch.shape.join(', ')}]`)
+    if (expected !== null && !sameShape(batch.shape, expected)) {
+      throw new RangeError(`${fn}: items have shape [${batch.shape.join(', ')}], but the model was trained on [${expected.join(', ')}]`)
+    }
+    checkFinite(batch.data, fn, 'encoded input', sizeOf(batch.shape), offset)
+  }
+
+  async fit (archs: A, targets: ArrayLike<number>, options?: FitOptions): Promise<FitReport> {
+    const fn = `${this.name}.fit`
+    if (this.disposed) throw new Error(`${fn}: the predictor was disposed`)
+    const opts = checkFitOptions(options, fn)
+    const startMs = performance.now()
+    const tf = this.tf
+    const data = encodeAll(this.hooks, archs, fn)
+    const encodeMs = performance.now() - startMs
+    const y = checkTargets(targets, data.count, fn)
+    if (data.count < 1) throw new RangeError(`${fn}: needs at least 1 architecture, got 0`)
+    this.checkInput(data, fn, null)
+    const cfg = this.cfg
+    this.params?.dispose()
+    this.params = null
+    const [steps, dim] = data.shape
+    const streams = seedStreams(cfg.seed)
+    const params = Params.init(tf, peepholeSpecs(cfg, dim), streams.init)
+    const { mean, std, z } = standardize(y)
+    this.state = { inputShape: [steps, dim], targetMean: mean, targetStd: std }
+    try {
+      const report = await train({
+        tf,
+        fn,
+        params,
+        settings: { epochs: cfg.epochs, batchSize: cfg.batchSize, learningRate: cfg.learningRate, weightDecay: cfg.weightDecay, weightDecayMode: cfg.weightDecayMode, minBatch: 1 },
+        data,
+        archs,
+        augment: this.hooks.augment,
+        shuffleRng: streams.shuffle,
+        augmentRng: streams.augment,
+        toInput: (buffer, b) => tf.tensor3d(buffer, [b, steps, dim]),
+        loss: (input: Tensor, batch: Int32Array): Scalar => {
+          const zb = new Float32Array(batch.length)
+          for (let k = 0; k < batch.length; k++) zb[k] = z[batch[k]]
+          return tf.mean(tf.squaredDifference(peepholeForward(tf, cfg, params, input), tf.tensor1d(zb))) as Scalar
+        },
+        options: opts,
+        encodeMs,
+        startMs
+      })
+      this.params = params
+      return report
+    } catch (err) {
+      params.dispose()
+      throw err
+    }
+  }
+
+  async predict (archs: A): Promise<Float64Array> {
+    const fn = `${this.name}.predict`
+    if (this.disposed) throw new Error(`${fn}: the predictor was disposed`)
+    const params = this.params
+    if (params === null) throw new Error(`${fn}: the predictor is not trained (call fit or loadPredictor first)`)
+    const tf = this.tf
+    const chunk = this.cfg.predictBatchSize
+    const [steps, dim] = this.state.inputShape as number[]
+    const parts: Array<{ start: number; values: Float32Array }> = []
+    const total = forEachChunk(this.hooks, archs, chunk, fn, (batch, start) => {
+      this.checkInput(batch, fn, this.state.inputShape, start)
+      const size = steps * dim
+      for (let s = 0; s < batch.count; s += chunk) {
+        const e = Math.min(batch.count, s + chunk)
+        const scores = tf.tidy(() => peepholeForward(tf, this.cfg, params, tf.tensor3d(batch.data.subarray(s * size, e * size), [e - s, steps, dim])))
+        try {
+          parts.push({ start: start + s, values: scores.dataSync() as Float32Array })
+        } finally {
+          scores.dispose()
+        }
+      }
+    })
+    const out = new Float64Array(total)
+    const { targetMean, targetStd } = this.state
+    for (const { start, values } of parts) {
+      for (let i = 0; i < values.length; i++) out[start + i] = values[i] * targetStd + targetMean
+    }
+    return out
+  }
+
+  async save (dir: string): Promise<void> {
+    const fn = `${this.name}.save`
+    if (this.disposed) throw new Error(`${fn}: the predictor was disposed`)
+    if (this.params === null) throw new Error(`${fn}: the predictor is not trained; nothing to save`)
+    await writePredictor(dir, this.kind, this.config(), { ...this.state }, this.params.toWeights())
+  }
+
+  dispose (): void {
+    this.params?.dispose()
+    this.params = null
+    this.disposed = true
+  }
+
+  static async load<A = EncodedBatch> (dir: string, hooks: PredictorHooks<A> & { tf?: Tf } = {}): Promise<PeepholePredictor<A>> {
+    return PeepholePredictor.fromSaved<A>(await readPredictor(dir, 'PeepholePredictor.load'), hooks)
+  }
+
+  /** @internal */
+  static fromSaved<A> (loaded: LoadedPredictor, hooks: PredictorHooks<A> & { tf?: Tf }): PeepholePredictor<A> {
+    const fn = 'PeepholePredictor.load'
+    if (loaded.file.kind !== 'peephole') throw new Error(`${fn}: the saved predictor is of kind '${loaded.file.kind}', not 'peephole'`)
+    const p = new PeepholePredictor<A>({ ...(loaded.file.config as PeepholeConfig), ...hooks })
+    const s = loaded.file.state as Partial<PeepholeState>
+    const shape = s.inputShape
+    if (!Array.isArray(shape) || shape.length !== 2 || !shape.every(d => Number.isInteger(d) && d >= 1)) {
+      throw new Error(`${fn}: state.inputShape must be [T, D], got ${describe(shape)}`)
+    }
+    if (typeof s.targetMean !== 'number' || !Number.isFinite(s.targetMean) || typeof s.targetStd !== 'number' || !(s.targetStd > 0)) {
+      throw new Error(`${fn}: state.targetMean / targetStd must be finite numbers (std > 0)`)
+    }
+    p.state = { inputShape: shape, targetMean: s.targetMean, targetStd: s.targetStd }
+    p.params = Params.fromSaved(p.tf, peepholeSpecs(p.cfg, shape[1]), loaded, fn)
+    return p
+  }
+}
