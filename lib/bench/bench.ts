@@ -4,6 +4,7 @@
 // architecture score?" and it counts the distinct architectures they asked about.
 import { Random } from '../random'
 import { checkOptions, describe, oneOf } from '../validate'
+import type { Nb101Cells } from '../encode/graph'
 
 export type SpaceName = 'nb101' | 'nb201'
 export type Metric = 'train' | 'val' | 'test'
@@ -35,6 +36,8 @@ export interface BenchData {
   repeats: number
   metrics: Partial<Record<Metric, MetricColumn>>
   costs: Record<string, Float64Array>
+  /** The architectures of the rows: NAS-Bench-101 cells (columnar) or NAS-Bench-201 op codes (count*6). */
+  archs: Nb101Cells | Uint8Array
   /** Row of an architecture in any form the space accepts; throws a clear error if unknown. */
   rowOf: (arch: unknown) => number
   /** A short printable identity of a row (hash or string form). */
@@ -80,6 +83,9 @@ export class Bench {
     this.asked.clear()
     if (seed !== undefined) this.random = new Random(seed)
   }
+
+  /** The architectures of all rows (NAS-Bench-101: columnar cells; NAS-Bench-201: op codes, count*6). */
+  get archs (): Nb101Cells | Uint8Array { return this.data.archs }
 
   /** The row of an architecture (spec, hash or string form, as the space allows). */
   rowOf (arch: unknown): number { return this.data.rowOf(arch) }

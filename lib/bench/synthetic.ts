@@ -20,7 +20,7 @@ export function nb201Connected (ops: Uint8Array): Uint8Array {
   return out
 }
 
-function tableData (uri: string, table: TeacherTable, costs: Record<string, Float64Array>, rowOf: BenchData['rowOf'], describeRow: BenchData['describeRow'], space: BenchData['space']): BenchData {
+function tableData (uri: string, table: TeacherTable, archs: BenchData['archs'], costs: Record<string, Float64Array>, rowOf: BenchData['rowOf'], describeRow: BenchData['describeRow'], space: BenchData['space']): BenchData {
   const { profile } = table
   return {
     uri,
@@ -33,6 +33,7 @@ function tableData (uri: string, table: TeacherTable, costs: Record<string, Floa
     repeats: profile.repeats,
     metrics: { train: table.train, val: table.val, test: table.test },
     costs,
+    archs,
     rowOf,
     describeRow
   }
@@ -50,7 +51,7 @@ export function synthetic201 (): BenchData {
     connected: nb201Connected(ops),
     keys
   })
-  return tableData('synthetic-201', table, { params, flops: nb201.flopsBatch(ops, 'cifar10') },
+  return tableData('synthetic-201', table, ops, { params, flops: nb201.flopsBatch(ops, 'cifar10') },
     arch => nb201.index(arch as Parameters<typeof nb201.index>[0]),
     row => nb201.format(nb201.fromIndex(row)),
     'nb201')
