@@ -7,6 +7,10 @@ export { kendallTau, kendallTauAsync, spearman, spearmanAsync, pearson, type Ken
 export { pairwiseRankLoss, pairwiseRankLossAsync, tripletRankLoss, tripletRankLossAsync, type RankLossOptions, type RankLossResult } from './losses/ranking'
 export { pairwiseLogLoss, type PairwiseLogLossOptions, type PairwiseLogLossResult } from './losses/log-loss'
 export { sampleEfficiencyGain, sampleEfficiencyGainAsync, type SampleEfficiencyInput, type SampleEfficiencyGain } from './metrics/sample-efficiency'
+export * as nb101 from './spaces/nb101'
+export type { Nb101Spec, Nb101Cells, Nb101Rule, Nb101Op } from './spaces/nb101'
+export { renasEncode, renasEncodeAsync, renasVertexOrder, RENAS_TYPE_CODES, type RenasEncodeOptions, type RenasOrderOptions } from './encode/renas'
+export { Random } from './random'
 export type { NativeInfo } from './native'
 export type { NumericArray } from './validate'
 
