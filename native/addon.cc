@@ -636,7 +636,7 @@ struct Nb101HashJob : Job {
     uint8_t* dst = static_cast<uint8_t*>(out.data);
     size_t n = cells.size();
     nasrank::parallel_chunks(n, n < 4096 ? 1 : 64, threads, [&](size_t, size_t begin, size_t end) {
-      for (size_t i = begin; i < end; ++i) nb101::module_hash(cells[i], dst + 16 * i);
+      nb101::module_hashes(cells.data() + begin, end - begin, dst + 16 * begin);
     });
   }
   Napi::Value Result(Napi::Env env) override {

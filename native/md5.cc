@@ -3,6 +3,21 @@
 
 #include <cstring>
 
+// The multi-lane compression uses GCC vector extensions (8 x uint32); on x86-64 Linux it is
+// compiled for x86-64-v3 (AVX2) and the baseline and dispatched at load time, never
+// -march=native. Other compilers get a loop over the scalar compression.
+#if defined(__GNUC__) && !defined(__clang__) && !defined(NASRANK_NO_VECTOR_LOOPS)
+#define NASRANK_MD5_VECTOR 1
+#pragma GCC diagnostic ignored "-Wpsabi"
+#else
+#define NASRANK_MD5_VECTOR 0
+#endif
+#if NASRANK_MD5_VECTOR && defined(__x86_64__) && defined(__linux__) && !defined(NASRANK_NO_TARGET_CLONES)
+#define NASRANK_MD5_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define NASRANK_MD5_CLONES
+#endif
+
 namespace nasrank {
 
 namespace {
@@ -17,7 +32,13 @@ constexpr uint32_t kT[64] = {
     0xf4292244, 0x432aff97, 0xab9423a7, 0xfc93a039, 0x655b59c3, 0x8f0ccc92, 0xffeff47d, 0x85845dd1,
     0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb, 0xeb86d391};
 
-inline uint32_t rotl(uint32_t x, int s) { return (x << s) | (x >> (32 - s)); }
+template <class T>
+inline __attribute__((always_inline)) T rotl(T x, int s) { return (x << s) | (x >> (32 - s)); }
+
+inline uint32_t load_le32(const uint8_t* p) {
+  return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) | (static_cast<uint32_t>(p[2]) << 16) |
+         (static_cast<uint32_t>(p[3]) << 24);
+}
 
 // The 64 steps written out (F, G, H, I rounds); the compiler keeps a..d in registers.
 #define NASRANK_MD5_STEP(f, a, b, c, d, x, t, s) \
@@ -28,13 +49,9 @@ inline uint32_t rotl(uint32_t x, int s) { return (x << s) | (x >> (32 - s)); }
 #define NASRANK_H(x, y, z) ((x) ^ (y) ^ (z))
 #define NASRANK_I(x, y, z) ((y) ^ ((x) | ~(z)))
 
-void block(uint32_t h[4], const uint8_t* p) {
-  uint32_t m[16];
-  for (int i = 0; i < 16; ++i) {
-    m[i] = static_cast<uint32_t>(p[4 * i]) | (static_cast<uint32_t>(p[4 * i + 1]) << 8) |
-           (static_cast<uint32_t>(p[4 * i + 2]) << 16) | (static_cast<uint32_t>(p[4 * i + 3]) << 24);
-  }
-  uint32_t a = h[0], b = h[1], c = h[2], d = h[3];
+// The 64 steps on words of type W (uint32_t, or a vector of lanes).
+template <class W>
+inline __attribute__((always_inline)) void rounds(W& a, W& b, W& c, W& d, const W* m) {
   for (int r = 0; r < 16; r += 4) {
     NASRANK_MD5_STEP(NASRANK_F, a, b, c, d, m[r], kT[r], 7)
     NASRANK_MD5_STEP(NASRANK_F, d, a, b, c, m[r + 1], kT[r + 1], 12)
@@ -59,6 +76,13 @@ void block(uint32_t h[4], const uint8_t* p) {
     NASRANK_MD5_STEP(NASRANK_I, c, d, a, b, m[(7 * r + 14) & 15], kT[r + 2], 15)
     NASRANK_MD5_STEP(NASRANK_I, b, c, d, a, m[(7 * r + 21) & 15], kT[r + 3], 21)
   }
+}
+
+void block(uint32_t h[4], const uint8_t* p) {
+  uint32_t m[16];
+  for (int i = 0; i < 16; ++i) m[i] = load_le32(p + 4 * i);
+  uint32_t a = h[0], b = h[1], c = h[2], d = h[3];
+  rounds(a, b, c, d, m);
   h[0] += a;
   h[1] += b;
   h[2] += c;
@@ -72,6 +96,34 @@ void block(uint32_t h[4], const uint8_t* p) {
 #undef NASRANK_I
 
 }  // namespace
+
+#if NASRANK_MD5_VECTOR
+typedef uint32_t v8u __attribute__((vector_size(4 * kMd5Lanes)));
+
+NASRANK_MD5_CLONES void md5_compress_lanes(uint32_t state[4][kMd5Lanes], const uint8_t* const blocks[kMd5Lanes]) {
+  v8u m[16];
+  for (int i = 0; i < 16; ++i) {
+    for (int l = 0; l < kMd5Lanes; ++l) m[i][l] = load_le32(blocks[l] + 4 * i);
+  }
+  v8u s[4];
+  std::memcpy(s, state, sizeof s);
+  v8u a = s[0], b = s[1], c = s[2], d = s[3];
+  rounds(a, b, c, d, m);
+  s[0] += a;
+  s[1] += b;
+  s[2] += c;
+  s[3] += d;
+  std::memcpy(state, s, sizeof s);
+}
+#else
+void md5_compress_lanes(uint32_t state[4][kMd5Lanes], const uint8_t* const blocks[kMd5Lanes]) {
+  for (int l = 0; l < kMd5Lanes; ++l) {
+    uint32_t h[4] = {state[0][l], state[1][l], state[2][l], state[3][l]};
+    block(h, blocks[l]);
+    for (int w = 0; w < 4; ++w) state[w][l] = h[w];
+  }
+}
+#endif
 
 void md5(const uint8_t* data, size_t len, uint8_t digest[16]) {
   uint32_t h[4] = {0x67452301, 0xefcdab89, 0x98badcfe, 0x10325476};

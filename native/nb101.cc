@@ -251,6 +251,195 @@ void module_hash(const Cell& cell, uint8_t digest[16]) {
   md5(reinterpret_cast<const uint8_t*>(list), len, digest);
 }
 
+// ---- many module hashes at once ----------------------------------------------------------
+
+namespace {
+
+// md5 of str((out_degree, in_degree, label)) for every degree 0..6 and label -2..2.
+struct TupleHashes {
+  uint8_t digest[7][7][5][16];
+  TupleHashes() {
+    for (int o = 0; o < 7; ++o) {
+      for (int i = 0; i < 7; ++i) {
+        for (int l = -2; l <= 2; ++l) {
+          char text[48];
+          int n = std::snprintf(text, sizeof text, "(%d, %d, %d)", o, i, l);
+          md5(reinterpret_cast<const uint8_t*>(text), static_cast<size_t>(n), digest[o][i][l + 2]);
+        }
+      }
+    }
+  }
+};
+
+const TupleHashes& tuple_hashes() {
+  static const TupleHashes table;
+  return table;
+}
+
+// One cell being hashed in one lane: the official algorithm as a sequence of messages
+// (v rounds of v vertex messages, then the final list), each padded into `buf`.
+struct HashLane {
+  bool active = false;
+  size_t index = 0;
+  int v = 0, round = 0, vertex = 0;  // vertex == v: the final message
+  uint8_t in[kMaxVertices][kMaxVertices], out[kMaxVertices][kMaxVertices];
+  int nin[kMaxVertices], nout[kMaxVertices];
+  uint8_t h[kMaxVertices][16], nh[kMaxVertices][16];
+  char hex[kMaxVertices][32];  // h in hex, encoded once per round
+  int blocks = 0, block = 0;
+  alignas(64) uint8_t buf[576];  // longest message: 13 digests in hex + 2 bars = 418 bytes
+
+  void pad(size_t len) {
+    buf[len] = 0x80;
+    blocks = static_cast<int>((len + 9 + 63) / 64);
+    size_t total = static_cast<size_t>(blocks) * 64;
+    std::memset(buf + len + 1, 0, total - len - 1);
+    uint64_t bits = static_cast<uint64_t>(len) * 8;
+    for (int i = 0; i < 8; ++i) buf[total - 8 + i] = static_cast<uint8_t>(bits >> (8 * i));
+    block = 0;
+  }
+
+  void start(const Cell& cell, size_t i) {
+    active = true;
+    index = i;
+    v = cell.v;
+    for (int u = 0; u < v; ++u) nin[u] = nout[u] = 0;
+    for (int a = 0; a < v; ++a) {
+      for (int b = a + 1; b < v; ++b) {
+        if (cell.edge(a, b)) {
+          out[a][nout[a]++] = static_cast<uint8_t>(b);
+          in[b][nin[b]++] = static_cast<uint8_t>(a);
+        }
+      }
+    }
+    const TupleHashes& table = tuple_hashes();
+    for (int u = 0; u < v; ++u) std::memcpy(h[u], table.digest[nout[u]][nin[u]][official_label(cell.ops[u]) + 2], 16);
+    encode_round();
+    round = 0;
+    vertex = 0;
+    vertex_message();
+  }
+
+  void encode_round() {
+    for (int u = 0; u < v; ++u) hex32(h[u], hex[u]);
+  }
+
+  // order[0..count) = vertices sorted by their current digest (= by their hex strings).
+  void sorted_by_digest(const uint8_t* vertices, int count, uint8_t* order) const {
+    for (int k = 0; k < count; ++k) {
+      uint8_t x = vertices[k];
+      int j = k;
+      for (; j > 0 && std::memcmp(h[order[j - 1]], h[x], 16) > 0; --j) order[j] = order[j - 1];
+      order[j] = x;
+    }
+  }
+
+  // Appends the hex digests of `vertices`, sorted.
+  size_t append_sorted(const uint8_t* vertices, int count, size_t len) {
+    uint8_t order[kMaxVertices];
+    sorted_by_digest(vertices, count, order);
+    for (int k = 0; k < count; ++k, len += 32) std::memcpy(buf + len, hex[order[k]], 32);
+    return len;
+  }
+
+  void vertex_message() {
+    const int u = vertex;
+    size_t len = append_sorted(in[u], nin[u], 0);
+    buf[len++] = '|';
+    len = append_sorted(out[u], nout[u], len);
+    buf[len++] = '|';
+    std::memcpy(buf + len, hex[u], 32);
+    pad(len + 32);
+  }
+
+  void final_message() {
+    // str(sorted(hashes)): "['<hex>', '<hex>', ...]".
+    static const uint8_t kAll[kMaxVertices] = {0, 1, 2, 3, 4, 5, 6};
+    uint8_t order[kMaxVertices];
+    sorted_by_digest(kAll, v, order);
+    size_t len = 0;
+    buf[len++] = '[';
+    for (int k = 0; k < v; ++k) {
+      if (k) {
+        buf[len++] = ',';
+        buf[len++] = ' ';
+      }
+      buf[len++] = '\'';
+      std::memcpy(buf + len, hex[order[k]], 32);
+      len += 32;
+      buf[len++] = '\'';
+    }
+    buf[len++] = ']';
+    pad(len);
+  }
+
+  // The message just finished with `digest`; returns true when the cell's hash is complete.
+  bool finished(const uint8_t digest[16], uint8_t* result) {
+    if (vertex == v) {
+      std::memcpy(result, digest, 16);
+      return true;
+    }
+    std::memcpy(nh[vertex], digest, 16);
+    if (++vertex == v) {
+      std::memcpy(h, nh, sizeof h);
+      encode_round();
+      vertex = 0;
+      if (++round == v) {
+        vertex = v;
+        final_message();
+        return false;
+      }
+    }
+    vertex_message();
+    return false;
+  }
+};
+
+}  // namespace
+
+void module_hashes(const Cell* cells, size_t n, uint8_t* digests) {
+  // Every lane works through its own cells message by message, so lanes stay busy although
+  // messages differ in length; each step compresses one block in every lane.
+  HashLane lanes[kMd5Lanes];
+  uint32_t state[4][kMd5Lanes];
+  alignas(64) static const uint8_t kIdle[64] = {0};
+  size_t next = 0;
+  auto reset = [&](int l) {
+    for (int w = 0; w < 4; ++w) state[w][l] = kMd5Init[w];
+  };
+  for (int l = 0; l < kMd5Lanes && next < n; ++l) {
+    lanes[l].start(cells[next], next);
+    ++next;
+    reset(l);
+  }
+  const uint8_t* blocks[kMd5Lanes];
+  for (;;) {
+    bool any = false;
+    for (int l = 0; l < kMd5Lanes; ++l) {
+      blocks[l] = lanes[l].active ? lanes[l].buf + 64 * lanes[l].block : kIdle;
+      any = any || lanes[l].active;
+    }
+    if (!any) break;
+    md5_compress_lanes(state, blocks);
+    for (int l = 0; l < kMd5Lanes; ++l) {
+      HashLane& lane = lanes[l];
+      if (!lane.active || ++lane.block < lane.blocks) continue;
+      uint8_t digest[16];
+      for (int w = 0; w < 4; ++w) {
+        for (int k = 0; k < 4; ++k) digest[4 * w + k] = static_cast<uint8_t>(state[w][l] >> (8 * k));
+      }
+      reset(l);
+      if (lane.finished(digest, digests + 16 * lane.index)) {
+        lane.active = false;
+        if (next < n) {
+          lane.start(cells[next], next);
+          ++next;
+        }
+      }
+    }
+  }
+}
+
 // ---- enumeration -----------------------------------------------------------------------
 
 namespace {
@@ -418,8 +607,8 @@ Enumeration enumerate(int threads) {
   parallel_chunks(n, 64, threads, [&](size_t, size_t begin, size_t end) {
     for (size_t k = begin; k < end; ++k) {
       cells[k] = decode(reps[k]);
-      module_hash(cells[k], &hashes[k * 16]);
     }
+    module_hashes(&cells[begin], end - begin, &hashes[begin * 16]);
   });
   // Sort by hash; equal MD5 hashes (which would be an MD5 collision between groups the
   // refinement tells apart) keep the first representative, as the official dict does.
@@ -473,39 +662,55 @@ void vertex_channels(const Cell& cell, int in_channels, int out_channels, int ch
 
 void cell_cost(const Cell& cell, double* vparams, double* vflops, double* params, double* flops) {
   const int v = cell.v;
+  // Vertex channels depend only on the cell's output channels (128, 256, 512 per stack);
+  // the input channels only enter through the projections.
+  int ch[3][kMaxVertices];
+  for (int s = 0; s < 3; ++s) vertex_channels(cell, 0, 128 << s, ch[s]);
+  bool from_input[kMaxVertices];
+  for (int u = 0; u < v; ++u) from_input[u] = cell.edge(0, u);
   double total_params = kStemParams + kDenseParams;
   double total_flops = kStemFlops + kDenseFlops;
   for (int k = 0; k < kCells; ++k) {
     const int stack = k / 3;
-    const int c_out = 128 << stack;
-    const int c_in = (k % 3 != 0) ? c_out : (stack == 0 ? 128 : c_out / 2);
+    const double c_out = 128 << stack;
+    const double c_in = (k % 3 != 0) ? c_out : (stack == 0 ? 128 : c_out / 2);
     const double side = 32 >> stack;
     const double pixels = side * side;
-    int ch[kMaxVertices];
-    vertex_channels(cell, c_in, c_out, ch);
-    for (int u = 0; u < kMaxVertices; ++u) {
+    double* vp = vparams ? vparams + k * kMaxVertices : nullptr;
+    double* vf = vflops ? vflops + k * kMaxVertices : nullptr;
+    if (vp) vp[0] = 0;
+    if (vf) vf[0] = 0;
+    for (int u = 1; u < v - 1; ++u) {
+      const double c = ch[stack][u];
       double p = 0, f = 0;
-      if (u > 0 && u < v - 1) {
-        const double c = ch[u];
-        if (cell.edge(0, u)) {  // 1x1 conv-BN-ReLU projection of the cell input
-          p += c_in * c + 2 * c;
-          f += pixels * c_in * c;
-        }
-        if (cell.ops[u] == kConv1x1) {
-          p += c * c + 2 * c;
-          f += pixels * c * c;
-        } else if (cell.ops[u] == kConv3x3) {
-          p += 9 * c * c + 2 * c;
-          f += pixels * 9 * c * c;
-        }
-      } else if (u == v - 1 && cell.edge(0, v - 1)) {  // input -> output projection
-        p += static_cast<double>(c_in) * c_out + 2.0 * c_out;
-        f += pixels * c_in * c_out;
+      if (from_input[u]) {  // 1x1 conv-BN-ReLU projection of the cell input
+        p += c_in * c + 2 * c;
+        f += pixels * c_in * c;
       }
-      if (vparams) vparams[k * kMaxVertices + u] = p;
-      if (vflops) vflops[k * kMaxVertices + u] = f;
+      if (cell.ops[u] == kConv1x1) {
+        p += c * c + 2 * c;
+        f += pixels * c * c;
+      } else if (cell.ops[u] == kConv3x3) {
+        p += 9 * c * c + 2 * c;
+        f += pixels * 9 * c * c;
+      }
+      if (vp) vp[u] = p;
+      if (vf) vf[u] = f;
       total_params += p;
       total_flops += f;
+    }
+    double p = 0, f = 0;
+    if (from_input[v - 1]) {  // input -> output projection
+      p = c_in * c_out + 2 * c_out;
+      f = pixels * c_in * c_out;
+    }
+    if (vp) vp[v - 1] = p;
+    if (vf) vf[v - 1] = f;
+    total_params += p;
+    total_flops += f;
+    for (int u = v; u < kMaxVertices; ++u) {
+      if (vp) vp[u] = 0;
+      if (vf) vf[u] = 0;
     }
   }
   if (params) *params = total_params;

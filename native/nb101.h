@@ -63,6 +63,9 @@ Verdict check_cell(const Cell& cell);
 // input -1, output -2, conv3x3 0, conv1x1 1, maxpool 2): raw MD5 bytes.
 void module_hash(const Cell& cell, uint8_t digest[16]);
 
+// module_hash of n cells (16 bytes each into digests), through multi-lane MD5.
+void module_hashes(const Cell* cells, size_t n, uint8_t* digests);
+
 // All unique valid cells, sorted by hash bytes ascending. The representative of each hash
 // is the first one generate_graphs.py meets (vertices, then its matrix bit string, then its
 // labelling in itertools.product order), i.e. the one the official dataset stores.
