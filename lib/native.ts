@@ -69,10 +69,11 @@ export interface Addon {
   pairwiseLogLoss(a: F64, b: F64, label: F64, reduction: string, async: true): Promise<LogLossOut>
   sampleEfficiencyGain(space: F64, candidates: F64, targets: F64, subset: F64 | null, higherIsBetter: boolean, async?: false): GainOut
   sampleEfficiencyGain(space: F64, candidates: F64, targets: F64, subset: F64 | null, higherIsBetter: boolean, async: true): Promise<GainOut>
-  nb101Analyze(matrix: Uint8Array, ops: Uint8Array): Nb101Analysis
+  nb101Analyze(matrix: Uint8Array, ops: Uint8Array, withHash?: boolean): Nb101Analysis
   nb101Enumerate(async?: false): Nb101Columns
   nb101Enumerate(async: true): Promise<Nb101Columns>
   nb101HashCells(vertices: Uint8Array, adjacency: Uint32Array, ops: Uint8Array, async?: false): Uint8Array
+  nb101HashCells(vertices: Uint8Array, adjacency: Uint32Array, ops: Uint8Array, async: true): Promise<Uint8Array>
   nb101Cost(vertices: Uint8Array, adjacency: Uint32Array, ops: Uint8Array, perVertex: boolean, async?: false): Nb101CostOut
   nb101Cost(vertices: Uint8Array, adjacency: Uint32Array, ops: Uint8Array, perVertex: boolean, async: true): Promise<Nb101CostOut>
   renasEncode(vertices: Uint8Array, adjacency: Uint32Array, ops: Uint8Array, indices: Uint32Array | null, channels: number, layout: string,

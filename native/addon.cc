@@ -528,15 +528,22 @@ std::vector<nb101::Cell> ReadCells(const Napi::CallbackInfo& info, size_t index,
     ThrowRange(env, std::string(fn) + ": cells.ops has length " + std::to_string(ops.size) + " but must be 7 * count = " + std::to_string(n * nb101::kMaxVertices));
   }
   std::vector<nb101::Cell> cells(n);
-  for (size_t i = 0; i < n; ++i) {
-    nb101::Cell& c = cells[i];
-    c.v = vertices.data[i];
-    c.adj = adjacency.data[i];
-    std::memcpy(c.ops, ops.data + i * nb101::kMaxVertices, nb101::kMaxVertices);
-    nb101::Verdict verdict = nb101::check_cell(c);
-    if (!verdict.ok()) {
-      ThrowRange(env, std::string(fn) + ": cells[" + std::to_string(i) + "] is not a valid pruned cell (rule '" + nb101::rule_name(verdict.rule) + "'): " + verdict.detail);
+  // Copy and check in parallel; report the first bad cell (the same one for any thread count).
+  const size_t chunks = n < 16384 ? 1 : 64;
+  std::vector<size_t> first_bad(chunks, n);
+  nasrank::parallel_chunks(n, chunks, nasrank::thread_count(), [&](size_t chunk, size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      nb101::Cell& c = cells[i];
+      c.v = vertices.data[i];
+      c.adj = adjacency.data[i];
+      std::memcpy(c.ops, ops.data + i * nb101::kMaxVertices, nb101::kMaxVertices);
+      if (first_bad[chunk] == n && !nb101::check_cell(c).ok()) first_bad[chunk] = i;
     }
+  });
+  for (size_t bad : first_bad) {
+    if (bad == n) continue;
+    nb101::Verdict verdict = nb101::check_cell(cells[bad]);
+    ThrowRange(env, std::string(fn) + ": cells[" + std::to_string(bad) + "] is not a valid pruned cell (rule '" + nb101::rule_name(verdict.rule) + "'): " + verdict.detail);
   }
   return cells;
 }
@@ -562,8 +569,9 @@ uint64_t ReadSeed(const Napi::CallbackInfo& info, size_t index, const char* fn) 
   return static_cast<uint64_t>(seed);
 }
 
-// (matrix: Uint8Array v*v row-major, ops: Uint8Array v op codes) ->
-// { rule, detail, vertices, adjacency, ops: Uint8Array(7), hash } (hash only when valid)
+// (matrix: Uint8Array v*v row-major, ops: Uint8Array v op codes, withHash = true) ->
+// { rule, detail, vertices, adjacency, ops: Uint8Array(7), hash } (cell and hash only when
+// valid; hash only when asked for)
 Napi::Value Nb101Analyze(const Napi::CallbackInfo& info) {
   const char* fn = "nb101Analyze";
   Napi::Env env = info.Env();
@@ -573,6 +581,7 @@ Napi::Value Nb101Analyze(const Napi::CallbackInfo& info) {
   if (matrix.size != v * v) {
     ThrowRange(env, std::string(fn) + ": matrix has length " + std::to_string(matrix.size) + " but ops has " + std::to_string(v) + " entries; matrix must hold v * v = " + std::to_string(v * v));
   }
+  bool with_hash = info.Length() < 3 || info[2].IsUndefined() || ReadBool(info, 2, fn, "withHash");
   nb101::Cell cell;
   nb101::Verdict verdict = v > 64 ? nb101::Verdict{nb101::Rule::Shape, "the matrix has " + std::to_string(v) + " vertices; a cell has 2 to 7"}
                                   : nb101::analyze(static_cast<int>(v), matrix.data, ops.data, &cell);
@@ -585,11 +594,13 @@ Napi::Value Nb101Analyze(const Napi::CallbackInfo& info) {
     auto pruned_ops = Napi::Uint8Array::New(env, nb101::kMaxVertices);
     std::memcpy(pruned_ops.Data(), cell.ops, nb101::kMaxVertices);
     out.Set("ops", pruned_ops);
-    uint8_t digest[16];
-    char hex[32];
-    nb101::module_hash(cell, digest);
-    nasrank::hex32(digest, hex);
-    out.Set("hash", std::string(hex, 32));
+    if (with_hash) {
+      uint8_t digest[16];
+      char hex[32];
+      nb101::module_hash(cell, digest);
+      nasrank::hex32(digest, hex);
+      out.Set("hash", std::string(hex, 32));
+    }
   }
   return out;
 }

@@ -631,45 +631,94 @@ Enumeration enumerate(int threads) {
 
 // ---- cost model ------------------------------------------------------------------------
 
-void vertex_channels(const Cell& cell, int in_channels, int out_channels, int channels[kMaxVertices]) {
+namespace {
+
+// nasbench model_builder.compute_vertex_channels for the output channel counts 128, 256 and
+// 512 at once (ch[s][u] for stack s; the input vertex's entry is left 0): the output's
+// channels split evenly over the interior vertices feeding it, the first C mod fan-in of
+// them (in vertex order) one more; every other interior vertex, from the last backwards,
+// the maximum over its interior successors.
+void stack_channels(const Cell& cell, int ch[3][kMaxVertices]) {
   const int v = cell.v;
-  for (int u = 0; u < kMaxVertices; ++u) channels[u] = 0;
-  channels[0] = in_channels;
-  channels[v - 1] = out_channels;
-  if (v == 2) return;
-  // Fan-in of the output ignoring the input vertex.
+  uint32_t succ[kMaxVertices] = {0};
+  for (int i = 0; i < v; ++i) {
+    for (int j = i + 1; j < v; ++j) succ[i] |= static_cast<uint32_t>(cell.edge(i, j)) << j;
+  }
+  const uint32_t to_output = 1u << (v - 1);
   int fan_in = 0;
-  for (int u = 1; u < v - 1; ++u) fan_in += cell.edge(u, v - 1);
-  int share = out_channels / fan_in;
-  int correction = out_channels % fan_in;
-  for (int u = 1; u < v - 1; ++u) {
-    if (cell.edge(u, v - 1)) {
-      channels[u] = share;
-      if (correction) {
-        ++channels[u];
-        --correction;
+  for (int u = 1; u < v - 1; ++u) fan_in += (succ[u] & to_output) != 0;
+  for (int s = 0; s < 3; ++s) {
+    const int c_out = 128 << s;
+    for (int u = 0; u < kMaxVertices; ++u) ch[s][u] = 0;
+    ch[s][v - 1] = c_out;
+    if (v == 2) continue;
+    const int share = c_out / fan_in;
+    int correction = c_out % fan_in;
+    for (int u = 1; u < v - 1; ++u) {
+      if (succ[u] & to_output) {
+        ch[s][u] = share + (correction > 0);
+        if (correction > 0) --correction;
       }
     }
-  }
-  for (int u = v - 3; u > 0; --u) {
-    if (!cell.edge(u, v - 1)) {
-      for (int dst = u + 1; dst < v - 1; ++dst) {
-        if (cell.edge(u, dst)) channels[u] = std::max(channels[u], channels[dst]);
-      }
+    for (int u = v - 3; u > 0; --u) {
+      if (succ[u] & to_output) continue;
+      int c = 0;
+      for (uint32_t m = succ[u]; m; m &= m - 1) c = std::max(c, ch[s][__builtin_ctz(m)]);
+      ch[s][u] = c;
     }
   }
 }
+
+}  // namespace
 
 void cell_cost(const Cell& cell, double* vparams, double* vflops, double* params, double* flops) {
   const int v = cell.v;
   // Vertex channels depend only on the cell's output channels (128, 256, 512 per stack);
   // the input channels only enter through the projections.
   int ch[3][kMaxVertices];
-  for (int s = 0; s < 3; ++s) vertex_channels(cell, 0, 128 << s, ch[s]);
+  stack_channels(cell, ch);
   bool from_input[kMaxVertices];
   for (int u = 0; u < v; ++u) from_input[u] = cell.edge(0, u);
   double total_params = kStemParams + kDenseParams;
   double total_flops = kStemFlops + kDenseFlops;
+  if (!vparams && !vflops) {
+    // Totals only: per stack, the op costs are the same in its 3 cells and the projections
+    // are linear in the cell's input channels. All terms are integers below 2^53, so any
+    // summation order gives the same doubles as the per-vertex path.
+    const bool direct = from_input[v - 1];
+    for (int stack = 0; stack < 3; ++stack) {
+      const double c_out = 128 << stack;
+      const double side = 32 >> stack;
+      const double pixels = side * side;
+      double proj = 0, op_params = 0, op_macs = 0;  // proj: channels of vertices the input feeds
+      for (int u = 1; u < v - 1; ++u) {
+        const double c = ch[stack][u];
+        if (from_input[u]) proj += c;
+        if (cell.ops[u] == kConv1x1) {
+          op_params += c * c + 2 * c;
+          op_macs += c * c;
+        } else if (cell.ops[u] == kConv3x3) {
+          op_params += 9 * c * c + 2 * c;
+          op_macs += 9 * c * c;
+        }
+      }
+      const double c_in_first = stack == 0 ? 128 : c_out / 2;
+      for (int m = 0; m < 3; ++m) {
+        const double c_in = m == 0 ? c_in_first : c_out;
+        double p = op_params + c_in * proj + 2 * proj;
+        double f = pixels * (op_macs + c_in * proj);
+        if (direct) {
+          p += c_in * c_out + 2 * c_out;
+          f += pixels * c_in * c_out;
+        }
+        total_params += p;
+        total_flops += f;
+      }
+    }
+    if (params) *params = total_params;
+    if (flops) *flops = total_flops;
+    return;
+  }
   for (int k = 0; k < kCells; ++k) {
     const int stack = k / 3;
     const double c_out = 128 << stack;

@@ -87,9 +87,6 @@ constexpr double kStemFlops = 32.0 * 32.0 * 3 * 3 * 3 * 128;
 constexpr double kDenseParams = 512 * 10 + 10;
 constexpr double kDenseFlops = 512 * 10;
 
-// nasbench model_builder.compute_vertex_channels for one cell.
-void vertex_channels(const Cell& cell, int in_channels, int out_channels, int channels[kMaxVertices]);
-
 // Per-vertex costs of the 9 cells (cell k, vertex u at [k * 7 + u]; input 0; an interior
 // vertex carries its op plus the 1x1 projection of the cell input when the input feeds it;
 // the output vertex carries the input -> output projection), and the network totals.

@@ -459,6 +459,10 @@ t.test('enumerate: all 423,624 unique cells, cached on disk', async t => {
     if (ref.hashSpec(s) !== nb101.hashAt(cells, i)) t.fail(`stored hash of cell ${i}`)
     if (nb101.indexOfHash(cells, nb101.hashAt(cells, i)) !== i) t.fail(`indexOfHash ${i}`)
   }
+  const sub = nb101.select(cells, Array.from({ length: 5000 }, (_, k) => (k * 83) % cells.count))
+  t.ok(Buffer.from(nb101.hashBatch({ ...sub, hash: new Uint8Array(0) })).equals(Buffer.from(sub.hash)), 'hashBatch = stored hashes (its hash column ignored)')
+  t.ok(Buffer.from(await nb101.hashBatchAsync(sub)).equals(Buffer.from(sub.hash)), 'hashBatchAsync')
+  await t.rejects(nb101.hashBatchAsync({ ...sub, count: 1 }), { name: 'RangeError', message: /nb101\.hashBatchAsync: cells\.count/ })
   for (let k = 0; k < 2000; k++) {
     if (Buffer.compare(rehash.hash.subarray(k * 16, k * 16 + 16), cells.hash.subarray(((k * 211) % cells.count) * 16, ((k * 211) % cells.count) * 16 + 16)) !== 0) t.fail(`toCells hash ${k}`)
   }
@@ -492,12 +496,12 @@ t.test('enumerate: all 423,624 unique cells, cached on disk', async t => {
   t.ok(idx.every(i => i < cells.count))
   const withRep = nb101.sampleIndices(cells, 50, new Random(2), { replace: true })
   t.equal(withRep.length, 50)
-  const sub = nb101.sample(cells, 10, 17)
-  cellsEqual(t, sub, nb101.select(cells, idx.subarray(0, 10)), 'sample = select(sampleIndices)')
+  const ten = nb101.sample(cells, 10, 17)
+  cellsEqual(t, ten, nb101.select(cells, idx.subarray(0, 10)), 'sample = select(sampleIndices)')
   t.same(nb101.sampleIndices(cells, 0, 1), new Uint32Array(0))
-  t.throws(() => nb101.sampleIndices(sub, 11, 1), { name: 'RangeError', message: /n = 11 distinct cells requested but there are only 10/ })
-  t.throws(() => nb101.sampleIndices(sub, -1, 1), { name: 'RangeError', message: /n must be a non-negative integer/ })
-  t.same([...nb101.sampleIndices(sub, 10, 4)].sort((x, y) => x - y), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 'n = count: a permutation')
+  t.throws(() => nb101.sampleIndices(ten, 11, 1), { name: 'RangeError', message: /n = 11 distinct cells requested but there are only 10/ })
+  t.throws(() => nb101.sampleIndices(ten, -1, 1), { name: 'RangeError', message: /n must be a non-negative integer/ })
+  t.same([...nb101.sampleIndices(ten, 10, 4)].sort((x, y) => x - y), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 'n = count: a permutation')
   t.throws(() => nb101.select(cells, [cells.count]), { name: 'RangeError', message: /indices\[0\] is 423624 but there are only 423624 cells/ })
 
   // costs of the whole space: batch equals the reference on a sample

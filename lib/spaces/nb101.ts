@@ -113,18 +113,19 @@ function parseRaw (matrix: unknown, ops: unknown, fn: string): Raw {
   return { v, matrix: flat, ops: codes }
 }
 
+/** A pruned cell; `hash` is '' unless it was asked for. */
 interface Pruned { vertices: number; adjacency: number; ops: Uint8Array; hash: string }
 
 type Outcome = { ok: true; cell: Pruned } | { ok: false; rule: Nb101Rule; detail: string }
 
-function analyzeRaw (raw: Raw): Outcome {
-  const r: Nb101Analysis = addon.nb101Analyze(raw.matrix, raw.ops)
+function analyzeRaw (raw: Raw, withHash: boolean): Outcome {
+  const r: Nb101Analysis = addon.nb101Analyze(raw.matrix, raw.ops, withHash)
   if (r.rule !== 'ok') return { ok: false, rule: r.rule as Nb101Rule, detail: r.detail }
-  return { ok: true, cell: { vertices: r.vertices!, adjacency: r.adjacency!, ops: r.ops!, hash: r.hash! } }
+  return { ok: true, cell: { vertices: r.vertices!, adjacency: r.adjacency!, ops: r.ops!, hash: r.hash ?? '' } }
 }
 
-function analyze (matrix: unknown, ops: unknown, fn: string): Pruned {
-  const outcome = analyzeRaw(parseRaw(matrix, ops, fn))
+function analyze (matrix: unknown, ops: unknown, fn: string, withHash = false): Pruned {
+  const outcome = analyzeRaw(parseRaw(matrix, ops, fn), withHash)
   if (!outcome.ok) throw new InvalidCellError(fn, outcome.rule, outcome.detail)
   return outcome.cell
 }
@@ -136,10 +137,10 @@ function specObject (spec: unknown, fn: string, name = 'spec'): { matrix: unknow
   return spec as { matrix: unknown; ops: unknown }
 }
 
-/** A spec (or spec-like object) validated, pruned and hashed. */
-function analyzeSpec (spec: unknown, fn: string, name = 'spec'): Pruned {
+/** A spec (or spec-like object) validated, pruned and (when asked) hashed. */
+function analyzeSpec (spec: unknown, fn: string, name = 'spec', withHash = false): Pruned {
   const s = specObject(spec, fn, name)
-  return analyze(s.matrix, s.ops, fn)
+  return analyze(s.matrix, s.ops, fn, withHash)
 }
 
 function toSpec (vertices: number, adjacency: number, ops: ArrayLike<number>): Nb101Spec {
@@ -174,7 +175,7 @@ export type Nb101Check = { valid: true; spec: Nb101Spec; hash: string } | { vali
 /** Like {@link spec}, but returns the verdict instead of throwing for an invalid cell. */
 export function check (matrix: number[][], ops: string[]): Nb101Check {
   try {
-    const c = analyze(matrix, ops, 'nb101.check')
+    const c = analyze(matrix, ops, 'nb101.check', true)
     return { valid: true, spec: toSpec(c.vertices, c.adjacency, c.ops), hash: c.hash }
   } catch (err) {
     if (err instanceof InvalidCellError) return { valid: false, rule: err.rule, message: err.message }
@@ -192,12 +193,12 @@ export function isValid (matrix: number[][], ops: string[]): boolean {
  * equal for isomorphic cells, the key of the official dataset. The spec is pruned first.
  */
 export function hash (cell: Nb101Spec): string {
-  return analyzeSpec(cell, 'nb101.hash', 'cell').hash
+  return analyzeSpec(cell, 'nb101.hash', 'cell', true).hash
 }
 
 /** Whether two cells are the same architecture (equal module hashes). */
 export function equal (a: Nb101Spec, b: Nb101Spec): boolean {
-  return analyzeSpec(a, 'nb101.equal', 'a').hash === analyzeSpec(b, 'nb101.equal', 'b').hash
+  return analyzeSpec(a, 'nb101.equal', 'a', true).hash === analyzeSpec(b, 'nb101.equal', 'b', true).hash
 }
 
 // ---- columnar cells -----------------------------------------------------------------------
@@ -242,10 +243,29 @@ export function packSpecs (specs: readonly Nb101Spec[], fn: string): Omit<Nb101C
   return out
 }
 
-/** Specs (pruned on the way) to columns, with their module hashes. */
+/** Specs (pruned on the way) to columns, with their module hashes (computed in a native batch). */
 export function toCells (specs: readonly Nb101Spec[]): Nb101Cells {
   const c = packSpecs(specs, 'nb101.toCells')
   return { ...c, hash: addon.nb101HashCells(c.vertices, c.adjacency, c.ops) }
+}
+
+/**
+ * Official module hashes of columnar cells (their `hash` column is ignored): Uint8Array of
+ * count·16 raw MD5 bytes, computed natively on all threads with multi-lane MD5.
+ */
+export function hashBatch (cells: Omit<Nb101Cells, 'hash'> & { hash?: Uint8Array }): Uint8Array {
+  const c = checkCells({ ...cells, hash: undefined }, 'nb101.hashBatch')
+  return addon.nb101HashCells(c.vertices, c.adjacency, c.ops)
+}
+
+/** {@link hashBatch} off the main thread. */
+export function hashBatchAsync (cells: Omit<Nb101Cells, 'hash'> & { hash?: Uint8Array }): Promise<Uint8Array> {
+  try {
+    const c = checkCells({ ...cells, hash: undefined }, 'nb101.hashBatchAsync')
+    return addon.nb101HashCells(c.vertices, c.adjacency, c.ops, true)
+  } catch (err) {
+    return Promise.reject(err)
+  }
 }
 
 function checkIndex (cells: Nb101Cells, index: unknown, fn: string, name = 'index'): number {
@@ -524,9 +544,9 @@ function pad7 (c: Pruned): Padded {
   return { matrix, ops, real }
 }
 
-function tryCell (matrix: Uint8Array, ops: Uint8Array): Pruned | null {
-  const r = addon.nb101Analyze(matrix, ops)
-  return r.rule === 'ok' ? { vertices: r.vertices!, adjacency: r.adjacency!, ops: r.ops!, hash: r.hash! } : null
+function tryCell (matrix: Uint8Array, ops: Uint8Array, withHash: boolean): Pruned | null {
+  const r = analyzeRaw({ v: 7, matrix, ops }, withHash)
+  return r.ok ? r.cell : null
 }
 
 const INTERIOR_CODES = [OP_CODES[CONV3X3], OP_CODES[CONV1X1], OP_CODES[MAXPOOL3X3]]
@@ -544,7 +564,7 @@ export function randomSpec (rng: Random | number): Nb101Spec {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     for (let i = 0; i < 6; i++) for (let j = i + 1; j < 7; j++) matrix[i * 7 + j] = r.uint32() >>> 31
     for (let k = 1; k < 6; k++) ops[k] = INTERIOR_CODES[r.int(3)]
-    const c = tryCell(matrix, ops)
+    const c = tryCell(matrix, ops, false)
     if (c) return toSpec(c.vertices, c.adjacency, c.ops)
   }
   throw new Error(`nb101.randomSpec: no valid cell in ${MAX_ATTEMPTS} draws`)
@@ -566,7 +586,7 @@ export interface MutateOptions {
  */
 export function mutate (cell: Nb101Spec, rng: Random | number, options?: MutateOptions): Nb101Spec {
   const fn = 'nb101.mutate'
-  const parent = analyzeSpec(cell, fn, 'cell')
+  const parent = analyzeSpec(cell, fn, 'cell', true)
   const r = rngArg(rng, fn)
   const opts = checkOptions<MutateOptions>(options, fn, ['rate'])
   const rate = finiteNumber(opts.rate, 1, fn, 'rate')
@@ -589,7 +609,7 @@ export function mutate (cell: Nb101Spec, rng: Random | number, options?: MutateO
         ops[k] = others[r.int(2)]
       }
     }
-    const c = tryCell(matrix, ops)
+    const c = tryCell(matrix, ops, true)
     if (c && c.hash !== parent.hash) return toSpec(c.vertices, c.adjacency, c.ops)
   }
   throw new Error(`${fn}: no valid, different mutant in ${MAX_ATTEMPTS} attempts (rate ${rate} too small?)`)
@@ -619,7 +639,7 @@ export function crossover (a: Nb101Spec, b: Nb101Spec, rng: Random | number): Nb
       // A vertex neither parent has stays isolated (pruned); any op will do.
       ops[k] = first.real[k] ? first.ops[k] : other.real[k] ? other.ops[k] : OP_CODES[CONV3X3]
     }
-    const c = tryCell(matrix, ops)
+    const c = tryCell(matrix, ops, false)
     if (c) return toSpec(c.vertices, c.adjacency, c.ops)
   }
   throw new Error(`${fn}: no valid child in ${MAX_ATTEMPTS} attempts`)
