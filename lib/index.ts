@@ -8,7 +8,7 @@ export { pairwiseRankLoss, pairwiseRankLossAsync, tripletRankLoss, tripletRankLo
 export { pairwiseLogLoss, type PairwiseLogLossOptions, type PairwiseLogLossResult } from './losses/log-loss'
 export { sampleEfficiencyGain, sampleEfficiencyGainAsync, type SampleEfficiencyInput, type SampleEfficiencyGain } from './metrics/sample-efficiency'
 export * as nb101 from './spaces/nb101'
-export type { Nb101Spec, Nb101Cells, Nb101Rule, Nb101Op } from './spaces/nb101'
+export type { Nb101Spec, Nb101Cells, Nb101CellsLike, Nb101Rule, Nb101Op } from './spaces/nb101'
 export { renasEncode, renasEncodeAsync, renasVertexOrder, RENAS_TYPE_CODES, type RenasEncodeOptions, type RenasOrderOptions } from './encode/renas'
 export { Random } from './random'
 export type { NativeInfo } from './native'

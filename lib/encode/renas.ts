@@ -22,7 +22,7 @@
 import { constants } from 'node:buffer'
 import { addon } from '../native'
 import { checkSeed } from '../random'
-import { checkCells, checkIndices, packSpecs, type Nb101Cells, type Nb101Spec } from '../spaces/nb101'
+import { checkCells, checkIndices, packSpecs, type Nb101CellsLike, type Nb101Spec } from '../spaces/nb101'
 import { boolean, checkOptions, describe, finiteNumber, oneOf } from '../validate'
 
 /** Channel-0 type codes (the ReNAS paper's): nasrank op code + 1. */
@@ -52,13 +52,13 @@ export interface RenasEncodeOptions {
 const KEYS = ['channels', 'layout', 'augment', 'seed', 'flopsScale', 'paramsScale', 'indices'] as const
 const LAYOUTS = ['nchw', 'nhwc'] as const
 
-type Columns = Omit<Nb101Cells, 'hash'>
+type Columns = Nb101CellsLike
 
 function columns (cells: unknown, fn: string): Columns {
   return Array.isArray(cells) ? packSpecs(cells as Nb101Spec[], fn) : checkCells(cells, fn)
 }
 
-function encodeArgs (cells: Nb101Cells | readonly Nb101Spec[], options: RenasEncodeOptions | undefined, fn: string) {
+function encodeArgs (cells: Nb101CellsLike | readonly Nb101Spec[], options: RenasEncodeOptions | undefined, fn: string) {
   const c = columns(cells, fn)
   const opts = checkOptions<RenasEncodeOptions>(options, fn, KEYS)
   const channels = opts.channels === undefined ? 19 : opts.channels
@@ -80,12 +80,12 @@ function encodeArgs (cells: Nb101Cells | readonly Nb101Spec[], options: RenasEnc
  * ReNAS feature tensors of a batch (columnar cells or an array of specs): Float32Array of
  * count·C·49 (see the module comment for channels, order, padding and layout).
  */
-export function renasEncode (cells: Nb101Cells | readonly Nb101Spec[], options?: RenasEncodeOptions): Float32Array {
+export function renasEncode (cells: Nb101CellsLike | readonly Nb101Spec[], options?: RenasEncodeOptions): Float32Array {
   return addon.renasEncode(...encodeArgs(cells, options, 'renasEncode'))
 }
 
 /** {@link renasEncode} off the main thread (for large batches). */
-export function renasEncodeAsync (cells: Nb101Cells | readonly Nb101Spec[], options?: RenasEncodeOptions): Promise<Float32Array> {
+export function renasEncodeAsync (cells: Nb101CellsLike | readonly Nb101Spec[], options?: RenasEncodeOptions): Promise<Float32Array> {
   try {
     return addon.renasEncode(...encodeArgs(cells, options, 'renasEncodeAsync'), true)
   } catch (err) {
@@ -104,7 +104,7 @@ export interface RenasOrderOptions {
  * vertex at padded position p (255 for padding), e.g. to permute other per-vertex data the
  * same way.
  */
-export function renasVertexOrder (cells: Nb101Cells | readonly Nb101Spec[], options?: RenasOrderOptions): Uint8Array {
+export function renasVertexOrder (cells: Nb101CellsLike | readonly Nb101Spec[], options?: RenasOrderOptions): Uint8Array {
   const fn = 'renasVertexOrder'
   const c = columns(cells, fn)
   const opts = checkOptions<RenasOrderOptions>(options, fn, ['augment', 'seed', 'indices'])

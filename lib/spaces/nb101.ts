@@ -47,6 +47,9 @@ export interface Nb101Cells {
   hash: Uint8Array
 }
 
+/** Columns without (or with) hashes: what kernels that need no hash accept. */
+export type Nb101CellsLike = Omit<Nb101Cells, 'hash'> & { hash?: Uint8Array }
+
 /** The rule an invalid cell breaks. */
 export type Nb101Rule = 'shape' | 'entries' | 'upper-triangular' | 'labels' | 'disconnected' | 'max-edges'
 
@@ -203,7 +206,10 @@ export function equal (a: Nb101Spec, b: Nb101Spec): boolean {
 
 // ---- columnar cells -----------------------------------------------------------------------
 
-/** Checks that `cells` has the columnar shape (contents are checked by the addon). */
+/**
+ * Checks that `cells` has the columnar shape (types and lengths; the addon checks every cell
+ * when a kernel runs). `hash` is checked when present or when needHash.
+ */
 export function checkCells (cells: unknown, fn: string, needHash = false): Nb101Cells {
   if (cells === null || typeof cells !== 'object') throw new TypeError(`${fn}: cells must be an Nb101Cells object, got ${describe(cells)}`)
   const c = cells as Partial<Nb101Cells>
@@ -221,8 +227,8 @@ export function checkCells (cells: unknown, fn: string, needHash = false): Nb101
   return c as Nb101Cells
 }
 
-/** Columns of specs without hashes (for kernels that need no hash). */
-export function packSpecs (specs: readonly Nb101Spec[], fn: string): Omit<Nb101Cells, 'hash'> {
+/** Specs (validated and pruned) to columns without hashes, for kernels that need none. */
+export function packSpecs (specs: readonly Nb101Spec[], fn: string): Nb101CellsLike {
   if (!Array.isArray(specs)) throw new TypeError(`${fn}: specs must be an array of { matrix, ops }, got ${describe(specs)}`)
   const n = specs.length
   const out = { count: n, vertices: new Uint8Array(n), adjacency: new Uint32Array(n), ops: new Uint8Array(n * 7).fill(255) }
@@ -253,13 +259,13 @@ export function toCells (specs: readonly Nb101Spec[]): Nb101Cells {
  * Official module hashes of columnar cells (their `hash` column is ignored): Uint8Array of
  * count·16 raw MD5 bytes, computed natively on all threads with multi-lane MD5.
  */
-export function hashBatch (cells: Omit<Nb101Cells, 'hash'> & { hash?: Uint8Array }): Uint8Array {
+export function hashBatch (cells: Nb101CellsLike): Uint8Array {
   const c = checkCells({ ...cells, hash: undefined }, 'nb101.hashBatch')
   return addon.nb101HashCells(c.vertices, c.adjacency, c.ops)
 }
 
 /** {@link hashBatch} off the main thread. */
-export function hashBatchAsync (cells: Omit<Nb101Cells, 'hash'> & { hash?: Uint8Array }): Promise<Uint8Array> {
+export function hashBatchAsync (cells: Nb101CellsLike): Promise<Uint8Array> {
   try {
     const c = checkCells({ ...cells, hash: undefined }, 'nb101.hashBatchAsync')
     return addon.nb101HashCells(c.vertices, c.adjacency, c.ops, true)
@@ -268,14 +274,14 @@ export function hashBatchAsync (cells: Omit<Nb101Cells, 'hash'> & { hash?: Uint8
   }
 }
 
-function checkIndex (cells: Nb101Cells, index: unknown, fn: string, name = 'index'): number {
+function checkIndex (cells: Nb101CellsLike, index: unknown, fn: string, name = 'index'): number {
   if (typeof index !== 'number' || !Number.isInteger(index)) throw new TypeError(`${fn}: ${name} must be an integer, got ${describe(index)}`)
   if (index < 0 || index >= cells.count) throw new RangeError(`${fn}: ${name} ${index} is out of range [0, ${cells.count})`)
   return index
 }
 
 /** Cell `index` of a columnar batch as a spec. */
-export function cellAt (cells: Nb101Cells, index: number): Nb101Spec {
+export function cellAt (cells: Nb101CellsLike, index: number): Nb101Spec {
   const c = checkCells(cells, 'nb101.cellAt')
   const i = checkIndex(c, index, 'nb101.cellAt')
   return toSpec(c.vertices[i], c.adjacency[i], c.ops.subarray(i * 7, i * 7 + 7))
@@ -327,7 +333,7 @@ function toIndices (indices: unknown, count: number, fn: string): Uint32Array {
   return out
 }
 
-/** Validated selection indices (for the encoders). */
+/** Validated selection indices into `count` cells (integers in [0, count)), as a Uint32Array. */
 export function checkIndices (indices: unknown, count: number, fn: string): Uint32Array {
   return toIndices(indices, count, fn)
 }
@@ -654,7 +660,7 @@ export interface SampleOptions {
  * n indices into `cells`, uniform: distinct ones in random order by a partial Fisher–Yates
  * shuffle (default), or independent draws with `replace: true`.
  */
-export function sampleIndices (cells: Nb101Cells, n: number, rng: Random | number, options?: SampleOptions): Uint32Array {
+export function sampleIndices (cells: Nb101CellsLike, n: number, rng: Random | number, options?: SampleOptions): Uint32Array {
   const fn = 'nb101.sampleIndices'
   const c = checkCells(cells, fn)
   const r = rngArg(rng, fn)
@@ -745,19 +751,19 @@ export interface Nb101CostBatch {
   vertexFlops?: Float64Array
 }
 
-function costArgs (cells: Nb101Cells, options: CostBatchOptions | undefined, fn: string) {
+function costArgs (cells: Nb101CellsLike, options: CostBatchOptions | undefined, fn: string) {
   const c = checkCells(cells, fn)
   const opts = checkOptions<CostBatchOptions>(options, fn, ['perVertex'])
   return [c.vertices, c.adjacency, c.ops, boolean(opts.perVertex, false, fn, 'perVertex')] as const
 }
 
 /** {@link params} and {@link flops} (and optionally per-vertex costs) of a columnar batch, natively on all threads. */
-export function costBatch (cells: Nb101Cells, options?: CostBatchOptions): Nb101CostBatch {
+export function costBatch (cells: Nb101CellsLike, options?: CostBatchOptions): Nb101CostBatch {
   return addon.nb101Cost(...costArgs(cells, options, 'nb101.costBatch'))
 }
 
 /** {@link costBatch} off the main thread. */
-export function costBatchAsync (cells: Nb101Cells, options?: CostBatchOptions): Promise<Nb101CostBatch> {
+export function costBatchAsync (cells: Nb101CellsLike, options?: CostBatchOptions): Promise<Nb101CostBatch> {
   try {
     return addon.nb101Cost(...costArgs(cells, options, 'nb101.costBatchAsync'), true)
   } catch (err) {
@@ -766,11 +772,11 @@ export function costBatchAsync (cells: Nb101Cells, options?: CostBatchOptions): 
 }
 
 /** Parameters of every cell of a batch. */
-export function paramsBatch (cells: Nb101Cells): Float64Array {
+export function paramsBatch (cells: Nb101CellsLike): Float64Array {
   return addon.nb101Cost(...costArgs(cells, undefined, 'nb101.paramsBatch')).params
 }
 
 /** FLOPs (multiply–accumulates) of every cell of a batch. */
-export function flopsBatch (cells: Nb101Cells): Float64Array {
+export function flopsBatch (cells: Nb101CellsLike): Float64Array {
   return addon.nb101Cost(...costArgs(cells, undefined, 'nb101.flopsBatch')).flops
 }
