@@ -12,6 +12,11 @@
 #else
 #define NASRANK_MD5_VECTOR 0
 #endif
+#if defined(__GNUC__)
+#define NASRANK_MD5_INLINE inline __attribute__((always_inline))
+#else
+#define NASRANK_MD5_INLINE inline
+#endif
 #if NASRANK_MD5_VECTOR && defined(__x86_64__) && defined(__linux__) && !defined(NASRANK_NO_TARGET_CLONES)
 #define NASRANK_MD5_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
 #else
@@ -33,7 +38,7 @@ constexpr uint32_t kT[64] = {
     0x6fa87e4f, 0xfe2ce6e0, 0xa3014314, 0x4e0811a1, 0xf7537e82, 0xbd3af235, 0x2ad7d2bb, 0xeb86d391};
 
 template <class T>
-inline __attribute__((always_inline)) T rotl(T x, int s) { return (x << s) | (x >> (32 - s)); }
+NASRANK_MD5_INLINE T rotl(T x, int s) { return (x << s) | (x >> (32 - s)); }
 
 inline uint32_t load_le32(const uint8_t* p) {
   return static_cast<uint32_t>(p[0]) | (static_cast<uint32_t>(p[1]) << 8) | (static_cast<uint32_t>(p[2]) << 16) |
@@ -51,7 +56,7 @@ inline uint32_t load_le32(const uint8_t* p) {
 
 // The 64 steps on words of type W (uint32_t, or a vector of lanes).
 template <class W>
-inline __attribute__((always_inline)) void rounds(W& a, W& b, W& c, W& d, const W* m) {
+NASRANK_MD5_INLINE void rounds(W& a, W& b, W& c, W& d, const W* m) {
   for (int r = 0; r < 16; r += 4) {
     NASRANK_MD5_STEP(NASRANK_F, a, b, c, d, m[r], kT[r], 7)
     NASRANK_MD5_STEP(NASRANK_F, d, a, b, c, m[r + 1], kT[r + 1], 12)

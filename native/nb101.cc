@@ -38,8 +38,6 @@ int official_label(int code) {
   }
 }
 
-int popcount(uint32_t x) { return __builtin_popcount(x); }
-
 // Vertices reachable from the input and vertices reaching the output, as bit masks over
 // 0..v-1. In an upper-triangular matrix index order is a topological order, so one pass
 // each way equals the official DFS.
@@ -139,7 +137,7 @@ Verdict analyze(int v, const uint8_t* matrix, const uint8_t* ops, Cell* out) {
       if (map[j] >= 0 && matrix[i * v + j]) cell.adj |= 1u << edge_bit(map[i], map[j]);
     }
   }
-  int edges = popcount(cell.adj);
+  int edges = popcount32(cell.adj);
   if (edges > kMaxEdges) {
     return fail(Rule::MaxEdges, std::to_string(edges) + " edges remain after pruning; at most " + std::to_string(kMaxEdges) + " are allowed");
   }
@@ -171,9 +169,9 @@ Verdict check_cell(const Cell& cell) {
   uint32_t all = (1u << v) - 1;
   if ((fwd & bwd) != all) {
     uint32_t off = all & ~(fwd & bwd);
-    return fail(Rule::NotPruned, "vertex " + std::to_string(__builtin_ctz(off)) + " is not on a path from the input to the output (cells must be pruned)");
+    return fail(Rule::NotPruned, "vertex " + std::to_string(ctz32(off)) + " is not on a path from the input to the output (cells must be pruned)");
   }
-  int edges = popcount(cell.adj);
+  int edges = popcount32(cell.adj);
   if (edges > kMaxEdges) return fail(Rule::MaxEdges, std::to_string(edges) + " edges; at most " + std::to_string(kMaxEdges) + " are allowed");
   return {};
 }
@@ -481,8 +479,8 @@ uint64_t refinement_key(const Dag& g, const int* label) {
     }
     for (int u = 0; u < v; ++u) {
       uint64_t sin = 0, sout = 0;
-      for (uint32_t m = g.in[u]; m; m &= m - 1) sin += a[__builtin_ctz(m)];
-      for (uint32_t m = g.out[u]; m; m &= m - 1) sout += b[__builtin_ctz(m)];
+      for (uint32_t m = g.in[u]; m; m &= m - 1) sin += a[ctz32(m)];
+      for (uint32_t m = g.out[u]; m; m &= m - 1) sout += b[ctz32(m)];
       nh[u] = mix64(mix64(h[u] ^ sin) + sout);
     }
     std::memcpy(h, nh, sizeof(uint64_t) * static_cast<size_t>(v));
@@ -566,7 +564,7 @@ Enumeration enumerate(int threads) {
     Dag g;
     int label[kMaxVertices];
     for (uint32_t bits = task.begin; bits < task.end; ++bits) {
-      if (popcount(bits) > kMaxEdges || !full_dag(v, bits, &g)) continue;
+      if (popcount32(bits) > kMaxEdges || !full_dag(v, bits, &g)) continue;
       label[0] = -1;
       label[v - 1] = -2;
       for (int k = 1; k <= interior; ++k) label[k] = 0;
@@ -663,7 +661,7 @@ void stack_channels(const Cell& cell, int ch[3][kMaxVertices]) {
     for (int u = v - 3; u > 0; --u) {
       if (succ[u] & to_output) continue;
       int c = 0;
-      for (uint32_t m = succ[u]; m; m &= m - 1) c = std::max(c, ch[s][__builtin_ctz(m)]);
+      for (uint32_t m = succ[u]; m; m &= m - 1) c = std::max(c, ch[s][ctz32(m)]);
       ch[s][u] = c;
     }
   }

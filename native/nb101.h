@@ -19,6 +19,26 @@ constexpr int kCells = 9;  // 3 stacks x 3 cells in the official network
 // nasrank op codes (the contract's; the official hash uses other labels, see module_hash).
 enum Op : uint8_t { kInput = 0, kConv1x1 = 1, kConv3x3 = 2, kMaxPool = 3, kOutput = 4, kNoVertex = 255 };
 
+// Bit helpers (GCC/Clang builtins, a loop elsewhere).
+inline int popcount32(uint32_t x) {
+#if defined(__GNUC__)
+  return __builtin_popcount(x);
+#else
+  int n = 0;
+  for (; x; x &= x - 1) ++n;
+  return n;
+#endif
+}
+inline int ctz32(uint32_t x) {  // x != 0
+#if defined(__GNUC__)
+  return __builtin_ctz(x);
+#else
+  int n = 0;
+  for (; !(x & 1u); x >>= 1) ++n;
+  return n;
+#endif
+}
+
 // Bit of edge i -> j (i < j) in the packed upper triangle of a 7x7 matrix.
 constexpr int edge_bit(int i, int j) { return i * 7 - i * (i + 1) / 2 + (j - i - 1); }
 
