@@ -11,6 +11,9 @@
         "native/triplet.cc",
         "native/logloss.cc",
         "native/gain.cc",
+        "native/md5.cc",
+        "native/nb101.cc",
+        "native/renas.cc",
         "native/cuda_stub.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

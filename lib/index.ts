@@ -16,8 +16,11 @@ export type { Predictor, EncodedBatch, Encoder, Augment, FitOptions, FitReport, 
 export { ReNASPredictor, RENAS_VARIANTS, resolveReNASConfig, type ReNASConfig, type ReNASOptions, type ReNASVariant } from './predictors/renas'
 export { RandomForestPredictor, resolveRandomForestConfig, type RandomForestConfig } from './predictors/random-forest'
 export { PeepholePredictor, resolvePeepholeConfig, type PeepholeConfig } from './predictors/peephole'
-export { nb101PeepholeTokens, PEEPHOLE_TOKEN_DIM, type Nb101CellsLike, type PeepholeTokenOptions } from './predictors/peephole-tokens'
+export { nb101PeepholeTokens, PEEPHOLE_TOKEN_DIM, type PeepholeTokenOptions } from './predictors/peephole-tokens'
 export { loadPredictor, registerPredictor, predictorKinds, type LoadHooks, type PredictorLoader } from './predictors/registry'
+export * as nb101 from './spaces/nb101'
+export type { Nb101Spec, Nb101Cells, Nb101CellsLike, Nb101Rule, Nb101Op } from './spaces/nb101'
+export { renasEncode, renasEncodeAsync, renasVertexOrder, RENAS_TYPE_CODES, type RenasEncodeOptions, type RenasOrderOptions } from './encode/renas'
 export type { NativeInfo } from './native'
 export type { NumericArray } from './validate'
 

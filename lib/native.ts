@@ -39,6 +39,18 @@ export interface GainOut {
   predictorGainDb?: F64
 }
 
+/** Result of the addon's single-spec analysis (pruned cell and hash when rule is 'ok'). */
+export interface Nb101Analysis {
+  rule: string
+  detail: string
+  vertices?: number
+  adjacency?: number
+  ops?: Uint8Array
+  hash?: string
+}
+export interface Nb101Columns { count: number; vertices: Uint8Array; adjacency: Uint32Array; ops: Uint8Array; hash: Uint8Array; labelledGraphs: number }
+export interface Nb101CostOut { params: F64; flops: F64; vertexParams?: F64; vertexFlops?: F64 }
+
 /** The addon's raw surface: typed arrays in, no defaults. lib/ wraps it for users. */
 export interface Addon {
   info(): Omit<NativeInfo, 'path'>
@@ -57,6 +69,18 @@ export interface Addon {
   pairwiseLogLoss(a: F64, b: F64, label: F64, reduction: string, async: true): Promise<LogLossOut>
   sampleEfficiencyGain(space: F64, candidates: F64, targets: F64, subset: F64 | null, higherIsBetter: boolean, async?: false): GainOut
   sampleEfficiencyGain(space: F64, candidates: F64, targets: F64, subset: F64 | null, higherIsBetter: boolean, async: true): Promise<GainOut>
+  nb101Analyze(matrix: Uint8Array, ops: Uint8Array, withHash?: boolean): Nb101Analysis
+  nb101Enumerate(async?: false): Nb101Columns
+  nb101Enumerate(async: true): Promise<Nb101Columns>
+  nb101HashCells(vertices: Uint8Array, adjacency: Uint32Array, ops: Uint8Array, async?: false): Uint8Array
+  nb101HashCells(vertices: Uint8Array, adjacency: Uint32Array, ops: Uint8Array, async: true): Promise<Uint8Array>
+  nb101Cost(vertices: Uint8Array, adjacency: Uint32Array, ops: Uint8Array, perVertex: boolean, async?: false): Nb101CostOut
+  nb101Cost(vertices: Uint8Array, adjacency: Uint32Array, ops: Uint8Array, perVertex: boolean, async: true): Promise<Nb101CostOut>
+  renasEncode(vertices: Uint8Array, adjacency: Uint32Array, ops: Uint8Array, indices: Uint32Array | null, channels: number, layout: string,
+    augment: boolean, seed: number, flopsScale: number, paramsScale: number, async?: false): Float32Array
+  renasEncode(vertices: Uint8Array, adjacency: Uint32Array, ops: Uint8Array, indices: Uint32Array | null, channels: number, layout: string,
+    augment: boolean, seed: number, flopsScale: number, paramsScale: number, async: true): Promise<Float32Array>
+  renasOrder(vertices: Uint8Array, adjacency: Uint32Array, ops: Uint8Array, indices: Uint32Array | null, augment: boolean, seed: number): Uint8Array
 }
 
 /** The package root: the nearest ancestor holding binding.gyp (works from lib/ and dist/lib/). */

@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "kernels.h"
+#include "md5.h"
+#include "nb101.h"
 #include "parallel.h"
 
 #ifndef NASRANK_SOURCE_DIGEST
@@ -501,6 +503,325 @@ Napi::Value SampleEfficiencyGain(const Napi::CallbackInfo& info) {
   return Run(env, std::move(job), async);
 }
 
+// ---- NAS-Bench-101 ---------------------------------------------------------------------
+
+namespace nb101 = nasrank::nb101;
+
+// A typed-array argument of one exact type, as a view (copied by the caller when needed).
+template <class T>
+struct Typed {
+  const T* data = nullptr;
+  size_t size = 0;
+};
+
+template <class T>
+Typed<T> ReadTyped(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name, napi_typedarray_type type, const char* type_name) {
+  if (index >= info.Length() || !info[index].IsTypedArray() || info[index].As<Napi::TypedArray>().TypedArrayType() != type) {
+    ThrowType(info.Env(), std::string(fn) + ": " + name + " must be a " + type_name);
+  }
+  auto arr = info[index].As<Napi::TypedArrayOf<T>>();
+  return {arr.Data(), arr.ElementLength()};
+}
+
+// The columnar Nb101Cells (vertices: Uint8Array, adjacency: Uint32Array, ops: Uint8Array of
+// 7 per cell) at info[index..index+2], copied and checked cell by cell: every cell must be
+// pruned and valid, so kernels never meet a malformed graph.
+std::vector<nb101::Cell> ReadCells(const Napi::CallbackInfo& info, size_t index, const char* fn) {
+  Napi::Env env = info.Env();
+  auto vertices = ReadTyped<uint8_t>(info, index, fn, "cells.vertices", napi_uint8_array, "Uint8Array");
+  auto adjacency = ReadTyped<uint32_t>(info, index + 1, fn, "cells.adjacency", napi_uint32_array, "Uint32Array");
+  auto ops = ReadTyped<uint8_t>(info, index + 2, fn, "cells.ops", napi_uint8_array, "Uint8Array");
+  size_t n = vertices.size;
+  if (n > kMaxLength) ThrowRange(env, std::string(fn) + ": too many cells (" + std::to_string(n) + ")");
+  if (adjacency.size != n) {
+    ThrowRange(env, std::string(fn) + ": cells.adjacency has length " + std::to_string(adjacency.size) + " but cells.vertices has " + std::to_string(n) + "; they must be equal");
+  }
+  if (ops.size != n * nb101::kMaxVertices) {
+    ThrowRange(env, std::string(fn) + ": cells.ops has length " + std::to_string(ops.size) + " but must be 7 * count = " + std::to_string(n * nb101::kMaxVertices));
+  }
+  std::vector<nb101::Cell> cells(n);
+  // Copy and check in parallel; report the first bad cell (the same one for any thread count).
+  const size_t chunks = n < 16384 ? 1 : 64;
+  std::vector<size_t> first_bad(chunks, n);
+  nasrank::parallel_chunks(n, chunks, nasrank::thread_count(), [&](size_t chunk, size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) {
+      nb101::Cell& c = cells[i];
+      c.v = vertices.data[i];
+      c.adj = adjacency.data[i];
+      std::memcpy(c.ops, ops.data + i * nb101::kMaxVertices, nb101::kMaxVertices);
+      if (first_bad[chunk] == n && !nb101::check_cell(c).ok()) first_bad[chunk] = i;
+    }
+  });
+  for (size_t bad : first_bad) {
+    if (bad == n) continue;
+    nb101::Verdict verdict = nb101::check_cell(cells[bad]);
+    ThrowRange(env, std::string(fn) + ": cells[" + std::to_string(bad) + "] is not a valid pruned cell (rule '" + nb101::rule_name(verdict.rule) + "'): " + verdict.detail);
+  }
+  return cells;
+}
+
+// An output ArrayBuffer allocated on the main thread and kept alive by a reference, so a
+// worker thread can fill it without an extra copy (the encodings can be gigabytes).
+struct OutBuffer {
+  Napi::Reference<Napi::ArrayBuffer> ref;
+  void* data = nullptr;
+  void Allocate(Napi::Env env, size_t bytes) {
+    Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, bytes);
+    data = buffer.Data();
+    ref = Napi::Persistent(buffer);
+  }
+  Napi::ArrayBuffer Value() const { return ref.Value(); }
+};
+
+uint64_t ReadSeed(const Napi::CallbackInfo& info, size_t index, const char* fn) {
+  double seed = ReadFinite(info, index, fn, "seed");
+  if (seed < 0 || seed > 9007199254740991.0 || std::floor(seed) != seed) {
+    ThrowRange(info.Env(), std::string(fn) + ": seed must be an integer in [0, 2^53 - 1], got " + std::to_string(seed));
+  }
+  return static_cast<uint64_t>(seed);
+}
+
+// (matrix: Uint8Array v*v row-major, ops: Uint8Array v op codes, withHash = true) ->
+// { rule, detail, vertices, adjacency, ops: Uint8Array(7), hash } (cell and hash only when
+// valid; hash only when asked for)
+Napi::Value Nb101Analyze(const Napi::CallbackInfo& info) {
+  const char* fn = "nb101Analyze";
+  Napi::Env env = info.Env();
+  auto matrix = ReadTyped<uint8_t>(info, 0, fn, "matrix", napi_uint8_array, "Uint8Array");
+  auto ops = ReadTyped<uint8_t>(info, 1, fn, "ops", napi_uint8_array, "Uint8Array");
+  size_t v = ops.size;
+  if (matrix.size != v * v) {
+    ThrowRange(env, std::string(fn) + ": matrix has length " + std::to_string(matrix.size) + " but ops has " + std::to_string(v) + " entries; matrix must hold v * v = " + std::to_string(v * v));
+  }
+  bool with_hash = info.Length() < 3 || info[2].IsUndefined() || ReadBool(info, 2, fn, "withHash");
+  nb101::Cell cell;
+  nb101::Verdict verdict = v > 64 ? nb101::Verdict{nb101::Rule::Shape, "the matrix has " + std::to_string(v) + " vertices; a cell has 2 to 7"}
+                                  : nb101::analyze(static_cast<int>(v), matrix.data, ops.data, &cell);
+  auto out = Napi::Object::New(env);
+  out.Set("rule", nb101::rule_name(verdict.rule));
+  out.Set("detail", verdict.detail);
+  if (verdict.ok()) {
+    out.Set("vertices", static_cast<double>(cell.v));
+    out.Set("adjacency", static_cast<double>(cell.adj));
+    auto pruned_ops = Napi::Uint8Array::New(env, nb101::kMaxVertices);
+    std::memcpy(pruned_ops.Data(), cell.ops, nb101::kMaxVertices);
+    out.Set("ops", pruned_ops);
+    if (with_hash) {
+      uint8_t digest[16];
+      char hex[32];
+      nb101::module_hash(cell, digest);
+      nasrank::hex32(digest, hex);
+      out.Set("hash", std::string(hex, 32));
+    }
+  }
+  return out;
+}
+
+struct Nb101EnumerateJob : Job {
+  int threads = 1;
+  nb101::Enumeration result;
+  void Execute() override { result = nb101::enumerate(threads); }
+  Napi::Value Result(Napi::Env env) override {
+    size_t n = result.cells.size();
+    auto vertices = Napi::Uint8Array::New(env, n);
+    auto adjacency = Napi::Uint32Array::New(env, n);
+    auto ops = Napi::Uint8Array::New(env, n * nb101::kMaxVertices);
+    auto hash = Napi::Uint8Array::New(env, n * 16);
+    for (size_t i = 0; i < n; ++i) {
+      vertices[i] = result.cells[i].v;
+      adjacency[i] = result.cells[i].adj;
+      std::memcpy(ops.Data() + i * nb101::kMaxVertices, result.cells[i].ops, nb101::kMaxVertices);
+    }
+    if (n) std::memcpy(hash.Data(), result.hashes.data(), n * 16);
+    auto out = Napi::Object::New(env);
+    out.Set("count", static_cast<double>(n));
+    out.Set("vertices", vertices);
+    out.Set("adjacency", adjacency);
+    out.Set("ops", ops);
+    out.Set("hash", hash);
+    out.Set("labelledGraphs", static_cast<double>(result.labelled_graphs));
+    return out;
+  }
+};
+
+// (async) -> { count, vertices, adjacency, ops, hash, labelledGraphs }
+Napi::Value Nb101Enumerate(const Napi::CallbackInfo& info) {
+  auto job = std::make_unique<Nb101EnumerateJob>();
+  job->threads = nasrank::thread_count();
+  return Run(info.Env(), std::move(job), ReadAsync(info, 0, "nb101Enumerate"));
+}
+
+struct Nb101HashJob : Job {
+  std::vector<nb101::Cell> cells;
+  OutBuffer out;
+  int threads = 1;
+  void Execute() override {
+    uint8_t* dst = static_cast<uint8_t*>(out.data);
+    size_t n = cells.size();
+    nasrank::parallel_chunks(n, n < 4096 ? 1 : 64, threads, [&](size_t, size_t begin, size_t end) {
+      nb101::module_hashes(cells.data() + begin, end - begin, dst + 16 * begin);
+    });
+  }
+  Napi::Value Result(Napi::Env env) override {
+    return Napi::Uint8Array::New(env, cells.size() * 16, out.Value(), 0);
+  }
+};
+
+// (vertices, adjacency, ops, async) -> Uint8Array(count * 16) of raw MD5 module hashes
+Napi::Value Nb101HashCells(const Napi::CallbackInfo& info) {
+  const char* fn = "nb101HashCells";
+  auto job = std::make_unique<Nb101HashJob>();
+  job->cells = ReadCells(info, 0, fn);
+  job->threads = nasrank::thread_count();
+  job->out.Allocate(info.Env(), job->cells.size() * 16);
+  return Run(info.Env(), std::move(job), ReadAsync(info, 3, fn));
+}
+
+struct Nb101CostJob : Job {
+  std::vector<nb101::Cell> cells;
+  bool per_vertex = false;
+  OutBuffer params, flops, vparams, vflops;
+  int threads = 1;
+  void Execute() override {
+    size_t n = cells.size();
+    constexpr size_t kStride = nb101::kCells * nb101::kMaxVertices;
+    double* p = static_cast<double*>(params.data);
+    double* f = static_cast<double*>(flops.data);
+    double* vp = per_vertex ? static_cast<double*>(vparams.data) : nullptr;
+    double* vf = per_vertex ? static_cast<double*>(vflops.data) : nullptr;
+    nasrank::parallel_chunks(n, n < 8192 ? 1 : 64, threads, [&](size_t, size_t begin, size_t end) {
+      for (size_t i = begin; i < end; ++i) {
+        nb101::cell_cost(cells[i], vp ? vp + i * kStride : nullptr, vf ? vf + i * kStride : nullptr, p + i, f + i);
+      }
+    });
+  }
+  Napi::Value Result(Napi::Env env) override {
+    size_t n = cells.size();
+    auto out = Napi::Object::New(env);
+    out.Set("params", Napi::Float64Array::New(env, n, params.Value(), 0));
+    out.Set("flops", Napi::Float64Array::New(env, n, flops.Value(), 0));
+    if (per_vertex) {
+      size_t m = n * nb101::kCells * nb101::kMaxVertices;
+      out.Set("vertexParams", Napi::Float64Array::New(env, m, vparams.Value(), 0));
+      out.Set("vertexFlops", Napi::Float64Array::New(env, m, vflops.Value(), 0));
+    }
+    return out;
+  }
+};
+
+// (vertices, adjacency, ops, perVertex, async) ->
+// { params, flops: Float64Array(count), vertexParams?, vertexFlops?: Float64Array(count*9*7) }
+Napi::Value Nb101Cost(const Napi::CallbackInfo& info) {
+  const char* fn = "nb101Cost";
+  Napi::Env env = info.Env();
+  auto job = std::make_unique<Nb101CostJob>();
+  job->cells = ReadCells(info, 0, fn);
+  job->per_vertex = ReadBool(info, 3, fn, "perVertex");
+  job->threads = nasrank::thread_count();
+  size_t n = job->cells.size();
+  job->params.Allocate(env, n * sizeof(double));
+  job->flops.Allocate(env, n * sizeof(double));
+  if (job->per_vertex) {
+    size_t bytes = n * nb101::kCells * nb101::kMaxVertices * sizeof(double);
+    job->vparams.Allocate(env, bytes);
+    job->vflops.Allocate(env, bytes);
+  }
+  return Run(env, std::move(job), ReadAsync(info, 4, fn));
+}
+
+// Selected cells: all of them, or indices into them (each checked against the count).
+std::vector<uint32_t> ReadIndices(const Napi::CallbackInfo& info, size_t index, const char* fn, size_t count) {
+  std::vector<uint32_t> out;
+  if (index < info.Length() && !info[index].IsNull() && !info[index].IsUndefined()) {
+    auto indices = ReadTyped<uint32_t>(info, index, fn, "indices", napi_uint32_array, "Uint32Array");
+    out.assign(indices.data, indices.data + indices.size);
+    for (size_t k = 0; k < out.size(); ++k) {
+      if (out[k] >= count) {
+        ThrowRange(info.Env(), std::string(fn) + ": indices[" + std::to_string(k) + "] is " + std::to_string(out[k]) + " but there are only " + std::to_string(count) + " cells");
+      }
+    }
+  } else {
+    out.resize(count);
+    for (size_t k = 0; k < count; ++k) out[k] = static_cast<uint32_t>(k);
+  }
+  return out;
+}
+
+struct RenasJob : Job {
+  std::vector<nb101::Cell> cells;
+  std::vector<uint32_t> indices;
+  nb101::RenasOptions options;
+  bool order_only = false;  // renasOrder: the vertex order instead of the tensor
+  OutBuffer out;
+  int threads = 1;
+  void Execute() override {
+    size_t n = indices.size();
+    size_t stride = order_only ? nb101::kMaxVertices : static_cast<size_t>(options.channels) * 49;
+    nasrank::parallel_chunks(n, n < 2048 ? 1 : 64, threads, [&](size_t, size_t begin, size_t end) {
+      for (size_t k = begin; k < end; ++k) {
+        const nb101::Cell& cell = cells[indices[k]];
+        if (order_only) {
+          nb101::renas_order(cell, options.augment, options.seed_lo, options.seed_hi, indices[k], static_cast<uint8_t*>(out.data) + k * stride);
+        } else {
+          nb101::renas_encode(cell, options, indices[k], static_cast<float*>(out.data) + k * stride);
+        }
+      }
+    });
+  }
+  Napi::Value Result(Napi::Env env) override {
+    size_t n = indices.size();
+    if (order_only) return Napi::Uint8Array::New(env, n * nb101::kMaxVertices, out.Value(), 0);
+    return Napi::Float32Array::New(env, n * static_cast<size_t>(options.channels) * 49, out.Value(), 0);
+  }
+};
+
+// (vertices, adjacency, ops, indices | null, channels 1|19, layout 'nchw'|'nhwc', augment,
+//  seed, flopsScale, paramsScale, async) -> Float32Array(count * channels * 49)
+Napi::Value RenasEncode(const Napi::CallbackInfo& info) {
+  const char* fn = "renasEncode";
+  Napi::Env env = info.Env();
+  auto job = std::make_unique<RenasJob>();
+  job->cells = ReadCells(info, 0, fn);
+  job->indices = ReadIndices(info, 3, fn, job->cells.size());
+  double channels = ReadFinite(info, 4, fn, "channels");
+  if (channels != 1 && channels != 19) ThrowRange(env, std::string(fn) + ": channels must be 1 or 19, got " + std::to_string(channels));
+  job->options.channels = static_cast<int>(channels);
+  std::string layout = ReadString(info, 5, fn, "layout");
+  if (layout != "nchw" && layout != "nhwc") ThrowType(env, std::string(fn) + ": layout must be 'nchw' or 'nhwc', got '" + layout + "'");
+  job->options.nhwc = layout == "nhwc";
+  job->options.augment = ReadBool(info, 6, fn, "augment");
+  uint64_t seed = ReadSeed(info, 7, fn);
+  job->options.seed_lo = static_cast<uint32_t>(seed);
+  job->options.seed_hi = static_cast<uint32_t>(seed >> 32);
+  job->options.flops_scale = ReadFinite(info, 8, fn, "flopsScale");
+  job->options.params_scale = ReadFinite(info, 9, fn, "paramsScale");
+  job->threads = nasrank::thread_count();
+  size_t floats = job->indices.size() * static_cast<size_t>(job->options.channels) * 49;
+  if (floats > (size_t{1} << 32) - 1) {
+    ThrowRange(env, std::string(fn) + ": the encoding would hold " + std::to_string(floats) + " floats, more than a Float32Array can; encode in batches (indices)");
+  }
+  job->out.Allocate(env, floats * sizeof(float));
+  return Run(env, std::move(job), ReadAsync(info, 10, fn));
+}
+
+// (vertices, adjacency, ops, indices | null, augment, seed) -> Uint8Array(count * 7):
+// the original vertex at every padded position (255 for padding), as renasEncode uses.
+Napi::Value RenasOrder(const Napi::CallbackInfo& info) {
+  const char* fn = "renasOrder";
+  Napi::Env env = info.Env();
+  auto job = std::make_unique<RenasJob>();
+  job->order_only = true;
+  job->cells = ReadCells(info, 0, fn);
+  job->indices = ReadIndices(info, 3, fn, job->cells.size());
+  job->options.augment = ReadBool(info, 4, fn, "augment");
+  uint64_t seed = ReadSeed(info, 5, fn);
+  job->options.seed_lo = static_cast<uint32_t>(seed);
+  job->options.seed_hi = static_cast<uint32_t>(seed >> 32);
+  job->threads = nasrank::thread_count();
+  job->out.Allocate(env, job->indices.size() * nb101::kMaxVertices);
+  return Run(env, std::move(job), false);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
@@ -511,6 +832,12 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("tripletRankLoss", Napi::Function::New(env, TripletRankLoss, "tripletRankLoss"));
   exports.Set("pairwiseLogLoss", Napi::Function::New(env, PairwiseLogLoss, "pairwiseLogLoss"));
   exports.Set("sampleEfficiencyGain", Napi::Function::New(env, SampleEfficiencyGain, "sampleEfficiencyGain"));
+  exports.Set("nb101Analyze", Napi::Function::New(env, Nb101Analyze, "nb101Analyze"));
+  exports.Set("nb101Enumerate", Napi::Function::New(env, Nb101Enumerate, "nb101Enumerate"));
+  exports.Set("nb101HashCells", Napi::Function::New(env, Nb101HashCells, "nb101HashCells"));
+  exports.Set("nb101Cost", Napi::Function::New(env, Nb101Cost, "nb101Cost"));
+  exports.Set("renasEncode", Napi::Function::New(env, RenasEncode, "renasEncode"));
+  exports.Set("renasOrder", Napi::Function::New(env, RenasOrder, "renasOrder"));
   return exports;
 }
 
