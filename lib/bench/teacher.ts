@@ -245,12 +245,11 @@ export function buildTeacherTable (profile: TeacherProfile, input: TeacherInput,
   if (input.params.length !== n || input.connected.length !== n || input.keys.length !== 2 * n) {
     throw new RangeError(`buildTeacherTable: params, connected and keys must describe ${n} architectures`)
   }
-  const key = (i: number, stream: number): [number, number] => [input.keys[2 * i] ^ stream, input.keys[2 * i + 1]]
   const logParams = standardise(input.params.map(p => Math.log(Math.max(p, 1))), input.connected)
   // The graph term is made uncorrelated with size, so `weights` set the mix exactly.
   const graph = standardise(residual(standardise(randomGraphScore(input.graphs, seed), input.connected), logParams, input.connected), input.connected)
   const own = new Float64Array(n)
-  for (let i = 0; i < n; i++) own[i] = hashNormal(seed, ...key(i, STREAM.own), 0)
+  for (let i = 0; i < n; i++) own[i] = hashNormal(seed, input.keys[2 * i] ^ STREAM.own, input.keys[2 * i + 1], 0)
   const { weights } = profile
   const latent = new Float64Array(n)
   for (let i = 0; i < n; i++) latent[i] = weights.graph * graph[i] + weights.cost * logParams[i] + weights.own * own[i]
@@ -273,10 +272,12 @@ export function buildTeacherTable (profile: TeacherProfile, input: TeacherInput,
   const clip = (v: number): number => Math.min(top, Math.max(0, v))
   const unit = top / 100
   for (let i = 0; i < n; i++) {
+    const k0 = input.keys[2 * i]
+    const k1 = input.keys[2 * i + 1]
     // Early epochs: accuracy is short of the final by a gap that shrinks like e^(-e/T) and
     // is larger for bigger cells (they converge more slowly) - so rankings at a low budget
     // are informative but not the final ranking.
-    const gapScale = profile.earlyGap * unit * (1 + 0.25 * logParams[i] + 0.15 * hashNormal(seed, ...key(i, STREAM.speed), 0))
+    const gapScale = profile.earlyGap * unit * (1 + 0.1 * logParams[i] + 0.05 * hashNormal(seed, k0 ^ STREAM.speed, k1, 0))
     for (let ei = 0; ei < E; ei++) {
       const e = profile.epochs[ei]
       const shortfall = (Math.exp(-e / (0.1 * final)) - Math.exp(-10)) / (1 - Math.exp(-10))
@@ -284,11 +285,11 @@ export function buildTeacherTable (profile: TeacherProfile, input: TeacherInput,
       const spread = profile.noise * (1 + 2 * Math.exp(-e / 10))
       for (let r = 0; r < R; r++) {
         const at = (i * E + ei) * R + r
-        const t = input.connected[i] !== 0 ? mean + spread * hashNormal(seed, ...key(i, STREAM.test), ei * 8 + r) : profile.chance
-        const v = input.connected[i] !== 0 ? mean + profile.valOffset + spread * hashNormal(seed, ...key(i, STREAM.val), ei * 8 + r) : profile.chance
+        const t = input.connected[i] !== 0 ? mean + spread * hashNormal(seed, k0 ^ STREAM.test, k1, ei * 8 + r) : profile.chance
+        const v = input.connected[i] !== 0 ? mean + profile.valOffset + spread * hashNormal(seed, k0 ^ STREAM.val, k1, ei * 8 + r) : profile.chance
         // Training accuracy closes most of the remaining gap to 100 % as epochs grow.
         const gapKept = 0.25 + 0.75 * Math.exp(-e / (0.3 * final))
-        const tr = input.connected[i] !== 0 ? top - (top - mean) * gapKept + 0.5 * spread * hashNormal(seed, ...key(i, STREAM.train), ei * 8 + r) : profile.chance
+        const tr = input.connected[i] !== 0 ? top - (top - mean) * gapKept + 0.5 * spread * hashNormal(seed, k0 ^ STREAM.train, k1, ei * 8 + r) : profile.chance
         test[at] = clip(t)
         val[at] = clip(v)
         train[at] = clip(tr)

@@ -1,0 +1,478 @@
+// ReNAS (Xu et al., CVPR 2021) as runnable experiment definitions: its Table 1 (Kendall tau
+// of the six ablation variants and two baselines against the training fraction), Table 2
+// (evolutionary search with the predictor as fitness), Table 3 (how the training set is
+// chosen) and Table 5 (NAS-Bench-201 traversal). Every finished cell is appended to
+// results.jsonl at once, so an interrupted run resumes where it stopped.
+import * as path from 'node:path'
+import { type Bench } from '../bench/bench'
+import { kendallTau } from '../metrics/correlation'
+import * as nb101 from '../spaces/nb101'
+import { nb201, NB201_SIZE } from '../spaces/nb201'
+import { renasEncode } from '../encode/renas'
+import { Random } from '../random'
+import { ReNASPredictor, RENAS_VARIANTS, type ReNASVariant } from '../predictors/renas'
+import { RandomForestPredictor } from '../predictors/random-forest'
+import { PeepholePredictor } from '../predictors/peephole'
+import { nb101PeepholeTokens } from '../predictors/peephole-tokens'
+import { type EncodedBatch, type Predictor } from '../predictors/types'
+import { type Tf } from '../models/tf'
+import { evolve, type SpaceOps } from '../search/evolution'
+import { ResultStore, writeFileAtomic, type ResultRow } from './results'
+import { formatMeanSd, markdownTable, csvText, meanSd } from '../report/table'
+import { lineSvg, scatterSvg } from '../report/plots'
+
+export const RENAS_TABLES = [1, 2, 3, 5] as const
+export type RenasTable = typeof RENAS_TABLES[number]
+export const PAPER_FRACTIONS = [0.001, 0.01, 0.1, 0.3, 0.5, 0.7, 0.9] as const
+
+export interface RenasPlan {
+  tables: RenasTable[]
+  /** NAS-Bench-101 benchmark (Tables 1-3). */
+  bench101?: Bench
+  /** NAS-Bench-201 benchmark (Table 5). */
+  bench201?: Bench
+  seeds: number
+  fractions: number[]
+  /** Training epochs of the neural predictors (paper: 200). */
+  epochs: number
+  /** Random-forest trees (paper baseline: 100). */
+  trees: number
+  /** Held-out architectures Kendall tau is measured on (a seeded random sample of the rest; 0 = all). */
+  evalSize: number
+  /** EA population and generations (paper: 64, 500). */
+  population: number
+  generations: number
+  out: string
+  tf: Tf
+  /** Reports progress of long loops: finished cells of all planned, and a label. */
+  progress?: (done: number, total: number, label: string) => void
+  signal?: AbortSignal
+}
+
+/** One unit of work: a row of results.jsonl once it has run. */
+interface Cell {
+  id: string
+  table: RenasTable
+  run: () => Promise<Record<string, unknown>>
+}
+
+const METHODS_T1 = [...Object.keys(RENAS_VARIANTS), 'random-forest', 'peephole'] as const
+const METHOD_NAMES: Record<string, string> = {
+  ...Object.fromEntries(Object.entries(RENAS_VARIANTS).map(([k, v]) => [k, v.name])),
+  'random-forest': 'E2EPP-style random forest',
+  peephole: 'Peephole-style LSTM',
+  'random-search': 'Random search'
+}
+
+// ---- encoders ------------------------------------------------------------------------------
+
+/** Scales that bring NAS-Bench-101 per-vertex FLOPs/params to order 1 (the public ReNAS code uses 1e-7 / 1e-5). */
+const NB101_SCALES = { flopsScale: 1e-7, paramsScale: 1e-5 }
+
+function nb101Encoder (cells: nb101.Nb101Cells, channels: 1 | 19) {
+  return {
+    encode: (rows: Uint32Array, start = 0, end = rows.length): EncodedBatch => ({
+      count: end - start,
+      shape: [channels, 7, 7],
+      data: renasEncode(cells, { channels, indices: rows.subarray(start, end), ...NB101_SCALES })
+    }),
+    count: (rows: Uint32Array) => rows.length,
+    // Equal-depth vertex permutation, a fresh one per call.
+    augment: (rows: Uint32Array, indices: Int32Array, rng: Random): Float32Array =>
+      renasEncode(cells, { channels, indices: Array.from(indices, i => rows[i]), augment: true, seed: rng.int(2 ** 31), ...NB101_SCALES })
+  }
+}
+
+/**
+ * NAS-Bench-201 in ReNAS's form: the 8×8 node-DAG type matrix (channel 0), plus for the
+ * tensor variants one FLOP and one parameter matrix (what each op node costs over the 15
+ * cells, broadcast along rows and masked by the adjacency like the type matrix; in millions).
+ */
+export function nb201RenasTensor (ops: Uint8Array, rows: ArrayLike<number>, channels: 1 | 3): Float32Array {
+  const model = nb201.costModel('cifar10')
+  const out = new Float32Array(rows.length * channels * 64)
+  for (let k = 0; k < rows.length; k++) {
+    const arch = ops.subarray(6 * rows[k], 6 * rows[k] + 6)
+    const type = nb201.renasTypeMatrix(arch)
+    out.set(type, k * channels * 64)
+    if (channels === 1) continue
+    for (let i = 0; i < 8; i++) {
+      for (let j = 0; j < 8; j++) {
+        if (type[i * 8 + j] === 0 || j === 0 || j === 7) continue
+        const op = arch[j - 1]
+        out[k * channels * 64 + 64 + i * 8 + j] = model.flops.perEdge[op] / 1e6
+        out[k * channels * 64 + 128 + i * 8 + j] = model.params.perEdge[op] / 1e6
+      }
+    }
+  }
+  return out
+}
+
+function nb201Encoder (ops: Uint8Array, channels: 1 | 3) {
+  return {
+    encode: (rows: Uint32Array, start = 0, end = rows.length): EncodedBatch => ({
+      count: end - start, shape: [channels, 8, 8], data: nb201RenasTensor(ops, rows.subarray(start, end), channels)
+    }),
+    count: (rows: Uint32Array) => rows.length
+  }
+}
+
+function makePredictor (method: string, space: 'nb101' | 'nb201', bench: Bench, plan: RenasPlan, seed: number): Predictor<Uint32Array> {
+  if (method in RENAS_VARIANTS) {
+    const variant = method as ReNASVariant
+    const tensor = RENAS_VARIANTS[variant].input === 'tensor'
+    const hooks = space === 'nb101'
+      ? nb101Encoder(bench.archs as nb101.Nb101Cells, tensor ? 19 : 1)
+      : nb201Encoder(bench.archs as Uint8Array, tensor ? 3 : 1)
+    return new ReNASPredictor<Uint32Array>({ variant, seed, epochs: plan.epochs, channels: space === 'nb101' ? (tensor ? 19 : 1) : (tensor ? 3 : 1), tf: plan.tf, ...hooks })
+  }
+  if (method === 'random-forest') {
+    // NAS-Bench-101: the same 19×7×7 tensor as ReNAS (E2EPP-style); NAS-Bench-201: the 30-d one-hot of the ops.
+    const hooks = space === 'nb101'
+      ? nb101Encoder(bench.archs as nb101.Nb101Cells, 19)
+      : {
+          encode: (rows: Uint32Array, start = 0, end = rows.length): EncodedBatch => oneHot201(bench.archs as Uint8Array, rows.subarray(start, end)),
+          count: (rows: Uint32Array) => rows.length
+        }
+    return new RandomForestPredictor<Uint32Array>({ nEstimators: plan.trees, seed, encode: hooks.encode, count: hooks.count })
+  }
+  if (method === 'peephole') {
+    const cells = bench.archs as nb101.Nb101Cells
+    return new PeepholePredictor<Uint32Array>({
+      seed,
+      epochs: plan.epochs,
+      tf: plan.tf,
+      encode: (rows: Uint32Array, start = 0, end = rows.length) => nb101PeepholeTokens(nb101.select(cells, rows.subarray(start, end))),
+      count: (rows: Uint32Array) => rows.length
+    })
+  }
+  throw new RangeError(`unknown method '${method}'`)
+}
+
+function oneHot201 (ops: Uint8Array, rows: ArrayLike<number>): EncodedBatch {
+  const data = new Float32Array(rows.length * 30)
+  for (let k = 0; k < rows.length; k++) for (let e = 0; e < 6; e++) data[k * 30 + e * 5 + ops[6 * rows[k] + e]] = 1
+  return { count: rows.length, shape: [30], data }
+}
+
+// ---- protocol pieces -------------------------------------------------------------------
+
+/** A seeded random sample of `count` distinct rows of [0, size), and the rest. */
+function split (size: number, count: number, seed: number): { train: Uint32Array, rest: Uint32Array } {
+  const all = new Uint32Array(size)
+  for (let i = 0; i < size; i++) all[i] = i
+  new Random(seed).shuffle(all)
+  return { train: all.slice(0, count), rest: all.slice(count) }
+}
+
+function trainingCount (size: number, fraction: number): number {
+  return Math.max(2, Math.round(size * fraction))
+}
+
+/** The training metric: validation accuracy when the benchmark has it (the paper's), else test. */
+function trainMetric (bench: Bench): 'val' | 'test' {
+  return bench.metrics.includes('val') ? 'val' : 'test'
+}
+
+/** Best true test accuracy among the top-10 predicted, and its rank percentile in the space. */
+function top10 (scores: Float64Array, rows: Uint32Array, truth: Float64Array, sortedTruth: Float64Array): { best: number, rankPercent: number } {
+  const order = Array.from(rows.keys()).sort((a, b) => scores[b] - scores[a]).slice(0, 10)
+  let best = -Infinity
+  for (const k of order) best = Math.max(best, truth[rows[k]])
+  return { best, rankPercent: rankPercent(best, sortedTruth) }
+}
+
+/** Share of the space (in %) at least as good as `value`: 0.01 % means top 1 in 10,000. */
+function rankPercent (value: number, sortedTruth: Float64Array): number {
+  let lo = 0; let hi = sortedTruth.length
+  while (lo < hi) { const mid = (lo + hi) >> 1; if (sortedTruth[mid] < value) lo = mid + 1; else hi = mid }
+  return (100 * (sortedTruth.length - lo)) / sortedTruth.length
+}
+
+async function fitAndScore (predictor: Predictor<Uint32Array>, bench: Bench, train: Uint32Array, signal?: AbortSignal) {
+  bench.resetQueries()
+  const targets = bench.lookup(train, { metric: trainMetric(bench) })
+  const started = Date.now()
+  const report = await predictor.fit(train, targets, { signal })
+  return { report, queries: bench.queries, trainSeconds: (Date.now() - started) / 1000 }
+}
+
+// ---- the tables ------------------------------------------------------------------------
+
+function table1Cells (plan: RenasPlan, bench: Bench, truth: Float64Array, scatter: Map<string, { pred: Float64Array, rows: Uint32Array }>): Cell[] {
+  const cells: Cell[] = []
+  for (const fraction of plan.fractions) {
+    for (const method of METHODS_T1) {
+      for (let seed = 0; seed < plan.seeds; seed++) {
+        cells.push({
+          id: `t1/${bench.uri}/${method}/${fraction}/${seed}`,
+          table: 1,
+          run: async () => {
+            const { train, rest } = split(bench.size, trainingCount(bench.size, fraction), seed)
+            const evalRows = plan.evalSize > 0 && rest.length > plan.evalSize ? rest.slice(0, plan.evalSize) : rest
+            const predictor = makePredictor(method, 'nb101', bench, plan, seed)
+            try {
+              const { report, queries, trainSeconds } = await fitAndScore(predictor, bench, train, plan.signal)
+              const pred = await predictor.predict(evalRows)
+              const ktau = kendallTau(pred, Float64Array.from(evalRows, r => truth[r]))
+              if (seed === 0 && method === 'renas-6') scatter.set(String(fraction), { pred, rows: evalRows })
+              return { method, fraction, seed, ktau, queries, train_seconds: trainSeconds, loss_share: report.lossShare, eval_size: evalRows.length }
+            } finally { predictor.dispose() }
+          }
+        })
+      }
+    }
+  }
+  return cells
+}
+
+function table2Cells (plan: RenasPlan, bench: Bench, truth: Float64Array, sortedTruth: Float64Array): Cell[] {
+  const cells = bench.archs as nb101.Nb101Cells
+  const ops: SpaceOps<nb101.Nb101Spec> = {
+    sample: random => nb101.cellAt(cells, random.int(cells.count)),
+    mutate: (arch, random) => nb101.mutate(arch, random),
+    crossover: (a, b, random) => nb101.crossover(a, b, random),
+    key: arch => nb101.hash(arch)
+  }
+  const fraction = plan.fractions[0]
+  return Array.from({ length: plan.seeds }, (_, seed): Cell => ({
+    id: `t2/${bench.uri}/renas-6/${fraction}/${seed}`,
+    table: 2,
+    run: async () => {
+      const { train } = split(bench.size, trainingCount(bench.size, fraction), seed)
+      const predictor = makePredictor('renas-6', 'nb101', bench, plan, seed)
+      try {
+        const { queries, trainSeconds } = await fitAndScore(predictor, bench, train, plan.signal)
+        const started = Date.now()
+        const result = await evolve(ops, async archs => await predictor.predict(Uint32Array.from(archs, a => bench.rowOf(nb101.hash(a)))),
+          { population: plan.population, generations: plan.generations, seed, signal: plan.signal })
+        const rows = Uint32Array.from(result.ranked.slice(0, 10), r => bench.rowOf(r.key))
+        const best = Math.max(...Array.from(rows, r => truth[r]))
+        return {
+          method: 'renas-6', fraction, seed, best_top10_test: best, rank_percent: rankPercent(best, sortedTruth),
+          queries, evaluated: result.evaluations, train_seconds: trainSeconds, search_seconds: (Date.now() - started) / 1000
+        }
+      } finally { predictor.dispose() }
+    }
+  }))
+}
+
+function table3Cells (plan: RenasPlan, bench: Bench, truth: Float64Array): Cell[] {
+  const fraction = plan.fractions[0]
+  const out: Cell[] = []
+  for (const selection of ['random', 'params', 'flops'] as const) {
+    for (let seed = 0; seed < plan.seeds; seed++) {
+      out.push({
+        id: `t3/${bench.uri}/${selection}/${fraction}/${seed}`,
+        table: 3,
+        run: async () => {
+          const count = trainingCount(bench.size, fraction)
+          let train: Uint32Array
+          if (selection === 'random') train = split(bench.size, count, seed).train
+          else {
+            // Stratified by cost: sort by the cost and take one random member of each of
+            // `count` equal-width strata of the sorted order.
+            const cost = bench.cost(selection)
+            const sorted = Array.from({ length: bench.size }, (_, i) => i).sort((a, b) => cost[a] - cost[b] || a - b)
+            const random = new Random(seed)
+            train = new Uint32Array(count)
+            for (let s = 0; s < count; s++) {
+              const lo = Math.floor((s * bench.size) / count)
+              const hi = Math.floor(((s + 1) * bench.size) / count)
+              train[s] = sorted[lo + random.int(Math.max(1, hi - lo))]
+            }
+          }
+          const inTrain = new Uint8Array(bench.size)
+          for (const r of train) inTrain[r] = 1
+          let rest = Uint32Array.from({ length: bench.size }, (_, i) => i).filter(i => inTrain[i] === 0)
+          if (plan.evalSize > 0 && rest.length > plan.evalSize) rest = new Random(seed + 1).shuffle(rest).slice(0, plan.evalSize)
+          const predictor = makePredictor('renas-6', 'nb101', bench, plan, seed)
+          try {
+            const { queries, trainSeconds } = await fitAndScore(predictor, bench, train, plan.signal)
+            const pred = await predictor.predict(rest)
+            return { method: 'renas-6', selection, fraction, seed, ktau: kendallTau(pred, Float64Array.from(rest, r => truth[r])), queries, train_seconds: trainSeconds }
+          } finally { predictor.dispose() }
+        }
+      })
+    }
+  }
+  return out
+}
+
+/** NAS-Bench-201 protocol: 90 random training architectures, score all 15,625, best of the predicted top-10. */
+function table5Cells (plan: RenasPlan, bench: Bench, truth: Float64Array, sortedTruth: Float64Array): Cell[] {
+  const out: Cell[] = []
+  const all = Uint32Array.from({ length: bench.size }, (_, i) => i)
+  for (const method of ['renas-6', 'random-forest', 'random-search'] as const) {
+    for (let seed = 0; seed < plan.seeds; seed++) {
+      out.push({
+        id: `t5/${bench.uri}/${method}/${seed}`,
+        table: 5,
+        run: async () => {
+          if (method === 'random-search') {
+            // 100 random architectures, each queried; the best by the search metric is kept.
+            bench.resetQueries()
+            const rows = split(bench.size, 100, seed).train
+            const seen = bench.lookup(rows, { metric: trainMetric(bench) })
+            let pick = 0
+            for (let k = 1; k < rows.length; k++) if (seen[k] > seen[pick]) pick = k
+            const best = truth[rows[pick]]
+            return { method, seed, best_top10_test: best, rank_percent: rankPercent(best, sortedTruth), queries: bench.queries }
+          }
+          const { train } = split(bench.size, 90, seed)
+          const predictor = makePredictor(method, 'nb201', bench, plan, seed)
+          try {
+            const { queries, trainSeconds } = await fitAndScore(predictor, bench, train, plan.signal)
+            const scores = await predictor.predict(all)
+            const { best, rankPercent: rank } = top10(scores, all, truth, sortedTruth)
+            return { method, seed, ktau: kendallTau(scores, truth), best_top10_test: best, rank_percent: rank, queries, train_seconds: trainSeconds }
+          } finally { predictor.dispose() }
+        }
+      })
+    }
+  }
+  return out
+}
+
+// ---- running and reporting -------------------------------------------------------------
+
+/** Runs every planned cell not already in `out/results.jsonl`, then writes the report. */
+export async function runRenas (plan: RenasPlan): Promise<{ ran: number, skipped: number, reportFile: string }> {
+  const store = new ResultStore(plan.out)
+  const cells: Cell[] = []
+  const scatter = new Map<string, { pred: Float64Array, rows: Uint32Array }>()
+  const context = new Map<RenasTable, Bench>()
+  let truth101: Float64Array | undefined
+  let truth201: Float64Array | undefined
+  if (plan.tables.some(t => t !== 5)) {
+    const bench = required(plan.bench101, 'Tables 1-3 need a NAS-Bench-101 benchmark')
+    truth101 = bench.column({ metric: 'test' })
+    const sorted = Float64Array.from(truth101).sort()
+    if (plan.tables.includes(1)) cells.push(...table1Cells(plan, bench, truth101, scatter))
+    if (plan.tables.includes(2)) cells.push(...table2Cells(plan, bench, truth101, sorted))
+    if (plan.tables.includes(3)) cells.push(...table3Cells(plan, bench, truth101))
+    for (const t of [1, 2, 3] as const) context.set(t, bench)
+  }
+  if (plan.tables.includes(5)) {
+    const bench = required(plan.bench201, 'Table 5 needs a NAS-Bench-201 benchmark')
+    truth201 = bench.column({ metric: 'test' })
+    cells.push(...table5Cells(plan, bench, truth201, Float64Array.from(truth201).sort()))
+    context.set(5, bench)
+  }
+  const todo = cells.filter(c => !store.has(c.id))
+  let done = cells.length - todo.length
+  plan.progress?.(done, cells.length, 'resumed')
+  let ran = 0
+  const aborted = (): boolean => plan.signal?.aborted === true
+  for (const cell of todo) {
+    if (aborted()) break
+    let row: Record<string, unknown>
+    try {
+      row = await cell.run()
+    } catch (err) {
+      if (aborted()) break // interrupted: keep what finished, still report
+      throw err
+    }
+    ran++
+    const bench = context.get(cell.table) as Bench
+    store.append({ cell: cell.id, table: cell.table, bench: bench.uri, bench_synthetic: bench.synthetic, ...row } as ResultRow)
+    done++
+    plan.progress?.(done, cells.length, cell.id)
+  }
+  const reportFile = await writeReport(plan, store.all(), context, scatter, truth101)
+  return { ran, skipped: cells.length - todo.length, reportFile }
+}
+
+function required<T> (value: T | undefined, message: string): T {
+  if (value === undefined) throw new Error(message)
+  return value
+}
+
+async function writeReport (plan: RenasPlan, rows: ResultRow[], context: Map<RenasTable, Bench>, scatter: Map<string, { pred: Float64Array, rows: Uint32Array }>, truth101: Float64Array | undefined): Promise<string> {
+  const lines: string[] = ['# ReNAS reproduction', '']
+  const benchLine = (t: RenasTable): string => {
+    const b = context.get(t)
+    return b === undefined ? '' : `Benchmark: **${b.label}**${b.synthetic ? ' — the numbers below come from nasrank\'s synthetic teacher, not from NAS-Bench; they are not comparable to the paper.' : ''}\n`
+  }
+  const of = (table: number): ResultRow[] => rows.filter(r => r.table === table)
+  const num = (r: ResultRow, k: string): number => r[k] as number
+  const csvRows: Array<Array<string | number>> = []
+
+  if (of(1).length > 0) {
+    const t1 = of(1)
+    const fractions = [...new Set(t1.map(r => num(r, 'fraction')))].sort((a, b) => a - b)
+    lines.push('## Table 1 — Kendall tau on held-out architectures', '', benchLine(1),
+      `Trained on the given fraction (validation accuracy), evaluated against test accuracy on ${plan.evalSize > 0 ? `a seeded random sample of up to ${plan.evalSize} of the remaining architectures` : 'all remaining architectures'}; mean ± sd over seeds.`, '')
+    const header = ['Method', ...fractions.map(f => `${+(f * 100).toFixed(3)} %`)]
+    const body = METHODS_T1.filter(m => t1.some(r => r.method === m)).map(m => [
+      METHOD_NAMES[m],
+      ...fractions.map(f => formatMeanSd(t1.filter(r => r.method === m && r.fraction === f).map(r => num(r, 'ktau'))))
+    ])
+    lines.push(markdownTable(header, body))
+    const share = t1.filter(r => r.method === 'renas-6').map(r => num(r, 'loss_share'))
+    if (share.length > 0) lines.push(`Share of a ReNAS-6 training step spent in the native ranking losses: ${formatMeanSd(share.map(s => 100 * s), 1)} %.`, '')
+    const points = METHODS_T1.flatMap(m => fractions.map(f => {
+      const { mean, sd, n } = meanSd(t1.filter(r => r.method === m && r.fraction === f).map(r => num(r, 'ktau')))
+      return n === 0 ? undefined : { series: METHOD_NAMES[m], x: f, y: mean, sd }
+    })).filter((p): p is { series: string, x: number, y: number, sd: number } => p !== undefined)
+    writeFileAtomic(path.join(plan.out, 'ktau-vs-fraction.svg'), await lineSvg({
+      title: 'Kendall tau vs training fraction', subtitle: context.get(1)?.label, xTitle: 'training fraction', yTitle: 'Kendall tau', logX: true, points
+    }))
+    lines.push('![Kendall tau vs training fraction](ktau-vs-fraction.svg)', '')
+    for (const r of t1) csvRows.push([1, String(r.method), num(r, 'fraction'), num(r, 'seed'), num(r, 'ktau'), NaN, NaN, num(r, 'queries')])
+  }
+  const first = scatter.get(String(plan.fractions[0]))
+  if (first !== undefined && truth101 !== undefined) {
+    // Fig. 2: predicted rank vs true rank of the held-out architectures (up to 3000 shown).
+    const n = first.rows.length
+    const rankOf = (values: Float64Array): Float64Array => {
+      const order = Array.from(values.keys()).sort((a, b) => values[a] - values[b])
+      const rank = new Float64Array(values.length)
+      order.forEach((k, r) => { rank[k] = r })
+      return rank
+    }
+    const predRank = rankOf(first.pred)
+    const trueRank = rankOf(Float64Array.from(first.rows, r => truth101[r]))
+    const step = Math.max(1, Math.floor(n / 3000))
+    const points = []
+    for (let k = 0; k < n; k += step) points.push({ x: trueRank[k], y: predRank[k] })
+    writeFileAtomic(path.join(plan.out, 'predicted-vs-true-rank.svg'), await scatterSvg({
+      title: `ReNAS-6, trained on ${+(plan.fractions[0] * 100).toFixed(3)} %: predicted vs true rank`, subtitle: context.get(1)?.label, xTitle: 'true rank', yTitle: 'predicted rank', points
+    }))
+    lines.push('![Predicted vs true rank](predicted-vs-true-rank.svg)', '')
+  }
+  if (of(2).length > 0) {
+    const t2 = of(2)
+    lines.push('## Table 2 — evolutionary search with the ReNAS-6 predictor', '', benchLine(2),
+      `Predictor trained on ${+(plan.fractions[0] * 100).toFixed(3)} % of the space (these are the only queries counted); EA with population ${plan.population}, ${plan.generations} generations, selection/crossover/mutation 0.5/0.3/0.2; reported: the best test accuracy among the top-10 predicted, and its rank in the space.`, '')
+    lines.push(markdownTable(['Method', 'Test accuracy', 'Rank (top %)', 'Queries', 'Seeds'], [[
+      'ReNAS-6 + EA', formatMeanSd(t2.map(r => num(r, 'best_top10_test')), 4), formatMeanSd(t2.map(r => num(r, 'rank_percent')), 3), String(t2[0].queries), String(t2.length)
+    ]]))
+    for (const r of t2) csvRows.push([2, 'renas-6', num(r, 'fraction'), num(r, 'seed'), NaN, num(r, 'best_top10_test'), num(r, 'rank_percent'), num(r, 'queries')])
+  }
+  if (of(3).length > 0) {
+    const t3 = of(3)
+    lines.push('## Table 3 — how the training set is chosen', '', benchLine(3),
+      'ReNAS-6 at the first fraction; "params"/"flops": one random architecture from each of N equal strata of the space sorted by that cost.', '')
+    lines.push(markdownTable(['Selection', 'Kendall tau'], ['random', 'params', 'flops'].map(s => [s, formatMeanSd(t3.filter(r => r.selection === s).map(r => num(r, 'ktau')))])))
+    for (const r of t3) csvRows.push([3, `renas-6/${String(r.selection)}`, num(r, 'fraction'), num(r, 'seed'), num(r, 'ktau'), NaN, NaN, num(r, 'queries')])
+  }
+  if (of(5).length > 0) {
+    const t5 = of(5)
+    const bench = context.get(5) as Bench
+    lines.push('## Table 5 — NAS-Bench-201 traversal', '', benchLine(5),
+      `Predictors trained on 90 random architectures (${trainMetric(bench)} accuracy), all ${NB201_SIZE} scored; reported: the best test accuracy among the predicted top-10, and Kendall tau over the whole space. Random search queries 100 architectures.`, '')
+    const body = (['renas-6', 'random-forest', 'random-search'] as const).filter(m => t5.some(r => r.method === m)).map(m => {
+      const rs = t5.filter(r => r.method === m)
+      return [METHOD_NAMES[m], formatMeanSd(rs.map(r => num(r, 'best_top10_test')), 2), m === 'random-search' ? '—' : formatMeanSd(rs.map(r => num(r, 'ktau'))), formatMeanSd(rs.map(r => num(r, 'rank_percent')), 3), String(rs[0].queries)]
+    })
+    if (!bench.synthetic) body.push(['ReNAS (paper, real NAS-Bench-201)', '93.99 ± 0.25', '—', '—', '90'])
+    lines.push(markdownTable(['Method', 'Best of top-10 test accuracy', 'Kendall tau', 'Rank (top %)', 'Queries'], body))
+    if (!bench.synthetic) lines.push('The optimum of the space is 94.37 (paper).', '')
+    for (const r of t5) csvRows.push([5, String(r.method), NaN, num(r, 'seed'), typeof r.ktau === 'number' ? r.ktau : NaN, num(r, 'best_top10_test'), num(r, 'rank_percent'), num(r, 'queries')])
+  }
+  writeFileAtomic(path.join(plan.out, 'results.csv'), csvText(['table', 'method', 'fraction', 'seed', 'ktau', 'best_top10_test', 'rank_percent', 'queries'], csvRows))
+  const file = path.join(plan.out, 'report.md')
+  writeFileAtomic(file, lines.join('\n') + '\n')
+  return file
+}
