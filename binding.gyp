@@ -11,6 +11,7 @@
         "native/triplet.cc",
         "native/logloss.cc",
         "native/gain.cc",
+        "native/gcn.cc",
         "native/cuda_stub.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

@@ -7,6 +7,13 @@ export { kendallTau, kendallTauAsync, spearman, spearmanAsync, pearson, type Ken
 export { pairwiseRankLoss, pairwiseRankLossAsync, tripletRankLoss, tripletRankLossAsync, type RankLossOptions, type RankLossResult } from './losses/ranking'
 export { pairwiseLogLoss, type PairwiseLogLossOptions, type PairwiseLogLossResult } from './losses/log-loss'
 export { sampleEfficiencyGain, sampleEfficiencyGainAsync, type SampleEfficiencyInput, type SampleEfficiencyGain } from './metrics/sample-efficiency'
+export { gcnScore, gcnScoreAsync, gcnEmbed, gcnEmbedAsync, comparatorProbability, comparatorProbabilityAsync, gcnCompare, gcnCompareAsync, type GcnOptions, type ComparatorOptions } from './models/gcn-native'
+// tfjs models: these modules import tfjs types only; tfjs itself loads when a model is created.
+export { GcnModel, graphTensors, type GcnModelOptions, type GraphTensors, type BatchOptions, type FromWeightsOptions } from './models/gcn'
+export { GcnComparator, type GcnComparatorOptions } from './models/comparator'
+export { initTfBackend, loadTf, type TfBackendChoice, type TfBackendOptions, type TfBackendInfo } from './models/backend'
+export { gcnWeightsToJSON, gcnWeightsFromJSON, comparatorWeightsToJSON, comparatorWeightsFromJSON, type GcnWeightsJSON, type ComparatorWeightsJSON } from './models/weights'
+export type { GraphBatch as GcnGraphBatch, DenseWeights, GcnWeights, GcnEmbedWeights, ComparatorHeadWeights, ComparatorWeights } from './models/types'
 export type { NativeInfo } from './native'
 export type { NumericArray } from './validate'
 
