@@ -81,21 +81,24 @@ function subset (g, n) {
   return { count: n, vertices: V, features: F, adjacency: g.adjacency.subarray(0, n * V * V), x: g.x.subarray(0, n * V * F), mask: g.mask.subarray(0, n * V) }
 }
 
+// Wall time and the process's CPU time (all threads, user + system): on a shared machine
+// the CPU time is the steadier figure.
 function seconds (fn) {
+  const c0 = process.cpuUsage()
   const t0 = process.hrtime.bigint()
   const out = fn()
-  return { s: Number(process.hrtime.bigint() - t0) / 1e9, out }
+  const s = Number(process.hrtime.bigint() - t0) / 1e9
+  const c = process.cpuUsage(c0)
+  return { s, cpu: (c.user + c.system) / 1e6, out }
 }
 
 function best (fn, reps) {
-  let s = Infinity
-  let out
+  let run = null
   for (let r = 0; r < reps; r++) {
-    const run = seconds(fn)
-    if (run.s < s) s = run.s
-    out = run.out
+    const next = seconds(fn)
+    if (run === null || next.s < run.s) run = next
   }
-  return { s, out }
+  return run
 }
 
 async function main () {
@@ -121,19 +124,21 @@ async function main () {
   model.predict(subset(graphs, Math.min(TFJS_GRAPHS, BATCH)), { batchSize: BATCH }) // warm-up
   const tfjs = seconds(() => model.predict(part, { batchSize: BATCH }))
   const tfjsFullS = tfjs.s * (GRAPHS / TFJS_GRAPHS)
+  const tfjsFullCpu = tfjs.cpu * (GRAPHS / TFJS_GRAPHS)
   let worst = 0
   for (let i = 0; i < TFJS_GRAPHS; i++) worst = Math.max(worst, Math.abs(native.out[i] - tfjs.out[i]) / Math.max(1, Math.abs(tfjs.out[i])))
   model.dispose()
 
   const flops = 2 * GRAPHS * meanVertices * WIDTHS.reduce((s, w, l) => s + (l === 0 ? 5 : WIDTHS[l - 1]) * w, 0)
   const rows = [
-    { method: `nasrank gcnScore (${info.threads} threads)`, graphs: GRAPHS, s: native.s, note: `best of ${REPS}` },
-    { method: 'nasrank gcnScore (1 thread)', graphs: GRAPHS, s: native1.s, note: 'one run' },
-    { method: `nasrank gcnScore (${info.threads} threads, dedup: false)`, graphs: GRAPHS, s: plain.s, note: 'one run; every real row computed' },
+    { method: `nasrank gcnScore (${info.threads} threads)`, graphs: GRAPHS, s: native.s, cpu: native.cpu, note: `best of ${REPS}` },
+    { method: 'nasrank gcnScore (1 thread)', graphs: GRAPHS, s: native1.s, cpu: native1.cpu, note: 'one run' },
+    { method: `nasrank gcnScore (${info.threads} threads, dedup: false)`, graphs: GRAPHS, s: plain.s, cpu: plain.cpu, note: 'one run; every real row computed' },
     {
       method: `tfjs GcnModel.predict (${tfInfo.backend}${tfInfo.wasm ? `, simd ${tfInfo.wasm.simd}, threads ${tfInfo.wasm.threads}` : ''}, batch ${BATCH})`,
       graphs: GRAPHS,
       s: tfjsFullS,
+      cpu: tfjsFullCpu,
       note: TFJS_FULL ? 'measured on all graphs' : `extrapolated from ${TFJS_GRAPHS} graphs (${tfjs.s.toFixed(2)} s) × ${(GRAPHS / TFJS_GRAPHS).toFixed(2)}`
     }
   ]
@@ -146,13 +151,17 @@ async function main () {
     widths: WIDTHS,
     generateS: gen.s,
     nativeS: native.s,
+    nativeCpuS: native.cpu,
     native1S: native1.s,
+    native1CpuS: native1.cpu,
     nativeNoDedupS: plain.s,
+    nativeNoDedupCpuS: plain.cpu,
     nativeNoDedupGflops: flops / plain.s / 1e9,
     nativeEffectiveGflops: flops / native.s / 1e9,
     tfjsMeasuredGraphs: TFJS_GRAPHS,
     tfjsMeasuredS: tfjs.s,
     tfjsS: tfjsFullS,
+    tfjsCpuS: tfjsFullCpu,
     tfjsExtrapolated: !TFJS_FULL,
     speedup: tfjsFullS / native.s,
     speedup1: tfjsFullS / native1.s,
@@ -164,10 +173,11 @@ async function main () {
     console.log(`GCN scoring, ${GRAPHS.toLocaleString('en')} NB-101-shaped cells (mean ${meanVertices.toFixed(2)} real vertices of 7), widths ${WIDTHS.join('×')} + readout`)
     console.log(`${machine()}; timings provisional (shared machine)`)
     console.log('')
-    console.log('| method | graphs | time | graphs/s | tfjs / this | note |')
-    console.log('|---|---:|---:|---:|---:|---|')
+    console.log('| method | graphs | wall time | graphs/s | tfjs / this (wall) | CPU time | tfjs / this (CPU) | note |')
+    console.log('|---|---:|---:|---:|---:|---:|---:|---|')
     for (const r of rows) {
-      console.log(`| ${r.method} | ${r.graphs.toLocaleString('en')} | ${fmt(r.s)} | ${Math.round(r.graphs / r.s).toLocaleString('en')} | ${(tfjsFullS / r.s).toFixed(1)}× | ${r.note} |`)
+      console.log(`| ${r.method} | ${r.graphs.toLocaleString('en')} | ${fmt(r.s)} | ${Math.round(r.graphs / r.s).toLocaleString('en')} | ${(tfjsFullS / r.s).toFixed(1)}× | ` +
+        `${fmt(r.cpu)} | ${(tfjsFullCpu / r.cpu).toFixed(1)}× | ${r.note} |`)
     }
     console.log('')
     console.log(`dedup: false computes every real row at ${result.nativeNoDedupGflops.toFixed(1)} GFLOP/s; the default computes each repeated row once ` +

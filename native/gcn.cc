@@ -335,6 +335,17 @@ void pool_mean(const float* h, const uint32_t* id, size_t r0, size_t r1, size_t 
   for (size_t c = 0; c < n; ++c) out[c] *= inv;
 }
 
+// Σ a[c]·b[c] in double with four interleaved partial sums (a fixed order, so the result is
+// deterministic; four chains instead of one latency-bound chain).
+inline double dot4(const double* a, const float* b, size_t n) {
+  double p[4] = {0.0, 0.0, 0.0, 0.0};
+  size_t c = 0;
+  for (; c + 4 <= n; c += 4)
+    for (size_t q = 0; q < 4; ++q) p[q] += a[c + q] * static_cast<double>(b[c + q]);
+  for (; c < n; ++c) p[c % 4] += a[c] * static_cast<double>(b[c]);
+  return (p[0] + p[1]) + (p[2] + p[3]);
+}
+
 // Per-worker memory, reused across the sub-batches a worker takes (released with the call).
 // A grow-only array left uninitialised (only the part a sub-batch writes is touched).
 struct FloatBuffer {
@@ -538,11 +549,7 @@ void gcn_forward(const GcnGraphs& g, const GcnDense* layers, size_t n_layers, co
         float* e = embed_out + gg * H;
         for (size_t c = 0; c < H; ++c) e[c] = static_cast<float>(s.pooled[c]);
       }
-      if (score_out) {
-        double sc = 0.0;
-        for (size_t c = 0; c < H; ++c) sc += s.pooled[c] * static_cast<double>(fc_w[c]);
-        score_out[gg] = sc + static_cast<double>(fc_b);
-      }
+      if (score_out) score_out[gg] = dot4(s.pooled.data(), fc_w, H) + static_cast<double>(fc_b);
     }
     pool.release(std::move(scratch));
   };
