@@ -27,7 +27,9 @@
 // portable kernel (tests use it to cover both). The helper loops (aggregation, pooling) are
 // target_clones'd like rank_loss_detail.h's vector loops.
 #include <algorithm>
+#include <atomic>
 #include <cmath>
+#include <exception>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -242,6 +244,27 @@ double sigmoid(double z) {
   if (z >= 0) return 1.0 / (1.0 + std::exp(-z));
   const double e = std::exp(z);
   return e / (1.0 + e);
+}
+
+// parallel_chunks with exceptions kept off the worker threads (an exception escaping a
+// std::thread would terminate the process): the first one (e.g. std::bad_alloc for scratch
+// memory) is captured, the remaining chunks are skipped, and it is rethrown on the caller.
+template <class Fn>
+void parallel_chunks_safe(size_t n, size_t chunks, int threads, Fn fn) {
+  std::mutex mu;
+  std::exception_ptr error;
+  std::atomic<bool> failed{false};
+  parallel_chunks(n, chunks, threads, [&](size_t c, size_t begin, size_t end) {
+    if (failed.load()) return;
+    try {
+      fn(c, begin, end);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!error) error = std::current_exception();
+      failed.store(true);
+    }
+  });
+  if (error) std::rethrow_exception(error);
 }
 
 // Chunks for parallel_chunks: enough for load balance on a shared machine, few enough that
@@ -553,7 +576,7 @@ void gcn_forward(const GcnGraphs& g, const GcnDense* layers, size_t n_layers, co
     }
     pool.release(std::move(scratch));
   };
-  parallel_chunks(g.count, chunks, threads, run);
+  parallel_chunks_safe(g.count, chunks, threads, run);
 }
 
 // ---- comparator head -----------------------------------------------------------------------
@@ -646,7 +669,7 @@ void comparator_head(const float* emb_a, size_t count_a, const float* emb_b, siz
       }
     }
   };
-  parallel_chunks(count, chunk_count(count, 256, threads), threads, run);
+  parallel_chunks_safe(count, chunk_count(count, 256, threads), threads, run);
 }
 
 }  // namespace nasrank
