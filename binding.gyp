@@ -14,6 +14,7 @@
         "native/md5.cc",
         "native/nb101.cc",
         "native/renas.cc",
+        "native/gcn.cc",
         "native/cuda_stub.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

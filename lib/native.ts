@@ -25,6 +25,12 @@ export interface NativeInfo {
 }
 
 type F64 = Float64Array
+type F32 = Float32Array
+// Structural twins of lib/models/types.ts (kept here so the loader imports nothing).
+interface GraphsIn { count: number; vertices: number; features: number; adjacency: F32; x: F32; mask: F32 }
+interface DenseIn { w: F32; b: F32 }
+interface GcnWeightsIn { layers: DenseIn[]; fc?: DenseIn }
+interface HeadIn { layers: DenseIn[]; out: DenseIn }
 interface LossOut { loss: number; grad: F64; comparable: number }
 interface LogLossOut { loss: number; gradA: F64; gradB: F64 }
 export interface GainOut {
@@ -81,6 +87,12 @@ export interface Addon {
   renasEncode(vertices: Uint8Array, adjacency: Uint32Array, ops: Uint8Array, indices: Uint32Array | null, channels: number, layout: string,
     augment: boolean, seed: number, flopsScale: number, paramsScale: number, async: true): Promise<Float32Array>
   renasOrder(vertices: Uint8Array, adjacency: Uint32Array, ops: Uint8Array, indices: Uint32Array | null, augment: boolean, seed: number): Uint8Array
+  gcnScore(graphs: GraphsIn, weights: GcnWeightsIn, threads: number | undefined, device: string, dedup: boolean, async?: false): F64
+  gcnScore(graphs: GraphsIn, weights: GcnWeightsIn, threads: number | undefined, device: string, dedup: boolean, async: true): Promise<F64>
+  gcnEmbed(graphs: GraphsIn, weights: GcnWeightsIn, threads: number | undefined, device: string, dedup: boolean, async?: false): F32
+  gcnEmbed(graphs: GraphsIn, weights: GcnWeightsIn, threads: number | undefined, device: string, dedup: boolean, async: true): Promise<F32>
+  comparatorProbability(embA: F32, embB: F32, head: HeadIn, threads: number | undefined, async?: false): F64
+  comparatorProbability(embA: F32, embB: F32, head: HeadIn, threads: number | undefined, async: true): Promise<F64>
 }
 
 /** The package root: the nearest ancestor holding binding.gyp (works from lib/ and dist/lib/). */

@@ -822,6 +822,326 @@ Napi::Value RenasOrder(const Napi::CallbackInfo& info) {
   return Run(env, std::move(job), false);
 }
 
+// ---- GCN scoring and the CTNAS comparator head -----------------------------------------
+
+// A read-only view of a Float32Array (copied when the work runs asynchronously).
+struct F32 {
+  const float* data = nullptr;
+  size_t size = 0;
+  std::vector<float> owned;
+  void Own() {
+    owned.assign(data, data + size);
+    data = owned.data();
+  }
+};
+
+std::string Join(const std::string& a, const std::string& b) { return a + "." + b; }
+std::string At(const std::string& a, size_t i) { return a + "[" + std::to_string(i) + "]"; }
+
+Napi::Object ReadObject(Napi::Env env, Napi::Value v, const char* fn, const std::string& name) {
+  if (!v.IsObject() || v.IsArray() || v.IsTypedArray() || v.IsFunction()) ThrowType(env, std::string(fn) + ": " + name + " must be an object");
+  return v.As<Napi::Object>();
+}
+
+// A Float32Array whose every element is finite.
+F32 ReadF32(Napi::Env env, Napi::Value v, const char* fn, const std::string& name) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
+    ThrowType(env, std::string(fn) + ": " + name + " must be a Float32Array");
+  }
+  auto arr = v.As<Napi::Float32Array>();
+  F32 out;
+  out.data = arr.Data();
+  out.size = arr.ElementLength();
+  for (size_t i = 0; i < out.size; ++i) {
+    if (!std::isfinite(out.data[i])) {
+      ThrowRange(env, std::string(fn) + ": " + At(name, i) + " is " + (std::isnan(out.data[i]) ? "NaN" : "infinite") + "; values must be finite");
+    }
+  }
+  return out;
+}
+
+size_t ReadIntProp(Napi::Env env, Napi::Object obj, const char* key, const char* fn, const std::string& name, double lo, double hi) {
+  Napi::Value v = obj.Get(key);
+  std::string path = Join(name, key);
+  if (!v.IsNumber()) ThrowType(env, std::string(fn) + ": " + path + " must be a number");
+  double d = v.As<Napi::Number>().DoubleValue();
+  if (!std::isfinite(d) || std::floor(d) != d || d < lo || d > hi) {
+    ThrowRange(env, std::string(fn) + ": " + path + " must be an integer in [" + std::to_string(static_cast<long long>(lo)) + ", " +
+                        std::to_string(static_cast<long long>(hi)) + "], got " + std::to_string(d));
+  }
+  return static_cast<size_t>(d);
+}
+
+void RequireLength(Napi::Env env, const char* fn, const std::string& name, const F32& v, size_t want, const std::string& why) {
+  if (v.size != want) {
+    ThrowRange(env, std::string(fn) + ": " + name + " has length " + std::to_string(v.size) + " but must have " + std::to_string(want) + " (" + why + ")");
+  }
+}
+
+int ReadThreads(const Napi::CallbackInfo& info, size_t index, const char* fn) {
+  if (index >= info.Length() || info[index].IsUndefined()) return nasrank::thread_count();
+  double n = ReadFinite(info, index, fn, "threads");
+  if (n < 1 || n > 1024 || std::floor(n) != n) ThrowRange(info.Env(), std::string(fn) + ": threads must be an integer in [1, 1024], got " + std::to_string(n));
+  return static_cast<int>(n);
+}
+
+bool ReadDeviceCuda(const Napi::CallbackInfo& info, size_t index, const char* fn) {
+  Napi::Env env = info.Env();
+  std::string device = ReadString(info, index, fn, "device");
+  if (device == "cpu") return false;
+  if (device != "cuda") ThrowType(env, std::string(fn) + ": device must be 'cpu' or 'cuda', got '" + device + "'");
+#ifndef NASRANK_WITH_CUDA
+  throw Napi::Error::New(env, std::string(fn) + ": device 'cuda' requested but this addon was built without CUDA (build it with `npm run build:cuda` on a machine with nvcc)");
+#else
+  return true;
+#endif
+}
+
+// Dense layers {w, b}[] chained from `in`: layer l has out = b.length and w.length = in*out.
+struct DenseLayers {
+  std::vector<F32> w, b;
+  std::vector<nasrank::GcnDense> dense;
+  void Own() {
+    for (auto& x : w) x.Own();
+    for (auto& x : b) x.Own();
+    for (size_t l = 0; l < dense.size(); ++l) {
+      dense[l].w = w[l].data;
+      dense[l].b = b[l].data;
+    }
+  }
+};
+
+constexpr size_t kMaxWidth = 1u << 16;
+
+DenseLayers ReadDenseLayers(Napi::Env env, Napi::Value v, const char* fn, const std::string& name, size_t in, const std::string& in_what, bool allow_empty) {
+  if (!v.IsArray()) ThrowType(env, std::string(fn) + ": " + name + " must be an array of {w, b} layers");
+  auto arr = v.As<Napi::Array>();
+  size_t n = arr.Length();
+  if (n == 0 && !allow_empty) ThrowRange(env, std::string(fn) + ": " + name + " must hold at least one layer");
+  if (n > 1024) ThrowRange(env, std::string(fn) + ": " + name + " has " + std::to_string(n) + " layers; at most 1024 are supported");
+  DenseLayers out;
+  for (size_t l = 0; l < n; ++l) {
+    std::string lname = At(name, l);
+    Napi::Object layer = ReadObject(env, arr.Get(static_cast<uint32_t>(l)), fn, lname);
+    F32 b = ReadF32(env, layer.Get("b"), fn, Join(lname, "b"));
+    if (b.size == 0 || b.size > kMaxWidth) ThrowRange(env, std::string(fn) + ": " + Join(lname, "b") + " has length " + std::to_string(b.size) + "; a layer's width (its bias length) must be in [1, " + std::to_string(kMaxWidth) + "]");
+    F32 w = ReadF32(env, layer.Get("w"), fn, Join(lname, "w"));
+    RequireLength(env, fn, Join(lname, "w"), w, in * b.size,
+                  "input width " + std::to_string(in) + " (" + (l == 0 ? in_what : Join(At(name, l - 1), "b.length")) + ") x output width " +
+                      std::to_string(b.size) + " (" + Join(lname, "b.length") + "), row-major");
+    nasrank::GcnDense d;
+    d.w = w.data;
+    d.b = b.data;
+    d.in = in;
+    d.out = b.size;
+    out.w.push_back(std::move(w));
+    out.b.push_back(std::move(b));
+    out.dense.push_back(d);
+    in = d.out;
+  }
+  return out;
+}
+
+// graphs: {count, vertices, features, adjacency, x, mask}, checked against the contract.
+struct GraphsIn {
+  F32 adjacency, x, mask;
+  nasrank::GcnGraphs view;
+  void Own() {
+    adjacency.Own();
+    x.Own();
+    mask.Own();
+    view.adjacency = adjacency.data;
+    view.x = x.data;
+    view.mask = mask.data;
+  }
+};
+
+GraphsIn ReadGraphs(Napi::Env env, Napi::Value v, const char* fn, const std::string& name) {
+  Napi::Object obj = ReadObject(env, v, fn, name);
+  GraphsIn g;
+  size_t count = ReadIntProp(env, obj, "count", fn, name, 0, 4294967295.0);
+  size_t V = ReadIntProp(env, obj, "vertices", fn, name, 1, 1024);
+  size_t F = ReadIntProp(env, obj, "features", fn, name, 1, static_cast<double>(kMaxWidth));
+  g.mask = ReadF32(env, obj.Get("mask"), fn, Join(name, "mask"));
+  RequireLength(env, fn, Join(name, "mask"), g.mask, count * V, "count x vertices");
+  g.x = ReadF32(env, obj.Get("x"), fn, Join(name, "x"));
+  RequireLength(env, fn, Join(name, "x"), g.x, count * V * F, "count x vertices x features");
+  g.adjacency = ReadF32(env, obj.Get("adjacency"), fn, Join(name, "adjacency"));
+  RequireLength(env, fn, Join(name, "adjacency"), g.adjacency, count * V * V, "count x vertices x vertices");
+  for (size_t i = 0; i < g.mask.size; ++i) {
+    float m = g.mask.data[i];
+    if (m != 0.0f && m != 1.0f) ThrowRange(env, std::string(fn) + ": " + At(Join(name, "mask"), i) + " is " + std::to_string(m) + "; mask entries must be 0 (padding) or 1 (real vertex)");
+  }
+  for (size_t gi = 0; gi < count; ++gi) {
+    const float* mask = g.mask.data + gi * V;
+    const float* adj = g.adjacency.data + gi * V * V;
+    for (size_t i = 0; i < V; ++i) {
+      for (size_t j = 0; j < V; ++j) {
+        float a = adj[i * V + j];
+        if (a == 0.0f) continue;
+        size_t idx = gi * V * V + i * V + j;
+        if (a < 0.0f) ThrowRange(env, std::string(fn) + ": " + At(Join(name, "adjacency"), idx) + " is " + std::to_string(a) + "; adjacency entries must be non-negative");
+        if (mask[i] == 0.0f || mask[j] == 0.0f) {
+          size_t pad = mask[i] == 0.0f ? i : j;
+          ThrowRange(env, std::string(fn) + ": " + At(Join(name, "adjacency"), idx) + " (graph " + std::to_string(gi) + ", edge " + std::to_string(i) + " -> " +
+                              std::to_string(j) + ") is " + std::to_string(a) + " but vertex " + std::to_string(pad) + " is padding (" +
+                              At(Join(name, "mask"), gi * V + pad) + " = 0); padded vertices must have zero rows and columns");
+        }
+      }
+    }
+  }
+  g.view.count = count;
+  g.view.vertices = V;
+  g.view.features = F;
+  g.view.adjacency = g.adjacency.data;
+  g.view.x = g.x.data;
+  g.view.mask = g.mask.data;
+  return g;
+}
+
+// The output typed array is created on the main thread before the work starts and kept
+// alive by a reference, so a large result (e.g. embeddings of a whole space) is written in
+// place instead of being copied at the end.
+struct GcnJob : Job {
+  GraphsIn graphs;
+  DenseLayers layers;
+  F32 fc_w, fc_b;
+  bool score = true, cuda = false, dedup = true;
+  int threads = 1;
+  Napi::Reference<Napi::Value> out_ref;
+  float* embed = nullptr;
+  double* scores = nullptr;
+  void Execute() override {
+    const float* w = score ? fc_w.data : nullptr;
+    float b = score ? fc_b.data[0] : 0.0f;
+    if (cuda) nasrank::cuda_gcn_forward(graphs.view, layers.dense.data(), layers.dense.size(), w, b, embed, scores);
+    else nasrank::gcn_forward(graphs.view, layers.dense.data(), layers.dense.size(), w, b, embed, scores, threads, dedup);
+  }
+  Napi::Value Result(Napi::Env) override { return out_ref.Value(); }
+};
+
+// (graphs, weights, threads, device, dedup, async); score: weights.fc is required.
+Napi::Value RunGcn(const Napi::CallbackInfo& info, bool score, const char* fn) {
+  Napi::Env env = info.Env();
+  auto job = std::make_unique<GcnJob>();
+  job->score = score;
+  job->graphs = ReadGraphs(env, info.Length() > 0 ? info[0] : env.Undefined(), fn, "graphs");
+  Napi::Object weights = ReadObject(env, info.Length() > 1 ? info[1] : env.Undefined(), fn, "weights");
+  job->layers = ReadDenseLayers(env, weights.Get("layers"), fn, "weights.layers", job->graphs.view.features, "graphs.features", false);
+  const size_t H = job->layers.dense.back().out;
+  if (score) {
+    Napi::Object fc = ReadObject(env, weights.Get("fc"), fn, "weights.fc");
+    job->fc_w = ReadF32(env, fc.Get("w"), fn, "weights.fc.w");
+    RequireLength(env, fn, "weights.fc.w", job->fc_w, H, "the last layer's width");
+    job->fc_b = ReadF32(env, fc.Get("b"), fn, "weights.fc.b");
+    RequireLength(env, fn, "weights.fc.b", job->fc_b, 1, "one score");
+  }
+  job->threads = ReadThreads(info, 2, fn);
+  job->cuda = ReadDeviceCuda(info, 3, fn);
+  job->dedup = info.Length() <= 4 || info[4].IsUndefined() || ReadBool(info, 4, fn, "dedup");
+  bool async = ReadAsync(info, 5, fn);
+  const size_t count = job->graphs.view.count;
+  if (score) {
+    auto out = Napi::Float64Array::New(env, count);
+    job->scores = out.Data();
+    job->out_ref = Napi::Persistent(static_cast<Napi::Value>(out));
+  } else {
+    auto out = Napi::Float32Array::New(env, count * H);
+    job->embed = out.Data();
+    job->out_ref = Napi::Persistent(static_cast<Napi::Value>(out));
+  }
+  if (async) {
+    job->graphs.Own();
+    job->layers.Own();
+    job->fc_w.Own();
+    job->fc_b.Own();
+  }
+  return Run(env, std::move(job), async);
+}
+
+Napi::Value GcnScore(const Napi::CallbackInfo& info) { return RunGcn(info, true, "gcnScore"); }
+Napi::Value GcnEmbed(const Napi::CallbackInfo& info) { return RunGcn(info, false, "gcnEmbed"); }
+
+struct ComparatorJob : Job {
+  F32 a, b;
+  size_t count_a = 0, count_b = 0, dim = 0;
+  DenseLayers hidden;
+  F32 out_w, out_b;
+  int threads = 1;
+  Napi::Reference<Napi::Value> out_ref;
+  double* prob = nullptr;
+  void Execute() override {
+    nasrank::comparator_head(a.data, count_a, b.data, count_b, dim, hidden.dense.data(), hidden.dense.size(), out_w.data, out_b.data[0], prob, threads);
+  }
+  Napi::Value Result(Napi::Env) override { return out_ref.Value(); }
+};
+
+// (embA, embB, head, threads, async); head = {layers: {w, b}[], out: {w, b}}. The embedding
+// width is implied by the head: layers[0].w is (2*dim) x layers[0].b.length, or out.w has
+// 2*dim entries when there is no hidden layer.
+Napi::Value ComparatorProbability(const Napi::CallbackInfo& info) {
+  const char* fn = "comparatorProbability";
+  Napi::Env env = info.Env();
+  auto job = std::make_unique<ComparatorJob>();
+  job->a = ReadF32(env, info.Length() > 0 ? info[0] : env.Undefined(), fn, "embA");
+  job->b = ReadF32(env, info.Length() > 1 ? info[1] : env.Undefined(), fn, "embB");
+  Napi::Object head = ReadObject(env, info.Length() > 2 ? info[2] : env.Undefined(), fn, "head");
+  Napi::Value layers = head.Get("layers");
+  if (!layers.IsArray()) ThrowType(env, std::string(fn) + ": head.layers must be an array of {w, b} layers (possibly empty)");
+  auto arr = layers.As<Napi::Array>();
+  size_t in2 = 0;  // 2 * dim
+  if (arr.Length() > 0) {
+    Napi::Object l0 = ReadObject(env, arr.Get(0u), fn, "head.layers[0]");
+    F32 w = ReadF32(env, l0.Get("w"), fn, "head.layers[0].w");
+    F32 b = ReadF32(env, l0.Get("b"), fn, "head.layers[0].b");
+    if (b.size == 0) ThrowRange(env, std::string(fn) + ": head.layers[0].b must not be empty");
+    if (w.size % (2 * b.size) != 0 || w.size == 0) {
+      ThrowRange(env, std::string(fn) + ": head.layers[0].w has length " + std::to_string(w.size) + "; it must be (2 x embedding width) x " +
+                          std::to_string(b.size) + " (head.layers[0].b.length)");
+    }
+    in2 = w.size / b.size;
+  } else {
+    Napi::Object out = ReadObject(env, head.Get("out"), fn, "head.out");
+    F32 w = ReadF32(env, out.Get("w"), fn, "head.out.w");
+    if (w.size == 0 || w.size % 2 != 0) ThrowRange(env, std::string(fn) + ": head.out.w has length " + std::to_string(w.size) + "; without hidden layers it must have 2 x embedding width entries");
+    in2 = w.size;
+  }
+  job->dim = in2 / 2;
+  job->hidden = ReadDenseLayers(env, layers, fn, "head.layers", in2, "2 x embedding width", true);
+  Napi::Object out = ReadObject(env, head.Get("out"), fn, "head.out");
+  job->out_w = ReadF32(env, out.Get("w"), fn, "head.out.w");
+  size_t last = job->hidden.dense.empty() ? in2 : job->hidden.dense.back().out;
+  RequireLength(env, fn, "head.out.w", job->out_w, last, job->hidden.dense.empty() ? "2 x embedding width" : "the last hidden layer's width");
+  job->out_b = ReadF32(env, out.Get("b"), fn, "head.out.b");
+  RequireLength(env, fn, "head.out.b", job->out_b, 1, "one logit");
+  for (auto [name, v] : {std::make_pair("embA", &job->a), std::make_pair("embB", &job->b)}) {
+    if (v->size % job->dim != 0) {
+      ThrowRange(env, std::string(fn) + ": " + name + " has length " + std::to_string(v->size) + ", not a multiple of the embedding width " +
+                          std::to_string(job->dim) + " implied by head");
+    }
+  }
+  job->count_a = job->a.size / job->dim;
+  job->count_b = job->b.size / job->dim;
+  if (job->count_a != job->count_b && job->count_a != 1 && job->count_b != 1) {
+    ThrowRange(env, std::string(fn) + ": embA holds " + std::to_string(job->count_a) + " embeddings and embB " + std::to_string(job->count_b) +
+                        "; the counts must be equal, or one of them 1 (compared against every embedding of the other)");
+  }
+  job->threads = ReadThreads(info, 3, fn);
+  bool async = ReadAsync(info, 4, fn);
+  size_t count = (job->count_a == 0 || job->count_b == 0) ? 0 : std::max(job->count_a, job->count_b);
+  auto result = Napi::Float64Array::New(env, count);
+  job->prob = result.Data();
+  job->out_ref = Napi::Persistent(static_cast<Napi::Value>(result));
+  if (async) {
+    job->a.Own();
+    job->b.Own();
+    job->hidden.Own();
+    job->out_w.Own();
+    job->out_b.Own();
+  }
+  return Run(env, std::move(job), async);
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
@@ -838,6 +1158,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("nb101Cost", Napi::Function::New(env, Nb101Cost, "nb101Cost"));
   exports.Set("renasEncode", Napi::Function::New(env, RenasEncode, "renasEncode"));
   exports.Set("renasOrder", Napi::Function::New(env, RenasOrder, "renasOrder"));
+  exports.Set("gcnScore", Napi::Function::New(env, GcnScore, "gcnScore"));
+  exports.Set("gcnEmbed", Napi::Function::New(env, GcnEmbed, "gcnEmbed"));
+  exports.Set("comparatorProbability", Napi::Function::New(env, ComparatorProbability, "comparatorProbability"));
   return exports;
 }
 

@@ -1,4 +1,4 @@
-// CPU-only build: the CUDA twins of the ranking losses (native/cuda/losses.cu) are absent.
+// CPU-only build: the CUDA twins (native/cuda/losses.cu, native/cuda/gcn.cu) are absent.
 // cuda_available() answers false and the kernels throw, so a caller asking for
 // device: 'cuda' gets a clear error instead of a crash. Compiled out of CUDA builds.
 #ifndef NASRANK_WITH_CUDA
@@ -17,6 +17,10 @@ LossSums cuda_pairwise_rank_loss(const double*, const double*, size_t, Phi, doub
 
 LossSums cuda_triplet_rank_loss(const double*, const double*, size_t, Phi, double, double*) {
   throw std::runtime_error("nasrank was built without CUDA");
+}
+
+void cuda_gcn_forward(const GcnGraphs&, const GcnDense*, size_t, const float*, float, float*, double*) {
+  throw std::runtime_error("nasrank was built without CUDA: gcnScore/gcnEmbed with device 'cuda' need `npm run build:cuda` on a machine with nvcc");
 }
 
 }  // namespace nasrank

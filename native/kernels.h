@@ -59,11 +59,48 @@ void count_reaching(const double* values, size_t n, const double* targets, size_
 // On failure *missing receives the index into `sub` of a value that is not covered.
 bool is_sub_multiset(const double* sub, size_t m, const double* super, size_t n, size_t* missing);
 
+// ---- GCN scoring and the CTNAS comparator head (gcn.cc, cuda/gcn.cu) ---------------
+// A batch of graphs in the contract's padded form: adjacency count*V*V (A[i*V+j] != 0 for
+// an edge i -> j, non-negative, zero wherever i or j is padding), x count*V*F, mask
+// count*V (1 real, 0 padding).
+struct GcnGraphs {
+  const float* adjacency = nullptr;
+  const float* x = nullptr;
+  const float* mask = nullptr;
+  size_t count = 0, vertices = 0, features = 0;
+};
+// A dense layer: w is in*out row-major (y = x W + b), b has `out` entries.
+struct GcnDense {
+  const float* w = nullptr;
+  const float* b = nullptr;
+  size_t in = 0, out = 0;
+};
+// H' = ReLU(Â H W + b) per layer, Â = D̃^-1/2 Ã D̃^-1/2, Ã = A + diag(mask), D̃ the row sums
+// of Ã; then the mean over real vertices (zeros for a graph without any). embed_out
+// (count * layers[n-1].out floats) and score_out (count doubles: mean · fc_w + fc_b) may
+// each be null. float32 compute, double pooling and FC. Requires n_layers >= 1, chained
+// widths (layers[0].in == features, layers[l].in == layers[l-1].out). With dedup, rows
+// whose computation is identical (same features / same Â entries over the same inputs) are
+// computed once per sub-batch; the results are bit-identical either way.
+void gcn_forward(const GcnGraphs& graphs, const GcnDense* layers, size_t n_layers,
+                 const float* fc_w, float fc_b, float* embed_out, double* score_out, int threads,
+                 bool dedup = true);
+// CTNAS comparator head: p_i = sigmoid(dense_out(ReLU(... ReLU([a_i, b_i] W_0 + b_0) ...))),
+// hidden[0].in == 2*dim, out_w has hidden[n-1].out entries (2*dim without hidden layers).
+// count_a == count_b, or either is 1 (broadcast against the other); prob has max(count)
+// entries (none when either count is 0).
+void comparator_head(const float* emb_a, size_t count_a, const float* emb_b, size_t count_b,
+                     size_t dim, const GcnDense* hidden, size_t n_hidden, const float* out_w,
+                     float out_b, double* prob, int threads);
+
 // ---- CUDA twins (cuda/*.cu), present when built with NASRANK_WITH_CUDA -------------
 bool cuda_available();  // compiled with CUDA and a device is present
 LossSums cuda_pairwise_rank_loss(const double* pred, const double* target, size_t n, Phi phi,
                                  double margin, double* grad);
 LossSums cuda_triplet_rank_loss(const double* dist, const double* target, size_t n, Phi phi,
                                 double margin, double* grad);
+// gcn_forward on the device (same contract; no thread count). Dense over padded vertices.
+void cuda_gcn_forward(const GcnGraphs& graphs, const GcnDense* layers, size_t n_layers,
+                      const float* fc_w, float fc_b, float* embed_out, double* score_out);
 
 }  // namespace nasrank

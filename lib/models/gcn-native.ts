@@ -1,0 +1,126 @@
+// Native batched GCN scoring: the forward pass of a trained GCN (exported from
+// lib/models/gcn.ts) over whole search spaces, and the CTNAS comparator head. The addon
+// validates every argument (shapes against V/F and layer widths, finiteness, masks,
+// padding); errors name the argument, e.g. "gcnScore: graphs.mask[12] is 0.5; ...".
+import { addon } from '../native'
+import { boolean, checkOptions, describe, oneOf } from '../validate'
+import type { ComparatorHeadWeights, ComparatorWeights, GcnEmbedWeights, GcnWeights, GraphBatch } from './types'
+
+export interface GcnOptions {
+  /** Worker threads (default: {@link setThreads} / NASRANK_THREADS / the CPU count). */
+  threads?: number
+  /** 'cpu' (default) or 'cuda' (needs an addon built with `npm run build:cuda`). */
+  device?: 'cpu' | 'cuda'
+  /**
+   * CPU: compute repeated rows once (default true). Rows with identical inputs (the same
+   * features, or the same Â entries over the same previous-layer rows, e.g. every cell's
+   * output vertex) are computed once per sub-batch; results are bit-identical either way.
+   */
+  dedup?: boolean
+}
+
+export interface ComparatorOptions {
+  /** Worker threads (default as for {@link gcnScore}). */
+  threads?: number
+}
+
+const DEVICES = ['cpu', 'cuda'] as const
+
+function threadsOption (value: unknown, fn: string): number | undefined {
+  if (value === undefined) return undefined
+  if (typeof value !== 'number') throw new TypeError(`${fn}: threads must be a number, got ${describe(value)}`)
+  if (!Number.isInteger(value) || value < 1 || value > 1024) throw new RangeError(`${fn}: threads must be an integer in [1, 1024], got ${value}`)
+  return value
+}
+
+function gcnArgs (options: GcnOptions | undefined, fn: string) {
+  const opts = checkOptions<GcnOptions>(options, fn, ['threads', 'device', 'dedup'])
+  return [threadsOption(opts.threads, fn), oneOf(opts.device, 'cpu', DEVICES, fn, 'device'), boolean(opts.dedup, true, fn, 'dedup')] as const
+}
+
+function comparatorArgs (options: ComparatorOptions | undefined, fn: string) {
+  const opts = checkOptions<ComparatorOptions>(options, fn, ['threads'])
+  return threadsOption(opts.threads, fn)
+}
+
+function rejecting<T> (run: () => Promise<T>): Promise<T> {
+  try {
+    return run()
+  } catch (err) {
+    return Promise.reject(err)
+  }
+}
+
+/**
+ * Scores every graph of the batch with a trained GCN: per layer H ← ReLU(Â·H·W + b) with
+ * Â = D̃^−½ Ã D̃^−½, Ã = A + diag(mask), then the mean over real vertices and the readout
+ * fc. float32 compute (AVX2/FMA where available), double pooling and readout; one score per
+ * graph. Agrees with {@link GcnModel}'s `score` to ~1e-6 relative.
+ */
+export function gcnScore (graphs: GraphBatch, weights: GcnWeights, options?: GcnOptions): Float64Array {
+  return addon.gcnScore(graphs, weights, ...gcnArgs(options, 'gcnScore'))
+}
+
+/** {@link gcnScore} off the main thread (inputs are copied first). */
+export function gcnScoreAsync (graphs: GraphBatch, weights: GcnWeights, options?: GcnOptions): Promise<Float64Array> {
+  return rejecting(() => addon.gcnScore(graphs, weights, ...gcnArgs(options, 'gcnScoreAsync'), true))
+}
+
+/**
+ * The pooled GCN features (the CTNAS comparator's feature extractor): count × H row-major,
+ * H the last layer's width. A readout in `weights` is ignored.
+ */
+export function gcnEmbed (graphs: GraphBatch, weights: GcnEmbedWeights, options?: GcnOptions): Float32Array {
+  return addon.gcnEmbed(graphs, weights, ...gcnArgs(options, 'gcnEmbed'))
+}
+
+/** {@link gcnEmbed} off the main thread (inputs are copied first). */
+export function gcnEmbedAsync (graphs: GraphBatch, weights: GcnEmbedWeights, options?: GcnOptions): Promise<Float32Array> {
+  return rejecting(() => addon.gcnEmbed(graphs, weights, ...gcnArgs(options, 'gcnEmbedAsync'), true))
+}
+
+/**
+ * The CTNAS comparator head on embeddings (count × D row-major, D implied by `head`):
+ * P(a_i better than b_i) = σ(out(ReLU(…ReLU([a_i, b_i]·W₀ + b₀)…))). The two batches hold
+ * equally many embeddings, or one of them exactly one (compared with every embedding of
+ * the other, e.g. a baseline architecture).
+ */
+export function comparatorProbability (embA: Float32Array, embB: Float32Array, head: ComparatorHeadWeights, options?: ComparatorOptions): Float64Array {
+  return addon.comparatorProbability(embA, embB, head, comparatorArgs(options, 'comparatorProbability'))
+}
+
+/** {@link comparatorProbability} off the main thread. */
+export function comparatorProbabilityAsync (embA: Float32Array, embB: Float32Array, head: ComparatorHeadWeights, options?: ComparatorOptions): Promise<Float64Array> {
+  return rejecting(() => addon.comparatorProbability(embA, embB, head, comparatorArgs(options, 'comparatorProbabilityAsync'), true))
+}
+
+function compareWeights (weights: ComparatorWeights, fn: string): ComparatorWeights {
+  if (weights === null || typeof weights !== 'object') throw new TypeError(`${fn}: weights must be an object {gcn, head}, got ${describe(weights)}`)
+  return weights
+}
+
+/**
+ * The whole comparator: embeds both batches with `weights.gcn`, then applies the head.
+ * graphsB may hold a single graph (compared with every graph of graphsA) or as many as A.
+ */
+export function gcnCompare (graphsA: GraphBatch, graphsB: GraphBatch, weights: ComparatorWeights, options?: GcnOptions): Float64Array {
+  const fn = 'gcnCompare'
+  const w = compareWeights(weights, fn)
+  const [threads, device, dedup] = gcnArgs(options, fn)
+  const a = addon.gcnEmbed(graphsA, w.gcn, threads, device, dedup)
+  const b = addon.gcnEmbed(graphsB, w.gcn, threads, device, dedup)
+  return addon.comparatorProbability(a, b, w.head, threads)
+}
+
+/** {@link gcnCompare} off the main thread. */
+export function gcnCompareAsync (graphsA: GraphBatch, graphsB: GraphBatch, weights: ComparatorWeights, options?: GcnOptions): Promise<Float64Array> {
+  return rejecting(async () => {
+    const fn = 'gcnCompareAsync'
+    const w = compareWeights(weights, fn)
+    const [threads, device, dedup] = gcnArgs(options, fn)
+    // One after the other: each already uses `threads` workers.
+    const a = await addon.gcnEmbed(graphsA, w.gcn, threads, device, dedup, true)
+    const b = await addon.gcnEmbed(graphsB, w.gcn, threads, device, dedup, true)
+    return addon.comparatorProbability(a, b, w.head, threads, true)
+  })
+}

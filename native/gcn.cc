@@ -1,0 +1,675 @@
+// Forward-only GCN scoring (Sony Eq. 3 / the contract's layer) and the CTNAS comparator
+// head, for whole search spaces at once. Plain C++ (no N-API); inputs validated by the
+// caller (addon.cc).
+//
+// Per graph, with the real vertices r (mask 1) only:
+//   Ã = A + I,  d_i = Σ_j Ã_ij,  Â_ij = Ã_ij / sqrt(d_i d_j),
+//   H_0 = X,  H_{l+1} = ReLU(Â H_l W_l + b_l),  e = mean_i H_L[i],  score = e·w_fc + b_fc.
+// Padded vertices have zero rows/columns in Â (validated), so their rows never reach a real
+// vertex or the pooled mean and are skipped entirely: only real rows are computed.
+//
+// Work layout. Graphs are cut into chunks (sub-batches of up to 16384 real rows) spread over
+// threads (parallel.h); within a sub-batch, rows whose computation is identical are computed
+// once (exact row dedup, see gcn_forward). For each layer, Z = Â H is computed from a sparse
+// Â (CSR over the sub-batch's rows) straight into the "packed A" layout of the GEMM (panels
+// of 6 rows, k-major), in blocks of 192 rows, then H' = ReLU(Z W + b) is a blocked GEMM: a
+// 6×16 register tile (12 accumulators), W packed once per call into 16-column panels that
+// stay in L1 while the block's row panels stream from L2. A row's result depends only on
+// its own inputs, never on the chunking, so any thread count gives bit-identical results on
+// a given CPU.
+//
+// SIMD: the 6×16 micro-kernel has an AVX2+FMA version (intrinsics in a function compiled
+// with __attribute__((target("avx2,fma")))) picked at run time when the CPU supports it
+// (never -march=native), and a portable version the compiler vectorises for the baseline
+// target. (target_clones over GCC vector extensions was tried first: GCC materialised each
+// broadcast through a scalar add or an insert chain, 40-50 GFLOP/s against 94 for the
+// intrinsics on the same Zen 3 core.) NASRANK_DISABLE_AVX2=1 in the environment forces the
+// portable kernel (tests use it to cover both). The helper loops (aggregation, pooling) are
+// target_clones'd like rank_loss_detail.h's vector loops.
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <exception>
+#include <cstdint>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <stdexcept>
+#include <vector>
+
+#include "kernels.h"
+#include "parallel.h"
+
+#if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define NASRANK_GCN_AVX2 1
+#else
+#define NASRANK_GCN_AVX2 0
+#endif
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__linux__) && \
+    !defined(NASRANK_NO_TARGET_CLONES)
+#define NASRANK_GCN_CLONES __attribute__((target_clones("arch=x86-64-v3", "default")))
+#else
+#define NASRANK_GCN_CLONES
+#endif
+
+namespace nasrank {
+
+namespace {
+
+constexpr size_t kMR = 6;            // rows per register tile / packed row panel
+constexpr size_t kNR = 16;           // columns per register tile / packed W panel
+constexpr size_t kRowsTarget = 192;  // rows per GEMM block (packed Z of a block fits in L2)
+
+size_t round_up(size_t n, size_t m) { return (n + m - 1) / m * m; }
+
+// ---- packed operands ----------------------------------------------------------------------
+
+// W (K×N, row-major) and bias (N) packed into ceil(N/16) panels of K×16, zero-padded.
+struct PackedB {
+  size_t k = 0, n = 0, panels = 0;
+  std::vector<float> data;  // panels × k × 16
+  std::vector<float> bias;  // panels × 16
+};
+
+// Packs rows [row0, row0 + k) of a row-major matrix with `n` columns (a slice of W's rows:
+// the comparator's first layer uses only one half of W when one side is broadcast).
+PackedB pack_b(const float* w, size_t row0, size_t k, size_t n, const float* bias) {
+  PackedB p;
+  p.k = k;
+  p.n = n;
+  p.panels = (n + kNR - 1) / kNR;
+  p.data.assign(p.panels * k * kNR, 0.0f);
+  p.bias.assign(p.panels * kNR, 0.0f);
+  for (size_t q = 0; q < p.panels; ++q) {
+    const size_t c0 = q * kNR, cn = std::min(kNR, n - c0);
+    float* dst = p.data.data() + q * k * kNR;
+    for (size_t kk = 0; kk < k; ++kk) {
+      const float* src = w + (row0 + kk) * n + c0;
+      for (size_t c = 0; c < cn; ++c) dst[kk * kNR + c] = src[c];
+    }
+    if (bias) for (size_t c = 0; c < cn; ++c) p.bias[q * kNR + c] = bias[c0 + c];
+  }
+  return p;
+}
+
+// ---- the 6×16 micro-kernel -----------------------------------------------------------------
+
+// acc[r][c] = Σ_k a[k*6 + r] * b[k*16 + c]  (a: one packed row panel, b: one packed W panel)
+inline void tile_portable(const float* a, const float* b, size_t k, float acc[kMR][kNR]) {
+  for (size_t r = 0; r < kMR; ++r)
+    for (size_t c = 0; c < kNR; ++c) acc[r][c] = 0.0f;
+  for (size_t kk = 0; kk < k; ++kk) {
+    const float* bk = b + kk * kNR;
+    const float* ak = a + kk * kMR;
+    for (size_t r = 0; r < kMR; ++r) {
+      const float ar = ak[r];
+      for (size_t c = 0; c < kNR; ++c) acc[r][c] += ar * bk[c];
+    }
+  }
+}
+
+// Stores rows [0, rows) and columns [0, cols) of relu?(acc + bias) into out (leading dim ld).
+inline void tile_store(float acc[kMR][kNR], const float* bias, bool relu, size_t rows, size_t cols,
+                       float* out, size_t ld) {
+  for (size_t r = 0; r < rows; ++r) {
+    float* o = out + r * ld;
+    for (size_t c = 0; c < cols; ++c) {
+      const float v = acc[r][c] + bias[c];
+      o[c] = relu ? (v > 0.0f ? v : 0.0f) : v;
+    }
+  }
+}
+
+// C (rows × n, leading dim ld) = relu?(Ap · B + bias), Ap packed in ceil(rows/6) panels.
+void gemm_portable(const float* ap, size_t rows, const PackedB& b, bool relu, float* out, size_t ld) {
+  float acc[kMR][kNR];
+  const size_t row_panels = (rows + kMR - 1) / kMR;
+  for (size_t q = 0; q < b.panels; ++q) {
+    const float* bp = b.data.data() + q * b.k * kNR;
+    const size_t c0 = q * kNR, cols = std::min(kNR, b.n - c0);
+    for (size_t p = 0; p < row_panels; ++p) {
+      tile_portable(ap + p * b.k * kMR, bp, b.k, acc);
+      tile_store(acc, b.bias.data() + c0, relu, std::min(kMR, rows - p * kMR), cols,
+                 out + p * kMR * ld + c0, ld);
+    }
+  }
+}
+
+#if NASRANK_GCN_AVX2
+__attribute__((target("avx2,fma"))) void gemm_avx2(const float* ap, size_t rows, const PackedB& b,
+                                                    bool relu, float* out, size_t ld) {
+  const size_t row_panels = (rows + kMR - 1) / kMR;
+  const size_t k = b.k;
+  const __m256 zero = _mm256_setzero_ps();
+  for (size_t q = 0; q < b.panels; ++q) {
+    const float* bp = b.data.data() + q * k * kNR;
+    const size_t c0 = q * kNR, cols = std::min(kNR, b.n - c0);
+    const __m256 bias0 = _mm256_loadu_ps(b.bias.data() + c0);
+    const __m256 bias1 = _mm256_loadu_ps(b.bias.data() + c0 + 8);
+    for (size_t p = 0; p < row_panels; ++p) {
+      const float* a = ap + p * k * kMR;
+      __m256 c00 = zero, c01 = zero, c10 = zero, c11 = zero, c20 = zero, c21 = zero;
+      __m256 c30 = zero, c31 = zero, c40 = zero, c41 = zero, c50 = zero, c51 = zero;
+      for (size_t kk = 0; kk < k; ++kk) {
+        const __m256 b0 = _mm256_loadu_ps(bp + kk * kNR);
+        const __m256 b1 = _mm256_loadu_ps(bp + kk * kNR + 8);
+        const float* ak = a + kk * kMR;
+        __m256 x = _mm256_broadcast_ss(ak + 0);
+        c00 = _mm256_fmadd_ps(x, b0, c00);
+        c01 = _mm256_fmadd_ps(x, b1, c01);
+        x = _mm256_broadcast_ss(ak + 1);
+        c10 = _mm256_fmadd_ps(x, b0, c10);
+        c11 = _mm256_fmadd_ps(x, b1, c11);
+        x = _mm256_broadcast_ss(ak + 2);
+        c20 = _mm256_fmadd_ps(x, b0, c20);
+        c21 = _mm256_fmadd_ps(x, b1, c21);
+        x = _mm256_broadcast_ss(ak + 3);
+        c30 = _mm256_fmadd_ps(x, b0, c30);
+        c31 = _mm256_fmadd_ps(x, b1, c31);
+        x = _mm256_broadcast_ss(ak + 4);
+        c40 = _mm256_fmadd_ps(x, b0, c40);
+        c41 = _mm256_fmadd_ps(x, b1, c41);
+        x = _mm256_broadcast_ss(ak + 5);
+        c50 = _mm256_fmadd_ps(x, b0, c50);
+        c51 = _mm256_fmadd_ps(x, b1, c51);
+      }
+      const __m256 acc[kMR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+      const size_t nrows = std::min(kMR, rows - p * kMR);
+      float* o = out + p * kMR * ld + c0;
+      if (cols == kNR) {
+        for (size_t r = 0; r < nrows; ++r) {
+          __m256 v0 = _mm256_add_ps(acc[r][0], bias0), v1 = _mm256_add_ps(acc[r][1], bias1);
+          if (relu) {
+            v0 = _mm256_max_ps(v0, zero);
+            v1 = _mm256_max_ps(v1, zero);
+          }
+          _mm256_storeu_ps(o + r * ld, v0);
+          _mm256_storeu_ps(o + r * ld + 8, v1);
+        }
+      } else {
+        alignas(32) float tmp[kMR][kNR];
+        for (size_t r = 0; r < kMR; ++r) {
+          _mm256_store_ps(tmp[r], acc[r][0]);
+          _mm256_store_ps(tmp[r] + 8, acc[r][1]);
+        }
+        tile_store(tmp, b.bias.data() + c0, relu, nrows, cols, o, ld);
+      }
+    }
+  }
+}
+#endif
+
+bool use_avx2() {
+#if NASRANK_GCN_AVX2
+  static const bool yes = [] {
+    const char* off = std::getenv("NASRANK_DISABLE_AVX2");
+    if (off && *off && std::strcmp(off, "0") != 0) return false;
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  }();
+  return yes;
+#else
+  return false;
+#endif
+}
+
+void gemm(const float* ap, size_t rows, const PackedB& b, bool relu, float* out, size_t ld) {
+  if (rows == 0 || b.n == 0) return;
+#if NASRANK_GCN_AVX2
+  if (use_avx2()) return gemm_avx2(ap, rows, b, relu, out, ld);
+#endif
+  gemm_portable(ap, rows, b, relu, out, ld);
+}
+
+// ---- packing rows and aggregating neighbours ---------------------------------------------
+
+// Writes a contiguous row of k values as row i of the packed layout (panels of 6 rows).
+inline void put_packed_row(const float* row, size_t i, size_t k, float* ap) {
+  float* dst = ap + (i / kMR) * k * kMR + (i % kMR);
+  for (size_t kk = 0; kk < k; ++kk) dst[kk * kMR] = row[kk];
+}
+
+// Zeroes the packed rows [rows, round_up(rows, 6)) so the spare tile rows compute zeros.
+inline void zero_packed_tail(size_t rows, size_t k, float* ap) {
+  for (size_t i = rows; i % kMR != 0; ++i) {
+    float* dst = ap + (i / kMR) * k * kMR + (i % kMR);
+    for (size_t kk = 0; kk < k; ++kk) dst[kk * kMR] = 0.0f;
+  }
+}
+
+double sigmoid(double z) {
+  if (z >= 0) return 1.0 / (1.0 + std::exp(-z));
+  const double e = std::exp(z);
+  return e / (1.0 + e);
+}
+
+// parallel_chunks with exceptions kept off the worker threads (an exception escaping a
+// std::thread would terminate the process): the first one (e.g. std::bad_alloc for scratch
+// memory) is captured, the remaining chunks are skipped, and it is rethrown on the caller.
+template <class Fn>
+void parallel_chunks_safe(size_t n, size_t chunks, int threads, Fn fn) {
+  std::mutex mu;
+  std::exception_ptr error;
+  std::atomic<bool> failed{false};
+  parallel_chunks(n, chunks, threads, [&](size_t c, size_t begin, size_t end) {
+    if (failed.load()) return;
+    try {
+      fn(c, begin, end);
+    } catch (...) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!error) error = std::current_exception();
+      failed.store(true);
+    }
+  });
+  if (error) std::rethrow_exception(error);
+}
+
+// Chunks for parallel_chunks: enough for load balance on a shared machine, few enough that
+// each chunk's scratch allocation is amortised over many sub-batches.
+size_t chunk_count(size_t items, size_t per_chunk_min, int threads) {
+  if (items == 0) return 0;
+  size_t by_size = (items + per_chunk_min - 1) / per_chunk_min;
+  size_t by_threads = static_cast<size_t>(std::max(threads, 1)) * 8;
+  return std::max<size_t>(1, std::min(by_size, by_threads));
+}
+
+}  // namespace
+
+// ---- GCN forward ---------------------------------------------------------------------------
+
+namespace {
+
+constexpr uint32_t kEmpty = 0xFFFFFFFFu;
+
+inline uint64_t mix64(uint64_t h, uint64_t v) {
+  h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+  h *= 0xBF58476D1CE4E5B9ull;
+  return h ^ (h >> 31);
+}
+
+inline uint32_t float_bits(float f) {
+  uint32_t u;
+  std::memcpy(&u, &f, sizeof u);
+  return u;
+}
+
+// Exact interning of row computations. Rows whose keys are equal get the same id; the first
+// row with a key is its representative. hash(r) must agree for equal keys; eq(a, b) compares
+// the keys of rows a and b exactly. Returns the number of distinct keys.
+template <class Hash, class Eq>
+size_t intern_rows(size_t rows, Hash hash, Eq eq, std::vector<uint32_t>& table, std::vector<uint64_t>& hashes,
+                   uint32_t* id, uint32_t* rep) {
+  size_t cap = 16;
+  while (cap < 2 * rows) cap <<= 1;
+  table.assign(cap, kEmpty);
+  hashes.resize(rows);
+  const size_t mask = cap - 1;
+  size_t unique = 0;
+  for (size_t r = 0; r < rows; ++r) {
+    const uint64_t h = hash(r);
+    for (size_t slot = static_cast<size_t>(h) & mask;; slot = (slot + 1) & mask) {
+      const uint32_t t = table[slot];
+      if (t == kEmpty) {
+        table[slot] = static_cast<uint32_t>(unique);
+        hashes[unique] = h;
+        rep[unique] = static_cast<uint32_t>(r);
+        id[r] = static_cast<uint32_t>(unique++);
+        break;
+      }
+      if (hashes[t] == h && eq(rep[t], r)) {
+        id[r] = t;
+        break;
+      }
+    }
+  }
+  return unique;
+}
+
+// Z rows for the distinct rows [u0, u1) of a layer, packed: Z_u = Σ_e Â_e H[src_id[col_e]] over
+// the CSR entries of u's representative row (in CSR order, so equal keys give equal bits).
+NASRANK_GCN_CLONES
+void aggregate(const uint32_t* row_ptr, const uint32_t* col, const float* val, const uint32_t* rep,
+               const uint32_t* src_id, size_t u0, size_t u1, const float* h, size_t k, float* ap, float* tmp) {
+  for (size_t u = u0; u < u1; ++u) {
+    const uint32_t r = rep[u];
+    for (size_t kk = 0; kk < k; ++kk) tmp[kk] = 0.0f;
+    for (uint32_t e = row_ptr[r]; e < row_ptr[r + 1]; ++e) {
+      const float a = val[e];
+      const float* src = h + static_cast<size_t>(src_id[col[e]]) * k;
+      for (size_t kk = 0; kk < k; ++kk) tmp[kk] += a * src[kk];
+    }
+    put_packed_row(tmp, u - u0, k, ap);
+  }
+  zero_packed_tail(u1 - u0, k, ap);
+}
+
+// out[c] = mean over rows [r0, r1) of h[id[r]][c] (double accumulation, in row order).
+NASRANK_GCN_CLONES
+void pool_mean(const float* h, const uint32_t* id, size_t r0, size_t r1, size_t n, double* out) {
+  for (size_t c = 0; c < n; ++c) out[c] = 0.0;
+  for (size_t r = r0; r < r1; ++r) {
+    const float* row = h + static_cast<size_t>(id[r]) * n;
+    for (size_t c = 0; c < n; ++c) out[c] += static_cast<double>(row[c]);
+  }
+  const double inv = r1 > r0 ? 1.0 / static_cast<double>(r1 - r0) : 0.0;
+  for (size_t c = 0; c < n; ++c) out[c] *= inv;
+}
+
+// Σ a[c]·b[c] in double with four interleaved partial sums (a fixed order, so the result is
+// deterministic; four chains instead of one latency-bound chain).
+inline double dot4(const double* a, const float* b, size_t n) {
+  double p[4] = {0.0, 0.0, 0.0, 0.0};
+  size_t c = 0;
+  for (; c + 4 <= n; c += 4)
+    for (size_t q = 0; q < 4; ++q) p[q] += a[c + q] * static_cast<double>(b[c + q]);
+  for (; c < n; ++c) p[c % 4] += a[c] * static_cast<double>(b[c]);
+  return (p[0] + p[1]) + (p[2] + p[3]);
+}
+
+// Per-worker memory, reused across the sub-batches a worker takes (released with the call).
+// A grow-only array left uninitialised (only the part a sub-batch writes is touched).
+struct FloatBuffer {
+  std::unique_ptr<float[]> data;
+  size_t size = 0;
+  float* get(size_t n) {
+    if (n > size) {
+      data.reset(new float[n]);
+      size = n;
+    }
+    return data.get();
+  }
+};
+
+struct ForwardScratch {
+  FloatBuffer ha, hb;
+  std::vector<float> xrows, val, inv_sqrt_deg, zp, tmp;
+  std::vector<uint32_t> row_ptr, col, graph_row, real, ida, idb, rep, table;
+  std::vector<uint64_t> hashes;
+  std::vector<double> pooled;
+};
+
+class ScratchPool {
+ public:
+  std::unique_ptr<ForwardScratch> acquire() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (free_.empty()) return std::unique_ptr<ForwardScratch>(new ForwardScratch());
+    auto s = std::move(free_.back());
+    free_.pop_back();
+    return s;
+  }
+  void release(std::unique_ptr<ForwardScratch> s) {
+    std::lock_guard<std::mutex> lock(mu_);
+    free_.push_back(std::move(s));
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<std::unique_ptr<ForwardScratch>> free_;
+};
+
+// Rows per sub-batch with dedup: the bigger, the more often repeated row computations (the
+// output vertex, the vertices near it) recur within one. Measured on random NB-101-like
+// cells (benchmarks/gcn.js), distinct rows of layers 2 / 3: 45% / 46% within 28 graphs,
+// 19% / 24% within 4096, 6% / 14% within 100k. Only distinct rows touch the activation
+// buffers, which are allocated without initialisation, so a big cap costs address space,
+// not memory traffic. Without dedup, sub-batches stay cache-sized (192 rows).
+constexpr size_t kSubBatchRows = 65536;
+constexpr size_t kSubBatchFloats = size_t(1) << 24;
+constexpr size_t kPlainSubBatchRows = 192;
+
+}  // namespace
+
+// Sub-batch pipeline (one per chunk of graphs, on one worker):
+//   1. CSR of Â over the real rows; layer-0 input rows = the real vertices' features.
+//   2. Row dedup (unless disabled): a row's layer-l activation is a function of its key —
+//      layer 0: its feature bits; layer l: the ordered list of (Â_ij bits, layer-(l−1) id of
+//      j) — so rows with equal keys get one id and are computed once. Exact: equal keys mean
+//      the same float operations on the same values, hence the same bits as without dedup.
+//      In NB-101-like spaces most rows repeat (the output vertex never has successors, so
+//      its rows are identical in every cell; vertices near it have few variants).
+//   3. Per layer: Z of the distinct rows, packed, in blocks of 192 rows; H' = ReLU(Z W + b)
+//      by the GEMM.
+//   4. Masked mean of each graph's rows (through their ids), embedding and/or FC score.
+void gcn_forward(const GcnGraphs& g, const GcnDense* layers, size_t n_layers, const float* fc_w,
+                 float fc_b, float* embed_out, double* score_out, int threads, bool dedup) {
+  if (g.count == 0 || n_layers == 0) return;
+  const size_t V = g.vertices, F = g.features;
+  const size_t H = layers[n_layers - 1].out;
+
+  std::vector<PackedB> packed;
+  packed.reserve(n_layers);
+  size_t widest = F;
+  for (size_t l = 0; l < n_layers; ++l) {
+    packed.push_back(pack_b(layers[l].w, 0, layers[l].in, layers[l].out, layers[l].b));
+    widest = std::max(widest, layers[l].out);
+  }
+  // Without dedup nothing is gained from big sub-batches: keep them cache-sized.
+  const size_t row_cap = std::max(V, dedup ? std::min(kSubBatchRows, kSubBatchFloats / widest) : kPlainSubBatchRows);
+  // Graphs per chunk: a full sub-batch, but at least ~4 chunks per thread when there are few.
+  const size_t workers = static_cast<size_t>(std::max(threads, 1));
+  const size_t per_chunk = std::max<size_t>(1, std::min(row_cap / V, (g.count + 4 * workers - 1) / (4 * workers)));
+  const size_t chunks = (g.count + per_chunk - 1) / per_chunk;
+  const size_t block = round_up(kRowsTarget, kMR);
+  ScratchPool pool;
+
+  auto run = [&](size_t, size_t begin, size_t end) {
+    auto scratch = pool.acquire();
+    ForwardScratch& s = *scratch;
+    // 1. CSR of Â and the layer-0 rows.
+    s.row_ptr.assign(1, 0);
+    s.col.clear();
+    s.val.clear();
+    s.graph_row.assign(1, 0);
+    s.xrows.resize((end - begin) * V * F);
+    size_t rows = 0;
+    for (size_t gi = begin; gi < end; ++gi) {
+      const float* mask = g.mask + gi * V;
+      const float* adj = g.adjacency + gi * V * V;
+      s.real.clear();
+      for (size_t v = 0; v < V; ++v)
+        if (mask[v] != 0.0f) s.real.push_back(static_cast<uint32_t>(v));
+      const size_t nv = s.real.size();
+      s.inv_sqrt_deg.resize(nv);
+      for (size_t a = 0; a < nv; ++a) {
+        double d = 1.0;
+        const float* arow = adj + s.real[a] * V;
+        for (size_t b = 0; b < nv; ++b) d += arow[s.real[b]];
+        s.inv_sqrt_deg[a] = static_cast<float>(1.0 / std::sqrt(d));
+      }
+      for (size_t a = 0; a < nv; ++a) {
+        const float* arow = adj + s.real[a] * V;
+        for (size_t b = 0; b < nv; ++b) {
+          const float t = arow[s.real[b]] + (a == b ? 1.0f : 0.0f);
+          if (t != 0.0f) {
+            s.col.push_back(static_cast<uint32_t>(rows + b));
+            s.val.push_back(s.inv_sqrt_deg[a] * t * s.inv_sqrt_deg[b]);
+          }
+        }
+        s.row_ptr.push_back(static_cast<uint32_t>(s.col.size()));
+        std::memcpy(s.xrows.data() + (rows + a) * F, g.x + (gi * V + s.real[a]) * F, F * sizeof(float));
+      }
+      rows += nv;
+      s.graph_row.push_back(static_cast<uint32_t>(rows));
+    }
+    s.ida.resize(rows);
+    s.idb.resize(rows);
+    s.rep.resize(rows);
+    s.zp.resize(block * widest);
+    s.tmp.resize(widest);
+    s.pooled.resize(H);
+    uint32_t* id_prev = s.ida.data();
+    uint32_t* id_cur = s.idb.data();
+    float* h_prev = s.ha.get(std::max<size_t>(rows, 1) * widest);
+    float* h_cur = s.hb.get(std::max<size_t>(rows, 1) * widest);
+
+    // 2. Layer-0 ids and distinct input rows.
+    size_t unique;
+    if (dedup) {
+      const float* xr = s.xrows.data();
+      unique = intern_rows(
+          rows,
+          [&](size_t r) {
+            uint64_t h = F;
+            for (size_t f = 0; f < F; ++f) h = mix64(h, float_bits(xr[r * F + f]));
+            return h;
+          },
+          [&](size_t a, size_t b) { return std::memcmp(xr + a * F, xr + b * F, F * sizeof(float)) == 0; },
+          s.table, s.hashes, id_prev, s.rep.data());
+      for (size_t u = 0; u < unique; ++u) std::memcpy(h_prev + u * F, xr + static_cast<size_t>(s.rep[u]) * F, F * sizeof(float));
+    } else {
+      for (size_t r = 0; r < rows; ++r) id_prev[r] = static_cast<uint32_t>(r);
+      std::memcpy(h_prev, s.xrows.data(), rows * F * sizeof(float));
+      unique = rows;
+    }
+
+    // 3. Layers.
+    size_t k = F;
+    const uint32_t* row_ptr = s.row_ptr.data();
+    const uint32_t* col = s.col.data();
+    const float* val = s.val.data();
+    for (size_t l = 0; l < n_layers; ++l) {
+      if (dedup) {
+        unique = intern_rows(
+            rows,
+            [&](size_t r) {
+              uint64_t h = row_ptr[r + 1] - row_ptr[r];
+              for (uint32_t e = row_ptr[r]; e < row_ptr[r + 1]; ++e) h = mix64(mix64(h, float_bits(val[e])), id_prev[col[e]]);
+              return h;
+            },
+            [&](size_t a, size_t b) {
+              const uint32_t la = row_ptr[a + 1] - row_ptr[a];
+              if (la != row_ptr[b + 1] - row_ptr[b]) return false;
+              for (uint32_t i = 0; i < la; ++i) {
+                const uint32_t ea = row_ptr[a] + i, eb = row_ptr[b] + i;
+                if (float_bits(val[ea]) != float_bits(val[eb]) || id_prev[col[ea]] != id_prev[col[eb]]) return false;
+              }
+              return true;
+            },
+            s.table, s.hashes, id_cur, s.rep.data());
+      } else {
+        for (size_t r = 0; r < rows; ++r) id_cur[r] = s.rep[r] = static_cast<uint32_t>(r);
+        unique = rows;
+      }
+      const size_t n = packed[l].n;
+      for (size_t u0 = 0; u0 < unique; u0 += block) {
+        const size_t u1 = std::min(unique, u0 + block);
+        aggregate(row_ptr, col, val, s.rep.data(), id_prev, u0, u1, h_prev, k, s.zp.data(), s.tmp.data());
+        gemm(s.zp.data(), u1 - u0, packed[l], true, h_cur + u0 * n, n);
+      }
+      std::swap(h_prev, h_cur);
+      std::swap(id_prev, id_cur);
+      k = n;
+    }
+
+    // 4. Pooling, embedding, score.
+    for (size_t j = 0; j + begin < end; ++j) {
+      pool_mean(h_prev, id_prev, s.graph_row[j], s.graph_row[j + 1], H, s.pooled.data());
+      const size_t gg = begin + j;
+      if (embed_out) {
+        float* e = embed_out + gg * H;
+        for (size_t c = 0; c < H; ++c) e[c] = static_cast<float>(s.pooled[c]);
+      }
+      if (score_out) score_out[gg] = dot4(s.pooled.data(), fc_w, H) + static_cast<double>(fc_b);
+    }
+    pool.release(std::move(scratch));
+  };
+  parallel_chunks_safe(g.count, chunks, threads, run);
+}
+
+// ---- comparator head -----------------------------------------------------------------------
+
+void comparator_head(const float* emb_a, size_t count_a, const float* emb_b, size_t count_b,
+                     size_t dim, const GcnDense* hidden, size_t n_hidden, const float* out_w,
+                     float out_b, double* prob, int threads) {
+  const size_t count = std::max(count_a, count_b);
+  if (count == 0 || count_a == 0 || count_b == 0) return;
+  // One side broadcast (count 1 against many): its half of the first layer is folded into
+  // that layer's bias (or into the output bias when there is no hidden layer), and only the
+  // other side's half of the weights multiplies rows.
+  const bool fold_b = count_b == 1 && count_a != 1;
+  const bool fold_a = count_a == 1 && count_b != 1;
+  const bool folded = fold_a || fold_b;
+  const float* fixed = fold_a ? emb_a : emb_b;
+  const size_t fixed_off = fold_a ? 0 : dim;   // rows of W that multiply the fixed side
+  const size_t var_off = fold_a ? dim : 0;     // rows of W that multiply the varying side
+  const float* var = fold_a ? emb_b : emb_a;
+
+  if (n_hidden == 0) {
+    // logit = [a, b] · w + bias: a dot product per pair, in double.
+    double fixed_part = 0.0;
+    if (folded) for (size_t c = 0; c < dim; ++c) fixed_part += static_cast<double>(fixed[c]) * out_w[fixed_off + c];
+    for (size_t i = 0; i < count; ++i) {
+      double z = static_cast<double>(out_b);
+      if (folded) {
+        const float* v = var + i * dim;
+        z += fixed_part;
+        for (size_t c = 0; c < dim; ++c) z += static_cast<double>(v[c]) * out_w[var_off + c];
+      } else {
+        const float* a = emb_a + i * dim;
+        const float* b = emb_b + i * dim;
+        for (size_t c = 0; c < dim; ++c) z += static_cast<double>(a[c]) * out_w[c] + static_cast<double>(b[c]) * out_w[dim + c];
+      }
+      prob[i] = sigmoid(z);
+    }
+    return;
+  }
+
+  std::vector<PackedB> packed;
+  packed.reserve(n_hidden);
+  size_t widest = 2 * dim;
+  if (folded) {
+    // bias' = b + fixed · W[fixed rows]
+    const GcnDense& l0 = hidden[0];
+    std::vector<float> bias(l0.out);
+    for (size_t c = 0; c < l0.out; ++c) {
+      double s = l0.b[c];
+      for (size_t kk = 0; kk < dim; ++kk) s += static_cast<double>(fixed[kk]) * l0.w[(fixed_off + kk) * l0.out + c];
+      bias[c] = static_cast<float>(s);
+    }
+    packed.push_back(pack_b(l0.w, var_off, dim, l0.out, bias.data()));
+  } else {
+    packed.push_back(pack_b(hidden[0].w, 0, 2 * dim, hidden[0].out, hidden[0].b));
+  }
+  for (size_t l = 1; l < n_hidden; ++l) packed.push_back(pack_b(hidden[l].w, 0, hidden[l].in, hidden[l].out, hidden[l].b));
+  for (size_t l = 0; l < n_hidden; ++l) widest = std::max(widest, hidden[l].out);
+  const size_t last = hidden[n_hidden - 1].out;
+  const size_t row_cap = round_up(kRowsTarget, kMR);
+
+  auto run = [&](size_t, size_t begin, size_t end) {
+    std::vector<float> ap(row_cap * widest), h(row_cap * widest), row(2 * dim);
+    for (size_t r0 = begin; r0 < end; r0 += row_cap) {
+      const size_t rows = std::min(row_cap, end - r0);
+      const size_t k0 = folded ? dim : 2 * dim;
+      for (size_t i = 0; i < rows; ++i) {
+        if (folded) {
+          put_packed_row(var + (r0 + i) * dim, i, dim, ap.data());
+        } else {
+          std::memcpy(row.data(), emb_a + (r0 + i) * dim, dim * sizeof(float));
+          std::memcpy(row.data() + dim, emb_b + (r0 + i) * dim, dim * sizeof(float));
+          put_packed_row(row.data(), i, 2 * dim, ap.data());
+        }
+      }
+      zero_packed_tail(rows, k0, ap.data());
+      for (size_t l = 0; l < n_hidden; ++l) {
+        if (l > 0) {
+          const size_t k = packed[l].k;
+          for (size_t i = 0; i < rows; ++i) put_packed_row(h.data() + i * k, i, k, ap.data());
+          zero_packed_tail(rows, k, ap.data());
+        }
+        gemm(ap.data(), rows, packed[l], true, h.data(), packed[l].n);
+      }
+      for (size_t i = 0; i < rows; ++i) {
+        const float* hr = h.data() + i * last;
+        double z = static_cast<double>(out_b);
+        for (size_t c = 0; c < last; ++c) z += static_cast<double>(hr[c]) * out_w[c];
+        prob[r0 + i] = sigmoid(z);
+      }
+    }
+  };
+  parallel_chunks_safe(count, chunk_count(count, 256, threads), threads, run);
+}
+
+}  // namespace nasrank
