@@ -11,6 +11,8 @@
         "native/triplet.cc",
         "native/logloss.cc",
         "native/gain.cc",
+        "native/crc32c.cc",
+        "native/tfrecord.cc",
         "native/cuda_stub.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

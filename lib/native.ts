@@ -18,8 +18,8 @@ export interface NativeInfo {
   cudaDevice: boolean
   /** Worker threads the kernels use. */
   threads: number
-  /** CPU features detected at run time (kernels dispatch on them). */
-  cpu: { avx2: boolean; avx512f: boolean }
+  /** CPU features detected at run time (kernels dispatch on them; sse42: CRC32C instruction). */
+  cpu: { avx2: boolean; avx512f: boolean; sse42: boolean }
   /** File the addon was loaded from. */
   path: string
 }
@@ -37,6 +37,40 @@ export interface GainOut {
   expectedTrialsSubset?: F64
   subsetGainDb?: F64
   predictorGainDb?: F64
+}
+
+/** Progress of a native NAS-Bench-101 ingest, reported every few MB. */
+export interface IngestProgressRaw { bytesDone: number; bytesTotal: number; records: number; skipped: number }
+
+/** One parsed NAS-Bench-101 record payload. */
+export interface Nb101RecordRaw {
+  hash: string
+  epochs: number
+  vertices: number
+  adjacency: number
+  ops: Uint8Array
+  trainableParameters: number
+  values: Record<string, number>
+}
+
+/** A whole NAS-Bench-101 file pivoted to one row per hash (rows sorted by hash bytes). */
+export interface Nb101IngestRaw {
+  cells: number
+  fileBytes: number
+  records: number
+  skipped: number
+  skippedBytes: number
+  hardwareCrc: boolean
+  hash: Uint8Array
+  vertices: Uint8Array
+  adjacency: Uint32Array
+  ops: Uint8Array
+  trainableParameters: Int32Array
+  firstOffset: F64
+  runs: Uint32Array
+  valueNames: string[]
+  slots: Array<{ epochs: number; repeat: number; values: F64[] }>
+  bad: Array<{ offset: number; code: string; message: string }>
 }
 
 /** The addon's raw surface: typed arrays in, no defaults. lib/ wraps it for users. */
@@ -57,6 +91,9 @@ export interface Addon {
   pairwiseLogLoss(a: F64, b: F64, label: F64, reduction: string, async: true): Promise<LogLossOut>
   sampleEfficiencyGain(space: F64, candidates: F64, targets: F64, subset: F64 | null, higherIsBetter: boolean, async?: false): GainOut
   sampleEfficiencyGain(space: F64, candidates: F64, targets: F64, subset: F64 | null, higherIsBetter: boolean, async: true): Promise<GainOut>
+  crc32c(data: Uint8Array, crc?: number, impl?: 'auto' | 'portable' | 'hardware'): number
+  nb101ParsePayload(payload: Uint8Array): Nb101RecordRaw
+  nb101Ingest(path: string, lenient: boolean, chunkBytes: number, maxRecordBytes: number, onProgress: ((p: IngestProgressRaw) => void) | null): Promise<Nb101IngestRaw>
 }
 
 /** The package root: the nearest ancestor holding binding.gyp (works from lib/ and dist/lib/). */
