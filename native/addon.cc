@@ -753,6 +753,7 @@ Napi::Value Nb101Ingest(const Napi::CallbackInfo& info) {
     ThrowRange(env, std::string(fn) + ": maxRecordBytes must be an integer in [1, 2^32], got " + std::to_string(max_record));
   }
   options.max_record_bytes = static_cast<uint64_t>(max_record);
+  options.threads = nasrank::thread_count();
   Napi::Value on_progress = info.Length() > 4 ? info[4] : env.Null();
   if (!on_progress.IsNull() && !on_progress.IsUndefined() && !on_progress.IsFunction()) ThrowType(env, std::string(fn) + ": onProgress must be a function or null");
   auto* worker = new IngestWorker(env, std::move(options), on_progress);

@@ -13,6 +13,12 @@
 #include <string_view>
 #include <sys/stat.h>
 
+#include "parallel.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace nasrank {
 
 const char* const kNb101ValueNames[kNb101RunValues] = {
@@ -150,6 +156,23 @@ struct Json {
                                           " (payload must be [module_hash, epochs, adjacency, operations, metrics])");
     }
     size_t start = ++i;
+#if defined(__SSE2__)
+    // 16 bytes at a time: stop at '"', '\\' or a control character (baseline x86-64 has SSE2).
+    {
+      const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), ctl = _mm_set1_epi8(0x1F);
+      while (i + 16 <= n) {
+        __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i));
+        __m128i hit = _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, backslash));
+        hit = _mm_or_si128(hit, _mm_cmpeq_epi8(_mm_max_epu8(v, ctl), ctl));  // v <= 0x1F (unsigned)
+        int bits = _mm_movemask_epi8(hit);
+        if (bits) {
+          i += static_cast<size_t>(__builtin_ctz(static_cast<unsigned>(bits)));
+          break;
+        }
+        i += 16;
+      }
+    }
+#endif
     while (i < n && p[i] != '"' && p[i] != '\\' && p[i] >= 0x20) ++i;
     if (i < n && p[i] == '"') {
       *out = std::string_view(reinterpret_cast<const char*>(p + start), i - start);
@@ -404,12 +427,16 @@ struct Proto {
   }
 };
 
+// nb101_edge_bit(i, j) = kRowBase[i] + j.
+constexpr int kRowBase[7] = {nb101_edge_bit(0, 0), nb101_edge_bit(1, 0), nb101_edge_bit(2, 0), nb101_edge_bit(3, 0),
+                             nb101_edge_bit(4, 0), nb101_edge_bit(5, 0), nb101_edge_bit(6, 0)};
+
 const char* const kEvalFieldNames[7] = {"", "current_epoch", "training_time", "train_accuracy", "validation_accuracy", "test_accuracy", "checkpoint_path"};
 const char* const kEvalNames[3] = {"start", "halfway", "final"};
 
 struct Evaluation {
-  double v[6] = {0, 0, 0, 0, 0, 0};  // index = field number (1..5)
-  bool has[6] = {false, false, false, false, false, false};
+  double v[6];  // index = field number (1..5); read only where has[] is set
+  bool has[6];
 };
 
 bool wrong_wire(ParseError* e, const Proto& pb, const uint8_t* at, const char* message, uint32_t field, const char* name, uint32_t wire,
@@ -419,6 +446,7 @@ bool wrong_wire(ParseError* e, const Proto& pb, const uint8_t* at, const char* m
 }
 
 bool parse_evaluation(Proto pb, size_t index, Evaluation* out, ParseError* e) {
+  std::memset(out->has, 0, sizeof out->has);
   while (pb.p < pb.end) {
     const uint8_t* start = pb.p;
     uint32_t field, wire;
@@ -447,18 +475,36 @@ bool parse_evaluation(Proto pb, size_t index, Evaluation* out, ParseError* e) {
   return true;
 }
 
-struct OpLabel {
-  const char* label;
-  size_t len;
-  uint8_t code;
-};
-const OpLabel kOps[5] = {{"input", 5, 0}, {"conv1x1-bn-relu", 15, 1}, {"conv3x3-bn-relu", 15, 2}, {"maxpool3x3", 10, 3}, {"output", 6, 4}};
+// Equality of n >= 4 bytes by (overlapping) word loads: no library call per label.
+inline bool same_bytes(const char* a, const char* b, size_t n) {
+  if (n >= 8) {
+    uint64_t x0, y0, x1, y1;
+    std::memcpy(&x0, a, 8);
+    std::memcpy(&y0, b, 8);
+    std::memcpy(&x1, a + n - 8, 8);
+    std::memcpy(&y1, b + n - 8, 8);
+    return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+  }
+  uint32_t x0, y0, x1, y1;
+  std::memcpy(&x0, a, 4);
+  std::memcpy(&y0, b, 4);
+  std::memcpy(&x1, a + n - 4, 4);
+  std::memcpy(&y1, b + n - 4, 4);
+  return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+}
 
 int op_code(std::string_view s) {
-  for (const OpLabel& op : kOps) {
-    if (s.size() == op.len && std::memcmp(s.data(), op.label, op.len) == 0) return op.code;
+  const char* d = s.data();
+  switch (s.size()) {
+    case 5: return same_bytes(d, "input", 5) ? 0 : -1;
+    case 6: return same_bytes(d, "output", 6) ? 4 : -1;
+    case 10: return same_bytes(d, "maxpool3x3", 10) ? 3 : -1;
+    case 15:
+      if (same_bytes(d, "conv1x1-bn-relu", 15)) return 1;
+      if (same_bytes(d, "conv3x3-bn-relu", 15)) return 2;
+      return -1;
+    default: return -1;
   }
-  return -1;
 }
 
 std::string show_text(std::string_view s) {
@@ -515,18 +561,20 @@ bool Nb101PayloadParser::Parse(const uint8_t* data, size_t n, Nb101Record* rec, 
     return fail(e, ErrorKind::Record, "adjacency has " + num(adjacency.size()) + " digits; expected V*V digits for V in 2..7 (4, 9, 16, 25, 36 or 49)");
   }
   uint32_t bits = 0;
+  const char* digits = adjacency.data();
+  size_t k = 0;
   for (int i = 0; i < V; ++i) {
-    for (int j = 0; j < V; ++j) {
-      char c = adjacency[static_cast<size_t>(i * V + j)];
-      if (c != '0' && c != '1') {
-        return fail(e, ErrorKind::Record, "adjacency digit " + num(static_cast<size_t>(i * V + j)) + " is " + show_byte(static_cast<uint8_t>(c)) + "; expected 0 or 1");
+    for (int j = 0; j < V; ++j, ++k) {
+      unsigned d = static_cast<unsigned char>(digits[k]) - '0';
+      if (d > 1) {
+        return fail(e, ErrorKind::Record, "adjacency digit " + num(k) + " is " + show_byte(static_cast<uint8_t>(digits[k])) + "; expected 0 or 1");
       }
-      if (c == '1') {
+      if (d) {
         if (j <= i) {
           return fail(e, ErrorKind::Record, "adjacency has an edge " + num(static_cast<size_t>(i)) + "->" + num(static_cast<size_t>(j)) +
                                                 " on or below the diagonal; the matrix must be strictly upper-triangular");
         }
-        bits |= 1u << nb101_edge_bit(i, j);
+        bits |= 1u << (kRowBase[i] + j);
       }
     }
   }
@@ -566,7 +614,7 @@ bool Nb101PayloadParser::Parse(const uint8_t* data, size_t n, Nb101Record* rec, 
   // metrics: base64 of ModelMetrics.
   if (!base64_decode(metrics, &proto_, e)) return false;
   Proto pb{proto_.data(), proto_.data(), proto_.data() + proto_.size()};
-  Evaluation evals[3];
+  Evaluation evals[3], extra;
   size_t n_evals = 0;
   bool has_params = false, has_time = false;
   int32_t params = 0;
@@ -579,9 +627,8 @@ bool Nb101PayloadParser::Parse(const uint8_t* data, size_t n, Nb101Record* rec, 
       if (wire != 2) return wrong_wire(e, pb, start_tag, "ModelMetrics", field, "evaluation_data", wire, "2 (length-delimited)");
       uint64_t len;
       if (!pb.length(&len, e)) return false;
-      Evaluation scratch;
       Proto sub{pb.base, pb.p, pb.p + len};
-      if (!parse_evaluation(sub, n_evals, n_evals < 3 ? &evals[n_evals] : &scratch, e)) return false;
+      if (!parse_evaluation(sub, n_evals, n_evals < 3 ? &evals[n_evals] : &extra, e)) return false;
       ++n_evals;
       pb.p += len;
     } else if (field == 2) {
@@ -765,7 +812,16 @@ class Pivot {
     std::vector<uint32_t> perm(n);
     std::iota(perm.begin(), perm.end(), 0u);
     const uint8_t* h = out_->hash.data();
-    std::sort(perm.begin(), perm.end(), [h](uint32_t a, uint32_t b) { return std::memcmp(h + 16 * size_t(a), h + 16 * size_t(b), 16) < 0; });
+    // Byte order = order of the big-endian 64-bit halves.
+    auto key = [h](uint32_t row, int half) {
+      uint64_t v;
+      std::memcpy(&v, h + 16 * size_t(row) + 8 * half, 8);
+      return __builtin_bswap64(v);
+    };
+    std::sort(perm.begin(), perm.end(), [&key](uint32_t a, uint32_t b) {
+      uint64_t a0 = key(a, 0), b0 = key(b, 0);
+      return a0 != b0 ? a0 < b0 : key(a, 1) < key(b, 1);
+    });
     Gather(&out_->hash, perm, 16);
     Gather(&out_->vertices, perm, 1);
     Gather(&out_->adjacency, perm, 1);
@@ -785,6 +841,15 @@ class Pivot {
  private:
   static constexpr uint32_t kNone = 0xFFFFFFFFu;
 
+  static bool Same16(const uint8_t* a, const uint8_t* b) {
+    uint64_t a0, a1, b0, b1;
+    std::memcpy(&a0, a, 8);
+    std::memcpy(&a1, a + 8, 8);
+    std::memcpy(&b0, b, 8);
+    std::memcpy(&b1, b + 8, 8);
+    return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+  }
+
   static uint64_t Mix(const uint8_t* k) {
     uint64_t a, b;
     std::memcpy(&a, k, 8);
@@ -802,7 +867,7 @@ class Pivot {
     for (size_t i = Mix(key) & mask;; i = (i + 1) & mask) {
       uint32_t v = table_[i];
       if (v == 0) return kNone;
-      if (std::memcmp(&out_->hash[(v - 1) * size_t(16)], key, 16) == 0) return v - 1;
+      if (Same16(&out_->hash[(v - 1) * size_t(16)], key)) return v - 1;
     }
   }
 
@@ -944,8 +1009,77 @@ void ingest_nb101(const IngestOptions& options, Nb101Ingest* out, const std::fun
     }
   };
 
+  // Records that lie wholly inside the buffer are taken in batches: framing checked in file
+  // order, payloads (CRC + parse) in parallel, then added to the pivot in file order, so the
+  // result and the first error reported are the same for any thread count. Everything else
+  // (a record crossing the buffer end, framing errors, truncation) goes one record at a time.
+  struct Frame {
+    size_t pos;
+    uint64_t len;
+  };
+  enum : uint8_t { kOk = 0, kBadCrc = 1, kBadPayload = 2 };
+  std::vector<Frame> frames;
+  std::vector<Nb101Record> parsed;
+  std::vector<ParseError> errors;
+  std::vector<uint8_t> status;
+  std::vector<uint32_t> crcs;
+  const int threads = std::max(1, options.threads);
+  std::vector<Nb101PayloadParser> parsers(static_cast<size_t>(threads));
+  constexpr size_t kMaxBatch = 1u << 16;
+
   for (;;) {
     report(false);
+    // ---- batch path ----
+    const uint8_t* base = in.Data();
+    size_t avail = in.Available(), pos = 0;
+    frames.clear();
+    while (frames.size() < kMaxBatch && avail - pos >= 16) {
+      const uint8_t* p = base + pos;
+      uint64_t len = le64(p);
+      if (len > options.max_record_bytes || avail - pos - 16 < len) break;
+      if (crc32c_mask(crc32c(0, p, 8)) != le32(p + 8)) break;
+      frames.push_back(Frame{pos, len});
+      pos += static_cast<size_t>(16 + len);
+    }
+    if (!frames.empty()) {
+      size_t n = frames.size();
+      if (parsed.size() < n) {
+        parsed.resize(n);
+        errors.resize(n);
+        status.resize(n);
+        crcs.resize(n);
+      }
+      size_t chunks = n < 64 ? 1 : static_cast<size_t>(threads);
+      parallel_chunks(n, chunks, threads, [&](size_t c, size_t b, size_t e) {
+        Nb101PayloadParser& parser_c = parsers[c];
+        for (size_t k = b; k < e; ++k) {
+          const uint8_t* payload = base + frames[k].pos + 12;
+          size_t len = static_cast<size_t>(frames[k].len);
+          crcs[k] = crc32c_mask(crc32c(0, payload, len));
+          if (crcs[k] != le32(payload + len)) status[k] = kBadCrc;
+          else status[k] = parser_c.Parse(payload, len, &parsed[k], &errors[k]) ? kOk : kBadPayload;
+        }
+      });
+      uint64_t at = in.Offset();
+      for (size_t k = 0; k < n; ++k) {
+        uint64_t off = at + frames[k].pos, len = frames[k].len;
+        if (status[k] == kBadCrc) {
+          bad(ErrorKind::Crc, off, 16 + len,
+              "payload CRC mismatch (stored " + hex32(le32(base + frames[k].pos + 12 + len)) + ", computed " + hex32(crcs[k]) + " over " + num(len) +
+                  " payload bytes): the record is corrupt");
+        } else if (status[k] == kBadPayload) {
+          bad(errors[k].kind, off, 16 + len, errors[k].message);
+        } else if (!pivot.Add(parsed[k], off, &perr)) {
+          bad(perr.kind, off, 16 + len, perr.message);
+        } else {
+          out->records += 1;
+        }
+      }
+      in.Advance(pos);
+      continue;
+    }
+
+    // ---- one record at a time ----
     if (!in.Ensure(1)) break;  // clean end of file
     uint64_t off = in.Offset();
     if (!in.Ensure(12)) {

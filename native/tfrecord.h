@@ -103,6 +103,7 @@ struct IngestOptions {
   size_t chunk_bytes = 8u << 20;    // read size; memory stays O(chunk + largest record)
   uint64_t max_record_bytes = 64u << 20;
   size_t max_reported = 100;        // bad records described in detail (all are counted)
+  int threads = 1;                  // payloads parsed in parallel; results do not depend on it
 };
 
 struct IngestProgress {

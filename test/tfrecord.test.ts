@@ -5,7 +5,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import {
-  convertNb101, crc32c, DataFileError, defaultNb101StorePath, encodeModelMetrics, encodeNb101Payload, frameTfRecord, loadNb101,
+  convertNb101, crc32c, setThreads, DataFileError, defaultNb101StorePath, encodeModelMetrics, encodeNb101Payload, frameTfRecord, loadNb101,
   maskCrc32c, nativeInfo, NB101_RUN_METRICS, nb101ColumnName, openNb101Store, parseNb101Payload, ProgressBar, TfRecordWriter,
   writeNb101TfRecord, type Nb101RecordInput, type Nb101Store
 } from '../lib/index'
@@ -456,6 +456,37 @@ t.test('ingest: random files equal the reference, for any chunk size', async t =
   const res = await convertNb101(file)
   t.equal(res.store, path.join(dir, 'full.nasrank.arrow'), 'default store beside the source')
   t.same(fs.readdirSync(dir).filter(f => f.includes('.tmp-')), [], 'no temporary files left')
+})
+
+t.test('ingest: the thread count changes speed, never results or the reported errors', async t => {
+  const dir = tempDir(t)
+  const { records } = dataset(12, 300, [12, 108], 3, true)
+  const frames = records.map(r => frameTfRecord(encodeNb101Payload(r)))
+  // Bad records sprinkled through the file (lenient run) and a strict run failing on the first.
+  frames[50] = Buffer.from(frames[50]); frames[50][40] ^= 4
+  frames[400] = frameTfRecord(Buffer.from('["0123", 108, "0100", "input,output", "EAU="]'))
+  frames[900] = frameTfRecord(encodeNb101Payload(baseRecord({ operations: 'input,conv9x9,output', adjacency: '010001000' })))
+  const file = path.join(dir, 'mixed.tfrecord')
+  fs.writeFileSync(file, Buffer.concat(frames))
+  const before = nativeInfo().threads
+  t.teardown(() => setThreads(before))
+  const runs: Array<{ res: Awaited<ReturnType<typeof convertNb101>>; bytes: Buffer }> = []
+  for (const threads of [1, 2, 3]) {
+    setThreads(threads)
+    const store = path.join(dir, `t${threads}.arrow`)
+    const res = await convertNb101(file, store, { lenient: true, progress: false })
+    const strict = await convertNb101(file, path.join(dir, 'strict.arrow'), { progress: false }).catch((e: DataFileError) => e)
+    t.equal((strict as DataFileError).offset, res.badRecords[0].offset, `${threads} threads: strict mode fails on the first bad record`)
+    const s = openNb101Store(store)
+    const columns = s.table.schema.fields.map(f => Buffer.from(JSON.stringify(Array.from(s.table.getChild(f.name)!.toArray() as ArrayLike<unknown>, v => v instanceof Uint8Array ? [...v] : v))))
+    runs.push({ res, bytes: Buffer.concat(columns) })
+  }
+  t.equal(runs[0].res.skipped, 3)
+  for (const r of runs.slice(1)) {
+    t.same(r.res.badRecords, runs[0].res.badRecords, 'same bad records')
+    t.equal(r.res.records, runs[0].res.records)
+    t.ok(r.bytes.equals(runs[0].bytes), 'identical store contents')
+  }
 })
 
 t.test('ingest: only108-like file (one epoch budget, V < 7 cells, checkpoint paths)', async t => {
