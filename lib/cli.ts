@@ -2,6 +2,7 @@
 // The `nasrank` command line. Commands load only what they need.
 import * as fs from 'node:fs'
 import * as path from 'node:path'
+import { BENCH_USAGE, benchCommand, BenchUsageError } from './bench/cli'
 
 const USAGE = `nasrank — predictor-based neural architecture search
 
@@ -9,6 +10,7 @@ Usage:
   nasrank info                          what the native addon was built with
   nasrank corr <file.csv> <colX> <colY> Kendall tau-b, tau-a, Spearman and Pearson
                                         between two numeric columns of a CSV file
+${BENCH_USAGE}
   nasrank version
   nasrank help`
 
@@ -110,13 +112,16 @@ async function main (argv: string[]): Promise<void> {
       console.log(JSON.stringify(result, null, 2))
       return
     }
+    case 'bench':
+      await benchCommand(rest)
+      return
     default:
       throw new UsageError(`unknown command '${command}'`)
   }
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof UsageError) {
+  if (err instanceof UsageError || err instanceof BenchUsageError) {
     console.error(`nasrank: ${err.message}\n\n${USAGE}`)
     process.exitCode = 2
   } else {

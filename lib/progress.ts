@@ -1,6 +1,7 @@
 // A small progress bar for long jobs (ingesting benchmark files, long experiments).
 // On a TTY it redraws one line in place (at most 10 times a second) with percentage,
-// throughput and ETA; elsewhere (logs, CI) it prints a plain line every 10% instead.
+// throughput and ETA; elsewhere (logs, CI) it prints a plain line at 10%, 20%, ... 90%
+// and a final line instead.
 
 export interface ProgressBarOptions {
   /** Text before the bar, e.g. the file name. */
@@ -79,7 +80,7 @@ export class ProgressBar {
       this.drawTty(this.line(t))
     } else if (this.total > 0) {
       const decile = Math.min(10, Math.floor((done / this.total) * 10))
-      if (decile > this.lastDecile && decile < 10) {
+      if (decile > this.lastDecile && decile > 0 && decile < 10) {
         this.lastDecile = decile
         this.stream.write(this.line(t) + '\n')
       }

@@ -798,6 +798,24 @@ t.test('openNb101Store refuses files that are not stores', async t => {
   fs.writeFileSync(foreign, A.tableToIPC(A.tableFromArrays({ a: Float64Array.from([1, 2]) }), 'file'))
   t.throws(() => openNb101Store(foreign), { code: 'ERR_STORE_FORMAT', message: /not a nasrank NAS-Bench-101 store \(metadata nasrank.format is missing\)/ })
   t.throws(() => openNb101Store(store, { hashCell: 3 } as never), { name: 'TypeError', message: /hashCell must be a function/ })
+  // A store whose rows are not sorted by hash (e.g. re-saved by another tool): refused.
+  const good = openNb101Store(store)
+  const n = good.count
+  const rev = <T extends Uint8Array | Uint32Array | Int32Array | Float64Array>(a: T, w: number): T => {
+    const out = a.slice() as T
+    for (let i = 0; i < n; i++) out.set(a.subarray((n - 1 - i) * w, (n - i) * w), i * w)
+    return out
+  }
+  const datas = good.table.schema.fields.map(f => {
+    const d = good.table.getChild(f.name)!.data[0]
+    if (f.name === 'hash') return A.makeData({ type: d.type, length: n, nullCount: 0, data: rev(good.cells.hash, 16) })
+    if (f.name === 'ops') return A.makeData({ type: d.type, length: n, nullCount: 0, child: A.makeData({ type: new A.Uint8(), length: n * 7, nullCount: 0, data: rev(good.cells.ops, 7) }) })
+    return A.makeData({ type: d.type, length: n, nullCount: 0, data: rev(d.values as Float64Array, 1) })
+  })
+  const struct = A.makeData({ type: new A.Struct(good.table.schema.fields), length: n, nullCount: 0, children: datas })
+  const unsorted = path.join(dir, 'unsorted.arrow')
+  fs.writeFileSync(unsorted, A.tableToIPC(new A.Table(good.table.schema, [new A.RecordBatch(good.table.schema, struct)]), 'file'))
+  t.throws(() => openNb101Store(unsorted), { code: 'ERR_STORE_SCHEMA', message: /rows are not sorted by hash \(strictly ascending\) at row 1/ })
   // Stored layout, as pandas / polars users see it.
   const s = openNb101Store(store)
   const fields = s.table.schema.fields.map(f => `${f.name}:${f.type}`)
@@ -839,11 +857,50 @@ t.test('progress bar: TTY redraw with ETA, plain lines elsewhere, silent when of
   const bar2 = new ProgressBar({ label: 'x', total: 100, stream: plain, unit: 'items', now: () => now })
   for (let i = 0; i <= 100; i++) bar2.update(i)
   bar2.finish()
-  t.equal(lines.join('').split('\n').filter(Boolean).length, 11, 'one plain line per 10% step plus the final line')
+  t.equal(lines.join('').split('\n').filter(Boolean).length, 10, 'one plain line per 10% step (10..90%) plus the final line')
   t.notOk(lines.join('').includes('\r'), 'no control characters outside a TTY')
   const silent: string[] = []
   const bar3 = new ProgressBar({ label: 'x', total: 10, mode: 'off', stream: { write: (s: string) => { silent.push(s); return true } } as never })
   bar3.update(5)
   bar3.finish()
   t.same(silent, [])
+})
+
+t.test('command line: bench convert, query, info and table', async t => {
+  const dir = tempDir(t)
+  const bin = path.join(__dirname, '..', 'dist', 'lib', 'cli.js')
+  const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' })
+  const { records } = dataset(13, 10, [108], 3, false)
+  const file = path.join(dir, 'c.tfrecord')
+  writeFile(file, records)
+  const conv = run('bench', 'convert', file, '--no-progress')
+  t.equal(conv.status, 0, conv.stderr)
+  t.match(JSON.parse(conv.stdout), { store: path.join(dir, 'c.nasrank.arrow'), records: records.length, skipped: 0 })
+  const store = openNb101Store(path.join(dir, 'c.nasrank.arrow'))
+  const h = store.hashAt(3)
+  const q = run('bench', 'query', path.join(dir, 'c.nasrank.arrow'), h, '--metric', 'final_test_accuracy', '--repeat', '1')
+  t.equal(q.status, 0, q.stderr)
+  t.equal(JSON.parse(q.stdout).value, store.query(h, { metric: 'final_test_accuracy', repeat: 1 }))
+  const info = run('bench', 'info', file)
+  t.equal(info.status, 0, info.stderr)
+  t.match(JSON.parse(info.stdout), { cells: store.count, epochs: [108], repeats: 3 })
+  // A corrupt file: exit 1, the offset on stderr, no store.
+  const bad = path.join(dir, 'bad.tfrecord')
+  fs.writeFileSync(bad, Buffer.concat([fs.readFileSync(file).subarray(0, 100), Buffer.from('xx')]))
+  const fail = run('bench', 'convert', bad, '--no-progress')
+  t.equal(fail.status, 1)
+  t.match(fail.stderr, /^nasrank: convertNb101: .*bad\.tfrecord: record at byte offset 0: the file ends inside the record/)
+  t.notOk(fs.existsSync(path.join(dir, 'bad.nasrank.arrow')))
+  const lenient = run('bench', 'convert', bad, '--lenient', '--no-progress')
+  t.equal(lenient.status, 1, 'lenient mode with nothing valid still fails')
+  t.match(lenient.stderr, /no valid NAS-Bench-101 record/)
+  const csvFile = path.join(dir, 't.csv')
+  fs.writeFileSync(csvFile, 'arch,test_accuracy\n|none~0|+|none~0|none~1|+|none~0|none~1|none~2|,10\n')
+  const table = run('bench', 'table', csvFile, '--to', path.join(dir, 't.arrow'))
+  t.equal(table.status, 0, table.stderr)
+  t.equal(JSON.parse(run('bench', 'table', path.join(dir, 't.arrow')).stdout).columns.test_accuracy.max, 10)
+  const usage = run('bench', 'convert')
+  t.equal(usage.status, 2)
+  t.match(usage.stderr, /bench convert needs <file\.tfrecord>/)
+  t.match(run('bench', 'query', 'x', 'y', '--bogus').stderr, /unknown option --bogus/)
 })

@@ -538,11 +538,14 @@ export class Nb101Store {
     }
     this.epochs = [...epochs].sort((a, b) => a - b)
     this.repeats = repeats
+    // Binary search needs rows sorted by hash, strictly (no duplicates).
     const h = this.cells.hash
     for (let i = 1; i < this.count; i++) {
-      if (Buffer.compare(h.subarray((i - 1) * 16, i * 16), h.subarray(i * 16, (i + 1) * 16)) >= 0) {
-        throw storeError(file, 'ERR_STORE_SCHEMA', `rows are not sorted by hash (strictly ascending) at row ${i}`)
-      }
+      const a = (i - 1) * 16
+      const b = i * 16
+      let k = 0
+      while (k < 16 && h[a + k] === h[b + k]) k++
+      if (k === 16 || h[a + k] > h[b + k]) throw storeError(file, 'ERR_STORE_SCHEMA', `rows are not sorted by hash (strictly ascending) at row ${i}`)
     }
     const md: Record<string, string> = {}
     for (const [k, v] of meta) md[k] = v
