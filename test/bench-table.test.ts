@@ -1,4 +1,5 @@
 import t from 'tap'
+import { spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
@@ -224,4 +225,22 @@ t.test('createNb201Table and writeNb201Table', async t => {
   t.throws(() => createNb201Table({ arch: [A1, A1], columns: {} }), { name: 'RangeError', message: /duplicate architecture/ })
   t.throws(() => createNb201Table({ arch: [A1], columns: { x: [1, 2] } }), { name: 'RangeError', message: /has 2 values but there are 1 architectures/ })
   t.throws(() => writeNb201Table({} as never, f), { name: 'TypeError', message: /table must be an Nb201Table/ })
+})
+
+const python = ['python3', 'python'].find(exe => spawnSync(exe, ['-c', 'import csv, argparse'], { encoding: 'utf8' }).status === 0)
+
+t.test('tools/export_nb201.py writes tables this loader reads (self-test against a fake API)', { skip: !python && 'no python3 on PATH' }, async t => {
+  const out = path.join(dir, 'export')
+  const r = spawnSync(python!, [path.join(__dirname, '..', 'tools', 'export_nb201.py'), '--self-test', out], { encoding: 'utf8' })
+  t.equal(r.status, 0, r.stderr)
+  t.match(r.stderr, /cifar10: column val_accuracy left out \(25 of 25 architectures have no value\)/, 'missing metrics are reported, not written as gaps')
+  const c10 = loadNb201Table(path.join(out, 'nb201-cifar10-hp200.csv'))
+  t.equal(c10.count, 25)
+  t.equal(c10.dataset, 'cifar10')
+  t.same(c10.columns, ['index', 'train_accuracy', 'train_loss', 'test_accuracy', 'test_loss', 'params', 'flops', 'train_time'])
+  t.equal(c10.get(c10.arch[4], 'test_accuracy'), 54.25)
+  const c100 = loadNb201Table(path.join(out, 'nb201-cifar100-hp200.csv'))
+  t.equal(c100.column('val_accuracy')[0], 60 + 1 / 3, 'floats written at full precision')
+  t.throws(() => c10.column('val_accuracy'), { message: /has no column 'val_accuracy' \(numeric columns: index, train_accuracy, .*\); dataset cifar10/ })
+  t.throws(() => c10.column('latency'), { message: /has no column 'latency'/ })
 })

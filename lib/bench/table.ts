@@ -99,6 +99,11 @@ function csvError (file: string, line: number | undefined, code: string, reason:
   return new DataFileError(`loadNb201Table: ${file}${line !== undefined ? `:${line}` : ''}: ${reason}`, { code, file, line, reason })
 }
 
+const COMMA = 44
+const QUOTE = 34
+const LF = 10
+const CR = 13
+
 /** RFC 4180 records: quoted fields may hold commas, doubled quotes and line breaks. */
 function parseCsv (text: string, file: string): { rows: string[][]; lines: number[] } {
   const rows: string[][] = []
@@ -107,47 +112,48 @@ function parseCsv (text: string, file: string): { rows: string[][]; lines: numbe
   let i = text.charCodeAt(0) === 0xFEFF ? 1 : 0
   let line = 1
   while (i < n) {
-    const c0 = text[i]
-    if (c0 === '\n') { i++; line++; continue }
-    if (c0 === '\r') { i++; if (text[i] === '\n') i++; line++; continue }
+    const c0 = text.charCodeAt(i)
+    if (c0 === LF) { i++; line++; continue }
+    if (c0 === CR) { i++; if (text.charCodeAt(i) === LF) i++; line++; continue }
     const start = line
     const fields: string[] = []
     for (;;) {
-      if (text[i] === '"') {
+      if (text.charCodeAt(i) === QUOTE) {
         const qline = line
         let value = ''
         let seg = ++i
         for (;;) {
           if (i >= n) throw csvError(file, qline, 'ERR_CSV_QUOTE', 'unterminated quoted field (no closing ")')
-          const c = text[i]
-          if (c === '"') {
+          const c = text.charCodeAt(i)
+          if (c === QUOTE) {
             value += text.slice(seg, i)
-            if (text[i + 1] === '"') { value += '"'; i += 2; seg = i; continue }
+            if (text.charCodeAt(i + 1) === QUOTE) { value += '"'; i += 2; seg = i; continue }
             i++
             break
           }
-          if (c === '\n' || (c === '\r' && text[i + 1] !== '\n')) line++
+          if (c === LF || (c === CR && text.charCodeAt(i + 1) !== LF)) line++
           i++
         }
-        if (i < n && text[i] !== ',' && text[i] !== '\n' && text[i] !== '\r') {
+        const after = text.charCodeAt(i)
+        if (i < n && after !== COMMA && after !== LF && after !== CR) {
           throw csvError(file, line, 'ERR_CSV_QUOTE', `unexpected ${JSON.stringify(text[i])} after a closing quote (a quoted field must end at a comma or line end)`)
         }
         fields.push(value)
       } else {
         let j = i
         while (j < n) {
-          const c = text[j]
-          if (c === ',' || c === '\n' || c === '\r') break
-          if (c === '"') throw csvError(file, line, 'ERR_CSV_QUOTE', 'a quote inside an unquoted field (quote the whole field and double the quote)')
+          const c = text.charCodeAt(j)
+          if (c === COMMA || c === LF || c === CR) break
+          if (c === QUOTE) throw csvError(file, line, 'ERR_CSV_QUOTE', 'a quote inside an unquoted field (quote the whole field and double the quote)')
           j++
         }
         fields.push(text.slice(i, j))
         i = j
       }
-      if (i < n && text[i] === ',') { i++; continue }
+      if (i < n && text.charCodeAt(i) === COMMA) { i++; continue }
       if (i < n) {
-        if (text[i] === '\r') i++
-        if (i < n && text[i] === '\n') i++
+        if (text.charCodeAt(i) === CR) i++
+        if (i < n && text.charCodeAt(i) === LF) i++
         line++
       }
       break
@@ -158,14 +164,17 @@ function parseCsv (text: string, file: string): { rows: string[][]; lines: numbe
   return { rows, lines }
 }
 
-function parseNumber (raw: string, where: () => string, column: string): number {
+/** A finite decimal number, or throws with what is wrong (no location; the caller adds it). */
+function parseNumber (raw: string, column: string): number {
   const s = raw.trim()
-  if (s === '') throw new Error(`${where()}empty value in column '${column}' (every value must be a finite number)`)
-  if (NON_FINITE.test(s)) throw new Error(`${where()}column '${column}' is ${JSON.stringify(raw)}, not finite (every value must be a finite number)`)
-  if (!NUMBER.test(s)) throw new Error(`${where()}column '${column}' is ${JSON.stringify(raw)}, not a number`)
-  const v = Number(s)
-  if (!Number.isFinite(v)) throw new Error(`${where()}column '${column}' is ${JSON.stringify(raw)}, which overflows to ${v} (every value must be a finite number)`)
-  return v
+  if (NUMBER.test(s)) {
+    const v = Number(s)
+    if (Number.isFinite(v)) return v
+    throw new Error(`column '${column}' is ${JSON.stringify(raw)}, which overflows to ${v} (every value must be a finite number)`)
+  }
+  if (s === '') throw new Error(`empty value in column '${column}' (every value must be a finite number)`)
+  if (NON_FINITE.test(s)) throw new Error(`column '${column}' is ${JSON.stringify(raw)}, not finite (every value must be a finite number)`)
+  throw new Error(`column '${column}' is ${JSON.stringify(raw)}, not a number`)
 }
 
 interface RawTable {
@@ -176,7 +185,6 @@ interface RawTable {
   arch: string[]
   dataset: (string | null)[]
   numeric: Float64Array[]
-  where: string[]
   lineOf: (number | undefined)[]
 }
 
@@ -201,7 +209,7 @@ function readCsv (file: string, text: string): RawTable {
   const numericIdx = header.map((_, k) => k).filter(k => k !== archIndex && k !== datasetIndex)
   const count = rows.length - 1
   const numeric = numericIdx.map(() => new Float64Array(count))
-  const out: RawTable = { header, archIndex, datasetIndex, arch: [], dataset: [], numeric, where: [], lineOf: [] }
+  const out: RawTable = { header, archIndex, datasetIndex, arch: [], dataset: [], numeric, lineOf: [] }
   for (let r = 1; r < rows.length; r++) {
     const fields = rows[r]
     const line = lines[r]
@@ -210,11 +218,10 @@ function readCsv (file: string, text: string): RawTable {
     }
     out.arch.push(fields[archIndex])
     out.dataset.push(datasetIndex >= 0 ? fields[datasetIndex].trim() : null)
-    out.where.push(`${file}:${line}`)
     out.lineOf.push(line)
     for (let c = 0; c < numericIdx.length; c++) {
       try {
-        numeric[c][r - 1] = parseNumber(fields[numericIdx[c]], () => '', header[numericIdx[c]])
+        numeric[c][r - 1] = parseNumber(fields[numericIdx[c]], header[numericIdx[c]])
       } catch (err) {
         throw csvError(file, line, 'ERR_TABLE_VALUE', (err as Error).message)
       }
@@ -279,7 +286,7 @@ function readArrow (file: string, buf: Buffer): RawTable {
     }
     return out
   })
-  return { header, archIndex, datasetIndex, arch, dataset, numeric, where: arch.map((_, i) => `${file} (row ${i})`), lineOf: [] }
+  return { header, archIndex, datasetIndex, arch, dataset, numeric, lineOf: [] }
 }
 
 // ---- common --------------------------------------------------------------------------------
