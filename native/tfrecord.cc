@@ -11,11 +11,13 @@
 #include <cstring>
 #include <numeric>
 #include <string_view>
-#include <sys/stat.h>
+#include <filesystem>
+#include <system_error>
 
 #include "parallel.h"
 
-#if defined(__SSE2__)
+#if defined(__SSE2__) && (defined(__GNUC__) || defined(__clang__))
+#define NASRANK_JSON_SSE2 1
 #include <emmintrin.h>
 #endif
 
@@ -156,7 +158,7 @@ struct Json {
                                           " (payload must be [module_hash, epochs, adjacency, operations, metrics])");
     }
     size_t start = ++i;
-#if defined(__SSE2__)
+#ifdef NASRANK_JSON_SSE2
     // 16 bytes at a time: stop at '"', '\\' or a control character (baseline x86-64 has SSE2).
     {
       const __m128i quote = _mm_set1_epi8('"'), backslash = _mm_set1_epi8('\\'), ctl = _mm_set1_epi8(0x1F);
@@ -814,9 +816,10 @@ class Pivot {
     const uint8_t* h = out_->hash.data();
     // Byte order = order of the big-endian 64-bit halves.
     auto key = [h](uint32_t row, int half) {
-      uint64_t v;
-      std::memcpy(&v, h + 16 * size_t(row) + 8 * half, 8);
-      return __builtin_bswap64(v);
+      const uint8_t* p = h + 16 * size_t(row) + 8 * half;
+      uint64_t v = 0;
+      for (int k = 0; k < 8; ++k) v = (v << 8) | p[k];  // big-endian load (a bswap)
+      return v;
     };
     std::sort(perm.begin(), perm.end(), [&key](uint32_t a, uint32_t b) {
       uint64_t a0 = key(a, 0), b0 = key(b, 0);
@@ -943,15 +946,21 @@ struct FileCloser {
 }  // namespace
 
 void ingest_nb101(const IngestOptions& options, Nb101Ingest* out, const std::function<bool(const IngestProgress&)>& progress) {
-  struct stat st;
-  if (::stat(options.path.c_str(), &st) != 0) throw IngestFailure(ErrorKind::Io, false, 0, std::string("cannot open: ") + std::strerror(errno));
-  if (S_ISDIR(st.st_mode)) throw IngestFailure(ErrorKind::Io, false, 0, "is a directory, not a TFRecord file");
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::file_status st = fs::status(options.path, ec);
+  if (ec || !fs::exists(st)) throw IngestFailure(ErrorKind::Io, false, 0, "cannot open: " + (ec ? ec.message() : std::string("No such file or directory")));
+  if (fs::is_directory(st)) throw IngestFailure(ErrorKind::Io, false, 0, "is a directory, not a TFRecord file");
+  uint64_t total = 0;
+  if (fs::is_regular_file(st)) {
+    total = static_cast<uint64_t>(fs::file_size(options.path, ec));
+    if (ec) throw IngestFailure(ErrorKind::Io, false, 0, "cannot read the file size: " + ec.message());
+    if (total == 0) throw IngestFailure(ErrorKind::Empty, false, 0, "the file is empty (0 bytes): no TFRecord records");
+  }
   std::FILE* f = std::fopen(options.path.c_str(), "rb");
   if (!f) throw IngestFailure(ErrorKind::Io, false, 0, std::string("cannot open: ") + std::strerror(errno));
   FileCloser closer{f};
   std::setvbuf(f, nullptr, _IONBF, 0);  // ChunkReader does the buffering
-  uint64_t total = S_ISREG(st.st_mode) ? static_cast<uint64_t>(st.st_size) : 0;
-  if (S_ISREG(st.st_mode) && total == 0) throw IngestFailure(ErrorKind::Empty, false, 0, "the file is empty (0 bytes): no TFRecord records");
 
   *out = Nb101Ingest();
   out->file_bytes = total;
