@@ -306,7 +306,10 @@ export async function convertNb101 (source: string, store?: string, options?: Co
 
   let raw: Nb101IngestRaw
   try {
-    raw = await addon.nb101Ingest(file, opts.lenient, opts.chunkBytes, opts.maxRecordBytes, onProgress)
+    const pending = addon.nb101Ingest(file, opts.lenient, opts.chunkBytes, opts.maxRecordBytes, onProgress)
+    pending.catch(() => {})  // (awaited below; this only keeps a rejection from counting as unhandled meanwhile)
+    arrow()  // load apache-arrow while the native reader works on its own thread
+    raw = await pending
   } catch (err) {
     bar?.clear()
     const e = err as Error & { code?: string; offset?: number; reason?: string }
