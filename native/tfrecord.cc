@@ -429,9 +429,37 @@ struct Proto {
   }
 };
 
-// nb101_edge_bit(i, j) = kRowBase[i] + j.
-constexpr int kRowBase[7] = {nb101_edge_bit(0, 0), nb101_edge_bit(1, 0), nb101_edge_bit(2, 0), nb101_edge_bit(3, 0),
-                             nb101_edge_bit(4, 0), nb101_edge_bit(5, 0), nb101_edge_bit(6, 0)};
+inline int ctz64(uint64_t x) {
+#if defined(__GNUC__) || defined(__clang__)
+  return __builtin_ctzll(x);
+#else
+  int n = 0;
+  while (!(x & 1)) { x >>= 1; ++n; }
+  return n;
+#endif
+}
+
+// Per V: the digit positions on or below the diagonal, and the packed bit of each position.
+struct AdjacencyTables {
+  uint64_t lower[8] = {};
+  uint8_t bit[8][49] = {};
+  AdjacencyTables() {
+    for (int V = 2; V <= 7; ++V) {
+      for (int i = 0; i < V; ++i) {
+        for (int j = 0; j < V; ++j) {
+          int k = i * V + j;
+          if (j <= i) lower[V] |= uint64_t(1) << k;
+          else bit[V][k] = static_cast<uint8_t>(nb101_edge_bit(i, j));
+        }
+      }
+    }
+  }
+};
+
+const AdjacencyTables& adjacency_tables() {
+  static const AdjacencyTables tables;
+  return tables;
+}
 
 const char* const kEvalFieldNames[7] = {"", "current_epoch", "training_time", "train_accuracy", "validation_accuracy", "test_accuracy", "checkpoint_path"};
 const char* const kEvalNames[3] = {"start", "halfway", "final"};
@@ -495,20 +523,6 @@ inline bool same_bytes(const char* a, const char* b, size_t n) {
   return ((x0 ^ y0) | (x1 ^ y1)) == 0;
 }
 
-int op_code(std::string_view s) {
-  const char* d = s.data();
-  switch (s.size()) {
-    case 5: return same_bytes(d, "input", 5) ? 0 : -1;
-    case 6: return same_bytes(d, "output", 6) ? 4 : -1;
-    case 10: return same_bytes(d, "maxpool3x3", 10) ? 3 : -1;
-    case 15:
-      if (same_bytes(d, "conv1x1-bn-relu", 15)) return 1;
-      if (same_bytes(d, "conv3x3-bn-relu", 15)) return 2;
-      return -1;
-    default: return -1;
-  }
-}
-
 std::string show_text(std::string_view s) {
   std::string out = "'";
   for (size_t k = 0; k < s.size() && k < 40; ++k) {
@@ -564,42 +578,85 @@ bool Nb101PayloadParser::Parse(const uint8_t* data, size_t n, Nb101Record* rec, 
   }
   uint32_t bits = 0;
   const char* digits = adjacency.data();
-  size_t k = 0;
-  for (int i = 0; i < V; ++i) {
-    for (int j = 0; j < V; ++j, ++k) {
-      unsigned d = static_cast<unsigned char>(digits[k]) - '0';
-      if (d > 1) {
-        return fail(e, ErrorKind::Record, "adjacency digit " + num(k) + " is " + show_byte(static_cast<uint8_t>(digits[k])) + "; expected 0 or 1");
-      }
-      if (d) {
-        if (j <= i) {
-          return fail(e, ErrorKind::Record, "adjacency has an edge " + num(static_cast<size_t>(i)) + "->" + num(static_cast<size_t>(j)) +
-                                                " on or below the diagonal; the matrix must be strictly upper-triangular");
-        }
-        bits |= 1u << (kRowBase[i] + j);
-      }
+  {
+    // Masks over the V*V digit positions: which are '1', which are not a digit 0/1.
+    const AdjacencyTables& T = adjacency_tables();
+    const size_t L = adjacency.size();
+    uint64_t ones = 0, bad = 0;
+#ifdef NASRANK_JSON_SSE2
+    alignas(16) char buf[64] = {};
+    std::memcpy(buf, digits, L);
+    const __m128i zero = _mm_set1_epi8('0'), one = _mm_set1_epi8('1');
+    for (size_t off = 0; off < L; off += 16) {
+      __m128i v = _mm_load_si128(reinterpret_cast<const __m128i*>(buf + off));
+      uint64_t is1 = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, one)));
+      uint64_t is0 = static_cast<uint32_t>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, zero)));
+      ones |= is1 << off;
+      bad |= (~(is0 | is1) & 0xFFFFu) << off;
     }
+#else
+    for (size_t k = 0; k < L; ++k) {
+      if (digits[k] == '1') ones |= uint64_t(1) << k;
+      else if (digits[k] != '0') bad |= uint64_t(1) << k;
+    }
+#endif
+    const uint64_t valid = L == 64 ? ~uint64_t(0) : (uint64_t(1) << L) - 1;
+    ones &= valid;
+    bad &= valid;
+    if (bad) {
+      size_t k = static_cast<size_t>(ctz64(bad));
+      return fail(e, ErrorKind::Record, "adjacency digit " + num(k) + " is " + show_byte(static_cast<uint8_t>(digits[k])) + "; expected 0 or 1");
+    }
+    if (uint64_t low = ones & T.lower[V]) {
+      size_t k = static_cast<size_t>(ctz64(low));
+      return fail(e, ErrorKind::Record, "adjacency has an edge " + num(k / V) + "->" + num(k % V) +
+                                            " on or below the diagonal; the matrix must be strictly upper-triangular");
+    }
+    for (uint64_t m = ones; m; m &= m - 1) bits |= 1u << T.bit[V][ctz64(m)];
   }
   rec->vertices = static_cast<uint8_t>(V);
   rec->adjacency = bits;
 
   // operations: V comma-separated labels, input first, output last.
   std::memset(rec->ops, 255, sizeof rec->ops);
-  size_t count = 0, start = 0;
-  for (size_t k = 0; k <= operations.size(); ++k) {
-    if (k < operations.size() && operations[k] != ',') continue;
-    std::string_view label = operations.substr(start, k - start);
-    if (count >= static_cast<size_t>(V)) {
-      size_t total = static_cast<size_t>(std::count(operations.begin(), operations.end(), ',')) + 1;
-      return fail(e, ErrorKind::Record, "operations has " + num(total) + " labels but adjacency has " + num(static_cast<size_t>(V)) + " vertices");
+  size_t count = 0;
+  {
+    // Each label is recognised from its first letter and checked whole, so the text is not
+    // scanned for commas byte by byte; anything else falls back to splitting at the comma.
+    const char* d = operations.data();
+    const size_t L = operations.size();
+    size_t k = 0;
+    for (;;) {
+      int code = -1;
+      size_t len = 0;
+      if (k < L) {
+        switch (d[k]) {
+          case 'i': len = 5; code = L - k >= 5 && same_bytes(d + k, "input", 5) ? 0 : -1; break;
+          case 'o': len = 6; code = L - k >= 6 && same_bytes(d + k, "output", 6) ? 4 : -1; break;
+          case 'm': len = 10; code = L - k >= 10 && same_bytes(d + k, "maxpool3x3", 10) ? 3 : -1; break;
+          case 'c':
+            len = 15;
+            if (L - k >= 15) code = same_bytes(d + k, "conv1x1-bn-relu", 15) ? 1 : same_bytes(d + k, "conv3x3-bn-relu", 15) ? 2 : -1;
+            break;
+          default: break;
+        }
+        if (code >= 0 && k + len < L && d[k + len] != ',') code = -1;  // a longer, unknown label
+      }
+      if (count >= static_cast<size_t>(V)) {
+        size_t total = static_cast<size_t>(std::count(operations.begin(), operations.end(), ',')) + 1;
+        return fail(e, ErrorKind::Record, "operations has " + num(total) + " labels but adjacency has " + num(static_cast<size_t>(V)) + " vertices");
+      }
+      if (code < 0) {
+        size_t end = k;
+        while (end < L && d[end] != ',') ++end;
+        return fail(e, ErrorKind::Record, "unknown operation label " + show_text(operations.substr(k, end - k)) + " at position " + num(count) +
+                                              " (known: input, conv1x1-bn-relu, conv3x3-bn-relu, maxpool3x3, output)");
+      }
+      rec->ops[count++] = static_cast<uint8_t>(code);
+      k += len;
+      if (k == L) break;
+      ++k;  // the comma
     }
-    int code = op_code(label);
-    if (code < 0) {
-      return fail(e, ErrorKind::Record, "unknown operation label " + show_text(label) + " at position " + num(count) +
-                                            " (known: input, conv1x1-bn-relu, conv3x3-bn-relu, maxpool3x3, output)");
-    }
-    rec->ops[count++] = static_cast<uint8_t>(code);
-    start = k + 1;
   }
   if (count != static_cast<size_t>(V)) {
     return fail(e, ErrorKind::Record, "operations has " + num(count) + " labels but adjacency has " + num(static_cast<size_t>(V)) + " vertices");
@@ -809,32 +866,38 @@ class Pivot {
   }
 
   // Sorts rows by hash and slots by (epochs, repeat); trims every column to `cells`.
-  void Finish() {
+  void Finish(int threads) {
     size_t n = out_->cells;
-    std::vector<uint32_t> perm(n);
-    std::iota(perm.begin(), perm.end(), 0u);
-    const uint8_t* h = out_->hash.data();
-    // Byte order = order of the big-endian 64-bit halves.
-    auto key = [h](uint32_t row, int half) {
-      const uint8_t* p = h + 16 * size_t(row) + 8 * half;
-      uint64_t v = 0;
-      for (int k = 0; k < 8; ++k) v = (v << 8) | p[k];  // big-endian load (a bswap)
-      return v;
+    // Sort by the hash as two big-endian 64-bit words (byte order), row index last.
+    struct Key {
+      uint64_t hi, lo;
+      uint32_t row;
     };
-    std::sort(perm.begin(), perm.end(), [&key](uint32_t a, uint32_t b) {
-      uint64_t a0 = key(a, 0), b0 = key(b, 0);
-      return a0 != b0 ? a0 < b0 : key(a, 1) < key(b, 1);
-    });
-    Gather(&out_->hash, perm, 16);
-    Gather(&out_->vertices, perm, 1);
-    Gather(&out_->adjacency, perm, 1);
-    Gather(&out_->ops, perm, 7);
-    Gather(&out_->trainable_parameters, perm, 1);
-    Gather(&out_->first_offset, perm, 1);
-    Gather(&out_->runs, perm, 1);
-    for (auto& s : out_->slots) {
-      for (auto& col : s.values) Gather(&col, perm, 1);
+    std::vector<Key> keys(n);
+    const uint8_t* h = out_->hash.data();
+    for (size_t i = 0; i < n; ++i) {
+      uint64_t hi = 0, lo = 0;
+      for (int k = 0; k < 8; ++k) hi = (hi << 8) | h[16 * i + k];  // big-endian loads (bswap)
+      for (int k = 8; k < 16; ++k) lo = (lo << 8) | h[16 * i + k];
+      keys[i] = Key{hi, lo, static_cast<uint32_t>(i)};
     }
+    std::sort(keys.begin(), keys.end(), [](const Key& a, const Key& b) { return a.hi != b.hi ? a.hi < b.hi : a.lo < b.lo; });
+    std::vector<uint32_t> perm(n);
+    for (size_t i = 0; i < n; ++i) perm[i] = keys[i].row;
+    std::vector<Key>().swap(keys);
+    // Every column is gathered independently: spread them over the threads.
+    std::vector<std::function<void()>> jobs;
+    jobs.push_back([&] { Gather(&out_->hash, perm, 16); });
+    jobs.push_back([&] { Gather(&out_->vertices, perm, 1); });
+    jobs.push_back([&] { Gather(&out_->adjacency, perm, 1); });
+    jobs.push_back([&] { Gather(&out_->ops, perm, 7); });
+    jobs.push_back([&] { Gather(&out_->trainable_parameters, perm, 1); });
+    jobs.push_back([&] { Gather(&out_->first_offset, perm, 1); });
+    jobs.push_back([&] { Gather(&out_->runs, perm, 1); });
+    for (auto& slot : out_->slots) {
+      for (auto& col : slot.values) jobs.push_back([this, &col, &perm] { Gather(&col, perm, 1); });
+    }
+    parallel_items(jobs.size(), threads, [&](size_t j) { jobs[j](); });
     std::sort(out_->slots.begin(), out_->slots.end(),
               [](const Nb101Slot& a, const Nb101Slot& b) { return a.epochs != b.epochs ? a.epochs < b.epochs : a.repeat < b.repeat; });
     std::vector<uint32_t>().swap(table_);
@@ -1146,7 +1209,7 @@ void ingest_nb101(const IngestOptions& options, Nb101Ingest* out, const std::fun
   }
   if (total == 0) out->file_bytes = in.Offset();
   if (in.Offset() == 0) throw IngestFailure(ErrorKind::Empty, false, 0, "the file is empty (0 bytes): no TFRecord records");
-  pivot.Finish();
+  pivot.Finish(threads);
   report(true);
 }
 
