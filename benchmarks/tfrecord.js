@@ -144,6 +144,7 @@ def metrics(b):
     return evals, params, total
 limit = int(sys.argv[2])
 t0 = time.perf_counter()
+c0 = time.process_time()
 cells = {}; records = 0; done = 0; total_sum = 0.0
 with open(sys.argv[1], 'rb') as fh:
     while done < limit:
@@ -158,17 +159,20 @@ with open(sys.argv[1], 'rb') as fh:
         cells.setdefault(h, []).append((epochs, total, evals[1], evals[2]))
         total_sum += evals[2][5]
         records += 1; done += 16 + n
-print(json.dumps({"seconds": time.perf_counter() - t0, "bytes": done, "records": records, "sum": total_sum}))
+print(json.dumps({"seconds": time.perf_counter() - t0, "cpuSeconds": time.process_time() - c0, "bytes": done, "records": records, "sum": total_sum}))
 `
 
 // ---- child modes ----
 async function child (mode, file, extra) {
   const t0 = process.hrtime.bigint()
+  const c0 = process.cpuUsage()
+  const cpuSeconds = () => { const c = process.cpuUsage(c0); return (c.user + c.system) / 1e6 }
   let out
   if (mode === 'native') {
     const m = require('..')
     const store = extra
     const res = await m.convertNb101(file, store, { progress: process.stderr.isTTY ? true : false })
+    const cpu = cpuSeconds()
     const o0 = process.hrtime.bigint()
     const s = m.openNb101Store(store)
     const openMs = Number(process.hrtime.bigint() - o0) / 1e6
@@ -186,11 +190,11 @@ async function child (mode, file, extra) {
     const queryUs = Number(process.hrtime.bigint() - q0) / 1e3 / hashes.length
     let sum = 0
     for (let r = 0; r < s.repeats; r++) for (const v of s.column('final_test_accuracy', { repeat: r })) if (v === v) sum += v
-    out = { seconds: res.seconds, ingestSeconds: res.ingestSeconds, records: res.records, cells: res.cells, sum, storeBytes: res.storeBytes,
+    out = { seconds: res.seconds, cpuSeconds: cpu, ingestSeconds: res.ingestSeconds, records: res.records, cells: res.cells, sum, storeBytes: res.storeBytes,
       openMs, columnMs, meanMs, queryUs, check: acc + col[0] + mean[0], hardwareCrc: m.nativeInfo().cpu.sse42 }
   } else if (mode === 'js') {
     const r = jsReader(file)
-    out = { ...r, seconds: Number(process.hrtime.bigint() - t0) / 1e9 }
+    out = { ...r, seconds: Number(process.hrtime.bigint() - t0) / 1e9, cpuSeconds: cpuSeconds() }
   }
   out.maxRssMB = process.resourceUsage().maxRSS / 1024
   process.stdout.write(JSON.stringify(out) + '\n')
@@ -266,23 +270,25 @@ async function main () {
     }
     const mbps = (bytes, s) => bytes / 1e6 / s
     const agree = native.records === js.records && native.cells === js.cells && Math.abs(native.sum - js.sum) < 1e-6 * Math.abs(js.sum)
+    const load = os.loadavg()[0].toFixed(1)
     const rows = [
-      { reader: 'nasrank native → Arrow store (end to end)', data: `${(size / 1e6).toFixed(0)} MB`, time: fmt(native.seconds * 1e3), 'MB/s': mbps(size, native.seconds).toFixed(0), 'peak RSS': `${native.maxRssMB.toFixed(0)} MB`, 'vs nasrank': '1.0×' },
-      { reader: 'nasrank native read + pivot only', data: `${(size / 1e6).toFixed(0)} MB`, time: fmt(native.ingestSeconds * 1e3), 'MB/s': mbps(size, native.ingestSeconds).toFixed(0), 'peak RSS': '—', 'vs nasrank': '—' },
-      { reader: 'plain JS reader (slicing-by-8 CRC, JSON.parse, Map)', data: `${(size / 1e6).toFixed(0)} MB`, time: fmt(js.seconds * 1e3), 'MB/s': mbps(size, js.seconds).toFixed(0), 'peak RSS': `${js.maxRssMB.toFixed(0)} MB`, 'vs nasrank': ratio(js.seconds, native.seconds) },
+      { reader: 'nasrank native → Arrow store (end to end)', data: `${(size / 1e6).toFixed(0)} MB`, time: fmt(native.seconds * 1e3), 'MB/s': mbps(size, native.seconds).toFixed(0), 'MB per CPU-s': mbps(size, native.cpuSeconds).toFixed(0), 'peak RSS': `${native.maxRssMB.toFixed(0)} MB`, 'vs nasrank': '1.0×' },
+      { reader: 'nasrank native read + pivot only', data: `${(size / 1e6).toFixed(0)} MB`, time: fmt(native.ingestSeconds * 1e3), 'MB/s': mbps(size, native.ingestSeconds).toFixed(0), 'MB per CPU-s': '—', 'peak RSS': '—', 'vs nasrank': '—' },
+      { reader: 'plain JS reader (slicing-by-8 CRC, JSON.parse, Map)', data: `${(size / 1e6).toFixed(0)} MB`, time: fmt(js.seconds * 1e3), 'MB/s': mbps(size, js.seconds).toFixed(0), 'MB per CPU-s': mbps(size, js.cpuSeconds).toFixed(0), 'peak RSS': `${js.maxRssMB.toFixed(0)} MB`, 'vs nasrank': ratio(js.seconds, native.seconds) },
       py
-        ? { reader: 'pure Python reader (no tensorflow)', data: `first ${(py.bytes / 1e6).toFixed(0)} MB`, time: fmt(py.seconds * 1e3), 'MB/s': mbps(py.bytes, py.seconds).toFixed(1), 'peak RSS': '—', 'vs nasrank': ratio(py.seconds / py.bytes, native.seconds / size) }
-        : { reader: 'pure Python reader', data: 'skipped', time: '—', 'MB/s': '—', 'peak RSS': '—', 'vs nasrank': '—' }
+        ? { reader: 'pure Python reader (no tensorflow)', data: `first ${(py.bytes / 1e6).toFixed(0)} MB`, time: fmt(py.seconds * 1e3), 'MB/s': mbps(py.bytes, py.seconds).toFixed(1), 'MB per CPU-s': mbps(py.bytes, py.cpuSeconds).toFixed(1), 'peak RSS': '—', 'vs nasrank': ratio(py.seconds / py.bytes, native.seconds / size) }
+        : { reader: 'pure Python reader', data: 'skipped', time: '—', 'MB/s': '—', 'MB per CPU-s': '—', 'peak RSS': '—', 'vs nasrank': '—' }
     ]
-    printTable('NAS-Bench-101 TFRecord ingest (CRC-checked, parsed, pivoted; page cache warm)', ['reader', 'data', 'time', 'MB/s', 'peak RSS', 'vs nasrank'], rows)
+    printTable(`NAS-Bench-101 TFRecord ingest (CRC-checked, parsed, pivoted; page cache warm; load average ${load} on ${os.cpus().length} cores)`, ['reader', 'data', 'time', 'MB/s', 'MB per CPU-s', 'peak RSS', 'vs nasrank'], rows)
     console.log(`\nresults agree (records, cells, checksum of final test accuracy): ${agree ? 'yes' : `NO (${JSON.stringify({ native, js })})`}`)
     console.log(`store: ${(native.storeBytes / 1e6).toFixed(1)} MB; open ${native.openMs.toFixed(1)} ms; whole-space column (one repeat) ${native.columnMs.toFixed(3)} ms, ` +
       `mean over repeats ${native.meanMs.toFixed(1)} ms; query ${native.queryUs.toFixed(2)} µs each (100k random hashes); SSE4.2 CRC: ${native.hardwareCrc}`)
     const json = {
       benchmark: 'tfrecord', machine: machine(), fileBytes: size, cells,
-      nasrank: { seconds: native.seconds, ingestSeconds: native.ingestSeconds, mbps: mbps(size, native.seconds), ingestMbps: mbps(size, native.ingestSeconds), maxRssMB: native.maxRssMB, storeBytes: native.storeBytes, openMs: native.openMs, columnMs: native.columnMs, meanMs: native.meanMs, queryUs: native.queryUs },
-      js: { seconds: js.seconds, mbps: mbps(size, js.seconds), maxRssMB: js.maxRssMB },
-      python: py ? { seconds: py.seconds, bytes: py.bytes, mbps: mbps(py.bytes, py.seconds) } : null,
+      loadAverage: os.loadavg()[0],
+      nasrank: { seconds: native.seconds, cpuSeconds: native.cpuSeconds, ingestSeconds: native.ingestSeconds, mbps: mbps(size, native.seconds), ingestMbps: mbps(size, native.ingestSeconds), maxRssMB: native.maxRssMB, storeBytes: native.storeBytes, openMs: native.openMs, columnMs: native.columnMs, meanMs: native.meanMs, queryUs: native.queryUs },
+      js: { seconds: js.seconds, cpuSeconds: js.cpuSeconds, mbps: mbps(size, js.seconds), maxRssMB: js.maxRssMB },
+      python: py ? { seconds: py.seconds, cpuSeconds: py.cpuSeconds, bytes: py.bytes, mbps: mbps(py.bytes, py.seconds) } : null,
       agree
     }
     console.log('\n' + JSON.stringify(json))
