@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { createNb201Table, DataFileError, loadNb201Table, Nb201Table, writeNb201Table } from '../lib/index'
+import { createNb201Table, DataFileError, loadNb201Table, Nb201Table, TfRecordWriter, writeNb201Table } from '../lib/index'
 
 // The shared NAS-Bench-201 export (not part of the package): NASRANK_SHARED_DATA, else
 // <repo>/../shared/data, else /work/shared/data.
@@ -134,6 +134,12 @@ t.test('clear errors naming the file and line', async t => {
   t.throws(() => loadNb201Table(csv(`arch,x\n${A1},1\n`), { format: 'xlsx' } as never), { name: 'TypeError', message: /format must be 'csv' or 'arrow'/ })
   t.throws(() => loadNb201Table(csv(`arch,x\n${A1},1\n`), { dataset: 3 } as never), { name: 'TypeError', message: /dataset must be a string/ })
   t.throws(() => loadNb201Table(csv(`arch,x\n${A1},1\n`), { parse: 1 } as never), { name: 'TypeError', message: /unknown option 'parse'/ })
+  // A TFRecord file passed as a table: binary, refused with the file name.
+  const tfrecord = path.join(dir, 'data.tfrecord')
+  const w = new TfRecordWriter(tfrecord)
+  w.write(Buffer.from('["0123456789abcdef0123456789abcdef", 108, "0100", "input,output", "EAU="]'))
+  w.close()
+  t.throws(() => loadNb201Table(tfrecord), { code: 'ERR_CSV_BINARY', message: /data\.tfrecord: the file holds NUL bytes: it is binary, not CSV text/ })
   // A TFRecord (or any binary) forced through the Arrow reader.
   const notArrow = csv(`arch,x\n${A1},1\n`)
   t.throws(() => loadNb201Table(notArrow, { format: 'arrow' }), { code: 'ERR_ARROW_FORMAT', message: /cannot read it as Arrow IPC/ })
