@@ -15,6 +15,8 @@
         "native/nb101.cc",
         "native/renas.cc",
         "native/gcn.cc",
+        "native/crc32c.cc",
+        "native/tfrecord.cc",
         "native/cuda_stub.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

@@ -2,6 +2,7 @@
 // The `nasrank` command line. Commands load only what they need.
 import * as fs from 'node:fs'
 import * as path from 'node:path'
+import { BENCH_USAGE, benchCommand, BenchUsageError } from './bench/cli'
 
 const USAGE = `nasrank — predictor-based neural architecture search
 
@@ -9,6 +10,11 @@ Usage:
   nasrank info                          what the native addon was built with
   nasrank corr <file.csv> <colX> <colY> Kendall tau-b, tau-a, Spearman and Pearson
                                         between two numeric columns of a CSV file
+${BENCH_USAGE}
+  nasrank reproduce renas [--table 1|2|3|5] [--bench <uri>] [--seeds N] [--fractions …]
+                          [--epochs N] [--out DIR] [--backend NAME] [--quick]
+                                        the ReNAS paper's tables (default benchmarks: synthetic);
+                                        'nasrank reproduce renas --help' lists the options
   nasrank version
   nasrank help`
 
@@ -110,13 +116,30 @@ async function main (argv: string[]): Promise<void> {
       console.log(JSON.stringify(result, null, 2))
       return
     }
+    case 'reproduce': {
+      const [method, ...options] = rest
+      if (method !== 'renas') throw new UsageError(method === undefined ? 'reproduce needs a method: renas' : `unknown method '${method}' (available: renas)`)
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { reproduceRenas, RENAS_USAGE, UsageError: RenasUsageError } = require('./experiments/renas-cli') as typeof import('./experiments/renas-cli')
+      if (options.includes('--help')) { console.log(RENAS_USAGE); return }
+      try {
+        await reproduceRenas(options)
+      } catch (err) {
+        if (err instanceof RenasUsageError) throw new UsageError(`${err.message}\n\n${RENAS_USAGE}`)
+        throw err
+      }
+      return
+    }
+    case 'bench':
+      await benchCommand(rest)
+      return
     default:
       throw new UsageError(`unknown command '${command}'`)
   }
 }
 
 main(process.argv.slice(2)).catch((err: unknown) => {
-  if (err instanceof UsageError) {
+  if (err instanceof UsageError || err instanceof BenchUsageError) {
     console.error(`nasrank: ${err.message}\n\n${USAGE}`)
     process.exitCode = 2
   } else {

@@ -28,6 +28,20 @@ export { GcnComparator, type GcnComparatorOptions } from './models/comparator'
 export { initTfBackend, loadTf, type TfBackendChoice, type TfBackendOptions, type TfBackendInfo } from './models/backend'
 export { gcnWeightsToJSON, gcnWeightsFromJSON, comparatorWeightsToJSON, comparatorWeightsFromJSON, type GcnWeightsJSON, type ComparatorWeightsJSON } from './models/weights'
 export type { GraphBatch as GcnGraphBatch, DenseWeights, GcnWeights, GcnEmbedWeights, ComparatorHeadWeights, ComparatorWeights } from './models/types'
+export { crc32c, maskCrc32c, frameTfRecord, encodeModelMetrics, encodeNb101Payload, TfRecordWriter, writeNb101TfRecord, type Nb101EvaluationData, type Nb101ModelMetrics, type Nb101RecordInput } from './bench/tfrecord-writer'
+export {
+  convertNb101, loadNb101, openNb101Store, parseNb101Payload, defaultNb101StorePath, nb101ColumnName, Nb101Store,
+  NB101_METRICS, NB101_RUN_METRICS, NB101_STORE_FORMAT, NB101_STORE_VERSION,
+  type Nb101Metric, type Nb101RunMetric, type Nb101CellHasher, type Nb101StoreCells, type Nb101SpecLike, type Nb101ArchKey,
+  type Nb101IngestProgress, type ConvertNb101Options, type Nb101ConvertResult, type Nb101BadRecord, type Nb101QueryOptions,
+  type Nb101CellRecord, type LoadNb101Options, type Nb101ParsedRecord
+} from './bench/nb101-store'
+export { loadNb201Table, createNb201Table, writeNb201Table, Nb201Table, type LoadNb201TableOptions } from './bench/table'
+export { DataFileError } from './bench/errors'
+export { ProgressBar, formatBytes, formatCount, formatDuration, type ProgressBarOptions } from './progress'
+export { openBench, hashPackedCell, BENCH_URIS, type OpenBenchOptions } from './bench/open'
+export { Bench, METRICS, type BenchData, type Metric, type QueryOptions, type SpaceName } from './bench/bench'
+export { evolve, type SpaceOps, type Fitness, type EvolutionOptions, type EvolutionResult, type Scored } from './search/evolution'
 export type { NativeInfo } from './native'
 export type { NumericArray } from './validate'
 

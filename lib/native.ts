@@ -18,8 +18,8 @@ export interface NativeInfo {
   cudaDevice: boolean
   /** Worker threads the kernels use. */
   threads: number
-  /** CPU features detected at run time (kernels dispatch on them). */
-  cpu: { avx2: boolean; avx512f: boolean }
+  /** CPU features detected at run time (kernels dispatch on them; sse42: CRC32C instruction). */
+  cpu: { avx2: boolean; avx512f: boolean; sse42: boolean }
   /** File the addon was loaded from. */
   path: string
 }
@@ -56,6 +56,39 @@ export interface Nb101Analysis {
 }
 export interface Nb101Columns { count: number; vertices: Uint8Array; adjacency: Uint32Array; ops: Uint8Array; hash: Uint8Array; labelledGraphs: number }
 export interface Nb101CostOut { params: F64; flops: F64; vertexParams?: F64; vertexFlops?: F64 }
+/** Progress of a native NAS-Bench-101 ingest, reported every few MB. */
+export interface IngestProgressRaw { bytesDone: number; bytesTotal: number; records: number; skipped: number }
+
+/** One parsed NAS-Bench-101 record payload. */
+export interface Nb101RecordRaw {
+  hash: string
+  epochs: number
+  vertices: number
+  adjacency: number
+  ops: Uint8Array
+  trainableParameters: number
+  values: Record<string, number>
+}
+
+/** A whole NAS-Bench-101 file pivoted to one row per hash (rows sorted by hash bytes). */
+export interface Nb101IngestRaw {
+  cells: number
+  fileBytes: number
+  records: number
+  skipped: number
+  skippedBytes: number
+  hardwareCrc: boolean
+  hash: Uint8Array
+  vertices: Uint8Array
+  adjacency: Uint32Array
+  ops: Uint8Array
+  trainableParameters: Int32Array
+  firstOffset: F64
+  runs: Uint32Array
+  valueNames: string[]
+  slots: Array<{ epochs: number; repeat: number; values: F64[] }>
+  bad: Array<{ offset: number; code: string; message: string }>
+}
 
 /** The addon's raw surface: typed arrays in, no defaults. lib/ wraps it for users. */
 export interface Addon {
@@ -93,6 +126,9 @@ export interface Addon {
   gcnEmbed(graphs: GraphsIn, weights: GcnWeightsIn, threads: number | undefined, device: string, dedup: boolean, async: true): Promise<F32>
   comparatorProbability(embA: F32, embB: F32, head: HeadIn, threads: number | undefined, async?: false): F64
   comparatorProbability(embA: F32, embB: F32, head: HeadIn, threads: number | undefined, async: true): Promise<F64>
+  crc32c(data: Uint8Array, crc?: number, impl?: 'auto' | 'portable' | 'hardware'): number
+  nb101ParsePayload(payload: Uint8Array): Nb101RecordRaw
+  nb101Ingest(path: string, lenient: boolean, chunkBytes: number, maxRecordBytes: number, onProgress: ((p: IngestProgressRaw) => void) | null): Promise<Nb101IngestRaw>
 }
 
 /** The package root: the nearest ancestor holding binding.gyp (works from lib/ and dist/lib/). */

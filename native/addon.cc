@@ -4,6 +4,7 @@
 // thread pool, resolving a Promise.
 #include <napi.h>
 
+#include <atomic>
 #include <cmath>
 #include <cstring>
 #include <memory>
@@ -14,6 +15,7 @@
 #include "md5.h"
 #include "nb101.h"
 #include "parallel.h"
+#include "tfrecord.h"
 
 #ifndef NASRANK_SOURCE_DIGEST
 #define NASRANK_SOURCE_DIGEST "unknown"
@@ -163,6 +165,7 @@ bool CpuHas(const char* feature) {
 #if defined(__x86_64__) || defined(__i386__)
   __builtin_cpu_init();
   if (std::strcmp(feature, "avx2") == 0) return __builtin_cpu_supports("avx2");
+  if (std::strcmp(feature, "sse4.2") == 0) return __builtin_cpu_supports("sse4.2");
   if (std::strcmp(feature, "avx512f") == 0) return __builtin_cpu_supports("avx512f");
 #else
   (void)feature;
@@ -191,6 +194,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   out.Set("threads", nasrank::thread_count());
   auto cpu = Napi::Object::New(env);
   cpu.Set("avx2", CpuHas("avx2"));
+  cpu.Set("sse42", CpuHas("sse4.2"));
   cpu.Set("avx512f", CpuHas("avx512f"));
   out.Set("cpu", cpu);
   return out;
@@ -1142,6 +1146,275 @@ Napi::Value ComparatorProbability(const Napi::CallbackInfo& info) {
   return Run(env, std::move(job), async);
 }
 
+// ---- TFRecord / NAS-Bench-101 ------------------------------------------------------------
+
+// A Uint8Array argument (Buffer included), borrowed for a synchronous call.
+struct Bytes {
+  const uint8_t* data = nullptr;
+  size_t size = 0;
+};
+
+Bytes ReadBytes(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name) {
+  if (index >= info.Length() || !info[index].IsTypedArray() || info[index].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
+    ThrowType(info.Env(), std::string(fn) + ": " + name + " must be a Uint8Array or Buffer");
+  }
+  auto arr = info[index].As<Napi::Uint8Array>();
+  return Bytes{arr.Data(), arr.ElementLength()};
+}
+
+// (data, crc, impl): impl 'auto' (SSE4.2 when present), 'portable' (tables) or 'hardware'.
+Napi::Value Crc32c(const Napi::CallbackInfo& info) {
+  const char* fn = "crc32c";
+  Bytes b = ReadBytes(info, 0, fn, "data");
+  double init = 0;
+  if (info.Length() > 1 && !info[1].IsUndefined()) {
+    init = ReadFinite(info, 1, fn, "crc");
+    if (init < 0 || init > 4294967295.0 || std::floor(init) != init) ThrowRange(info.Env(), std::string(fn) + ": crc must be an integer in [0, 2^32), got " + std::to_string(init));
+  }
+  std::string impl = info.Length() > 2 && !info[2].IsUndefined() ? ReadString(info, 2, fn, "impl") : "auto";
+  uint32_t crc = static_cast<uint32_t>(init);
+  uint32_t out;
+  if (impl == "auto") out = nasrank::crc32c(crc, b.data, b.size);
+  else if (impl == "portable") out = nasrank::crc32c_portable(crc, b.data, b.size);
+  else if (impl == "hardware") {
+    if (!nasrank::crc32c_hardware_available()) throw Napi::Error::New(info.Env(), std::string(fn) + ": impl 'hardware' requested but this CPU has no SSE4.2 crc32 instruction");
+    out = nasrank::crc32c_hardware(crc, b.data, b.size);
+  } else {
+    ThrowType(info.Env(), std::string(fn) + ": impl must be 'auto', 'portable' or 'hardware', got '" + impl + "'");
+  }
+  return Napi::Number::New(info.Env(), out);
+}
+
+Napi::Error MakeRecordError(Napi::Env env, nasrank::ErrorKind kind, bool has_offset, uint64_t offset, const std::string& reason) {
+  std::string message = has_offset ? "record at byte offset " + std::to_string(offset) + ": " + reason : reason;
+  Napi::Error err = Napi::Error::New(env, message);
+  err.Set("code", nasrank::error_code(kind));
+  err.Set("reason", reason);
+  if (has_offset) err.Set("offset", static_cast<double>(offset));
+  return err;
+}
+
+Napi::Object RecordToObject(Napi::Env env, const nasrank::Nb101Record& r) {
+  static const char* digits = "0123456789abcdef";
+  std::string hex(32, '0');
+  for (int k = 0; k < 16; ++k) {
+    hex[2 * k] = digits[r.hash[k] >> 4];
+    hex[2 * k + 1] = digits[r.hash[k] & 15];
+  }
+  auto out = Napi::Object::New(env);
+  out.Set("hash", hex);
+  out.Set("epochs", static_cast<double>(r.epochs));
+  out.Set("vertices", static_cast<double>(r.vertices));
+  out.Set("adjacency", static_cast<double>(r.adjacency));
+  auto ops = Napi::Uint8Array::New(env, nasrank::kNb101MaxVertices);
+  std::memcpy(ops.Data(), r.ops, nasrank::kNb101MaxVertices);
+  out.Set("ops", ops);
+  out.Set("trainableParameters", static_cast<double>(r.trainable_parameters));
+  auto values = Napi::Object::New(env);
+  for (int k = 0; k < nasrank::kNb101RunValues; ++k) values.Set(nasrank::kNb101ValueNames[k], r.values[k]);
+  out.Set("values", values);
+  return out;
+}
+
+// (payload): parses one NAS-Bench-101 record payload (tests and tools; the ingest does this
+// natively for every record).
+Napi::Value Nb101ParsePayload(const Napi::CallbackInfo& info) {
+  Bytes b = ReadBytes(info, 0, "nb101ParsePayload", "payload");
+  nasrank::Nb101PayloadParser parser;
+  nasrank::Nb101Record rec;
+  nasrank::ParseError err;
+  if (!parser.Parse(b.data, b.size, &rec, &err)) throw MakeRecordError(info.Env(), err.kind, false, 0, err.message);
+  return RecordToObject(info.Env(), rec);
+}
+
+// Hands a vector to JS without copying (an external ArrayBuffer that frees it), or copies
+// where external buffers are not allowed.
+template <class T>
+Napi::ArrayBuffer ToArrayBuffer(Napi::Env env, std::vector<T>&& v) {
+  size_t bytes = v.size() * sizeof(T);
+  if (bytes == 0) return Napi::ArrayBuffer::New(env, 0);
+  auto* owned = new std::vector<T>(std::move(v));
+  napi_value result;
+  napi_status status = napi_create_external_arraybuffer(
+      env, owned->data(), bytes,
+      [](napi_env e, void*, void* hint) {
+        auto* vec = static_cast<std::vector<T>*>(hint);
+        int64_t change;
+        napi_adjust_external_memory(e, -static_cast<int64_t>(vec->size() * sizeof(T)), &change);
+        delete vec;
+      },
+      owned, &result);
+  if (status == napi_ok) {
+    int64_t change;
+    napi_adjust_external_memory(env, static_cast<int64_t>(bytes), &change);
+    return Napi::ArrayBuffer(env, result);
+  }
+  auto copy = Napi::ArrayBuffer::New(env, bytes);
+  std::memcpy(copy.Data(), owned->data(), bytes);
+  delete owned;
+  return copy;
+}
+
+template <class T, class Array>
+Array ToTyped(Napi::Env env, std::vector<T>&& v) {
+  size_t n = v.size();
+  return Array::New(env, n, ToArrayBuffer(env, std::move(v)), 0);
+}
+
+class IngestWorker : public Napi::AsyncProgressWorker<nasrank::IngestProgress> {
+ public:
+  IngestWorker(Napi::Env env, nasrank::IngestOptions options, Napi::Value on_progress)
+      : Napi::AsyncProgressWorker<nasrank::IngestProgress>(env, "nasrank:nb101Ingest"),
+        options_(std::move(options)),
+        deferred_(Napi::Promise::Deferred::New(env)) {
+    if (on_progress.IsFunction()) progress_ = Napi::Persistent(on_progress.As<Napi::Function>());
+  }
+  Napi::Promise Promise() { return deferred_.Promise(); }
+
+  void Execute(const ExecutionProgress& progress) override {
+    try {
+      bool report = !progress_.IsEmpty();
+      nasrank::ingest_nb101(options_, &result_, [&](const nasrank::IngestProgress& p) {
+        if (report) progress.Send(&p, 1);
+        return !cancel_.load();
+      });
+    } catch (const nasrank::IngestFailure& f) {
+      failed_ = true;
+      kind_ = f.kind;
+      has_offset_ = f.has_offset;
+      offset_ = f.offset;
+      reason_ = f.what();
+    } catch (const std::bad_alloc&) {
+      failed_ = true;
+      kind_ = nasrank::ErrorKind::Limit;
+      reason_ = "out of memory";
+    } catch (const std::exception& e) {
+      failed_ = true;
+      kind_ = nasrank::ErrorKind::Io;
+      reason_ = e.what();
+    }
+  }
+
+  void OnProgress(const nasrank::IngestProgress* data, size_t count) override {
+    if (data == nullptr || count == 0 || progress_.IsEmpty() || cancel_.load()) return;
+    Napi::Env env = Env();
+    Napi::HandleScope scope(env);
+    auto p = Napi::Object::New(env);
+    p.Set("bytesDone", static_cast<double>(data->bytes_done));
+    p.Set("bytesTotal", static_cast<double>(data->bytes_total));
+    p.Set("records", static_cast<double>(data->records));
+    p.Set("skipped", static_cast<double>(data->skipped));
+    try {
+      progress_.Call({p});
+    } catch (const Napi::Error& e) {
+      // The callback threw (e.g. an abort): stop reading and reject with its error.
+      cancel_ = true;
+      progress_error_ = Napi::Reference<Napi::Value>::New(e.Value(), 1);
+    }
+  }
+
+  void OnOK() override {
+    Napi::Env env = Env();
+    if (!progress_error_.IsEmpty()) {
+      deferred_.Reject(progress_error_.Value());
+      return;
+    }
+    if (failed_) {
+      deferred_.Reject(MakeRecordError(env, kind_, has_offset_, offset_, reason_).Value());
+      return;
+    }
+    try {
+      deferred_.Resolve(BuildResult(env));
+    } catch (const Napi::Error& e) {
+      deferred_.Reject(e.Value());
+    }
+  }
+  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+
+ private:
+  Napi::Value BuildResult(Napi::Env env) {
+    nasrank::Nb101Ingest& r = result_;
+    auto out = Napi::Object::New(env);
+    out.Set("cells", static_cast<double>(r.cells));
+    out.Set("fileBytes", static_cast<double>(r.file_bytes));
+    out.Set("records", static_cast<double>(r.records));
+    out.Set("skipped", static_cast<double>(r.skipped));
+    out.Set("skippedBytes", static_cast<double>(r.skipped_bytes));
+    out.Set("hardwareCrc", r.hardware_crc);
+    out.Set("hash", ToTyped<uint8_t, Napi::Uint8Array>(env, std::move(r.hash)));
+    out.Set("vertices", ToTyped<uint8_t, Napi::Uint8Array>(env, std::move(r.vertices)));
+    out.Set("adjacency", ToTyped<uint32_t, Napi::Uint32Array>(env, std::move(r.adjacency)));
+    out.Set("ops", ToTyped<uint8_t, Napi::Uint8Array>(env, std::move(r.ops)));
+    out.Set("trainableParameters", ToTyped<int32_t, Napi::Int32Array>(env, std::move(r.trainable_parameters)));
+    out.Set("firstOffset", ToTyped<double, Napi::Float64Array>(env, std::move(r.first_offset)));
+    out.Set("runs", ToTyped<uint32_t, Napi::Uint32Array>(env, std::move(r.runs)));
+    auto names = Napi::Array::New(env, nasrank::kNb101RunValues);
+    for (int k = 0; k < nasrank::kNb101RunValues; ++k) names.Set(static_cast<uint32_t>(k), nasrank::kNb101ValueNames[k]);
+    out.Set("valueNames", names);
+    auto slots = Napi::Array::New(env, r.slots.size());
+    for (size_t s = 0; s < r.slots.size(); ++s) {
+      auto slot = Napi::Object::New(env);
+      slot.Set("epochs", static_cast<double>(r.slots[s].epochs));
+      slot.Set("repeat", static_cast<double>(r.slots[s].repeat));
+      auto values = Napi::Array::New(env, nasrank::kNb101RunValues);
+      for (int k = 0; k < nasrank::kNb101RunValues; ++k) {
+        values.Set(static_cast<uint32_t>(k), ToTyped<double, Napi::Float64Array>(env, std::move(r.slots[s].values[k])));
+      }
+      slot.Set("values", values);
+      slots.Set(static_cast<uint32_t>(s), slot);
+    }
+    out.Set("slots", slots);
+    auto bad = Napi::Array::New(env, r.bad.size());
+    for (size_t k = 0; k < r.bad.size(); ++k) {
+      auto b = Napi::Object::New(env);
+      b.Set("offset", static_cast<double>(r.bad[k].offset));
+      b.Set("code", nasrank::error_code(r.bad[k].kind));
+      b.Set("message", r.bad[k].message);
+      bad.Set(static_cast<uint32_t>(k), b);
+    }
+    out.Set("bad", bad);
+    return out;
+  }
+
+  nasrank::IngestOptions options_;
+  Napi::Promise::Deferred deferred_;
+  Napi::FunctionReference progress_;
+  Napi::Reference<Napi::Value> progress_error_;
+  std::atomic<bool> cancel_{false};
+  nasrank::Nb101Ingest result_;
+  bool failed_ = false;
+  nasrank::ErrorKind kind_ = nasrank::ErrorKind::Io;
+  bool has_offset_ = false;
+  uint64_t offset_ = 0;
+  std::string reason_;
+};
+
+// (path, lenient, chunkBytes, maxRecordBytes, onProgress | null) -> Promise
+Napi::Value Nb101Ingest(const Napi::CallbackInfo& info) {
+  const char* fn = "nb101Ingest";
+  Napi::Env env = info.Env();
+  nasrank::IngestOptions options;
+  options.path = ReadString(info, 0, fn, "path");
+  if (options.path.empty()) ThrowType(env, std::string(fn) + ": path must not be empty");
+  if (options.path.find('\0') != std::string::npos) ThrowType(env, std::string(fn) + ": path must not contain NUL characters");
+  options.lenient = ReadBool(info, 1, fn, "lenient");
+  double chunk = ReadFinite(info, 2, fn, "chunkBytes");
+  if (chunk < 64 || chunk > (1u << 30) || std::floor(chunk) != chunk) ThrowRange(env, std::string(fn) + ": chunkBytes must be an integer in [64, 2^30], got " + std::to_string(chunk));
+  options.chunk_bytes = static_cast<size_t>(chunk);
+  double max_record = ReadFinite(info, 3, fn, "maxRecordBytes");
+  if (max_record < 1 || max_record > 4294967296.0 || std::floor(max_record) != max_record) {
+    ThrowRange(env, std::string(fn) + ": maxRecordBytes must be an integer in [1, 2^32], got " + std::to_string(max_record));
+  }
+  options.max_record_bytes = static_cast<uint64_t>(max_record);
+  options.threads = nasrank::thread_count();
+  Napi::Value on_progress = info.Length() > 4 ? info[4] : env.Null();
+  if (!on_progress.IsNull() && !on_progress.IsUndefined() && !on_progress.IsFunction()) ThrowType(env, std::string(fn) + ": onProgress must be a function or null");
+  auto* worker = new IngestWorker(env, std::move(options), on_progress);
+  Napi::Promise promise = worker->Promise();
+  worker->Queue();
+  return promise;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
@@ -1161,6 +1434,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("gcnScore", Napi::Function::New(env, GcnScore, "gcnScore"));
   exports.Set("gcnEmbed", Napi::Function::New(env, GcnEmbed, "gcnEmbed"));
   exports.Set("comparatorProbability", Napi::Function::New(env, ComparatorProbability, "comparatorProbability"));
+  exports.Set("crc32c", Napi::Function::New(env, Crc32c, "crc32c"));
+  exports.Set("nb101ParsePayload", Napi::Function::New(env, Nb101ParsePayload, "nb101ParsePayload"));
+  exports.Set("nb101Ingest", Napi::Function::New(env, Nb101Ingest, "nb101Ingest"));
   return exports;
 }
 
