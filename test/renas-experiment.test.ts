@@ -1,0 +1,90 @@
+import t, { type Test } from 'tap'
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { spawnSync } from 'node:child_process'
+import { openBench } from '../lib/bench/open'
+import { runRenas, type RenasPlan } from '../lib/experiments/renas'
+import { wasmTf } from './reference/tf'
+
+const CLI = path.join(__dirname, '..', 'dist', 'lib', 'cli.js')
+
+function tmp (t: Test): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nasrank-renas-'))
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+function readRows (dir: string): Array<Record<string, unknown>> {
+  return fs.readFileSync(path.join(dir, 'results.jsonl'), 'utf8').trim().split('\n').map(l => JSON.parse(l))
+}
+
+t.test('Table 5 on synthetic-201: rows, report, resume', async t => {
+  const tf = await wasmTf()
+  const out = tmp(t)
+  const plan: RenasPlan = {
+    tables: [5], bench201: await openBench('synthetic-201'), seeds: 1, fractions: [0.001], epochs: 3, trees: 3,
+    evalSize: 500, population: 8, generations: 2, out, tf
+  }
+  const first = await runRenas(plan)
+  t.equal(first.ran, 3, 'ReNAS-6, random forest and random search, one seed each')
+  const rows = readRows(out)
+  t.same(rows.map(r => r.method).sort(), ['random-forest', 'random-search', 'renas-6'])
+  for (const r of rows) {
+    t.equal(r.bench_synthetic, true)
+    t.ok(typeof r.best_top10_test === 'number' && (r.best_top10_test as number) > 10 && (r.best_top10_test as number) <= 100, `${String(r.method)}: a plausible accuracy`)
+    t.ok((r.rank_percent as number) >= 0 && (r.rank_percent as number) <= 100)
+  }
+  t.equal(rows.find(r => r.method === 'renas-6')?.queries, 90, 'only the 90 training architectures are queried')
+  t.equal(rows.find(r => r.method === 'random-search')?.queries, 100)
+  const report = fs.readFileSync(first.reportFile, 'utf8')
+  t.match(report, /SYNTHETIC/, 'the synthetic label is in the report')
+  t.notMatch(report, /paper, real NAS-Bench-201/, 'no paper row beside synthetic numbers')
+  t.ok(fs.existsSync(path.join(out, 'results.csv')))
+  const again = await runRenas(plan)
+  t.same([again.ran, again.skipped], [0, 3], 're-running resumes: nothing recomputed')
+})
+
+t.test('Tables 1-3 on a small NAS-Bench-101 run', async t => {
+  const tf = await wasmTf()
+  const out = tmp(t)
+  const plan: RenasPlan = {
+    tables: [1, 2, 3], bench101: await openBench('synthetic-101'), seeds: 1, fractions: [0.0005], epochs: 2, trees: 2,
+    evalSize: 300, population: 6, generations: 2, out, tf
+  }
+  await runRenas(plan)
+  const rows = readRows(out)
+  const t1 = rows.filter(r => r.table === 1)
+  t.equal(t1.length, 8, 'six ReNAS variants and two baselines')
+  for (const r of t1) t.ok(Number.isFinite(r.ktau) && Math.abs(r.ktau as number) <= 1, `${String(r.method)}: tau in [-1, 1]`)
+  t.equal(t1[0].queries, 212, 'training queries = 0.05 % of 423,624')
+  t.equal(rows.filter(r => r.table === 2).length, 1)
+  t.same(rows.filter(r => r.table === 3).map(r => r.selection).sort(), ['flops', 'params', 'random'])
+  for (const f of ['report.md', 'ktau-vs-fraction.svg', 'predicted-vs-true-rank.svg']) t.ok(fs.existsSync(path.join(out, f)), f)
+})
+
+t.test('reproduce renas refuses bad arguments before any work', async t => {
+  const dir = tmp(t)
+  const file = path.join(dir, 'plain-file')
+  fs.writeFileSync(file, 'x')
+  const cases: Array<[string[], RegExp]> = [
+    [['--table', '4'], /unknown table '4'/],
+    [['--fractions', '0.5,1'], /each fraction must be in \(0, 1\), got '1'/],
+    [['--fractions', '0'], /each fraction must be in \(0, 1\)/],
+    [['--seeds', '0'], /--seeds must be an integer >= 1/],
+    [['--out', file], /exists and is not a directory/],
+    [['--bench', 'nb999:x'], /unknown benchmark 'nb999:x'/],
+    [['--frobnicate'], /unknown option '--frobnicate'/],
+    [['--bench', 'synthetic-101', '--bench', 'nb101:x'], /at most one --bench per search space/]
+  ]
+  for (const [args, message] of cases) {
+    const r = spawnSync(process.execPath, [CLI, 'reproduce', 'renas', ...args], { encoding: 'utf8', cwd: dir })
+    t.equal(r.status, 2, `${args.join(' ')}: usage error`)
+    t.match(r.stderr, message)
+  }
+  const r = spawnSync(process.execPath, [CLI, 'reproduce', 'darts'], { encoding: 'utf8' })
+  t.match(r.stderr, /unknown method 'darts'/)
+  const missing = spawnSync(process.execPath, [CLI, 'reproduce', 'renas', '--table', '5', '--bench', 'nb201:/nonexistent.csv', '--out', path.join(dir, 'o')], { encoding: 'utf8' })
+  t.equal(missing.status, 1)
+  t.match(missing.stderr, /nonexistent\.csv/)
+})
