@@ -27,7 +27,7 @@ export { GcnModel, graphTensors, type GcnModelOptions, type GraphTensors, type B
 export { GcnComparator, type GcnComparatorOptions } from './models/comparator'
 export { initTfBackend, loadTf, type TfBackendChoice, type TfBackendOptions, type TfBackendInfo } from './models/backend'
 export { gcnWeightsToJSON, gcnWeightsFromJSON, comparatorWeightsToJSON, comparatorWeightsFromJSON, type GcnWeightsJSON, type ComparatorWeightsJSON } from './models/weights'
-export type { GraphBatch as GcnGraphBatch, DenseWeights, GcnWeights, GcnEmbedWeights, ComparatorHeadWeights, ComparatorWeights } from './models/types'
+export type { DenseWeights, GcnWeights, GcnEmbedWeights, ComparatorHeadWeights, ComparatorWeights } from './models/types'
 export { crc32c, maskCrc32c, frameTfRecord, encodeModelMetrics, encodeNb101Payload, TfRecordWriter, writeNb101TfRecord, type Nb101EvaluationData, type Nb101ModelMetrics, type Nb101RecordInput } from './bench/tfrecord-writer'
 export {
   convertNb101, loadNb101, openNb101Store, parseNb101Payload, defaultNb101StorePath, nb101ColumnName, Nb101Store,

@@ -6,7 +6,7 @@ import * as path from 'node:path'
 import {
   comparatorProbability, comparatorProbabilityAsync, comparatorWeightsFromJSON, comparatorWeightsToJSON, GcnComparator, gcnCompare, gcnCompareAsync,
   gcnEmbed, gcnEmbedAsync, GcnModel, gcnScore, gcnScoreAsync, gcnWeightsFromJSON, gcnWeightsToJSON, initTfBackend, nativeInfo,
-  type GcnGraphBatch as GraphBatch, type GcnWeights
+  type GraphBatch, type GcnWeights
 } from '../lib/index'
 import {
   comparatorReference, concatGraphs, gcnReference, maxRelError, randomDense, randomGcnWeights, randomNb101, randomNb201, rows

@@ -4,7 +4,7 @@
 // architecture score?" and it counts the distinct architectures they asked about.
 import { Random } from '../random'
 import { checkOptions, describe, oneOf } from '../validate'
-import type { Nb101Cells } from '../encode/graph'
+import type { Nb101Cells } from '../spaces/nb101'
 
 export type SpaceName = 'nb101' | 'nb201'
 export type Metric = 'train' | 'val' | 'test'

@@ -14,6 +14,7 @@
 // NB-101 cells, most of it allocating and zeroing the ~155 MB of output.
 import { describe } from '../validate'
 import { NB201_DAG_LINKS, readBatch } from '../spaces/nb201'
+import type { Nb101CellsLike } from '../spaces/nb101'
 
 /** A batch of graphs, columnar. */
 export interface GraphBatch {
@@ -31,21 +32,7 @@ export interface GraphBatch {
   mask: Float32Array
 }
 
-/**
- * Structural view of the NB-101 columnar batch (the `Nb101Cells` that lib/spaces/nb101.ts
- * exports): only count, vertices, adjacency and ops are read; hash is not needed.
- */
-export interface Nb101Cells {
-  count: number
-  /** count, V per cell (2..7). */
-  vertices: Uint8Array
-  /** count, upper-triangle bits of a 7×7 matrix: edge i→j (i<j) is bit i*7 − i(i+1)/2 + (j−i−1). */
-  adjacency: Uint32Array
-  /** count*7, op codes of vertices 0..V−1 (255 beyond V). */
-  ops: Uint8Array
-  /** count*16 raw md5 bytes (not read here). */
-  hash?: Uint8Array
-}
+type Nb101Cells = Nb101CellsLike
 
 // Bit k of the NB-101 upper triangle ↔ (i, j).
 const BIT_I = new Uint8Array(21)

@@ -2,24 +2,9 @@
 // scoring kernels (lib/models/gcn-native.ts). No tfjs here: importing these types costs
 // nothing at run time.
 
-/**
- * A batch of graphs in the padded form of the data contract (the encoders in lib/encode/
- * produce it; this interface is structurally identical to theirs).
- * NB-101: V = 7, F = 5; NB-201: V = 8, F = 6.
- */
-export interface GraphBatch {
-  count: number
-  /** Padded vertex count V. */
-  vertices: number
-  /** Node-feature width F. */
-  features: number
-  /** count·V·V, directed: A[i·V + j] = 1 for an edge i → j (zero rows/columns for padding). */
-  adjacency: Float32Array
-  /** count·V·F node features (one-hot labels). */
-  x: Float32Array
-  /** count·V, 1 for a real vertex, 0 for padding. */
-  mask: Float32Array
-}
+import type { GraphBatch } from '../encode/graph'
+
+export type { GraphBatch }
 
 /** A dense layer y = x·W + b: `w` is in×out row-major, `b` has `out` entries. */
 export interface DenseWeights {

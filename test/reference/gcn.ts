@@ -1,6 +1,6 @@
 // Slow, obvious double-precision references for the GCN forward pass and the comparator
 // head, and random GraphBatch builders for the tests (the encoders live on other branches).
-import type { ComparatorHeadWeights, DenseWeights, GcnEmbedWeights, GcnGraphBatch as GraphBatch } from '../../lib/index'
+import type { ComparatorHeadWeights, DenseWeights, GcnEmbedWeights, GraphBatch } from '../../lib/index'
 import { normals } from './random'
 
 /** Pooled embeddings (count × H) and, with a readout, scores, in double precision. */
