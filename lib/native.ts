@@ -20,6 +20,8 @@ export interface NativeInfo {
   threads: number
   /** CPU features detected at run time (kernels dispatch on them). */
   cpu: { avx2: boolean; avx512f: boolean }
+  /** Scratch memory kept between calls (see `setScratchLimit`, `releaseScratch`). */
+  scratch: { cachedBytes: number; limitBytes: number }
   /** File the addon was loaded from. */
   path: string
 }
@@ -43,6 +45,8 @@ export interface GainOut {
 export interface Addon {
   info(): Omit<NativeInfo, 'path'>
   setThreads(n: number): void
+  setScratchLimit(bytes: number): void
+  releaseScratch(): number
   kendallTau(x: F64, y: F64, variant: string, async?: false): number
   kendallTau(x: F64, y: F64, variant: string, async: true): Promise<number>
   spearman(x: F64, y: F64, async?: false): number
