@@ -7,6 +7,7 @@
         "native/parallel.cc",
         "native/sort.cc",
         "native/correlation.cc",
+        "native/kendall.cc",
         "native/scratch.cc",
         "native/pairwise.cc",
         "native/triplet.cc",
