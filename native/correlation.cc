@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "kernels.h"
+#include "scratch.h"
 #include "sort.h"
 
 namespace nasrank {
@@ -61,19 +62,26 @@ double pearson(const double* x, const double* y, size_t n) {
 }
 
 double spearman(const double* x, const double* y, size_t n, int threads) {
-  std::unique_ptr<uint32_t[]> px(new uint32_t[n]), py(new uint32_t[n]);
-  std::unique_ptr<double[]> ax(new double[n]), ay(new double[n]);
+  // Temporaries from the scratch cache (see scratch.h): repeated calls reuse mapped memory.
+  ScratchLayout layout;
+  const size_t at_px = layout.add<uint32_t>(n), at_py = layout.add<uint32_t>(n);
+  const size_t at_ax = layout.add<double>(n), at_ay = layout.add<double>(n);
+  ScratchBlock block(layout.bytes());
+  uint32_t* const px = scratch_at<uint32_t>(block, at_px);
+  uint32_t* const py = scratch_at<uint32_t>(block, at_py);
+  double* const ax = scratch_at<double>(block, at_ax);
+  double* const ay = scratch_at<double>(block, at_ay);
   both(
       threads,
       [&] {
-        argsort(x, n, px.get());
-        average_ranks(x, px.get(), n, ax.get());
+        argsort(x, n, px);
+        average_ranks(x, px, n, ax);
       },
       [&] {
-        argsort(y, n, py.get());
-        average_ranks(y, py.get(), n, ay.get());
+        argsort(y, n, py);
+        average_ranks(y, py, n, ay);
       });
-  return pearson(ax.get(), ay.get(), n);
+  return pearson(ax, ay, n);
 }
 
 }  // namespace nasrank

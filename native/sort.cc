@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "parallel.h"
+#include "scratch.h"
 
 namespace nasrank {
 
@@ -27,8 +28,11 @@ void argsort(const double* values, size_t n, uint32_t* perm) {
     std::stable_sort(perm, perm + n, [&](uint32_t a, uint32_t b) { return keys[a] < keys[b]; });
     return;
   }
-  std::vector<uint64_t> keys(n), keys_tmp(n);
-  std::vector<uint32_t> idx_tmp(n);
+  // Temporaries from the scratch cache: no zero-fill, and no page faults on repeated calls.
+  ScratchLayout layout;
+  const size_t at_keys = layout.add<uint64_t>(n), at_keys_tmp = layout.add<uint64_t>(n), at_idx_tmp = layout.add<uint32_t>(n);
+  ScratchBlock block(layout.bytes());
+  uint64_t* const keys = scratch_at<uint64_t>(block, at_keys);
   // One read pass builds every digit's histogram.
   std::vector<size_t> hist(kPasses * kBuckets, 0);
   for (size_t i = 0; i < n; ++i) {
@@ -37,10 +41,10 @@ void argsort(const double* values, size_t n, uint32_t* perm) {
     perm[i] = static_cast<uint32_t>(i);
     for (int p = 0; p < kPasses; ++p) ++hist[p * kBuckets + ((k >> (p * kDigitBits)) & (kBuckets - 1))];
   }
-  uint64_t* src_k = keys.data();
-  uint64_t* dst_k = keys_tmp.data();
+  uint64_t* src_k = keys;
+  uint64_t* dst_k = scratch_at<uint64_t>(block, at_keys_tmp);
   uint32_t* src_i = perm;
-  uint32_t* dst_i = idx_tmp.data();
+  uint32_t* dst_i = scratch_at<uint32_t>(block, at_idx_tmp);
   for (int p = 0; p < kPasses; ++p) {
     size_t* h = &hist[p * kBuckets];
     const int shift = p * kDigitBits;
