@@ -1,7 +1,7 @@
 // The package entry. It loads only the native addon: no tfjs or other heavy dependency,
 // so tools that want the ranking kernels alone import in milliseconds.
 import { addon, addonPath, type NativeInfo } from './native'
-import { finiteNumber } from './validate'
+import { describe, finiteNumber } from './validate'
 
 export { kendallTau, kendallTauAsync, spearman, spearmanAsync, pearson, type KendallTauOptions } from './metrics/correlation'
 export { pairwiseRankLoss, pairwiseRankLossAsync, tripletRankLoss, tripletRankLossAsync, type RankLossOptions, type RankLossResult } from './losses/ranking'
@@ -32,6 +32,7 @@ export function setThreads (threads: number): void {
  * allocations. 0 disables the cache. Cached blocks beyond the new limit are freed now.
  */
 export function setScratchLimit (bytes: number): void {
+  if (typeof bytes !== 'number') throw new TypeError(`setScratchLimit: bytes must be a number, got ${describe(bytes)}`)
   const n = finiteNumber(bytes, -1, 'setScratchLimit', 'bytes')
   if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`setScratchLimit: bytes must be a non-negative integer, got ${n}`)
   addon.setScratchLimit(n)

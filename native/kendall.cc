@@ -329,8 +329,14 @@ void insertion_sort_positions(uint64_t* a, size_t n, const Keys& keys) {
 // top varying bits of the key above the position) instead of 16-byte pairs: only runs
 // sharing those bits look at the keys. (Skipping the known zero bits keeps, e.g., small
 // integers from landing all in one digit, which serialises the histogram counts.)
-template <class Keys, bool kSecond = false>
+// kIdentity: the positions are 0..n-1 in order, and a is not read.
+template <class Keys, bool kSecond = false, bool kIdentity = false>
 void sort_positions(uint64_t* a, uint64_t* tmp, size_t n, uint64_t lo, uint64_t hi, const Keys& keys, int zeros = 0) {
+  if (kIdentity && (n <= kInsertionSort || lo == hi)) {
+    for (size_t i = 0; i < n; ++i) a[i] = i;
+    sort_positions<Keys, kSecond>(a, tmp, n, lo, hi, keys, zeros);
+    return;
+  }
   if (n <= kInsertionSort) {
     insertion_sort_positions<Keys, kSecond>(a, n, keys);
     return;
@@ -361,7 +367,7 @@ void sort_positions(uint64_t* a, uint64_t* tmp, size_t n, uint64_t lo, uint64_t 
   std::memset(low, 0, (size_t{1} << low_bits) * sizeof(uint32_t));
   std::memset(high, 0, (size_t{1} << high_bits) * sizeof(uint32_t));
   for (size_t i = 0; i < n; ++i) {
-    const uint32_t pos = static_cast<uint32_t>(a[i]);
+    const uint32_t pos = kIdentity ? static_cast<uint32_t>(i) : static_cast<uint32_t>(a[i]);
     const uint64_t prefix = (key(pos) - lo) >> shift;
     a[i] = prefix << 32 | pos;
     ++low[prefix & low_mask];
@@ -627,15 +633,14 @@ struct SlotBuffers {
 };
 
 #if NASRANK_KENDALL_AVX2
-// Inversions of keys[0, m) (m <= cap, values in [lo, hi], value - lo a multiple of
-// 2^zeros), ties never counted: rank the
-// values (a stable sort, so equal values keep their order) and count the inversions of
-// the ranks. On return buf.words()[k] holds the position of the k-th smallest (low bits).
+// Inversions of keys[0, m) (m <= cap; values in [lo, hi], value - lo a multiple of
+// 2^zeros), ties never counted: rank the values (a stable sort, so equal values keep
+// their order) and count the inversions of the ranks. On return buf.words()[k] holds the
+// position of the k-th smallest (in its low 32 bits).
 template <class Keys>
 uint64_t ranked_inversions(const Keys& keys, size_t m, uint64_t lo, uint64_t hi, int zeros, const SlotBuffers& buf) {
   uint64_t* order = buf.words();
-  for (size_t k = 0; k < m; ++k) order[k] = k;
-  sort_positions(order, order + m, m, lo, hi, keys, zeros);
+  sort_positions<Keys, false, true>(order, order + m, m, lo, hi, keys, zeros);
   for (size_t k = 0; k < m; ++k) buf.rank[static_cast<uint32_t>(order[k])] = static_cast<uint32_t>(k);
   return permutation_inversions(buf.rank, buf.rank2, m);
 }
@@ -740,7 +745,8 @@ TauCounts count_tau_pairs(const double* x, const double* y, size_t n, int thread
   const size_t nx = bx.count(), ny = by.count();
   // x-buckets are processed in C chunks of consecutive buckets, each by one thread in
   // order; a chunk's y-bucket histogram must be known before it starts (for the cursors).
-  const size_t C = T > 1 ? std::min(std::min(nx, 4 * T), kMaxChunks) : 1;
+  // Enough chunks to balance the threads; the (chunk, y-bucket) tables stay small.
+  const size_t C = T > 1 ? std::min({nx, 4 * T, kMaxChunks, std::max(T, size_t{65536} / ny)}) : 1;
   std::vector<uint32_t> chunk_of(nx);
   std::vector<size_t> chunk_first(C + 1, nx);
   for (size_t b = nx; b-- > 0;) {
@@ -861,12 +867,11 @@ TauCounts count_tau_pairs(const double* x, const double* y, size_t n, int thread
           uint64_t* order = buf.words();
           uint64_t lo = seg[0].key, hi = lo, bits_or = 0;
           for (size_t k = 0; k < m; ++k) {
-            order[k] = k;
             lo = seg[k].key < lo ? seg[k].key : lo;
             hi = seg[k].key > hi ? seg[k].key : hi;
             bits_or |= seg[k].key;
           }
-          sort_positions(order, order + m, m, lo, hi, PairKeys{seg}, common_zeros(bits_or));
+          sort_positions<PairKeys, false, true>(order, order + m, m, lo, hi, PairKeys{seg}, common_zeros(bits_or));
           uint64_t* yx = buf.values;
           KeyPair prev = seg[static_cast<uint32_t>(order[0])];
           yx[0] = prev.payload;
@@ -951,7 +956,6 @@ TauCounts count_tau_pairs(const double* x, const double* y, size_t n, int thread
       }
 #if NASRANK_KENDALL_AVX2
       if (simd && m <= cap) {
-        // The bucket's keys lie between its thresholds.
         uint64_t lo = seg[0], hi = lo, bits_or = 0;
         for (size_t k = 0; k < m; ++k) {
           lo = seg[k] < lo ? seg[k] : lo;

@@ -209,6 +209,7 @@ t.test('scratch memory is cached between calls, bounded and releasable', async t
   t.throws(() => setScratchLimit(1.5), { name: 'RangeError' })
   t.throws(() => setScratchLimit(NaN), { name: 'RangeError', message: /finite/ })
   t.throws(() => setScratchLimit('1' as never), { name: 'TypeError', message: /bytes must be a number/ })
+  t.throws(() => (setScratchLimit as (v?: unknown) => void)(), { name: 'TypeError', message: /bytes must be a number, got undefined/ })
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   const { addon } = require('../lib/native') as typeof import('../lib/native')
   t.throws(() => (addon.setScratchLimit as (v: unknown) => void)(-5), { name: 'RangeError', message: /non-negative integer/ })
