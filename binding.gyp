@@ -7,6 +7,8 @@
         "native/parallel.cc",
         "native/sort.cc",
         "native/correlation.cc",
+        "native/kendall.cc",
+        "native/scratch.cc",
         "native/pairwise.cc",
         "native/triplet.cc",
         "native/logloss.cc",

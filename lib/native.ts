@@ -20,6 +20,8 @@ export interface NativeInfo {
   threads: number
   /** CPU features detected at run time (kernels dispatch on them; sse42: CRC32C instruction). */
   cpu: { avx2: boolean; avx512f: boolean; sse42: boolean }
+  /** Scratch memory kept between calls (see `setScratchLimit`, `releaseScratch`). */
+  scratch: { cachedBytes: number; limitBytes: number }
   /** File the addon was loaded from. */
   path: string
 }
@@ -94,6 +96,8 @@ export interface Nb101IngestRaw {
 export interface Addon {
   info(): Omit<NativeInfo, 'path'>
   setThreads(n: number): void
+  setScratchLimit(bytes: number): void
+  releaseScratch(): number
   kendallTau(x: F64, y: F64, variant: string, async?: false): number
   kendallTau(x: F64, y: F64, variant: string, async: true): Promise<number>
   spearman(x: F64, y: F64, async?: false): number

@@ -15,6 +15,7 @@
 #include "md5.h"
 #include "nb101.h"
 #include "parallel.h"
+#include "scratch.h"
 #include "tfrecord.h"
 
 #ifndef NASRANK_SOURCE_DIGEST
@@ -197,6 +198,10 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
   cpu.Set("sse42", CpuHas("sse4.2"));
   cpu.Set("avx512f", CpuHas("avx512f"));
   out.Set("cpu", cpu);
+  auto scratch = Napi::Object::New(env);
+  scratch.Set("cachedBytes", static_cast<double>(nasrank::scratch_cached_bytes()));
+  scratch.Set("limitBytes", static_cast<double>(nasrank::scratch_cache_limit()));
+  out.Set("scratch", scratch);
   return out;
 }
 
@@ -205,6 +210,19 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   if (n < 1 || n > 1024 || std::floor(n) != n) ThrowRange(info.Env(), "setThreads: threads must be an integer in [1, 1024], got " + std::to_string(n));
   nasrank::set_thread_count(static_cast<int>(n));
   return info.Env().Undefined();
+}
+
+Napi::Value SetScratchLimit(const Napi::CallbackInfo& info) {
+  double bytes = ReadFinite(info, 0, "setScratchLimit", "bytes");
+  if (bytes < 0 || bytes > 9007199254740991.0 || std::floor(bytes) != bytes) {
+    ThrowRange(info.Env(), "setScratchLimit: bytes must be a non-negative integer, got " + std::to_string(bytes));
+  }
+  nasrank::set_scratch_cache_limit(static_cast<size_t>(bytes));
+  return info.Env().Undefined();
+}
+
+Napi::Value ReleaseScratch(const Napi::CallbackInfo& info) {
+  return Napi::Number::New(info.Env(), static_cast<double>(nasrank::release_scratch()));
 }
 
 // ---- correlations ----------------------------------------------------------------------
@@ -1418,6 +1436,8 @@ Napi::Value Nb101Ingest(const Napi::CallbackInfo& info) {
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Info, "info"));
   exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
+  exports.Set("setScratchLimit", Napi::Function::New(env, SetScratchLimit, "setScratchLimit"));
+  exports.Set("releaseScratch", Napi::Function::New(env, ReleaseScratch, "releaseScratch"));
   exports.Set("kendallTau", Napi::Function::New(env, KendallTau, "kendallTau"));
   exports.Set("spearman", Napi::Function::New(env, Spearman, "spearman"));
   exports.Set("pearson", Napi::Function::New(env, Pearson, "pearson"));

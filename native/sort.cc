@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "parallel.h"
+#include "scratch.h"
 
 namespace nasrank {
 
@@ -27,8 +28,11 @@ void argsort(const double* values, size_t n, uint32_t* perm) {
     std::stable_sort(perm, perm + n, [&](uint32_t a, uint32_t b) { return keys[a] < keys[b]; });
     return;
   }
-  std::vector<uint64_t> keys(n), keys_tmp(n);
-  std::vector<uint32_t> idx_tmp(n);
+  // Temporaries from the scratch cache: no zero-fill, and no page faults on repeated calls.
+  ScratchLayout layout;
+  const size_t at_keys = layout.add<uint64_t>(n), at_keys_tmp = layout.add<uint64_t>(n), at_idx_tmp = layout.add<uint32_t>(n);
+  ScratchBlock block(layout.bytes());
+  uint64_t* const keys = scratch_at<uint64_t>(block, at_keys);
   // One read pass builds every digit's histogram.
   std::vector<size_t> hist(kPasses * kBuckets, 0);
   for (size_t i = 0; i < n; ++i) {
@@ -37,10 +41,10 @@ void argsort(const double* values, size_t n, uint32_t* perm) {
     perm[i] = static_cast<uint32_t>(i);
     for (int p = 0; p < kPasses; ++p) ++hist[p * kBuckets + ((k >> (p * kDigitBits)) & (kBuckets - 1))];
   }
-  uint64_t* src_k = keys.data();
-  uint64_t* dst_k = keys_tmp.data();
+  uint64_t* src_k = keys;
+  uint64_t* dst_k = scratch_at<uint64_t>(block, at_keys_tmp);
   uint32_t* src_i = perm;
-  uint32_t* dst_i = idx_tmp.data();
+  uint32_t* dst_i = scratch_at<uint32_t>(block, at_idx_tmp);
   for (int p = 0; p < kPasses; ++p) {
     size_t* h = &hist[p * kBuckets];
     const int shift = p * kDigitBits;
@@ -187,146 +191,6 @@ void sort_pairs(KeyPair* pairs, KeyPair* scratch, size_t n, int threads) {
     if (e - s > 1) sort_bucket(scratch + s, pairs + s, e - s);
   });
   std::memcpy(pairs, scratch, n * sizeof(KeyPair));
-}
-
-namespace {
-
-// ---- inversion counting --------------------------------------------------------------
-
-constexpr size_t kInsertionBlock = 32;
-
-// Sorts seq[0, n) by insertion, returning the number of inversions (each shift is one).
-template <class T>
-uint64_t insertion_sort_count(T* seq, size_t n) {
-  uint64_t inv = 0;
-  for (size_t i = 1; i < n; ++i) {
-    T v = seq[i];
-    size_t j = i;
-    while (j > 0 && seq[j - 1] > v) {
-      seq[j] = seq[j - 1];
-      --j;
-    }
-    inv += i - j;
-    seq[j] = v;
-  }
-  return inv;
-}
-
-// Merges sorted a[0, na) and b[0, nb) into out, returning the cross inversions
-// (pairs a[i] > b[j]). Branch-free, since the comparison outcome is unpredictable.
-template <class T>
-uint64_t merge_count(const T* a, size_t na, const T* b, size_t nb, T* out) {
-  uint64_t inv = 0;
-  size_t i = 0, j = 0, k = 0;
-  while (i < na && j < nb) {
-    T x = a[i], y = b[j];
-    bool take_b = y < x;
-    out[k++] = take_b ? y : x;
-    inv += take_b ? (na - i) : 0;
-    j += take_b;
-    i += !take_b;
-  }
-  while (i < na) out[k++] = a[i++];
-  while (j < nb) out[k++] = b[j++];
-  return inv;
-}
-
-// Bottom-up merge sort of seq[0, n) with scratch tmp[0, n); result ends in seq.
-template <class T>
-uint64_t sort_count(T* seq, T* tmp, size_t n) {
-  uint64_t inv = 0;
-  for (size_t s = 0; s < n; s += kInsertionBlock) inv += insertion_sort_count(seq + s, std::min(kInsertionBlock, n - s));
-  T* src = seq;
-  T* dst = tmp;
-  for (size_t width = kInsertionBlock; width < n; width *= 2) {
-    for (size_t s = 0; s < n; s += 2 * width) {
-      size_t mid = std::min(s + width, n), end = std::min(s + 2 * width, n);
-      inv += merge_count(src + s, mid - s, src + mid, end - mid, dst + s);
-    }
-    std::swap(src, dst);
-  }
-  if (src != seq) std::memcpy(seq, src, n * sizeof(T));
-  return inv;
-}
-
-// Fenwick tree over bucket ids: how many of the elements added so far lie in buckets above b.
-class BucketCounter {
- public:
-  explicit BucketCounter(size_t buckets) : tree_(buckets + 1, 0) {}
-  void add(size_t b) {
-    for (size_t i = b + 1; i < tree_.size(); i += i & (~i + 1)) ++tree_[i];
-    ++total_;
-  }
-  uint64_t above(size_t b) const {
-    uint64_t at_most = 0;
-    for (size_t i = b + 1; i > 0; i -= i & (~i + 1)) at_most += tree_[i];
-    return total_ - at_most;
-  }
-
- private:
-  std::vector<uint64_t> tree_;
-  uint64_t total_ = 0;
-};
-
-}  // namespace
-
-uint64_t count_inversions(uint64_t* seq, uint64_t* scratch, size_t n, int threads) {
-  if (n < 2) return 0;
-  if (n < kPairSmallSort) return sort_count(seq, scratch, n);
-  // inversions = pairs in inverted buckets + inversions inside each bucket. The first
-  // term needs only bucket ids (a Fenwick tree per chunk plus histogram products across
-  // chunks); the second is a merge sort per bucket after a stable scatter, in cache.
-  const ValueBuckets bucket_of(seq, 1, n);
-  const size_t buckets = bucket_of.count;
-  const size_t chunks = static_cast<size_t>(std::max(threads, 1));
-  std::vector<size_t> hist(chunks * buckets, 0);
-  std::vector<uint64_t> inverted(chunks, 0);
-  parallel_chunks(n, chunks, threads, [&](size_t c, size_t b, size_t e) {
-    size_t* h = &hist[c * buckets];
-    BucketCounter seen(buckets);
-    uint64_t inv = 0;
-    for (size_t i = b; i < e; ++i) {
-      size_t bucket = bucket_of(seq[i]);
-      inv += seen.above(bucket);
-      seen.add(bucket);
-      ++h[bucket];
-    }
-    inverted[c] = inv;
-  });
-  uint64_t total = 0;
-  for (uint64_t v : inverted) total += v;
-  for (size_t later = 1; later < chunks; ++later) {
-    for (size_t earlier = 0; earlier < later; ++earlier) {
-      uint64_t above = 0;  // elements of `earlier` in buckets above b
-      for (size_t b = buckets; b-- > 0;) {
-        total += above * hist[later * buckets + b];
-        above += hist[earlier * buckets + b];
-      }
-    }
-  }
-  std::vector<size_t> bucket_start(buckets + 1, 0);
-  size_t offset = 0;
-  for (size_t b = 0; b < buckets; ++b) {
-    bucket_start[b] = offset;
-    for (size_t c = 0; c < chunks; ++c) {
-      size_t count = hist[c * buckets + b];
-      hist[c * buckets + b] = offset;
-      offset += count;
-    }
-  }
-  bucket_start[buckets] = offset;
-  parallel_chunks(n, chunks, threads, [&](size_t c, size_t b, size_t e) {
-    size_t* h = &hist[c * buckets];
-    for (size_t i = b; i < e; ++i) scratch[h[bucket_of(seq[i])]++] = seq[i];
-  });
-  std::vector<uint64_t> within(buckets, 0);
-  parallel_items(buckets, threads, [&](size_t b) {
-    size_t s = bucket_start[b], e = bucket_start[b + 1];
-    within[b] = sort_count(scratch + s, seq + s, e - s);
-    std::memcpy(seq + s, scratch + s, (e - s) * sizeof(uint64_t));
-  });
-  for (uint64_t v : within) total += v;
-  return total;
 }
 
 }  // namespace nasrank

@@ -35,9 +35,4 @@ void sort_pairs(KeyPair* pairs, KeyPair* scratch, size_t n, int threads);
 // smallest. LSD radix sort on sortable keys; passes whose digit is constant are skipped.
 void argsort(const double* values, size_t n, uint32_t* perm);
 
-// Counts the inversions (pairs k < l with seq[k] > seq[l]) of a sequence of sortable keys
-// in O(n log n) with up to `threads` threads, and leaves seq sorted. `scratch` must hold n
-// elements.
-uint64_t count_inversions(uint64_t* seq, uint64_t* scratch, size_t n, int threads);
-
 }  // namespace nasrank
