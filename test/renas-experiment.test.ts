@@ -4,7 +4,8 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { spawnSync } from 'node:child_process'
 import { openBench } from '../lib/bench/open'
-import { runRenas, type RenasPlan } from '../lib/experiments/renas'
+import { nb201RenasTensor, NB201_RENAS_CHANNELS, runRenas, type RenasPlan } from '../lib/experiments/renas'
+import { nb201, NB201_EDGES, NB201_SIZE } from '../lib/spaces/nb201'
 import { wasmTf } from './reference/tf'
 
 const CLI = path.join(__dirname, '..', 'dist', 'lib', 'cli.js')
@@ -87,4 +88,42 @@ t.test('reproduce renas refuses bad arguments before any work', async t => {
   const missing = spawnSync(process.execPath, [CLI, 'reproduce', 'renas', '--table', '5', '--bench', 'nb201:/nonexistent.csv', '--out', path.join(dir, 'o')], { encoding: 'utf8' })
   t.equal(missing.status, 1)
   t.match(missing.stderr, /nonexistent\.csv/)
+})
+
+t.test('nb201RenasTensor: type planes and cost planes against a from-scratch construction', t => {
+  // Reference: the edge-op vertices linked by hand from NB201_EDGES (input → ops leaving
+  // node 0, op → op where one edge ends at the node the next starts from, op → output for
+  // edges into node 3), none vertices unlinked; each link lights the plane of its
+  // destination's label and carries the destination op's cost relative to nor_conv_3x3.
+  const all = nb201.all()
+  const { flops, params } = nb201.costModel('cifar10')
+  const rows = Uint32Array.from({ length: 2000 }, (_, k) => (k * 7919) % NB201_SIZE)
+  rows[0] = nb201.index(nb201.parse('|none~0|+|none~0|none~1|+|none~0|none~1|none~2|'))
+  for (const input of ['type', 'tensor'] as const) {
+    const C = NB201_RENAS_CHANNELS[input]
+    const got = nb201RenasTensor(all, rows, input)
+    t.equal(got.length, rows.length * C * 64)
+    let bad = 0
+    for (let k = 0; k < rows.length; k++) {
+      const arch = all.subarray(6 * rows[k], 6 * rows[k] + 6)
+      const want = new Float32Array(C * 64)
+      const link = (i: number, j: number, label: number, op: number) => {
+        want[label * 64 + i * 8 + j] = 1
+        if (C === 8 && op >= 0) {
+          want[6 * 64 + i * 8 + j] = flops.perEdge[op] / flops.perEdge[3]
+          want[7 * 64 + i * 8 + j] = params.perEdge[op] / params.perEdge[3]
+        }
+      }
+      NB201_EDGES.forEach(([from, to], e) => {
+        if (arch[e] === 0) return
+        if (from === 0) link(0, e + 1, arch[e], arch[e])
+        if (to === 3) link(e + 1, 7, 5, -1)
+        NB201_EDGES.forEach(([from2], f) => { if (from2 === to && arch[f] !== 0) link(e + 1, f + 1, arch[f], arch[f]) })
+      })
+      for (let i = 0; i < C * 64; i++) if (Math.abs(got[k * C * 64 + i] - want[i]) > 1e-7) { bad++; break }
+    }
+    t.equal(bad, 0, `${input}: every architecture matches`)
+    t.ok(got.subarray(0, C * 64).every(v => v === 0), 'the all-none cell has no links')
+  }
+  t.end()
 })
