@@ -44,6 +44,11 @@ t.test('Table 5 on synthetic-201: rows, report, resume', async t => {
   t.ok(fs.existsSync(path.join(out, 'results.csv')))
   const again = await runRenas(plan)
   t.same([again.ran, again.skipped], [0, 3], 're-running resumes: nothing recomputed')
+  const otherEpochs = await runRenas({ ...plan, epochs: 4 })
+  t.same([otherEpochs.ran, otherEpochs.skipped], [1, 2], 'other epochs: only ReNAS-6 reruns; the forest and random search are reused')
+  t.equal(readRows(out).length, 4, 'the earlier ReNAS-6 row stays in results.jsonl')
+  const csv = fs.readFileSync(path.join(out, 'results.csv'), 'utf8').trim().split('\n')
+  t.equal(csv.length, 1 + 3, 'but the report and CSV hold only the rows of this plan')
 })
 
 t.test('Tables 1-3 on a small NAS-Bench-101 run', async t => {

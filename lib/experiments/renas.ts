@@ -225,13 +225,26 @@ async function fitAndScore (predictor: Predictor<Uint32Array>, bench: Bench, tra
 
 // ---- the tables ------------------------------------------------------------------------
 
+/**
+ * Bumped whenever a method's computation changes (v2: the NB-201 input planes and the
+ * scikit-learn-like forest of Table 5), so that resuming into an older --out recomputes
+ * instead of mixing rows of two versions.
+ */
+const PROTOCOL_VERSION = 2
+
+/** The part of a cell id that records what its result depends on besides table, bench, method, fraction and seed. */
+function settingsKey (plan: RenasPlan, method: string, extra = ''): string {
+  const model = method === 'random-search' ? '' : method === 'random-forest' ? `/trees${plan.trees}` : `/epochs${plan.epochs}`
+  return `v${PROTOCOL_VERSION}${model}${extra}`
+}
+
 function table1Cells (plan: RenasPlan, bench: Bench, truth: Float64Array, scatter: Map<string, { pred: Float64Array, rows: Uint32Array }>): Cell[] {
   const cells: Cell[] = []
   for (const fraction of plan.fractions) {
     for (const method of METHODS_T1) {
       for (let seed = 0; seed < plan.seeds; seed++) {
         cells.push({
-          id: `t1/${bench.uri}/${method}/${fraction}/${seed}`,
+          id: `t1/${bench.uri}/${method}/${fraction}/${seed}/${settingsKey(plan, method, `/eval${plan.evalSize}`)}`,
           table: 1,
           run: async () => {
             const { train, rest } = split(bench.size, trainingCount(bench.size, fraction), seed)
@@ -262,7 +275,7 @@ function table2Cells (plan: RenasPlan, bench: Bench, truth: Float64Array, sorted
   }
   const fraction = plan.fractions[0]
   return Array.from({ length: plan.seeds }, (_, seed): Cell => ({
-    id: `t2/${bench.uri}/renas-6/${fraction}/${seed}`,
+    id: `t2/${bench.uri}/renas-6/${fraction}/${seed}/${settingsKey(plan, 'renas-6', `/pop${plan.population}/gen${plan.generations}`)}`,
     table: 2,
     run: async () => {
       const { train } = split(bench.size, trainingCount(bench.size, fraction), seed)
@@ -289,7 +302,7 @@ function table3Cells (plan: RenasPlan, bench: Bench, truth: Float64Array): Cell[
   for (const selection of ['random', 'params', 'flops'] as const) {
     for (let seed = 0; seed < plan.seeds; seed++) {
       out.push({
-        id: `t3/${bench.uri}/${selection}/${fraction}/${seed}`,
+        id: `t3/${bench.uri}/${selection}/${fraction}/${seed}/${settingsKey(plan, 'renas-6', `/eval${plan.evalSize}`)}`,
         table: 3,
         run: async () => {
           const count = trainingCount(bench.size, fraction)
@@ -332,7 +345,7 @@ function table5Cells (plan: RenasPlan, bench: Bench, truth: Float64Array, sorted
   for (const method of ['renas-6', 'random-forest', 'random-search'] as const) {
     for (let seed = 0; seed < plan.seeds; seed++) {
       out.push({
-        id: `t5/${bench.uri}/${method}/${seed}`,
+        id: `t5/${bench.uri}/${method}/${seed}/${settingsKey(plan, method)}`,
         table: 5,
         run: async () => {
           if (method === 'random-search') {
@@ -405,7 +418,9 @@ export async function runRenas (plan: RenasPlan): Promise<{ ran: number, skipped
     done++
     plan.progress?.(done, cells.length, cell.id)
   }
-  const reportFile = await writeReport(plan, store.all(), context, scatter, truth101)
+  // Only this plan's cells: rows of other settings or versions stay in the file, unreported.
+  const planned = new Set(cells.map(c => c.id))
+  const reportFile = await writeReport(plan, store.all().filter(r => planned.has(r.cell)), context, scatter, truth101)
   return { ran, skipped: cells.length - todo.length, reportFile }
 }
 
