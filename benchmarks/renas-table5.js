@@ -17,7 +17,7 @@ const os = require('os')
 const path = require('path')
 const { openBench, initTfBackend, ReNASPredictor, kendallTau, nb201 } = require('..')
 const { runRenas, split } = require('../dist/lib/experiments/renas')
-const { findPython, runPython, machine, printTable } = require('./peers')
+const { findPython, runPython, machine, printTable, fmt, ratio } = require('./peers')
 
 const args = process.argv.slice(2)
 const value = (name, fallback) => { const k = args.indexOf(name); return k >= 0 && k + 1 < args.length ? args[k + 1] : fallback }
@@ -127,11 +127,13 @@ print(json.dumps({'best': best, 'tau': tau, 'fit_ms': 1000 * fit / len(splits), 
 
   if (!JSON_ONLY) {
     console.log(`machine: ${machine()}; tfjs backend ${backend}; ${SEEDS} seeds × 90 training architectures, ${EPOCHS} epochs; table ${TABLE}`)
-    printTable('NAS-Bench-201 CIFAR-10, Table 5 protocol', ['method', 'best of predicted top-10 (test %)', 'Kendall tau, all 15,625', 'fit time'], results.map(r => ({
+    const peerMs = results.find(r => r.method.startsWith('scikit-learn'))?.fitMs
+    printTable('NAS-Bench-201 CIFAR-10, Table 5 protocol', ['method', 'best of predicted top-10 (test %)', 'Kendall tau, all 15,625', 'fit time', 'fit time / scikit-learn forest'], results.map(r => ({
       method: r.method,
       'best of predicted top-10 (test %)': r.best.text,
       'Kendall tau, all 15,625': r.tau ? r.tau.text : '—',
-      'fit time': r.fitMs === null ? '—' : `${(r.fitMs / 1000).toFixed(2)} s`
+      'fit time': r.fitMs === null ? '—' : fmt(r.fitMs),
+      'fit time / scikit-learn forest': r.fitMs === null ? '—' : ratio(r.fitMs, peerMs)
     })))
   }
   console.log(JSON.stringify({ benchmark: 'renas-table5', seeds: SEEDS, epochs: EPOCHS, results: results.map(r => ({ method: r.method, best_top10_test: r.best.mean, best_sd: r.best.sd, ktau: r.tau && r.tau.mean, ktau_sd: r.tau && r.tau.sd, fit_ms: r.fitMs })) }))

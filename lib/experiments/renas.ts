@@ -505,7 +505,8 @@ async function writeReport (plan: RenasPlan, rows: ResultRow[], context: Map<Ren
       `Predictors trained on 90 random architectures (${trainMetric(bench)} accuracy), all ${NB201_SIZE} scored; reported: the best test accuracy among the predicted top-10, and Kendall tau over the whole space. Random search queries 100 architectures.`, '')
     const body = (['renas-6', 'random-forest', 'random-search'] as const).filter(m => t5.some(r => r.method === m)).map(m => {
       const rs = t5.filter(r => r.method === m)
-      return [METHOD_NAMES[m], formatMeanSd(rs.map(r => num(r, 'best_top10_test')), 2), m === 'random-search' ? '—' : formatMeanSd(rs.map(r => num(r, 'ktau'))), formatMeanSd(rs.map(r => num(r, 'rank_percent')), 3), String(rs[0].queries)]
+      const name = m === 'random-forest' ? `Random forest (${plan.trees} trees, 30-d one-hot, scikit-learn defaults)` : METHOD_NAMES[m]
+      return [name, formatMeanSd(rs.map(r => num(r, 'best_top10_test')), 2), m === 'random-search' ? '—' : formatMeanSd(rs.map(r => num(r, 'ktau'))), formatMeanSd(rs.map(r => num(r, 'rank_percent')), 3), String(rs[0].queries)]
     })
     if (!bench.synthetic) body.push(['ReNAS (paper, real NAS-Bench-201)', '93.99 ± 0.25', '—', '—', '90'])
     lines.push(markdownTable(['Method', 'Best of top-10 test accuracy', 'Kendall tau', 'Rank (top %)', 'Queries'], body))
