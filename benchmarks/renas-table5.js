@@ -16,7 +16,8 @@ const fs = require('fs')
 const os = require('os')
 const path = require('path')
 const { openBench, initTfBackend, ReNASPredictor, kendallTau, nb201 } = require('..')
-const { runRenas, split } = require('../dist/lib/experiments/renas')
+const { runRenas, split, top10 } = require('../dist/lib/experiments/renas')
+const { meanSd, formatMeanSd } = require('../dist/lib/report/table')
 const { findPython, runPython, machine, printTable, fmt, ratio } = require('./peers')
 
 const args = process.argv.slice(2)
@@ -26,11 +27,7 @@ const EPOCHS = Number(value('--epochs', 200))
 const TABLE = path.resolve(value('--table', path.join(__dirname, '..', '..', 'shared', 'data', 'nb201-cifar10-test.csv')))
 const JSON_ONLY = args.includes('--json-only')
 
-const meanSd = xs => {
-  const m = xs.reduce((a, b) => a + b, 0) / xs.length
-  const sd = xs.length > 1 ? Math.sqrt(xs.reduce((a, b) => a + (b - m) ** 2, 0) / (xs.length - 1)) : 0
-  return { mean: m, sd, text: `${m.toFixed(3)} ± ${sd.toFixed(3)}` }
-}
+const stats = xs => ({ ...meanSd(xs), text: formatMeanSd(xs) })
 
 /** The earlier NB-201 input: one type plane holding the label code (1…6), FLOPs and parameters in millions. */
 function typeCodeTensor (ops, rows) {
@@ -50,11 +47,6 @@ function typeCodeTensor (ops, rows) {
   return out
 }
 
-function top10Best (scores, truth) {
-  const order = Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a]).slice(0, 10)
-  return Math.max(...order.map(r => truth[r]))
-}
-
 async function main () {
   if (!fs.existsSync(TABLE)) {
     console.log(`renas-table5: skipped, no NAS-Bench-201 table at ${TABLE} (pass --table <csv>)`)
@@ -65,6 +57,7 @@ async function main () {
   const truth = bench.column({ metric: 'test' })
   const ops = bench.archs
   const all = Uint32Array.from({ length: bench.size }, (_, i) => i)
+  const sortedTruth = Float64Array.from(truth).sort()
   const results = []
 
   // 1. The harness itself.
@@ -76,8 +69,8 @@ async function main () {
       const rs = rows.filter(r => r.method === method)
       results.push({
         method: { 'renas-6': 'ReNAS-6 (nasrank)', 'random-forest': 'random forest (nasrank, sklearn settings)', 'random-search': 'random search, 100 queries (nasrank)' }[method],
-        best: meanSd(rs.map(r => r.best_top10_test)),
-        tau: method === 'random-search' ? null : meanSd(rs.map(r => r.ktau)),
+        best: stats(rs.map(r => r.best_top10_test)),
+        tau: method === 'random-search' ? null : stats(rs.map(r => r.ktau)),
         fitMs: method === 'random-search' ? null : 1000 * rs.reduce((a, r) => a + r.train_seconds, 0) / rs.length
       })
     }
@@ -96,9 +89,9 @@ async function main () {
       fitMs += Date.now() - t0
       const scores = await p.predict(all)
       p.dispose()
-      bests.push(top10Best(scores, truth)); taus.push(kendallTau(scores, truth))
+      bests.push(top10(scores, all, truth, sortedTruth).best); taus.push(kendallTau(scores, truth))
     }
-    results.push({ method: 'ReNAS-6, single type-code plane (earlier input)', best: meanSd(bests), tau: meanSd(taus), fitMs: fitMs / SEEDS })
+    results.push({ method: 'ReNAS-6, single type-code plane (earlier input)', best: stats(bests), tau: stats(taus), fitMs: fitMs / SEEDS })
   }
 
   // 3. scikit-learn's forest on the same splits.
@@ -122,7 +115,7 @@ for s, tr in enumerate(splits):
     best.append(float(truth[top].max())); tau.append(float(kendalltau(p, truth)[0]))
 print(json.dumps({'best': best, 'tau': tau, 'fit_ms': 1000 * fit / len(splits), 'version': sklearn.__version__}))
 `, { ops: opsF, rows: trainRows, truth: Float64Array.from(truth) })
-    results.push({ method: `scikit-learn ${peer.version} RandomForestRegressor (peer)`, best: meanSd(peer.best), tau: meanSd(peer.tau), fitMs: peer.fit_ms })
+    results.push({ method: `scikit-learn ${peer.version} RandomForestRegressor (peer)`, best: stats(peer.best), tau: stats(peer.tau), fitMs: peer.fit_ms })
   }
 
   if (!JSON_ONLY) {

@@ -91,7 +91,7 @@ function nb101Encoder (cells: nb101.Nb101Cells, channels: 1 | 19) {
  *    NB201_DAG_LABELS[c] (input, skip_connect, nor_conv_1x1, nor_conv_3x3, avg_pool_3x3,
  *    output). One 0/1 plane per label rather than the label code as a number, so the LeNet
  *    need not learn that code 4 is not "twice" code 2: on the real CIFAR-10 table (90
- *    architectures, 60 splits) Kendall tau rises from 0.56 to 0.60 (benchmarks/renas-table5.js);
+ *    architectures) Kendall tau rises from 0.56 to 0.61 (benchmarks/renas-table5.js);
  *  - tensor variants add channel 6, the FLOPs, and channel 7, the parameters of the
  *    destination op over the 15 cells, each relative to nor_conv_3x3's (1 = one 3×3 conv edge;
  *    FLOPs in raw units, 35 M per conv edge, swamp the type planes).
@@ -201,7 +201,7 @@ function trainMetric (bench: Bench): 'val' | 'test' {
 }
 
 /** Best true test accuracy among the top-10 predicted, and its rank percentile in the space. */
-function top10 (scores: Float64Array, rows: Uint32Array, truth: Float64Array, sortedTruth: Float64Array): { best: number, rankPercent: number } {
+export function top10 (scores: Float64Array, rows: Uint32Array, truth: Float64Array, sortedTruth: Float64Array): { best: number, rankPercent: number } {
   const order = Array.from(rows.keys()).sort((a, b) => scores[b] - scores[a]).slice(0, 10)
   let best = -Infinity
   for (const k of order) best = Math.max(best, truth[rows[k]])

@@ -7,7 +7,7 @@ import type { Tf } from '../models/tf'
 import type { NativeLossTiming } from '../losses/tf-ranking'
 import { Random, checkSeed } from '../random'
 import { describe } from '../validate'
-import { abortError, gather, sizeOf } from './encoded'
+import { abortError, forEachChunk, gather, sizeOf, type ResolvedHooks } from './encoded'
 import { takeWeight, type LoadedPredictor, type NamedWeight } from './io'
 import type { Augment, EncodedBatch, FitOptions, FitReport } from './types'
 
@@ -272,4 +272,47 @@ export function checkFitOptions (options: unknown, fn: string): FitOptions {
     throw new TypeError(`${fn}: signal must be an AbortSignal, got ${describe(o.signal)}`)
   }
   return o
+}
+
+/** How a regression predictor maps its outputs back to the targets' scale (identity for ranking losses). */
+export interface TargetScale {
+  targetMean: number
+  targetStd: number
+}
+
+/**
+ * Scores `archs` in chunks of at most `chunk` items: `check` validates each encoded batch,
+ * `forward` maps a run of items to one score each (inside tf.tidy), and the scores come back
+ * in the targets' scale.
+ */
+export function predictInChunks<A> (tf: Tf, hooks: ResolvedHooks<A>, archs: A, chunk: number, fn: string, scale: TargetScale,
+  check: (batch: EncodedBatch, start: number) => void, forward: (data: Float32Array, count: number) => Tensor): Float64Array {
+  const parts: Array<{ start: number; values: Float32Array }> = []
+  const total = forEachChunk(hooks, archs, chunk, fn, (batch, start) => {
+    check(batch, start)
+    const size = sizeOf(batch.shape)
+    for (let s = 0; s < batch.count; s += chunk) {
+      const e = Math.min(batch.count, s + chunk)
+      const scores = tf.tidy(() => forward(batch.data.subarray(s * size, e * size), e - s))
+      try {
+        parts.push({ start: start + s, values: scores.dataSync() as Float32Array })
+      } finally {
+        scores.dispose()
+      }
+    }
+  })
+  const out = new Float64Array(total)
+  for (const { start, values } of parts) {
+    for (let i = 0; i < values.length; i++) out[start + i] = values[i] * scale.targetStd + scale.targetMean
+  }
+  return out
+}
+
+/** Checks the target scale of a saved predictor's state. */
+export function checkTargetScale (state: Partial<TargetScale>, fn: string): TargetScale {
+  const { targetMean, targetStd } = state
+  if (typeof targetMean !== 'number' || !Number.isFinite(targetMean) || typeof targetStd !== 'number' || !(targetStd > 0)) {
+    throw new Error(`${fn}: state.targetMean / targetStd must be finite numbers (std > 0)`)
+  }
+  return { targetMean, targetStd }
 }

@@ -17,9 +17,9 @@
 import type { Scalar, Tensor, Tensor2D } from '@tensorflow/tfjs'
 import { checkTf, type Tf } from '../models/tf'
 import { checkOptions, describe, oneOf } from '../validate'
-import { checkFinite, checkTargets, encodeAll, forEachChunk, resolveHooks, sameShape, sizeOf, standardize, type ResolvedHooks } from './encoded'
+import { checkFinite, checkTargets, encodeAll, resolveHooks, sameShape, sizeOf, standardize, type ResolvedHooks } from './encoded'
 import { readPredictor, writePredictor, type LoadedPredictor } from './io'
-import { Params, checkFitOptions, numberIn, positiveInteger, seedOption, seedStreams, train, type ParamSpec } from './neural'
+import { Params, checkFitOptions, checkTargetScale, numberIn, positiveInteger, predictInChunks, seedOption, seedStreams, train, type ParamSpec, type TargetScale } from './neural'
 import type { EncodedBatch, FitOptions, FitReport, Predictor, PredictorHooks } from './types'
 
 export interface PeepholeConfig {
@@ -123,10 +123,8 @@ export function peepholeForward (tf: Tf, cfg: Resolved, p: Params, x: Tensor): T
   return tf.reshape(tf.add(tf.matMul(out as Tensor2D, p.get('out/kernel') as Tensor2D), p.get('out/bias')), [n])
 }
 
-interface PeepholeState {
+interface PeepholeState extends TargetScale {
   inputShape: number[] | null
-  targetMean: number
-  targetStd: number
 }
 
 /** Peephole-style LSTM regressor on [T, D] token sequences. */
@@ -222,28 +220,10 @@ export class PeepholePredictor<A = EncodedBatch> implements Predictor<A> {
     const params = this.params
     if (params === null) throw new Error(`${fn}: the predictor is not trained (call fit or loadPredictor first)`)
     const tf = this.tf
-    const chunk = this.cfg.predictBatchSize
     const [steps, dim] = this.state.inputShape as number[]
-    const parts: Array<{ start: number; values: Float32Array }> = []
-    const total = forEachChunk(this.hooks, archs, chunk, fn, (batch, start) => {
-      this.checkInput(batch, fn, this.state.inputShape, start)
-      const size = steps * dim
-      for (let s = 0; s < batch.count; s += chunk) {
-        const e = Math.min(batch.count, s + chunk)
-        const scores = tf.tidy(() => peepholeForward(tf, this.cfg, params, tf.tensor3d(batch.data.subarray(s * size, e * size), [e - s, steps, dim])))
-        try {
-          parts.push({ start: start + s, values: scores.dataSync() as Float32Array })
-        } finally {
-          scores.dispose()
-        }
-      }
-    })
-    const out = new Float64Array(total)
-    const { targetMean, targetStd } = this.state
-    for (const { start, values } of parts) {
-      for (let i = 0; i < values.length; i++) out[start + i] = values[i] * targetStd + targetMean
-    }
-    return out
+    return predictInChunks(tf, this.hooks, archs, this.cfg.predictBatchSize, fn, this.state,
+      (batch, start) => this.checkInput(batch, fn, this.state.inputShape, start),
+      (data, count) => peepholeForward(tf, this.cfg, params, tf.tensor3d(data, [count, steps, dim])))
   }
 
   async save (dir: string): Promise<void> {
@@ -273,10 +253,7 @@ export class PeepholePredictor<A = EncodedBatch> implements Predictor<A> {
     if (!Array.isArray(shape) || shape.length !== 2 || !shape.every(d => Number.isInteger(d) && d >= 1)) {
       throw new Error(`${fn}: state.inputShape must be [T, D], got ${describe(shape)}`)
     }
-    if (typeof s.targetMean !== 'number' || !Number.isFinite(s.targetMean) || typeof s.targetStd !== 'number' || !(s.targetStd > 0)) {
-      throw new Error(`${fn}: state.targetMean / targetStd must be finite numbers (std > 0)`)
-    }
-    p.state = { inputShape: shape, targetMean: s.targetMean, targetStd: s.targetStd }
+    p.state = { inputShape: shape, ...checkTargetScale(s, fn) }
     p.params = Params.fromSaved(p.tf, peepholeSpecs(p.cfg, shape[1]), loaded, fn)
     return p
   }

@@ -28,9 +28,9 @@ import { checkTf } from '../models/tf'
 import { conv2dSame } from '../models/conv'
 import { pairwiseRankLossTf, tripletRankLossTf } from '../losses/tf-ranking'
 import { checkOptions, describe, oneOf } from '../validate'
-import { checkBatch, checkFinite, checkTargets, encodeAll, forEachChunk, resolveHooks, sameShape, sizeOf, standardize, type ResolvedHooks } from './encoded'
+import { checkBatch, checkFinite, checkTargets, encodeAll, resolveHooks, sameShape, sizeOf, standardize, type ResolvedHooks } from './encoded'
 import { readPredictor, writePredictor, type LoadedPredictor } from './io'
-import { Params, checkFitOptions, numberIn, positiveInteger, seedOption, seedStreams, train, type ParamSpec } from './neural'
+import { Params, checkFitOptions, checkTargetScale, numberIn, positiveInteger, predictInChunks, seedOption, seedStreams, train, type ParamSpec, type TargetScale } from './neural'
 import type { EncodedBatch, FitOptions, FitReport, Predictor, PredictorHooks } from './types'
 
 export type ReNASVariant = 'renas-1' | 'renas-2' | 'renas-3' | 'renas-4' | 'renas-5' | 'renas-6'
@@ -150,10 +150,8 @@ export function lenetForward (tf: Tf, p: Params, x: Tensor): { eta: Tensor2D; ep
   return { eta, eps }
 }
 
-interface ReNASState {
+interface ReNASState extends TargetScale {
   inputShape: number[] | null
-  targetMean: number
-  targetStd: number
 }
 
 /**
@@ -282,27 +280,9 @@ export class ReNASPredictor<A = EncodedBatch> implements Predictor<A> {
     const params = this.params
     if (params === null) throw new Error(`${fn}: the predictor is not trained (call fit or loadPredictor first)`)
     const tf = this.tf
-    const chunk = this.cfg.predictBatchSize
-    const parts: Array<{ start: number; values: Float32Array }> = []
-    const total = forEachChunk(this.hooks, archs, chunk, fn, (batch, start) => {
-      this.checkInput(batch, fn, this.state.inputShape, start)
-      const size = sizeOf(batch.shape)
-      for (let s = 0; s < batch.count; s += chunk) {
-        const e = Math.min(batch.count, s + chunk)
-        const scores = tf.tidy(() => lenetForward(tf, params, this.toInput(batch.data.subarray(s * size, e * size), e - s)).eps)
-        try {
-          parts.push({ start: start + s, values: scores.dataSync() as Float32Array })
-        } finally {
-          scores.dispose()
-        }
-      }
-    })
-    const out = new Float64Array(total)
-    const { targetMean, targetStd } = this.state
-    for (const { start, values } of parts) {
-      for (let i = 0; i < values.length; i++) out[start + i] = values[i] * targetStd + targetMean
-    }
-    return out
+    return predictInChunks(tf, this.hooks, archs, this.cfg.predictBatchSize, fn, this.state,
+      (batch, start) => this.checkInput(batch, fn, this.state.inputShape, start),
+      (data, count) => lenetForward(tf, params, this.toInput(data, count)).eps)
   }
 
   async save (dir: string): Promise<void> {
@@ -334,10 +314,7 @@ export class ReNASPredictor<A = EncodedBatch> implements Predictor<A> {
       throw new Error(`${fn}: state.inputShape must be [C, H, W], got ${describe(shape)}`)
     }
     if (shape[0] !== p.cfg.channels) throw new Error(`${fn}: state.inputShape has ${shape[0]} channels but config.channels is ${p.cfg.channels}`)
-    if (typeof s.targetMean !== 'number' || !Number.isFinite(s.targetMean) || typeof s.targetStd !== 'number' || !(s.targetStd > 0)) {
-      throw new Error(`${fn}: state.targetMean / targetStd must be finite numbers (std > 0)`)
-    }
-    p.state = { inputShape: shape, targetMean: s.targetMean, targetStd: s.targetStd }
+    p.state = { inputShape: shape, ...checkTargetScale(s, fn) }
     p.params = Params.fromSaved(p.tf, lenetSpecs(shape[0], shape[1], shape[2]), loaded, fn)
     return p
   }
