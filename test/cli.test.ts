@@ -9,6 +9,16 @@ import { kendallTau, pearson, spearman } from '../lib/index'
 const bin = path.join(__dirname, '..', 'dist', 'lib', 'cli.js')
 const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { encoding: 'utf8' })
 
+t.test('the bin runs as npx runs it: executed directly, through its shebang', async t => {
+  const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8'))
+  const declared = path.join(__dirname, '..', pkg.bin.nasrank)
+  t.equal(declared, bin, 'package.json bin is the compiled CLI')
+  t.ok((fs.statSync(bin).mode & 0o111) !== 0, 'dist/lib/cli.js is executable after the build')
+  const r = spawnSync(bin, ['version'], { encoding: 'utf8' })
+  t.equal(r.status, 0, r.stderr ?? String(r.error))
+  t.match(r.stdout, pkg.version)
+})
+
 t.test('corr computes the four correlations of two CSV columns', async t => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nasrank-cli-'))
   t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
