@@ -4,8 +4,9 @@
 // very same 90-architecture training sets (seeds 0…N−1 of the harness's split):
 //  - nasrank's rows exactly as `nasrank reproduce renas --table 5` computes them (ReNAS-6,
 //    the random forest, random search), run through runRenas into a temporary directory;
-//  - ReNAS-6 on the previous NB-201 input (the label code as one number in a single type
-//    plane, FLOPs and parameters in millions), to show what the per-label planes change;
+//  - ReNAS-6 on the two earlier NB-201 inputs, to show what each change did: the label code
+//    as one number in a single type plane with FLOPs and parameters in millions (v1), and the
+//    per-label planes of the unpruned cell (v2; the harness's input is v2 of the pruned cell);
 //  - scikit-learn's RandomForestRegressor (100 trees, defaults) on the 30-d one-hot, the
 //    forest the issue measured, when /usr/bin/python3 (or PYTHON) has sklearn; skipped otherwise.
 // Per method: mean ± sd over seeds of the best test accuracy in the predicted top-10 and
@@ -47,6 +48,25 @@ function typeCodeTensor (ops, rows) {
   return out
 }
 
+/** The v2 input: nb201RenasTensor's planes, but of the cell as given (dead edges not pruned). */
+function unprunedPlanes (ops, rows) {
+  const { flops, params } = nb201.costModel('cifar10')
+  const out = new Float32Array(rows.length * 8 * 64)
+  for (let k = 0; k < rows.length; k++) {
+    const arch = ops.subarray(6 * rows[k], 6 * rows[k] + 6)
+    const type = nb201.renasTypeMatrix(arch)
+    for (let cell = 0; cell < 64; cell++) {
+      if (type[cell] === 0) continue
+      out[k * 512 + (type[cell] - 1) * 64 + cell] = 1
+      const j = cell % 8
+      if (j === 0 || j === 7) continue
+      out[k * 512 + 6 * 64 + cell] = flops.perEdge[arch[j - 1]] / flops.perEdge[3]
+      out[k * 512 + 7 * 64 + cell] = params.perEdge[arch[j - 1]] / params.perEdge[3]
+    }
+  }
+  return out
+}
+
 async function main () {
   if (!fs.existsSync(TABLE)) {
     console.log(`renas-table5: skipped, no NAS-Bench-201 table at ${TABLE} (pass --table <csv>)`)
@@ -68,7 +88,7 @@ async function main () {
     for (const method of ['renas-6', 'random-forest', 'random-search']) {
       const rs = rows.filter(r => r.method === method)
       results.push({
-        method: { 'renas-6': 'ReNAS-6 (nasrank)', 'random-forest': 'random forest (nasrank, sklearn settings)', 'random-search': 'random search, 100 queries (nasrank)' }[method],
+        method: { 'renas-6': 'ReNAS-6 (nasrank: per-label planes of the pruned cell)', 'random-forest': 'random forest (nasrank, sklearn settings)', 'random-search': 'random search, 100 queries (nasrank)' }[method],
         best: stats(rs.map(r => r.best_top10_test)),
         tau: method === 'random-search' ? null : stats(rs.map(r => r.ktau)),
         fitMs: method === 'random-search' ? null : 1000 * rs.reduce((a, r) => a + r.train_seconds, 0) / rs.length
@@ -78,12 +98,16 @@ async function main () {
     fs.rmSync(out, { recursive: true, force: true })
   }
 
-  // 2. ReNAS-6 on the earlier single-plane input, same seeds and splits.
-  {
+  // 2. ReNAS-6 on the earlier inputs, same seeds and splits.
+  const earlier = [
+    { method: 'ReNAS-6, v1 input: single type-code plane', channels: 3, tensor: typeCodeTensor },
+    { method: 'ReNAS-6, v2 input: per-label planes, unpruned cell', channels: 8, tensor: unprunedPlanes }
+  ]
+  for (const { method, channels, tensor } of earlier) {
     const bests = []; const taus = []; let fitMs = 0
     for (let seed = 0; seed < SEEDS; seed++) {
       const { train } = split(bench.size, 90, seed)
-      const p = new ReNASPredictor({ variant: 'renas-6', seed, epochs: EPOCHS, channels: 3, tf, encode: (rows, s = 0, e = rows.length) => ({ count: e - s, shape: [3, 8, 8], data: typeCodeTensor(ops, rows.subarray(s, e)) }), count: r => r.length })
+      const p = new ReNASPredictor({ variant: 'renas-6', seed, epochs: EPOCHS, channels, tf, encode: (rows, s = 0, e = rows.length) => ({ count: e - s, shape: [channels, 8, 8], data: tensor(ops, rows.subarray(s, e)) }), count: r => r.length })
       const t0 = Date.now()
       await p.fit(train, bench.lookup(train, { metric: 'test' }))
       fitMs += Date.now() - t0
@@ -91,7 +115,7 @@ async function main () {
       p.dispose()
       bests.push(top10(scores, all, truth, sortedTruth).best); taus.push(kendallTau(scores, truth))
     }
-    results.push({ method: 'ReNAS-6, single type-code plane (earlier input)', best: stats(bests), tau: stats(taus), fitMs: fitMs / SEEDS })
+    results.push({ method, best: stats(bests), tau: stats(taus), fitMs: fitMs / SEEDS })
   }
 
   // 3. scikit-learn's forest on the same splits.

@@ -307,6 +307,34 @@ t.test('sampling is uniform-ish, seeded, and unique on request', async t => {
   t.throws(() => nb201.sample(3, { unique: 1 as unknown as boolean }), { name: 'TypeError', message: /options\.unique must be a boolean/ })
 })
 
+t.test('prune: an op is kept iff it lies on an input → output path of non-none edges', async t => {
+  // Brute force: the four input → output paths of the cell, as edge lists.
+  const PATHS = [[3], [0, 4], [1, 5], [0, 2, 5]] // 3←0; 1←0,3←1; 2←0,3←2; 1←0,2←1,3←2
+  const all = nb201.all()
+  const pruned = nb201.pruneBatch(all)
+  const forms = new Set<number>()
+  let mismatches = 0
+  for (let k = 0; k < NB201_SIZE; k++) {
+    const a = all.subarray(6 * k, 6 * k + 6)
+    const live = new Set(PATHS.filter(p => p.every(e => a[e] !== 0)).flat())
+    const want = Array.from(a, (op, e) => live.has(e) ? op : 0)
+    if (!same(pruned.subarray(6 * k, 6 * k + 6), want)) mismatches++
+    forms.add(nb201.index(pruned.subarray(6 * k, 6 * k + 6)))
+  }
+  t.equal(mismatches, 0, 'pruneBatch matches the path enumeration on all 15,625 cells')
+  t.equal(forms.size, 9445, 'distinct pruned forms')
+  t.same(nb201.pruneBatch(pruned), pruned, 'idempotent')
+  t.same(all, nb201.all(), 'the input batch is not modified')
+  // node 1 unreachable (1←0 none): 2←1 and 3←1 go; node 2 cannot reach the output: 2←0 goes
+  t.equal(nb201.format(nb201.prune('|none~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_1x1~1|none~2|')), ALL_NONE.replace('none~0|+|none~0|none~1|+|none~0', 'none~0|+|none~0|none~1|+|skip_connect~0'))
+  t.equal(nb201.format(nb201.prune(ALL_CONV3)), ALL_CONV3)
+  const arch = nb201.parse('|none~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_1x1~1|none~2|')
+  nb201.prune(arch)
+  t.equal(arch[2], 4, 'prune returns a copy')
+  t.throws(() => nb201.prune([0, 1, 2]), { name: 'RangeError', message: /nb201\.prune: arch/ })
+  t.throws(() => nb201.pruneBatch(new Uint8Array(7)), { name: 'RangeError', message: /nb201\.pruneBatch: ops has length 7/ })
+})
+
 t.test('node-labelled DAG on hand-checked examples', async t => {
   // 1←0 conv3, 2←0 none, 2←1 conv3, 3←0 skip, 3←1 none, 3←2 conv1
   const d = nb201.toDag('|nor_conv_3x3~0|+|none~0|nor_conv_3x3~1|+|skip_connect~0|none~1|nor_conv_1x1~2|')

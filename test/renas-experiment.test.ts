@@ -110,7 +110,7 @@ t.test('nb201RenasTensor: type planes and cost planes against a from-scratch con
     t.equal(got.length, rows.length * C * 64)
     let bad = 0
     for (let k = 0; k < rows.length; k++) {
-      const arch = all.subarray(6 * rows[k], 6 * rows[k] + 6)
+      const arch = nb201.prune(all.subarray(6 * rows[k], 6 * rows[k] + 6)) // tested against path enumeration in nb201.test.ts
       const want = new Float32Array(C * 64)
       const link = (i: number, j: number, label: number, op: number) => {
         want[label * 64 + i * 8 + j] = 1
@@ -129,6 +129,11 @@ t.test('nb201RenasTensor: type planes and cost planes against a from-scratch con
     }
     t.equal(bad, 0, `${input}: every architecture matches`)
     t.ok(got.subarray(0, C * 64).every(v => v === 0), 'the all-none cell has no links')
+    // 1←0 none leaves node 1 unreachable: its out-edges' ops cannot matter
+    const twins = Uint32Array.from(['|none~0|+|nor_conv_3x3~0|avg_pool_3x3~1|+|skip_connect~0|nor_conv_1x1~1|nor_conv_3x3~2|',
+      '|none~0|+|nor_conv_3x3~0|none~1|+|skip_connect~0|none~1|nor_conv_3x3~2|'], a => nb201.index(nb201.parse(a)))
+    const pair = nb201RenasTensor(all, twins, input)
+    t.same(pair.subarray(0, C * 64), pair.subarray(C * 64), `${input}: functionally equal cells share one input`)
   }
   t.end()
 })
