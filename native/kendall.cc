@@ -1,9 +1,9 @@
 // Kendall's tau in O(n log n): Knight's algorithm (sort by x, count the inversions of y)
 // arranged so that almost all work happens on cache-sized pieces.
 //
-//  1. Value buckets. x and y are each split into about n / 8192 buckets by value
-//     (linearly over their range, monotone in the value). The (x, y) pairs are scattered
-//     into x-buckets ("x order" is then bucket order plus the order inside a bucket).
+//  1. Value buckets. x and y are each split into about n / 8192 buckets by value (a
+//     monotone map chosen on a sample, see Buckets). The (x, y) pairs are scattered into
+//     x-buckets ("x order" is then bucket order plus the order inside a bucket).
 //  2. Per x-bucket, in cache: sort by (x, y), count ties in x and in (x, y), count the
 //     discordant pairs inside the bucket (the inversions of y in that order), and sort the
 //     bucket's y values. Walking that sorted run adds the pairs with an earlier x-bucket
