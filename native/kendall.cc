@@ -48,7 +48,7 @@ constexpr size_t kBucketTarget = 8192;    // elements per value bucket, on avera
 constexpr size_t kMaxBuckets = 65536;
 constexpr size_t kSlotCap = size_t{1} << 16;  // largest bucket handled with per-thread buffers
 constexpr size_t kPerThread = size_t{1} << 14;  // at least this many pairs per thread
-constexpr size_t kStreamThreads = 8;   // threads for the streaming passes (per-thread histograms)
+constexpr size_t kStreamThreads = 8;   // threads for the streaming passes (per-piece histograms)
 constexpr size_t kMaxChunks = 256;     // chunks of x-buckets (per-chunk y-bucket tables)
 constexpr size_t kRankSlack = 16;          // the vector rank kernel pads and overruns a little
 constexpr size_t kBlockOf = 256;           // values bucketed at a time in the streaming passes
@@ -742,7 +742,10 @@ TauCounts count_tau_pairs(const double* x, const double* y, size_t n, int thread
   TauCounts total;
   if (n < 2) return total;
   const size_t T = std::min(std::max<size_t>(n / kPerThread, 1), static_cast<size_t>(std::max(threads, 1)));
+  // The streaming passes run on TS threads over K contiguous pieces of the input, handed
+  // out dynamically (one virtual CPU of this VM is at times much slower than the other).
   const size_t TS = std::min(T, kStreamThreads);
+  const size_t K = TS > 1 ? 4 * TS : 1;
   const bool simd = use_avx2();
 
   // Bucket maps from a sample; then one pass over the data for the exact value ranges and
@@ -753,7 +756,7 @@ TauCounts count_tau_pairs(const double* x, const double* y, size_t n, int thread
   // x-buckets are processed in C chunks of consecutive buckets, each by one thread in
   // order; a chunk's y-bucket histogram must be known before it starts (for the cursors).
   // Enough chunks to balance the threads; the (chunk, y-bucket) tables stay small.
-  const size_t C = T > 1 ? std::min({nx, 4 * T, kMaxChunks, std::max(T, size_t{65536} / ny)}) : 1;
+  const size_t C = T > 1 ? std::min({nx, 4 * T, kMaxChunks, std::max<size_t>(16, (size_t{1} << 20) / ny)}) : 1;
   std::vector<uint32_t> chunk_of(nx);
   std::vector<size_t> chunk_first(C + 1, nx);
   for (size_t b = nx; b-- > 0;) {
@@ -761,10 +764,10 @@ TauCounts count_tau_pairs(const double* x, const double* y, size_t n, int thread
     chunk_first[chunk_of[b]] = b;
   }
 
-  // Per thread: value ranges, histograms of x-buckets and of (chunk, y-bucket).
-  const RowTable<uint32_t> hx(TS, nx), hy(TS, C * ny);
-  const RowTable<double> range(TS, 4);
-  parallel_chunks(n, TS, static_cast<int>(TS), [&](size_t t, size_t b, size_t e) {
+  // Per input piece: value ranges, histograms of x-buckets and of (chunk, y-bucket).
+  const RowTable<uint32_t> hx(K, nx), hy(K, C * ny);
+  const RowTable<double> range(K, 4);
+  parallel_chunks(n, K, static_cast<int>(TS), [&](size_t t, size_t b, size_t e) {
     uint32_t* h = hx.row(t);
     uint32_t* g = hy.row(t);
     double xl = x[b], xh = xl, yl = y[b], yh = yl;
@@ -791,7 +794,7 @@ TauCounts count_tau_pairs(const double* x, const double* y, size_t n, int thread
     r[3] = yh;
   });
   double xmin = range.row(0)[0], xmax = range.row(0)[1], ymin = range.row(0)[2], ymax = range.row(0)[3];
-  for (size_t t = 1; t < TS; ++t) {
+  for (size_t t = 1; t < K; ++t) {
     xmin = std::min(xmin, range.row(t)[0]);
     xmax = std::max(xmax, range.row(t)[1]);
     ymin = std::min(ymin, range.row(t)[2]);
@@ -802,13 +805,13 @@ TauCounts count_tau_pairs(const double* x, const double* y, size_t n, int thread
     return total;
   }
   std::vector<size_t> xstart(nx + 1);
-  const RowTable<size_t> xoff(TS, nx);
+  const RowTable<size_t> xoff(K, nx);
   size_t max_len = 0;
   {
     size_t offset = 0;
     for (size_t b = 0; b < nx; ++b) {
       xstart[b] = offset;
-      for (size_t t = 0; t < TS; ++t) {
+      for (size_t t = 0; t < K; ++t) {
         xoff.row(t)[b] = offset;
         offset += hx.row(t)[b];
       }
@@ -817,7 +820,7 @@ TauCounts count_tau_pairs(const double* x, const double* y, size_t n, int thread
     xstart[nx] = offset;
   }
   std::vector<uint64_t> Hy(C * ny, 0);
-  for (size_t t = 0; t < TS; ++t)
+  for (size_t t = 0; t < K; ++t)
     for (size_t k = 0; k < C * ny; ++k) Hy[k] += hy.row(t)[k];
   std::vector<size_t> ystart(ny + 1);
   const RowTable<size_t> cursor(C, ny);
@@ -875,7 +878,7 @@ TauCounts count_tau_pairs(const double* x, const double* y, size_t n, int thread
   };
 
   // Scatter the pairs into x-buckets.
-  parallel_chunks(n, TS, static_cast<int>(TS), [&](size_t t, size_t b, size_t e) {
+  parallel_chunks(n, K, static_cast<int>(TS), [&](size_t t, size_t b, size_t e) {
     size_t* off = xoff.row(t);
     uint32_t xbs[kBlockOf];
     for (size_t s0 = b; s0 < e; s0 += kBlockOf) {
