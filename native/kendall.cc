@@ -1,9 +1,9 @@
 // Kendall's tau in O(n log n): Knight's algorithm (sort by x, count the inversions of y)
 // arranged so that almost all work happens on cache-sized pieces.
 //
-//  1. Value buckets. x and y are each split into about n / 8192 buckets by value
-//     (linearly over their range, monotone in the value). The (x, y) pairs are scattered
-//     into x-buckets ("x order" is then bucket order plus the order inside a bucket).
+//  1. Value buckets. x and y are each split into about n / 8192 buckets by value (a
+//     monotone map chosen on a sample, see Buckets). The (x, y) pairs are scattered into
+//     x-buckets ("x order" is then bucket order plus the order inside a bucket).
 //  2. Per x-bucket, in cache: sort by (x, y), count ties in x and in (x, y), count the
 //     discordant pairs inside the bucket (the inversions of y in that order), and sort the
 //     bucket's y values. Walking that sorted run adds the pairs with an earlier x-bucket
@@ -25,6 +25,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <new>
 #include <vector>
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__)) && !defined(NASRANK_NO_AVX2)
@@ -47,9 +48,10 @@ constexpr size_t kBucketTarget = 8192;    // elements per value bucket, on avera
 constexpr size_t kMaxBuckets = 65536;
 constexpr size_t kSlotCap = size_t{1} << 16;  // largest bucket handled with per-thread buffers
 constexpr size_t kPerThread = size_t{1} << 14;  // at least this many pairs per thread
-constexpr size_t kStreamThreads = 8;   // threads for the streaming passes (per-thread histograms)
+constexpr size_t kStreamThreads = 8;   // threads for the streaming passes (per-piece histograms)
 constexpr size_t kMaxChunks = 256;     // chunks of x-buckets (per-chunk y-bucket tables)
 constexpr size_t kRankSlack = 16;          // the vector rank kernel pads and overruns a little
+constexpr size_t kBlockOf = 256;           // values bucketed at a time in the streaming passes
 
 // ---- value buckets -----------------------------------------------------------------
 
@@ -64,34 +66,49 @@ constexpr size_t kRankSlack = 16;          // the vector rank kernel pads and ov
 // places, so every pass computes the same bucket for the same value.
 class Buckets {
  public:
-  Buckets(const double* v, size_t n, double vmin, double vmax, size_t want) {
-    if (want < 2 || !(vmin < vmax)) {
-      set_value(vmin, vmax, 1);
-      return;
-    }
-    // A strided sample, about 16 values per bucket.
+  Buckets(const double* v, size_t n, size_t want) {
+    if (want < 2 || n < 2) return;  // one bucket
+    // A strided sample, about 16 values per bucket (the first and last values included).
     const size_t s = std::min(n, 16 * want + 1024);
     std::vector<double> sample(s);
-    for (size_t k = 0; k < s; ++k) sample[k] = v[static_cast<size_t>(static_cast<double>(k) * static_cast<double>(n) / static_cast<double>(s))];
+    for (size_t k = 0; k < s; ++k) sample[k] = v[k * (n - 1) / (s - 1)];
+    double lo = *std::min_element(sample.begin(), sample.end()), hi = *std::max_element(sample.begin(), sample.end());
     const size_t trim = s / (8 * want);
-    double lo = vmin, hi = vmax;
     if (trim > 0) {
       std::nth_element(sample.begin(), sample.begin() + trim, sample.end());
-      lo = sample[trim];
+      const double qlo = sample[trim];
       std::nth_element(sample.begin(), sample.end() - 1 - trim, sample.end());
-      hi = sample[s - 1 - trim];
-      if (!(lo < hi)) {
-        lo = vmin;
-        hi = vmax;
+      const double qhi = sample[s - 1 - trim];
+      if (qlo < qhi) {
+        lo = qlo;
+        hi = qhi;
       }
     }
+    if (!(lo < hi)) return;  // the sample is constant: one bucket
     Buckets by_value, by_key;
     by_value.set_value(lo, hi, want);
     by_key.set_key(sortable_key(lo), sortable_key(hi), want);
     *this = by_key.max_load(sample) < by_value.max_load(sample) ? by_key : by_value;
   }
   size_t count() const { return count_; }
+  Buckets(const Buckets&) = default;
+  Buckets& operator=(const Buckets&) = default;
   size_t of(double v) const { return key_mode_ ? of_key(sortable_key(v)) : clamp((v - lo_) * scale_); }
+  // of() for v[0, count) into out, in a loop the compiler vectorises in value mode (the
+  // same operations, so the same buckets; counts are at most 65536, so int32 is exact).
+  void of_block(const double* v, size_t count, uint32_t* out) const {
+    if (key_mode_) {
+      for (size_t k = 0; k < count; ++k) out[k] = static_cast<uint32_t>(of(v[k]));
+      return;
+    }
+    const double lo = lo_, scale = scale_, top = top_;
+    for (size_t k = 0; k < count; ++k) {
+      double t = (v[k] - lo) * scale;
+      t = t > 0 ? t : 0;
+      t = t < top ? t : top;
+      out[k] = static_cast<uint32_t>(static_cast<int32_t>(t));
+    }
+  }
   size_t of_key(uint64_t key) const {
     if (key_mode_) return clamp(key < klo_ ? 0.0 : static_cast<double>(key - klo_) * scale_);
     return clamp((from_sortable_key(key) - lo_) * scale_);
@@ -660,24 +677,6 @@ uint64_t tie_pairs(const uint64_t* sorted, size_t m) {
   return ties + run * (run - 1) / 2;
 }
 
-// Min and max of v[0, n) (n >= 1, finite values), four independent accumulators wide.
-void value_range(const double* v, size_t n, double& lo, double& hi) {
-  double l[4] = {v[0], v[0], v[0], v[0]}, h[4] = {v[0], v[0], v[0], v[0]};
-  size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    for (int k = 0; k < 4; ++k) {
-      l[k] = v[i + k] < l[k] ? v[i + k] : l[k];
-      h[k] = v[i + k] > h[k] ? v[i + k] : h[k];
-    }
-  }
-  for (; i < n; ++i) {
-    l[0] = v[i] < l[0] ? v[i] : l[0];
-    h[0] = v[i] > h[0] ? v[i] : h[0];
-  }
-  lo = std::min(std::min(l[0], l[1]), std::min(l[2], l[3]));
-  hi = std::max(std::max(h[0], h[1]), std::max(h[2], h[3]));
-}
-
 struct TauCounts {
   uint64_t xtie = 0, ytie = 0, ntie = 0, dis = 0;
   bool constant = false;  // x or y constant: no pair is concordant or discordant (counts not filled)
@@ -716,37 +715,48 @@ struct alignas(64) SlotCounts {
   TauCounts c;
 };
 
+// A zeroed table of rows, each starting on its own 128-byte block (the unit some CPUs
+// fetch in pairs of lines), so that threads writing different rows never share a cache
+// line with each other or with data allocated nearby: the histogram pass ran slower on
+// two threads than on one when a row shared a line with a shared read-only table.
+template <class T>
+class RowTable {
+ public:
+  RowTable(size_t rows, size_t cols)
+      : stride_((cols * sizeof(T) + kBlock - 1) / kBlock * kBlock / sizeof(T)),
+        data_(static_cast<T*>(::operator new(std::max<size_t>(rows * stride_, 1) * sizeof(T), std::align_val_t{kBlock}))) {
+    std::fill(data_, data_ + rows * stride_, T{});
+  }
+  ~RowTable() { ::operator delete(data_, std::align_val_t{kBlock}); }
+  RowTable(const RowTable&) = delete;
+  RowTable& operator=(const RowTable&) = delete;
+  T* row(size_t r) const { return data_ + r * stride_; }
+
+ private:
+  static constexpr size_t kBlock = 128;
+  size_t stride_;
+  T* data_;
+};
+
 TauCounts count_tau_pairs(const double* x, const double* y, size_t n, int threads) {
   TauCounts total;
   if (n < 2) return total;
   const size_t T = std::min(std::max<size_t>(n / kPerThread, 1), static_cast<size_t>(std::max(threads, 1)));
+  // The streaming passes run on TS threads over K contiguous pieces of the input, handed
+  // out dynamically (one virtual CPU of this VM is at times much slower than the other).
   const size_t TS = std::min(T, kStreamThreads);
+  const size_t K = TS > 1 ? 4 * TS : 1;
   const bool simd = use_avx2();
 
-  // Value ranges.
-  std::vector<double> range(4 * TS);
-  parallel_chunks(n, TS, static_cast<int>(TS), [&](size_t c, size_t b, size_t e) {
-    value_range(x + b, e - b, range[4 * c], range[4 * c + 1]);
-    value_range(y + b, e - b, range[4 * c + 2], range[4 * c + 3]);
-  });
-  double xmin = range[0], xmax = range[1], ymin = range[2], ymax = range[3];
-  for (size_t c = 1; c < TS; ++c) {
-    xmin = std::min(xmin, range[4 * c]);
-    xmax = std::max(xmax, range[4 * c + 1]);
-    ymin = std::min(ymin, range[4 * c + 2]);
-    ymax = std::max(ymax, range[4 * c + 3]);
-  }
-  if (xmin == xmax || ymin == ymax) {
-    total.constant = true;
-    return total;
-  }
+  // Bucket maps from a sample; then one pass over the data for the exact value ranges and
+  // the histograms.
   const size_t want = std::min(std::max<size_t>(n / kBucketTarget, 1), kMaxBuckets);
-  const Buckets bx(x, n, xmin, xmax, want), by(y, n, ymin, ymax, want);
+  const Buckets bx(x, n, want), by(y, n, want);
   const size_t nx = bx.count(), ny = by.count();
   // x-buckets are processed in C chunks of consecutive buckets, each by one thread in
   // order; a chunk's y-bucket histogram must be known before it starts (for the cursors).
   // Enough chunks to balance the threads; the (chunk, y-bucket) tables stay small.
-  const size_t C = T > 1 ? std::min({nx, 4 * T, kMaxChunks, std::max(T, size_t{65536} / ny)}) : 1;
+  const size_t C = T > 1 ? std::min({nx, 4 * T, kMaxChunks, std::max<size_t>(16, (size_t{1} << 20) / ny)}) : 1;
   std::vector<uint32_t> chunk_of(nx);
   std::vector<size_t> chunk_first(C + 1, nx);
   for (size_t b = nx; b-- > 0;) {
@@ -754,41 +764,72 @@ TauCounts count_tau_pairs(const double* x, const double* y, size_t n, int thread
     chunk_first[chunk_of[b]] = b;
   }
 
-  // Histograms: per thread, x-buckets and (chunk, y-bucket).
-  std::vector<uint32_t> hx(TS * nx, 0), hy(TS * C * ny, 0);
-  parallel_chunks(n, TS, static_cast<int>(TS), [&](size_t t, size_t b, size_t e) {
-    uint32_t* h = &hx[t * nx];
-    uint32_t* g = &hy[t * C * ny];
-    for (size_t i = b; i < e; ++i) {
-      const size_t xb = bx.of(x[i]);
-      ++h[xb];
-      ++g[chunk_of[xb] * ny + by.of(y[i])];
+  // Per input piece: value ranges, histograms of x-buckets and of (chunk, y-bucket).
+  const RowTable<uint32_t> hx(K, nx), hy(K, C * ny);
+  const RowTable<double> range(K, 4);
+  parallel_chunks(n, K, static_cast<int>(TS), [&](size_t t, size_t b, size_t e) {
+    uint32_t* h = hx.row(t);
+    uint32_t* g = hy.row(t);
+    double xl = x[b], xh = xl, yl = y[b], yh = yl;
+    uint32_t xbs[kBlockOf], ybs[kBlockOf];
+    for (size_t s0 = b; s0 < e; s0 += kBlockOf) {
+      const size_t len = std::min(kBlockOf, e - s0);
+      for (size_t k = 0; k < len; ++k) {
+        xl = x[s0 + k] < xl ? x[s0 + k] : xl;
+        xh = x[s0 + k] > xh ? x[s0 + k] : xh;
+        yl = y[s0 + k] < yl ? y[s0 + k] : yl;
+        yh = y[s0 + k] > yh ? y[s0 + k] : yh;
+      }
+      bx.of_block(x + s0, len, xbs);
+      by.of_block(y + s0, len, ybs);
+      for (size_t k = 0; k < len; ++k) {
+        ++h[xbs[k]];
+        ++g[chunk_of[xbs[k]] * ny + ybs[k]];
+      }
     }
+    double* r = range.row(t);
+    r[0] = xl;
+    r[1] = xh;
+    r[2] = yl;
+    r[3] = yh;
   });
-  std::vector<size_t> xstart(nx + 1), xoff(TS * nx);
+  double xmin = range.row(0)[0], xmax = range.row(0)[1], ymin = range.row(0)[2], ymax = range.row(0)[3];
+  for (size_t t = 1; t < K; ++t) {
+    xmin = std::min(xmin, range.row(t)[0]);
+    xmax = std::max(xmax, range.row(t)[1]);
+    ymin = std::min(ymin, range.row(t)[2]);
+    ymax = std::max(ymax, range.row(t)[3]);
+  }
+  if (xmin == xmax || ymin == ymax) {
+    total.constant = true;
+    return total;
+  }
+  std::vector<size_t> xstart(nx + 1);
+  const RowTable<size_t> xoff(K, nx);
   size_t max_len = 0;
   {
     size_t offset = 0;
     for (size_t b = 0; b < nx; ++b) {
       xstart[b] = offset;
-      for (size_t t = 0; t < TS; ++t) {
-        xoff[t * nx + b] = offset;
-        offset += hx[t * nx + b];
+      for (size_t t = 0; t < K; ++t) {
+        xoff.row(t)[b] = offset;
+        offset += hx.row(t)[b];
       }
       max_len = std::max(max_len, offset - xstart[b]);
     }
     xstart[nx] = offset;
   }
   std::vector<uint64_t> Hy(C * ny, 0);
-  for (size_t t = 0; t < TS; ++t)
-    for (size_t k = 0; k < C * ny; ++k) Hy[k] += hy[t * C * ny + k];
-  std::vector<size_t> ystart(ny + 1), cursor(C * ny);
+  for (size_t t = 0; t < K; ++t)
+    for (size_t k = 0; k < C * ny; ++k) Hy[k] += hy.row(t)[k];
+  std::vector<size_t> ystart(ny + 1);
+  const RowTable<size_t> cursor(C, ny);
   {
     size_t offset = 0;
     for (size_t j = 0; j < ny; ++j) {
       ystart[j] = offset;
       for (size_t c = 0; c < C; ++c) {
-        cursor[c * ny + j] = offset;
+        cursor.row(c)[j] = offset;
         offset += Hy[c * ny + j];
       }
       max_len = std::max(max_len, offset - ystart[j]);
@@ -837,23 +878,28 @@ TauCounts count_tau_pairs(const double* x, const double* y, size_t n, int thread
   };
 
   // Scatter the pairs into x-buckets.
-  parallel_chunks(n, TS, static_cast<int>(TS), [&](size_t t, size_t b, size_t e) {
-    size_t* off = &xoff[t * nx];
-    for (size_t i = b; i < e; ++i) pairs[off[bx.of(x[i])]++] = {sortable_key(x[i]), sortable_key(y[i])};
+  parallel_chunks(n, K, static_cast<int>(TS), [&](size_t t, size_t b, size_t e) {
+    size_t* off = xoff.row(t);
+    uint32_t xbs[kBlockOf];
+    for (size_t s0 = b; s0 < e; s0 += kBlockOf) {
+      const size_t len = std::min(kBlockOf, e - s0);
+      bx.of_block(x + s0, len, xbs);
+      for (size_t k = 0; k < len; ++k) pairs[off[xbs[k]]++] = {sortable_key(x[s0 + k]), sortable_key(y[s0 + k])};
+    }
   });
 
   // Per x-bucket work, chunk by chunk.
   std::vector<SlotCounts> counts(slots);
-  std::vector<uint64_t> above_all(C * ny, 0);  // per chunk: earlier elements above each y-bucket
-  std::vector<uint32_t> run_hist(slots * ny, 0);
+  const RowTable<uint64_t> above_all(C, ny);  // per chunk: earlier elements above each y-bucket
+  const RowTable<uint32_t> run_hist(slots, ny);
   std::atomic<size_t> next_chunk{0};
   parallel_chunks(slots, slots, static_cast<int>(slots), [&](size_t t, size_t, size_t) {
     TauCounts& out = counts[t].c;
     const SlotBuffers buf = slot_buffers(t);
-    uint32_t* h = &run_hist[t * ny];
+    uint32_t* h = run_hist.row(t);
     for (size_t c = next_chunk++; c < C; c = next_chunk++) {
-      uint64_t* above = &above_all[c * ny];
-      size_t* cur = &cursor[c * ny];
+      uint64_t* above = above_all.row(c);
+      size_t* cur = cursor.row(c);
       for (size_t xb = chunk_first[c]; xb < chunk_first[c + 1]; ++xb) {
         KeyPair* seg = pairs + xstart[xb];
         const size_t m = xstart[xb + 1] - xstart[xb];

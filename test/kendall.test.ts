@@ -122,6 +122,11 @@ t.test('heavy ties, constant inputs and duplicates in the bucketed path', async 
   const dup = integers(rand, n, 3)
   exact(t, dup, dup, 'identical columns of three values')
   exact(t, dup, dup.map(v => -v), 'reversed columns of three values')
+  // Nearly constant columns: a bucket-map sample that sees one value, the data more.
+  const mostlyX = new Float64Array(n); const mostlyY = new Float64Array(n)
+  for (let i = 0; i < n; i++) { mostlyX[i] = i % 1000 ? 1 : rand(); mostlyY[i] = i % 777 ? 2 : rand() - 0.5 }
+  exact(t, mostlyX, mostlyY, 'nearly constant x and y')
+  exact(t, mostlyY, normals(rand, n), 'nearly constant x, continuous y')
   // Long runs of identical pairs, x sorted and y reversed.
   const sx = new Float64Array(n); const sy = new Float64Array(n)
   for (let i = 0; i < n; i++) { sx[i] = Math.floor(i / 1000); sy[i] = -Math.floor(i / 1500) }
