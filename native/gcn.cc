@@ -23,7 +23,7 @@
 // (never -march=native), and a portable version the compiler vectorises for the baseline
 // target. (target_clones over GCC vector extensions was tried first: GCC materialised each
 // broadcast through a scalar add or an insert chain, 40-50 GFLOP/s against 94 for the
-// intrinsics on the same Zen 3 core.) NASRANK_DISABLE_AVX2=1 in the environment forces the
+// intrinsics on the same Zen 3 core.) NASRANK_NO_AVX2=1 in the environment forces the
 // portable kernel (tests use it to cover both). The helper loops (aggregation, pooling) are
 // target_clones'd like rank_loss_detail.h's vector loops.
 #include <algorithm>
@@ -38,6 +38,7 @@
 #include <stdexcept>
 #include <vector>
 
+#include "cpu.h"
 #include "kernels.h"
 #include "parallel.h"
 
@@ -205,8 +206,7 @@ __attribute__((target("avx2,fma"))) void gemm_avx2(const float* ap, size_t rows,
 bool use_avx2() {
 #if NASRANK_GCN_AVX2
   static const bool yes = [] {
-    const char* off = std::getenv("NASRANK_DISABLE_AVX2");
-    if (off && *off && std::strcmp(off, "0") != 0) return false;
+    if (avx2_disabled_by_env()) return false;
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
   }();

@@ -35,6 +35,7 @@
 #define NASRANK_KENDALL_AVX2 0
 #endif
 
+#include "cpu.h"
 #include "kernels.h"
 #include "parallel.h"
 #include "scratch.h"
@@ -200,6 +201,16 @@ inline uint64_t field(const KeyPair& p) {
   return kPayload ? p.payload : p.key;
 }
 
+// Digit counts → each digit's first output slot (the scatter offsets of a radix pass).
+inline void exclusive_prefix_sum(uint32_t* counts, size_t size) {
+  uint32_t offset = 0;
+  for (size_t d = 0; d < size; ++d) {
+    const uint32_t c = counts[d];
+    counts[d] = offset;
+    offset += c;
+  }
+}
+
 // A lower bound on the trailing zero bits of key - lo for keys whose bitwise or is
 // bits_or (lo among them): ctz(a - b) >= min(ctz a, ctz b).
 inline int common_zeros(uint64_t bits_or) { return bits_or == 0 ? 63 : __builtin_ctzll(bits_or); }
@@ -259,17 +270,8 @@ void radix_sort_range(KeyPair* a, KeyPair* tmp, size_t n, uint64_t lo, uint64_t 
   }
   const uint64_t first = (field<kPayload>(a[0]) - lo) >> shift;
   const bool low_pass = low[first & low_mask] != n, high_pass = high[first >> low_bits] != n;
-  uint32_t lo_off = 0, hi_off = 0;
-  for (size_t d = 0; d < (size_t{1} << low_bits); ++d) {
-    const uint32_t c = low[d];
-    low[d] = lo_off;
-    lo_off += c;
-  }
-  for (size_t d = 0; d < (size_t{1} << high_bits); ++d) {
-    const uint32_t c = high[d];
-    high[d] = hi_off;
-    hi_off += c;
-  }
+  exclusive_prefix_sum(low, size_t{1} << low_bits);
+  exclusive_prefix_sum(high, size_t{1} << high_bits);
   // A pass whose digit is the same for all would only copy.
   if (low_pass) {
     for (size_t i = 0; i < n; ++i) tmp[low[((field<kPayload>(a[i]) - lo) >> shift) & low_mask]++] = a[i];
@@ -392,17 +394,8 @@ void sort_positions(uint64_t* a, uint64_t* tmp, size_t n, uint64_t lo, uint64_t 
   }
   // A pass whose digit is the same for all (common with ties) would only copy.
   const bool low_pass = low[(a[0] >> 32) & low_mask] != n, high_pass = high[a[0] >> (32 + low_bits)] != n;
-  uint32_t lo_off = 0, hi_off = 0;
-  for (size_t d = 0; d < (size_t{1} << low_bits); ++d) {
-    const uint32_t c = low[d];
-    low[d] = lo_off;
-    lo_off += c;
-  }
-  for (size_t d = 0; d < (size_t{1} << high_bits); ++d) {
-    const uint32_t c = high[d];
-    high[d] = hi_off;
-    hi_off += c;
-  }
+  exclusive_prefix_sum(low, size_t{1} << low_bits);
+  exclusive_prefix_sum(high, size_t{1} << high_bits);
   if (low_pass && high_pass) {
     for (size_t i = 0; i < n; ++i) tmp[low[(a[i] >> 32) & low_mask]++] = a[i];
     for (size_t i = 0; i < n; ++i) a[high[tmp[i] >> (32 + low_bits)]++] = tmp[i];
@@ -629,8 +622,7 @@ __attribute__((target("avx2,popcnt"))) uint64_t permutation_inversions(uint32_t*
 bool use_avx2() {
 #if NASRANK_KENDALL_AVX2
   static const bool yes = [] {
-    const char* off = std::getenv("NASRANK_NO_AVX2");
-    if (off && *off && std::strcmp(off, "0") != 0) return false;
+    if (avx2_disabled_by_env()) return false;
     __builtin_cpu_init();
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("popcnt");
   }();
