@@ -30,38 +30,31 @@ const JSON_ONLY = args.includes('--json-only')
 
 const stats = xs => ({ ...meanSd(xs), text: formatMeanSd(xs) })
 
-/** The earlier NB-201 input: one type plane holding the label code (1…6), FLOPs and parameters in millions. */
-function typeCodeTensor (ops, rows) {
+/**
+ * The earlier NB-201 inputs, both of the cell as given (dead edges not pruned):
+ * v1 one plane holding the label code (1…6), FLOPs and parameters in millions;
+ * v2 nb201RenasTensor's planes: one 0/1 plane per label, costs relative to nor_conv_3x3.
+ * Items are [channels, 8, 8] with channels = EARLIER_CHANNELS[version].
+ */
+const EARLIER_CHANNELS = { 1: 3, 2: 8 }
+function earlierInput (version, ops, rows) {
   const { flops, params } = nb201.costModel('cifar10')
-  const out = new Float32Array(rows.length * 3 * 64)
-  for (let k = 0; k < rows.length; k++) {
-    const arch = ops.subarray(6 * rows[k], 6 * rows[k] + 6)
-    const type = nb201.renasTypeMatrix(arch)
-    out.set(type, k * 192)
-    for (let cell = 0; cell < 64; cell++) {
-      const j = cell % 8
-      if (type[cell] === 0 || j === 0 || j === 7) continue
-      out[k * 192 + 64 + cell] = flops.perEdge[arch[j - 1]] / 1e6
-      out[k * 192 + 128 + cell] = params.perEdge[arch[j - 1]] / 1e6
-    }
-  }
-  return out
-}
-
-/** The v2 input: nb201RenasTensor's planes, but of the cell as given (dead edges not pruned). */
-function unprunedPlanes (ops, rows) {
-  const { flops, params } = nb201.costModel('cifar10')
-  const out = new Float32Array(rows.length * 8 * 64)
+  const typePlanes = version === 1 ? 1 : 6
+  const size = EARLIER_CHANNELS[version] * 64
+  const flopsUnit = version === 1 ? 1e6 : flops.perEdge[3]
+  const paramsUnit = version === 1 ? 1e6 : params.perEdge[3]
+  const out = new Float32Array(rows.length * size)
   for (let k = 0; k < rows.length; k++) {
     const arch = ops.subarray(6 * rows[k], 6 * rows[k] + 6)
     const type = nb201.renasTypeMatrix(arch)
     for (let cell = 0; cell < 64; cell++) {
       if (type[cell] === 0) continue
-      out[k * 512 + (type[cell] - 1) * 64 + cell] = 1
+      if (version === 1) out[k * size + cell] = type[cell]
+      else out[k * size + (type[cell] - 1) * 64 + cell] = 1
       const j = cell % 8
       if (j === 0 || j === 7) continue
-      out[k * 512 + 6 * 64 + cell] = flops.perEdge[arch[j - 1]] / flops.perEdge[3]
-      out[k * 512 + 7 * 64 + cell] = params.perEdge[arch[j - 1]] / params.perEdge[3]
+      out[k * size + typePlanes * 64 + cell] = flops.perEdge[arch[j - 1]] / flopsUnit
+      out[k * size + (typePlanes + 1) * 64 + cell] = params.perEdge[arch[j - 1]] / paramsUnit
     }
   }
   return out
@@ -100,14 +93,15 @@ async function main () {
 
   // 2. ReNAS-6 on the earlier inputs, same seeds and splits.
   const earlier = [
-    { method: 'ReNAS-6, v1 input: single type-code plane', channels: 3, tensor: typeCodeTensor },
-    { method: 'ReNAS-6, v2 input: per-label planes, unpruned cell', channels: 8, tensor: unprunedPlanes }
+    { method: 'ReNAS-6, v1 input: single type-code plane', version: 1 },
+    { method: 'ReNAS-6, v2 input: per-label planes, unpruned cell', version: 2 }
   ]
-  for (const { method, channels, tensor } of earlier) {
+  for (const { method, version } of earlier) {
+    const channels = EARLIER_CHANNELS[version]
     const bests = []; const taus = []; let fitMs = 0
     for (let seed = 0; seed < SEEDS; seed++) {
       const { train } = split(bench.size, 90, seed)
-      const p = new ReNASPredictor({ variant: 'renas-6', seed, epochs: EPOCHS, channels, tf, encode: (rows, s = 0, e = rows.length) => ({ count: e - s, shape: [channels, 8, 8], data: tensor(ops, rows.subarray(s, e)) }), count: r => r.length })
+      const p = new ReNASPredictor({ variant: 'renas-6', seed, epochs: EPOCHS, channels, tf, encode: (rows, s = 0, e = rows.length) => ({ count: e - s, shape: [channels, 8, 8], data: earlierInput(version, ops, rows.subarray(s, e)) }), count: r => r.length })
       const t0 = Date.now()
       await p.fit(train, bench.lookup(train, { metric: 'test' }))
       fitMs += Date.now() - t0
