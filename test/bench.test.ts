@@ -1,7 +1,10 @@
 import t from 'tap'
+import { createHash } from 'node:crypto'
 import { Bench } from '../lib/bench/bench'
 import { synthetic201, nb201Connected } from '../lib/bench/synthetic'
-import { PROFILES } from '../lib/bench/teacher'
+import { PROFILES, randomGraphScore, TEACHER_VERSION } from '../lib/bench/teacher'
+import { nb101GraphBatch } from '../lib/encode/graph'
+import * as nb101 from '../lib/spaces/nb101'
 import { kendallTau, nb201 } from '../lib/index'
 
 const data = synthetic201()
@@ -15,6 +18,20 @@ t.test('synthetic-201 is deterministic and labelled synthetic', async t => {
   t.equal(bench.size, 15625)
   t.same(bench.epochs, [12, 200])
   t.same(bench.metrics, ['train', 'val', 'test'])
+})
+
+t.test('synthetic-201 v1 is pinned: its numbers change only with TEACHER_VERSION', async t => {
+  // MD5 of the float32 tables as built by teacher version 1 (README figures on the synthetic
+  // benches depend on them); a faster teacher must reproduce them bit for bit.
+  t.equal(TEACHER_VERSION, 1)
+  const md5 = (a: Float32Array): string => createHash('md5').update(Buffer.from(a.buffer, a.byteOffset, a.byteLength)).digest('hex')
+  t.equal(md5(data.metrics.test as Float32Array), '29447a64ec145bf1e13b94aeaaed063f', 'test')
+  t.equal(md5(data.metrics.val as Float32Array), 'f8196c473476b322c77d2dfa12b1da92', 'val')
+  t.equal(md5(data.metrics.train as Float32Array), '41a0f2e378143b8b80a38784c13c9801', 'train')
+  // synthetic-101's graph term, on every 97th cell (the whole table takes seconds to build).
+  const cells = nb101.select(await nb101.enumerate(), Uint32Array.from({ length: 4000 }, (_, i) => i * 97))
+  const graph = randomGraphScore(nb101GraphBatch(cells), TEACHER_VERSION)
+  t.equal(createHash('md5').update(Buffer.from(graph.buffer)).digest('hex'), '19465001bcc4b00d19aaa9cd9f5b0e12', 'NAS-Bench-101 graph term')
 })
 
 t.test('connectivity and chance accuracy', async t => {
