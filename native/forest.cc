@@ -5,11 +5,13 @@
 //   - it is a leaf when depth >= max_depth (max_depth > 0), when it holds fewer than
 //     min_samples_split or fewer than 2 * min_samples_leaf distinct samples, or when every
 //     target in it is equal (sklearn: impurity <= eps; here exactly equal);
-//   - otherwise features are drawn uniformly without replacement (a partial Fisher-Yates
-//     shuffle of the tree's feature list) until max_features have been drawn and at least
-//     one of them is not constant over the node (sklearn's BestSplitter: constant features
-//     count as drawn, but the draw goes on while every drawn feature was constant);
-//   - for each drawn feature the node's samples are sorted by the feature (O(m log m)) and
+//   - otherwise features are drawn uniformly without replacement until max_features have
+//     been drawn and at least one of them is not constant over the node (sklearn's
+//     BestSplitter: constant features count as drawn, but the draw goes on while every
+//     drawn feature was constant; features constant in an ancestor are known and counted
+//     without being scanned);
+//   - for each drawn feature the node's samples are ordered by the feature's value rank
+//     (bucketed when the node spans few distinct values, else sorted: O(m log m)) and
 //     every boundary between consecutive distinct values leaving >= min_samples_leaf
 //     distinct samples on each side is scored by sklearn's proxy of the variance reduction,
 //     sum_left^2 / w_left + sum_right^2 / w_right (weighted sums: w = bootstrap counts);
@@ -391,19 +393,20 @@ std::string forest_check(const ForestView& f, size_t cols) {
     const int32_t size = f.sizes[t];
     for (int32_t i = 0; i < size; ++i) {
       const size_t g = start + static_cast<size_t>(i);
-      const std::string where = "tree " + std::to_string(t) + " node " + std::to_string(i);
-      if (!std::isfinite(f.value[g])) return "value of " + where + " is not finite";
+      // The message is built only on failure (this loop runs over millions of nodes).
+      auto where = [&]() { return "tree " + std::to_string(t) + " node " + std::to_string(i); };
+      if (!std::isfinite(f.value[g])) return "value of " + where() + " is not finite";
       if (f.feature[g] == -1) {
-        if (f.left[g] != -1 || f.right[g] != -1) return where + " is a leaf (feature -1) but has children";
+        if (f.left[g] != -1 || f.right[g] != -1) return where() + " is a leaf (feature -1) but has children";
         continue;
       }
       if (f.feature[g] < 0 || static_cast<size_t>(f.feature[g]) >= cols) {
-        return where + " splits on feature " + std::to_string(f.feature[g]) + ", outside [0, " + std::to_string(cols) + ")";
+        return where() + " splits on feature " + std::to_string(f.feature[g]) + ", outside [0, " + std::to_string(cols) + ")";
       }
-      if (std::isnan(f.threshold[g])) return "threshold of " + where + " is NaN";
+      if (std::isnan(f.threshold[g])) return "threshold of " + where() + " is NaN";
       // Children after their parent: every path ends, no cycles.
       if (f.left[g] <= i || f.left[g] >= size || f.right[g] <= i || f.right[g] >= size) {
-        return where + " has children " + std::to_string(f.left[g]) + " and " + std::to_string(f.right[g]) +
+        return where() + " has children " + std::to_string(f.left[g]) + " and " + std::to_string(f.right[g]) +
                "; they must lie in (" + std::to_string(i) + ", " + std::to_string(size) + ")";
       }
     }
