@@ -19,6 +19,7 @@
         "native/gcn.cc",
         "native/crc32c.cc",
         "native/tfrecord.cc",
+        "native/forest.cc",
         "native/cuda_stub.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

@@ -11,12 +11,14 @@
 //    forest the issue measured, when /usr/bin/python3 (or PYTHON) has sklearn; skipped otherwise.
 // Per method: mean ± sd over seeds of the best test accuracy in the predicted top-10 and
 // Kendall tau over all 15,625, and the mean fit time.
-// Usage: node benchmarks/renas-table5.js [--seeds 20] [--epochs 200] [--table ../shared/data/nb201-cifar10-test.csv] [--json-only]
+// --forest-only: only the two forests (nasrank's with the harness's settings, scikit-learn's),
+// skipping ReNAS-6 and random search (seconds instead of minutes).
+// Usage: node benchmarks/renas-table5.js [--seeds 20] [--epochs 200] [--table ../shared/data/nb201-cifar10-test.csv] [--json-only] [--forest-only]
 //   (run `npx tsc` first). Backend: tfjs wasm.
 const fs = require('fs')
 const os = require('os')
 const path = require('path')
-const { openBench, initTfBackend, ReNASPredictor, kendallTau, nb201 } = require('..')
+const { openBench, initTfBackend, ReNASPredictor, RandomForestPredictor, kendallTau, nb201 } = require('..')
 const { runRenas, split, top10 } = require('../dist/lib/experiments/renas')
 const { meanSd, formatMeanSd } = require('../dist/lib/report/table')
 const { findPython, runPython, machine, printTable, fmt, ratio } = require('./peers')
@@ -27,6 +29,7 @@ const SEEDS = Number(value('--seeds', 20))
 const EPOCHS = Number(value('--epochs', 200))
 const TABLE = path.resolve(value('--table', path.join(__dirname, '..', '..', 'shared', 'data', 'nb201-cifar10-test.csv')))
 const JSON_ONLY = args.includes('--json-only')
+const FOREST_ONLY = args.includes('--forest-only')
 
 const stats = xs => ({ ...meanSd(xs), text: formatMeanSd(xs) })
 
@@ -73,9 +76,27 @@ async function main () {
   const sortedTruth = Float64Array.from(truth).sort()
   const results = []
 
-  // 1. The harness itself.
-  const out = fs.mkdtempSync(path.join(os.tmpdir(), 'nasrank-t5-'))
-  try {
+  // 1. The harness itself (--forest-only: its forest alone, built as the harness builds it).
+  if (FOREST_ONLY) {
+    const bests = []; const taus = []; let fitMs = 0
+    for (let seed = 0; seed < SEEDS; seed++) {
+      const { train } = split(bench.size, 90, seed)
+      const oneHot = (rows) => {
+        const data = new Float32Array(rows.length * 30)
+        for (let k = 0; k < rows.length; k++) for (let e = 0; e < 6; e++) data[k * 30 + e * 5 + ops[6 * rows[k] + e]] = 1
+        return { count: rows.length, shape: [30], data }
+      }
+      const p = new RandomForestPredictor({ nEstimators: 100, seed, maxFeatures: 1, minSamplesSplit: 2, minSamplesLeaf: 1, bootstrap: true, encode: (rows, s = 0, e = rows.length) => oneHot(rows.subarray(s, e)), count: r => r.length })
+      const t0 = performance.now()
+      await p.fit(train, bench.lookup(train, { metric: 'test' }))
+      fitMs += performance.now() - t0
+      const scores = await p.predict(all)
+      bests.push(top10(scores, all, truth, sortedTruth).best); taus.push(kendallTau(scores, truth))
+    }
+    results.push({ method: 'random forest (nasrank, sklearn settings)', best: stats(bests), tau: stats(taus), fitMs: fitMs / SEEDS })
+  }
+  const out = FOREST_ONLY ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'nasrank-t5-'))
+  if (out !== null) try {
     await runRenas({ tables: [5], bench201: bench, seeds: SEEDS, fractions: [], epochs: EPOCHS, trees: 100, evalSize: 0, population: 64, generations: 500, out, tf })
     const rows = fs.readFileSync(path.join(out, 'results.jsonl'), 'utf8').trim().split('\n').map(l => JSON.parse(l))
     for (const method of ['renas-6', 'random-forest', 'random-search']) {
@@ -96,7 +117,7 @@ async function main () {
     { method: 'ReNAS-6, v1 input: single type-code plane', version: 1 },
     { method: 'ReNAS-6, v2 input: per-label planes, unpruned cell', version: 2 }
   ]
-  for (const { method, version } of earlier) {
+  for (const { method, version } of FOREST_ONLY ? [] : earlier) {
     const channels = EARLIER_CHANNELS[version]
     const bests = []; const taus = []; let fitMs = 0
     for (let seed = 0; seed < SEEDS; seed++) {

@@ -1,6 +1,6 @@
 // The package entry. It loads only the native addon: no tfjs or other heavy dependency,
 // so tools that want the ranking kernels alone import in milliseconds. (The predictors load
-// tfjs and ml-random-forest lazily, on first use.)
+// tfjs lazily, on first use.)
 import { addon, addonPath, type NativeInfo } from './native'
 import { describe, finiteNumber } from './validate'
 
@@ -15,6 +15,7 @@ export { pairwiseRankLossTf, tripletRankLossTf, tripletRankLossOnDistancesTf, pa
 export type { Predictor, EncodedBatch, Encoder, Augment, FitOptions, FitReport, FitTiming, PredictorHooks, EpochCallback } from './predictors/types'
 export { ReNASPredictor, RENAS_VARIANTS, resolveReNASConfig, type ReNASConfig, type ReNASOptions, type ReNASVariant } from './predictors/renas'
 export { RandomForestPredictor, resolveRandomForestConfig, type RandomForestConfig } from './predictors/random-forest'
+export { forestFit, forestFitAsync, forestPredict, forestPredictAsync, type RegressionForest, type ForestFitOptions, type ForestPredictOptions } from './models/forest'
 export { PeepholePredictor, resolvePeepholeConfig, type PeepholeConfig } from './predictors/peephole'
 export { nb101PeepholeTokens, PEEPHOLE_TOKEN_DIM, type PeepholeTokenOptions } from './predictors/peephole-tokens'
 export { loadPredictor, registerPredictor, predictorKinds, type LoadHooks, type PredictorLoader } from './predictors/registry'

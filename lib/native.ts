@@ -92,6 +92,28 @@ export interface Nb101IngestRaw {
   bad: Array<{ offset: number; code: string; message: string }>
 }
 
+/** A flat regression forest as the addon returns and reads it (see lib/models/forest.ts). */
+export interface ForestArraysRaw {
+  sizes: Int32Array
+  feature: Int32Array
+  threshold: F64
+  left: Int32Array
+  right: Int32Array
+  value: F64
+  samples: Int32Array
+}
+export interface ForestParamsRaw {
+  trees: number
+  maxFeatures: number
+  minSamplesSplit: number
+  minSamplesLeaf: number
+  /** 0: unlimited. */
+  maxDepth: number
+  bootstrap: boolean
+  seed: number
+}
+type ForestIn = Pick<ForestArraysRaw, 'sizes' | 'feature' | 'threshold' | 'left' | 'right' | 'value'>
+
 /** The addon's raw surface: typed arrays in, no defaults. lib/ wraps it for users. */
 export interface Addon {
   info(): Omit<NativeInfo, 'path'>
@@ -130,6 +152,10 @@ export interface Addon {
   gcnEmbed(graphs: GraphsIn, weights: GcnWeightsIn, threads: number | undefined, device: string, dedup: boolean, async: true): Promise<F32>
   comparatorProbability(embA: F32, embB: F32, head: HeadIn, threads: number | undefined, async?: false): F64
   comparatorProbability(embA: F32, embB: F32, head: HeadIn, threads: number | undefined, async: true): Promise<F64>
+  forestFit(x: F32, y: F64, columns: number, params: ForestParamsRaw, threads: number | undefined, async?: false): ForestArraysRaw
+  forestFit(x: F32, y: F64, columns: number, params: ForestParamsRaw, threads: number | undefined, async: true): Promise<ForestArraysRaw>
+  forestPredict(forest: ForestIn, x: F32, columns: number, selection: string, threads: number | undefined, async?: false): F64
+  forestPredict(forest: ForestIn, x: F32, columns: number, selection: string, threads: number | undefined, async: true): Promise<F64>
   crc32c(data: Uint8Array, crc?: number, impl?: 'auto' | 'portable' | 'hardware'): number
   nb101ParsePayload(payload: Uint8Array): Nb101RecordRaw
   nb101Ingest(path: string, lenient: boolean, chunkBytes: number, maxRecordBytes: number, onProgress: ((p: IngestProgressRaw) => void) | null): Promise<Nb101IngestRaw>

@@ -1279,6 +1279,180 @@ Array ToTyped(Napi::Env env, std::vector<T>&& v) {
   return Array::New(env, n, ToArrayBuffer(env, std::move(v)), 0);
 }
 
+// ---- regression random forest ----------------------------------------------------------
+
+// An Int32Array argument property (a view; copied when the work runs asynchronously).
+struct I32 {
+  const int32_t* data = nullptr;
+  size_t size = 0;
+  std::vector<int32_t> owned;
+  void Own() {
+    owned.assign(data, data + size);
+    data = owned.data();
+  }
+};
+
+I32 ReadI32(Napi::Env env, Napi::Value v, const char* fn, const std::string& name) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
+    ThrowType(env, std::string(fn) + ": " + name + " must be an Int32Array");
+  }
+  auto arr = v.As<Napi::Int32Array>();
+  I32 out;
+  out.data = arr.Data();
+  out.size = arr.ElementLength();
+  return out;
+}
+
+Vec ReadF64Prop(Napi::Env env, Napi::Value v, const char* fn, const std::string& name) {
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
+    ThrowType(env, std::string(fn) + ": " + name + " must be a Float64Array");
+  }
+  auto arr = v.As<Napi::Float64Array>();
+  Vec out;
+  out.data = arr.Data();
+  out.size = arr.ElementLength();
+  return out;
+}
+
+// Rows of a row-major Float32Array x with `columns` columns; x.length must be rows * columns.
+size_t ReadColumns(const Napi::CallbackInfo& info, size_t index, const char* fn) {
+  double c = ReadFinite(info, index, fn, "columns");
+  if (c < 1 || c > 2147483647.0 || std::floor(c) != c) ThrowRange(info.Env(), std::string(fn) + ": columns must be an integer in [1, 2^31 - 1], got " + std::to_string(c));
+  return static_cast<size_t>(c);
+}
+
+struct ForestFitJob : Job {
+  F32 x;
+  Vec y;
+  size_t rows = 0, cols = 0;
+  nasrank::ForestParams params;
+  int threads = 1;
+  nasrank::FlatForest forest;
+  void Execute() override {
+    nasrank::forest_fit(x.data, rows, cols, y.data, params, threads, forest);
+    std::vector<float>().swap(x.owned);
+  }
+  Napi::Value Result(Napi::Env env) override {
+    auto out = Napi::Object::New(env);
+    out.Set("sizes", ToTyped<int32_t, Napi::Int32Array>(env, std::move(forest.sizes)));
+    out.Set("feature", ToTyped<int32_t, Napi::Int32Array>(env, std::move(forest.feature)));
+    out.Set("threshold", ToTyped<double, Napi::Float64Array>(env, std::move(forest.threshold)));
+    out.Set("left", ToTyped<int32_t, Napi::Int32Array>(env, std::move(forest.left)));
+    out.Set("right", ToTyped<int32_t, Napi::Int32Array>(env, std::move(forest.right)));
+    out.Set("value", ToTyped<double, Napi::Float64Array>(env, std::move(forest.value)));
+    out.Set("samples", ToTyped<int32_t, Napi::Int32Array>(env, std::move(forest.samples)));
+    return out;
+  }
+};
+
+// (x: Float32Array rows*columns row-major, y: Float64Array rows, columns, params:
+// { trees, maxFeatures, minSamplesSplit, minSamplesLeaf, maxDepth (0 = unlimited), bootstrap,
+// seed }, threads?, async?) -> { sizes, feature, threshold, left, right, value, samples }
+Napi::Value ForestFit(const Napi::CallbackInfo& info) {
+  const char* fn = "forestFit";
+  Napi::Env env = info.Env();
+  auto job = std::make_unique<ForestFitJob>();
+  job->x = ReadF32(env, info.Length() > 0 ? info[0] : env.Undefined(), fn, "x");
+  job->y = ReadVec(info, 1, fn, "y");
+  job->cols = ReadColumns(info, 2, fn);
+  job->rows = job->y.size;
+  if (job->rows < 1) ThrowRange(env, std::string(fn) + ": y must have at least one row");
+  if (job->rows > (size_t{1} << 30)) ThrowRange(env, std::string(fn) + ": too many rows (" + std::to_string(job->rows) + ", at most 2^30)");
+  if (job->x.size / job->cols != job->rows || job->x.size % job->cols != 0) {
+    ThrowRange(env, std::string(fn) + ": x has length " + std::to_string(job->x.size) + " but y has " + std::to_string(job->rows) +
+                        " rows of " + std::to_string(job->cols) + " columns (" + std::to_string(job->rows * job->cols) + " values); they must match");
+  }
+  Napi::Object p = ReadObject(env, info.Length() > 3 ? info[3] : env.Undefined(), fn, "params");
+  nasrank::ForestParams& params = job->params;
+  params.trees = ReadIntProp(env, p, "trees", fn, "params", 1, 1e6);
+  params.max_features = ReadIntProp(env, p, "maxFeatures", fn, "params", 1, static_cast<double>(job->cols));
+  params.min_samples_split = ReadIntProp(env, p, "minSamplesSplit", fn, "params", 2, 2147483647.0);
+  params.min_samples_leaf = ReadIntProp(env, p, "minSamplesLeaf", fn, "params", 1, 2147483647.0);
+  params.max_depth = ReadIntProp(env, p, "maxDepth", fn, "params", 0, 2147483647.0);
+  Napi::Value bootstrap = p.Get("bootstrap");
+  if (!bootstrap.IsBoolean()) ThrowType(env, std::string(fn) + ": params.bootstrap must be a boolean");
+  params.bootstrap = bootstrap.As<Napi::Boolean>().Value();
+  params.seed = ReadIntProp(env, p, "seed", fn, "params", 0, 9007199254740991.0);
+  job->threads = ReadThreads(info, 4, fn);
+  bool async = ReadAsync(info, 5, fn);
+  if (async) {
+    job->x.Own();
+    job->y.Own();
+  }
+  return Run(env, std::move(job), async);
+}
+
+struct ForestPredictJob : Job {
+  I32 sizes, feature, left, right;
+  Vec threshold, value;
+  F32 x;
+  size_t rows = 0, cols = 0;
+  bool median = false;
+  int threads = 1;
+  Napi::Reference<Napi::Value> out_ref;
+  double* out = nullptr;
+  nasrank::ForestView View() const {
+    nasrank::ForestView v;
+    v.trees = sizes.size;
+    v.nodes = feature.size;
+    v.sizes = sizes.data;
+    v.feature = feature.data;
+    v.left = left.data;
+    v.right = right.data;
+    v.threshold = threshold.data;
+    v.value = value.data;
+    return v;
+  }
+  void Execute() override { nasrank::forest_predict(View(), x.data, rows, cols, median, out, threads); }
+  Napi::Value Result(Napi::Env) override { return out_ref.Value(); }
+};
+
+// (forest: { sizes, feature, threshold, left, right, value }, x: Float32Array rows*columns,
+// columns, selection: 'mean' | 'median', threads?, async?) -> Float64Array(rows). The forest
+// is checked first (a loaded file may be corrupt): no input can make the traversal escape.
+Napi::Value ForestPredict(const Napi::CallbackInfo& info) {
+  const char* fn = "forestPredict";
+  Napi::Env env = info.Env();
+  auto job = std::make_unique<ForestPredictJob>();
+  Napi::Object f = ReadObject(env, info.Length() > 0 ? info[0] : env.Undefined(), fn, "forest");
+  job->sizes = ReadI32(env, f.Get("sizes"), fn, "forest.sizes");
+  job->feature = ReadI32(env, f.Get("feature"), fn, "forest.feature");
+  job->left = ReadI32(env, f.Get("left"), fn, "forest.left");
+  job->right = ReadI32(env, f.Get("right"), fn, "forest.right");
+  job->threshold = ReadF64Prop(env, f.Get("threshold"), fn, "forest.threshold");
+  job->value = ReadF64Prop(env, f.Get("value"), fn, "forest.value");
+  if (job->sizes.size < 1) ThrowRange(env, std::string(fn) + ": forest.sizes is empty; a forest has at least one tree");
+  const size_t nodes = job->feature.size;
+  const std::pair<const char*, size_t> lengths[] = {{"forest.left", job->left.size}, {"forest.right", job->right.size},
+                                                    {"forest.threshold", job->threshold.size}, {"forest.value", job->value.size}};
+  for (const auto& [name, size] : lengths) {
+    if (size != nodes) ThrowRange(env, std::string(fn) + ": " + name + " has length " + std::to_string(size) + " but forest.feature has " + std::to_string(nodes) + "; they must be equal");
+  }
+  job->x = ReadF32(env, info.Length() > 1 ? info[1] : env.Undefined(), fn, "x");
+  job->cols = ReadColumns(info, 2, fn);
+  if (job->x.size % job->cols != 0) {
+    ThrowRange(env, std::string(fn) + ": x has length " + std::to_string(job->x.size) + ", not a multiple of columns = " + std::to_string(job->cols));
+  }
+  job->rows = job->x.size / job->cols;
+  std::string selection = ReadString(info, 3, fn, "selection");
+  if (selection != "mean" && selection != "median") ThrowType(env, std::string(fn) + ": selection must be 'mean' or 'median', got '" + selection + "'");
+  job->median = selection == "median";
+  std::string bad = nasrank::forest_check(job->View(), job->cols);
+  if (!bad.empty()) ThrowRange(env, std::string(fn) + ": forest is malformed: " + bad);
+  job->threads = ReadThreads(info, 4, fn);
+  bool async = ReadAsync(info, 5, fn);
+  auto out = Napi::Float64Array::New(env, job->rows);
+  job->out = out.Data();
+  job->out_ref = Napi::Persistent(static_cast<Napi::Value>(out));
+  if (async) {
+    for (I32* v : {&job->sizes, &job->feature, &job->left, &job->right}) v->Own();
+    job->threshold.Own();
+    job->value.Own();
+    job->x.Own();
+  }
+  return Run(env, std::move(job), async);
+}
+
 class IngestWorker : public Napi::AsyncProgressWorker<nasrank::IngestProgress> {
  public:
   IngestWorker(Napi::Env env, nasrank::IngestOptions options, Napi::Value on_progress)
@@ -1456,6 +1630,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("comparatorProbability", Napi::Function::New(env, ComparatorProbability, "comparatorProbability"));
   exports.Set("crc32c", Napi::Function::New(env, Crc32c, "crc32c"));
   exports.Set("nb101ParsePayload", Napi::Function::New(env, Nb101ParsePayload, "nb101ParsePayload"));
+  exports.Set("forestFit", Napi::Function::New(env, ForestFit, "forestFit"));
+  exports.Set("forestPredict", Napi::Function::New(env, ForestPredict, "forestPredict"));
   exports.Set("nb101Ingest", Napi::Function::New(env, Nb101Ingest, "nb101Ingest"));
   return exports;
 }

@@ -3,6 +3,7 @@
 #pragma once
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace nasrank {
@@ -92,6 +93,48 @@ void gcn_forward(const GcnGraphs& graphs, const GcnDense* layers, size_t n_layer
 void comparator_head(const float* emb_a, size_t count_a, const float* emb_b, size_t count_b,
                      size_t dim, const GcnDense* hidden, size_t n_hidden, const float* out_w,
                      float out_b, double* prob, int threads);
+
+// ---- regression random forest (forest.cc) ------------------------------------------
+// scikit-learn RandomForestRegressor semantics (squared error, max_features drawn per split,
+// bootstrap as per-row counts, midpoint thresholds, x <= threshold goes left); the exact
+// rules, the tie-break and the differences from sklearn are documented in forest.cc.
+struct ForestParams {
+  size_t trees = 100;
+  size_t max_features = 1;       // features drawn per split, in [1, cols]
+  size_t min_samples_split = 2;  // >= 2, distinct samples
+  size_t min_samples_leaf = 1;   // >= 1, distinct samples
+  size_t max_depth = 0;          // 0: unlimited; the root has depth 0
+  bool bootstrap = true;
+  uint64_t seed = 0;             // < 2^53; tree t draws from Random(seed, stream t)
+};
+// Trees one after another, nodes of a tree in preorder (the left child of an inner node is
+// the next node); left/right are indices within the tree, -1 at leaves; feature is -1 at
+// leaves; value is the node's weighted mean target (the prediction at a leaf); samples is
+// its weighted sample count (sum of bootstrap counts), threshold 0 at leaves.
+struct FlatForest {
+  std::vector<int32_t> sizes, feature, left, right, samples;
+  std::vector<double> threshold, value;
+};
+// x: rows*cols row-major, finite; y: rows finite targets; rows >= 1, cols >= 1.
+// Bit-identical for any thread count.
+void forest_fit(const float* x, size_t rows, size_t cols, const double* y, const ForestParams& params, int threads,
+                FlatForest& out);
+// A read-only view of a flat forest (sizes has `trees` entries, node arrays `nodes`).
+struct ForestView {
+  size_t trees = 0, nodes = 0;
+  const int32_t* sizes = nullptr;
+  const int32_t* feature = nullptr;
+  const int32_t* left = nullptr;
+  const int32_t* right = nullptr;
+  const double* threshold = nullptr;
+  const double* value = nullptr;
+};
+// Empty when the view is a well-formed forest over `cols` features (children after their
+// parent and inside the tree, features in range, finite values); else what is wrong.
+std::string forest_check(const ForestView& forest, size_t cols);
+// out[r] = mean (or median) over trees of the leaf value row r reaches; forest checked.
+void forest_predict(const ForestView& forest, const float* x, size_t rows, size_t cols, bool median, double* out,
+                    int threads);
 
 // ---- CUDA twins (cuda/*.cu), present when built with NASRANK_WITH_CUDA -------------
 bool cuda_available();  // compiled with CUDA and a device is present

@@ -151,19 +151,23 @@ function makePredictor (method: string, space: 'nb101' | 'nb201', bench: Bench, 
   }
   if (method === 'random-forest') {
     if (space === 'nb101') {
-      // E2EPP-style: the same 19×7×7 tensor as ReNAS, a third of the columns per tree (all of
-      // them triple the cost of a tree at 424 × 931; see RandomForestPredictor).
+      // E2EPP-style: the same 19×7×7 tensor as ReNAS, a third of the 931 columns drawn per
+      // split (the classical regression-forest setting; the predictor's default).
       const hooks = nb101Encoder(bench.archs as nb101.Nb101Cells, 19)
       return new RandomForestPredictor<Uint32Array>({ nEstimators: plan.trees, seed, encode: hooks.encode, count: hooks.count })
     }
     // The plain forest of the issue's Table 5 row: the 30-d one-hot of the ops with
-    // scikit-learn's RandomForestRegressor defaults (every column, split down to single
-    // samples). On the same 90-architecture splits it matches scikit-learn (benchmarks/renas-table5.js).
+    // scikit-learn's RandomForestRegressor defaults: max_features=1.0 (maxFeatures 1: every
+    // column at every split); min_samples_split=2, min_samples_leaf=1 and bootstrap=True are
+    // the predictor's defaults too. Compared with scikit-learn on the same 90-architecture
+    // splits by benchmarks/renas-table5.js.
     return new RandomForestPredictor<Uint32Array>({
       nEstimators: plan.trees,
       seed,
       maxFeatures: 1,
-      minNumSamples: 1,
+      minSamplesSplit: 2,
+      minSamplesLeaf: 1,
+      bootstrap: true,
       encode: (rows: Uint32Array, start = 0, end = rows.length): EncodedBatch => oneHot201(bench.archs as Uint8Array, rows.subarray(start, end)),
       count: (rows: Uint32Array) => rows.length
     })
@@ -235,13 +239,14 @@ async function fitAndScore (predictor: Predictor<Uint32Array>, bench: Bench, tra
  * Bumped whenever a method's computation changes (v2: the NB-201 input planes and the
  * scikit-learn-like forest of Table 5; v3: the NB-201 input of the pruned cell), so that
  * resuming into an older --out recomputes
- * instead of mixing rows of two versions.
+ * instead of mixing rows of two versions. The random forest's key also names its
+ * implementation ('/cart': the native CART forest that replaced ml-random-forest).
  */
 const PROTOCOL_VERSION = 3
 
 /** The part of a cell id that records what its result depends on besides table, bench, method, fraction and seed. */
 function settingsKey (plan: RenasPlan, method: string, extra = ''): string {
-  const model = method === 'random-search' ? '' : method === 'random-forest' ? `/trees${plan.trees}` : `/epochs${plan.epochs}`
+  const model = method === 'random-search' ? '' : method === 'random-forest' ? `/trees${plan.trees}/cart` : `/epochs${plan.epochs}`
   return `v${PROTOCOL_VERSION}${model}${extra}`
 }
 

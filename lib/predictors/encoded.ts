@@ -87,13 +87,13 @@ export function encodeAll<A> (hooks: ResolvedHooks<A>, archs: A, fn: string): En
 }
 
 /**
- * Calls `consume` on successive encoded chunks of at most `chunk` items (one chunk holding
- * everything when no `count` hook is available).
+ * Successive encoded chunks of at most `chunk` items (one chunk holding everything when no
+ * `count` hook is available), each with the index of its first item.
  */
-export function forEachChunk<A> (hooks: ResolvedHooks<A>, archs: A, chunk: number, fn: string, consume: (batch: EncodedBatch, start: number) => void): number {
+export function * encodedChunks<A> (hooks: ResolvedHooks<A>, archs: A, chunk: number, fn: string): Generator<{ batch: EncodedBatch; start: number }, number> {
   if (hooks.count === undefined) {
     const b = encodeAll(hooks, archs, fn)
-    consume(b, 0)
+    yield { batch: b, start: 0 }
     return b.count
   }
   const total = hooks.count(archs)
@@ -101,16 +101,26 @@ export function forEachChunk<A> (hooks: ResolvedHooks<A>, archs: A, chunk: numbe
   if (total <= chunk) {
     const b = encodeAll(hooks, archs, fn)
     if (b.count !== total) throw new RangeError(`${fn}: the encoder returned ${b.count} items, but count(archs) is ${total}`)
-    consume(b, 0)
+    yield { batch: b, start: 0 }
     return total
   }
   for (let s = 0; s < total; s += chunk) {
     const e = Math.min(total, s + chunk)
     const b = checkBatch(hooks.encode(archs, s, e), fn, `the encoded chunk ${s}..${e - 1}`)
     if (b.count !== e - s) throw new RangeError(`${fn}: encode(archs, ${s}, ${e}) returned ${b.count} items, expected ${e - s} (an encoder used with count() must honour start and end)`)
-    consume(b, s)
+    yield { batch: b, start: s }
   }
   return total
+}
+
+/** Calls `consume` on each of {@link encodedChunks}; returns the number of items. */
+export function forEachChunk<A> (hooks: ResolvedHooks<A>, archs: A, chunk: number, fn: string, consume: (batch: EncodedBatch, start: number) => void): number {
+  const chunks = encodedChunks(hooks, archs, chunk, fn)
+  for (;;) {
+    const next = chunks.next()
+    if (next.done === true) return next.value
+    consume(next.value.batch, next.value.start)
+  }
 }
 
 /** Copies the items `indices` of `batch` into `out` (consecutively). */

@@ -15,7 +15,10 @@ import { describe } from '../validate'
 import { sizeOf } from './encoded'
 
 export const FORMAT = 'nasrank-predictor'
-export const FORMAT_VERSION = 1
+// 2: random forests are native CART trees (feature, threshold, left, right, value per node);
+// version 1 random forests (ml-random-forest) cannot be read any more. Other kinds are
+// unchanged from version 1 and read either way.
+export const FORMAT_VERSION = 2
 export const JSON_FILE = 'predictor.json'
 export const WEIGHTS_FILE = 'weights.bin'
 
@@ -119,6 +122,8 @@ export async function writePredictor (dir: string, kind: string, config: Record<
 
 export interface LoadedPredictor {
   file: PredictorFile
+  /** The predictor.json that was read (for error messages). */
+  path: string
   weights: Map<string, { dtype: WeightDtype; shape: number[]; data: WeightArray }>
 }
 
@@ -182,7 +187,7 @@ export async function readPredictor (dir: string, fn = 'loadPredictor'): Promise
     const data = entry.dtype === 'float32' ? new Float32Array(raw) : entry.dtype === 'float64' ? new Float64Array(raw) : new Int32Array(raw)
     weights.set(entry.name, { dtype: entry.dtype, shape: entry.shape, data })
   }
-  return { file: parsed as unknown as PredictorFile, weights }
+  return { file: parsed as unknown as PredictorFile, path: jsonPath, weights }
 }
 
 /** Fetches a weight by name, checking dtype and shape; clear error naming the file otherwise. */
