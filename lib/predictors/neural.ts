@@ -3,13 +3,13 @@
 // (seeded shuffling into near-equal batches, optional augmentation, Adam with weight decay,
 // timing split, abort), and weight (de)serialisation.
 import type { Scalar, Tensor, Variable } from '@tensorflow/tfjs'
-import type { Tf } from '../models/tf'
+import { checkTf, type Tf } from '../models/tf'
 import type { NativeLossTiming } from '../losses/tf-ranking'
 import { Random, checkSeed } from '../random'
 import { describe } from '../validate'
-import { abortError, forEachChunk, gather, sizeOf, type ResolvedHooks } from './encoded'
-import { takeWeight, type LoadedPredictor, type NamedWeight } from './io'
-import type { Augment, EncodedBatch, FitOptions, FitReport } from './types'
+import { abortError, forEachChunk, gather, resolveHooks, sizeOf, type ResolvedHooks } from './encoded'
+import { takeWeight, writePredictor, type LoadedPredictor, type NamedWeight } from './io'
+import type { Augment, EncodedBatch, FitOptions, FitReport, PredictorHooks } from './types'
 
 export type Init =
   | { kind: 'glorot'; fanIn: number; fanOut: number }
@@ -315,4 +315,84 @@ export function checkTargetScale (state: Partial<TargetScale>, fn: string): Targ
     throw new Error(`${fn}: state.targetMean / targetStd must be finite numbers (std > 0)`)
   }
   return { targetMean, targetStd }
+}
+
+/** What a tfjs predictor keeps beside its weights: the item shape it was trained on and its target scale. */
+export interface ModelState extends TargetScale {
+  inputShape: number[] | null
+}
+
+/**
+ * The life cycle the tfjs predictors share (ReNAS, Peephole): the injected encoder hooks and
+ * tfjs module, the trained parameters with their {@link ModelState}, save and dispose.
+ */
+export abstract class TfPredictor<A> {
+  abstract readonly kind: string
+  abstract readonly name: string
+  protected readonly hooks: ResolvedHooks<A>
+  private readonly tfModule: Tf | undefined
+  private readonly className: string
+  protected params: Params | null = null
+  protected state: ModelState = { inputShape: null, targetMean: 0, targetStd: 1 }
+  private disposed = false
+
+  protected constructor (options: PredictorHooks<A> & { tf?: Tf }, className: string) {
+    this.hooks = resolveHooks<A>({ encode: options.encode, count: options.count, augment: options.augment }, className)
+    if (options.tf !== undefined) checkTf(options.tf, className)
+    this.tfModule = options.tf
+    this.className = className
+  }
+
+  get trained (): boolean {
+    return this.params !== null
+  }
+
+  protected get tf (): Tf {
+    return this.tfModule ?? checkTf(undefined, this.className)
+  }
+
+  abstract config (): Record<string, unknown>
+
+  protected checkNotDisposed (fn: string): void {
+    if (this.disposed) throw new Error(`${fn}: the predictor was disposed`)
+  }
+
+  /** The trained parameters, or a clear error (disposed / not trained). */
+  protected trainedParams (fn: string): Params {
+    this.checkNotDisposed(fn)
+    if (this.params === null) throw new Error(`${fn}: the predictor is not trained (call fit or loadPredictor first)`)
+    return this.params
+  }
+
+  /**
+   * Runs one training of fresh `params` (made after the old ones were released with
+   * {@link releaseParams}): they become the model when `run` succeeds, and are freed when it throws.
+   */
+  protected async adoptTrained (params: Params, run: () => Promise<FitReport>): Promise<FitReport> {
+    try {
+      const report = await run()
+      this.params = params
+      return report
+    } catch (err) {
+      params.dispose()
+      throw err
+    }
+  }
+
+  protected releaseParams (): void {
+    this.params?.dispose()
+    this.params = null
+  }
+
+  async save (dir: string): Promise<void> {
+    const fn = `${this.name}.save`
+    this.checkNotDisposed(fn)
+    if (this.params === null) throw new Error(`${fn}: the predictor is not trained; nothing to save`)
+    await writePredictor(dir, this.kind, this.config(), { ...this.state }, this.params.toWeights())
+  }
+
+  dispose (): void {
+    this.releaseParams()
+    this.disposed = true
+  }
 }

@@ -15,11 +15,11 @@
 // Kernels Glorot-uniform from the package PRNG (also the recurrent kernel, where Keras would use
 // an orthogonal matrix), biases 0.
 import type { Scalar, Tensor, Tensor2D } from '@tensorflow/tfjs'
-import { checkTf, type Tf } from '../models/tf'
+import type { Tf } from '../models/tf'
 import { checkOptions, describe, oneOf } from '../validate'
-import { checkFinite, checkTargets, encodeAll, resolveHooks, sameShape, sizeOf, standardize, type ResolvedHooks } from './encoded'
-import { readPredictor, writePredictor, type LoadedPredictor } from './io'
-import { Params, checkFitOptions, checkTargetScale, numberIn, positiveInteger, predictInChunks, seedOption, seedStreams, train, type ParamSpec, type TargetScale } from './neural'
+import { checkFinite, checkTargets, encodeAll, sameShape, sizeOf, standardize } from './encoded'
+import { readPredictor, type LoadedPredictor } from './io'
+import { Params, TfPredictor, checkFitOptions, checkTargetScale, numberIn, positiveInteger, predictInChunks, seedOption, seedStreams, train, type ModelState, type ParamSpec } from './neural'
 import type { EncodedBatch, FitOptions, FitReport, Predictor, PredictorHooks } from './types'
 
 export interface PeepholeConfig {
@@ -123,35 +123,16 @@ export function peepholeForward (tf: Tf, cfg: Resolved, p: Params, x: Tensor): T
   return tf.reshape(tf.add(tf.matMul(out as Tensor2D, p.get('out/kernel') as Tensor2D), p.get('out/bias')), [n])
 }
 
-interface PeepholeState extends TargetScale {
-  inputShape: number[] | null
-}
-
 /** Peephole-style LSTM regressor on [T, D] token sequences. */
-export class PeepholePredictor<A = EncodedBatch> implements Predictor<A> {
+export class PeepholePredictor<A = EncodedBatch> extends TfPredictor<A> implements Predictor<A> {
   readonly kind = 'peephole'
   readonly name = 'Peephole-LSTM'
   private readonly cfg: Resolved
-  private readonly hooks: ResolvedHooks<A>
-  private readonly tfModule: Tf | undefined
-  private params: Params | null = null
-  private state: PeepholeState = { inputShape: null, targetMean: 0, targetStd: 1 }
-  private disposed = false
 
   constructor (options: PeepholeConfig & PredictorHooks<A> & { tf?: Tf } = {}) {
-    const fn = 'PeepholePredictor'
-    this.cfg = resolvePeepholeConfig(options, fn)
-    this.hooks = resolveHooks<A>({ encode: options.encode, count: options.count, augment: options.augment }, fn)
-    if (options.tf !== undefined) checkTf(options.tf, fn)
-    this.tfModule = options.tf
-  }
-
-  get trained (): boolean {
-    return this.params !== null
-  }
-
-  private get tf (): Tf {
-    return this.tfModule ?? checkTf(undefined, 'PeepholePredictor')
+    const cfg = resolvePeepholeConfig(options, 'PeepholePredictor')
+    super(options, 'PeepholePredictor')
+    this.cfg = cfg
   }
 
   config (): Record<string, unknown> {
@@ -168,7 +149,7 @@ export class PeepholePredictor<A = EncodedBatch> implements Predictor<A> {
 
   async fit (archs: A, targets: ArrayLike<number>, options?: FitOptions): Promise<FitReport> {
     const fn = `${this.name}.fit`
-    if (this.disposed) throw new Error(`${fn}: the predictor was disposed`)
+    this.checkNotDisposed(fn)
     const opts = checkFitOptions(options, fn)
     const startMs = performance.now()
     const tf = this.tf
@@ -178,65 +159,42 @@ export class PeepholePredictor<A = EncodedBatch> implements Predictor<A> {
     if (data.count < 1) throw new RangeError(`${fn}: needs at least 1 architecture, got 0`)
     this.checkInput(data, fn, null)
     const cfg = this.cfg
-    this.params?.dispose()
-    this.params = null
+    this.releaseParams()
     const [steps, dim] = data.shape
     const streams = seedStreams(cfg.seed)
     const params = Params.init(tf, peepholeSpecs(cfg, dim), streams.init)
     const { mean, std, z } = standardize(y)
     this.state = { inputShape: [steps, dim], targetMean: mean, targetStd: std }
-    try {
-      const report = await train({
-        tf,
-        fn,
-        params,
-        settings: { epochs: cfg.epochs, batchSize: cfg.batchSize, learningRate: cfg.learningRate, weightDecay: cfg.weightDecay, weightDecayMode: cfg.weightDecayMode, minBatch: 1 },
-        data,
-        archs,
-        augment: this.hooks.augment,
-        shuffleRng: streams.shuffle,
-        augmentRng: streams.augment,
-        toInput: (buffer, b) => tf.tensor3d(buffer, [b, steps, dim]),
-        loss: (input: Tensor, batch: Int32Array): Scalar => {
-          const zb = new Float32Array(batch.length)
-          for (let k = 0; k < batch.length; k++) zb[k] = z[batch[k]]
-          return tf.mean(tf.squaredDifference(peepholeForward(tf, cfg, params, input), tf.tensor1d(zb))) as Scalar
-        },
-        options: opts,
-        encodeMs,
-        startMs
-      })
-      this.params = params
-      return report
-    } catch (err) {
-      params.dispose()
-      throw err
-    }
+    return this.adoptTrained(params, async () => train({
+      tf,
+      fn,
+      params,
+      settings: { epochs: cfg.epochs, batchSize: cfg.batchSize, learningRate: cfg.learningRate, weightDecay: cfg.weightDecay, weightDecayMode: cfg.weightDecayMode, minBatch: 1 },
+      data,
+      archs,
+      augment: this.hooks.augment,
+      shuffleRng: streams.shuffle,
+      augmentRng: streams.augment,
+      toInput: (buffer, b) => tf.tensor3d(buffer, [b, steps, dim]),
+      loss: (input: Tensor, batch: Int32Array): Scalar => {
+        const zb = new Float32Array(batch.length)
+        for (let k = 0; k < batch.length; k++) zb[k] = z[batch[k]]
+        return tf.mean(tf.squaredDifference(peepholeForward(tf, cfg, params, input), tf.tensor1d(zb))) as Scalar
+      },
+      options: opts,
+      encodeMs,
+      startMs
+    }))
   }
 
   async predict (archs: A): Promise<Float64Array> {
     const fn = `${this.name}.predict`
-    if (this.disposed) throw new Error(`${fn}: the predictor was disposed`)
-    const params = this.params
-    if (params === null) throw new Error(`${fn}: the predictor is not trained (call fit or loadPredictor first)`)
+    const params = this.trainedParams(fn)
     const tf = this.tf
     const [steps, dim] = this.state.inputShape as number[]
     return predictInChunks(tf, this.hooks, archs, this.cfg.predictBatchSize, fn, this.state,
       (batch, start) => this.checkInput(batch, fn, this.state.inputShape, start),
       (data, count) => peepholeForward(tf, this.cfg, params, tf.tensor3d(data, [count, steps, dim])))
-  }
-
-  async save (dir: string): Promise<void> {
-    const fn = `${this.name}.save`
-    if (this.disposed) throw new Error(`${fn}: the predictor was disposed`)
-    if (this.params === null) throw new Error(`${fn}: the predictor is not trained; nothing to save`)
-    await writePredictor(dir, this.kind, this.config(), { ...this.state }, this.params.toWeights())
-  }
-
-  dispose (): void {
-    this.params?.dispose()
-    this.params = null
-    this.disposed = true
   }
 
   static async load<A = EncodedBatch> (dir: string, hooks: PredictorHooks<A> & { tf?: Tf } = {}): Promise<PeepholePredictor<A>> {
@@ -248,7 +206,7 @@ export class PeepholePredictor<A = EncodedBatch> implements Predictor<A> {
     const fn = 'PeepholePredictor.load'
     if (loaded.file.kind !== 'peephole') throw new Error(`${fn}: the saved predictor is of kind '${loaded.file.kind}', not 'peephole'`)
     const p = new PeepholePredictor<A>({ ...(loaded.file.config as PeepholeConfig), ...hooks })
-    const s = loaded.file.state as Partial<PeepholeState>
+    const s = loaded.file.state as Partial<ModelState>
     const shape = s.inputShape
     if (!Array.isArray(shape) || shape.length !== 2 || !shape.every(d => Number.isInteger(d) && d >= 1)) {
       throw new Error(`${fn}: state.inputShape must be [T, D], got ${describe(shape)}`)

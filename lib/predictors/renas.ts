@@ -24,13 +24,12 @@
 // the target's scale; the ranking variants' scores are only meaningful by their order.
 import type { Scalar, Tensor, Tensor2D } from '@tensorflow/tfjs'
 import type { Tf } from '../models/tf'
-import { checkTf } from '../models/tf'
 import { conv2dSame } from '../models/conv'
 import { pairwiseRankLossTf, tripletRankLossTf } from '../losses/tf-ranking'
 import { checkOptions, describe, oneOf } from '../validate'
-import { checkBatch, checkFinite, checkTargets, encodeAll, resolveHooks, sameShape, sizeOf, standardize, type ResolvedHooks } from './encoded'
-import { readPredictor, writePredictor, type LoadedPredictor } from './io'
-import { Params, checkFitOptions, checkTargetScale, numberIn, positiveInteger, predictInChunks, seedOption, seedStreams, train, type ParamSpec, type TargetScale } from './neural'
+import { checkBatch, checkFinite, checkTargets, encodeAll, sameShape, sizeOf, standardize } from './encoded'
+import { readPredictor, type LoadedPredictor } from './io'
+import { Params, TfPredictor, checkFitOptions, checkTargetScale, numberIn, positiveInteger, predictInChunks, seedOption, seedStreams, train, type ModelState, type ParamSpec } from './neural'
 import type { EncodedBatch, FitOptions, FitReport, Predictor, PredictorHooks } from './types'
 
 export type ReNASVariant = 'renas-1' | 'renas-2' | 'renas-3' | 'renas-4' | 'renas-5' | 'renas-6'
@@ -150,39 +149,20 @@ export function lenetForward (tf: Tf, p: Params, x: Tensor): { eta: Tensor2D; ep
   return { eta, eps }
 }
 
-interface ReNASState extends TargetScale {
-  inputShape: number[] | null
-}
-
 /**
  * The ReNAS predictor (any of the six ablation variants). Architectures of type A reach it
  * through the injected encoder (default: A is an {@link EncodedBatch} of [C, H, W] items).
  */
-export class ReNASPredictor<A = EncodedBatch> implements Predictor<A> {
+export class ReNASPredictor<A = EncodedBatch> extends TfPredictor<A> implements Predictor<A> {
   readonly kind = 'renas'
   readonly name: string
   private readonly cfg: Resolved
-  private readonly hooks: ResolvedHooks<A>
-  private readonly tfModule: Tf | undefined
-  private params: Params | null = null
-  private state: ReNASState = { inputShape: null, targetMean: 0, targetStd: 1 }
-  private disposed = false
 
   constructor (options: ReNASOptions<A> = {}) {
-    const fn = 'ReNASPredictor'
-    this.cfg = resolveReNASConfig(options, fn)
-    this.hooks = resolveHooks<A>({ encode: options.encode, count: options.count, augment: options.augment }, fn)
-    if (options.tf !== undefined) checkTf(options.tf, fn)
-    this.tfModule = options.tf
-    this.name = RENAS_VARIANTS[this.cfg.variant].name
-  }
-
-  get trained (): boolean {
-    return this.params !== null
-  }
-
-  private get tf (): Tf {
-    return this.tfModule ?? checkTf(undefined, 'ReNASPredictor')
+    const cfg = resolveReNASConfig(options, 'ReNASPredictor')
+    super(options, 'ReNASPredictor')
+    this.cfg = cfg
+    this.name = RENAS_VARIANTS[cfg.variant].name
   }
 
   config (): Record<string, unknown> {
@@ -210,7 +190,7 @@ export class ReNASPredictor<A = EncodedBatch> implements Predictor<A> {
 
   async fit (archs: A, targets: ArrayLike<number>, options?: FitOptions): Promise<FitReport> {
     const fn = `${this.name}.fit`
-    if (this.disposed) throw new Error(`${fn}: the predictor was disposed`)
+    this.checkNotDisposed(fn)
     const opts = checkFitOptions(options, fn)
     const startMs = performance.now()
     const tf = this.tf
@@ -224,13 +204,12 @@ export class ReNASPredictor<A = EncodedBatch> implements Predictor<A> {
     this.checkInput(data, fn, null)
 
     // Fresh start from the seed: same seed and data ⇒ same model.
-    this.params?.dispose()
-    this.params = null
+    this.releaseParams()
     const [c, h, w] = data.shape
     const streams = seedStreams(cfg.seed)
     const params = Params.init(tf, lenetSpecs(c, h, w), streams.init)
     const { mean, std, z } = standardize(y)
-    const state: ReNASState = { inputShape: [c, h, w], targetMean: loss === 'mse' ? mean : 0, targetStd: loss === 'mse' ? std : 1 }
+    const state: ModelState = { inputShape: [c, h, w], targetMean: loss === 'mse' ? mean : 0, targetStd: loss === 'mse' ? std : 1 }
     this.state = state
     const rankOpts = { phi: cfg.phi, reduction: cfg.reduction }
 
@@ -249,53 +228,31 @@ export class ReNASPredictor<A = EncodedBatch> implements Predictor<A> {
       return tf.add(l1, tf.mul(l2, cfg.lambda)) as Scalar
     }
 
-    try {
-      const report = await train({
-        tf,
-        fn,
-        params,
-        settings: { epochs: cfg.epochs, batchSize: cfg.batchSize, learningRate: cfg.learningRate, weightDecay: cfg.weightDecay, weightDecayMode: cfg.weightDecayMode, minBatch: minCount },
-        data,
-        archs,
-        augment: this.hooks.augment,
-        shuffleRng: streams.shuffle,
-        augmentRng: streams.augment,
-        toInput: (buffer, b) => this.toInput(buffer, b),
-        loss: lossFn,
-        options: opts,
-        encodeMs,
-        startMs
-      })
-      this.params = params
-      return report
-    } catch (err) {
-      params.dispose()
-      throw err
-    }
+    return this.adoptTrained(params, async () => train({
+      tf,
+      fn,
+      params,
+      settings: { epochs: cfg.epochs, batchSize: cfg.batchSize, learningRate: cfg.learningRate, weightDecay: cfg.weightDecay, weightDecayMode: cfg.weightDecayMode, minBatch: minCount },
+      data,
+      archs,
+      augment: this.hooks.augment,
+      shuffleRng: streams.shuffle,
+      augmentRng: streams.augment,
+      toInput: (buffer, b) => this.toInput(buffer, b),
+      loss: lossFn,
+      options: opts,
+      encodeMs,
+      startMs
+    }))
   }
 
   async predict (archs: A): Promise<Float64Array> {
     const fn = `${this.name}.predict`
-    if (this.disposed) throw new Error(`${fn}: the predictor was disposed`)
-    const params = this.params
-    if (params === null) throw new Error(`${fn}: the predictor is not trained (call fit or loadPredictor first)`)
+    const params = this.trainedParams(fn)
     const tf = this.tf
     return predictInChunks(tf, this.hooks, archs, this.cfg.predictBatchSize, fn, this.state,
       (batch, start) => this.checkInput(batch, fn, this.state.inputShape, start),
       (data, count) => lenetForward(tf, params, this.toInput(data, count)).eps)
-  }
-
-  async save (dir: string): Promise<void> {
-    const fn = `${this.name}.save`
-    if (this.disposed) throw new Error(`${fn}: the predictor was disposed`)
-    if (this.params === null) throw new Error(`${fn}: the predictor is not trained; nothing to save`)
-    await writePredictor(dir, this.kind, this.config(), { ...this.state }, this.params.toWeights())
-  }
-
-  dispose (): void {
-    this.params?.dispose()
-    this.params = null
-    this.disposed = true
   }
 
   /** Rebuilds a saved ReNAS predictor (see loadPredictor for the kind-agnostic entry). */
@@ -308,7 +265,7 @@ export class ReNASPredictor<A = EncodedBatch> implements Predictor<A> {
     const fn = 'ReNASPredictor.load'
     if (loaded.file.kind !== 'renas') throw new Error(`${fn}: the saved predictor is of kind '${loaded.file.kind}', not 'renas'`)
     const p = new ReNASPredictor<A>({ ...(loaded.file.config as ReNASConfig), ...hooks })
-    const s = loaded.file.state as Partial<ReNASState>
+    const s = loaded.file.state as Partial<ModelState>
     const shape = s.inputShape
     if (!Array.isArray(shape) || shape.length !== 3 || !shape.every(d => Number.isInteger(d) && d >= 1)) {
       throw new Error(`${fn}: state.inputShape must be [C, H, W], got ${describe(shape)}`)
