@@ -11,7 +11,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import type * as Arrow from 'apache-arrow'
-import { addon, type IngestProgressRaw, type Nb101IngestRaw } from '../native'
+import { addon, type IngestProgressRaw, type Nb101IngestRaw, type Nb101RecordRaw } from '../native'
 import { checkOptions, describe } from '../validate'
 import { ProgressBar, formatBytes, formatCount, formatDuration } from '../progress'
 import { DataFileError } from './errors'
@@ -816,13 +816,7 @@ export async function loadNb101 (file: string, options?: LoadNb101Options): Prom
 }
 
 /** A parsed NAS-Bench-101 record payload (op codes per the contract, 255 beyond `vertices`). */
-export interface Nb101ParsedRecord {
-  hash: string
-  epochs: number
-  vertices: number
-  adjacency: number
-  ops: Uint8Array
-  trainableParameters: number
+export interface Nb101ParsedRecord extends Omit<Nb101RecordRaw, 'values'> {
   values: Record<Nb101RunMetric, number>
 }
 

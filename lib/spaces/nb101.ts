@@ -475,6 +475,14 @@ function enumerateArgs (options: EnumerateOptions | undefined, fn: string): { di
   return { dir, file: dir === null ? null : path.join(dir, CACHE_FILE) }
 }
 
+/** A copy of the memoised enumeration, else of the disk cache's (memoising it), else null. */
+function memoOrCache (file: string | null): Nb101Cells | null {
+  if (memo) return copyCells(memo)
+  const cached = file ? readCache(file) : null
+  if (cached) memo = cached
+  return cached ? copyCells(cached) : null
+}
+
 /**
  * All 423,624 unique valid cells, sorted by hash, computed natively on all threads (or read
  * from the disk cache). Each cell is the representative the official generator keeps (the
@@ -483,14 +491,8 @@ function enumerateArgs (options: EnumerateOptions | undefined, fn: string): { di
  */
 export async function enumerate (options?: EnumerateOptions): Promise<Nb101Cells> {
   const { dir, file } = enumerateArgs(options, 'nb101.enumerate')
-  if (memo) return copyCells(memo)
-  if (file) {
-    const cached = readCache(file)
-    if (cached) {
-      memo = cached
-      return copyCells(cached)
-    }
-  }
+  const known = memoOrCache(file)
+  if (known) return known
   if (!pending) {
     pending = addon.nb101Enumerate(true).then(fromColumns).finally(() => { pending = null })
   }
@@ -503,14 +505,8 @@ export async function enumerate (options?: EnumerateOptions): Promise<Nb101Cells
 /** {@link enumerate} on the calling thread (blocks for seconds on a cold cache). */
 export function enumerateSync (options?: EnumerateOptions): Nb101Cells {
   const { dir, file } = enumerateArgs(options, 'nb101.enumerateSync')
-  if (memo) return copyCells(memo)
-  if (file) {
-    const cached = readCache(file)
-    if (cached) {
-      memo = cached
-      return copyCells(cached)
-    }
-  }
+  const known = memoOrCache(file)
+  if (known) return known
   const cells = fromColumns(addon.nb101Enumerate(false))
   memo = cells
   if (dir && file) writeCache(dir, file, cells)
