@@ -25,17 +25,16 @@
 //   (run `npx tsc` first: the package root resolves dist/lib/index.js)
 // Timings on a shared machine are provisional.
 const { gcnScore, nativeInfo, GcnModel, initTfBackend } = require('..')
-const { machine, rng } = require('./peers')
+const { machine, rng, cliArgs } = require('./peers')
 
-const args = process.argv.slice(2)
-const option = (name, fallback) => { const k = args.indexOf(name); return k >= 0 && k + 1 < args.length ? Number(args[k + 1]) : fallback }
+const { number: option, flag } = cliArgs()
 const GRAPHS = option('--graphs', 423624)
-const TFJS_FULL = args.includes('--tfjs-full')
+const TFJS_FULL = flag('--tfjs-full')
 const TFJS_GRAPHS = TFJS_FULL ? GRAPHS : Math.min(GRAPHS, option('--tfjs-graphs', 32768))
 const REPS = option('--reps', 2)
 const BATCH = option('--batch-size', 1024)
-const ALL7 = args.includes('--all7')
-const JSON_ONLY = args.includes('--json-only')
+const ALL7 = flag('--all7')
+const JSON_ONLY = flag('--json-only')
 const WIDTHS = [256, 256, 256]
 
 function nb101Cells (count, seed) {

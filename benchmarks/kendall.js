@@ -10,10 +10,9 @@ const fs = require('fs')
 const os = require('os')
 const path = require('path')
 const { kendallTau, nativeInfo } = require('..')
-const { time, findPython, runPython, machine, printTable, fmt, ratio, rng } = require('./peers')
+const { time, findPython, runPython, machine, printTable, fmt, ratio, rng, cliArgs } = require('./peers')
 
-const args = process.argv.slice(2)
-const arg = (name, fallback) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : fallback }
+const { value: arg, flag } = cliArgs()
 const sizes = arg('--sizes', '1e4,1e5,1e6,1e7').split(',').map(Number)
 
 // Plain JS Knight's algorithm: sort by (x, y), count ties, merge-sort y counting swaps.

@@ -14,17 +14,13 @@
 // Prints a Markdown table, then one JSON line.
 
 const { pairwiseRankLoss, tripletRankLoss, nativeInfo } = require('..')
-const { rng } = require('./peers')
+const { rng, cliArgs } = require('./peers')
 
-const args = process.argv.slice(2)
-function option (name, fallback) {
-  const k = args.indexOf(name)
-  return k >= 0 && k + 1 < args.length ? Number(args[k + 1]) : fallback
-}
+const { number: option, flag } = cliArgs()
 const REPS = option('--reps', 5)
 const MAX_BRUTE_S = option('--max-brute-seconds', 60)
-const EXTRA = args.includes('--extra')
-const JSON_ONLY = args.includes('--json-only')
+const EXTRA = flag('--extra')
+const JSON_ONLY = flag('--json-only')
 
 // Seeded (Box-Muller over peers.rng), so every run times the same inputs.
 function normals (rand, n) {

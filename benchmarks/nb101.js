@@ -14,13 +14,12 @@ const fs = require('fs')
 const os = require('os')
 const path = require('path')
 const { nb101, renasEncode, nativeInfo } = require('..')
-const { time, machine, printTable, fmt, ratio, rng } = require('./peers')
+const { time, machine, printTable, fmt, ratio, rng, cliArgs } = require('./peers')
 
-const args = process.argv.slice(2)
-const arg = (name, fallback) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : fallback }
+const { value: arg, flag } = cliArgs()
 const encodeCells = Number(arg('--encode-cells', '100000'))
 const peerSample = Number(arg('--peer-sample', '32'))
-const fullPeer = args.includes('--full-peer')
+const fullPeer = flag('--full-peer')
 
 // ---- plain JS peers ---------------------------------------------------------------------
 

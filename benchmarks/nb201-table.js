@@ -7,10 +7,9 @@ const fs = require('fs')
 const os = require('os')
 const path = require('path')
 const { spawnSync } = require('child_process')
-const { time, findPython, machine, printTable, fmt, ratio } = require('./peers')
+const { time, findPython, machine, printTable, fmt, ratio, cliArgs } = require('./peers')
 
-const args = process.argv.slice(2)
-const arg = (name, fallback) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : fallback }
+const { value: arg, flag } = cliArgs()
 
 function sharedCsv () {
   const dirs = [process.env.NASRANK_SHARED_DATA, path.join(__dirname, '..', '..', 'shared', 'data'), '/work/shared/data'].filter(Boolean)

@@ -73,4 +73,10 @@ function rng (seed) {
   }
 }
 
-module.exports = { time, findPython, runPython, machine, printTable, fmt, ratio, rng }
+/** The benchmark's command line: `value('--x', d)` (string), `number('--x', d)`, `flag('--x')`. */
+function cliArgs (argv = process.argv.slice(2)) {
+  const value = (name, fallback) => { const k = argv.indexOf(name); return k >= 0 && k + 1 < argv.length ? argv[k + 1] : fallback }
+  return { value, number: (name, fallback) => Number(value(name, fallback)), flag: name => argv.includes(name) }
+}
+
+module.exports = { time, findPython, runPython, machine, printTable, fmt, ratio, rng, cliArgs }

@@ -16,10 +16,9 @@
 // Usage: node benchmarks/random-forest.js [--cases nb201-onehot,nb101-tensor:424,...] [--json out.json]
 const os = require('os')
 const { forestFit, forestPredict, kendallTau, nativeInfo, openBench, renasEncode, Random } = require('..')
-const { time, findPython, runPython, machine, printTable, fmt, ratio } = require('./peers')
+const { time, findPython, runPython, machine, printTable, fmt, ratio, cliArgs } = require('./peers')
 
-const args = process.argv.slice(2)
-const arg = (name, fallback) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : fallback }
+const { value: arg, flag } = cliArgs()
 const CASES = arg('--cases', 'nb201-onehot:90,nb101-tensor:424,uniform:424,nb101-tensor:4236,uniform:4236').split(',')
 const TEST_ROWS = 2000
 const load = () => os.loadavg().map(v => v.toFixed(2)).join(' ')

@@ -14,15 +14,14 @@
 
 const { openBench, initTfBackend, ReNASPredictor, RandomForestPredictor, PeepholePredictor, RENAS_VARIANTS,
   nb101, nb101PeepholeTokens, renasEncode, evolve, kendallTau, Random, nativeInfo } = require('..')
-const { machine, printTable, fmt } = require('./peers')
+const { machine, printTable, fmt, cliArgs } = require('./peers')
 
-const args = process.argv.slice(2)
-const option = (name, fallback) => { const k = args.indexOf(name); return k >= 0 && k + 1 < args.length ? Number(args[k + 1]) : fallback }
+const { number: option, flag } = cliArgs()
 const SEEDS = option('--seeds', 1)
 const EPOCHS = option('--epochs', 200)
 const EVAL = option('--eval', 5000)
 const GENERATIONS = option('--generations', 500)
-const JSON_ONLY = args.includes('--json-only')
+const JSON_ONLY = flag('--json-only')
 const SCALES = { flopsScale: 1e-7, paramsScale: 1e-5 }
 
 async function main () {

@@ -22,17 +22,14 @@
 // Backend: tfjs wasm (the CPU fallback; tfjs-node cannot be installed here).
 
 const { ReNASPredictor, pairwiseRankLossTf, tripletRankLossTf, pairwiseDistancesTf, Random, nativeInfo } = require('..')
+const { cliArgs } = require('./peers')
 
-const args = process.argv.slice(2)
-function option (name, fallback) {
-  const k = args.indexOf(name)
-  return k >= 0 && k + 1 < args.length ? Number(args[k + 1]) : fallback
-}
+const { number: option, flag } = cliArgs()
 const N = option('--n', 424)
 const STEPS = option('--steps', 5)
 const REPS = option('--reps', 3)
 const BLOCK = option('--block', 32)
-const JSON_ONLY = args.includes('--json-only')
+const JSON_ONLY = flag('--json-only')
 const LAMBDA = 1
 const MARGIN = 1
 

@@ -7,10 +7,9 @@
 // to be in the benchmark) because the NB-101 data is not on this machine.
 // Usage: node benchmarks/spaces.js [--nb101 423624] [--json out.json]
 const { nb201, nb201GraphBatch, nb101GraphBatch } = require('..')
-const { time, machine, printTable, fmt, ratio, rng } = require('./peers')
+const { time, machine, printTable, fmt, ratio, rng, cliArgs } = require('./peers')
 
-const args = process.argv.slice(2)
-const arg = (name, fallback) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : fallback }
+const { value: arg, flag } = cliArgs()
 const nb101Count = Number(arg('--nb101', '423624'))
 
 const OPS = ['none', 'skip_connect', 'nor_conv_1x1', 'nor_conv_3x3', 'avg_pool_3x3']

@@ -9,10 +9,10 @@ const { spawnSync } = require('child_process')
 const fs = require('fs')
 const os = require('os')
 const path = require('path')
-const { machine, printTable, fmt, ratio, rng, findPython } = require('./peers')
+const { machine, printTable, fmt, ratio, rng, findPython, cliArgs } = require('./peers')
 
 const args = process.argv.slice(2)
-const arg = (name, fallback) => { const i = args.indexOf(name); return i >= 0 ? args[i + 1] : fallback }
+const { value: arg, flag } = cliArgs(args)
 
 // ---- the plain JavaScript peer: same work (CRC, JSON, base64, protobuf, pivot by hash) ----
 function jsCrcTables () {
@@ -243,7 +243,7 @@ async function main () {
   const mb = Number(arg('--mb', '500'))
   const pyMb = Number(arg('--py-mb', '24'))
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nasrank-tfrecord-bench-'))
-  const cleanup = () => { if (!args.includes('--keep')) fs.rmSync(dir, { recursive: true, force: true }) }
+  const cleanup = () => { if (!flag('--keep')) fs.rmSync(dir, { recursive: true, force: true }) }
   process.on('SIGINT', () => { cleanup(); process.exit(130) })
   try {
     const file = path.join(dir, 'nasbench_generated.tfrecord')
