@@ -67,3 +67,16 @@ export function boolean (value: unknown, fallback: boolean, fn: string, name: st
   if (typeof value !== 'boolean') throw new TypeError(`${fn}: ${name} must be a boolean, got ${describe(value)}`)
   return value
 }
+
+/** An integer in [min, max], or `fallback` when undefined. */
+export function integerIn (value: unknown, fallback: number, fn: string, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (value === undefined) return fallback
+  if (typeof value !== 'number') throw new TypeError(`${fn}: ${name} must be a number, got ${describe(value)}`)
+  if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`${fn}: ${name} must be an integer in [${min}, ${max}], got ${value}`)
+  return value
+}
+
+/** A native call's `threads` option: an integer in [1, 1024], or undefined (the global setting). */
+export function threadsOption (value: unknown, fn: string): number | undefined {
+  return value === undefined ? undefined : integerIn(value, 1, fn, 'threads', 1, 1024)
+}

@@ -12,7 +12,7 @@
 // prediction at a leaf), `samples` its bootstrap-weighted sample count, `threshold` 0 at
 // leaves.
 import { addon } from '../native'
-import { checkOptions, describe, oneOf, toFloat64 } from '../validate'
+import { boolean, checkOptions, describe, integerIn, oneOf, threadsOption, toFloat64 } from '../validate'
 
 export interface RegressionForest {
   /** Input columns (features) the forest was fitted on. */
@@ -58,17 +58,6 @@ export interface ForestPredictOptions {
 
 const FIT_KEYS = ['trees', 'maxFeatures', 'minSamplesSplit', 'minSamplesLeaf', 'maxDepth', 'bootstrap', 'seed', 'threads']
 
-function integerAtLeast (value: unknown, fallback: number, fn: string, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number') throw new TypeError(`${fn}: ${name} must be a number, got ${describe(value)}`)
-  if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`${fn}: ${name} must be an integer in [${min}, ${max}], got ${value}`)
-  return value
-}
-
-function threadsOption (value: unknown, fn: string): number | undefined {
-  return value === undefined ? undefined : integerAtLeast(value, 1, fn, 'threads', 1, 1024)
-}
-
 /** The number of features drawn per split for `maxFeatures` over `columns` columns. */
 export function featuresPerSplit (maxFeatures: number, columns: number): number {
   const count = maxFeatures <= 1 ? Math.floor(maxFeatures * columns) : maxFeatures
@@ -93,26 +82,25 @@ function asFloat32 (value: unknown, fn: string, name: string): Float32Array {
 function fitArgs (x: unknown, y: unknown, columns: unknown, options: ForestFitOptions | undefined, fn: string) {
   const xs = asFloat32(x, fn, 'x')
   const ys = toFloat64(y, fn, 'y')
-  const cols = integerAtLeast(columns, 0, fn, 'columns', 1, 2 ** 31 - 1)
+  const cols = integerIn(columns, 0, fn, 'columns', 1, 2 ** 31 - 1)
   const o = checkOptions<ForestFitOptions>(options, fn, FIT_KEYS)
-  if (o.bootstrap !== undefined && typeof o.bootstrap !== 'boolean') throw new TypeError(`${fn}: bootstrap must be a boolean, got ${describe(o.bootstrap)}`)
   let maxDepth = 0
-  if (o.maxDepth !== undefined && o.maxDepth !== null) maxDepth = integerAtLeast(o.maxDepth, 0, fn, 'maxDepth', 1, 2 ** 31 - 1)
+  if (o.maxDepth !== undefined && o.maxDepth !== null) maxDepth = integerIn(o.maxDepth, 0, fn, 'maxDepth', 1, 2 ** 31 - 1)
   const params = {
-    trees: integerAtLeast(o.trees, 100, fn, 'trees', 1, 1e6),
+    trees: integerIn(o.trees, 100, fn, 'trees', 1, 1e6),
     maxFeatures: featuresPerSplit(checkMaxFeatures(o.maxFeatures, 1, fn), cols),
-    minSamplesSplit: integerAtLeast(o.minSamplesSplit, 2, fn, 'minSamplesSplit', 2, 2 ** 31 - 1),
-    minSamplesLeaf: integerAtLeast(o.minSamplesLeaf, 1, fn, 'minSamplesLeaf', 1, 2 ** 31 - 1),
+    minSamplesSplit: integerIn(o.minSamplesSplit, 2, fn, 'minSamplesSplit', 2, 2 ** 31 - 1),
+    minSamplesLeaf: integerIn(o.minSamplesLeaf, 1, fn, 'minSamplesLeaf', 1, 2 ** 31 - 1),
     maxDepth,
-    bootstrap: o.bootstrap ?? true,
-    seed: integerAtLeast(o.seed, 0, fn, 'seed', 0)
+    bootstrap: boolean(o.bootstrap, true, fn, 'bootstrap'),
+    seed: integerIn(o.seed, 0, fn, 'seed', 0)
   }
   return { xs, ys, cols, params, threads: threadsOption(o.threads, fn) }
 }
 
 function predictArgs (forest: RegressionForest, x: unknown, options: ForestPredictOptions | undefined, fn: string) {
   if (forest === null || typeof forest !== 'object') throw new TypeError(`${fn}: forest must be a fitted forest object, got ${describe(forest)}`)
-  const cols = integerAtLeast(forest.columns, 0, fn, 'forest.columns', 1, 2 ** 31 - 1)
+  const cols = integerIn(forest.columns, 0, fn, 'forest.columns', 1, 2 ** 31 - 1)
   const o = checkOptions<ForestPredictOptions>(options, fn, ['selection', 'threads'])
   return { xs: asFloat32(x, fn, 'x'), cols, selection: oneOf(o.selection, 'mean', ['mean', 'median'] as const, fn, 'selection'), threads: threadsOption(o.threads, fn) }
 }

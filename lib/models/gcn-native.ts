@@ -3,7 +3,7 @@
 // validates every argument (shapes against V/F and layer widths, finiteness, masks,
 // padding); errors name the argument, e.g. "gcnScore: graphs.mask[12] is 0.5; ...".
 import { addon } from '../native'
-import { boolean, checkOptions, describe, oneOf } from '../validate'
+import { boolean, checkOptions, describe, oneOf, threadsOption } from '../validate'
 import type { ComparatorHeadWeights, ComparatorWeights, GcnEmbedWeights, GcnWeights, GraphBatch } from './types'
 
 export interface GcnOptions {
@@ -25,13 +25,6 @@ export interface ComparatorOptions {
 }
 
 const DEVICES = ['cpu', 'cuda'] as const
-
-function threadsOption (value: unknown, fn: string): number | undefined {
-  if (value === undefined) return undefined
-  if (typeof value !== 'number') throw new TypeError(`${fn}: threads must be a number, got ${describe(value)}`)
-  if (!Number.isInteger(value) || value < 1 || value > 1024) throw new RangeError(`${fn}: threads must be an integer in [1, 1024], got ${value}`)
-  return value
-}
 
 function gcnArgs (options: GcnOptions | undefined, fn: string) {
   const opts = checkOptions<GcnOptions>(options, fn, ['threads', 'device', 'dedup'])
