@@ -18,6 +18,7 @@ export { RandomForestPredictor, resolveRandomForestConfig, type RandomForestConf
 export { forestFit, forestFitAsync, forestPredict, forestPredictAsync, type RegressionForest, type ForestFitOptions, type ForestPredictOptions } from './models/forest'
 export { PeepholePredictor, resolvePeepholeConfig, type PeepholeConfig } from './predictors/peephole'
 export { nb101PeepholeTokens, PEEPHOLE_TOKEN_DIM, type PeepholeTokenOptions } from './predictors/peephole-tokens'
+export { EnsemblePredictor, ensembleMemberSeeds, type EnsembleOptions, type MemberFactory } from './predictors/ensemble'
 export { loadPredictor, registerPredictor, predictorKinds, type LoadHooks, type PredictorLoader } from './predictors/registry'
 export * as nb101 from './spaces/nb101'
 export type { Nb101Spec, Nb101Cells, Nb101CellsLike, Nb101Rule, Nb101Op } from './spaces/nb101'

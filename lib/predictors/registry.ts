@@ -2,6 +2,7 @@
 // Later predictors plug in with registerPredictor(kind, loader).
 import type { Tf } from '../models/tf'
 import { describe } from '../validate'
+import { EnsemblePredictor } from './ensemble'
 import { readPredictor, type LoadedPredictor } from './io'
 import { PeepholePredictor } from './peephole'
 import { RandomForestPredictor } from './random-forest'
@@ -18,7 +19,9 @@ export type PredictorLoader = (loaded: LoadedPredictor, hooks: LoadHooks<any>) =
 const loaders = new Map<string, PredictorLoader>([
   ['renas', (loaded, hooks) => ReNASPredictor.fromSaved(loaded, hooks)],
   ['random-forest', (loaded, hooks) => RandomForestPredictor.fromSaved(loaded, { encode: hooks.encode, count: hooks.count })],
-  ['peephole', (loaded, hooks) => PeepholePredictor.fromSaved(loaded, hooks)]
+  ['peephole', (loaded, hooks) => PeepholePredictor.fromSaved(loaded, hooks)],
+  // Members are loaded as any saved predictor, with the same hooks.
+  ['ensemble', (loaded, hooks) => EnsemblePredictor.fromSaved(loaded, dir => loadPredictor(dir, hooks))]
 ])
 
 /** Registers the loader of a predictor kind (replacing any previous one). */
