@@ -3,7 +3,8 @@
 // ReNAS's NAS-Bench-201 protocol (Table 5) on the real CIFAR-10 table, with its peers on the
 // very same 90-architecture training sets (seeds 0…N−1 of the harness's split):
 //  - nasrank's rows exactly as `nasrank reproduce renas --table 5` computes them (ReNAS-6,
-//    the random forest, random search), run through runRenas into a temporary directory;
+//    ReNAS-4, the ReNAS-4 ×5 ensemble, the random forest, random search), run through
+//    runRenas into a temporary directory;
 //  - ReNAS-6 on the two earlier NB-201 inputs, to show what each change did: the label code
 //    as one number in a single type plane with FLOPs and parameters in millions (v1), and the
 //    per-label planes of the unpruned cell (v2; the harness's input is v2 of the pruned cell);
@@ -13,16 +14,15 @@
 // Kendall tau over all 15,625, and the mean fit time.
 // --forest-only: only the two forests (nasrank's with the harness's settings, scikit-learn's),
 // skipping ReNAS-6 and random search (seconds instead of minutes).
-// --ensemble N (default 5; 0 skips): also an ensemble of N ReNAS-4 models.
 // --issue-splits N (default 200; 0 skips): scikit-learn's forest also on N numpy-drawn splits,
 // to show how far a 20-seed mean moves with the choice of splits.
-// Usage: node benchmarks/renas-table5.js [--seeds 20] [--epochs 200] [--table ../shared/data/nb201-cifar10-test.csv] [--json-only] [--forest-only] [--ensemble 5] [--issue-splits 200]
+// Usage: node benchmarks/renas-table5.js [--seeds 20] [--epochs 200] [--table ../shared/data/nb201-cifar10-test.csv] [--json-only] [--forest-only] [--issue-splits 200]
 //   (run `npx tsc` first). Backend: tfjs wasm.
 const fs = require('fs')
 const os = require('os')
 const path = require('path')
 const { openBench, initTfBackend, ReNASPredictor, RandomForestPredictor, kendallTau, nb201 } = require('..')
-const { runRenas, split, top10, nb201RenasTensor } = require('../dist/lib/experiments/renas')
+const { runRenas, split, top10 } = require('../dist/lib/experiments/renas')
 const { meanSd, formatMeanSd } = require('../dist/lib/report/table')
 const { findPython, runPython, machine, printTable, fmt, ratio, cliArgs } = require('./peers')
 
@@ -33,7 +33,6 @@ const TABLE = path.resolve(value('--table', path.join(__dirname, '..', '..', 'sh
 const JSON_ONLY = flag('--json-only')
 const FOREST_ONLY = flag('--forest-only')
 const ISSUE_SPLITS = Number(value('--issue-splits', 200))
-const ENSEMBLE = Number(value('--ensemble', 5))
 
 const stats = xs => ({ ...meanSd(xs), text: formatMeanSd(xs) })
 
@@ -104,10 +103,16 @@ async function main () {
   if (out !== null) try {
     await runRenas({ tables: [5], bench201: bench, seeds: SEEDS, fractions: [], epochs: EPOCHS, trees: 100, evalSize: 0, population: 64, generations: 500, out, tf })
     const rows = fs.readFileSync(path.join(out, 'results.jsonl'), 'utf8').trim().split('\n').map(l => JSON.parse(l))
-    for (const method of ['renas-6', 'renas-4', 'random-forest', 'random-search']) {
+    for (const method of ['renas-6', 'renas-4', 'renas-4x5', 'random-forest', 'random-search']) {
       const rs = rows.filter(r => r.method === method)
       results.push({
-        method: { 'renas-6': 'ReNAS-6 (nasrank: per-label planes of the pruned cell)', 'renas-4': 'ReNAS-4 (same input, pairwise loss only)', 'random-forest': 'random forest (nasrank, sklearn settings)', 'random-search': 'random search, 100 queries (nasrank)' }[method],
+        method: {
+          'renas-6': 'ReNAS-6 (nasrank: per-label planes of the pruned cell)',
+          'renas-4': 'ReNAS-4 (same input, pairwise loss only)',
+          'renas-4x5': 'ReNAS-4 ×5 (ensemble of 5 seeds, mean standardised score)',
+          'random-forest': 'random forest (nasrank, sklearn settings)',
+          'random-search': 'random search, 100 queries (nasrank)'
+        }[method],
         best: stats(rs.map(r => r.best_top10_test)),
         tau: method === 'random-search' ? null : stats(rs.map(r => r.ktau)),
         fitMs: method === 'random-search' ? null : 1000 * rs.reduce((a, r) => a + r.train_seconds, 0) / rs.length
@@ -136,33 +141,6 @@ async function main () {
       bests.push(top10(scores, all, truth, sortedTruth).best); taus.push(kendallTau(scores, truth))
     }
     results.push({ method, best: stats(bests), tau: stats(taus), fitMs: fitMs / SEEDS })
-  }
-
-  // 2b. An ensemble of ENSEMBLE ReNAS-4 models on the harness's input (member m of seed s
-  // seeded s·100 + m), scored by the mean of the members' standardised scores: what
-  // averaging out the initialisation buys at ENSEMBLE× the fit time. Not a CLI row.
-  if (!FOREST_ONLY && ENSEMBLE > 1) {
-    const bests = []; const taus = []; let fitMs = 0
-    const encode = (rows, s = 0, e = rows.length) => ({ count: e - s, shape: [8, 8, 8], data: nb201RenasTensor(ops, rows.subarray(s, e), 'tensor') })
-    for (let seed = 0; seed < SEEDS; seed++) {
-      const { train } = split(bench.size, 90, seed)
-      const scores = new Float64Array(bench.size)
-      for (let m = 0; m < ENSEMBLE; m++) {
-        const p = new ReNASPredictor({ variant: 'renas-4', seed: seed * 100 + m, epochs: EPOCHS, channels: 8, tf, encode, count: r => r.length })
-        const t0 = Date.now()
-        await p.fit(train, bench.lookup(train, { metric: 'test' }))
-        fitMs += Date.now() - t0
-        const member = await p.predict(all)
-        p.dispose()
-        const { mean } = meanSd(member)
-        let sq = 0
-        for (const v of member) sq += (v - mean) ** 2
-        const sd = Math.sqrt(sq / member.length) || 1
-        for (let i = 0; i < member.length; i++) scores[i] += (member[i] - mean) / sd / ENSEMBLE
-      }
-      bests.push(top10(scores, all, truth, sortedTruth).best); taus.push(kendallTau(scores, truth))
-    }
-    results.push({ method: `ReNAS-4, ensemble of ${ENSEMBLE} (mean standardised score)`, best: stats(bests), tau: stats(taus), fitMs: fitMs / SEEDS })
   }
 
   // 3. scikit-learn's forest on the same splits.

@@ -28,27 +28,28 @@ t.test('Table 5 on synthetic-201: rows, report, resume', async t => {
     evalSize: 500, population: 8, generations: 2, out, tf
   }
   const first = await runRenas(plan)
-  t.equal(first.ran, 4, 'ReNAS-6, ReNAS-4, random forest and random search, one seed each')
+  t.equal(first.ran, 5, 'ReNAS-6, ReNAS-4, the ReNAS-4 ensemble, random forest and random search, one seed each')
   const rows = readRows(out)
-  t.same(rows.map(r => r.method).sort(), ['random-forest', 'random-search', 'renas-4', 'renas-6'])
+  t.same(rows.map(r => r.method).sort(), ['random-forest', 'random-search', 'renas-4', 'renas-4x5', 'renas-6'])
   for (const r of rows) {
     t.equal(r.bench_synthetic, true)
     t.ok(typeof r.best_top10_test === 'number' && (r.best_top10_test as number) > 10 && (r.best_top10_test as number) <= 100, `${String(r.method)}: a plausible accuracy`)
     t.ok((r.rank_percent as number) >= 0 && (r.rank_percent as number) <= 100)
   }
-  for (const m of ['renas-6', 'renas-4']) t.equal(rows.find(r => r.method === m)?.queries, 90, `${m}: only the 90 training architectures are queried`)
+  for (const m of ['renas-6', 'renas-4', 'renas-4x5']) t.equal(rows.find(r => r.method === m)?.queries, 90, `${m}: only the 90 training architectures are queried`)
   t.equal(rows.find(r => r.method === 'random-search')?.queries, 100)
   const report = fs.readFileSync(first.reportFile, 'utf8')
   t.match(report, /SYNTHETIC/, 'the synthetic label is in the report')
   t.notMatch(report, /paper, real NAS-Bench-201/, 'no paper row beside synthetic numbers')
+  t.match(report, /\| ReNAS-4 ×5 \(ensemble of 5 seeds, mean standardised score\) \| /, 'the ensemble row')
   t.ok(fs.existsSync(path.join(out, 'results.csv')))
   const again = await runRenas(plan)
-  t.same([again.ran, again.skipped], [0, 4], 're-running resumes: nothing recomputed')
+  t.same([again.ran, again.skipped], [0, 5], 're-running resumes: nothing recomputed')
   const otherEpochs = await runRenas({ ...plan, epochs: 4 })
-  t.same([otherEpochs.ran, otherEpochs.skipped], [2, 2], 'other epochs: only the ReNAS rows rerun; the forest and random search are reused')
-  t.equal(readRows(out).length, 6, 'the earlier ReNAS rows stay in results.jsonl')
+  t.same([otherEpochs.ran, otherEpochs.skipped], [3, 2], 'other epochs: only the ReNAS rows rerun; the forest and random search are reused')
+  t.equal(readRows(out).length, 8, 'the earlier ReNAS rows stay in results.jsonl')
   const csv = fs.readFileSync(path.join(out, 'results.csv'), 'utf8').trim().split('\n')
-  t.equal(csv.length, 1 + 4, 'but the report and CSV hold only the rows of this plan')
+  t.equal(csv.length, 1 + 5, 'but the report and CSV hold only the rows of this plan')
 })
 
 t.test('Tables 1-3 on a small NAS-Bench-101 run', async t => {
