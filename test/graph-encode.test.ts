@@ -2,6 +2,7 @@ import t, { type Test } from 'tap'
 import { nb101GraphBatch, nb201GraphBatch, nb201, NB201_SIZE, type GraphBatch } from '../lib/index'
 import { graph201Ref } from './reference/nb201'
 import { graph101Ref, packBits, unpackBitsRef } from './reference/nb101-graph'
+import { README_CELL } from './reference/nb101'
 import { rng } from './reference/random'
 
 /** Graph g of a batch as nested arrays. */
@@ -46,19 +47,8 @@ function randomCell (rand: () => number): Cell {
   return { matrix, ops }
 }
 
-const EXAMPLE: Cell = {
-  // the NAS-Bench-101 README's example cell
-  matrix: [
-    [0, 1, 1, 1, 0, 1, 0],
-    [0, 0, 0, 0, 0, 0, 1],
-    [0, 0, 0, 0, 0, 0, 1],
-    [0, 0, 0, 0, 1, 0, 0],
-    [0, 0, 0, 0, 0, 0, 1],
-    [0, 0, 0, 0, 0, 0, 1],
-    [0, 0, 0, 0, 0, 0, 0]
-  ],
-  ops: [0, 2, 2, 2, 2, 3, 4]
-}
+/** The NAS-Bench-101 README's example graph with every interior op a 3×3 conv but vertex 5 (max-pool). */
+const EXAMPLE: Cell = { matrix: README_CELL.matrix, ops: [0, 2, 2, 2, 2, 3, 4] }
 
 t.test('NB-101: bit layout of the contract', async t => {
   // edge i→j is bit i*7 − i(i+1)/2 + (j−i−1)

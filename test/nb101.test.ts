@@ -7,18 +7,7 @@ import { addon } from '../lib/native'
 import * as ref from './reference/nb101'
 import { rng } from './reference/random'
 
-const INCEPTION: Nb101Spec = {
-  matrix: [
-    [0, 1, 1, 1, 0, 1, 0],
-    [0, 0, 0, 0, 0, 0, 1],
-    [0, 0, 0, 0, 0, 0, 1],
-    [0, 0, 0, 0, 1, 0, 0],
-    [0, 0, 0, 0, 0, 0, 1],
-    [0, 0, 0, 0, 0, 0, 1],
-    [0, 0, 0, 0, 0, 0, 0]
-  ],
-  ops: ['input', 'conv1x1-bn-relu', 'conv3x3-bn-relu', 'conv3x3-bn-relu', 'conv3x3-bn-relu', 'maxpool3x3', 'output']
-}
+const INCEPTION = ref.README_CELL as Nb101Spec
 // The same cell as the official dataset stores it (the README's query output shows this
 // module_adjacency / module_operations for the cell above).
 const INCEPTION_STORED: Nb101Spec = {

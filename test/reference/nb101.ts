@@ -12,6 +12,20 @@ const OP_NAMES = ['input', 'conv1x1-bn-relu', 'conv3x3-bn-relu', 'maxpool3x3', '
 
 export interface RefSpec { matrix: Matrix; ops: string[] }
 
+/** The example cell of the NAS-Bench-101 README (Inception-like), as the README writes it. */
+export const README_CELL: RefSpec = {
+  matrix: [
+    [0, 1, 1, 1, 0, 1, 0],
+    [0, 0, 0, 0, 0, 0, 1],
+    [0, 0, 0, 0, 0, 0, 1],
+    [0, 0, 0, 0, 1, 0, 0],
+    [0, 0, 0, 0, 0, 0, 1],
+    [0, 0, 0, 0, 0, 0, 1],
+    [0, 0, 0, 0, 0, 0, 0]
+  ],
+  ops: ['input', 'conv1x1-bn-relu', 'conv3x3-bn-relu', 'conv3x3-bn-relu', 'conv3x3-bn-relu', 'maxpool3x3', 'output']
+}
+
 /** ModelSpec._prune: null when the input does not reach the output. */
 export function prune (matrix: Matrix, ops: string[]): RefSpec | null {
   const n = matrix.length
