@@ -195,6 +195,8 @@ t.test('ensemble: options, failures and aborts', async t => {
   t.throws(() => new EnsemblePredictor({ size: 2.5, member: forest }), /size must be an integer/)
   t.throws(() => new EnsemblePredictor({ size: 2, member: 'forest' } as never), /member must be a function \(seed, index\) => predictor, got the string "forest"/)
   t.throws(() => new EnsemblePredictor({ size: 2, member: () => ({}) as never }), /EnsemblePredictor: member\(seed, 0\) must return a predictor \(fit, predict, save, dispose\), got/)
+  const shared = forest(1)
+  t.throws(() => new EnsemblePredictor({ size: 3, member: () => shared }), /EnsemblePredictor: member\(seed, 1\) returned the same predictor object as member\(seed, 0\); each member must be a new predictor/)
   t.throws(() => new EnsemblePredictor({ size: 2, member: forest, seed: -1 }), /EnsemblePredictor: seed must be an integer/)
   t.throws(() => new EnsemblePredictor({ size: 2, member: forest, trees: 3 } as never), /EnsemblePredictor: unknown option 'trees' \(known: size, seed, member, name\)/)
   t.throws(() => new EnsemblePredictor({ size: 2, member: forest, name: '' }), /name must be a non-empty string/)

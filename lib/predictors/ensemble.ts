@@ -86,6 +86,10 @@ export class EnsemblePredictor<A> implements Predictor<A> {
     this.seed = o.seed === undefined ? 0 : checkSeed(o.seed, fn)
     const factory = o.member
     this.members = ensembleMemberSeeds(this.seed, size).map((s, i) => checkMember<A>(factory(s, i), fn, i))
+    this.members.forEach((p, i) => {
+      const first = this.members.indexOf(p)
+      if (first !== i) throw new TypeError(`${fn}: member(seed, ${i}) returned the same predictor object as member(seed, ${first}); each member must be a new predictor`)
+    })
     this.name = o.name ?? defaultName(this.members)
   }
 
