@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import t from 'tap'
-import { forestFit, forestFitAsync, forestPredict, forestPredictAsync, type RegressionForest } from '../lib/index'
+import { forestFit, forestFitAsync, forestHold, forestPredict, forestPredictAsync, HeldForest, type RegressionForest } from '../lib/index'
+import { addon } from '../lib/native'
 import { leafValue, referenceTree, sweepTree, type RefTree } from './reference/forest'
 import { rng } from './reference/random'
 
@@ -115,6 +116,37 @@ t.test('forestFit: pinned trees, float targets, 1-, 2- and 4-byte ranks', async 
     const y = Float64Array.from({ length: c.rows }, (_, r) => Math.sin(x[r * c.cols]) + rand())
     t.equal(digest(forestFit(x, y, c.cols, { trees: c.trees, maxFeatures: c.maxFeatures, seed: 9 })), c.digest, `${c.rows} × ${c.cols} ${c.kind}`)
   }
+})
+
+t.test('forestHold: the forest checked and copied once, predictions as from the flat arrays', async t => {
+  const rand = rng(51)
+  const x = features(rand, 200, 6, 'mixed')
+  const y = Float64Array.from({ length: 200 }, () => rand())
+  const forest = forestFit(x, y, 6, { trees: 9, maxFeatures: 0.5, seed: 4 })
+  const held = forestHold(forest)
+  t.ok(held instanceof HeldForest)
+  t.equal(held.columns, 6)
+  t.equal(held.trees, 9)
+  const test = features(rng(52), 60, 6, 'mixed')
+  for (const selection of ['mean', 'median'] as const) {
+    const flat = forestPredict(forest, test, { selection })
+    t.same(forestPredict(held, test, { selection }), flat, `${selection}: sync`)
+    t.same(await forestPredictAsync(held, test, { selection, threads: 2 }), flat, `${selection}: async`)
+  }
+  const before = forestPredict(held, test)
+  const pending = forestPredictAsync(held, test)
+  forest.value.fill(1e6) // later changes to the arrays do not reach the held copy
+  t.same(await pending, before, 'an async prediction runs on the held copy')
+  t.same(forestPredict(held, test), before)
+  t.same(Array.from(forestPredict(forest, test.subarray(0, 6))), [1e6], 'the flat arrays are read anew')
+
+  t.throws(() => forestHold(null as any), { name: 'TypeError', message: /forestHold: forest must be a fitted forest object, got null/ })
+  t.throws(() => forestHold({ ...forest, columns: 1.5 }), { name: 'RangeError', message: /forestHold: forest.columns must be an integer/ })
+  t.throws(() => forestHold({ ...forest, left: Int32Array.from(forest.left, (v, i) => i === 0 ? 0 : v) }), { name: 'RangeError', message: /forestHold: forest is malformed: tree 0 node 0 has children 0/ })
+  t.throws(() => forestHold({ ...forest, value: new Float64Array(3) }), { name: 'RangeError', message: /forestHold: forest.value has length 3 but forest.feature has/ })
+  t.throws(() => forestHold({ ...forest, sizes: [1] as any }), { name: 'TypeError', message: /forestHold: forest.sizes must be an Int32Array/ })
+  t.throws(() => forestPredict(held, new Float32Array(7)), { name: 'RangeError', message: /forestPredict: x has length 7, not a multiple of columns = 6/ })
+  t.throws(() => addon.forestPredict(held.handle, test, 5, 'mean', undefined, false), { name: 'RangeError', message: /forestPredict: columns is 5 but the held forest has 6/ })
 })
 
 t.test('forestFit with bootstrap: sane trees, prediction is the mean (or median) of the trees\' leaf values', async t => {
