@@ -15,7 +15,7 @@ export { pairwiseRankLossTf, tripletRankLossTf, tripletRankLossOnDistancesTf, pa
 export type { Predictor, EncodedBatch, Encoder, Augment, FitOptions, FitReport, FitTiming, PredictorHooks, EpochCallback } from './predictors/types'
 export { ReNASPredictor, RENAS_VARIANTS, resolveReNASConfig, type ReNASConfig, type ReNASOptions, type ReNASVariant } from './predictors/renas'
 export { RandomForestPredictor, resolveRandomForestConfig, type RandomForestConfig } from './predictors/random-forest'
-export { forestFit, forestFitAsync, forestPredict, forestPredictAsync, type RegressionForest, type ForestFitOptions, type ForestPredictOptions } from './models/forest'
+export { forestFit, forestFitAsync, forestHold, forestPredict, forestPredictAsync, HeldForest, type RegressionForest, type ForestFitOptions, type ForestPredictOptions } from './models/forest'
 export { PeepholePredictor, resolvePeepholeConfig, type PeepholeConfig } from './predictors/peephole'
 export { nb101PeepholeTokens, PEEPHOLE_TOKEN_DIM, type PeepholeTokenOptions } from './predictors/peephole-tokens'
 export { EnsemblePredictor, ensembleMemberSeeds, type EnsembleOptions, type MemberFactory } from './predictors/ensemble'

@@ -113,6 +113,8 @@ export interface ForestParamsRaw {
   seed: number
 }
 type ForestIn = Pick<ForestArraysRaw, 'sizes' | 'feature' | 'threshold' | 'left' | 'right' | 'value'>
+/** An opaque native handle made by forestHold. */
+export type HeldForestHandle = { readonly __heldForest: unique symbol }
 
 /** The addon's raw surface: typed arrays in, no defaults. lib/ wraps it for users. */
 export interface Addon {
@@ -154,8 +156,9 @@ export interface Addon {
   comparatorProbability(embA: F32, embB: F32, head: HeadIn, threads: number | undefined, async: true): Promise<F64>
   forestFit(x: F32, y: F64, columns: number, params: ForestParamsRaw, threads: number | undefined, async?: false): ForestArraysRaw
   forestFit(x: F32, y: F64, columns: number, params: ForestParamsRaw, threads: number | undefined, async: true): Promise<ForestArraysRaw>
-  forestPredict(forest: ForestIn, x: F32, columns: number, selection: string, threads: number | undefined, async?: false): F64
-  forestPredict(forest: ForestIn, x: F32, columns: number, selection: string, threads: number | undefined, async: true): Promise<F64>
+  forestPredict(forest: ForestIn | HeldForestHandle, x: F32, columns: number, selection: string, threads: number | undefined, async?: false): F64
+  forestPredict(forest: ForestIn | HeldForestHandle, x: F32, columns: number, selection: string, threads: number | undefined, async: true): Promise<F64>
+  forestHold(forest: ForestIn, columns: number): HeldForestHandle
   crc32c(data: Uint8Array, crc?: number, impl?: 'auto' | 'portable' | 'hardware'): number
   nb101ParsePayload(payload: Uint8Array): Nb101RecordRaw
   nb101Ingest(path: string, lenient: boolean, chunkBytes: number, maxRecordBytes: number, onProgress: ((p: IngestProgressRaw) => void) | null): Promise<Nb101IngestRaw>

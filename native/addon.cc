@@ -1281,15 +1281,10 @@ Array ToTyped(Napi::Env env, std::vector<T>&& v) {
 
 // ---- regression random forest ----------------------------------------------------------
 
-// An Int32Array argument property (a view; copied when the work runs asynchronously).
+// An Int32Array argument property (a view).
 struct I32 {
   const int32_t* data = nullptr;
   size_t size = 0;
-  std::vector<int32_t> owned;
-  void Own() {
-    owned.assign(data, data + size);
-    data = owned.data();
-  }
 };
 
 I32 ReadI32(Napi::Env env, Napi::Value v, const char* fn, const std::string& name) {
@@ -1382,54 +1377,109 @@ Napi::Value ForestFit(const Napi::CallbackInfo& info) {
   return Run(env, std::move(job), async);
 }
 
+// The node arrays of a flat forest { sizes, feature, threshold, left, right, value } (views
+// into the JS arrays), checked over `cols` features: no input can make a traversal escape.
+nasrank::ForestView ReadForest(Napi::Env env, Napi::Value v, size_t cols, const char* fn) {
+  Napi::Object f = ReadObject(env, v, fn, "forest");
+  const I32 sizes = ReadI32(env, f.Get("sizes"), fn, "forest.sizes");
+  const I32 feature = ReadI32(env, f.Get("feature"), fn, "forest.feature");
+  const I32 left = ReadI32(env, f.Get("left"), fn, "forest.left");
+  const I32 right = ReadI32(env, f.Get("right"), fn, "forest.right");
+  const Vec threshold = ReadF64Prop(env, f.Get("threshold"), fn, "forest.threshold");
+  const Vec value = ReadF64Prop(env, f.Get("value"), fn, "forest.value");
+  if (sizes.size < 1) ThrowRange(env, std::string(fn) + ": forest.sizes is empty; a forest has at least one tree");
+  const size_t nodes = feature.size;
+  const std::pair<const char*, size_t> lengths[] = {{"forest.left", left.size}, {"forest.right", right.size},
+                                                    {"forest.threshold", threshold.size}, {"forest.value", value.size}};
+  for (const auto& [name, size] : lengths) {
+    if (size != nodes) ThrowRange(env, std::string(fn) + ": " + name + " has length " + std::to_string(size) + " but forest.feature has " + std::to_string(nodes) + "; they must be equal");
+  }
+  nasrank::ForestView view;
+  view.trees = sizes.size;
+  view.nodes = nodes;
+  view.sizes = sizes.data;
+  view.feature = feature.data;
+  view.left = left.data;
+  view.right = right.data;
+  view.threshold = threshold.data;
+  view.value = value.data;
+  std::string bad = nasrank::forest_check(view, cols);
+  if (!bad.empty()) ThrowRange(env, std::string(fn) + ": forest is malformed: " + bad);
+  return view;
+}
+
+// A checked forest copied into native memory (forestHold, or an async prediction of flat
+// arrays): predictions from it copy nothing, and an async one keeps it alive by a share.
+struct HeldForest {
+  size_t cols = 0;
+  std::vector<int32_t> sizes, feature, left, right;
+  std::vector<double> threshold, value;
+  HeldForest(const nasrank::ForestView& v, size_t columns)
+      : cols(columns), sizes(v.sizes, v.sizes + v.trees), feature(v.feature, v.feature + v.nodes),
+        left(v.left, v.left + v.nodes), right(v.right, v.right + v.nodes),
+        threshold(v.threshold, v.threshold + v.nodes), value(v.value, v.value + v.nodes) {}
+  nasrank::ForestView View() const {
+    nasrank::ForestView v;
+    v.trees = sizes.size();
+    v.nodes = feature.size();
+    v.sizes = sizes.data();
+    v.feature = feature.data();
+    v.left = left.data();
+    v.right = right.data();
+    v.threshold = threshold.data();
+    v.value = value.data();
+    return v;
+  }
+};
+using HeldPtr = std::shared_ptr<const HeldForest>;
+// Marks the externals forestHold made, so no other value passes for one.
+constexpr napi_type_tag kHeldForestTag = {0x6e617372616e6b66ULL, 0x6f72657374686c64ULL};
+
+// (forest: { sizes, feature, threshold, left, right, value }, columns) -> an opaque handle
+// for forestPredict: the forest checked and copied once.
+Napi::Value ForestHold(const Napi::CallbackInfo& info) {
+  const char* fn = "forestHold";
+  Napi::Env env = info.Env();
+  const size_t cols = ReadColumns(info, 1, fn);
+  const nasrank::ForestView view = ReadForest(env, info.Length() > 0 ? info[0] : env.Undefined(), cols, fn);
+  auto handle = Napi::External<HeldPtr>::New(env, new HeldPtr(std::make_shared<const HeldForest>(view, cols)),
+                                             [](Napi::Env, HeldPtr* held) { delete held; });
+  handle.TypeTag(&kHeldForestTag);
+  return handle;
+}
+
 struct ForestPredictJob : Job {
-  I32 sizes, feature, left, right;
-  Vec threshold, value;
+  nasrank::ForestView forest;
+  HeldPtr held;  // owns forest's arrays when they are not the caller's
   F32 x;
   size_t rows = 0, cols = 0;
   bool median = false;
   int threads = 1;
   Napi::Reference<Napi::Value> out_ref;
   double* out = nullptr;
-  nasrank::ForestView View() const {
-    nasrank::ForestView v;
-    v.trees = sizes.size;
-    v.nodes = feature.size;
-    v.sizes = sizes.data;
-    v.feature = feature.data;
-    v.left = left.data;
-    v.right = right.data;
-    v.threshold = threshold.data;
-    v.value = value.data;
-    return v;
-  }
-  void Execute() override { nasrank::forest_predict(View(), x.data, rows, cols, median, out, threads); }
+  void Execute() override { nasrank::forest_predict(forest, x.data, rows, cols, median, out, threads); }
   Napi::Value Result(Napi::Env) override { return out_ref.Value(); }
 };
 
-// (forest: { sizes, feature, threshold, left, right, value }, x: Float32Array rows*columns,
-// columns, selection: 'mean' | 'median', threads?, async?) -> Float64Array(rows). The forest
-// is checked first (a loaded file may be corrupt): no input can make the traversal escape.
+// (forest: { sizes, feature, threshold, left, right, value } or a forestHold handle,
+// x: Float32Array rows*columns, columns, selection: 'mean' | 'median', threads?, async?)
+// -> Float64Array(rows). Flat arrays are checked first (a loaded file may be corrupt) and,
+// for async work, copied; a held forest was checked and copied when it was made.
 Napi::Value ForestPredict(const Napi::CallbackInfo& info) {
   const char* fn = "forestPredict";
   Napi::Env env = info.Env();
   auto job = std::make_unique<ForestPredictJob>();
-  Napi::Object f = ReadObject(env, info.Length() > 0 ? info[0] : env.Undefined(), fn, "forest");
-  job->sizes = ReadI32(env, f.Get("sizes"), fn, "forest.sizes");
-  job->feature = ReadI32(env, f.Get("feature"), fn, "forest.feature");
-  job->left = ReadI32(env, f.Get("left"), fn, "forest.left");
-  job->right = ReadI32(env, f.Get("right"), fn, "forest.right");
-  job->threshold = ReadF64Prop(env, f.Get("threshold"), fn, "forest.threshold");
-  job->value = ReadF64Prop(env, f.Get("value"), fn, "forest.value");
-  if (job->sizes.size < 1) ThrowRange(env, std::string(fn) + ": forest.sizes is empty; a forest has at least one tree");
-  const size_t nodes = job->feature.size;
-  const std::pair<const char*, size_t> lengths[] = {{"forest.left", job->left.size}, {"forest.right", job->right.size},
-                                                    {"forest.threshold", job->threshold.size}, {"forest.value", job->value.size}};
-  for (const auto& [name, size] : lengths) {
-    if (size != nodes) ThrowRange(env, std::string(fn) + ": " + name + " has length " + std::to_string(size) + " but forest.feature has " + std::to_string(nodes) + "; they must be equal");
+  job->cols = ReadColumns(info, 2, fn);
+  Napi::Value f = info.Length() > 0 ? info[0] : env.Undefined();
+  const bool held = f.IsExternal() && f.As<Napi::External<HeldPtr>>().CheckTypeTag(&kHeldForestTag);
+  if (held) {
+    job->held = *f.As<Napi::External<HeldPtr>>().Data();
+    if (job->held->cols != job->cols) ThrowRange(env, std::string(fn) + ": columns is " + std::to_string(job->cols) + " but the held forest has " + std::to_string(job->held->cols));
+    job->forest = job->held->View();
+  } else {
+    job->forest = ReadForest(env, f, job->cols, fn);
   }
   job->x = ReadF32(env, info.Length() > 1 ? info[1] : env.Undefined(), fn, "x");
-  job->cols = ReadColumns(info, 2, fn);
   if (job->x.size % job->cols != 0) {
     ThrowRange(env, std::string(fn) + ": x has length " + std::to_string(job->x.size) + ", not a multiple of columns = " + std::to_string(job->cols));
   }
@@ -1437,17 +1487,16 @@ Napi::Value ForestPredict(const Napi::CallbackInfo& info) {
   std::string selection = ReadString(info, 3, fn, "selection");
   if (selection != "mean" && selection != "median") ThrowType(env, std::string(fn) + ": selection must be 'mean' or 'median', got '" + selection + "'");
   job->median = selection == "median";
-  std::string bad = nasrank::forest_check(job->View(), job->cols);
-  if (!bad.empty()) ThrowRange(env, std::string(fn) + ": forest is malformed: " + bad);
   job->threads = ReadThreads(info, 4, fn);
   bool async = ReadAsync(info, 5, fn);
   auto out = Napi::Float64Array::New(env, job->rows);
   job->out = out.Data();
   job->out_ref = Napi::Persistent(static_cast<Napi::Value>(out));
   if (async) {
-    for (I32* v : {&job->sizes, &job->feature, &job->left, &job->right}) v->Own();
-    job->threshold.Own();
-    job->value.Own();
+    if (!held) {
+      job->held = std::make_shared<const HeldForest>(job->forest, job->cols);
+      job->forest = job->held->View();
+    }
     job->x.Own();
   }
   return Run(env, std::move(job), async);
@@ -1632,6 +1681,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("nb101ParsePayload", Napi::Function::New(env, Nb101ParsePayload, "nb101ParsePayload"));
   exports.Set("forestFit", Napi::Function::New(env, ForestFit, "forestFit"));
   exports.Set("forestPredict", Napi::Function::New(env, ForestPredict, "forestPredict"));
+  exports.Set("forestHold", Napi::Function::New(env, ForestHold, "forestHold"));
   exports.Set("nb101Ingest", Napi::Function::New(env, Nb101Ingest, "nb101Ingest"));
   return exports;
 }

@@ -44,46 +44,70 @@ namespace nasrank {
 
 namespace {
 
-// Per feature, the dense rank of every row's value among the feature's distinct values
-// (column-major: one contiguous column per feature, as the split search gathers one
-// feature of many rows) and the sorted distinct values. Splits are searched on ranks:
+// Per feature, its distinct values in ascending order. Splits are searched on value ranks:
 // x <= threshold exactly when rank(x) <= rank(a), a the lower of the two values.
-struct Ranked {
+struct Levels {
   size_t rows = 0, cols = 0, max_distinct = 1;
-  std::vector<uint32_t> rank;             // cols * rows
-  std::vector<size_t> start;              // cols + 1 offsets into values
-  std::vector<float> values;              // distinct values of each feature, ascending
-  size_t distinct(size_t f) const { return start[f + 1] - start[f]; }
+  std::vector<size_t> start;  // cols + 1 offsets into values
+  std::vector<float> values;
 };
 
-Ranked rank_features(const float* x, size_t rows, size_t cols, int threads) {
-  Ranked r;
-  r.rows = rows;
-  r.cols = cols;
-  r.rank.resize(rows * cols);
+Levels distinct_values(const float* x, size_t rows, size_t cols, int threads) {
+  Levels lv;
+  lv.rows = rows;
+  lv.cols = cols;
   std::vector<std::vector<float>> uniq(cols);
-  const size_t chunks = std::min<size_t>(cols, 64);
-  parallel_chunks(cols, chunks, threads, [&](size_t, size_t begin, size_t end) {
-    std::vector<std::pair<float, uint32_t>> order(rows);
+  parallel_chunks(cols, std::min<size_t>(cols, 64), threads, [&](size_t, size_t begin, size_t end) {
+    std::vector<float> column(rows);
     for (size_t f = begin; f < end; ++f) {
-      for (size_t i = 0; i < rows; ++i) order[i] = {x[i * cols + f] + 0.0f, static_cast<uint32_t>(i)};  // -0 -> +0
-      std::sort(order.begin(), order.end());
-      uint32_t* rank = r.rank.data() + f * rows;
-      std::vector<float>& u = uniq[f];
-      for (size_t i = 0; i < rows; ++i) {
-        if (i == 0 || order[i].first != order[i - 1].first) u.push_back(order[i].first);
-        rank[order[i].second] = static_cast<uint32_t>(u.size() - 1);
-      }
+      for (size_t i = 0; i < rows; ++i) column[i] = x[i * cols + f] + 0.0f;  // -0 -> +0
+      std::sort(column.begin(), column.end());
+      uniq[f].assign(column.begin(), std::unique(column.begin(), column.end()));
     }
   });
-  r.start.assign(cols + 1, 0);
+  lv.start.assign(cols + 1, 0);
   for (size_t f = 0; f < cols; ++f) {
-    r.start[f + 1] = r.start[f] + uniq[f].size();
-    r.max_distinct = std::max(r.max_distinct, uniq[f].size());
+    lv.start[f + 1] = lv.start[f] + uniq[f].size();
+    lv.max_distinct = std::max(lv.max_distinct, uniq[f].size());
   }
-  r.values.reserve(r.start[cols]);
-  for (auto& u : uniq) r.values.insert(r.values.end(), u.begin(), u.end());
-  return r;
+  lv.values.reserve(lv.start[cols]);
+  for (auto& u : uniq) lv.values.insert(lv.values.end(), u.begin(), u.end());
+  return lv;
+}
+
+// Every row's dense rank among its feature's distinct values, in the narrowest type R that
+// holds them (fewer bytes gathered per sample), twice: column-major, which a large node
+// streams one feature at a time, and row-major, where a small node's rows are a few cache
+// lines each that stay cached across the node's feature draws (in a column every sample
+// of a small node is a cache miss).
+template <class R>
+struct Ranks {
+  std::vector<R> by_col;  // cols * rows
+  std::vector<R> by_row;  // rows * cols
+};
+
+template <class R>
+Ranks<R> rank_rows(const float* x, const Levels& lv, int threads) {
+  const size_t rows = lv.rows, cols = lv.cols;
+  Ranks<R> rk;
+  rk.by_col.resize(rows * cols);
+  rk.by_row.resize(rows * cols);
+  parallel_chunks(cols, std::min<size_t>(cols, 64), threads, [&](size_t, size_t begin, size_t end) {
+    for (size_t f = begin; f < end; ++f) {
+      const float* lo = lv.values.data() + lv.start[f];
+      const float* hi = lv.values.data() + lv.start[f + 1];
+      R* col = rk.by_col.data() + f * rows;
+      for (size_t i = 0; i < rows; ++i) col[i] = static_cast<R>(std::lower_bound(lo, hi, x[i * cols + f] + 0.0f) - lo);
+    }
+  });
+  constexpr size_t kBlock = 64;  // rows per transposed block
+  parallel_chunks(rows, (rows + kBlock - 1) / kBlock, threads, [&](size_t, size_t begin, size_t end) {
+    for (size_t f = 0; f < cols; ++f) {
+      const R* col = rk.by_col.data() + f * rows;
+      for (size_t i = begin; i < end; ++i) rk.by_row[i * cols + f] = col[i];
+    }
+  });
+  return rk;
 }
 
 struct Tree {
@@ -108,10 +132,15 @@ inline bool better(double proxy, uint32_t f, uint32_t rank, const Split& best) {
   return rank < best.rank;
 }
 
+// A node of at most this many rank bytes (samples * cols * sizeof(R)) gathers its ranks
+// from the row-major copy: its rows then stay in L2 across the feature draws.
+constexpr size_t kRowMajorBytes = 512 << 10;
+
+template <class R>
 class TreeBuilder {
  public:
-  TreeBuilder(const Ranked& data, const double* y, const ForestParams& p, size_t tree)
-      : d_(data), y_(y), p_(p),
+  TreeBuilder(const Levels& levels, const Ranks<R>& ranks, const double* y, const ForestParams& p, size_t tree)
+      : d_(levels), rk_(ranks), y_(y), p_(p),
         rng_(static_cast<uint32_t>(p.seed), static_cast<uint32_t>(p.seed >> 32), static_cast<uint32_t>(tree)) {}
 
   Tree Build() {
@@ -123,12 +152,12 @@ class TreeBuilder {
       for (size_t r = 0; r < rows; ++r) {
         if (counts[r] == 0) continue;
         row_.push_back(static_cast<uint32_t>(r));
-        w_.push_back(static_cast<double>(counts[r]));
+        w_.push_back(counts[r]);
       }
     } else {
       row_.resize(rows);
       for (size_t r = 0; r < rows; ++r) row_[r] = static_cast<uint32_t>(r);
-      w_.assign(rows, 1.0);
+      w_.assign(rows, 1);
     }
     const size_t m = row_.size();
     ys_.resize(m);
@@ -141,7 +170,7 @@ class TreeBuilder {
     tmp_w_.resize(m);
     tmp_y_.resize(m);
     hist_count_.assign(d_.max_distinct, 0);
-    hist_w_.assign(d_.max_distinct, 0.0);
+    hist_w_.assign(d_.max_distinct, 0);
     hist_y_.assign(d_.max_distinct, 0.0);
 
     struct Pending {
@@ -214,10 +243,10 @@ class TreeBuilder {
       }
       j += found;
       const uint32_t f = features_[j];
-      const uint32_t* col = d_.rank.data() + static_cast<size_t>(f) * d_.rows;
+      const auto [base, stride] = RankOf(f, m);
       uint32_t rmin = 0xFFFFFFFFu, rmax = 0;
       for (size_t i = 0; i < m; ++i) {
-        uint32_t r = col[row_[start + i]];
+        const uint32_t r = base[row_[start + i] * stride];
         ranks_[i] = r;
         rmin = std::min(rmin, r);
         rmax = std::max(rmax, r);
@@ -230,7 +259,7 @@ class TreeBuilder {
       --end_free;
       std::swap(features_[j], features_[end_free]);
       const float* values = d_.values.data() + d_.start[f];
-      const double* w = w_.data() + start;
+      const uint32_t* w = w_.data() + start;
       const double* ys = ys_.data() + start;
       // Candidate after the samples of rank a, with rank b the next one present.
       auto consider = [&](size_t nl, double wl, double sl, uint32_t a, uint32_t b) {
@@ -247,13 +276,17 @@ class TreeBuilder {
       if (span <= 2 * m + 16) {
         // Few distinct ranks for the node's size: bucket the samples by rank (no sort).
         uint32_t* hc = hist_count_.data() + rmin;
-        double* hw = hist_w_.data() + rmin;
+        uint32_t* hw = hist_w_.data() + rmin;
         double* hy = hist_y_.data() + rmin;
-        for (size_t i = 0; i < m; ++i) {
-          const uint32_t r = ranks_[i] - rmin;
-          hc[r]++;
-          hw[r] += w[i];
-          hy[r] += w[i] * ys[i];
+        if (span <= 4) {
+          SmallBuckets<4>(ranks_.data(), rmin, w, ys, m, span, hc, hw, hy);
+        } else {
+          for (size_t i = 0; i < m; ++i) {
+            const uint32_t r = ranks_[i] - rmin;
+            hc[r]++;
+            hw[r] += w[i];
+            hy[r] += w[i] * ys[i];
+          }
         }
         size_t nl = 0;
         double wl = 0, sl = 0;
@@ -298,6 +331,35 @@ class TreeBuilder {
     return best;
   }
 
+  // Buckets m samples whose ranks span at most K values: the per-rank sums are kept in
+  // registers, as the memory histogram's read-modify-write chains stall when consecutive
+  // samples share a rank. A rank's double sum is still its samples' in position order:
+  // adding -0.0 (the other ranks' lanes) leaves a sum unchanged, and a sum started at -0.0
+  // rather than +0.0 differs at most in the sign of a zero, which the scan's sl += hy[r]
+  // (sl starts at +0.0) discards.
+  template <size_t K>
+  static void SmallBuckets(const uint32_t* ranks, uint32_t rmin, const uint32_t* w, const double* ys, size_t m,
+                           size_t span, uint32_t* hc, uint32_t* hw, double* hy) {
+    uint32_t c[K] = {}, s[K] = {};
+    double sy[K];
+    for (size_t k = 0; k < K; ++k) sy[k] = -0.0;
+    for (size_t i = 0; i < m; ++i) {
+      const uint32_t r = ranks[i] - rmin;
+      const double v = w[i] * ys[i];
+      for (size_t k = 0; k < K; ++k) {
+        const bool hit = r == k;
+        c[k] += hit;
+        s[k] += hit ? w[i] : 0;
+        sy[k] += hit ? v : -0.0;
+      }
+    }
+    for (size_t k = 0; k < span; ++k) {
+      hc[k] = c[k];
+      hw[k] = s[k];
+      hy[k] = sy[k];
+    }
+  }
+
   // Sorts keys (rank offset << 32 | position, positions ascending on entry) by rank offset,
   // ties by position: std::sort for small inputs, else a stable LSD radix sort on the rank
   // bytes (positions stay ascending within a rank). Same result either way.
@@ -321,10 +383,10 @@ class TreeBuilder {
 
   // Stable partition of [start, end) into rank_f <= rank (left) and the rest; returns the middle.
   size_t Partition(size_t start, size_t end, uint32_t f, uint32_t rank) {
-    const uint32_t* col = d_.rank.data() + static_cast<size_t>(f) * d_.rows;
+    const auto [base, stride] = RankOf(f, end - start);
     size_t l = start, r = 0;
     for (size_t i = start; i < end; ++i) {
-      if (col[row_[i]] <= rank) {
+      if (base[row_[i] * stride] <= rank) {
         row_[l] = row_[i];
         w_[l] = w_[i];
         ys_[l] = ys_[i];
@@ -342,12 +404,20 @@ class TreeBuilder {
     return l;
   }
 
-  const Ranked& d_;
+  // Feature f's rank of row i is base[i * stride], from the layout that suits m samples.
+  std::pair<const R*, size_t> RankOf(uint32_t f, size_t m) const {
+    if (m * d_.cols * sizeof(R) <= kRowMajorBytes) return {rk_.by_row.data() + f, d_.cols};
+    return {rk_.by_col.data() + static_cast<size_t>(f) * d_.rows, 1};
+  }
+
+  const Levels& d_;
+  const Ranks<R>& rk_;
   const double* y_;
   const ForestParams& p_;
   Random rng_;
   std::vector<uint32_t> row_, features_, tmp_row_, ranks_, hist_count_, known_swaps_;
-  std::vector<double> w_, ys_, tmp_w_, tmp_y_, hist_w_, hist_y_;
+  std::vector<uint32_t> w_, tmp_w_, hist_w_;  // bootstrap counts: their sums are exact
+  std::vector<double> ys_, tmp_y_, hist_y_;
   std::vector<uint64_t> keys_, radix_tmp_;
   Tree tree_;
 };
@@ -356,12 +426,16 @@ class TreeBuilder {
 
 void forest_fit(const float* x, size_t rows, size_t cols, const double* y, const ForestParams& params, int threads,
                 FlatForest& out) {
-  const Ranked data = rank_features(x, rows, cols, threads);
+  const Levels levels = distinct_values(x, rows, cols, threads);
   std::vector<Tree> trees(params.trees);
-  parallel_items(params.trees, threads, [&](size_t t) {
-    TreeBuilder builder(data, y, params, t);
-    trees[t] = builder.Build();
-  });
+  auto build = [&](auto rank_type) {
+    using R = decltype(rank_type);
+    const Ranks<R> ranks = rank_rows<R>(x, levels, threads);
+    parallel_items(params.trees, threads, [&](size_t t) { trees[t] = TreeBuilder<R>(levels, ranks, y, params, t).Build(); });
+  };
+  if (levels.max_distinct <= 0x100) build(uint8_t{});
+  else if (levels.max_distinct <= 0x10000) build(uint16_t{});
+  else build(uint32_t{});
   size_t total = 0;
   for (const Tree& t : trees) total += t.feature.size();
   out = FlatForest();

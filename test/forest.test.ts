@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto'
 import t from 'tap'
-import { forestFit, forestFitAsync, forestPredict, forestPredictAsync, type RegressionForest } from '../lib/index'
-import { leafValue, referenceTree, type RefTree } from './reference/forest'
+import { forestFit, forestFitAsync, forestHold, forestPredict, forestPredictAsync, HeldForest, type RegressionForest } from '../lib/index'
+import { addon } from '../lib/native'
+import { leafValue, referenceTree, sweepTree, type RefTree } from './reference/forest'
 import { rng } from './reference/random'
 
 /** One tree of a flat forest as plain arrays (the reference's form). */
@@ -45,6 +47,7 @@ t.test('forestFit without bootstrap, every feature: identical to the brute-force
         const ref = referenceTree(x, cols, y, rule)
         const got0 = treeOf(forest, 0)
         t.same(got0, ref, `${rows}×${cols} ${kind} ${JSON.stringify(rule)}`)
+        t.same(sweepTree(x, cols, y, rule), ref, 'the sweep reference agrees')
         t.same(treeOf(forest, 1), got0, 'without bootstrap every tree is the same')
         cases++
       }
@@ -63,6 +66,87 @@ t.test('forestFit: larger inputs against the reference, and the predictions are 
     const pred = forestPredict(forest, x)
     t.same(Array.from(pred), Array.from({ length: rows }, (_, r) => leafValue(forest, 0, x, cols, r)))
   }
+})
+
+// Ranks are stored in 1, 2 or 4 bytes (by the most distinct values of any column), and a
+// node gathers them from the column-major copy when rows · columns · bytes > 512 KiB, else
+// from the row-major one: each input below is large enough for both.
+t.test('forestFit: 8-, 16- and 32-bit ranks, column- and row-major gathers: identical to the reference CART', async t => {
+  const rand = rng(31)
+  const rule = { minSamplesSplit: 2, minSamplesLeaf: 1, maxDepth: 4 }
+  const distinct = (x: Float32Array, cols: number, c: number): number => new Set(Array.from({ length: x.length / cols }, (_, r) => x[r * cols + c])).size
+  const fit = (x: Float32Array, y: Float64Array, cols: number): RefTree => treeOf(forestFit(x, y, cols, { trees: 1, maxFeatures: 1, bootstrap: false, ...rule }), 0)
+  const target = (x: Float32Array, cols: number, rows: number): Float64Array =>
+    Float64Array.from({ length: rows }, (_, r) => Math.floor(rand() * 3) + (x[r * cols] > 0 ? 4 : 0) + (x[r * cols + 1] > 0 ? 2 : 0))
+
+  const levels = features(rand, 2000, 300, 'levels') // 3 values per column: 1-byte ranks
+  const y8 = target(levels, 300, 2000)
+  t.same(fit(levels, y8, 300), referenceTree(levels, 300, y8, rule), '1-byte ranks, 2000 × 300')
+
+  const mixed = features(rand, 1500, 200, 'levels')
+  for (let r = 0; r < 1500; r++) mixed[r * 200 + 1] = Math.fround((rand() - 0.5) * 100)
+  t.ok(distinct(mixed, 200, 1) > 256, 'a column of more than 256 values')
+  const y16 = target(mixed, 200, 1500)
+  t.same(fit(mixed, y16, 200), sweepTree(mixed, 200, y16, rule), '2-byte ranks, 1500 × 200')
+
+  const rows = 70000
+  const wide = features(rand, rows, 3, 'floats')
+  t.ok(distinct(wide, 3, 0) > 65536, 'a column of more than 65,536 values')
+  const y32 = target(wide, 3, rows)
+  t.same(fit(wide, y32, 3), sweepTree(wide, 3, y32, rule), '4-byte ranks, 70000 × 3')
+})
+
+// Digests of fits made before the ranks were narrowed and laid out twice (and the per-rank
+// sums moved to registers): float targets make every sum's rounding count, so these pin
+// the summation order as well as the split rules.
+t.test('forestFit: pinned trees, float targets, 1-, 2- and 4-byte ranks', async t => {
+  const digest = (f: RegressionForest): string => {
+    const hash = createHash('sha256')
+    for (const a of [f.sizes, f.feature, f.threshold, f.left, f.right, f.value, f.samples]) hash.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength))
+    return hash.digest('hex').slice(0, 16)
+  }
+  const cases = [
+    { rows: 3000, cols: 200, kind: 'levels', trees: 4, maxFeatures: 1 / 3, digest: 'f7c87f75e3c98529' },
+    { rows: 3000, cols: 200, kind: 'mixed', trees: 4, maxFeatures: 1 / 3, digest: '29199e03d1d37b60' },
+    { rows: 70000, cols: 2, kind: 'floats', trees: 2, maxFeatures: 1, digest: 'dec79bf649616cff' }
+  ] as const
+  const rand = rng(41)
+  for (const c of cases) {
+    const x = features(rand, c.rows, c.cols, c.kind)
+    const y = Float64Array.from({ length: c.rows }, (_, r) => Math.sin(x[r * c.cols]) + rand())
+    t.equal(digest(forestFit(x, y, c.cols, { trees: c.trees, maxFeatures: c.maxFeatures, seed: 9 })), c.digest, `${c.rows} × ${c.cols} ${c.kind}`)
+  }
+})
+
+t.test('forestHold: the forest checked and copied once, predictions as from the flat arrays', async t => {
+  const rand = rng(51)
+  const x = features(rand, 200, 6, 'mixed')
+  const y = Float64Array.from({ length: 200 }, () => rand())
+  const forest = forestFit(x, y, 6, { trees: 9, maxFeatures: 0.5, seed: 4 })
+  const held = forestHold(forest)
+  t.ok(held instanceof HeldForest)
+  t.equal(held.columns, 6)
+  t.equal(held.trees, 9)
+  const test = features(rng(52), 60, 6, 'mixed')
+  for (const selection of ['mean', 'median'] as const) {
+    const flat = forestPredict(forest, test, { selection })
+    t.same(forestPredict(held, test, { selection }), flat, `${selection}: sync`)
+    t.same(await forestPredictAsync(held, test, { selection, threads: 2 }), flat, `${selection}: async`)
+  }
+  const before = forestPredict(held, test)
+  const pending = forestPredictAsync(held, test)
+  forest.value.fill(1e6) // later changes to the arrays do not reach the held copy
+  t.same(await pending, before, 'an async prediction runs on the held copy')
+  t.same(forestPredict(held, test), before)
+  t.same(Array.from(forestPredict(forest, test.subarray(0, 6))), [1e6], 'the flat arrays are read anew')
+
+  t.throws(() => forestHold(null as any), { name: 'TypeError', message: /forestHold: forest must be a fitted forest object, got null/ })
+  t.throws(() => forestHold({ ...forest, columns: 1.5 }), { name: 'RangeError', message: /forestHold: forest.columns must be an integer/ })
+  t.throws(() => forestHold({ ...forest, left: Int32Array.from(forest.left, (v, i) => i === 0 ? 0 : v) }), { name: 'RangeError', message: /forestHold: forest is malformed: tree 0 node 0 has children 0/ })
+  t.throws(() => forestHold({ ...forest, value: new Float64Array(3) }), { name: 'RangeError', message: /forestHold: forest.value has length 3 but forest.feature has/ })
+  t.throws(() => forestHold({ ...forest, sizes: [1] as any }), { name: 'TypeError', message: /forestHold: forest.sizes must be an Int32Array/ })
+  t.throws(() => forestPredict(held, new Float32Array(7)), { name: 'RangeError', message: /forestPredict: x has length 7, not a multiple of columns = 6/ })
+  t.throws(() => addon.forestPredict(held.handle, test, 5, 'mean', undefined, false), { name: 'RangeError', message: /forestPredict: columns is 5 but the held forest has 6/ })
 })
 
 t.test('forestFit with bootstrap: sane trees, prediction is the mean (or median) of the trees\' leaf values', async t => {

@@ -100,6 +100,10 @@ t.test('random forest: fits, predicts held-out data, same seed same forest, save
   const other = new RandomForestPredictor({ nEstimators: 10, maxFeatures: 1.0, seed: 4 })
   await other.fit(train.batch, train.y)
   t.notSame(await other.predict(test.batch), pred, 'another seed, another forest')
+  await again.fit(test.batch, test.y)
+  const refit = new RandomForestPredictor({ nEstimators: 10, maxFeatures: 1.0, seed: 3 })
+  await refit.fit(test.batch, test.y)
+  t.same(await again.predict(train.batch), await refit.predict(train.batch), 'a second fit replaces the forest held for predict')
 
   const dir = tmpDir(t)
   await first.save(dir)

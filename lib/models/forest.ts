@@ -11,7 +11,7 @@
 // the tree (-1 at leaves), `feature` -1 at leaves, `value` the node's mean target (the
 // prediction at a leaf), `samples` its bootstrap-weighted sample count, `threshold` 0 at
 // leaves.
-import { addon } from '../native'
+import { addon, type HeldForestHandle } from '../native'
 import { boolean, checkOptions, describe, integerIn, oneOf, threadsOption, toFloat64 } from '../validate'
 
 export interface RegressionForest {
@@ -98,9 +98,42 @@ function fitArgs (x: unknown, y: unknown, columns: unknown, options: ForestFitOp
   return { xs, ys, cols, params, threads: threadsOption(o.threads, fn) }
 }
 
-function predictArgs (forest: RegressionForest, x: unknown, options: ForestPredictOptions | undefined, fn: string) {
+/**
+ * A fitted forest checked and copied into native memory once ({@link forestHold}), so that
+ * repeated predictions neither check nor copy it again (an async prediction from flat arrays
+ * copies them, as the caller could change them while it runs). Later changes to the arrays
+ * it was made from do not reach it. Freed when garbage collected.
+ */
+export class HeldForest {
+  /** Input columns (features) the forest was fitted on. */
+  readonly columns: number
+  /** Number of trees. */
+  readonly trees: number
+  /** @internal */
+  readonly handle: HeldForestHandle
+
+  /** @internal */
+  constructor (columns: number, trees: number, handle: HeldForestHandle) {
+    this.columns = columns
+    this.trees = trees
+    this.handle = handle
+  }
+}
+
+function checkForest (forest: unknown, fn: string): number {
   if (forest === null || typeof forest !== 'object') throw new TypeError(`${fn}: forest must be a fitted forest object, got ${describe(forest)}`)
-  const cols = integerIn(forest.columns, 0, fn, 'forest.columns', 1, 2 ** 31 - 1)
+  return integerIn((forest as RegressionForest).columns, 0, fn, 'forest.columns', 1, 2 ** 31 - 1)
+}
+
+/** Checks `forest` and copies it into native memory for {@link forestPredict} / {@link forestPredictAsync}. */
+export function forestHold (forest: RegressionForest): HeldForest {
+  const cols = checkForest(forest, 'forestHold')
+  const handle = addon.forestHold(forest, cols)
+  return new HeldForest(cols, forest.sizes.length, handle)
+}
+
+function predictArgs (forest: RegressionForest | HeldForest, x: unknown, options: ForestPredictOptions | undefined, fn: string) {
+  const cols = forest instanceof HeldForest ? forest.columns : checkForest(forest, fn)
   const o = checkOptions<ForestPredictOptions>(options, fn, ['selection', 'threads'])
   return { xs: asFloat32(x, fn, 'x'), cols, selection: oneOf(o.selection, 'mean', ['mean', 'median'] as const, fn, 'selection'), threads: threadsOption(o.threads, fn) }
 }
@@ -120,14 +153,17 @@ export async function forestFitAsync (x: ArrayLike<number>, y: ArrayLike<number>
   return { columns: a.cols, ...await addon.forestFit(a.xs, a.ys, a.cols, a.params, a.threads, true) }
 }
 
-/** Predicts rows of `x` (row-major, forest.columns per row): mean (or median) over trees. */
-export function forestPredict (forest: RegressionForest, x: ArrayLike<number>, options?: ForestPredictOptions): Float64Array {
+/**
+ * Predicts rows of `x` (row-major, forest.columns per row): mean (or median) over trees.
+ * `forest` is the flat arrays (checked on every call) or a {@link HeldForest}.
+ */
+export function forestPredict (forest: RegressionForest | HeldForest, x: ArrayLike<number>, options?: ForestPredictOptions): Float64Array {
   const a = predictArgs(forest, x, options, 'forestPredict')
-  return addon.forestPredict(forest, a.xs, a.cols, a.selection, a.threads, false)
+  return addon.forestPredict(forest instanceof HeldForest ? forest.handle : forest, a.xs, a.cols, a.selection, a.threads, false)
 }
 
-/** {@link forestPredict} on the libuv thread pool. */
-export async function forestPredictAsync (forest: RegressionForest, x: ArrayLike<number>, options?: ForestPredictOptions): Promise<Float64Array> {
+/** {@link forestPredict} on the libuv thread pool (hold a forest predicted from repeatedly: flat arrays are copied per call). */
+export async function forestPredictAsync (forest: RegressionForest | HeldForest, x: ArrayLike<number>, options?: ForestPredictOptions): Promise<Float64Array> {
   const a = predictArgs(forest, x, options, 'forestPredictAsync')
-  return await addon.forestPredict(forest, a.xs, a.cols, a.selection, a.threads, true)
+  return await addon.forestPredict(forest instanceof HeldForest ? forest.handle : forest, a.xs, a.cols, a.selection, a.threads, true)
 }

@@ -13,7 +13,7 @@
 // with an AbortError as soon as the signal aborts, and the native work, which cannot be
 // interrupted, finishes in the background and is discarded.
 import { checkOptions, describe, oneOf } from '../validate'
-import { checkMaxFeatures, featuresPerSplit, forestFitAsync, forestPredictAsync, type RegressionForest } from '../models/forest'
+import { checkMaxFeatures, featuresPerSplit, forestFitAsync, forestHold, forestPredictAsync, type HeldForest, type RegressionForest } from '../models/forest'
 import { abortError, checkFinite, checkTargets, encodeAll, encodedChunks, resolveHooks, sameShape, sizeOf, type ResolvedHooks } from './encoded'
 import { readPredictor, takeWeight, writePredictor, type LoadedPredictor } from './io'
 import { checkFitOptions, positiveInteger, seedOption } from './neural'
@@ -99,6 +99,8 @@ export class RandomForestPredictor<A = EncodedBatch> implements Predictor<A> {
   private readonly cfg: Resolved
   private readonly hooks: ResolvedHooks<A>
   private forest: RegressionForest | null = null
+  /** The forest held natively, made by the first predict after fit / load (see predict). */
+  private held: HeldForest | null = null
   private state: RFState | null = null
 
   constructor (options: RandomForestConfig & PredictorHooks<A> = {}) {
@@ -146,6 +148,7 @@ export class RandomForestPredictor<A = EncodedBatch> implements Predictor<A> {
     const forest = await abortable(work, opts.signal, fn)
     const modelMs = performance.now() - t1
     this.forest = forest
+    this.held = null
     this.state = { inputShape: [...data.shape], featuresPerSplit: featuresPerSplit(this.cfg.maxFeatures, size), trees: forest.sizes.length, nodes: forest.feature.length }
     if (opts.onEpoch) await opts.onEpoch(1, { loss: NaN, epochs: 1 })
     return {
@@ -164,6 +167,9 @@ export class RandomForestPredictor<A = EncodedBatch> implements Predictor<A> {
     const forest = this.forest
     const state = this.state
     if (forest === null || state === null) throw new Error(`${fn}: the predictor is not trained (call fit or loadPredictor first)`)
+    // Held once per fit / load: every chunk's async prediction would copy the flat arrays.
+    this.held ??= forestHold(forest)
+    const held = this.held
     const parts: Array<{ start: number; values: Float64Array }> = []
     const chunks = encodedChunks(this.hooks, archs, this.cfg.predictBatchSize, fn)
     let total = 0
@@ -173,7 +179,7 @@ export class RandomForestPredictor<A = EncodedBatch> implements Predictor<A> {
       const { batch, start } = next.value
       if (!sameShape(batch.shape, state.inputShape)) throw new RangeError(`${fn}: items have shape [${batch.shape.join(', ')}], but the forest was trained on [${state.inputShape.join(', ')}]`)
       checkFinite(batch.data, fn, 'encoded input', sizeOf(batch.shape), start)
-      parts.push({ start, values: batch.count > 0 ? await forestPredictAsync(forest, batch.data, { selection: this.cfg.selection }) : new Float64Array(0) })
+      parts.push({ start, values: batch.count > 0 ? await forestPredictAsync(held, batch.data, { selection: this.cfg.selection }) : new Float64Array(0) })
     }
     const out = new Float64Array(total)
     for (const { start, values } of parts) out.set(values, start)
@@ -192,6 +198,7 @@ export class RandomForestPredictor<A = EncodedBatch> implements Predictor<A> {
 
   dispose (): void {
     this.forest = null
+    this.held = null
     this.state = null
   }
 

@@ -69,6 +69,56 @@ export function referenceTree (x: Float32Array, cols: number, y: ArrayLike<numbe
   return tree
 }
 
+/**
+ * referenceTree by a sweep (for inputs too large for it): per node and feature the rows
+ * sorted by value, candidates scored from running sums at each change of value. Equal to
+ * referenceTree when every sum is exact (integer targets).
+ */
+export function sweepTree (x: Float32Array, cols: number, y: ArrayLike<number>, opts: RefOptions): RefTree {
+  const tree: RefTree = { feature: [], threshold: [], left: [], right: [], value: [], samples: [] }
+  const at = (r: number, f: number): number => x[r * cols + f]
+  const grow = (rows: number[], depth: number): number => {
+    const id = tree.feature.length
+    const total = rows.reduce((s, r) => s + y[r], 0)
+    tree.feature.push(-1)
+    tree.threshold.push(0)
+    tree.left.push(-1)
+    tree.right.push(-1)
+    tree.value.push(total / rows.length)
+    tree.samples.push(rows.length)
+    const pure = rows.every(r => y[r] === y[rows[0]])
+    if ((opts.maxDepth > 0 && depth >= opts.maxDepth) || rows.length < opts.minSamplesSplit || rows.length < 2 * opts.minSamplesLeaf || pure) return id
+
+    let best: { score: number, f: number, thr: number } | null = null
+    for (let f = 0; f < cols; f++) {
+      const sorted = [...rows].sort((a, b) => at(a, f) - at(b, f))
+      let sl = 0
+      for (let k = 0; k + 1 < sorted.length; k++) {
+        sl += y[sorted[k]]
+        const a = at(sorted[k], f)
+        const b = at(sorted[k + 1], f)
+        const nl = k + 1
+        if (a === b || nl < opts.minSamplesLeaf || rows.length - nl < opts.minSamplesLeaf) continue
+        const sr = total - sl
+        const score = sl * sl / nl + sr * sr / (rows.length - nl)
+        if (best !== null && !(score > best.score)) continue
+        let thr = a / 2 + b / 2
+        if (thr >= b || !Number.isFinite(thr)) thr = a
+        best = { score, f, thr }
+      }
+    }
+    if (best === null) return id
+    const b = best
+    tree.feature[id] = b.f
+    tree.threshold[id] = b.thr
+    tree.left[id] = grow(rows.filter(r => at(r, b.f) <= b.thr), depth + 1)
+    tree.right[id] = grow(rows.filter(r => !(at(r, b.f) <= b.thr)), depth + 1)
+    return id
+  }
+  grow(Array.from({ length: y.length }, (_, i) => i), 0)
+  return tree
+}
+
 /** The leaf value tree `t` of a flat forest gives row `row` of x (cols columns). */
 export function leafValue (forest: { sizes: Int32Array, feature: Int32Array, threshold: Float64Array, left: Int32Array, right: Int32Array, value: Float64Array },
   t: number, x: Float32Array, cols: number, row: number): number {
