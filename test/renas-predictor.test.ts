@@ -4,6 +4,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import { RENAS_VARIANTS, ReNASPredictor, kendallTau, loadPredictor, resolveReNASConfig, type EncodedBatch, type ReNASVariant } from '../lib/index'
 import { conv2dSame } from '../lib/models/conv'
+import { matMul2d } from '../lib/models/matmul'
 import { Random } from '../lib/random'
 import { maxRelDiff, synthTensors, wasmTf } from './reference/tf'
 
@@ -308,4 +309,33 @@ t.test('conv2dSame: value and gradients match an im2col formulation differentiat
   }
   t.throws(() => conv2dSame(tf, tf.zeros([1, 4, 4, 2]), tf.zeros([2, 2, 2, 1])), /odd k/)
   t.throws(() => conv2dSame(tf, tf.zeros([1, 4, 4, 3]), tf.zeros([3, 3, 2, 1])), /does not match kernel/)
+})
+
+t.test('matMul2d: value and gradients equal plain loops (da = dy·bᵀ, db = aᵀ·dy)', async t => {
+  const tf = await wasmTf()
+  const r = new Random(8)
+  for (const [m, k, n] of [[90, 256, 120], [7, 3, 1], [1, 5, 4]]) {
+    const A = Float32Array.from({ length: m * k }, () => r.normal())
+    const B = Float32Array.from({ length: k * n }, () => r.normal())
+    const DY = Float32Array.from({ length: m * n }, () => r.normal())
+    const y = new Float64Array(m * n); const da = new Float64Array(m * k); const db = new Float64Array(k * n)
+    for (let i = 0; i < m; i++) {
+      for (let j = 0; j < n; j++) {
+        for (let l = 0; l < k; l++) {
+          y[i * n + j] += A[i * k + l] * B[l * n + j]
+          da[i * k + l] += DY[i * n + j] * B[l * n + j]
+          db[l * n + j] += A[i * k + l] * DY[i * n + j]
+        }
+      }
+    }
+    const a = tf.tensor2d(A, [m, k]); const b = tf.tensor2d(B, [k, n]); const dy = tf.tensor2d(DY, [m, n])
+    const [ga, gb] = tf.grads((av: any, bv: any) => matMul2d(tf, av, bv))([a, b], dy)
+    const value = matMul2d(tf, a, b)
+    const what = `[${m}, ${k}] · [${k}, ${n}]`
+    t.ok(maxRelDiff(value.dataSync(), y, 1e-3) < 1e-4, `${what}: value`)
+    t.ok(maxRelDiff(ga.dataSync(), da, 1e-3) < 1e-4, `${what}: gradient of a`)
+    t.ok(maxRelDiff(gb.dataSync(), db, 1e-3) < 1e-4, `${what}: gradient of b`)
+    tf.dispose([a, b, dy, ga, gb, value])
+  }
+  t.throws(() => matMul2d(tf, tf.zeros([2, 3]), tf.zeros([2, 3])), /matMul2d: needs \[m, k\] · \[k, n\], got \[2, 3\] · \[2, 3\]/)
 })

@@ -246,12 +246,13 @@ async function fitAndScore (predictor: Predictor<Uint32Array>, bench: Bench, tra
 
 /**
  * Bumped whenever a method's computation changes (v2: the NB-201 input planes and the
- * scikit-learn-like forest of Table 5; v3: the NB-201 input of the pruned cell), so that
+ * scikit-learn-like forest of Table 5; v3: the NB-201 input of the pruned cell; v4: dense
+ * layers' gradients as untransposed products, lib/models/matmul.ts, which rounds differently), so that
  * resuming into an older --out recomputes
  * instead of mixing rows of two versions. The random forest's key also names its
  * implementation ('/cart': the native CART forest that replaced ml-random-forest).
  */
-const PROTOCOL_VERSION = 3
+const PROTOCOL_VERSION = 4
 
 /** The part of a cell id that records what its result depends on besides table, bench, method, fraction and seed. */
 function settingsKey (plan: RenasPlan, method: string, extra = ''): string {

@@ -8,6 +8,7 @@
 //
 // Memory: like any tfjs op, the returned scalar and the tensors created in the backward pass
 // belong to the caller's tf.tidy / tf.variableGrads scope.
+import { matMul2d } from '../models/matmul'
 import type { Scalar, Tensor, Tensor2D } from '@tensorflow/tfjs'
 import { pairwiseRankLoss, tripletRankLoss, type RankLossOptions } from './ranking'
 import { checkTf, type Tf } from '../models/tf'
@@ -149,7 +150,7 @@ export function pairwiseDistancesTf (tf: Tf, features: Tensor, eps = 1e-6): Tens
   if (!(e > 0)) throw new RangeError(`${fn}: eps must be > 0, got ${e}`)
   const x = features as Tensor2D
   const centred = tf.sub(x, tf.mean(x, 0, true))
-  const gram = tf.matMul(centred, centred, false, true)
+  const gram = matMul2d(tf, centred, tf.transpose(centred))
   const norms = tf.sum(tf.square(centred), 1, true) // [n, 1]
   const sq = tf.sub(tf.add(norms, tf.transpose(norms)), tf.mul(gram, 2))
   return tf.sqrt(tf.maximum(sq, e)) as Tensor2D

@@ -14,6 +14,7 @@
 // Loss: MSE on the z-scored targets; predictions come back in the target's scale.
 // Kernels Glorot-uniform from the package PRNG (also the recurrent kernel, where Keras would use
 // an orthogonal matrix), biases 0.
+import { matMul2d } from '../models/matmul'
 import type { Scalar, Tensor, Tensor2D } from '@tensorflow/tfjs'
 import type { Tf } from '../models/tf'
 import { checkOptions, describe, oneOf } from '../validate'
@@ -98,7 +99,7 @@ export function peepholeForward (tf: Tf, cfg: Resolved, p: Params, x: Tensor): T
   let seq: Tensor = x
   let d = dim
   if (cfg.embed > 0) {
-    seq = tf.reshape(tf.add(tf.matMul(tf.reshape(x, [n * steps, dim]), p.get('embed/kernel') as Tensor2D), p.get('embed/bias')), [n, steps, cfg.embed])
+    seq = tf.reshape(tf.add(matMul2d(tf, tf.reshape(x, [n * steps, dim]), p.get('embed/kernel')), p.get('embed/bias')), [n, steps, cfg.embed])
     d = cfg.embed
   }
   const xs = tf.unstack(seq, 1) // T × [N, d]
@@ -109,7 +110,7 @@ export function peepholeForward (tf: Tf, cfg: Resolved, p: Params, x: Tensor): T
   let h: Tensor = tf.zeros([n, u])
   let c: Tensor = tf.zeros([n, u])
   for (let t = 0; t < steps; t++) {
-    const z = tf.add(tf.add(tf.matMul(tf.reshape(xs[t], [n, d]) as Tensor2D, kernel), tf.matMul(h as Tensor2D, recurrent)), bias)
+    const z = tf.add(tf.add(matMul2d(tf, tf.reshape(xs[t], [n, d]), kernel), matMul2d(tf, h, recurrent)), bias)
     const [zi, zf, zg, zo] = tf.split(z, 4, 1)
     const cNew = tf.add(tf.mul(tf.sigmoid(zf), c), tf.mul(tf.sigmoid(zi), tf.tanh(zg)))
     const hNew = tf.mul(tf.sigmoid(zo), tf.tanh(cNew))
@@ -119,8 +120,8 @@ export function peepholeForward (tf: Tf, cfg: Resolved, p: Params, x: Tensor): T
     h = tf.add(tf.mul(m, hNew), tf.mul(keep, h))
   }
   let out: Tensor = h
-  if (cfg.hidden > 0) out = tf.relu(tf.add(tf.matMul(out as Tensor2D, p.get('fc/kernel') as Tensor2D), p.get('fc/bias')))
-  return tf.reshape(tf.add(tf.matMul(out as Tensor2D, p.get('out/kernel') as Tensor2D), p.get('out/bias')), [n])
+  if (cfg.hidden > 0) out = tf.relu(tf.add(matMul2d(tf, out, p.get('fc/kernel')), p.get('fc/bias')))
+  return tf.reshape(tf.add(matMul2d(tf, out, p.get('out/kernel')), p.get('out/bias')), [n])
 }
 
 /** Peephole-style LSTM regressor on [T, D] token sequences. */

@@ -25,6 +25,7 @@
 import type { Scalar, Tensor, Tensor2D } from '@tensorflow/tfjs'
 import type { Tf } from '../models/tf'
 import { conv2dSame } from '../models/conv'
+import { matMul2d } from '../models/matmul'
 import { pairwiseRankLossTf, tripletRankLossTf } from '../losses/tf-ranking'
 import { checkOptions, describe, oneOf } from '../validate'
 import { checkBatch, checkFinite, checkTargets, encodeAll, sameShape, sizeOf, standardize } from './encoded'
@@ -143,9 +144,9 @@ export function lenetForward (tf: Tf, p: Params, x: Tensor): { eta: Tensor2D; ep
   h = tf.maxPool(h as never, 2, 2, 'same')
   h = tf.relu(tf.add(conv2dSame(tf, h, p.get('conv2/kernel')), p.get('conv2/bias')))
   h = tf.reshape(h, [n, -1])
-  h = tf.relu(tf.add(tf.matMul(h as Tensor2D, p.get('fc1/kernel') as Tensor2D), p.get('fc1/bias')))
-  const eta = tf.relu(tf.add(tf.matMul(h as Tensor2D, p.get('fc2/kernel') as Tensor2D), p.get('fc2/bias'))) as Tensor2D
-  const eps = tf.reshape(tf.add(tf.matMul(eta, p.get('out/kernel') as Tensor2D), p.get('out/bias')), [n])
+  h = tf.relu(tf.add(matMul2d(tf, h, p.get('fc1/kernel')), p.get('fc1/bias')))
+  const eta = tf.relu(tf.add(matMul2d(tf, h, p.get('fc2/kernel')), p.get('fc2/bias'))) as Tensor2D
+  const eps = tf.reshape(tf.add(matMul2d(tf, eta, p.get('out/kernel')), p.get('out/bias')), [n])
   return { eta, eps }
 }
 
