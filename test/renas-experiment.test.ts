@@ -52,6 +52,42 @@ t.test('Table 5 on synthetic-201: rows, report, resume', async t => {
   t.equal(csv.length, 1 + 5, 'but the report and CSV hold only the rows of this plan')
 })
 
+t.test('jobs: cells in worker threads give the rows of one thread; abort keeps what finished', async t => {
+  const tf = await wasmTf()
+  const base: RenasPlan = {
+    tables: [5], bench201: await openBench('synthetic-201'), seeds: 2, fractions: [0.001], epochs: 3, trees: 3,
+    evalSize: 500, population: 8, generations: 2, out: '', tf, backend: 'wasm'
+  }
+  const timing = new Set(['train_seconds', 'loss_share'])
+  const rows = (dir: string): Record<string, Record<string, unknown>> =>
+    Object.fromEntries(readRows(dir).map(r => [r.cell as string, Object.fromEntries(Object.entries(r).filter(([k]) => !timing.has(k)))]))
+  const serial = tmp(t)
+  await runRenas({ ...base, out: serial })
+  const parallel = tmp(t)
+  const progress: number[] = []
+  const result = await runRenas({ ...base, out: parallel, jobs: 2, progress: done => { progress.push(done) } })
+  t.equal(result.ran, 10, 'all ten cells ran')
+  t.same(rows(parallel), rows(serial), 'the same rows as one thread')
+  t.same(progress, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 'progress after every cell')
+  const again = await runRenas({ ...base, out: parallel, jobs: 2 })
+  t.same([again.ran, again.skipped], [0, 10], 'resumes with workers too')
+
+  // Aborted after the second finished cell: the run stops, the finished cells are kept.
+  const stopped = tmp(t)
+  const controller = new AbortController()
+  const partial = await runRenas({ ...base, out: stopped, jobs: 2, signal: controller.signal, progress: done => { if (done === 2) controller.abort() } })
+  t.ok(partial.ran >= 2 && partial.ran < 10, `stopped early (${partial.ran} cells)`)
+  t.equal(readRows(stopped).length, partial.ran, 'every finished cell saved, nothing partial')
+  const resumed = await runRenas({ ...base, out: stopped, jobs: 2 })
+  t.equal(resumed.ran + resumed.skipped, 10)
+  t.same(rows(stopped), rows(serial), 'resuming completes the same rows')
+
+  await t.rejects(runRenas({ ...base, out: tmp(t), jobs: 0 }), /runRenas: jobs must be an integer >= 1, got 0/)
+  const bench = await openBench('synthetic-201')
+  Object.defineProperty(bench, 'uri', { value: 'nb201:/nonexistent/table.csv' })
+  await t.rejects(runRenas({ ...base, bench201: bench, out: tmp(t), jobs: 2 }), /worker: .*nonexistent/, 'a benchmark the workers cannot reopen: a clear error')
+})
+
 t.test('Tables 1-3 on a small NAS-Bench-101 run', async t => {
   const tf = await wasmTf()
   const out = tmp(t)

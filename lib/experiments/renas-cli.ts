@@ -18,6 +18,8 @@ export const RENAS_USAGE = `nasrank reproduce renas [options]
   --epochs N           predictor training epochs (default 200; --quick: 30)
   --out DIR            results directory; re-running with the same DIR resumes (default ./renas-results)
   --backend NAME       tfjs backend: auto, tfjs-node-gpu, tfjs-node, wasm, cpu (default auto)
+  --jobs N             cells run at once, each in a worker thread (default 1; tfjs on wasm uses
+                       one core per job, so up to the number of cores)
   --quick              a small run of every table that finishes in minutes on 2 CPU cores`
 
 interface Parsed {
@@ -28,11 +30,12 @@ interface Parsed {
   epochs?: number
   out: string
   backend: TfBackendChoice
+  jobs: number
   quick: boolean
 }
 
 function parse (args: string[]): Parsed {
-  const parsed: Parsed = { tables: [], benches: [], out: 'renas-results', backend: 'auto', quick: false }
+  const parsed: Parsed = { tables: [], benches: [], out: 'renas-results', backend: 'auto', jobs: 1, quick: false }
   for (let i = 0; i < args.length; i++) {
     const flag = args[i]
     const value = (): string => {
@@ -57,6 +60,7 @@ function parse (args: string[]): Parsed {
       case '--bench': parsed.benches.push(value()); break
       case '--seeds': parsed.seeds = integer('--seeds', 1); break
       case '--epochs': parsed.epochs = integer('--epochs', 1); break
+      case '--jobs': parsed.jobs = integer('--jobs', 1); break
       case '--fractions':
         parsed.fractions = value().split(',').map(f => {
           const x = Number(f)
@@ -140,6 +144,8 @@ export async function reproduceRenas (args: string[], log: (line: string) => voi
     generations: p.quick ? 20 : 500,
     out: p.out,
     tf,
+    jobs: p.jobs,
+    backend: p.backend,
     signal: controller.signal,
     progress: (done, total, label) => {
       if (firstDone < 0) { firstDone = done; if (done > 0) log(`resuming: ${done} of ${total} cells already in ${p.out}`); return }

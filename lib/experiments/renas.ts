@@ -4,6 +4,9 @@
 // chosen) and Table 5 (NAS-Bench-201 traversal). Every finished cell is appended to
 // results.jsonl at once, so an interrupted run resumes where it stopped.
 import * as path from 'node:path'
+import { Worker } from 'node:worker_threads'
+import { packageDir } from '../native'
+import { type TfBackendChoice } from '../models/backend'
 import { type Bench } from '../bench/bench'
 import { kendallTau } from '../metrics/correlation'
 import * as nb101 from '../spaces/nb101'
@@ -48,10 +51,17 @@ export interface RenasPlan {
   /** Reports progress of long loops: finished cells of all planned, and a label. */
   progress?: (done: number, total: number, label: string) => void
   signal?: AbortSignal
+  /**
+   * Cells run at once, each in a worker thread with its own copy of the benchmarks (reopened
+   * from their uri) and of tfjs (default 1: one at a time, in this thread, with `tf`).
+   */
+  jobs?: number
+  /** The tfjs backend the worker threads start (default 'auto'); with jobs = 1, `tf` is used as given. */
+  backend?: TfBackendChoice
 }
 
 /** One unit of work: a row of results.jsonl once it has run. */
-interface Cell {
+export interface Cell {
   id: string
   table: RenasTable
   run: () => Promise<Record<string, unknown>>
@@ -406,14 +416,14 @@ function table5Cells (plan: RenasPlan, bench: Bench, truth: Float64Array, sorted
 
 // ---- running and reporting -------------------------------------------------------------
 
-/** Runs every planned cell not already in `out/results.jsonl`, then writes the report. */
-export async function runRenas (plan: RenasPlan): Promise<{ ran: number, skipped: number, reportFile: string }> {
-  const store = new ResultStore(plan.out)
+type Scatter = Map<string, { pred: Float64Array, rows: Uint32Array }>
+
+/** Every cell of the plan, with what the report needs besides the rows. */
+export function planCells (plan: RenasPlan): { cells: Cell[], context: Map<RenasTable, Bench>, scatter: Scatter, truth101?: Float64Array } {
   const cells: Cell[] = []
-  const scatter = new Map<string, { pred: Float64Array, rows: Uint32Array }>()
+  const scatter: Scatter = new Map()
   const context = new Map<RenasTable, Bench>()
   let truth101: Float64Array | undefined
-  let truth201: Float64Array | undefined
   if (plan.tables.some(t => t !== 5)) {
     const bench = required(plan.bench101, 'Tables 1-3 need a NAS-Bench-101 benchmark')
     truth101 = bench.column({ metric: 'test' })
@@ -425,34 +435,137 @@ export async function runRenas (plan: RenasPlan): Promise<{ ran: number, skipped
   }
   if (plan.tables.includes(5)) {
     const bench = required(plan.bench201, 'Table 5 needs a NAS-Bench-201 benchmark')
-    truth201 = bench.column({ metric: 'test' })
+    const truth201 = bench.column({ metric: 'test' })
     cells.push(...table5Cells(plan, bench, truth201, Float64Array.from(truth201).sort()))
     context.set(5, bench)
   }
+  return { cells, context, scatter, truth101 }
+}
+
+/**
+ * Runs every planned cell not already in `out/results.jsonl`, then writes the report.
+ * With `jobs` > 1 the cells run in that many worker threads (renas-worker.ts), each with its
+ * own benchmarks and tfjs backend; every cell is seeded on its own, so the rows are the ones
+ * one thread would compute, appended in the order they finish.
+ */
+export async function runRenas (plan: RenasPlan): Promise<{ ran: number, skipped: number, reportFile: string }> {
+  const jobs = plan.jobs ?? 1
+  if (!Number.isInteger(jobs) || jobs < 1) throw new RangeError(`runRenas: jobs must be an integer >= 1, got ${String(jobs)}`)
+  const store = new ResultStore(plan.out)
+  const { cells, context, scatter, truth101 } = planCells(plan)
   const todo = cells.filter(c => !store.has(c.id))
   let done = cells.length - todo.length
   plan.progress?.(done, cells.length, 'resumed')
   let ran = 0
-  const aborted = (): boolean => plan.signal?.aborted === true
-  for (const cell of todo) {
-    if (aborted()) break
-    let row: Record<string, unknown>
-    try {
-      row = await cell.run()
-    } catch (err) {
-      if (aborted()) break // interrupted: keep what finished, still report
-      throw err
-    }
+  const record = (cell: { id: string, table: RenasTable }, row: Record<string, unknown>): void => {
     ran++
     const bench = context.get(cell.table) as Bench
     store.append({ cell: cell.id, table: cell.table, bench: bench.uri, bench_synthetic: bench.synthetic, ...row } as ResultRow)
     done++
     plan.progress?.(done, cells.length, cell.id)
   }
+  if (jobs > 1 && todo.length > 1) {
+    await runInWorkers(plan, Math.min(jobs, todo.length), todo, record, scatter)
+  } else {
+    const aborted = (): boolean => plan.signal?.aborted === true
+    for (const cell of todo) {
+      if (aborted()) break
+      let row: Record<string, unknown>
+      try {
+        row = await cell.run()
+      } catch (err) {
+        if (aborted()) break // interrupted: keep what finished, still report
+        throw err
+      }
+      record(cell, row)
+    }
+  }
   // Only this plan's cells: rows of other settings or versions stay in the file, unreported.
   const planned = new Set(cells.map(c => c.id))
   const reportFile = await writeReport(plan, store.all().filter(r => planned.has(r.cell)), context, scatter, truth101)
   return { ran, skipped: cells.length - todo.length, reportFile }
+}
+
+/** What a worker thread needs to rebuild the plan's cells (everything but functions and objects). */
+export interface RenasWorkerPlan {
+  tables: RenasTable[]
+  bench101?: string
+  bench201?: string
+  seeds: number
+  fractions: number[]
+  epochs: number
+  trees: number
+  evalSize: number
+  population: number
+  generations: number
+  out: string
+  backend: TfBackendChoice
+}
+
+/** Messages from a worker: ready for a cell, a finished cell (with the scatter points it made), or a failure. */
+export type RenasWorkerMessage =
+  | { kind: 'ready' }
+  | { kind: 'done', id: string, row: Record<string, unknown>, scatter: Array<[string, { pred: Float64Array, rows: Uint32Array }]> }
+  | { kind: 'failed', id: string | null, message: string }
+
+async function runInWorkers (plan: RenasPlan, jobs: number, todo: Cell[], record: (cell: Cell, row: Record<string, unknown>) => void, scatter: Scatter): Promise<void> {
+  const spec: RenasWorkerPlan = {
+    tables: plan.tables,
+    bench101: plan.bench101?.uri,
+    bench201: plan.bench201?.uri,
+    seeds: plan.seeds,
+    fractions: plan.fractions,
+    epochs: plan.epochs,
+    trees: plan.trees,
+    evalSize: plan.evalSize,
+    population: plan.population,
+    generations: plan.generations,
+    out: plan.out,
+    backend: plan.backend ?? 'auto'
+  }
+  // The compiled worker: also when this module itself runs from TypeScript (tests).
+  const script = path.join(packageDir, 'dist', 'lib', 'experiments', 'renas-worker.js')
+  const byId = new Map(todo.map(c => [c.id, c]))
+  const queue = [...todo]
+  const workers: Worker[] = []
+  await new Promise<void>((resolve, reject) => {
+    let settled = false
+    let running = 0
+    const finish = (err?: Error): void => {
+      if (settled) return
+      settled = true
+      plan.signal?.removeEventListener('abort', onAbort)
+      Promise.all(workers.map(w => w.terminate())).then(() => err === undefined ? resolve() : reject(err), reject)
+    }
+    const onAbort = (): void => finish() // interrupted: cells still running are dropped, finished ones are saved
+    plan.signal?.addEventListener('abort', onAbort, { once: true })
+    if (plan.signal?.aborted === true) { finish(); return }
+    const next = (worker: Worker): void => {
+      const cell = queue.shift()
+      if (cell === undefined) {
+        if (running === 0) finish()
+        return
+      }
+      running++
+      worker.postMessage(cell.id)
+    }
+    for (let k = 0; k < jobs; k++) {
+      const worker = new Worker(script, { workerData: spec })
+      workers.push(worker)
+      worker.on('message', (m: RenasWorkerMessage) => {
+        if (settled) return
+        if (m.kind === 'failed') { finish(new Error(m.id === null ? `worker: ${m.message}` : `cell ${m.id}: ${m.message}`)); return }
+        if (m.kind === 'done') {
+          running--
+          for (const [key, value] of m.scatter) scatter.set(key, value)
+          record(byId.get(m.id) as Cell, m.row)
+        }
+        next(worker)
+      })
+      worker.on('error', err => finish(err))
+      worker.on('exit', code => { if (!settled) finish(new Error(`a worker thread exited (code ${code}) before the run finished`)) })
+    }
+  })
 }
 
 function required<T> (value: T | undefined, message: string): T {
