@@ -115,6 +115,8 @@ t.test('reproduce renas refuses bad arguments before any work', async t => {
     [['--fractions', '0.5,1'], /each fraction must be in \(0, 1\), got '1'/],
     [['--fractions', '0'], /each fraction must be in \(0, 1\)/],
     [['--seeds', '0'], /--seeds must be an integer >= 1/],
+    [['--jobs', '0'], /--jobs must be an integer >= 1, got '0'/],
+    [['--jobs', 'two'], /--jobs must be an integer >= 1, got 'two'/],
     [['--out', file], /exists and is not a directory/],
     [['--bench', 'nb999:x'], /unknown benchmark 'nb999:x'/],
     [['--frobnicate'], /unknown option '--frobnicate'/],
