@@ -558,7 +558,12 @@ async function runInWorkers (plan: RenasPlan, jobs: number, todo: Cell[], record
         if (m.kind === 'done') {
           running--
           for (const [key, value] of m.scatter) scatter.set(key, value)
-          record(byId.get(m.id) as Cell, m.row)
+          try {
+            record(byId.get(m.id) as Cell, m.row)
+          } catch (err) { // e.g. results.jsonl cannot be written: stop, as one thread would
+            finish(err as Error)
+            return
+          }
         }
         next(worker)
       })
