@@ -52,6 +52,25 @@ t.test('Table 5 on synthetic-201: rows, report, resume', async t => {
   t.equal(csv.length, 1 + 5, 'but the report and CSV hold only the rows of this plan')
 })
 
+t.test('loss settings: in the ReNAS cell ids and the report; the other rows are reused', async t => {
+  const tf = await wasmTf()
+  const out = tmp(t)
+  const base: RenasPlan = {
+    tables: [5], bench201: await openBench('synthetic-201'), seeds: 1, fractions: [0.001], epochs: 3, trees: 3,
+    evalSize: 500, population: 8, generations: 2, out, tf
+  }
+  await runRenas(base)
+  const logistic = await runRenas({ ...base, loss: { phi: 'logistic', lambda: 0.5 } })
+  t.same([logistic.ran, logistic.skipped], [3, 2], 'the three ReNAS rows rerun; forest and random search reused')
+  const rows = readRows(out)
+  const renas = rows.filter(r => String(r.cell).includes('/phi-logistic/lambda0.5'))
+  t.same(renas.map(r => r.method).sort(), ['renas-4', 'renas-4x5', 'renas-6'])
+  const hinge = rows.find(r => r.method === 'renas-6' && !String(r.cell).includes('phi'))
+  t.not(renas.find(r => r.method === 'renas-6')?.ktau, hinge?.ktau, 'another loss, another model')
+  t.match(fs.readFileSync(logistic.reportFile, 'utf8'), /ReNAS loss settings of this run: φ = logistic, λ = 0\.5 \(defaults: φ = hinge, λ = 1, margin = 1\)/)
+  t.notMatch(fs.readFileSync((await runRenas(base)).reportFile, 'utf8'), /loss settings/, 'no line for the defaults')
+})
+
 t.test('jobs: cells in worker threads give the rows of one thread; abort keeps what finished', async t => {
   const tf = await wasmTf()
   const base: RenasPlan = {
@@ -117,6 +136,10 @@ t.test('reproduce renas refuses bad arguments before any work', async t => {
     [['--seeds', '0'], /--seeds must be an integer >= 1/],
     [['--jobs', '0'], /--jobs must be an integer >= 1, got '0'/],
     [['--jobs', 'two'], /--jobs must be an integer >= 1, got 'two'/],
+    [['--phi', 'square'], /unknown --phi 'square' \(hinge, logistic, exp\)/],
+    [['--lambda', '-1'], /--lambda must be a number >= 0, got '-1'/],
+    [['--margin', '0'], /--margin must be a number > 0, got '0'/],
+    [['--margin', 'wide'], /--margin must be a number > 0, got 'wide'/],
     [['--out', file], /exists and is not a directory/],
     [['--bench', 'nb999:x'], /unknown benchmark 'nb999:x'/],
     [['--frobnicate'], /unknown option '--frobnicate'/],

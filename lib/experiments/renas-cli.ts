@@ -4,7 +4,7 @@ import * as fs from 'node:fs'
 import { openBench } from '../bench/open'
 import { type Bench } from '../bench/bench'
 import { initTfBackend, type TfBackendChoice } from '../models/backend'
-import { PAPER_FRACTIONS, RENAS_TABLES, runRenas, type RenasPlan, type RenasTable } from './renas'
+import { PAPER_FRACTIONS, RENAS_TABLES, runRenas, type RenasLossOptions, type RenasPlan, type RenasTable } from './renas'
 
 export class UsageError extends Error {}
 
@@ -18,6 +18,9 @@ export const RENAS_USAGE = `nasrank reproduce renas [options]
   --epochs N           predictor training epochs (default 200; --quick: 30)
   --out DIR            results directory; re-running with the same DIR resumes (default ./renas-results)
   --backend NAME       tfjs backend: auto, tfjs-node-gpu, tfjs-node, wasm, cpu (default auto)
+  --phi NAME           φ of the ReNAS ranking losses: hinge (default, the paper's), logistic, exp
+  --lambda X           weight λ of the triplet loss in L1 + λ·L2 (default 1; ≥ 0)
+  --margin X           hinge margin of the ranking losses (default 1; > 0)
   --jobs N             cells run at once, each in a worker thread (default 1; tfjs on wasm uses
                        one core per job, so up to the number of cores)
   --quick              a small run of every table that finishes in minutes on 2 CPU cores`
@@ -32,10 +35,11 @@ interface Parsed {
   backend: TfBackendChoice
   jobs: number
   quick: boolean
+  loss: RenasLossOptions
 }
 
 function parse (args: string[]): Parsed {
-  const parsed: Parsed = { tables: [], benches: [], out: 'renas-results', backend: 'auto', jobs: 1, quick: false }
+  const parsed: Parsed = { tables: [], benches: [], out: 'renas-results', backend: 'auto', jobs: 1, quick: false, loss: {} }
   for (let i = 0; i < args.length; i++) {
     const flag = args[i]
     const value = (): string => {
@@ -49,6 +53,12 @@ function parse (args: string[]): Parsed {
       if (!Number.isInteger(n) || n < min) throw new UsageError(`${name} must be an integer >= ${min}, got '${raw}'`)
       return n
     }
+    const real = (name: string, ok: (x: number) => boolean, requirement: string): number => {
+      const raw = value()
+      const x = Number(raw)
+      if (raw.trim() === '' || !Number.isFinite(x) || !ok(x)) throw new UsageError(`${name} must be a number ${requirement}, got '${raw}'`)
+      return x
+    }
     switch (flag) {
       case '--table':
         for (const t of value().split(',')) {
@@ -61,6 +71,14 @@ function parse (args: string[]): Parsed {
       case '--seeds': parsed.seeds = integer('--seeds', 1); break
       case '--epochs': parsed.epochs = integer('--epochs', 1); break
       case '--jobs': parsed.jobs = integer('--jobs', 1); break
+      case '--phi': {
+        const phi = value()
+        if (phi !== 'hinge' && phi !== 'logistic' && phi !== 'exp') throw new UsageError(`unknown --phi '${phi}' (hinge, logistic, exp)`)
+        parsed.loss.phi = phi
+        break
+      }
+      case '--lambda': parsed.loss.lambda = real('--lambda', x => x >= 0, '>= 0'); break
+      case '--margin': parsed.loss.margin = real('--margin', x => x > 0, '> 0'); break
       case '--fractions':
         parsed.fractions = value().split(',').map(f => {
           const x = Number(f)
@@ -146,6 +164,7 @@ export async function reproduceRenas (args: string[], log: (line: string) => voi
     tf,
     jobs: p.jobs,
     backend: p.backend,
+    loss: p.loss,
     signal: controller.signal,
     progress: (done, total, label) => {
       if (firstDone < 0) { firstDone = done; if (done > 0) log(`resuming: ${done} of ${total} cells already in ${p.out}`); return }

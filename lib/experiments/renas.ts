@@ -58,6 +58,15 @@ export interface RenasPlan {
   jobs?: number
   /** The tfjs backend the worker threads start (default 'auto'); with jobs = 1, `tf` is used as given. */
   backend?: TfBackendChoice
+  /** Ranking-loss settings of every ReNAS model (default: ReNASPredictor's: hinge φ, λ 1, margin 1). */
+  loss?: RenasLossOptions
+}
+
+/** The ReNAS loss settings a plan may change; recorded in the cell ids when set. */
+export interface RenasLossOptions {
+  phi?: 'hinge' | 'logistic' | 'exp'
+  lambda?: number
+  margin?: number
 }
 
 /** One unit of work: a row of results.jsonl once it has run. */
@@ -162,7 +171,7 @@ function makePredictor (method: string, space: 'nb101' | 'nb201', bench: Bench, 
     const hooks = space === 'nb101'
       ? nb101Encoder(bench.archs as nb101.Nb101Cells, input === 'tensor' ? 19 : 1)
       : nb201Encoder(bench.archs as Uint8Array, input)
-    return new ReNASPredictor<Uint32Array>({ variant, seed, epochs: plan.epochs, channels, tf: plan.tf, ...hooks })
+    return new ReNASPredictor<Uint32Array>({ variant, seed, epochs: plan.epochs, channels, tf: plan.tf, ...plan.loss, ...hooks })
   }
   if (method === 'renas-4x5') {
     // The members' seeds are drawn from the cell's seed (ensembleMemberSeeds).
@@ -267,7 +276,23 @@ const PROTOCOL_VERSION = 4
 /** The part of a cell id that records what its result depends on besides table, bench, method, fraction and seed. */
 function settingsKey (plan: RenasPlan, method: string, extra = ''): string {
   const model = method === 'random-search' ? '' : method === 'random-forest' ? `/trees${plan.trees}/cart` : `/epochs${plan.epochs}`
-  return `v${PROTOCOL_VERSION}${model}${extra}`
+  return `v${PROTOCOL_VERSION}${model}${usesRenasLoss(method) ? lossKey(plan.loss) : ''}${extra}`
+}
+
+function usesRenasLoss (method: string): boolean {
+  return method in RENAS_VARIANTS || method === 'renas-4x5'
+}
+
+/** '/phi-logistic/lambda0.5/margin0.1' for the settings given (none: '', the ids of earlier runs). */
+function lossKey (loss: RenasLossOptions | undefined): string {
+  if (loss === undefined) return ''
+  return (loss.phi !== undefined ? `/phi-${loss.phi}` : '') + (loss.lambda !== undefined ? `/lambda${loss.lambda}` : '') + (loss.margin !== undefined ? `/margin${loss.margin}` : '')
+}
+
+/** The report's line on non-default ReNAS loss settings ('' for the defaults). */
+function lossLine (loss: RenasLossOptions | undefined): string {
+  const parts = Object.entries(loss ?? {}).filter(([, v]) => v !== undefined).map(([k, v]) => `${k === 'lambda' ? 'λ' : k === 'phi' ? 'φ' : k} = ${String(v)}`)
+  return parts.length === 0 ? '' : `ReNAS loss settings of this run: ${parts.join(', ')} (defaults: φ = hinge, λ = 1, margin = 1).\n`
 }
 
 function table1Cells (plan: RenasPlan, bench: Bench, truth: Float64Array, scatter: Map<string, { pred: Float64Array, rows: Uint32Array }>): Cell[] {
@@ -500,6 +525,7 @@ export interface RenasWorkerPlan {
   generations: number
   out: string
   backend: TfBackendChoice
+  loss?: RenasLossOptions
 }
 
 /** Messages from a worker: ready for a cell, a finished cell (with the scatter points it made), or a failure. */
@@ -521,7 +547,8 @@ async function runInWorkers (plan: RenasPlan, jobs: number, todo: Cell[], record
     population: plan.population,
     generations: plan.generations,
     out: plan.out,
-    backend: plan.backend ?? 'auto'
+    backend: plan.backend ?? 'auto',
+    loss: plan.loss
   }
   // The compiled worker: also when this module itself runs from TypeScript (tests).
   const script = path.join(packageDir, 'dist', 'lib', 'experiments', 'renas-worker.js')
@@ -580,6 +607,7 @@ function required<T> (value: T | undefined, message: string): T {
 
 async function writeReport (plan: RenasPlan, rows: ResultRow[], context: Map<RenasTable, Bench>, scatter: Map<string, { pred: Float64Array, rows: Uint32Array }>, truth101: Float64Array | undefined): Promise<string> {
   const lines: string[] = ['# ReNAS reproduction', '']
+  if (lossLine(plan.loss) !== '') lines.push(lossLine(plan.loss))
   const benchLine = (t: RenasTable): string => {
     const b = context.get(t)
     return b === undefined ? '' : `Benchmark: **${b.label}**${b.synthetic ? ' — the numbers below come from nasrank\'s synthetic teacher, not from NAS-Bench; they are not comparable to the paper.' : ''}\n`
