@@ -511,21 +511,11 @@ export async function runRenas (plan: RenasPlan): Promise<{ ran: number, skipped
   return { ran, skipped: cells.length - todo.length, reportFile }
 }
 
-/** What a worker thread needs to rebuild the plan's cells (everything but functions and objects). */
-export interface RenasWorkerPlan {
-  tables: RenasTable[]
+/** What a worker thread needs to rebuild the plan's cells: the plan without functions and objects, benchmarks by uri. */
+export type RenasWorkerPlan = Omit<RenasPlan, 'bench101' | 'bench201' | 'tf' | 'progress' | 'signal' | 'jobs' | 'backend'> & {
   bench101?: string
   bench201?: string
-  seeds: number
-  fractions: number[]
-  epochs: number
-  trees: number
-  evalSize: number
-  population: number
-  generations: number
-  out: string
   backend: TfBackendChoice
-  loss?: RenasLossOptions
 }
 
 /** Messages from a worker: ready for a cell, a finished cell (with the scatter points it made), or a failure. */
@@ -535,21 +525,8 @@ export type RenasWorkerMessage =
   | { kind: 'failed', id: string | null, message: string }
 
 async function runInWorkers (plan: RenasPlan, jobs: number, todo: Cell[], record: (cell: Cell, row: Record<string, unknown>) => void, scatter: Scatter): Promise<void> {
-  const spec: RenasWorkerPlan = {
-    tables: plan.tables,
-    bench101: plan.bench101?.uri,
-    bench201: plan.bench201?.uri,
-    seeds: plan.seeds,
-    fractions: plan.fractions,
-    epochs: plan.epochs,
-    trees: plan.trees,
-    evalSize: plan.evalSize,
-    population: plan.population,
-    generations: plan.generations,
-    out: plan.out,
-    backend: plan.backend ?? 'auto',
-    loss: plan.loss
-  }
+  const { bench101, bench201, tf: _tf, progress: _progress, signal: _signal, jobs: _jobs, backend, ...rest } = plan
+  const spec: RenasWorkerPlan = { ...rest, bench101: bench101?.uri, bench201: bench201?.uri, backend: backend ?? 'auto' }
   // The compiled worker: also when this module itself runs from TypeScript (tests).
   const script = path.join(packageDir, 'dist', 'lib', 'experiments', 'renas-worker.js')
   const byId = new Map(todo.map(c => [c.id, c]))

@@ -22,31 +22,51 @@ export interface RefOptions {
   maxDepth: number
 }
 
-/** x: rows × cols row-major (float32 values), y: rows targets. */
-export function referenceTree (x: Float32Array, cols: number, y: ArrayLike<number>, opts: RefOptions): RefTree {
+type Split = { score: number, f: number, thr: number }
+/** The best split of a node's rows (null: none allowed), by the rules above. */
+type FindSplit = (rows: number[], at: (r: number, f: number) => number) => Split | null
+
+/** Grows a tree in preorder: leaf rules, node values and counts; `find` picks each split. */
+function growTree (x: Float32Array, cols: number, y: ArrayLike<number>, opts: RefOptions, find: FindSplit): RefTree {
   const tree: RefTree = { feature: [], threshold: [], left: [], right: [], value: [], samples: [] }
   const at = (r: number, f: number): number => x[r * cols + f]
-  const sum = (rows: number[]): number => rows.reduce((s, r) => s + y[r], 0)
-
   const grow = (rows: number[], depth: number): number => {
     const id = tree.feature.length
     tree.feature.push(-1)
     tree.threshold.push(0)
     tree.left.push(-1)
     tree.right.push(-1)
-    tree.value.push(sum(rows) / rows.length)
+    tree.value.push(rows.reduce((s, r) => s + y[r], 0) / rows.length)
     tree.samples.push(rows.length)
     const pure = rows.every(r => y[r] === y[rows[0]])
     if ((opts.maxDepth > 0 && depth >= opts.maxDepth) || rows.length < opts.minSamplesSplit || rows.length < 2 * opts.minSamplesLeaf || pure) return id
+    const best = find(rows, at)
+    if (best === null) return id
+    tree.feature[id] = best.f
+    tree.threshold[id] = best.thr
+    tree.left[id] = grow(rows.filter(r => at(r, best.f) <= best.thr), depth + 1)
+    tree.right[id] = grow(rows.filter(r => !(at(r, best.f) <= best.thr)), depth + 1)
+    return id
+  }
+  grow(Array.from({ length: y.length }, (_, i) => i), 0)
+  return tree
+}
 
-    let best: { score: number, f: number, thr: number } | null = null
+/** Midpoint threshold between consecutive distinct values a < b (a when it rounds to b). */
+function midpoint (a: number, b: number): number {
+  const thr = a / 2 + b / 2
+  return thr >= b || !Number.isFinite(thr) ? a : thr
+}
+
+/** x: rows × cols row-major (float32 values), y: rows targets. */
+export function referenceTree (x: Float32Array, cols: number, y: ArrayLike<number>, opts: RefOptions): RefTree {
+  const sum = (rows: number[]): number => rows.reduce((s, r) => s + y[r], 0)
+  return growTree(x, cols, y, opts, (rows, at) => {
+    let best: Split | null = null
     for (let f = 0; f < cols; f++) {
       const values = [...new Set(rows.map(r => at(r, f)))].sort((a, b) => a - b)
       for (let k = 0; k + 1 < values.length; k++) {
-        const a = values[k]
-        const b = values[k + 1]
-        let thr = a / 2 + b / 2
-        if (thr >= b || !Number.isFinite(thr)) thr = a
+        const thr = midpoint(values[k], values[k + 1])
         const left = rows.filter(r => at(r, f) <= thr)
         const right = rows.filter(r => !(at(r, f) <= thr))
         if (left.length < opts.minSamplesLeaf || right.length < opts.minSamplesLeaf) continue
@@ -56,17 +76,8 @@ export function referenceTree (x: Float32Array, cols: number, y: ArrayLike<numbe
         if (best === null || score > best.score) best = { score, f, thr }
       }
     }
-    if (best === null) return id
-    const b = best
-    tree.feature[id] = b.f
-    tree.threshold[id] = b.thr
-    tree.left[id] = grow(rows.filter(r => at(r, b.f) <= b.thr), depth + 1)
-    tree.right[id] = grow(rows.filter(r => !(at(r, b.f) <= b.thr)), depth + 1)
-    return id
-  }
-
-  grow(Array.from({ length: y.length }, (_, i) => i), 0)
-  return tree
+    return best
+  })
 }
 
 /**
@@ -75,21 +86,9 @@ export function referenceTree (x: Float32Array, cols: number, y: ArrayLike<numbe
  * referenceTree when every sum is exact (integer targets).
  */
 export function sweepTree (x: Float32Array, cols: number, y: ArrayLike<number>, opts: RefOptions): RefTree {
-  const tree: RefTree = { feature: [], threshold: [], left: [], right: [], value: [], samples: [] }
-  const at = (r: number, f: number): number => x[r * cols + f]
-  const grow = (rows: number[], depth: number): number => {
-    const id = tree.feature.length
+  return growTree(x, cols, y, opts, (rows, at) => {
     const total = rows.reduce((s, r) => s + y[r], 0)
-    tree.feature.push(-1)
-    tree.threshold.push(0)
-    tree.left.push(-1)
-    tree.right.push(-1)
-    tree.value.push(total / rows.length)
-    tree.samples.push(rows.length)
-    const pure = rows.every(r => y[r] === y[rows[0]])
-    if ((opts.maxDepth > 0 && depth >= opts.maxDepth) || rows.length < opts.minSamplesSplit || rows.length < 2 * opts.minSamplesLeaf || pure) return id
-
-    let best: { score: number, f: number, thr: number } | null = null
+    let best: Split | null = null
     for (let f = 0; f < cols; f++) {
       const sorted = [...rows].sort((a, b) => at(a, f) - at(b, f))
       let sl = 0
@@ -102,21 +101,11 @@ export function sweepTree (x: Float32Array, cols: number, y: ArrayLike<number>, 
         const sr = total - sl
         const score = sl * sl / nl + sr * sr / (rows.length - nl)
         if (best !== null && !(score > best.score)) continue
-        let thr = a / 2 + b / 2
-        if (thr >= b || !Number.isFinite(thr)) thr = a
-        best = { score, f, thr }
+        best = { score, f, thr: midpoint(a, b) }
       }
     }
-    if (best === null) return id
-    const b = best
-    tree.feature[id] = b.f
-    tree.threshold[id] = b.thr
-    tree.left[id] = grow(rows.filter(r => at(r, b.f) <= b.thr), depth + 1)
-    tree.right[id] = grow(rows.filter(r => !(at(r, b.f) <= b.thr)), depth + 1)
-    return id
-  }
-  grow(Array.from({ length: y.length }, (_, i) => i), 0)
-  return tree
+    return best
+  })
 }
 
 /** The leaf value tree `t` of a flat forest gives row `row` of x (cols columns). */
