@@ -2,7 +2,7 @@
 // lib/models/gcn.ts) over whole search spaces, and the CTNAS comparator head. The addon
 // validates every argument (shapes against V/F and layer widths, finiteness, masks,
 // padding); errors name the argument, e.g. "gcnScore: graphs.mask[12] is 0.5; ...".
-import { addon } from '../native'
+import { addon, named } from '../native'
 import { boolean, checkOptions, describe, oneOf, threadsOption } from '../validate'
 import type { ComparatorHeadWeights, ComparatorWeights, GcnEmbedWeights, GcnWeights, GraphBatch } from './types'
 
@@ -56,7 +56,7 @@ export function gcnScore (graphs: GraphBatch, weights: GcnWeights, options?: Gcn
 
 /** {@link gcnScore} off the main thread (inputs are copied first). */
 export function gcnScoreAsync (graphs: GraphBatch, weights: GcnWeights, options?: GcnOptions): Promise<Float64Array> {
-  return rejecting(() => addon.gcnScore(graphs, weights, ...gcnArgs(options, 'gcnScoreAsync'), true))
+  return rejecting(() => named('gcnScoreAsync').gcnScore(graphs, weights, ...gcnArgs(options, 'gcnScoreAsync'), true))
 }
 
 /**
@@ -69,7 +69,7 @@ export function gcnEmbed (graphs: GraphBatch, weights: GcnEmbedWeights, options?
 
 /** {@link gcnEmbed} off the main thread (inputs are copied first). */
 export function gcnEmbedAsync (graphs: GraphBatch, weights: GcnEmbedWeights, options?: GcnOptions): Promise<Float32Array> {
-  return rejecting(() => addon.gcnEmbed(graphs, weights, ...gcnArgs(options, 'gcnEmbedAsync'), true))
+  return rejecting(() => named('gcnEmbedAsync').gcnEmbed(graphs, weights, ...gcnArgs(options, 'gcnEmbedAsync'), true))
 }
 
 /**
@@ -84,7 +84,7 @@ export function comparatorProbability (embA: Float32Array, embB: Float32Array, h
 
 /** {@link comparatorProbability} off the main thread. */
 export function comparatorProbabilityAsync (embA: Float32Array, embB: Float32Array, head: ComparatorHeadWeights, options?: ComparatorOptions): Promise<Float64Array> {
-  return rejecting(() => addon.comparatorProbability(embA, embB, head, comparatorArgs(options, 'comparatorProbabilityAsync'), true))
+  return rejecting(() => named('comparatorProbabilityAsync').comparatorProbability(embA, embB, head, comparatorArgs(options, 'comparatorProbabilityAsync'), true))
 }
 
 function compareWeights (weights: ComparatorWeights, fn: string): ComparatorWeights {
@@ -100,9 +100,9 @@ export function gcnCompare (graphsA: GraphBatch, graphsB: GraphBatch, weights: C
   const fn = 'gcnCompare'
   const w = compareWeights(weights, fn)
   const [threads, device, dedup] = gcnArgs(options, fn)
-  const a = addon.gcnEmbed(graphsA, w.gcn, threads, device, dedup)
-  const b = addon.gcnEmbed(graphsB, w.gcn, threads, device, dedup)
-  return addon.comparatorProbability(a, b, w.head, threads)
+  const a = named(fn, { graphs: 'graphsA', weights: 'weights.gcn' }).gcnEmbed(graphsA, w.gcn, threads, device, dedup)
+  const b = named(fn, { graphs: 'graphsB', weights: 'weights.gcn' }).gcnEmbed(graphsB, w.gcn, threads, device, dedup)
+  return named(fn, { head: 'weights.head' }).comparatorProbability(a, b, w.head, threads)
 }
 
 /** {@link gcnCompare} off the main thread. */
@@ -112,8 +112,8 @@ export function gcnCompareAsync (graphsA: GraphBatch, graphsB: GraphBatch, weigh
     const w = compareWeights(weights, fn)
     const [threads, device, dedup] = gcnArgs(options, fn)
     // One after the other: each already uses `threads` workers.
-    const a = await addon.gcnEmbed(graphsA, w.gcn, threads, device, dedup, true)
-    const b = await addon.gcnEmbed(graphsB, w.gcn, threads, device, dedup, true)
-    return addon.comparatorProbability(a, b, w.head, threads, true)
+    const a = await named(fn, { graphs: 'graphsA', weights: 'weights.gcn' }).gcnEmbed(graphsA, w.gcn, threads, device, dedup, true)
+    const b = await named(fn, { graphs: 'graphsB', weights: 'weights.gcn' }).gcnEmbed(graphsB, w.gcn, threads, device, dedup, true)
+    return named(fn, { head: 'weights.head' }).comparatorProbability(a, b, w.head, threads, true)
   })
 }
