@@ -92,7 +92,11 @@ export function boolean (value: unknown, fallback: boolean, fn: string, name: st
 
 /** An integer in [min, max], or `fallback` when undefined. */
 export function integerIn (value: unknown, fallback: number, fn: string, name: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (value === undefined) return fallback
+  if (value === undefined) {
+    // A required argument passes an out-of-range fallback: say what was given, not "got 0".
+    if (fallback >= min && fallback <= max) return fallback
+    throw new TypeError(`${fn}: ${name} must be an integer in [${min}, ${max}], got undefined`)
+  }
   if (typeof value !== 'number') throw new TypeError(`${fn}: ${name} must be a number, got ${describe(value)}`)
   if (!Number.isInteger(value) || value < min || value > max) throw new RangeError(`${fn}: ${name} must be an integer in [${min}, ${max}], got ${value}`)
   return value
