@@ -109,6 +109,6 @@ export function renasVertexOrder (cells: Nb101CellsLike | readonly Nb101Spec[], 
   const c = columns(cells, fn)
   const opts = checkOptions<RenasOrderOptions>(options, fn, ['augment', 'seed', 'indices'])
   const indices = opts.indices === undefined ? null : checkIndices(opts.indices, c.count, fn)
-  return addon.renasOrder(c.vertices, c.adjacency, c.ops, indices, boolean(opts.augment, false, fn, 'augment'),
+  return named(fn).renasOrder(c.vertices, c.adjacency, c.ops, indices, boolean(opts.augment, false, fn, 'augment'),
     opts.seed === undefined ? 0 : checkSeed(opts.seed, fn))
 }

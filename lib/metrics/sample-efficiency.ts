@@ -42,7 +42,10 @@ const KEYS = ['space', 'candidates', 'targets', 'subset', 'higherIsBetter'] as c
 
 function gainArgs (input: SampleEfficiencyInput, fn: string) {
   if (input === null || typeof input !== 'object') throw new TypeError(`${fn}: expected an object { space, candidates, targets }, got ${describe(input)}`)
-  const opts = checkOptions<SampleEfficiencyInput>(input, fn, KEYS)
+  const checked = checkOptions<SampleEfficiencyInput>(input, fn, KEYS)
+  // Every field read once, before any is converted: a getter cannot change an array already taken.
+  const opts: Partial<SampleEfficiencyInput> = {}
+  for (const key of KEYS) (opts as Record<string, unknown>)[key] = checked[key]
   for (const key of ['space', 'candidates', 'targets'] as const) {
     if (opts[key] === undefined) throw new TypeError(`${fn}: ${key} is required`)
   }
