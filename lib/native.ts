@@ -185,7 +185,9 @@ const { nativeDigest } = require(path.join(packageDir, 'scripts', 'native-digest
 function loadAddon (): { addon: Addon; file: string } {
   let file: string
   try {
-    file = nodeGypBuild.resolve(packageDir)
+    // NASRANK_ADDON names another build of the same sources (scripts/asan.sh: a sanitizer build);
+    // it is digest-checked like any other.
+    file = process.env.NASRANK_ADDON ? path.resolve(process.env.NASRANK_ADDON) : nodeGypBuild.resolve(packageDir)
   } catch (err) {
     throw new Error(`nasrank: no native addon for ${process.platform}-${process.arch} (no prebuild and no local build). ` +
       `Build one with \`npm run build:native\` (needs a C++ compiler). Cause: ${(err as Error).message}`)

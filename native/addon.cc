@@ -296,16 +296,28 @@ Napi::Value Run(Napi::Env env, std::unique_ptr<Job> job, bool async) {
 template <Napi::Value (*F)(const Napi::CallbackInfo&)>
 Napi::Value Guarded(const Napi::CallbackInfo& info) {
   const char* fn = static_cast<const char*>(info.Data());
-  try {
-    return F(info);
-  } catch (const Napi::Error&) {
-    throw;
-  } catch (const std::bad_alloc&) {
+  auto inputs = [&]() {
     size_t elements = 0;
     for (size_t k = 0; k < info.Length(); ++k) {
       if (info[k].IsTypedArray()) elements += info[k].As<Napi::TypedArray>().ElementLength();
     }
-    throw Napi::RangeError::New(info.Env(), OutOfMemory(fn, elements ? "inputs of " + std::to_string(elements) + " elements" : ""));
+    return elements ? "inputs of " + std::to_string(elements) + " elements" : std::string();
+  };
+  try {
+    return F(info);
+  } catch (const Napi::Error& e) {
+    // V8 failing to allocate an output buffer says only "Array buffer allocation failed".
+    std::string message;
+    try {
+      message = e.Message();
+    } catch (...) {
+    }
+    if (message.rfind(fn, 0) != 0 && message.find("allocation failed") != std::string::npos) {
+      throw Napi::RangeError::New(info.Env(), OutOfMemory(fn, inputs()));
+    }
+    throw;
+  } catch (const std::bad_alloc&) {
+    throw Napi::RangeError::New(info.Env(), OutOfMemory(fn, inputs()));
   } catch (const std::exception& e) {
     throw Napi::Error::New(info.Env(), std::string(fn) + ": " + e.what());
   }
