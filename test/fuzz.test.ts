@@ -252,6 +252,7 @@ let calls = 0
 const started = Date.now()
 
 t.test('every addon-backed export survives hostile arguments', async t => {
+  const threads = N.nativeInfo().threads
   N.setThreads(2)
   for (const spec of specs) {
     const failures: string[] = []
@@ -288,6 +289,6 @@ t.test('every addon-backed export survives hostile arguments', async t => {
     })
     t.same(failures.slice(0, 3), [], `${spec.name}: ${calls - before} calls`)
   }
-  N.setThreads(N.nativeInfo().threads)
+  N.setThreads(threads)
   t.comment(`fuzzed ${calls} calls in ${((Date.now() - started) / 1000).toFixed(1)} s (seed ${SEED}, ${RUNS} runs per export)`)
 })

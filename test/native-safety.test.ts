@@ -244,5 +244,6 @@ t.test('messages name the public function and argument, and print integers as in
   gB.x[0] = NaN
   t.throws(() => gcnCompare(fx.graphs(2), gB, w), { message: 'gcnCompare: graphsB.x[0] is NaN; values must be finite' })
   // Never "got undefined undefined".
+  t.throws(() => kendallTau(undefined as never, [1, 2]), { name: 'TypeError', message: /^kendallTau: x must be .*, got undefined$/ })
   t.throws(() => forestFit(new Float32Array(4), new Float64Array(2), undefined as never), { message: /^forestFit: columns .*got undefined$/ })
 })
