@@ -2,7 +2,7 @@
 // so tools that want the ranking kernels alone import in milliseconds. (The predictors load
 // tfjs lazily, on first use.)
 import { addon, addonPath, type NativeInfo } from './native'
-import { describe, finiteNumber } from './validate'
+import { MAX_THREADS, describe, finiteNumber } from './validate'
 
 export { kendallTau, kendallTauAsync, spearman, spearmanAsync, pearson, type KendallTauOptions } from './metrics/correlation'
 export { pairwiseRankLoss, pairwiseRankLossAsync, tripletRankLoss, tripletRankLossAsync, type RankLossOptions, type RankLossResult } from './losses/ranking'
@@ -54,11 +54,13 @@ export function nativeInfo (): NativeInfo {
 
 /**
  * Sets how many threads the native kernels use (default: the CPU count, or the
- * NASRANK_THREADS environment variable).
+ * NASRANK_THREADS environment variable), at most 256 (MAX_THREADS; larger NASRANK_THREADS
+ * values are clamped).
  */
 export function setThreads (threads: number): void {
+  if (typeof threads !== 'number') throw new TypeError(`setThreads: threads must be an integer in [1, ${MAX_THREADS}], got ${describe(threads)}`)
   const n = finiteNumber(threads, 0, 'setThreads', 'threads')
-  if (!Number.isInteger(n) || n < 1 || n > 1024) throw new RangeError(`setThreads: threads must be an integer in [1, 1024], got ${n}`)
+  if (!Number.isInteger(n) || n < 1 || n > MAX_THREADS) throw new RangeError(`setThreads: threads must be an integer in [1, ${MAX_THREADS}], got ${n}`)
   addon.setThreads(n)
 }
 

@@ -185,7 +185,9 @@ const { nativeDigest } = require(path.join(packageDir, 'scripts', 'native-digest
 function loadAddon (): { addon: Addon; file: string } {
   let file: string
   try {
-    file = nodeGypBuild.resolve(packageDir)
+    // NASRANK_ADDON names another build of the same sources (scripts/asan.sh: a sanitizer build);
+    // it is digest-checked like any other.
+    file = process.env.NASRANK_ADDON ? path.resolve(process.env.NASRANK_ADDON) : nodeGypBuild.resolve(packageDir)
   } catch (err) {
     throw new Error(`nasrank: no native addon for ${process.platform}-${process.arch} (no prebuild and no local build). ` +
       `Build one with \`npm run build:native\` (needs a C++ compiler). Cause: ${(err as Error).message}`)
@@ -205,3 +207,39 @@ function loadAddon (): { addon: Addon; file: string } {
 const loaded = loadAddon()
 export const addon: Addon = loaded.addon
 export const addonPath: string = loaded.file
+
+/**
+ * Errors of the addon name its own functions and arguments (`nb101HashCells: cells.ops …`);
+ * a public function that calls it under another name (an async twin, `nb101.hashBatch`,
+ * `gcnCompare`) calls it through `named(fn)`, which renames the function, and optionally
+ * leading argument names (`{ graphs: 'graphsB' }`), in the message of any error thrown or
+ * rejected, so every message names the public function and argument.
+ */
+export function named (fn: string, args?: Record<string, string>): Addon {
+  const rename = (err: unknown, internal: string): unknown => {
+    if (err instanceof Error && err.message.startsWith(internal + ': ')) {
+      let rest = err.message.slice(internal.length + 2)
+      for (const [from, to] of Object.entries(args ?? {})) {
+        if (rest.startsWith(from) && !/^\w/.test(rest.slice(from.length))) { rest = to + rest.slice(from.length); break }
+      }
+      err.message = `${fn}: ${rest}`
+      if (typeof err.stack === 'string') err.stack = err.stack.replace(/^[^\n]*/, `${err.name}: ${err.message}`)
+    }
+    return err
+  }
+  return new Proxy(addon, {
+    get (target, key) {
+      const f = (target as unknown as Record<string | symbol, unknown>)[key]
+      if (typeof f !== 'function' || typeof key !== 'string') return f
+      return (...a: unknown[]) => {
+        let out: unknown
+        try {
+          out = (f as (...x: unknown[]) => unknown).apply(target, a)
+        } catch (err) {
+          throw rename(err, key)
+        }
+        return out instanceof Promise ? out.catch(err => { throw rename(err, key) }) : out
+      }
+    }
+  })
+}

@@ -6,9 +6,13 @@
 
 #include <atomic>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <memory>
+#include <stdexcept>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include "kernels.h"
@@ -41,28 +45,96 @@ constexpr size_t kMaxLength = 0xFFFFFFFEu;
   throw Napi::RangeError::New(env, msg);
 }
 
-// A read-only view of a Float64Array argument, or an owned copy when the work runs
-// asynchronously (the caller may mutate or drop its array meanwhile).
-struct Vec {
-  const double* data = nullptr;
+// A number for a message: integers as integers ("4294967296", not "4294967296.000000"),
+// other values in the shortest form that reads back to the same double.
+std::string Num(double v) {
+  if (std::isnan(v)) return "NaN";
+  if (std::isinf(v)) return v > 0 ? "Infinity" : "-Infinity";
+  if (std::floor(v) == v && std::fabs(v) < 9.2e18) return std::to_string(static_cast<long long>(v));
+  char buf[40];
+  for (int precision = 1; precision <= 17; ++precision) {
+    std::snprintf(buf, sizeof buf, "%.*g", precision, v);
+    if (std::strtod(buf, nullptr) == v) break;
+  }
+  return buf;
+}
+
+// A read-only view of a typed-array argument. Arguments are read in two phases so that no
+// user code (a getter, a Proxy trap) can run between taking a data pointer and the kernel
+// reading it: first every JS value is fetched (object properties included), then data
+// pointers are taken (TakeTyped) and the contents checked. A view owns a copy when the
+// array lives in a SharedArrayBuffer (another thread may rewrite it between the checks
+// and the kernel's reads) and when the work runs asynchronously (Own()).
+template <class T>
+struct View {
+  const T* data = nullptr;
   size_t size = 0;
-  std::vector<double> owned;
+  std::vector<T> owned;
+  View() = default;
+  View(const View& o) : data(o.data), size(o.size), owned(o.owned) { Rebind(); }
+  View(View&& o) noexcept : data(o.data), size(o.size), owned(std::move(o.owned)) { Rebind(); }
+  View& operator=(const View& o) {
+    data = o.data;
+    size = o.size;
+    owned = o.owned;
+    Rebind();
+    return *this;
+  }
+  View& operator=(View&& o) noexcept {
+    data = o.data;
+    size = o.size;
+    owned = std::move(o.owned);
+    Rebind();
+    return *this;
+  }
   void Own() {
+    if (!owned.empty() || size == 0) return;
     owned.assign(data, data + size);
     data = owned.data();
   }
+
+ private:
+  void Rebind() {
+    if (!owned.empty()) data = owned.data();
+  }
 };
+using Vec = View<double>;
+
+// Phase two of reading an argument: the typed array's data, refused when its buffer is
+// detached (a detached array reads as length 0, which would pass as an empty input) and
+// copied when it is shared.
+template <class T>
+View<T> TakeTyped(Napi::Env env, Napi::Value v, napi_typedarray_type type, const std::string& fn, const std::string& name, const char* type_name) {
+  if (v.IsEmpty() || !v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type) {
+    ThrowType(env, fn + ": " + name + (type_name[0] == 'I' ? " must be an " : " must be a ") + type_name);
+  }
+  napi_typedarray_type actual;
+  size_t length = 0, offset = 0;
+  void* data = nullptr;
+  napi_value buffer = nullptr;
+  if (napi_get_typedarray_info(env, v, &actual, &length, &data, &buffer, &offset) != napi_ok) throw Napi::Error::New(env);
+  bool plain = false;
+  if (napi_is_arraybuffer(env, buffer, &plain) != napi_ok) throw Napi::Error::New(env);
+  if (plain) {
+    bool detached = false;
+    if (napi_is_detached_arraybuffer(env, buffer, &detached) != napi_ok) throw Napi::Error::New(env);
+    if (detached) ThrowType(env, fn + ": " + name + " is detached (its ArrayBuffer was transferred)");
+  }
+  View<T> out;
+  out.data = static_cast<const T*>(data);
+  out.size = length;
+  if (!plain) out.Own();  // SharedArrayBuffer
+  return out;
+}
+
+// Where a kernel's memory comes from when allocation fails: the size named in the error.
+std::string OutOfMemory(const std::string& fn, const std::string& size) {
+  return fn + ": out of memory" + (size.empty() ? std::string() : " (" + size + ")");
+}
 
 Vec ReadVec(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name) {
   Napi::Env env = info.Env();
-  if (index >= info.Length() || !info[index].IsTypedArray() ||
-      info[index].As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
-    ThrowType(env, std::string(fn) + ": " + name + " must be a Float64Array");
-  }
-  auto arr = info[index].As<Napi::Float64Array>();
-  Vec v;
-  v.data = arr.Data();
-  v.size = arr.ElementLength();
+  Vec v = TakeTyped<double>(env, index < info.Length() ? info[index] : env.Undefined(), napi_float64_array, fn, name, "Float64Array");
   if (v.size > kMaxLength) ThrowRange(env, std::string(fn) + ": " + name + " is too long (" + std::to_string(v.size) + " elements)");
   for (size_t i = 0; i < v.size; ++i) {
     if (!std::isfinite(v.data[i])) {
@@ -88,7 +160,7 @@ std::string ReadString(const Napi::CallbackInfo& info, size_t index, const char*
 double ReadFinite(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name) {
   if (index >= info.Length() || !info[index].IsNumber()) ThrowType(info.Env(), std::string(fn) + ": " + name + " must be a number");
   double v = info[index].As<Napi::Number>().DoubleValue();
-  if (!std::isfinite(v)) ThrowRange(info.Env(), std::string(fn) + ": " + name + " must be finite, got " + std::to_string(v));
+  if (!std::isfinite(v)) ThrowRange(info.Env(), std::string(fn) + ": " + name + " must be finite, got " + Num(v));
   return v;
 }
 
@@ -123,7 +195,36 @@ struct Job {
   virtual ~Job() = default;
   virtual void Execute() = 0;                      // no N-API calls: may run off-thread
   virtual Napi::Value Result(Napi::Env env) = 0;   // on the main thread
+  // For error messages: the public function and the size of its work ("n = 1000000").
+  std::string fn, size;
 };
+
+// A kernel failure as a JS error naming the function and the size: allocation failures are
+// RangeErrors ("out of memory"), anything else an Error with the C++ message.
+struct Failure {
+  bool oom = false;
+  std::string message;
+};
+Failure Describe(const Job& job, const std::exception* e) {
+  if (dynamic_cast<const std::bad_alloc*>(e) || dynamic_cast<const std::length_error*>(e)) return {true, OutOfMemory(job.fn, job.size)};
+  std::string what = e ? e->what() : "unknown native exception";
+  if (dynamic_cast<const std::system_error*>(e)) what = "could not start threads (" + what + ")";
+  return {false, job.fn + ": " + what + (job.size.empty() ? std::string() : " (" + job.size + ")")};
+}
+Napi::Error ToJs(Napi::Env env, const Failure& f) {
+  return f.oom ? static_cast<Napi::Error>(Napi::RangeError::New(env, f.message)) : Napi::Error::New(env, f.message);
+}
+
+// Settles a promise, or does nothing when that is impossible: when the environment is being
+// torn down (a worker thread terminated while the work ran) no JS can run, and an exception
+// escaping a completion callback would abort the whole process.
+void Settle(const Napi::Promise::Deferred& deferred, bool resolve, napi_value value) {
+  try {
+    if (resolve) deferred.Resolve(value);
+    else deferred.Reject(value);
+  } catch (...) {
+  }
+}
 
 class JobWorker : public Napi::AsyncWorker {
  public:
@@ -134,15 +235,45 @@ class JobWorker : public Napi::AsyncWorker {
     try {
       job_->Execute();
     } catch (const std::exception& e) {
-      SetError(e.what());
+      failure_ = Describe(*job_, &e);
+      SetError(failure_.message);
+    } catch (...) {
+      failure_ = Describe(*job_, nullptr);
+      SetError(failure_.message);
     }
   }
-  void OnOK() override { deferred_.Resolve(job_->Result(Env())); }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
+  // Replaces AsyncWorker's, which lets a Napi::Error escape (std::terminate) when the
+  // environment can no longer run JS. Nothing here throws: every N-API failure is caught.
+  void OnWorkComplete(Napi::Env env, napi_status status) override {
+    if (status != napi_cancelled) {
+      try {
+        Napi::HandleScope scope(env);
+        if (failure_.message.empty()) {
+          try {
+            Settle(deferred_, true, job_->Result(env));
+          } catch (const Napi::Error& e) {
+            Settle(deferred_, false, e.Value());
+          } catch (const std::exception& e) {
+            Settle(deferred_, false, ToJs(env, Describe(*job_, &e)).Value());
+          }
+        } else {
+          Settle(deferred_, false, ToJs(env, failure_).Value());
+        }
+      } catch (...) {
+        // The environment is going away: there is no one left to tell.
+      }
+    }
+    try {
+      job_.reset();  // drops references to JS values while the environment still exists
+    } catch (...) {
+    }
+    Destroy();
+  }
 
  private:
   std::unique_ptr<Job> job_;
   Napi::Promise::Deferred deferred_;
+  Failure failure_;
 };
 
 Napi::Value Run(Napi::Env env, std::unique_ptr<Job> job, bool async) {
@@ -150,14 +281,46 @@ Napi::Value Run(Napi::Env env, std::unique_ptr<Job> job, bool async) {
     try {
       job->Execute();
     } catch (const std::exception& e) {
-      throw Napi::Error::New(env, e.what());
+      throw ToJs(env, Describe(*job, &e));
     }
     return job->Result(env);
   }
-  auto* worker = new JobWorker(env, std::move(job));  // deleted by N-API after OnOK/OnError
+  auto* worker = new JobWorker(env, std::move(job));  // deletes itself in OnWorkComplete
   Napi::Promise promise = worker->Promise();
   worker->Queue();
   return promise;
+}
+
+// Every export runs inside this guard: a C++ exception from argument reading (std::bad_alloc
+// copying an input, say) becomes a JS error naming the function instead of escaping N-API.
+template <Napi::Value (*F)(const Napi::CallbackInfo&)>
+Napi::Value Guarded(const Napi::CallbackInfo& info) {
+  const char* fn = static_cast<const char*>(info.Data());
+  auto inputs = [&]() {
+    size_t elements = 0;
+    for (size_t k = 0; k < info.Length(); ++k) {
+      if (info[k].IsTypedArray()) elements += info[k].As<Napi::TypedArray>().ElementLength();
+    }
+    return elements ? "inputs of " + std::to_string(elements) + " elements" : std::string();
+  };
+  try {
+    return F(info);
+  } catch (const Napi::Error& e) {
+    // V8 failing to allocate an output buffer says only "Array buffer allocation failed".
+    std::string message;
+    try {
+      message = e.Message();
+    } catch (...) {
+    }
+    if (message.rfind(fn, 0) != 0 && message.find("allocation failed") != std::string::npos) {
+      throw Napi::RangeError::New(info.Env(), OutOfMemory(fn, inputs()));
+    }
+    throw;
+  } catch (const std::bad_alloc&) {
+    throw Napi::RangeError::New(info.Env(), OutOfMemory(fn, inputs()));
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(info.Env(), std::string(fn) + ": " + e.what());
+  }
 }
 
 // ---- info ----------------------------------------------------------------------------
@@ -207,7 +370,9 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
 
 Napi::Value SetThreads(const Napi::CallbackInfo& info) {
   double n = ReadFinite(info, 0, "setThreads", "threads");
-  if (n < 1 || n > 1024 || std::floor(n) != n) ThrowRange(info.Env(), "setThreads: threads must be an integer in [1, 1024], got " + std::to_string(n));
+  if (n < 1 || n > nasrank::kMaxThreads || std::floor(n) != n) {
+    ThrowRange(info.Env(), "setThreads: threads must be an integer in [1, " + std::to_string(nasrank::kMaxThreads) + "], got " + Num(n));
+  }
   nasrank::set_thread_count(static_cast<int>(n));
   return info.Env().Undefined();
 }
@@ -215,7 +380,7 @@ Napi::Value SetThreads(const Napi::CallbackInfo& info) {
 Napi::Value SetScratchLimit(const Napi::CallbackInfo& info) {
   double bytes = ReadFinite(info, 0, "setScratchLimit", "bytes");
   if (bytes < 0 || bytes > 9007199254740991.0 || std::floor(bytes) != bytes) {
-    ThrowRange(info.Env(), "setScratchLimit: bytes must be a non-negative integer, got " + std::to_string(bytes));
+    ThrowRange(info.Env(), "setScratchLimit: bytes must be a non-negative integer, got " + Num(bytes));
   }
   nasrank::set_scratch_cache_limit(static_cast<size_t>(bytes));
   return info.Env().Undefined();
@@ -265,6 +430,8 @@ Napi::Value RunCorrelation(const Napi::CallbackInfo& info, Correlation kind, con
     else if (variant == "a") job->variant = nasrank::TauVariant::A;
     else ThrowType(env, std::string(fn) + ": variant must be 'a' or 'b', got '" + variant + "'");
   }
+  job->fn = fn;
+  job->size = "n = " + std::to_string(job->x.size);
   return Run(env, std::move(job), async);
 }
 
@@ -378,6 +545,8 @@ Napi::Value RunRankLoss(const Napi::CallbackInfo& info, bool triplet, const char
     job->values.Own();
     job->target.Own();
   }
+  job->fn = fn;
+  job->size = "n = " + std::to_string(job->target.size) + (triplet ? ", dist of n*n" : "");
   return Run(env, std::move(job), async);
 }
 
@@ -426,7 +595,7 @@ Napi::Value PairwiseLogLoss(const Napi::CallbackInfo& info) {
   RequireSameLength(env, fn, "scoreA", job->a, "label", job->label);
   for (size_t k = 0; k < job->label.size; ++k) {
     double y = job->label.data[k];
-    if (y < 0 || y > 1) ThrowRange(env, std::string(fn) + ": label[" + std::to_string(k) + "] is " + std::to_string(y) + "; labels must lie in [0, 1]");
+    if (y < 0 || y > 1) ThrowRange(env, std::string(fn) + ": label[" + std::to_string(k) + "] is " + Num(y) + "; labels must lie in [0, 1]");
   }
   job->mean = ReadMean(info, 3, fn);
   bool async = ReadAsync(info, 4, fn);
@@ -435,6 +604,8 @@ Napi::Value PairwiseLogLoss(const Napi::CallbackInfo& info) {
     job->b.Own();
     job->label.Own();
   }
+  job->fn = fn;
+  job->size = "n = " + std::to_string(job->a.size);
   return Run(env, std::move(job), async);
 }
 
@@ -491,7 +662,7 @@ struct GainJob : Job {
 void RequireSubMultiset(Napi::Env env, const char* fn, const char* sub_name, const Vec& sub, const char* super_name, const Vec& super) {
   size_t missing = 0;
   if (!nasrank::is_sub_multiset(sub.data, sub.size, super.data, super.size, &missing)) {
-    ThrowRange(env, std::string(fn) + ": " + sub_name + "[" + std::to_string(missing) + "] = " + std::to_string(sub.data[missing]) +
+    ThrowRange(env, std::string(fn) + ": " + sub_name + "[" + std::to_string(missing) + "] = " + Num(sub.data[missing]) +
                         " does not occur in " + super_name + " (often enough); " + sub_name + " must be a subset of " + super_name);
   }
 }
@@ -522,6 +693,8 @@ Napi::Value SampleEfficiencyGain(const Napi::CallbackInfo& info) {
     job->targets.Own();
     if (job->has_subset) job->subset.Own();
   }
+  job->fn = fn;
+  job->size = "space of " + std::to_string(job->space.size) + ", " + std::to_string(job->targets.size) + " targets";
   return Run(env, std::move(job), async);
 }
 
@@ -531,18 +704,8 @@ namespace nb101 = nasrank::nb101;
 
 // A typed-array argument of one exact type, as a view (copied by the caller when needed).
 template <class T>
-struct Typed {
-  const T* data = nullptr;
-  size_t size = 0;
-};
-
-template <class T>
-Typed<T> ReadTyped(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name, napi_typedarray_type type, const char* type_name) {
-  if (index >= info.Length() || !info[index].IsTypedArray() || info[index].As<Napi::TypedArray>().TypedArrayType() != type) {
-    ThrowType(info.Env(), std::string(fn) + ": " + name + " must be a " + type_name);
-  }
-  auto arr = info[index].As<Napi::TypedArrayOf<T>>();
-  return {arr.Data(), arr.ElementLength()};
+View<T> ReadTyped(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name, napi_typedarray_type type, const char* type_name) {
+  return TakeTyped<T>(info.Env(), index < info.Length() ? info[index] : info.Env().Undefined(), type, fn, name, type_name);
 }
 
 // The columnar Nb101Cells (vertices: Uint8Array, adjacency: Uint32Array, ops: Uint8Array of
@@ -598,7 +761,7 @@ struct OutBuffer {
 uint64_t ReadSeed(const Napi::CallbackInfo& info, size_t index, const char* fn) {
   double seed = ReadFinite(info, index, fn, "seed");
   if (seed < 0 || seed > 9007199254740991.0 || std::floor(seed) != seed) {
-    ThrowRange(info.Env(), std::string(fn) + ": seed must be an integer in [0, 2^53 - 1], got " + std::to_string(seed));
+    ThrowRange(info.Env(), std::string(fn) + ": seed must be an integer in [0, 2^53 - 1], got " + Num(seed));
   }
   return static_cast<uint64_t>(seed);
 }
@@ -670,6 +833,8 @@ struct Nb101EnumerateJob : Job {
 Napi::Value Nb101Enumerate(const Napi::CallbackInfo& info) {
   auto job = std::make_unique<Nb101EnumerateJob>();
   job->threads = nasrank::thread_count();
+  job->fn = "nb101Enumerate";
+  job->size = "all NAS-Bench-101 cells";
   return Run(info.Env(), std::move(job), ReadAsync(info, 0, "nb101Enumerate"));
 }
 
@@ -696,6 +861,8 @@ Napi::Value Nb101HashCells(const Napi::CallbackInfo& info) {
   job->cells = ReadCells(info, 0, fn);
   job->threads = nasrank::thread_count();
   job->out.Allocate(info.Env(), job->cells.size() * 16);
+  job->fn = fn;
+  job->size = std::to_string(job->cells.size()) + " cells";
   return Run(info.Env(), std::move(job), ReadAsync(info, 3, fn));
 }
 
@@ -748,6 +915,8 @@ Napi::Value Nb101Cost(const Napi::CallbackInfo& info) {
     job->vparams.Allocate(env, bytes);
     job->vflops.Allocate(env, bytes);
   }
+  job->fn = fn;
+  job->size = std::to_string(job->cells.size()) + " cells";
   return Run(env, std::move(job), ReadAsync(info, 4, fn));
 }
 
@@ -806,7 +975,7 @@ Napi::Value RenasEncode(const Napi::CallbackInfo& info) {
   job->cells = ReadCells(info, 0, fn);
   job->indices = ReadIndices(info, 3, fn, job->cells.size());
   double channels = ReadFinite(info, 4, fn, "channels");
-  if (channels != 1 && channels != 19) ThrowRange(env, std::string(fn) + ": channels must be 1 or 19, got " + std::to_string(channels));
+  if (channels != 1 && channels != 19) ThrowRange(env, std::string(fn) + ": channels must be 1 or 19, got " + Num(channels));
   job->options.channels = static_cast<int>(channels);
   std::string layout = ReadString(info, 5, fn, "layout");
   if (layout != "nchw" && layout != "nhwc") ThrowType(env, std::string(fn) + ": layout must be 'nchw' or 'nhwc', got '" + layout + "'");
@@ -823,6 +992,8 @@ Napi::Value RenasEncode(const Napi::CallbackInfo& info) {
     ThrowRange(env, std::string(fn) + ": the encoding would hold " + std::to_string(floats) + " floats, more than a Float32Array can; encode in batches (indices)");
   }
   job->out.Allocate(env, floats * sizeof(float));
+  job->fn = fn;
+  job->size = std::to_string(job->indices.size()) + " cells";
   return Run(env, std::move(job), ReadAsync(info, 10, fn));
 }
 
@@ -841,21 +1012,15 @@ Napi::Value RenasOrder(const Napi::CallbackInfo& info) {
   job->options.seed_hi = static_cast<uint32_t>(seed >> 32);
   job->threads = nasrank::thread_count();
   job->out.Allocate(env, job->indices.size() * nb101::kMaxVertices);
+  job->fn = fn;
+  job->size = std::to_string(job->indices.size()) + " cells";
   return Run(env, std::move(job), false);
 }
 
 // ---- GCN scoring and the CTNAS comparator head -----------------------------------------
 
 // A read-only view of a Float32Array (copied when the work runs asynchronously).
-struct F32 {
-  const float* data = nullptr;
-  size_t size = 0;
-  std::vector<float> owned;
-  void Own() {
-    owned.assign(data, data + size);
-    data = owned.data();
-  }
-};
+using F32 = View<float>;
 
 std::string Join(const std::string& a, const std::string& b) { return a + "." + b; }
 std::string At(const std::string& a, size_t i) { return a + "[" + std::to_string(i) + "]"; }
@@ -865,15 +1030,29 @@ Napi::Object ReadObject(Napi::Env env, Napi::Value v, const char* fn, const std:
   return v.As<Napi::Object>();
 }
 
+// Phase one of reading an object argument: every property it has for us, fetched once.
+// Get() may run user code (a getter, a Proxy trap), so all of them run here, before any
+// data pointer is taken; later phases read only these values.
+class Props {
+ public:
+  Props() = default;
+  Props(Napi::Object obj, std::initializer_list<const char*> keys) {
+    for (const char* key : keys) values_.emplace_back(key, obj.Get(key));
+  }
+  Napi::Value Get(const char* key) const {
+    for (const auto& [k, v] : values_) {
+      if (std::strcmp(k, key) == 0) return v;
+    }
+    return Napi::Value();
+  }
+
+ private:
+  std::vector<std::pair<const char*, Napi::Value>> values_;
+};
+
 // A Float32Array whose every element is finite.
 F32 ReadF32(Napi::Env env, Napi::Value v, const char* fn, const std::string& name) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float32_array) {
-    ThrowType(env, std::string(fn) + ": " + name + " must be a Float32Array");
-  }
-  auto arr = v.As<Napi::Float32Array>();
-  F32 out;
-  out.data = arr.Data();
-  out.size = arr.ElementLength();
+  F32 out = TakeTyped<float>(env, v, napi_float32_array, fn, name, "Float32Array");
   for (size_t i = 0; i < out.size; ++i) {
     if (!std::isfinite(out.data[i])) {
       ThrowRange(env, std::string(fn) + ": " + At(name, i) + " is " + (std::isnan(out.data[i]) ? "NaN" : "infinite") + "; values must be finite");
@@ -882,14 +1061,14 @@ F32 ReadF32(Napi::Env env, Napi::Value v, const char* fn, const std::string& nam
   return out;
 }
 
-size_t ReadIntProp(Napi::Env env, Napi::Object obj, const char* key, const char* fn, const std::string& name, double lo, double hi) {
+size_t ReadIntProp(Napi::Env env, const Props& obj, const char* key, const char* fn, const std::string& name, double lo, double hi) {
   Napi::Value v = obj.Get(key);
   std::string path = Join(name, key);
-  if (!v.IsNumber()) ThrowType(env, std::string(fn) + ": " + path + " must be a number");
+  if (v.IsEmpty() || !v.IsNumber()) ThrowType(env, std::string(fn) + ": " + path + " must be a number");
   double d = v.As<Napi::Number>().DoubleValue();
   if (!std::isfinite(d) || std::floor(d) != d || d < lo || d > hi) {
     ThrowRange(env, std::string(fn) + ": " + path + " must be an integer in [" + std::to_string(static_cast<long long>(lo)) + ", " +
-                        std::to_string(static_cast<long long>(hi)) + "], got " + std::to_string(d));
+                        std::to_string(static_cast<long long>(hi)) + "], got " + Num(d));
   }
   return static_cast<size_t>(d);
 }
@@ -903,7 +1082,9 @@ void RequireLength(Napi::Env env, const char* fn, const std::string& name, const
 int ReadThreads(const Napi::CallbackInfo& info, size_t index, const char* fn) {
   if (index >= info.Length() || info[index].IsUndefined()) return nasrank::thread_count();
   double n = ReadFinite(info, index, fn, "threads");
-  if (n < 1 || n > 1024 || std::floor(n) != n) ThrowRange(info.Env(), std::string(fn) + ": threads must be an integer in [1, 1024], got " + std::to_string(n));
+  if (n < 1 || n > nasrank::kMaxThreads || std::floor(n) != n) {
+    ThrowRange(info.Env(), std::string(fn) + ": threads must be an integer in [1, " + std::to_string(nasrank::kMaxThreads) + "], got " + Num(n));
+  }
   return static_cast<int>(n);
 }
 
@@ -935,31 +1116,47 @@ struct DenseLayers {
 
 constexpr size_t kMaxWidth = 1u << 16;
 
-DenseLayers ReadDenseLayers(Napi::Env env, Napi::Value v, const char* fn, const std::string& name, size_t in, const std::string& in_what, bool allow_empty) {
-  if (!v.IsArray()) ThrowType(env, std::string(fn) + ": " + name + " must be an array of {w, b} layers");
+// Phase one of dense layers: the array's {w, b} objects and their fields.
+std::vector<Props> FetchDenseLayers(Napi::Env env, Napi::Value v, const char* fn, const std::string& name, bool allow_empty, const char* what) {
+  if (v.IsEmpty() || !v.IsArray()) ThrowType(env, std::string(fn) + ": " + name + " must be " + what);
   auto arr = v.As<Napi::Array>();
   size_t n = arr.Length();
   if (n == 0 && !allow_empty) ThrowRange(env, std::string(fn) + ": " + name + " must hold at least one layer");
   if (n > 1024) ThrowRange(env, std::string(fn) + ": " + name + " has " + std::to_string(n) + " layers; at most 1024 are supported");
+  std::vector<Props> layers;
+  for (size_t l = 0; l < n; ++l) {
+    Napi::Object layer = ReadObject(env, arr.Get(static_cast<uint32_t>(l)), fn, At(name, l));
+    layers.emplace_back(layer, std::initializer_list<const char*>{"b", "w"});
+  }
+  return layers;
+}
+
+DenseLayers ReadDenseLayers(Napi::Env env, const std::vector<Props>& layers, const char* fn, const std::string& name, size_t in, const std::string& in_what) {
+  size_t n = layers.size();
   DenseLayers out;
   for (size_t l = 0; l < n; ++l) {
     std::string lname = At(name, l);
-    Napi::Object layer = ReadObject(env, arr.Get(static_cast<uint32_t>(l)), fn, lname);
+    const Props& layer = layers[l];
     F32 b = ReadF32(env, layer.Get("b"), fn, Join(lname, "b"));
     if (b.size == 0 || b.size > kMaxWidth) ThrowRange(env, std::string(fn) + ": " + Join(lname, "b") + " has length " + std::to_string(b.size) + "; a layer's width (its bias length) must be in [1, " + std::to_string(kMaxWidth) + "]");
     F32 w = ReadF32(env, layer.Get("w"), fn, Join(lname, "w"));
     RequireLength(env, fn, Join(lname, "w"), w, in * b.size,
                   "input width " + std::to_string(in) + " (" + (l == 0 ? in_what : Join(At(name, l - 1), "b.length")) + ") x output width " +
                       std::to_string(b.size) + " (" + Join(lname, "b.length") + "), row-major");
-    nasrank::GcnDense d;
-    d.w = w.data;
-    d.b = b.data;
-    d.in = in;
-    d.out = b.size;
     out.w.push_back(std::move(w));
     out.b.push_back(std::move(b));
+    nasrank::GcnDense d;
+    d.w = out.w.back().data;
+    d.b = out.b.back().data;
+    d.in = in;
+    d.out = out.b.back().size;
     out.dense.push_back(d);
     in = d.out;
+  }
+  // push_back may have moved earlier views (an owned copy keeps its buffer, but be exact).
+  for (size_t l = 0; l < n; ++l) {
+    out.dense[l].w = out.w[l].data;
+    out.dense[l].b = out.b[l].data;
   }
   return out;
 }
@@ -978,8 +1175,12 @@ struct GraphsIn {
   }
 };
 
-GraphsIn ReadGraphs(Napi::Env env, Napi::Value v, const char* fn, const std::string& name) {
-  Napi::Object obj = ReadObject(env, v, fn, name);
+// Phase one of graphs.
+Props FetchGraphs(Napi::Env env, Napi::Value v, const char* fn, const std::string& name) {
+  return Props(ReadObject(env, v, fn, name), {"count", "vertices", "features", "mask", "x", "adjacency"});
+}
+
+GraphsIn ReadGraphs(Napi::Env env, const Props& obj, const char* fn, const std::string& name) {
   GraphsIn g;
   size_t count = ReadIntProp(env, obj, "count", fn, name, 0, 4294967295.0);
   size_t V = ReadIntProp(env, obj, "vertices", fn, name, 1, 1024);
@@ -992,7 +1193,7 @@ GraphsIn ReadGraphs(Napi::Env env, Napi::Value v, const char* fn, const std::str
   RequireLength(env, fn, Join(name, "adjacency"), g.adjacency, count * V * V, "count x vertices x vertices");
   for (size_t i = 0; i < g.mask.size; ++i) {
     float m = g.mask.data[i];
-    if (m != 0.0f && m != 1.0f) ThrowRange(env, std::string(fn) + ": " + At(Join(name, "mask"), i) + " is " + std::to_string(m) + "; mask entries must be 0 (padding) or 1 (real vertex)");
+    if (m != 0.0f && m != 1.0f) ThrowRange(env, std::string(fn) + ": " + At(Join(name, "mask"), i) + " is " + Num(m) + "; mask entries must be 0 (padding) or 1 (real vertex)");
   }
   for (size_t gi = 0; gi < count; ++gi) {
     const float* mask = g.mask.data + gi * V;
@@ -1002,11 +1203,11 @@ GraphsIn ReadGraphs(Napi::Env env, Napi::Value v, const char* fn, const std::str
         float a = adj[i * V + j];
         if (a == 0.0f) continue;
         size_t idx = gi * V * V + i * V + j;
-        if (a < 0.0f) ThrowRange(env, std::string(fn) + ": " + At(Join(name, "adjacency"), idx) + " is " + std::to_string(a) + "; adjacency entries must be non-negative");
+        if (a < 0.0f) ThrowRange(env, std::string(fn) + ": " + At(Join(name, "adjacency"), idx) + " is " + Num(a) + "; adjacency entries must be non-negative");
         if (mask[i] == 0.0f || mask[j] == 0.0f) {
           size_t pad = mask[i] == 0.0f ? i : j;
           ThrowRange(env, std::string(fn) + ": " + At(Join(name, "adjacency"), idx) + " (graph " + std::to_string(gi) + ", edge " + std::to_string(i) + " -> " +
-                              std::to_string(j) + ") is " + std::to_string(a) + " but vertex " + std::to_string(pad) + " is padding (" +
+                              std::to_string(j) + ") is " + Num(a) + " but vertex " + std::to_string(pad) + " is padding (" +
                               At(Join(name, "mask"), gi * V + pad) + " = 0); padded vertices must have zero rows and columns");
         }
       }
@@ -1018,7 +1219,7 @@ GraphsIn ReadGraphs(Napi::Env env, Napi::Value v, const char* fn, const std::str
   g.view.adjacency = g.adjacency.data;
   g.view.x = g.x.data;
   g.view.mask = g.mask.data;
-  return g;
+  return g;  // (moving GraphsIn keeps the views' buffers: owned copies move with their storage)
 }
 
 // The output typed array is created on the main thread before the work starts and kept
@@ -1047,12 +1248,15 @@ Napi::Value RunGcn(const Napi::CallbackInfo& info, bool score, const char* fn) {
   Napi::Env env = info.Env();
   auto job = std::make_unique<GcnJob>();
   job->score = score;
-  job->graphs = ReadGraphs(env, info.Length() > 0 ? info[0] : env.Undefined(), fn, "graphs");
-  Napi::Object weights = ReadObject(env, info.Length() > 1 ? info[1] : env.Undefined(), fn, "weights");
-  job->layers = ReadDenseLayers(env, weights.Get("layers"), fn, "weights.layers", job->graphs.view.features, "graphs.features", false);
+  // Phase one: every property read (user code may run); phase two: data pointers.
+  const Props graphs = FetchGraphs(env, info.Length() > 0 ? info[0] : env.Undefined(), fn, "graphs");
+  const Props weights(ReadObject(env, info.Length() > 1 ? info[1] : env.Undefined(), fn, "weights"), {"layers", "fc"});
+  const std::vector<Props> layers = FetchDenseLayers(env, weights.Get("layers"), fn, "weights.layers", false, "an array of {w, b} layers");
+  const Props fc = score ? Props(ReadObject(env, weights.Get("fc"), fn, "weights.fc"), {"w", "b"}) : Props();
+  job->graphs = ReadGraphs(env, graphs, fn, "graphs");
+  job->layers = ReadDenseLayers(env, layers, fn, "weights.layers", job->graphs.view.features, "graphs.features");
   const size_t H = job->layers.dense.back().out;
   if (score) {
-    Napi::Object fc = ReadObject(env, weights.Get("fc"), fn, "weights.fc");
     job->fc_w = ReadF32(env, fc.Get("w"), fn, "weights.fc.w");
     RequireLength(env, fn, "weights.fc.w", job->fc_w, H, "the last layer's width");
     job->fc_b = ReadF32(env, fc.Get("b"), fn, "weights.fc.b");
@@ -1078,6 +1282,8 @@ Napi::Value RunGcn(const Napi::CallbackInfo& info, bool score, const char* fn) {
     job->fc_w.Own();
     job->fc_b.Own();
   }
+  job->fn = fn;
+  job->size = std::to_string(job->graphs.view.count) + " graphs";
   return Run(env, std::move(job), async);
 }
 
@@ -1105,17 +1311,16 @@ Napi::Value ComparatorProbability(const Napi::CallbackInfo& info) {
   const char* fn = "comparatorProbability";
   Napi::Env env = info.Env();
   auto job = std::make_unique<ComparatorJob>();
+  // Phase one: the head's properties (user code may run); phase two: data pointers.
+  const Props head(ReadObject(env, info.Length() > 2 ? info[2] : env.Undefined(), fn, "head"), {"layers", "out"});
+  const std::vector<Props> layers = FetchDenseLayers(env, head.Get("layers"), fn, "head.layers", true, "an array of {w, b} layers (possibly empty)");
+  const Props out(ReadObject(env, head.Get("out"), fn, "head.out"), {"w", "b"});
   job->a = ReadF32(env, info.Length() > 0 ? info[0] : env.Undefined(), fn, "embA");
   job->b = ReadF32(env, info.Length() > 1 ? info[1] : env.Undefined(), fn, "embB");
-  Napi::Object head = ReadObject(env, info.Length() > 2 ? info[2] : env.Undefined(), fn, "head");
-  Napi::Value layers = head.Get("layers");
-  if (!layers.IsArray()) ThrowType(env, std::string(fn) + ": head.layers must be an array of {w, b} layers (possibly empty)");
-  auto arr = layers.As<Napi::Array>();
   size_t in2 = 0;  // 2 * dim
-  if (arr.Length() > 0) {
-    Napi::Object l0 = ReadObject(env, arr.Get(0u), fn, "head.layers[0]");
-    F32 w = ReadF32(env, l0.Get("w"), fn, "head.layers[0].w");
-    F32 b = ReadF32(env, l0.Get("b"), fn, "head.layers[0].b");
+  if (!layers.empty()) {
+    F32 w = ReadF32(env, layers[0].Get("w"), fn, "head.layers[0].w");
+    F32 b = ReadF32(env, layers[0].Get("b"), fn, "head.layers[0].b");
     if (b.size == 0) ThrowRange(env, std::string(fn) + ": head.layers[0].b must not be empty");
     if (w.size % (2 * b.size) != 0 || w.size == 0) {
       ThrowRange(env, std::string(fn) + ": head.layers[0].w has length " + std::to_string(w.size) + "; it must be (2 x embedding width) x " +
@@ -1123,14 +1328,12 @@ Napi::Value ComparatorProbability(const Napi::CallbackInfo& info) {
     }
     in2 = w.size / b.size;
   } else {
-    Napi::Object out = ReadObject(env, head.Get("out"), fn, "head.out");
     F32 w = ReadF32(env, out.Get("w"), fn, "head.out.w");
     if (w.size == 0 || w.size % 2 != 0) ThrowRange(env, std::string(fn) + ": head.out.w has length " + std::to_string(w.size) + "; without hidden layers it must have 2 x embedding width entries");
     in2 = w.size;
   }
   job->dim = in2 / 2;
-  job->hidden = ReadDenseLayers(env, layers, fn, "head.layers", in2, "2 x embedding width", true);
-  Napi::Object out = ReadObject(env, head.Get("out"), fn, "head.out");
+  job->hidden = ReadDenseLayers(env, layers, fn, "head.layers", in2, "2 x embedding width");
   job->out_w = ReadF32(env, out.Get("w"), fn, "head.out.w");
   size_t last = job->hidden.dense.empty() ? in2 : job->hidden.dense.back().out;
   RequireLength(env, fn, "head.out.w", job->out_w, last, job->hidden.dense.empty() ? "2 x embedding width" : "the last hidden layer's width");
@@ -1161,23 +1364,18 @@ Napi::Value ComparatorProbability(const Napi::CallbackInfo& info) {
     job->out_w.Own();
     job->out_b.Own();
   }
+  job->fn = fn;
+  job->size = std::to_string(job->count_a) + " x " + std::to_string(job->count_b) + " embeddings";
   return Run(env, std::move(job), async);
 }
 
 // ---- TFRecord / NAS-Bench-101 ------------------------------------------------------------
 
 // A Uint8Array argument (Buffer included), borrowed for a synchronous call.
-struct Bytes {
-  const uint8_t* data = nullptr;
-  size_t size = 0;
-};
+using Bytes = View<uint8_t>;
 
 Bytes ReadBytes(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name) {
-  if (index >= info.Length() || !info[index].IsTypedArray() || info[index].As<Napi::TypedArray>().TypedArrayType() != napi_uint8_array) {
-    ThrowType(info.Env(), std::string(fn) + ": " + name + " must be a Uint8Array or Buffer");
-  }
-  auto arr = info[index].As<Napi::Uint8Array>();
-  return Bytes{arr.Data(), arr.ElementLength()};
+  return ReadTyped<uint8_t>(info, index, fn, name, napi_uint8_array, "Uint8Array or Buffer");
 }
 
 // (data, crc, impl): impl 'auto' (SSE4.2 when present), 'portable' (tables) or 'hardware'.
@@ -1187,7 +1385,7 @@ Napi::Value Crc32c(const Napi::CallbackInfo& info) {
   double init = 0;
   if (info.Length() > 1 && !info[1].IsUndefined()) {
     init = ReadFinite(info, 1, fn, "crc");
-    if (init < 0 || init > 4294967295.0 || std::floor(init) != init) ThrowRange(info.Env(), std::string(fn) + ": crc must be an integer in [0, 2^32), got " + std::to_string(init));
+    if (init < 0 || init > 4294967295.0 || std::floor(init) != init) ThrowRange(info.Env(), std::string(fn) + ": crc must be an integer in [0, 2^32), got " + Num(init));
   }
   std::string impl = info.Length() > 2 && !info[2].IsUndefined() ? ReadString(info, 2, fn, "impl") : "auto";
   uint32_t crc = static_cast<uint32_t>(init);
@@ -1282,37 +1480,20 @@ Array ToTyped(Napi::Env env, std::vector<T>&& v) {
 // ---- regression random forest ----------------------------------------------------------
 
 // An Int32Array argument property (a view).
-struct I32 {
-  const int32_t* data = nullptr;
-  size_t size = 0;
-};
+using I32 = View<int32_t>;
 
 I32 ReadI32(Napi::Env env, Napi::Value v, const char* fn, const std::string& name) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array) {
-    ThrowType(env, std::string(fn) + ": " + name + " must be an Int32Array");
-  }
-  auto arr = v.As<Napi::Int32Array>();
-  I32 out;
-  out.data = arr.Data();
-  out.size = arr.ElementLength();
-  return out;
+  return TakeTyped<int32_t>(env, v, napi_int32_array, fn, name, "Int32Array");
 }
 
 Vec ReadF64Prop(Napi::Env env, Napi::Value v, const char* fn, const std::string& name) {
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
-    ThrowType(env, std::string(fn) + ": " + name + " must be a Float64Array");
-  }
-  auto arr = v.As<Napi::Float64Array>();
-  Vec out;
-  out.data = arr.Data();
-  out.size = arr.ElementLength();
-  return out;
+  return TakeTyped<double>(env, v, napi_float64_array, fn, name, "Float64Array");
 }
 
 // Rows of a row-major Float32Array x with `columns` columns; x.length must be rows * columns.
 size_t ReadColumns(const Napi::CallbackInfo& info, size_t index, const char* fn) {
   double c = ReadFinite(info, index, fn, "columns");
-  if (c < 1 || c > 2147483647.0 || std::floor(c) != c) ThrowRange(info.Env(), std::string(fn) + ": columns must be an integer in [1, 2^31 - 1], got " + std::to_string(c));
+  if (c < 1 || c > 2147483647.0 || std::floor(c) != c) ThrowRange(info.Env(), std::string(fn) + ": columns must be an integer in [1, 2^31 - 1], got " + Num(c));
   return static_cast<size_t>(c);
 }
 
@@ -1347,6 +1528,9 @@ Napi::Value ForestFit(const Napi::CallbackInfo& info) {
   const char* fn = "forestFit";
   Napi::Env env = info.Env();
   auto job = std::make_unique<ForestFitJob>();
+  // Phase one: params' properties (user code may run) before any data pointer is taken.
+  const Props p(ReadObject(env, info.Length() > 3 ? info[3] : env.Undefined(), fn, "params"),
+                {"trees", "maxFeatures", "minSamplesSplit", "minSamplesLeaf", "maxDepth", "bootstrap", "seed"});
   job->x = ReadF32(env, info.Length() > 0 ? info[0] : env.Undefined(), fn, "x");
   job->y = ReadVec(info, 1, fn, "y");
   job->cols = ReadColumns(info, 2, fn);
@@ -1357,7 +1541,6 @@ Napi::Value ForestFit(const Napi::CallbackInfo& info) {
     ThrowRange(env, std::string(fn) + ": x has length " + std::to_string(job->x.size) + " but y has " + std::to_string(job->rows) +
                         " rows of " + std::to_string(job->cols) + " columns (" + std::to_string(job->rows * job->cols) + " values); they must match");
   }
-  Napi::Object p = ReadObject(env, info.Length() > 3 ? info[3] : env.Undefined(), fn, "params");
   nasrank::ForestParams& params = job->params;
   params.trees = ReadIntProp(env, p, "trees", fn, "params", 1, 1e6);
   params.max_features = ReadIntProp(env, p, "maxFeatures", fn, "params", 1, static_cast<double>(job->cols));
@@ -1365,7 +1548,7 @@ Napi::Value ForestFit(const Napi::CallbackInfo& info) {
   params.min_samples_leaf = ReadIntProp(env, p, "minSamplesLeaf", fn, "params", 1, 2147483647.0);
   params.max_depth = ReadIntProp(env, p, "maxDepth", fn, "params", 0, 2147483647.0);
   Napi::Value bootstrap = p.Get("bootstrap");
-  if (!bootstrap.IsBoolean()) ThrowType(env, std::string(fn) + ": params.bootstrap must be a boolean");
+  if (bootstrap.IsEmpty() || !bootstrap.IsBoolean()) ThrowType(env, std::string(fn) + ": params.bootstrap must be a boolean");
   params.bootstrap = bootstrap.As<Napi::Boolean>().Value();
   params.seed = ReadIntProp(env, p, "seed", fn, "params", 0, 9007199254740991.0);
   job->threads = ReadThreads(info, 4, fn);
@@ -1374,38 +1557,51 @@ Napi::Value ForestFit(const Napi::CallbackInfo& info) {
     job->x.Own();
     job->y.Own();
   }
+  job->fn = fn;
+  job->size = std::to_string(job->rows) + " rows x " + std::to_string(job->cols) + " columns, " + std::to_string(job->params.trees) + " trees";
   return Run(env, std::move(job), async);
 }
 
 // The node arrays of a flat forest { sizes, feature, threshold, left, right, value } (views
 // into the JS arrays), checked over `cols` features: no input can make a traversal escape.
-nasrank::ForestView ReadForest(Napi::Env env, Napi::Value v, size_t cols, const char* fn) {
-  Napi::Object f = ReadObject(env, v, fn, "forest");
-  const I32 sizes = ReadI32(env, f.Get("sizes"), fn, "forest.sizes");
-  const I32 feature = ReadI32(env, f.Get("feature"), fn, "forest.feature");
-  const I32 left = ReadI32(env, f.Get("left"), fn, "forest.left");
-  const I32 right = ReadI32(env, f.Get("right"), fn, "forest.right");
-  const Vec threshold = ReadF64Prop(env, f.Get("threshold"), fn, "forest.threshold");
-  const Vec value = ReadF64Prop(env, f.Get("value"), fn, "forest.value");
-  if (sizes.size < 1) ThrowRange(env, std::string(fn) + ": forest.sizes is empty; a forest has at least one tree");
-  const size_t nodes = feature.size;
-  const std::pair<const char*, size_t> lengths[] = {{"forest.left", left.size}, {"forest.right", right.size},
-                                                    {"forest.threshold", threshold.size}, {"forest.value", value.size}};
+// The checked node arrays (views, or copies of shared ones) the ForestView points into.
+struct ForestArgs {
+  I32 sizes, feature, left, right;
+  Vec threshold, value;
+  nasrank::ForestView View() const {
+    nasrank::ForestView view;
+    view.trees = sizes.size;
+    view.nodes = feature.size;
+    view.sizes = sizes.data;
+    view.feature = feature.data;
+    view.left = left.data;
+    view.right = right.data;
+    view.threshold = threshold.data;
+    view.value = value.data;
+    return view;
+  }
+};
+
+ForestArgs ReadForest(Napi::Env env, Napi::Value v, size_t cols, const char* fn) {
+  // Phase one: all six properties (getters may run); phase two: data pointers.
+  const Props f(ReadObject(env, v, fn, "forest"), {"sizes", "feature", "left", "right", "threshold", "value"});
+  ForestArgs out;
+  out.sizes = ReadI32(env, f.Get("sizes"), fn, "forest.sizes");
+  out.feature = ReadI32(env, f.Get("feature"), fn, "forest.feature");
+  out.left = ReadI32(env, f.Get("left"), fn, "forest.left");
+  out.right = ReadI32(env, f.Get("right"), fn, "forest.right");
+  out.threshold = ReadF64Prop(env, f.Get("threshold"), fn, "forest.threshold");
+  out.value = ReadF64Prop(env, f.Get("value"), fn, "forest.value");
+  if (out.sizes.size < 1) ThrowRange(env, std::string(fn) + ": forest.sizes is empty; a forest has at least one tree");
+  const size_t nodes = out.feature.size;
+  const std::pair<const char*, size_t> lengths[] = {{"forest.left", out.left.size}, {"forest.right", out.right.size},
+                                                    {"forest.threshold", out.threshold.size}, {"forest.value", out.value.size}};
   for (const auto& [name, size] : lengths) {
     if (size != nodes) ThrowRange(env, std::string(fn) + ": " + name + " has length " + std::to_string(size) + " but forest.feature has " + std::to_string(nodes) + "; they must be equal");
   }
-  nasrank::ForestView view;
-  view.trees = sizes.size;
-  view.nodes = nodes;
-  view.sizes = sizes.data;
-  view.feature = feature.data;
-  view.left = left.data;
-  view.right = right.data;
-  view.threshold = threshold.data;
-  view.value = value.data;
-  std::string bad = nasrank::forest_check(view, cols);
+  std::string bad = nasrank::forest_check(out.View(), cols);
   if (!bad.empty()) ThrowRange(env, std::string(fn) + ": forest is malformed: " + bad);
-  return view;
+  return out;
 }
 
 // A checked forest copied into native memory (forestHold, or an async prediction of flat
@@ -1441,8 +1637,8 @@ Napi::Value ForestHold(const Napi::CallbackInfo& info) {
   const char* fn = "forestHold";
   Napi::Env env = info.Env();
   const size_t cols = ReadColumns(info, 1, fn);
-  const nasrank::ForestView view = ReadForest(env, info.Length() > 0 ? info[0] : env.Undefined(), cols, fn);
-  auto handle = Napi::External<HeldPtr>::New(env, new HeldPtr(std::make_shared<const HeldForest>(view, cols)),
+  const ForestArgs forest = ReadForest(env, info.Length() > 0 ? info[0] : env.Undefined(), cols, fn);
+  auto handle = Napi::External<HeldPtr>::New(env, new HeldPtr(std::make_shared<const HeldForest>(forest.View(), cols)),
                                              [](Napi::Env, HeldPtr* held) { delete held; });
   handle.TypeTag(&kHeldForestTag);
   return handle;
@@ -1450,7 +1646,8 @@ Napi::Value ForestHold(const Napi::CallbackInfo& info) {
 
 struct ForestPredictJob : Job {
   nasrank::ForestView forest;
-  HeldPtr held;  // owns forest's arrays when they are not the caller's
+  HeldPtr held;      // owns forest's arrays when they are not the caller's
+  ForestArgs args;   // the caller's arrays (copies of shared ones) for a synchronous call
   F32 x;
   size_t rows = 0, cols = 0;
   bool median = false;
@@ -1477,7 +1674,8 @@ Napi::Value ForestPredict(const Napi::CallbackInfo& info) {
     if (job->held->cols != job->cols) ThrowRange(env, std::string(fn) + ": columns is " + std::to_string(job->cols) + " but the held forest has " + std::to_string(job->held->cols));
     job->forest = job->held->View();
   } else {
-    job->forest = ReadForest(env, f, job->cols, fn);
+    job->args = ReadForest(env, f, job->cols, fn);
+    job->forest = job->args.View();
   }
   job->x = ReadF32(env, info.Length() > 1 ? info[1] : env.Undefined(), fn, "x");
   if (job->x.size % job->cols != 0) {
@@ -1499,6 +1697,8 @@ Napi::Value ForestPredict(const Napi::CallbackInfo& info) {
     }
     job->x.Own();
   }
+  job->fn = fn;
+  job->size = std::to_string(job->rows) + " rows";
   return Run(env, std::move(job), async);
 }
 
@@ -1537,6 +1737,13 @@ class IngestWorker : public Napi::AsyncProgressWorker<nasrank::IngestProgress> {
   }
 
   void OnProgress(const nasrank::IngestProgress* data, size_t count) override {
+    try {
+      Progress(data, count);
+    } catch (...) {
+      cancel_ = true;  // no JS can run any more (the environment is going away)
+    }
+  }
+  void Progress(const nasrank::IngestProgress* data, size_t count) {
     if (data == nullptr || count == 0 || progress_.IsEmpty() || cancel_.load()) return;
     Napi::Env env = Env();
     Napi::HandleScope scope(env);
@@ -1550,11 +1757,25 @@ class IngestWorker : public Napi::AsyncProgressWorker<nasrank::IngestProgress> {
     } catch (const Napi::Error& e) {
       // The callback threw (e.g. an abort): stop reading and reject with its error.
       cancel_ = true;
-      progress_error_ = Napi::Reference<Napi::Value>::New(e.Value(), 1);
+      try {
+        progress_error_ = Napi::Reference<Napi::Value>::New(e.Value(), 1);
+      } catch (...) {
+      }
     }
   }
 
+  // Completion never throws: when the environment is torn down (a terminated worker
+  // thread) N-API calls fail, and an exception escaping here would abort the process.
   void OnOK() override {
+    try {
+      Complete();
+    } catch (...) {
+    }
+  }
+  void OnError(const Napi::Error& e) override { Settle(deferred_, false, e.Value()); }
+
+ private:
+  void Complete() {
     Napi::Env env = Env();
     if (!progress_error_.IsEmpty()) {
       deferred_.Reject(progress_error_.Value());
@@ -1568,11 +1789,11 @@ class IngestWorker : public Napi::AsyncProgressWorker<nasrank::IngestProgress> {
       deferred_.Resolve(BuildResult(env));
     } catch (const Napi::Error& e) {
       deferred_.Reject(e.Value());
+    } catch (const std::bad_alloc&) {
+      deferred_.Reject(Napi::RangeError::New(env, OutOfMemory("nb101Ingest", std::to_string(result_.cells) + " cells")).Value());
     }
   }
-  void OnError(const Napi::Error& e) override { deferred_.Reject(e.Value()); }
 
- private:
   Napi::Value BuildResult(Napi::Env env) {
     nasrank::Nb101Ingest& r = result_;
     auto out = Napi::Object::New(env);
@@ -1640,11 +1861,11 @@ Napi::Value Nb101Ingest(const Napi::CallbackInfo& info) {
   if (options.path.find('\0') != std::string::npos) ThrowType(env, std::string(fn) + ": path must not contain NUL characters");
   options.lenient = ReadBool(info, 1, fn, "lenient");
   double chunk = ReadFinite(info, 2, fn, "chunkBytes");
-  if (chunk < 64 || chunk > (1u << 30) || std::floor(chunk) != chunk) ThrowRange(env, std::string(fn) + ": chunkBytes must be an integer in [64, 2^30], got " + std::to_string(chunk));
+  if (chunk < 64 || chunk > (1u << 30) || std::floor(chunk) != chunk) ThrowRange(env, std::string(fn) + ": chunkBytes must be an integer in [64, 2^30], got " + Num(chunk));
   options.chunk_bytes = static_cast<size_t>(chunk);
   double max_record = ReadFinite(info, 3, fn, "maxRecordBytes");
   if (max_record < 1 || max_record > 4294967296.0 || std::floor(max_record) != max_record) {
-    ThrowRange(env, std::string(fn) + ": maxRecordBytes must be an integer in [1, 2^32], got " + std::to_string(max_record));
+    ThrowRange(env, std::string(fn) + ": maxRecordBytes must be an integer in [1, 2^32], got " + Num(max_record));
   }
   options.max_record_bytes = static_cast<uint64_t>(max_record);
   options.threads = nasrank::thread_count();
@@ -1657,32 +1878,32 @@ Napi::Value Nb101Ingest(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  exports.Set("info", Napi::Function::New(env, Info, "info"));
-  exports.Set("setThreads", Napi::Function::New(env, SetThreads, "setThreads"));
-  exports.Set("setScratchLimit", Napi::Function::New(env, SetScratchLimit, "setScratchLimit"));
-  exports.Set("releaseScratch", Napi::Function::New(env, ReleaseScratch, "releaseScratch"));
-  exports.Set("kendallTau", Napi::Function::New(env, KendallTau, "kendallTau"));
-  exports.Set("spearman", Napi::Function::New(env, Spearman, "spearman"));
-  exports.Set("pearson", Napi::Function::New(env, Pearson, "pearson"));
-  exports.Set("pairwiseRankLoss", Napi::Function::New(env, PairwiseRankLoss, "pairwiseRankLoss"));
-  exports.Set("tripletRankLoss", Napi::Function::New(env, TripletRankLoss, "tripletRankLoss"));
-  exports.Set("pairwiseLogLoss", Napi::Function::New(env, PairwiseLogLoss, "pairwiseLogLoss"));
-  exports.Set("sampleEfficiencyGain", Napi::Function::New(env, SampleEfficiencyGain, "sampleEfficiencyGain"));
-  exports.Set("nb101Analyze", Napi::Function::New(env, Nb101Analyze, "nb101Analyze"));
-  exports.Set("nb101Enumerate", Napi::Function::New(env, Nb101Enumerate, "nb101Enumerate"));
-  exports.Set("nb101HashCells", Napi::Function::New(env, Nb101HashCells, "nb101HashCells"));
-  exports.Set("nb101Cost", Napi::Function::New(env, Nb101Cost, "nb101Cost"));
-  exports.Set("renasEncode", Napi::Function::New(env, RenasEncode, "renasEncode"));
-  exports.Set("renasOrder", Napi::Function::New(env, RenasOrder, "renasOrder"));
-  exports.Set("gcnScore", Napi::Function::New(env, GcnScore, "gcnScore"));
-  exports.Set("gcnEmbed", Napi::Function::New(env, GcnEmbed, "gcnEmbed"));
-  exports.Set("comparatorProbability", Napi::Function::New(env, ComparatorProbability, "comparatorProbability"));
-  exports.Set("crc32c", Napi::Function::New(env, Crc32c, "crc32c"));
-  exports.Set("nb101ParsePayload", Napi::Function::New(env, Nb101ParsePayload, "nb101ParsePayload"));
-  exports.Set("forestFit", Napi::Function::New(env, ForestFit, "forestFit"));
-  exports.Set("forestPredict", Napi::Function::New(env, ForestPredict, "forestPredict"));
-  exports.Set("forestHold", Napi::Function::New(env, ForestHold, "forestHold"));
-  exports.Set("nb101Ingest", Napi::Function::New(env, Nb101Ingest, "nb101Ingest"));
+  exports.Set("info", Napi::Function::New(env, Guarded<Info>, "info", const_cast<char*>("info")));
+  exports.Set("setThreads", Napi::Function::New(env, Guarded<SetThreads>, "setThreads", const_cast<char*>("setThreads")));
+  exports.Set("setScratchLimit", Napi::Function::New(env, Guarded<SetScratchLimit>, "setScratchLimit", const_cast<char*>("setScratchLimit")));
+  exports.Set("releaseScratch", Napi::Function::New(env, Guarded<ReleaseScratch>, "releaseScratch", const_cast<char*>("releaseScratch")));
+  exports.Set("kendallTau", Napi::Function::New(env, Guarded<KendallTau>, "kendallTau", const_cast<char*>("kendallTau")));
+  exports.Set("spearman", Napi::Function::New(env, Guarded<Spearman>, "spearman", const_cast<char*>("spearman")));
+  exports.Set("pearson", Napi::Function::New(env, Guarded<Pearson>, "pearson", const_cast<char*>("pearson")));
+  exports.Set("pairwiseRankLoss", Napi::Function::New(env, Guarded<PairwiseRankLoss>, "pairwiseRankLoss", const_cast<char*>("pairwiseRankLoss")));
+  exports.Set("tripletRankLoss", Napi::Function::New(env, Guarded<TripletRankLoss>, "tripletRankLoss", const_cast<char*>("tripletRankLoss")));
+  exports.Set("pairwiseLogLoss", Napi::Function::New(env, Guarded<PairwiseLogLoss>, "pairwiseLogLoss", const_cast<char*>("pairwiseLogLoss")));
+  exports.Set("sampleEfficiencyGain", Napi::Function::New(env, Guarded<SampleEfficiencyGain>, "sampleEfficiencyGain", const_cast<char*>("sampleEfficiencyGain")));
+  exports.Set("nb101Analyze", Napi::Function::New(env, Guarded<Nb101Analyze>, "nb101Analyze", const_cast<char*>("nb101Analyze")));
+  exports.Set("nb101Enumerate", Napi::Function::New(env, Guarded<Nb101Enumerate>, "nb101Enumerate", const_cast<char*>("nb101Enumerate")));
+  exports.Set("nb101HashCells", Napi::Function::New(env, Guarded<Nb101HashCells>, "nb101HashCells", const_cast<char*>("nb101HashCells")));
+  exports.Set("nb101Cost", Napi::Function::New(env, Guarded<Nb101Cost>, "nb101Cost", const_cast<char*>("nb101Cost")));
+  exports.Set("renasEncode", Napi::Function::New(env, Guarded<RenasEncode>, "renasEncode", const_cast<char*>("renasEncode")));
+  exports.Set("renasOrder", Napi::Function::New(env, Guarded<RenasOrder>, "renasOrder", const_cast<char*>("renasOrder")));
+  exports.Set("gcnScore", Napi::Function::New(env, Guarded<GcnScore>, "gcnScore", const_cast<char*>("gcnScore")));
+  exports.Set("gcnEmbed", Napi::Function::New(env, Guarded<GcnEmbed>, "gcnEmbed", const_cast<char*>("gcnEmbed")));
+  exports.Set("comparatorProbability", Napi::Function::New(env, Guarded<ComparatorProbability>, "comparatorProbability", const_cast<char*>("comparatorProbability")));
+  exports.Set("crc32c", Napi::Function::New(env, Guarded<Crc32c>, "crc32c", const_cast<char*>("crc32c")));
+  exports.Set("nb101ParsePayload", Napi::Function::New(env, Guarded<Nb101ParsePayload>, "nb101ParsePayload", const_cast<char*>("nb101ParsePayload")));
+  exports.Set("forestFit", Napi::Function::New(env, Guarded<ForestFit>, "forestFit", const_cast<char*>("forestFit")));
+  exports.Set("forestPredict", Napi::Function::New(env, Guarded<ForestPredict>, "forestPredict", const_cast<char*>("forestPredict")));
+  exports.Set("forestHold", Napi::Function::New(env, Guarded<ForestHold>, "forestHold", const_cast<char*>("forestHold")));
+  exports.Set("nb101Ingest", Napi::Function::New(env, Guarded<Nb101Ingest>, "nb101Ingest", const_cast<char*>("nb101Ingest")));
   return exports;
 }
 

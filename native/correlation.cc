@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "kernels.h"
+#include "parallel.h"
 #include "scratch.h"
 #include "sort.h"
 
@@ -12,17 +13,11 @@ namespace nasrank {
 
 namespace {
 
-// Runs a() and b() concurrently when two threads are allowed.
+// Runs a() and b() concurrently when two threads are allowed (exceptions, e.g.
+// std::bad_alloc on the helper thread, reach the caller; see parallel_pair).
 template <class A, class B>
 void both(int threads, A a, B b) {
-  if (threads < 2) {
-    a();
-    b();
-    return;
-  }
-  std::thread t(a);
-  b();
-  t.join();
+  parallel_pair(threads, a, b);
 }
 
 // Average ranks (1-based, ties get the mean of their positions), as scipy.stats.rankdata.

@@ -12,15 +12,24 @@
 
 namespace nasrank {
 
-// Number of worker threads kernels may use (>= 1). Defaults to the hardware
-// concurrency, overridable by NASRANK_THREADS or set_thread_count().
+// Upper bound on the worker threads of one call (setThreads, a call's `threads` option and
+// NASRANK_THREADS are all capped here): more threads than this only cost memory and
+// thread-creation failures.
+constexpr int kMaxThreads = 256;
+
+// Number of worker threads kernels may use, in [1, kMaxThreads]. Defaults to the hardware
+// concurrency, overridable by NASRANK_THREADS or set_thread_count() (both clamped).
 int thread_count();
 void set_thread_count(int n);
 
 namespace detail {
-// Runs work() on `workers` threads (the caller included). An exception thrown on any
+// Runs work() on up to `workers` threads (the caller included). An exception thrown on any
 // thread (e.g. std::bad_alloc) stops the hand-out of further work via `stop` and is
 // rethrown on the calling thread after all threads joined, instead of terminating.
+// A thread that cannot be created (std::system_error: resource limits) is not an error:
+// work() hands out work dynamically, so the threads already started and the caller do it
+// all (chunk boundaries do not depend on the thread count, so results are the same). No
+// std::thread is ever destroyed while joinable, which would terminate the process.
 template <class Work>
 void run_workers(size_t workers, std::atomic<bool>& stop, Work work) {
   std::exception_ptr error;
@@ -35,13 +44,52 @@ void run_workers(size_t workers, std::atomic<bool>& stop, Work work) {
     }
   };
   std::vector<std::thread> pool;
-  pool.reserve(workers - 1);
-  for (size_t t = 1; t < workers; ++t) pool.emplace_back(guarded);
+  try {
+    pool.reserve(workers - 1);
+    for (size_t t = 1; t < workers; ++t) pool.emplace_back(guarded);
+  } catch (...) {
+    // std::system_error (no thread) or std::bad_alloc (no room for the pool): go on with
+    // the threads that started.
+  }
   guarded();
   for (auto& th : pool) th.join();
   if (error) std::rethrow_exception(error);
 }
 }  // namespace detail
+
+// Runs a() and b(), concurrently when threads >= 2 and a thread can be started. An
+// exception from either is rethrown on the calling thread after both finished (a() first).
+template <class A, class B>
+void parallel_pair(int threads, A a, B b) {
+  if (threads < 2) {
+    a();
+    b();
+    return;
+  }
+  std::exception_ptr error_a;
+  auto guarded_a = [&]() {
+    try {
+      a();
+    } catch (...) {
+      error_a = std::current_exception();
+    }
+  };
+  std::thread t;
+  try {
+    t = std::thread(guarded_a);
+  } catch (...) {
+    guarded_a();  // no thread: run it here
+  }
+  std::exception_ptr error_b;
+  try {
+    b();
+  } catch (...) {
+    error_b = std::current_exception();
+  }
+  if (t.joinable()) t.join();
+  if (error_a) std::rethrow_exception(error_a);
+  if (error_b) std::rethrow_exception(error_b);
+}
 
 // Runs fn(chunk_index, begin, end) over `chunks` contiguous, equal slices of [0, n),
 // on up to `threads` threads (the calling thread included).

@@ -155,8 +155,8 @@ t.test('thread counts change nothing', async t => {
   t.teardown(() => setThreads(before))
   for (const kind of ['continuous', 'ties', 'skewed', 'cluster']) {
     const [x, y] = generateLarge(kind, 150000, 31)
-    const values = [1, 2, 3, 8, 1024].map(threads => { setThreads(threads); return [kendallTau(x, y), kendallTau(x, y, { variant: 'a' })] })
-    t.same(values, Array(5).fill(values[0]), `${kind}: 1, 2, 3, 8, 1024 threads`)
+    const values = [1, 2, 3, 8, 256].map(threads => { setThreads(threads); return [kendallTau(x, y), kendallTau(x, y, { variant: 'a' })] })
+    t.same(values, Array(5).fill(values[0]), `${kind}: 1, 2, 3, 8, 256 threads`)
   }
 })
 

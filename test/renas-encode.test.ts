@@ -176,7 +176,7 @@ t.test('validation names the argument', async t => {
   const bad = nb101.select(cells, [0, 1])
   bad.adjacency[1] = 0
   t.throws(() => renasEncode(bad), { name: 'RangeError', message: /renasEncode: cells\[1\] is not a valid pruned cell \(rule 'disconnected'\)/ })
-  await t.rejects(renasEncodeAsync(bad), { name: 'RangeError', message: /renasEncode: cells\[1\]/ })
+  await t.rejects(renasEncodeAsync(bad), { name: 'RangeError', message: /^renasEncodeAsync: cells\[1\]/ })
   await t.rejects(renasEncodeAsync(cells, { channels: 3 as never }), { name: 'RangeError', message: /renasEncodeAsync: channels/ })
   t.same(renasEncode([]), new Float32Array(0))
   t.same(renasEncode(cells, { indices: [] }), new Float32Array(0))

@@ -20,7 +20,7 @@
 // - layout 'nchw' (default): [cell][channel][i][j]; 'nhwc': [cell][i][j][channel] (what
 //   tfjs conv2d takes: tf.tensor4d(x, [count, 7, 7, C])).
 import { constants } from 'node:buffer'
-import { addon } from '../native'
+import { addon, named } from '../native'
 import { checkSeed } from '../random'
 import { checkCells, checkIndices, packSpecs, type Nb101CellsLike, type Nb101Spec } from '../spaces/nb101'
 import { boolean, checkOptions, describe, finiteNumber, oneOf } from '../validate'
@@ -87,7 +87,7 @@ export function renasEncode (cells: Nb101CellsLike | readonly Nb101Spec[], optio
 /** {@link renasEncode} off the main thread (for large batches). */
 export function renasEncodeAsync (cells: Nb101CellsLike | readonly Nb101Spec[], options?: RenasEncodeOptions): Promise<Float32Array> {
   try {
-    return addon.renasEncode(...encodeArgs(cells, options, 'renasEncodeAsync'), true)
+    return named('renasEncodeAsync').renasEncode(...encodeArgs(cells, options, 'renasEncodeAsync'), true)
   } catch (err) {
     return Promise.reject(err)
   }
@@ -109,6 +109,6 @@ export function renasVertexOrder (cells: Nb101CellsLike | readonly Nb101Spec[], 
   const c = columns(cells, fn)
   const opts = checkOptions<RenasOrderOptions>(options, fn, ['augment', 'seed', 'indices'])
   const indices = opts.indices === undefined ? null : checkIndices(opts.indices, c.count, fn)
-  return addon.renasOrder(c.vertices, c.adjacency, c.ops, indices, boolean(opts.augment, false, fn, 'augment'),
+  return named(fn).renasOrder(c.vertices, c.adjacency, c.ops, indices, boolean(opts.augment, false, fn, 'augment'),
     opts.seed === undefined ? 0 : checkSeed(opts.seed, fn))
 }

@@ -1,5 +1,5 @@
 // ReNAS ranking losses (Eq. 3 pairwise, Eq. 4 triplet) with their exact gradients.
-import { addon } from '../native'
+import { addon, named } from '../native'
 import { checkOptions, finiteNumber, oneOf, toFloat64, type NumericArray } from '../validate'
 
 export interface RankLossOptions {
@@ -57,7 +57,7 @@ export function pairwiseRankLoss (pred: NumericArray, target: NumericArray, opti
 /** {@link pairwiseRankLoss} off the main thread. */
 export function pairwiseRankLossAsync (pred: NumericArray, target: NumericArray, options?: RankLossOptions): Promise<RankLossResult> {
   try {
-    return addon.pairwiseRankLoss(...lossArgs(pred, target, options, 'pairwiseRankLossAsync', 'pred'), true)
+    return named('pairwiseRankLossAsync').pairwiseRankLoss(...lossArgs(pred, target, options, 'pairwiseRankLossAsync', 'pred'), true)
   } catch (err) {
     return Promise.reject(err)
   }
@@ -76,7 +76,7 @@ export function tripletRankLoss (dist: NumericArray, target: NumericArray, optio
 /** {@link tripletRankLoss} off the main thread. */
 export function tripletRankLossAsync (dist: NumericArray, target: NumericArray, options?: RankLossOptions): Promise<RankLossResult> {
   try {
-    return addon.tripletRankLoss(...lossArgs(dist, target, options, 'tripletRankLossAsync', 'dist'), true)
+    return named('tripletRankLossAsync').tripletRankLoss(...lossArgs(dist, target, options, 'tripletRankLossAsync', 'dist'), true)
   } catch (err) {
     return Promise.reject(err)
   }

@@ -1,5 +1,5 @@
 // Rank and linear correlation between two equally long numeric arrays.
-import { addon } from '../native'
+import { addon, named } from '../native'
 import { checkOptions, oneOf, toFloat64, type NumericArray } from '../validate'
 
 export interface KendallTauOptions {
@@ -29,7 +29,7 @@ export function kendallTau (x: NumericArray, y: NumericArray, options?: KendallT
 /** {@link kendallTau} off the main thread (inputs are copied first). */
 export function kendallTauAsync (x: NumericArray, y: NumericArray, options?: KendallTauOptions): Promise<number> {
   try {
-    return addon.kendallTau(...tauArgs(x, y, options, 'kendallTauAsync'), true)
+    return named('kendallTauAsync').kendallTau(...tauArgs(x, y, options, 'kendallTauAsync'), true)
   } catch (err) {
     return Promise.reject(err)
   }
@@ -43,7 +43,7 @@ export function spearman (x: NumericArray, y: NumericArray): number {
 /** {@link spearman} off the main thread. */
 export function spearmanAsync (x: NumericArray, y: NumericArray): Promise<number> {
   try {
-    return addon.spearman(toFloat64(x, 'spearmanAsync', 'x'), toFloat64(y, 'spearmanAsync', 'y'), true)
+    return named('spearmanAsync').spearman(toFloat64(x, 'spearmanAsync', 'x'), toFloat64(y, 'spearmanAsync', 'y'), true)
   } catch (err) {
     return Promise.reject(err)
   }

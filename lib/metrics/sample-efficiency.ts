@@ -1,6 +1,6 @@
 // The sample-efficiency gain of predictor-based NAS (Mauch et al., "Efficient Sampling for
 // Predictor-Based Neural Architecture Search", Eq. 11-17).
-import { addon, type GainOut } from '../native'
+import { addon, named, type GainOut } from '../native'
 import { boolean, checkOptions, describe, toFloat64, type NumericArray } from '../validate'
 
 export interface SampleEfficiencyInput {
@@ -42,11 +42,15 @@ const KEYS = ['space', 'candidates', 'targets', 'subset', 'higherIsBetter'] as c
 
 function gainArgs (input: SampleEfficiencyInput, fn: string) {
   if (input === null || typeof input !== 'object') throw new TypeError(`${fn}: expected an object { space, candidates, targets }, got ${describe(input)}`)
-  const opts = checkOptions<SampleEfficiencyInput>(input, fn, KEYS)
+  const checked = checkOptions<SampleEfficiencyInput>(input, fn, KEYS)
+  // Every field read once, before any is converted: a getter cannot change an array already taken.
+  const opts: Partial<SampleEfficiencyInput> = {}
+  for (const key of KEYS) (opts as Record<string, unknown>)[key] = checked[key]
   for (const key of ['space', 'candidates', 'targets'] as const) {
     if (opts[key] === undefined) throw new TypeError(`${fn}: ${key} is required`)
   }
-  const targets = toFloat64(opts.targets, fn, 'targets')
+  const given = toFloat64(opts.targets, fn, 'targets')
+  const targets = given === opts.targets ? Float64Array.from(given) : given
   const args = [
     toFloat64(opts.space, fn, 'space'),
     toFloat64(opts.candidates, fn, 'candidates'),
@@ -57,8 +61,10 @@ function gainArgs (input: SampleEfficiencyInput, fn: string) {
   return { args, targets }
 }
 
+// \`targets\` is the array the computation used: a private copy, so a caller that mutates its
+// own array (meanwhile, for the async form) still gets the targets the gains belong to.
 function withTargets (out: GainOut, targets: Float64Array): SampleEfficiencyGain {
-  return { targets: Float64Array.from(targets), ...out }
+  return { targets, ...out }
 }
 
 /**
@@ -74,5 +80,5 @@ export function sampleEfficiencyGain (input: SampleEfficiencyInput): SampleEffic
 /** {@link sampleEfficiencyGain} off the main thread. */
 export async function sampleEfficiencyGainAsync (input: SampleEfficiencyInput): Promise<SampleEfficiencyGain> {
   const { args, targets } = gainArgs(input, 'sampleEfficiencyGainAsync')
-  return withTargets(await addon.sampleEfficiencyGain(...args, true), targets)
+  return withTargets(await named('sampleEfficiencyGainAsync').sampleEfficiencyGain(...args, true), targets)
 }

@@ -11,7 +11,7 @@
 // the tree (-1 at leaves), `feature` -1 at leaves, `value` the node's mean target (the
 // prediction at a leaf), `samples` its bootstrap-weighted sample count, `threshold` 0 at
 // leaves.
-import { addon, type HeldForestHandle } from '../native'
+import { addon, named, type HeldForestHandle } from '../native'
 import { boolean, checkOptions, describe, integerIn, oneOf, threadsOption, toFloat64 } from '../validate'
 
 export interface RegressionForest {
@@ -150,7 +150,7 @@ export function forestFit (x: ArrayLike<number>, y: ArrayLike<number>, columns: 
 /** {@link forestFit} on the libuv thread pool (inputs are copied first). */
 export async function forestFitAsync (x: ArrayLike<number>, y: ArrayLike<number>, columns: number, options?: ForestFitOptions): Promise<RegressionForest> {
   const a = fitArgs(x, y, columns, options, 'forestFitAsync')
-  return { columns: a.cols, ...await addon.forestFit(a.xs, a.ys, a.cols, a.params, a.threads, true) }
+  return { columns: a.cols, ...await named('forestFitAsync').forestFit(a.xs, a.ys, a.cols, a.params, a.threads, true) }
 }
 
 /**
@@ -165,5 +165,5 @@ export function forestPredict (forest: RegressionForest | HeldForest, x: ArrayLi
 /** {@link forestPredict} on the libuv thread pool (hold a forest predicted from repeatedly: flat arrays are copied per call). */
 export async function forestPredictAsync (forest: RegressionForest | HeldForest, x: ArrayLike<number>, options?: ForestPredictOptions): Promise<Float64Array> {
   const a = predictArgs(forest, x, options, 'forestPredictAsync')
-  return await addon.forestPredict(forest instanceof HeldForest ? forest.handle : forest, a.xs, a.cols, a.selection, a.threads, true)
+  return await named('forestPredictAsync').forestPredict(forest instanceof HeldForest ? forest.handle : forest, a.xs, a.cols, a.selection, a.threads, true)
 }

@@ -2,7 +2,7 @@
 // lib/models/gcn.ts) over whole search spaces, and the CTNAS comparator head. The addon
 // validates every argument (shapes against V/F and layer widths, finiteness, masks,
 // padding); errors name the argument, e.g. "gcnScore: graphs.mask[12] is 0.5; ...".
-import { addon } from '../native'
+import { addon, named } from '../native'
 import { boolean, checkOptions, describe, oneOf, threadsOption } from '../validate'
 import type { ComparatorHeadWeights, ComparatorWeights, GcnEmbedWeights, GcnWeights, GraphBatch } from './types'
 
@@ -56,7 +56,7 @@ export function gcnScore (graphs: GraphBatch, weights: GcnWeights, options?: Gcn
 
 /** {@link gcnScore} off the main thread (inputs are copied first). */
 export function gcnScoreAsync (graphs: GraphBatch, weights: GcnWeights, options?: GcnOptions): Promise<Float64Array> {
-  return rejecting(() => addon.gcnScore(graphs, weights, ...gcnArgs(options, 'gcnScoreAsync'), true))
+  return rejecting(() => named('gcnScoreAsync').gcnScore(graphs, weights, ...gcnArgs(options, 'gcnScoreAsync'), true))
 }
 
 /**
@@ -69,7 +69,7 @@ export function gcnEmbed (graphs: GraphBatch, weights: GcnEmbedWeights, options?
 
 /** {@link gcnEmbed} off the main thread (inputs are copied first). */
 export function gcnEmbedAsync (graphs: GraphBatch, weights: GcnEmbedWeights, options?: GcnOptions): Promise<Float32Array> {
-  return rejecting(() => addon.gcnEmbed(graphs, weights, ...gcnArgs(options, 'gcnEmbedAsync'), true))
+  return rejecting(() => named('gcnEmbedAsync').gcnEmbed(graphs, weights, ...gcnArgs(options, 'gcnEmbedAsync'), true))
 }
 
 /**
@@ -84,12 +84,31 @@ export function comparatorProbability (embA: Float32Array, embB: Float32Array, h
 
 /** {@link comparatorProbability} off the main thread. */
 export function comparatorProbabilityAsync (embA: Float32Array, embB: Float32Array, head: ComparatorHeadWeights, options?: ComparatorOptions): Promise<Float64Array> {
-  return rejecting(() => addon.comparatorProbability(embA, embB, head, comparatorArgs(options, 'comparatorProbabilityAsync'), true))
+  return rejecting(() => named('comparatorProbabilityAsync').comparatorProbability(embA, embB, head, comparatorArgs(options, 'comparatorProbabilityAsync'), true))
 }
 
-function compareWeights (weights: ComparatorWeights, fn: string): ComparatorWeights {
+// gcnCompare makes three native calls; a getter in an argument read by a later call could
+// change an array an earlier call already used. So every property of all three arguments is
+// read here, once, before the first call (the addon checks the values themselves).
+function fields<T> (value: T, keys: readonly string[]): T {
+  if (value === null || typeof value !== 'object') return value
+  const out: Record<string, unknown> = {}
+  for (const k of keys) out[k] = (value as Record<string, unknown>)[k]
+  return out as T
+}
+const DENSE = ['w', 'b'] as const
+function layers (value: unknown): unknown {
+  return Array.isArray(value) ? Array.from(value as unknown[], l => fields(l, DENSE)) : value
+}
+function compareArgs (graphsA: GraphBatch, graphsB: GraphBatch, weights: ComparatorWeights, fn: string) {
   if (weights === null || typeof weights !== 'object') throw new TypeError(`${fn}: weights must be an object {gcn, head}, got ${describe(weights)}`)
-  return weights
+  const graphKeys = ['count', 'vertices', 'features', 'adjacency', 'x', 'mask'] as const
+  const a = fields(graphsA, graphKeys)
+  const b = fields(graphsB, graphKeys)
+  const { gcn, head } = weights
+  const g = gcn !== null && typeof gcn === 'object' ? { layers: layers(gcn.layers) } as GcnEmbedWeights : gcn
+  const h = head !== null && typeof head === 'object' ? { layers: layers(head.layers), out: fields(head.out, DENSE) } as ComparatorHeadWeights : head
+  return { a, b, w: { gcn: g, head: h } }
 }
 
 /**
@@ -98,22 +117,27 @@ function compareWeights (weights: ComparatorWeights, fn: string): ComparatorWeig
  */
 export function gcnCompare (graphsA: GraphBatch, graphsB: GraphBatch, weights: ComparatorWeights, options?: GcnOptions): Float64Array {
   const fn = 'gcnCompare'
-  const w = compareWeights(weights, fn)
+  const { a: gA, b: gB, w } = compareArgs(graphsA, graphsB, weights, fn)
   const [threads, device, dedup] = gcnArgs(options, fn)
-  const a = addon.gcnEmbed(graphsA, w.gcn, threads, device, dedup)
-  const b = addon.gcnEmbed(graphsB, w.gcn, threads, device, dedup)
-  return addon.comparatorProbability(a, b, w.head, threads)
+  const a = named(fn, { graphs: 'graphsA', weights: 'weights.gcn' }).gcnEmbed(gA, w.gcn, threads, device, dedup)
+  const b = named(fn, { graphs: 'graphsB', weights: 'weights.gcn' }).gcnEmbed(gB, w.gcn, threads, device, dedup)
+  return named(fn, { head: 'weights.head' }).comparatorProbability(a, b, w.head, threads)
 }
 
 /** {@link gcnCompare} off the main thread. */
 export function gcnCompareAsync (graphsA: GraphBatch, graphsB: GraphBatch, weights: ComparatorWeights, options?: GcnOptions): Promise<Float64Array> {
   return rejecting(async () => {
     const fn = 'gcnCompareAsync'
-    const w = compareWeights(weights, fn)
+    const { a: gA, b: gB, w } = compareArgs(graphsA, graphsB, weights, fn)
     const [threads, device, dedup] = gcnArgs(options, fn)
-    // One after the other: each already uses `threads` workers.
-    const a = await addon.gcnEmbed(graphsA, w.gcn, threads, device, dedup, true)
-    const b = await addon.gcnEmbed(graphsB, w.gcn, threads, device, dedup, true)
-    return addon.comparatorProbability(a, b, w.head, threads, true)
+    // Both embeddings start now (each copies its inputs at once), so a caller that changes
+    // graphsB while A is embedded cannot change what is compared.
+    const pa = named(fn, { graphs: 'graphsA', weights: 'weights.gcn' }).gcnEmbed(gA, w.gcn, threads, device, dedup, true)
+    pa.catch(() => {})
+    const pb = named(fn, { graphs: 'graphsB', weights: 'weights.gcn' }).gcnEmbed(gB, w.gcn, threads, device, dedup, true)
+    pb.catch(() => {})
+    const a = await pa
+    const b = await pb
+    return named(fn, { head: 'weights.head' }).comparatorProbability(a, b, w.head, threads, true)
   })
 }

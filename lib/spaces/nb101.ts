@@ -6,7 +6,7 @@ import * as crypto from 'node:crypto'
 import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
-import { addon, type Nb101Analysis, type Nb101Columns } from '../native'
+import { addon, named, type Nb101Analysis, type Nb101Columns } from '../native'
 import { Random } from '../random'
 import { boolean, checkOptions, describe, finiteNumber } from '../validate'
 
@@ -252,7 +252,7 @@ export function packSpecs (specs: readonly Nb101Spec[], fn: string): Nb101CellsL
 /** Specs (pruned on the way) to columns, with their module hashes (computed in a native batch). */
 export function toCells (specs: readonly Nb101Spec[]): Nb101Cells {
   const c = packSpecs(specs, 'nb101.toCells')
-  return { ...c, hash: addon.nb101HashCells(c.vertices, c.adjacency, c.ops) }
+  return { ...c, hash: named('nb101.toCells').nb101HashCells(c.vertices, c.adjacency, c.ops) }
 }
 
 /**
@@ -261,14 +261,14 @@ export function toCells (specs: readonly Nb101Spec[]): Nb101Cells {
  */
 export function hashBatch (cells: Nb101CellsLike): Uint8Array {
   const c = checkCells({ ...cells, hash: undefined }, 'nb101.hashBatch')
-  return addon.nb101HashCells(c.vertices, c.adjacency, c.ops)
+  return named('nb101.hashBatch').nb101HashCells(c.vertices, c.adjacency, c.ops)
 }
 
 /** {@link hashBatch} off the main thread. */
 export function hashBatchAsync (cells: Nb101CellsLike): Promise<Uint8Array> {
   try {
     const c = checkCells({ ...cells, hash: undefined }, 'nb101.hashBatchAsync')
-    return addon.nb101HashCells(c.vertices, c.adjacency, c.ops, true)
+    return named('nb101.hashBatchAsync').nb101HashCells(c.vertices, c.adjacency, c.ops, true)
   } catch (err) {
     return Promise.reject(err)
   }
@@ -755,13 +755,13 @@ function costArgs (cells: Nb101CellsLike, options: CostBatchOptions | undefined,
 
 /** {@link params} and {@link flops} (and optionally per-vertex costs) of a columnar batch, natively on all threads. */
 export function costBatch (cells: Nb101CellsLike, options?: CostBatchOptions): Nb101CostBatch {
-  return addon.nb101Cost(...costArgs(cells, options, 'nb101.costBatch'))
+  return named('nb101.costBatch').nb101Cost(...costArgs(cells, options, 'nb101.costBatch'))
 }
 
 /** {@link costBatch} off the main thread. */
 export function costBatchAsync (cells: Nb101CellsLike, options?: CostBatchOptions): Promise<Nb101CostBatch> {
   try {
-    return addon.nb101Cost(...costArgs(cells, options, 'nb101.costBatchAsync'), true)
+    return named('nb101.costBatchAsync').nb101Cost(...costArgs(cells, options, 'nb101.costBatchAsync'), true)
   } catch (err) {
     return Promise.reject(err)
   }
@@ -769,10 +769,10 @@ export function costBatchAsync (cells: Nb101CellsLike, options?: CostBatchOption
 
 /** Parameters of every cell of a batch. */
 export function paramsBatch (cells: Nb101CellsLike): Float64Array {
-  return addon.nb101Cost(...costArgs(cells, undefined, 'nb101.paramsBatch')).params
+  return named('nb101.paramsBatch').nb101Cost(...costArgs(cells, undefined, 'nb101.paramsBatch')).params
 }
 
 /** FLOPs (multiply–accumulates) of every cell of a batch. */
 export function flopsBatch (cells: Nb101CellsLike): Float64Array {
-  return addon.nb101Cost(...costArgs(cells, undefined, 'nb101.flopsBatch')).flops
+  return named('nb101.flopsBatch').nb101Cost(...costArgs(cells, undefined, 'nb101.flopsBatch')).flops
 }
