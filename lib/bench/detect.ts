@@ -1,6 +1,7 @@
 // What is this file? From its first bytes (and, for Arrow, its schema only): a NAS-Bench-101
-// TFRecord file, a nasrank NB-101 store, an NB-201 table (CSV or Arrow), or unknown. Reads at
-// most 64 KiB plus the Arrow schema message (≤ 16 MiB), from regular files only.
+// TFRecord file, a nasrank NB-101 store, an NB-201 table (CSV or Arrow), or unknown. Reads
+// the first 64 KiB plus the Arrow schema message (≤ 16 MiB) — or, for an Arrow IPC file whose
+// schema only its footer gives, the file (≤ 1 GiB) — from regular files only.
 import type * as Arrow from 'apache-arrow'
 import { crc32c, maskCrc32c } from './tfrecord-writer'
 import { openRegularFile, readAt } from './file'
@@ -29,6 +30,7 @@ const DESCRIPTIONS: Record<BenchFileKind, string> = {
 
 const HEAD_BYTES = 64 << 10
 const MAX_SCHEMA_BYTES = 16 << 20
+const MAX_WHOLE_FILE_BYTES = 1 << 30
 
 function arrow (): typeof Arrow {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -49,12 +51,20 @@ function arrowSchema (fd: number, size: number, head: Buffer): Arrow.Schema | nu
   const stream = Buffer.concat([Buffer.from([0xFF, 0xFF, 0xFF, 0xFF]), Buffer.alloc(4), message, Buffer.from([0xFF, 0xFF, 0xFF, 0xFF, 0, 0, 0, 0])])
   stream.writeInt32LE(metaLength, 4)
   try {
-    const reader = arrow().RecordBatchReader.from(stream)
+    const reader = arrow().RecordBatchReader.from(new Uint8Array(stream))
     reader.open()
-    return reader.schema ?? null
-  } catch {
-    return null
+    if (reader.schema) return reader.schema
+  } catch { /* below */ }
+  // Arrow JS writes file-format schema messages that its stream reader will not take alone:
+  // read the schema from the footer of the whole file (bounded).
+  if (at === 8 && size <= MAX_WHOLE_FILE_BYTES) {
+    try {
+      const reader = arrow().RecordBatchReader.from(readAt(fd, size, 0))
+      reader.open()
+      return reader.schema ?? null
+    } catch { /* not readable */ }
   }
+  return null
 }
 
 /** Is the first line a CSV header naming an `arch` column (and the start text)? */
