@@ -31,7 +31,7 @@ function tempDir (t: Test): string {
 /** Runs `body` (JS using `n` = the compiled package) in a child process; its last stdout line is JSON. */
 function child (body: string, timeoutMs = 30_000): { timedOut: boolean; out: any; stderr: string; status: number | null } {
   const script = `const n = require(${JSON.stringify(dist)});\n(async () => { ${body} })().then(r => { console.log(JSON.stringify(r ?? null)); process.exit(0) }, e => { console.log(JSON.stringify({ threw: true, name: e && e.name, code: e && e.code, message: String(e && e.message) })); process.exit(0) })`
-  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: timeoutMs, cwd: root, maxBuffer: 64 << 20 })
+  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', timeout: timeoutMs, cwd: root, maxBuffer: 64 << 20, killSignal: 'SIGKILL' })
   const lines = (r.stdout ?? '').trim().split('\n')
   let out: any = null
   try { out = JSON.parse(lines[lines.length - 1]) } catch { out = null }
@@ -403,7 +403,7 @@ t.test('detectBenchFile and bench info say what a file is and which uri opens it
   t.match(detectBenchFile(foreign), { kind: 'arrow', uri: null })
   t.match(detectBenchFile(junk), { kind: 'unknown', uri: null })
   t.match(detectBenchFile(empty), { kind: 'unknown', uri: null })
-  const run = (f: string) => spawnSync(process.execPath, [cli, 'bench', 'info', f], { encoding: 'utf8', timeout: 60_000 })
+  const run = (f: string) => spawnSync(process.execPath, [cli, 'bench', 'info', f], { encoding: 'utf8', timeout: 60_000, killSignal: 'SIGKILL' })
   let r = run(csv)
   t.equal(r.status, 0, r.stderr)
   t.match(JSON.parse(r.stdout), { kind: 'nb201-csv', uri: `nb201:${csv}`, architectures: 1 })

@@ -1003,6 +1003,7 @@ export async function loadNb101 (file: string, options?: LoadNb101Options): Prom
   try {
     if (readAt(src.fd, 6, 0).toString('latin1') === 'ARROW1') {
       removeStaleTemps(abs)
+      if (src.size > MAX_BUFFER_BYTES) throw ioError(fn, abs, 'ERR_STORE_IO', `the store has ${src.size} bytes, more than this Node can read into memory (${MAX_BUFFER_BYTES})`)
       const buf = readAt(src.fd, src.size, 0)
       return openStoreBuffer(fn, abs, buf, { hashCell: o.hashCell })
     }

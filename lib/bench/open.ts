@@ -8,6 +8,7 @@ import { synthetic101, synthetic201 } from './synthetic'
 import { loadNb101, type Nb101CellHasher, type Nb101RunMetric } from './nb101-store'
 import { loadNb201Table } from './table'
 import { DataFileError } from './errors'
+import { clip, listNames } from './file'
 import * as nb101 from '../spaces/nb101'
 import { nb201 } from '../spaces/nb201'
 
@@ -46,7 +47,7 @@ export async function openBench (uri: string, options: OpenBenchOptions = {}): P
     }
     throw err
   }
-  throw new RangeError(`openBench: unknown benchmark '${uri}' (known: ${BENCH_URIS.join(', ')})`)
+  throw new RangeError(`openBench: unknown benchmark '${clip(uri)}' (known: ${BENCH_URIS.join(', ')})`)
 }
 
 const NB201_METRIC_COLUMNS: Record<Metric, string> = { train: 'train_accuracy', val: 'val_accuracy', test: 'test_accuracy' }
@@ -68,7 +69,7 @@ function nb201Table (uri: string): BenchData {
     if (table.has(column)) metrics[metric] = table.column(column)
   }
   if (Object.keys(metrics).length === 0) {
-    throw new RangeError(`openBench: ${file} has none of the accuracy columns ${Object.values(NB201_METRIC_COLUMNS).join(', ')} (columns: ${table.columns.join(', ') || 'none'})`)
+    throw new RangeError(`openBench: ${file} has none of the accuracy columns ${Object.values(NB201_METRIC_COLUMNS).join(', ')} (columns: ${listNames(table.columns) || 'none'})`)
   }
   const dataset = (table.dataset ?? 'cifar10') as Parameters<typeof nb201.paramsBatch>[1]
   return {
