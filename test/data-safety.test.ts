@@ -320,16 +320,27 @@ t.test('temporary files of dead writers are removed by the next convert or open;
   t.same(removeStaleTemps(store), [], 'nothing left to remove')
 })
 
-t.test('bench convert: SIGTERM cleans up like Ctrl-C (exit 143, no temporary file, no store)', async t => {
+t.test('bench convert: SIGTERM cleans up like Ctrl-C (exit 143, no temporary file, no store)', { skip: !fs.existsSync('/proc/self/fd') && 'needs /proc' }, async t => {
   const dir = tempDir(t)
-  const source = smallSource(dir, 8, 4000)
+  // Big enough (~40 MB) that the progress bar's first line (at 10%) comes well before the end.
+  const rand = rng(8)
+  const cs = Array.from({ length: 8000 }, () => randomCell(rand))
+  const source = path.join(dir, 'x.tfrecord')
+  const w = new TfRecordWriter(source)
+  for (const e of [4, 12, 36, 108]) for (let r = 0; r < 3; r++) for (const c of cs) w.write(encodeNb101Payload(recordOf(c, e, randomMetrics(rand, c, e))))
+  w.close()
   const store = path.join(dir, 'x.nasrank.arrow')
-  const proc = spawn(process.execPath, [cli, 'bench', 'convert', source, store], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const proc = spawn(process.execPath, [cli, 'bench', 'convert', '--no-progress', source, store], { stdio: ['ignore', 'pipe', 'pipe'] })
+  // SIGTERM as soon as the CLI holds the source open: it is converting (handlers installed).
+  const holdsSource = (): boolean => {
+    try {
+      return fs.readdirSync(`/proc/${proc.pid}/fd`).some(fd => { try { return fs.readlinkSync(`/proc/${proc.pid}/fd/${fd}`) === source } catch { return false } })
+    } catch { return false }
+  }
   const result = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>(resolve => {
-    let sent = false
-    proc.stderr.on('data', () => { if (!sent) { sent = true; proc.kill('SIGTERM') } })
+    const poll = setInterval(() => { if (holdsSource()) { clearInterval(poll); proc.kill('SIGTERM') } }, 2)
     const timer = setTimeout(() => proc.kill('SIGKILL'), 60_000)
-    proc.on('exit', (code, signal) => { clearTimeout(timer); resolve({ code, signal }) })
+    proc.on('exit', (code, signal) => { clearInterval(poll); clearTimeout(timer); resolve({ code, signal }) })
   })
   t.equal(result.signal, null, 'not killed by the signal: the CLI handles SIGTERM')
   t.ok(result.code === 143 || result.code === 0, `exit ${result.code} (143: stopped; 0: finished before the signal)`)
