@@ -9,6 +9,7 @@ import {
   maskCrc32c, nativeInfo, NB101_RUN_METRICS, nb101ColumnName, openNb101Store, parseNb101Payload, ProgressBar, TfRecordWriter,
   writeNb101TfRecord, type Nb101RecordInput, type Nb101Store
 } from '../lib/index'
+import { nb101StoreDigest } from '../lib/bench/nb101-store'
 import { crc32cReference, maskReference } from './reference/crc32c'
 import {
   parsePayloadReference, pivotReference, randomCell, randomHash, randomMetrics, readFileReference, recordOf, RefError, type GeneratedCell, type RefCell
@@ -787,7 +788,7 @@ t.test('openNb101Store refuses files that are not stores', async t => {
   const store = path.join(dir, 'x.arrow')
   await convertNb101(file, store, { progress: false })
   t.throws(() => openNb101Store(file), { code: 'ERR_STORE_FORMAT', message: /x\.tfrecord: not an Arrow IPC file \(it does not start with the ARROW1 magic\)/ })
-  t.throws(() => openNb101Store(path.join(dir, 'nope.arrow')), { code: 'ERR_STORE_IO', message: /cannot read the store: ENOENT/ })
+  t.throws(() => openNb101Store(path.join(dir, 'nope.arrow')), { code: 'ERR_STORE_IO', message: /nope\.arrow: cannot read the file: ENOENT/ })
   const empty = path.join(dir, 'empty.arrow')
   fs.writeFileSync(empty, '')
   t.throws(() => openNb101Store(empty), { code: 'ERR_STORE_FORMAT', message: /the file is empty \(0 bytes\)/ })
@@ -818,7 +819,9 @@ t.test('openNb101Store refuses files that are not stores', async t => {
   })
   const struct = A.makeData({ type: new A.Struct(good.table.schema.fields), length: n, nullCount: 0, children: datas })
   const unsorted = path.join(dir, 'unsorted.arrow')
-  fs.writeFileSync(unsorted, A.tableToIPC(new A.Table(good.table.schema, [new A.RecordBatch(good.table.schema, struct)]), 'file'))
+  const unsortedTable = new A.Table(good.table.schema, [new A.RecordBatch(good.table.schema, struct)])
+  unsortedTable.schema.metadata.set('nasrank.digest', nb101StoreDigest(unsortedTable))  // a consistent digest: the sort check must catch it
+  fs.writeFileSync(unsorted, A.tableToIPC(unsortedTable, 'file'))
   t.throws(() => openNb101Store(unsorted), { code: 'ERR_STORE_SCHEMA', message: /rows are not sorted by hash \(strictly ascending\) at row 1/ })
   // Stored layout, as pandas / polars users see it.
   const s = openNb101Store(store)

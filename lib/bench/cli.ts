@@ -5,9 +5,10 @@ import * as path from 'node:path'
 export const BENCH_USAGE = `  nasrank bench convert <file.tfrecord> [<store.arrow>] [--lenient] [--no-progress]
                                         read a NAS-Bench-101 TFRecord file (CRCs checked) into
                                         the columnar Arrow store (default <file>.nasrank.arrow)
-  nasrank bench info <uri | store.arrow | file.tfrecord>
+  nasrank bench info <uri | file>
                                         what a benchmark offers (uri: synthetic-101, synthetic-201,
-                                        nb101:<file>, nb201:<file>), or a store's provenance
+                                        nb101:<file>, nb201:<file>); for a plain file, what it is
+                                        (TFRecord, NB-101 store, NB-201 table) and its uri
   nasrank bench query <store.arrow> <module-hash> [--metric M] [--epochs E] [--repeat R|mean]
                                         one value (default final_validation_accuracy, largest
                                         epoch budget, mean over repeats)
@@ -52,9 +53,11 @@ export async function benchCommand (args: string[]): Promise<void> {
       const { positional, options } = parseArgs(rest, ['lenient', 'no-progress'], [])
       if (positional.length < 1 || positional.length > 2) throw new BenchUsageError('bench convert needs <file.tfrecord> [<store.arrow>]')
       const { convertNb101 } = api()
-      // Ctrl-C: exit through process.exit so the temporary store file is removed.
+      // Ctrl-C or SIGTERM: exit through process.exit so the temporary store file is removed.
       const onSigint = () => process.exit(130)
+      const onSigterm = () => process.exit(143)
       process.once('SIGINT', onSigint)
+      process.once('SIGTERM', onSigterm)
       try {
         const res = await convertNb101(positional[0], positional[1], { lenient: options.has('lenient'), progress: !options.has('no-progress') })
         if (res.skipped > 0) {
@@ -64,13 +67,21 @@ export async function benchCommand (args: string[]): Promise<void> {
         print({ ...res, badRecords: res.badRecords.length })
       } finally {
         process.removeListener('SIGINT', onSigint)
+        process.removeListener('SIGTERM', onSigterm)
       }
       return
     }
     case 'info': {
       const { positional } = parseArgs(rest, [], [])
       if (positional.length !== 1) throw new BenchUsageError('bench info needs <uri | store.arrow | file.tfrecord>')
-      const target = positional[0]
+      let target = positional[0]
+      // A plain file: say what it is (and which uri opens it) instead of guessing NB-101.
+      let detected: ReturnType<ReturnType<typeof api>['detectBenchFile']> | null = null
+      if (!/^(synthetic-|nb101:|nb201:)/.test(target)) {
+        detected = api().detectBenchFile(target, 'bench info')
+        if (detected.uri === null) throw new Error(`bench info: ${detected.file}: ${detected.description}`)
+        if (detected.uri === 'nb201:') target = `nb201:${target}`
+      }
       if (target.startsWith('synthetic-') || target.startsWith('nb101:') || target.startsWith('nb201:')) {
         const { openBench } = api()
         const bench = await openBench(target, { progress: true })
@@ -80,6 +91,7 @@ export async function benchCommand (args: string[]): Promise<void> {
           return { min: values[0], median: at(0.5), p90: at(0.9), max: values[values.length - 1] }
         }
         print({
+          ...(detected ? { file: detected.file, kind: detected.kind, description: detected.description } : {}),
           uri: bench.uri,
           name: bench.label,
           synthetic: bench.synthetic,
@@ -97,6 +109,7 @@ export async function benchCommand (args: string[]): Promise<void> {
       const store = await loadNb101(positional[0], { progress: true })
       print({
         file: store.file,
+        ...(detected ? { kind: detected.kind, description: detected.description, uri: `nb101:${positional[0]}` } : {}),
         cells: store.count,
         epochs: store.epochs,
         repeats: store.repeats,

@@ -10,12 +10,14 @@
 // a binary search plus one array read.
 import * as fs from 'node:fs'
 import * as path from 'node:path'
+import { createHash, type Hash } from 'node:crypto'
 import type * as Arrow from 'apache-arrow'
 import { addon, type IngestProgressRaw, type Nb101IngestRaw, type Nb101RecordRaw } from '../native'
 import { checkOptions, describe } from '../validate'
 import { ProgressBar, formatBytes, formatCount, formatDuration } from '../progress'
 import { DataFileError } from './errors'
-import { writeAll, writeAtomic } from './atomic'
+import { removeStaleTemps, writeAll, writeAtomic } from './atomic'
+import { clip, openRegularFile, quote, readAt, readRegularFile, MAX_BUFFER_BYTES, type OpenedFile } from './file'
 
 // apache-arrow is loaded on first use only (importing nasrank must stay light).
 function arrow (): typeof Arrow {
@@ -41,7 +43,7 @@ export type Nb101Metric = Nb101RunMetric | 'trainable_parameters'
 export const NB101_METRICS: readonly Nb101Metric[] = [...NB101_RUN_METRICS, 'trainable_parameters']
 
 export const NB101_STORE_FORMAT = 'nasrank-nb101-store'
-export const NB101_STORE_VERSION = '1'
+export const NB101_STORE_VERSION = '2'
 
 const OP_LABELS = ['input', 'conv1x1-bn-relu', 'conv3x3-bn-relu', 'maxpool3x3', 'output'] as const
 
@@ -124,16 +126,83 @@ function ioError (fn: string, file: string, code: string, reason: string): DataF
   return new DataFileError(`${fn}: ${file}: ${reason}`, { code, file, reason })
 }
 
-function statSource (fn: string, file: string): fs.Stats {
-  let st: fs.Stats
-  try {
-    st = fs.statSync(file)
-  } catch (err) {
-    throw ioError(fn, file, 'ERR_TFRECORD_IO', `cannot read the file: ${(err as Error).message}`)
+/**
+ * Opens a TFRecord source once and checks it on the open descriptor: a regular file (after
+ * following symlinks; a FIFO or device is refused instead of blocking or reading without end),
+ * not empty.
+ */
+function openSource (fn: string, file: string): OpenedFile {
+  const src = openRegularFile(fn, file, 'ERR_TFRECORD_IO')
+  if (src.size === 0) {
+    fs.closeSync(src.fd)
+    throw ioError(fn, file, 'ERR_TFRECORD_EMPTY', 'the file is empty (0 bytes): no TFRecord records')
   }
-  if (st.isDirectory()) throw ioError(fn, file, 'ERR_TFRECORD_IO', 'is a directory, not a TFRecord file')
-  if (st.isFile() && st.size === 0) throw ioError(fn, file, 'ERR_TFRECORD_EMPTY', 'the file is empty (0 bytes): no TFRecord records')
-  return st
+  return src
+}
+
+/**
+ * The path the native reader opens: on Linux the descriptor already opened and checked
+ * (/proc/self/fd/N reopens that very file, so it cannot be swapped between the check and
+ * the read); elsewhere the path itself.
+ */
+function nativePathOf (file: string, fd: number): string {
+  if (process.platform === 'linux') {
+    const p = `/proc/self/fd/${fd}`
+    try { if (fs.statSync(p).isFile()) return p } catch { /* no /proc: use the path */ }
+  }
+  return file
+}
+
+const FINGERPRINT_BYTES = 1 << 20
+
+/**
+ * A cheap content fingerprint of a source file: SHA-256 over its size (8 bytes LE), its first
+ * MiB and its last MiB (the whole file when smaller than 2 MiB).
+ */
+function sourceFingerprint (fd: number, size: number): string {
+  const h = createHash('sha256')
+  const len = Buffer.alloc(8)
+  len.writeBigUInt64LE(BigInt(size))
+  h.update(len)
+  if (size <= 2 * FINGERPRINT_BYTES) h.update(readAt(fd, size, 0))
+  else {
+    h.update(readAt(fd, FINGERPRINT_BYTES, 0))
+    h.update(readAt(fd, FINGERPRINT_BYTES, size - FINGERPRINT_BYTES))
+  }
+  return `sha256-1MiB-head-tail:${h.digest('hex')}`
+}
+
+/** SHA-256 of the first `size` bytes of an open file, read asynchronously in 8 MiB pieces. */
+async function sha256OfFile (fd: number, size: number, control: { stop: boolean }): Promise<string> {
+  const h = createHash('sha256')
+  const buf = Buffer.allocUnsafe(Math.min(size, 8 << 20) || 1)
+  let at = 0
+  while (at < size && !control.stop) {
+    const bytesRead = await new Promise<number>((resolve, reject) => {
+      fs.read(fd, buf, 0, Math.min(buf.length, size - at), at, (err, n) => { if (err) reject(err); else resolve(n) })
+    })
+    if (bytesRead === 0) break
+    h.update(buf.subarray(0, bytesRead))
+    at += bytesRead
+  }
+  return h.digest('hex')
+}
+
+/**
+ * The native reader allocates the record a header declares (up to maxRecordBytes) before it
+ * finds that the file ends first, so the limit it gets is capped by what the file can hold;
+ * a record declaring more than that but no more than the caller's limit is a truncation,
+ * reported as such here.
+ */
+function recheckRecordSize (fd: number, size: number, offset: number, userLimit: number): { code: string; reason: string } | null {
+  const head = readAt(fd, 8, offset)
+  if (head.length < 8) return null
+  const len = Number(head.readBigUInt64LE(0))
+  if (len > userLimit) return { code: 'ERR_TFRECORD_TOO_LARGE', reason: `the record declares ${len} payload bytes, more than the limit of ${userLimit} bytes` }
+  return {
+    code: 'ERR_TFRECORD_TRUNCATED',
+    reason: `the file ends inside the record: it declares ${len} payload bytes (${len + 16} bytes with framing) but only ${size - offset} bytes remain (truncated file?)`
+  }
 }
 
 function abortReason (signal: AbortSignal): unknown {
@@ -230,7 +299,8 @@ export function nb101ColumnName (metric: Nb101RunMetric, epochs: number, repeat:
   return `${metric}_e${epochs}_r${repeat}`
 }
 
-function buildStoreTable (raw: Nb101IngestRaw, metadata: Map<string, string>): Arrow.Table {
+/** @internal The store's Arrow table from a pivoted ingest (benchmarks build synthetic stores with it). */
+export function buildStoreTable (raw: Nb101IngestRaw, metadata: Map<string, string>): Arrow.Table {
   const A = arrow()
   const n = raw.cells
   const fields: Arrow.Field[] = []
@@ -289,7 +359,26 @@ export async function convertNb101 (source: string, store?: string, options?: Co
   const target = store !== undefined ? path.resolve(store) : defaultNb101StorePath(file)
   if (target === file) throw new RangeError(`${fn}: the store path must differ from the source file (${file})`)
   const t0 = process.hrtime.bigint()
-  const st = statSource(fn, file)
+  removeStaleTemps(target)
+  const src = openSource(fn, file)
+  const st = src.stats
+  // The source's full SHA-256 is computed alongside the native read (provenance, recorded in
+  // the store); `stop` ends it early when the conversion fails.
+  const hashing = { stop: false }
+  const fullHash = sha256OfFile(src.fd, st.size, hashing)
+  fullHash.catch(() => {})
+  try {
+    return await convertOpened(fn, file, target, src, opts, t0, fullHash)
+  } finally {
+    hashing.stop = true
+    await fullHash.catch(() => {})
+    fs.closeSync(src.fd)
+  }
+}
+
+async function convertOpened (fn: string, file: string, target: string, src: OpenedFile, opts: ReturnType<typeof parseConvertOptions>, t0: bigint,
+  fullHash: Promise<string>): Promise<Nb101ConvertResult> {
+  const st = src.stats
   if (opts.signal?.aborted) throw abortReason(opts.signal)
 
   const wantBar = opts.progress === true || (opts.progress === 'auto' && process.stderr.isTTY === true)
@@ -304,9 +393,11 @@ export async function convertNb101 (source: string, store?: string, options?: Co
       }
     : null
 
+  // No record can be longer than the file: cap the limit the native reader allocates up to.
+  const nativeLimit = Math.max(1, Math.min(opts.maxRecordBytes, st.size - 16))
   let raw: Nb101IngestRaw
   try {
-    const pending = addon.nb101Ingest(file, opts.lenient, opts.chunkBytes, opts.maxRecordBytes, onProgress)
+    const pending = addon.nb101Ingest(nativePathOf(file, src.fd), opts.lenient, opts.chunkBytes, nativeLimit, onProgress)
     pending.catch(() => {})  // (awaited below; this only keeps a rejection from counting as unhandled meanwhile)
     arrow()  // load apache-arrow while the native reader works on its own thread
     raw = await pending
@@ -314,9 +405,19 @@ export async function convertNb101 (source: string, store?: string, options?: Co
     bar?.clear()
     const e = err as Error & { code?: string; offset?: number; reason?: string }
     if (typeof e?.code === 'string' && typeof e.reason === 'string' && /^ERR_(TFRECORD|NB101)_/.test(e.code)) {
-      throw new DataFileError(`${fn}: ${file}: ${e.message}`, { code: e.code, file, offset: e.offset, reason: e.reason })
+      let { code, reason, message } = e
+      if (code === 'ERR_TFRECORD_TOO_LARGE' && e.offset !== undefined) {
+        const fixed = recheckRecordSize(src.fd, st.size, e.offset, opts.maxRecordBytes)
+        if (fixed) ({ code, reason } = fixed), message = `record at byte offset ${e.offset}: ${reason}`
+      }
+      throw new DataFileError(`${fn}: ${file}: ${message}`, { code, file, offset: e.offset, reason })
     }
     throw err
+  }
+  for (const b of raw.bad) {
+    if (b.code !== 'ERR_TFRECORD_TOO_LARGE') continue
+    const fixed = recheckRecordSize(src.fd, st.size, b.offset, opts.maxRecordBytes)
+    if (fixed) { b.code = fixed.code; b.message = fixed.reason }
   }
   const ingestSeconds = Number(process.hrtime.bigint() - t0) / 1e9
   try {
@@ -336,6 +437,8 @@ export async function convertNb101 (source: string, store?: string, options?: Co
       ['nasrank.source', path.basename(file)],
       ['nasrank.source_bytes', String(st.size)],
       ['nasrank.source_mtime_ms', String(Math.floor(st.mtimeMs))],
+      ['nasrank.source_fingerprint', sourceFingerprint(src.fd, st.size)],
+      ['nasrank.source_sha256', await fullHash],
       ['nasrank.records', String(raw.records)],
       ['nasrank.skipped', String(raw.skipped)],
       ['nasrank.skipped_bytes', String(raw.skippedBytes)],
@@ -345,7 +448,9 @@ export async function convertNb101 (source: string, store?: string, options?: Co
       ['nasrank.hash_verified', String(opts.verifyHash !== undefined)],
       ['nasrank.created', new Date().toISOString()]
     ])
-    await writeArrowFile(buildStoreTable(raw, metadata), target)
+    const table = buildStoreTable(raw, metadata)
+    table.schema.metadata.set(DIGEST_KEY, nb101StoreDigest(table))
+    await writeArrowFile(table, target)
     const seconds = Number(process.hrtime.bigint() - t0) / 1e9
     const storeBytes = fs.statSync(target).size
     bar?.finish(`${path.basename(file)}: ${formatBytes(st.size)} in ${formatDuration(seconds)} (${formatBytes(st.size / seconds)}/s), ` +
@@ -401,9 +506,16 @@ function storeError (file: string, code: string, reason: string, fn = 'openNb101
   return new DataFileError(`${fn}: ${file}: ${reason}`, { code, file, reason })
 }
 
-function typedColumn<T extends Uint8Array | Uint32Array | Int32Array | Float64Array> (table: Arrow.Table, name: string, Ctor: new (n: number) => T): T {
+function columnLengthError (file: string, name: string, got: number, rows: number): DataFileError {
+  return storeError(file, 'ERR_STORE_FORMAT', `column '${name}' holds ${got} values for ${rows} rows: the store is truncated or corrupt`)
+}
+
+function typedColumn<T extends Uint8Array | Uint32Array | Int32Array | Float64Array> (table: Arrow.Table, name: string, Ctor: new (n: number) => T, file: string): T {
   const vec = table.getChild(name)!
   const chunks = vec.data
+  let got = 0
+  for (const d of chunks) got += Math.max(0, Math.min(d.length, (d.values?.length ?? 0) - d.offset))
+  if (got !== table.numRows || vec.length !== table.numRows) throw columnLengthError(file, name, got, table.numRows)
   if (chunks.length === 1 && chunks[0].nullCount === 0) {
     const d = chunks[0]
     return (d.values as T).subarray(d.offset, d.offset + d.length) as T
@@ -418,20 +530,70 @@ function typedColumn<T extends Uint8Array | Uint32Array | Int32Array | Float64Ar
   return out
 }
 
-function fixedColumn (table: Arrow.Table, name: string, width: number, list: boolean): Uint8Array {
+function fixedColumn (table: Arrow.Table, name: string, width: number, list: boolean, file: string): Uint8Array {
   const vec = table.getChild(name)!
   const parts = vec.data.map(d => {
     if (list) {
       const child = d.children[0]
-      return (child.values as Uint8Array).subarray(child.offset, child.offset + d.length * width)
+      return (child.values as Uint8Array).subarray(child.offset + d.offset * width, child.offset + (d.offset + d.length) * width)
     }
     return (d.values as Uint8Array).subarray(d.offset * width, (d.offset + d.length) * width)
   })
+  const got = parts.reduce((s, p) => s + p.length, 0)
+  if (got !== table.numRows * width || vec.length !== table.numRows) throw columnLengthError(file, name, Math.floor(got / width), table.numRows)
   if (parts.length === 1) return parts[0]
   const out = new Uint8Array(vec.length * width)
   let at = 0
   for (const p of parts) { out.set(p, at); at += p.length }
   return out
+}
+
+/** Upper-triangle bits of the packed 7×7 adjacency that lie among vertices 0…V-1. */
+function edgeMask (V: number): number {
+  let mask = 0
+  for (let i = 0; i < V; i++) for (let j = i + 1; j < V; j++) mask |= 1 << (i * 7 - (i * (i + 1)) / 2 + (j - i - 1))
+  return mask
+}
+
+const DIGEST_KEY = 'nasrank.digest'
+const MAX_EPOCHS_VALUE = 1_000_000
+const MAX_EPOCH_BUDGETS = 16
+const MAX_REPEATS = 255
+
+function hashBytes (h: Hash, a: ArrayBufferView): void {
+  h.update(new Uint8Array(a.buffer, a.byteOffset, a.byteLength))
+}
+
+function hashData (h: Hash, d: Arrow.Data): void {
+  h.update(`[${d.length},${d.offset},${d.nullCount}`)
+  if (d.nullCount > 0) {
+    const bits = d.nullBitmap ?? new Uint8Array(0)
+    if (d.offset === 0) hashBytes(h, bits.subarray(0, (d.length + 7) >> 3))
+    else for (let i = 0; i < d.length; i++) h.update(d.getValid(i) ? '1' : '0')
+  }
+  const v = d.values as ArrayBufferView & { subarray?: (a: number, b: number) => ArrayBufferView } | undefined
+  if (v && typeof v.subarray === 'function') {
+    const stride = (d as unknown as { stride: number }).stride || 1
+    hashBytes(h, v.subarray(d.offset * stride, (d.offset + d.length) * stride))
+  }
+  for (const c of d.children) hashData(h, c)
+  h.update(']')
+}
+
+/**
+ * The store's integrity digest: SHA-256 over its metadata (all but the digest itself,
+ * sorted), its schema (names, types, nullability), the row count and, column by column, the
+ * values (and validity bits) as the reader uses them. Any change to what a query can return
+ * changes it.
+ */
+export function nb101StoreDigest (table: Arrow.Table): string {
+  const h = createHash('sha256')
+  const meta = [...table.schema.metadata].filter(([k]) => k !== DIGEST_KEY).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+  h.update(JSON.stringify({ meta, fields: table.schema.fields.map(f => [f.name, String(f.type), f.nullable]), rows: table.numRows }))
+  for (let k = 0; k < table.numCols; k++) {
+    for (const d of table.getChildAt(k)!.data) hashData(h, d)
+  }
+  return `sha256:${h.digest('hex')}`
 }
 
 function parseHex (s: string): Uint8Array | null {
@@ -501,8 +663,20 @@ export class Nb101Store {
       throw storeError(file, 'ERR_STORE_FORMAT', `is an Arrow IPC file but not a nasrank NAS-Bench-101 store (metadata nasrank.format is ${format === undefined ? 'missing' : JSON.stringify(format)})`)
     }
     const version = meta.get('nasrank.version')
+    if (version === '1') {
+      throw storeError(file, 'ERR_STORE_VERSION', 'was written by an older nasrank (store version 1, without an integrity digest): ' +
+        'convert the TFRecord file again (loadNb101 / openBench on the .tfrecord file do so by themselves)')
+    }
     if (version !== NB101_STORE_VERSION) {
-      throw storeError(file, 'ERR_STORE_VERSION', `store format version ${JSON.stringify(version)} is not supported (expected ${NB101_STORE_VERSION}); convert the TFRecord file again`)
+      throw storeError(file, 'ERR_STORE_VERSION', `store format version ${quote(String(version))} is not supported (expected ${NB101_STORE_VERSION}); convert the TFRecord file again`)
+    }
+    // Integrity: the digest of every column and of the metadata, recorded at conversion.
+    const recorded = meta.get(DIGEST_KEY)
+    if (recorded === undefined) throw storeError(file, 'ERR_STORE_DIGEST', `has no integrity digest (metadata ${DIGEST_KEY} is missing): the store is corrupt; convert the TFRecord file again`)
+    const actual = nb101StoreDigest(table)
+    if (actual !== recorded) {
+      throw storeError(file, 'ERR_STORE_DIGEST', `integrity check failed: the columns' digest is ${actual.slice(0, 23)}…, the store records ${quote(recorded, 23)}: ` +
+        'the file is corrupt (changed after it was written); convert the TFRecord file again')
     }
     const expected: Record<string, string> = {
       hash: 'FixedSizeBinary[16]',
@@ -512,38 +686,77 @@ export class Nb101Store {
       trainable_parameters: 'Int32'
     }
     const types = new Map(table.schema.fields.map(f => [f.name, String(f.type)]))
+    if (types.size !== table.schema.fields.length) throw storeError(file, 'ERR_STORE_SCHEMA', 'two columns have the same name')
     for (const [name, type] of Object.entries(expected)) {
       if (!types.has(name)) throw storeError(file, 'ERR_STORE_SCHEMA', `column '${name}' is missing`)
-      if (types.get(name) !== type) throw storeError(file, 'ERR_STORE_SCHEMA', `column '${name}' has type ${types.get(name)}; expected ${type}`)
+      if (types.get(name) !== type) throw storeError(file, 'ERR_STORE_SCHEMA', `column '${name}' has type ${clip(String(types.get(name)))}; expected ${type}`)
       if (table.getChild(name)!.nullCount > 0) throw storeError(file, 'ERR_STORE_SCHEMA', `column '${name}' has null values`)
     }
     this.count = table.numRows
+    const n = this.count
     this.cells = {
-      count: this.count,
-      hash: fixedColumn(table, 'hash', 16, false),
-      vertices: typedColumn(table, 'vertices', Uint8Array),
-      adjacency: typedColumn(table, 'adjacency', Uint32Array),
-      ops: fixedColumn(table, 'ops', 7, true)
+      count: n,
+      hash: fixedColumn(table, 'hash', 16, false, file),
+      vertices: typedColumn(table, 'vertices', Uint8Array, file),
+      adjacency: typedColumn(table, 'adjacency', Uint32Array, file),
+      ops: fixedColumn(table, 'ops', 7, true, file)
     }
-    this.trainableParameters = typedColumn(table, 'trainable_parameters', Int32Array)
+    this.trainableParameters = typedColumn(table, 'trainable_parameters', Int32Array, file)
     this.runColumns = new Map()
-    const epochs = new Set<number>()
-    let repeats = 0
-    const pattern = new RegExp(`^(${NB101_RUN_METRICS.join('|')})_e([0-9]+)_r([0-9]+)$`)
+    // Run columns: <metric>_e<E>_r<R>, E in 1…1,000,000 (at most 16 budgets), R < 255 (the
+    // reader's limits); every metric has the same runs, and each budget's repeats are 0…R-1.
+    const slots = new Map<string, Set<string>>()
+    const pattern = new RegExp(`^(${NB101_RUN_METRICS.join('|')})_e([1-9][0-9]{0,6})_r(0|[1-9][0-9]{0,2})$`)
     for (const [name, type] of types) {
       if (name in expected) continue
       const m = pattern.exec(name)
-      if (!m) throw storeError(file, 'ERR_STORE_SCHEMA', `unexpected column '${name}' (run columns are <metric>_e<epochs>_r<repeat>)`)
-      if (type !== 'Float64') throw storeError(file, 'ERR_STORE_SCHEMA', `column '${name}' has type ${type}; expected Float64`)
-      epochs.add(Number(m[2]))
-      repeats = Math.max(repeats, Number(m[3]) + 1)
-      this.runColumns.set(name, typedColumn(table, name, Float64Array))
+      if (!m) throw storeError(file, 'ERR_STORE_SCHEMA', `unexpected column ${quote(name)} (run columns are <metric>_e<epochs>_r<repeat>, epochs 1…1000000, repeat 0…254)`)
+      if (type !== 'Float64') throw storeError(file, 'ERR_STORE_SCHEMA', `column ${quote(name)} has type ${clip(type)}; expected Float64`)
+      const e = Number(m[2])
+      const r = Number(m[3])
+      if (e > MAX_EPOCHS_VALUE || r >= MAX_REPEATS) throw storeError(file, 'ERR_STORE_SCHEMA', `column ${quote(name)}: epochs must be at most ${MAX_EPOCHS_VALUE} and repeat below ${MAX_REPEATS}`)
+      const slot = `${e}/${r}`
+      if (!slots.has(slot)) slots.set(slot, new Set())
+      slots.get(slot)!.add(m[1])
+      this.runColumns.set(name, typedColumn(table, name, Float64Array, file))
     }
-    this.epochs = [...epochs].sort((a, b) => a - b)
+    const byEpochs = new Map<number, number[]>()
+    for (const [slot, metrics] of slots) {
+      const [e, r] = slot.split('/').map(Number)
+      if (metrics.size !== NB101_RUN_METRICS.length) {
+        const missing = NB101_RUN_METRICS.find(m => !metrics.has(m))!
+        throw storeError(file, 'ERR_STORE_SCHEMA', `the run (epochs ${e}, repeat ${r}) has no column '${nb101ColumnName(missing, e, r)}' (every run has all ${NB101_RUN_METRICS.length} metrics)`)
+      }
+      if (!byEpochs.has(e)) byEpochs.set(e, [])
+      byEpochs.get(e)!.push(r)
+    }
+    if (byEpochs.size > MAX_EPOCH_BUDGETS) throw storeError(file, 'ERR_STORE_SCHEMA', `${byEpochs.size} epoch budgets; a store has at most ${MAX_EPOCH_BUDGETS}`)
+    let repeats = 0
+    for (const [e, rs] of byEpochs) {
+      rs.sort((a, b) => a - b)
+      const gap = rs.findIndex((r, k) => r !== k)
+      if (gap >= 0) throw storeError(file, 'ERR_STORE_SCHEMA', `epochs ${e} has runs of repeat ${rs[gap]} but not of repeat ${gap} (repeats are numbered 0, 1, … without gaps)`)
+      repeats = Math.max(repeats, rs.length)
+    }
+    this.epochs = [...byEpochs.keys()].sort((a, b) => a - b)
     this.repeats = repeats
+    // Cells: V in 2…7, ops input … output with 255 beyond V, edges only among the V vertices.
+    const { vertices, adjacency, ops } = this.cells
+    for (let i = 0; i < n; i++) {
+      const V = vertices[i]
+      const bad = (what: string) => storeError(file, 'ERR_STORE_CELL', `row ${i}: ${what}`)
+      if (V < 2 || V > 7) throw bad(`vertices is ${V}; a cell has 2…7`)
+      for (let k = 0; k < 7; k++) {
+        const op = ops[i * 7 + k]
+        const ok = k >= V ? op === 255 : k === 0 ? op === 0 : k === V - 1 ? op === 4 : op >= 1 && op <= 3
+        if (!ok) throw bad(`op ${k} has code ${op} (input 0 first, output 4 at vertex V-1, 1…3 between, 255 beyond V = ${V})`)
+      }
+      if (adjacency[i] >>> 0 >= 2 ** 21 || (adjacency[i] & ~edgeMask(V)) !== 0) throw bad(`adjacency 0x${(adjacency[i] >>> 0).toString(16)} has edges beyond its ${V} vertices`)
+      if (this.trainableParameters[i] < 0) throw bad(`trainable_parameters is ${this.trainableParameters[i]} (negative)`)
+    }
     // Binary search needs rows sorted by hash, strictly (no duplicates).
     const h = this.cells.hash
-    for (let i = 1; i < this.count; i++) {
+    for (let i = 1; i < n; i++) {
       const a = (i - 1) * 16
       const b = i * 16
       let k = 0
@@ -726,19 +939,6 @@ export class Nb101Store {
   }
 }
 
-function isArrowFile (file: string): boolean {
-  let fd: number | undefined
-  try {
-    fd = fs.openSync(file, 'r')
-    const head = Buffer.alloc(6)
-    return fs.readSync(fd, head, 0, 6, 0) === 6 && head.toString('latin1') === 'ARROW1'
-  } catch {
-    return false
-  } finally {
-    if (fd !== undefined) fs.closeSync(fd)
-  }
-}
-
 /** Opens a store written by {@link convertNb101}. Synchronous; reads the file into memory once. */
 export function openNb101Store (store: string, options?: { hashCell?: Nb101CellHasher }): Nb101Store {
   const fn = 'openNb101Store'
@@ -746,24 +946,32 @@ export function openNb101Store (store: string, options?: { hashCell?: Nb101CellH
   const o = checkOptions<{ hashCell?: Nb101CellHasher }>(options, fn, ['hashCell'])
   if (o.hashCell !== undefined && typeof o.hashCell !== 'function') throw new TypeError(`${fn}: hashCell must be a function, got ${describe(o.hashCell)}`)
   const file = path.resolve(store)
-  let buf: Buffer
-  try {
-    buf = fs.readFileSync(file)
-  } catch (err) {
-    throw storeError(file, 'ERR_STORE_IO', `cannot read the store: ${(err as Error).message}`)
-  }
+  removeStaleTemps(file)
+  const buf = readRegularFile(fn, file, 'ERR_STORE_IO', MAX_BUFFER_BYTES, 'a store this Node can read').data
+  return openStoreBuffer(fn, file, buf, o)
+}
+
+function openStoreBuffer (fn: string, file: string, buf: Buffer, o: { hashCell?: Nb101CellHasher }): Nb101Store {
   if (buf.length < 12 || buf.toString('latin1', 0, 6) !== 'ARROW1') {
     throw storeError(file, 'ERR_STORE_FORMAT', buf.length === 0
       ? 'the file is empty (0 bytes), not an Arrow IPC store'
-      : 'not an Arrow IPC file (it does not start with the ARROW1 magic); convert the TFRecord file with convertNb101 / `nasrank bench convert` first')
+      : 'not an Arrow IPC file (it does not start with the ARROW1 magic); convert the TFRecord file with convertNb101 / `nasrank bench convert` first', fn)
   }
   let table: Arrow.Table
   try {
     table = arrow().tableFromIPC(buf)
   } catch (err) {
-    throw storeError(file, 'ERR_STORE_FORMAT', `cannot read the Arrow IPC data (corrupt or truncated store?): ${(err as Error).message}`)
+    throw storeError(file, 'ERR_STORE_FORMAT', `cannot read the Arrow IPC data (corrupt or truncated store?): ${clip((err as Error).message, 120)}`, fn)
   }
-  return new Nb101Store(file, table, o)
+  try {
+    return new Nb101Store(file, table, o)
+  } catch (err) {
+    // The store's checks name openNb101Store; name the public function that was called.
+    if (err instanceof DataFileError && fn !== 'openNb101Store') {
+      throw new DataFileError(err.message.replace(/^openNb101Store: /, `${fn}: `), { code: err.code, file: err.file, reason: err.reason })
+    }
+    throw err
+  }
 }
 
 export interface LoadNb101Options extends ConvertNb101Options {
@@ -788,24 +996,39 @@ export async function loadNb101 (file: string, options?: LoadNb101Options): Prom
   if (o.store !== undefined && (typeof o.store !== 'string' || o.store === '')) throw new TypeError(`${fn}: store must be a non-empty string path, got ${describe(o.store)}`)
   if (o.rebuild !== undefined && typeof o.rebuild !== 'boolean') throw new TypeError(`${fn}: rebuild must be a boolean, got ${describe(o.rebuild)}`)
   const abs = path.resolve(file)
-  if (isArrowFile(abs)) return openNb101Store(abs, { hashCell: o.hashCell })
-  const st = statSource(fn, abs)
-  const storePath = o.store !== undefined ? path.resolve(o.store) : defaultNb101StorePath(abs)
-  if (!o.rebuild && fs.existsSync(storePath)) {
-    let existing: Nb101Store | null = null
-    try {
-      existing = openNb101Store(storePath, { hashCell: o.hashCell })
-    } catch {
-      existing = null  // unreadable or foreign: rebuilt below
+  // One open, checked (regular file: a FIFO or device is refused), for the magic bytes and
+  // the freshness check.
+  const src = openRegularFile(fn, abs, 'ERR_TFRECORD_IO')
+  let storePath: string
+  try {
+    if (readAt(src.fd, 6, 0).toString('latin1') === 'ARROW1') {
+      removeStaleTemps(abs)
+      if (src.size > MAX_BUFFER_BYTES) throw ioError(fn, abs, 'ERR_STORE_IO', `the store has ${src.size} bytes, more than this Node can read into memory (${MAX_BUFFER_BYTES})`)
+      const buf = readAt(src.fd, src.size, 0)
+      return openStoreBuffer(fn, abs, buf, { hashCell: o.hashCell })
     }
-    if (existing) {
-      const m = existing.metadata
-      const fresh = m['nasrank.source_bytes'] === String(st.size) &&
-        m['nasrank.source_mtime_ms'] === String(Math.floor(st.mtimeMs)) &&
-        (o.lenient === true || m['nasrank.skipped'] === '0') &&
-        (o.verifyHash === undefined || m['nasrank.hash_verified'] === 'true')
-      if (fresh) return existing
+    if (src.size === 0) throw ioError(fn, abs, 'ERR_TFRECORD_EMPTY', 'the file is empty (0 bytes): no TFRecord records')
+    storePath = o.store !== undefined ? path.resolve(o.store) : defaultNb101StorePath(abs)
+    if (!o.rebuild && fs.existsSync(storePath)) {
+      let existing: Nb101Store | null = null
+      try {
+        existing = openNb101Store(storePath, { hashCell: o.hashCell })
+      } catch {
+        existing = null  // unreadable, corrupt, older or foreign: rebuilt below
+      }
+      if (existing) {
+        const m = existing.metadata
+        // Fresh: same size, mtime and content fingerprint (SHA-256 of the first and last MiB).
+        const fresh = m['nasrank.source_bytes'] === String(src.size) &&
+          m['nasrank.source_mtime_ms'] === String(Math.floor(src.stats.mtimeMs)) &&
+          m['nasrank.source_fingerprint'] === sourceFingerprint(src.fd, src.size) &&
+          (o.lenient === true || m['nasrank.skipped'] === '0') &&
+          (o.verifyHash === undefined || m['nasrank.hash_verified'] === 'true')
+        if (fresh) return existing
+      }
     }
+  } finally {
+    fs.closeSync(src.fd)
   }
   const { store: _s, hashCell: _h, rebuild: _r, ...convertOptions } = o
   void _s; void _h; void _r

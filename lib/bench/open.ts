@@ -7,6 +7,8 @@ import { Bench, type BenchData, type Metric, type MetricColumn } from './bench'
 import { synthetic101, synthetic201 } from './synthetic'
 import { loadNb101, type Nb101CellHasher, type Nb101RunMetric } from './nb101-store'
 import { loadNb201Table } from './table'
+import { DataFileError } from './errors'
+import { clip, listNames } from './file'
 import * as nb101 from '../spaces/nb101'
 import { nb201 } from '../spaces/nb201'
 
@@ -32,9 +34,20 @@ export async function openBench (uri: string, options: OpenBenchOptions = {}): P
   const seed = options.seed ?? 0
   if (uri === 'synthetic-201') return new Bench(synthetic201(), seed)
   if (uri === 'synthetic-101') return new Bench(await synthetic101(), seed)
-  if (uri.startsWith('nb201:')) return new Bench(nb201Table(uri), seed)
-  if (uri.startsWith('nb101:')) return new Bench(await nb101Store(uri, options), seed)
-  throw new RangeError(`openBench: unknown benchmark '${uri}' (known: ${BENCH_URIS.join(', ')})`)
+  try {
+    if (uri.startsWith('nb201:')) return new Bench(nb201Table(uri), seed)
+    if (uri.startsWith('nb101:')) return new Bench(await nb101Store(uri, options), seed)
+  } catch (err) {
+    // Name the function the caller called, then the file and where in it.
+    if (err instanceof DataFileError) {
+      const where = err.line !== undefined ? `:${err.line}` : err.offset !== undefined ? ` (byte offset ${err.offset})` : ''
+      const rowPart = /\(row [0-9]+\)|row [0-9]+:/.exec(err.message)
+      const reason = rowPart && !err.reason.includes(rowPart[0]) ? `${rowPart[0].replace(/[():]/g, '')}: ${err.reason}` : err.reason
+      throw new DataFileError(`openBench: ${err.file}${where}: ${reason}`, { code: err.code, file: err.file, reason, offset: err.offset, line: err.line })
+    }
+    throw err
+  }
+  throw new RangeError(`openBench: unknown benchmark '${clip(uri)}' (known: ${BENCH_URIS.join(', ')})`)
 }
 
 const NB201_METRIC_COLUMNS: Record<Metric, string> = { train: 'train_accuracy', val: 'val_accuracy', test: 'test_accuracy' }
@@ -56,7 +69,7 @@ function nb201Table (uri: string): BenchData {
     if (table.has(column)) metrics[metric] = table.column(column)
   }
   if (Object.keys(metrics).length === 0) {
-    throw new RangeError(`openBench: ${file} has none of the accuracy columns ${Object.values(NB201_METRIC_COLUMNS).join(', ')} (columns: ${table.columns.join(', ') || 'none'})`)
+    throw new RangeError(`openBench: ${file} has none of the accuracy columns ${Object.values(NB201_METRIC_COLUMNS).join(', ')} (columns: ${listNames(table.columns) || 'none'})`)
   }
   const dataset = (table.dataset ?? 'cifar10') as Parameters<typeof nb201.paramsBatch>[1]
   return {
@@ -104,7 +117,16 @@ async function nb101Store (uri: string, options: OpenBenchOptions): Promise<Benc
     metrics[metric] = values
   }
   const cells = { ...store.cells } as nb101.Nb101Cells
-  const { params, flops } = nb101.costBatch(cells)
+  let costs: ReturnType<typeof nb101.costBatch>
+  try {
+    costs = nb101.costBatch(cells)
+  } catch (err) {
+    const msg = (err as Error).message ?? String(err)
+    const row = /\b(?:cell|row) ([0-9]+)/.exec(msg)
+    const reason = `${row ? `row ${row[1]}: ` : ''}the cell is not a valid NAS-Bench-101 cell (${msg.slice(0, 160)})`
+    throw new DataFileError(`openBench: ${store.file}: ${reason}`, { code: 'ERR_STORE_CELL', file: store.file, reason })
+  }
+  const { params, flops } = costs
   return {
     uri,
     name: `NAS-Bench-101 ${path.basename(file)}`,

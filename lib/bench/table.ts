@@ -8,12 +8,14 @@
 //            test_accuracy, params, flops, latency, latency_<device>, ...
 //
 // Every value must be a finite number; (arch, dataset) pairs must be unique.
-import * as fs from 'node:fs'
 import * as path from 'node:path'
+import { constants as bufferConstants } from 'node:buffer'
+import { createHash } from 'node:crypto'
 import type * as Arrow from 'apache-arrow'
 import { checkOptions, describe } from '../validate'
 import { DataFileError } from './errors'
 import { writeFileAtomicSync } from './atomic'
+import { clip, listNames, quote, readRegularFile } from './file'
 
 function arrow (): typeof Arrow {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -34,7 +36,13 @@ export interface LoadNb201TableOptions {
 }
 
 const OPTION_KEYS = ['format', 'dataset', 'parseArch'] as const
-const NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/
+const MAX_TABLE_BYTES = 1 << 30
+const MAX_STRING_LENGTH: number = bufferConstants.MAX_STRING_LENGTH
+/** Schema metadata of the Arrow tables nasrank writes (docs/bench-data.md, integrity). */
+export const NB201_TABLE_FORMAT = 'nasrank-nb201-table'
+const DIGEST_KEY = 'nasrank.digest'
+// (no nested or adjacent optional digit runs: linear time on long non-numbers)
+const NUMBER = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/
 const NON_FINITE = /^[+-]?(nan|inf|infinity)$/i
 
 export class Nb201Table {
@@ -70,9 +78,9 @@ export class Nb201Table {
     const col = this.values.get(name)
     if (col === undefined) {
       if (typeof name !== 'string') throw new TypeError(`column: name must be a string, got ${describe(name)}`)
-      throw new RangeError(`column: ${this.file} has no column '${name}'` +
+      throw new RangeError(`column: ${this.file} has no column '${clip(name, 40)}'` +
         (name === 'arch' || name === 'dataset' ? ` ('${name}' is not numeric; use table.${name})` : '') +
-        ` (numeric columns: ${this.columns.length ? this.columns.join(', ') : 'none'})` +
+        ` (numeric columns: ${this.columns.length ? listNames(this.columns) : 'none'})` +
         (this.dataset ? `; dataset ${this.dataset}` : '') + '. Re-export with tools/export_nb201.py to add it.')
     }
     return col
@@ -88,7 +96,7 @@ export class Nb201Table {
   get (arch: string, column: string): number {
     const col = this.column(column)
     const row = this.indexOf(arch)
-    if (row < 0) throw new RangeError(`get: architecture ${JSON.stringify(arch)} is not in ${this.file} (${this.count} rows${this.dataset ? `, dataset ${this.dataset}` : ''})`)
+    if (row < 0) throw new RangeError(`get: architecture ${quote(arch)} is not in ${this.file} (${this.count} rows${this.dataset ? `, dataset ${this.dataset}` : ''})`)
     return col[row]
   }
 }
@@ -170,11 +178,11 @@ function parseNumber (raw: string, column: string): number {
   if (NUMBER.test(s)) {
     const v = Number(s)
     if (Number.isFinite(v)) return v
-    throw new Error(`column '${column}' is ${JSON.stringify(raw)}, which overflows to ${v} (every value must be a finite number)`)
+    throw new Error(`column '${clip(column, 40)}' is ${quote(raw)}, which overflows to ${v} (every value must be a finite number)`)
   }
-  if (s === '') throw new Error(`empty value in column '${column}' (every value must be a finite number)`)
-  if (NON_FINITE.test(s)) throw new Error(`column '${column}' is ${JSON.stringify(raw)}, not finite (every value must be a finite number)`)
-  throw new Error(`column '${column}' is ${JSON.stringify(raw)}, not a number`)
+  if (s === '') throw new Error(`empty value in column '${clip(column, 40)}' (every value must be a finite number)`)
+  if (NON_FINITE.test(s)) throw new Error(`column '${clip(column, 40)}' is ${quote(raw)}, not finite (every value must be a finite number)`)
+  throw new Error(`column '${clip(column, 40)}' is ${quote(raw)}, not a number`)
 }
 
 interface RawTable {
@@ -192,11 +200,11 @@ function checkHeader (header: string[], file: string, line: number | undefined, 
   const seen = new Map<string, number>()
   header.forEach((name, k) => {
     if (name.trim() === '') throw csvError(file, line, code, `column ${k + 1} of the header has an empty name`)
-    if (seen.has(name)) throw csvError(file, line, code, `the header names column '${name}' twice (columns ${seen.get(name)! + 1} and ${k + 1})`)
+    if (seen.has(name)) throw csvError(file, line, code, `the header names column '${clip(name, 40)}' twice (columns ${seen.get(name)! + 1} and ${k + 1})`)
     seen.set(name, k)
   })
   const archIndex = header.indexOf('arch')
-  if (archIndex < 0) throw csvError(file, line, code, `no 'arch' column (columns: ${header.join(', ')}); the first row must be a header naming an 'arch' column`)
+  if (archIndex < 0) throw csvError(file, line, code, `no 'arch' column (columns: ${listNames(header)}); the first row must be a header naming an 'arch' column`)
   return { archIndex, datasetIndex: header.indexOf('dataset') }
 }
 
@@ -214,7 +222,7 @@ function readCsv (file: string, text: string): RawTable {
     const fields = rows[r]
     const line = lines[r]
     if (fields.length !== header.length) {
-      throw csvError(file, line, 'ERR_CSV_COLUMNS', `this row has ${fields.length} field${fields.length === 1 ? '' : 's'}; the header has ${header.length} (${header.join(', ')})`)
+      throw csvError(file, line, 'ERR_CSV_COLUMNS', `this row has ${fields.length} field${fields.length === 1 ? '' : 's'}; the header has ${header.length} (${listNames(header)})`)
     }
     out.arch.push(fields[archIndex])
     out.dataset.push(datasetIndex >= 0 ? fields[datasetIndex].trim() : null)
@@ -231,6 +239,26 @@ function readCsv (file: string, text: string): RawTable {
 }
 
 // ---- Arrow ------------------------------------------------------------------------------------
+
+/**
+ * The integrity digest of an NB-201 table as loaded: SHA-256 over, column by column in file
+ * order, the column's name and its values (text columns: the JSON array of the strings;
+ * numeric columns: the float64 values, little-endian).
+ */
+function nb201Digest (header: readonly string[], columns: ReadonlyArray<readonly string[] | Float64Array>): string {
+  const h = createHash('sha256')
+  header.forEach((name, k) => {
+    h.update(JSON.stringify(name))
+    const c = columns[k]
+    if (c instanceof Float64Array) {
+      const le = new Float64Array(c)  // (x86 and ARM are little-endian; a copy keeps views intact)
+      h.update(new Uint8Array(le.buffer))
+    } else {
+      h.update(JSON.stringify(c))
+    }
+  })
+  return `sha256:${h.digest('hex')}`
+}
 
 function arrowError (file: string, row: number | undefined, code: string, reason: string): DataFileError {
   return new DataFileError(`loadNb201Table: ${file}${row !== undefined ? ` (row ${row})` : ''}: ${reason}`, { code, file, reason })
@@ -250,7 +278,7 @@ function readArrow (file: string, buf: Buffer): RawTable {
   const isText = (t: Arrow.DataType) => A.DataType.isUtf8(t) || A.DataType.isLargeUtf8(t) || (A.DataType.isDictionary(t) && (A.DataType.isUtf8(t.dictionary) || A.DataType.isLargeUtf8(t.dictionary)))
   for (const k of [archIndex, datasetIndex]) {
     if (k >= 0 && !isText(table.schema.fields[k].type)) {
-      throw arrowError(file, undefined, 'ERR_ARROW_SCHEMA', `column '${header[k]}' has type ${table.schema.fields[k].type}; expected Utf8 text`)
+      throw arrowError(file, undefined, 'ERR_ARROW_SCHEMA', `column '${clip(header[k], 40)}' has type ${clip(String(table.schema.fields[k].type), 40)}; expected Utf8 text`)
     }
   }
   const n = table.numRows
@@ -259,7 +287,7 @@ function readArrow (file: string, buf: Buffer): RawTable {
   for (const k of numericIdx) {
     const t = table.schema.fields[k].type
     if (!A.DataType.isInt(t) && !A.DataType.isFloat(t)) {
-      throw arrowError(file, undefined, 'ERR_ARROW_SCHEMA', `column '${header[k]}' has type ${t}; every column other than arch and dataset must be numeric`)
+      throw arrowError(file, undefined, 'ERR_ARROW_SCHEMA', `column '${clip(header[k], 40)}' has type ${clip(String(t), 40)}; every column other than arch and dataset must be numeric`)
     }
   }
   const texts = (k: number): string[] => {
@@ -267,7 +295,7 @@ function readArrow (file: string, buf: Buffer): RawTable {
     const out: string[] = new Array(n)
     for (let i = 0; i < n; i++) {
       const v = vec.get(i)
-      if (v === null || v === undefined) throw arrowError(file, i, 'ERR_TABLE_VALUE', `null value in column '${header[k]}'`)
+      if (v === null || v === undefined) throw arrowError(file, i, 'ERR_TABLE_VALUE', `null value in column '${clip(header[k], 40)}'`)
       out[i] = String(v)
     }
     return out
@@ -279,13 +307,24 @@ function readArrow (file: string, buf: Buffer): RawTable {
     const out = new Float64Array(n)
     for (let i = 0; i < n; i++) {
       const v = vec.get(i)
-      if (v === null || v === undefined) throw arrowError(file, i, 'ERR_TABLE_VALUE', `null value in column '${header[k]}' (every value must be a finite number)`)
+      if (v === null || v === undefined) throw arrowError(file, i, 'ERR_TABLE_VALUE', `null value in column '${clip(header[k], 40)}' (every value must be a finite number)`)
       const x = Number(v)
-      if (!Number.isFinite(x)) throw arrowError(file, i, 'ERR_TABLE_VALUE', `column '${header[k]}' is ${x}, not finite (every value must be a finite number)`)
+      if (!Number.isFinite(x)) throw arrowError(file, i, 'ERR_TABLE_VALUE', `column '${clip(header[k], 40)}' is ${x}, not finite (every value must be a finite number)`)
       out[i] = x
     }
     return out
   })
+  const meta = table.schema.metadata
+  const recorded = meta.get(DIGEST_KEY)
+  if (recorded !== undefined || meta.get('nasrank.format') === NB201_TABLE_FORMAT) {
+    if (recorded === undefined) throw arrowError(file, undefined, 'ERR_TABLE_DIGEST', `metadata nasrank.format is ${NB201_TABLE_FORMAT} but the integrity digest (${DIGEST_KEY}) is missing: the file is corrupt`)
+    let next = 0
+    const columns = header.map((_, k) => (k === archIndex ? arch : k === datasetIndex ? dataset as string[] : numeric[next++]))
+    const actual = nb201Digest(header, columns)
+    if (actual !== recorded) {
+      throw arrowError(file, undefined, 'ERR_TABLE_DIGEST', `integrity check failed: the values' digest is ${actual.slice(0, 23)}…, the table records ${quote(recorded, 23)}: the file is corrupt (changed after it was written)`)
+    }
+  }
   return { header, archIndex, datasetIndex, arch, dataset, numeric, lineOf: [] }
 }
 
@@ -307,19 +346,19 @@ function finish (file: string, format: 'csv' | 'arrow', raw: RawTable, options: 
   for (let i = 0; i < raw.arch.length; i++) {
     const a = raw.arch[i]
     if (a.trim() === '') throw fail(i, 'ERR_TABLE_ARCH', 'empty architecture string')
-    if (a !== a.trim()) throw fail(i, 'ERR_TABLE_ARCH', `architecture ${JSON.stringify(a)} has leading or trailing whitespace`)
+    if (a !== a.trim()) throw fail(i, 'ERR_TABLE_ARCH', `architecture ${quote(a)} has leading or trailing whitespace`)
     const key = raw.dataset[i] === null ? a : `${raw.dataset[i]}\u0000${a}`
     const prev = seen.get(key)
     if (prev !== undefined) {
       const first = format === 'csv' ? `line ${raw.lineOf[prev]}` : `row ${prev}`
-      throw fail(i, 'ERR_TABLE_DUPLICATE', `duplicate architecture ${a}${raw.dataset[i] !== null ? ` for dataset ${raw.dataset[i]}` : ''} (first on ${first})`)
+      throw fail(i, 'ERR_TABLE_DUPLICATE', `duplicate architecture ${clip(a)}${raw.dataset[i] !== null ? ` for dataset ${clip(raw.dataset[i]!, 40)}` : ''} (first on ${first})`)
     }
     seen.set(key, i)
     if (options.parseArch) {
       try {
         options.parseArch(a)
       } catch (err) {
-        throw fail(i, 'ERR_TABLE_ARCH', `invalid architecture ${JSON.stringify(a)}: ${(err as Error).message ?? String(err)}`)
+        throw fail(i, 'ERR_TABLE_ARCH', `invalid architecture ${quote(a)}: ${clip(String((err as Error)?.message ?? err), 160)}`)
       }
     }
   }
@@ -330,19 +369,19 @@ function finish (file: string, format: 'csv' | 'arrow', raw: RawTable, options: 
     const names = [...new Set(raw.dataset as string[])]
     if (options.dataset !== undefined) {
       if (!names.includes(options.dataset)) {
-        throw new DataFileError(`loadNb201Table: ${file}: no rows for dataset ${JSON.stringify(options.dataset)} (datasets: ${names.join(', ')})`,
-          { code: 'ERR_TABLE_DATASET', file, reason: `no rows for dataset ${options.dataset}` })
+        throw new DataFileError(`loadNb201Table: ${file}: no rows for dataset ${quote(options.dataset)} (datasets: ${listNames(names)})`,
+          { code: 'ERR_TABLE_DATASET', file, reason: `no rows for dataset ${clip(options.dataset)}` })
       }
       dataset = options.dataset
     } else if (names.length === 1) {
       dataset = names[0]
     } else {
-      throw new DataFileError(`loadNb201Table: ${file}: the file holds several datasets (${names.join(', ')}); choose one with { dataset }`,
+      throw new DataFileError(`loadNb201Table: ${file}: the file holds several datasets (${listNames(names)}); choose one with { dataset }`,
         { code: 'ERR_TABLE_DATASET', file, reason: 'several datasets' })
     }
     if (names.length > 1) rows = raw.dataset.map((d, i) => (d === dataset ? i : -1)).filter(i => i >= 0)
   } else if (options.dataset !== undefined) {
-    throw new DataFileError(`loadNb201Table: ${file}: has no 'dataset' column, so dataset ${JSON.stringify(options.dataset)} cannot be selected`,
+    throw new DataFileError(`loadNb201Table: ${file}: has no 'dataset' column, so dataset ${quote(options.dataset)} cannot be selected`,
       { code: 'ERR_TABLE_DATASET', file, reason: 'no dataset column' })
   }
   const numericNames = raw.header.filter((_, k) => k !== raw.archIndex && k !== raw.datasetIndex)
@@ -366,15 +405,14 @@ export function loadNb201Table (file: string, options?: LoadNb201TableOptions): 
   if (o.dataset !== undefined && typeof o.dataset !== 'string') throw new TypeError(`${fn}: dataset must be a string, got ${describe(o.dataset)}`)
   if (o.parseArch !== undefined && typeof o.parseArch !== 'function') throw new TypeError(`${fn}: parseArch must be a function, got ${describe(o.parseArch)}`)
   const abs = path.resolve(file)
-  let buf: Buffer
-  try {
-    if (fs.statSync(abs).isDirectory()) throw new Error('is a directory, not a table file')
-    buf = fs.readFileSync(abs)
-  } catch (err) {
-    throw new DataFileError(`${fn}: ${abs}: cannot read the file: ${(err as Error).message}`, { code: 'ERR_TABLE_IO', file: abs, reason: (err as Error).message })
-  }
+  // A regular file only (a FIFO or device would block or never end), at most 1 GiB (an
+  // NB-201 table of every dataset and budget is well under 100 MB).
+  const buf = readRegularFile(fn, abs, 'ERR_TABLE_IO', MAX_TABLE_BYTES, 'an NB-201 table').data
   const format = o.format ?? detectFormat(buf)
   if (format === 'arrow') return finish(abs, 'arrow', readArrow(abs, buf), o)
+  if (buf.length > MAX_STRING_LENGTH) {
+    throw csvError(abs, undefined, 'ERR_TABLE_IO', `the file has ${buf.length} bytes, more than a CSV table can have (${MAX_STRING_LENGTH} bytes, the longest string Node holds); use the Arrow format`)
+  }
   if (buf.includes(0)) {
     throw csvError(abs, undefined, 'ERR_CSV_BINARY', 'the file holds NUL bytes: it is binary, not CSV text (Arrow IPC files start with ARROW1)')
   }
@@ -435,5 +473,9 @@ export function writeNb201Table (table: Nb201Table, file: string, options?: { fo
   if (table.dataset !== null) data.dataset = A.vectorFromArray(new Array<string>(table.count).fill(table.dataset), new A.Utf8())
   table.columns.forEach((c, k) => { data[c] = A.makeVector(cols[k]) })
   const t = new A.Table(data)
+  const header = ['arch', ...(table.dataset !== null ? ['dataset'] : []), ...table.columns]
+  const values = [[...table.arch], ...(table.dataset !== null ? [new Array<string>(table.count).fill(table.dataset)] : []), ...cols]
+  t.schema.metadata.set('nasrank.format', NB201_TABLE_FORMAT)
+  t.schema.metadata.set(DIGEST_KEY, nb201Digest(header, values))
   writeFileAtomicSync(file, A.tableToIPC(t, 'file'))
 }

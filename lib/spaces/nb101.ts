@@ -647,6 +647,9 @@ export function crossover (a: Nb101Spec, b: Nb101Spec, rng: Random | number): Nb
   throw new Error(`${fn}: no valid child in ${MAX_ATTEMPTS} attempts`)
 }
 
+/** The most indices one sampleIndices call returns (2^26: a 256 MiB Uint32Array). */
+export const MAX_SAMPLE_DRAWS = 1 << 26
+
 export interface SampleOptions {
   /** Draw with replacement (default false: distinct cells, n ≤ count). */
   replace?: boolean
@@ -665,6 +668,7 @@ export function sampleIndices (cells: Nb101CellsLike, n: number, rng: Random | n
   if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new RangeError(`${fn}: n must be a non-negative integer, got ${describe(n)}`)
   if (n > 0 && c.count === 0) throw new RangeError(`${fn}: cannot sample from 0 cells`)
   if (!replace && n > c.count) throw new RangeError(`${fn}: n = ${n} distinct cells requested but there are only ${c.count}`)
+  if (n > MAX_SAMPLE_DRAWS) throw new RangeError(`${fn}: n = ${n} draws requested; at most ${MAX_SAMPLE_DRAWS} (2^26, a 256 MiB result) are allowed`)
   const out = new Uint32Array(n)
   if (replace) {
     for (let k = 0; k < n; k++) out[k] = r.int(c.count)
