@@ -3,19 +3,22 @@ import type { SearchMethod } from './types'
 import { randomSearch, type RandomSearchSettings } from './random-search'
 import { agingEvolution, type AgingEvolutionSettings } from './aging-evolution'
 import { localSearch, type LocalSearchSettings } from './local-search'
+import { bananas, type BananasSettings } from './bananas'
 import { describe } from '../validate'
 
 export interface SearchMethodSettings {
   rs: RandomSearchSettings
   re: AgingEvolutionSettings
   ls: LocalSearchSettings
+  bananas: BananasSettings
 }
 
-/** Factories of the baselines: rs (random search), re (aging evolution), ls (local search). */
+/** Factories of the baselines: rs (random search), re (aging evolution), ls (local search), bananas (BANANAS). */
 export const SEARCH_METHODS: Readonly<{ [K in keyof SearchMethodSettings]: (settings?: SearchMethodSettings[K]) => SearchMethod }> = Object.freeze({
   rs: randomSearch,
   re: agingEvolution,
-  ls: localSearch
+  ls: localSearch,
+  bananas
 })
 
 export type SearchMethodName = keyof typeof SEARCH_METHODS
@@ -31,6 +34,6 @@ export function searchMethod (name: string, settings?: Record<string, unknown>):
 export { runSearch, searchedMetric, type RunSearchOptions, type SearchResult, type SearchCheckpoint } from './harness'
 export { benchSpace, type BenchSpace } from './space'
 export { Oracle } from './oracle'
-export { randomSearch, agingEvolution, localSearch }
-export type { RandomSearchSettings, AgingEvolutionSettings, LocalSearchSettings }
+export { randomSearch, agingEvolution, localSearch, bananas }
+export type { RandomSearchSettings, AgingEvolutionSettings, LocalSearchSettings, BananasSettings }
 export type { SearchMethod, SearchRun, SearchTrajectory } from './types'
