@@ -153,3 +153,9 @@ t.test('randomSearchExpectation equals the brute-force average over every subset
   t.throws(() => randomSearchExpectation([1, 2], [1], [1]), /searched has 2 values but reported has 1/)
   t.throws(() => randomSearchExpectation([1, 2], [1, 2], [3]), /queries\[0\] must be an integer in \[1, 2\]/)
 })
+
+t.test('an abort during a run stops it with the signal\'s reason', async t => {
+  const controller = new AbortController()
+  setTimeout(() => controller.abort(new Error('user stopped the search')), 50)
+  await t.rejects(runSearch(searchMethod('bananas', { epochs: 30 }), bench, { budget: 2000, seed: 0, signal: controller.signal }), /user stopped the search/)
+})
