@@ -125,7 +125,8 @@ t.test('the registry and settings errors', async t => {
   t.throws(() => searchMethod('bananas', { k: 0 }), /bananas: settings\.k/)
   t.same(searchMethod('re').settings, { population: 10, sample: 3, replacement: false })
   t.same(searchMethod('ls').settings, { init: 10 })
-  t.same(searchMethod('bananas').settings, { init: 10, k: 10, candidates: 100, mutate: 2, ensemble: 5, layers: 10, width: 20, epochs: 200, lr: 0.01, batchSize: 32 })
+  t.same(searchMethod('bananas').settings, { init: 10, k: 10, candidates: 100, mutate: 2, ensemble: 5, layers: 10, width: 20, epochs: 200, lr: 0.01, batchSize: 32, distinct: 'encoding' })
+  t.throws(() => searchMethod('bananas', { distinct: 'hash' }), /settings\.distinct must be one of 'encoding', 'architecture'/)
   t.ok(Object.isFrozen(searchMethod('re').settings))
 })
 

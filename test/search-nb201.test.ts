@@ -1,7 +1,7 @@
 // The real NAS-Bench-201 protocol on the shared tables (../shared/data; skipped when absent):
 // search on val, report test. Random search against its exact expectation, aging evolution
 // against the tracker's anchors (issue 17), BANANAS on a few seeds (the full measurement,
-// 40 seeds, is benchmarks/search-bananas.js, in docs/search.md), multi-budget benches.
+// 100 seeds, is benchmarks/search-bananas.js, in docs/search.md), multi-budget benches.
 import t from 'tap'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
@@ -58,7 +58,7 @@ for (const dataset of ['cifar10', 'cifar100']) {
   })
 }
 
-t.test('BANANAS on CIFAR-10 (2 seeds, 60 queries; the 40-seed measurement is benchmarks/search-bananas.js)', { skip: !have }, async t => {
+t.test('BANANAS on CIFAR-10 (2 seeds, 60 queries; the 100-seed measurement is benchmarks/search-bananas.js)', { skip: !have }, async t => {
   const bench = await openBench(`nb201:${file('nb201-cifar10-hp200.csv')}`)
   const got = await tests('bananas', bench, 2, 60, [60])
   const exact = randomSearchExpectation(bench.column({ metric: 'val' }), bench.column({ metric: 'test' }), [60])[0].reported
