@@ -114,7 +114,7 @@ export function bananas (settings?: BananasSettings): SearchMethod {
         // Candidates: mutations of the best architectures, fresh and distinct.
         const want = Math.min(k, oracle.budget - oracle.count)
         const ranked = rows.map((_, i) => i).sort((a, b) => values[b] - values[a] || a - b).map(i => rows[i])
-        for (let i = keyed; i < n; i++) seenKeys.add(keyOf(rows[i]))
+        if (byEncoding) for (let i = keyed; i < n; i++) seenKeys.add(keyOf(rows[i]))
         keyed = n
         const pool: number[] = []
         const inPool = new Set<string>()
@@ -133,7 +133,8 @@ export function bananas (settings?: BananasSettings): SearchMethod {
         }
         for (let tries = 0; pool.length < want; tries++) {
           const row = oracle.randomUnqueried(random)
-          const key = tries < 100 * want ? fresh(row) : `row ${row}` // every encoding seen: any new row
+          // After many tries every encoding is taken: then any new row will do.
+          const key = tries < 100 * want ? fresh(row) : pool.includes(row) ? null : `row ${row}`
           if (key !== null && !inPool.has(key)) { inPool.add(key); pool.push(row) }
         }
         // Independent Thompson sampling.
