@@ -14,7 +14,8 @@ export interface Cell {
   id: string
   /** Fields every row of this cell carries before the computed ones (e.g. table, bench). */
   fields?: Row
-  run: () => Promise<Row>
+  /** The cell's row, or its rows (e.g. one per search checkpoint; stored as parts of one cell). */
+  run: () => Promise<Row | Row[]>
 }
 
 /**
@@ -40,7 +41,7 @@ export function experimentModulePath (module: string): string {
 /** Runs cells and hands each finished row to `record` (in any order); stops early when `signal` aborts. */
 export interface Executor {
   readonly kind: string
-  execute: (cells: readonly Cell[], record: (cell: Cell, row: Row) => void, signal?: AbortSignal) => Promise<void>
+  execute: (cells: readonly Cell[], record: (cell: Cell, row: Row | Row[]) => void, signal?: AbortSignal) => Promise<void>
 }
 
 /**
@@ -54,7 +55,7 @@ export function inProcessExecutor (): Executor {
       const aborted = (): boolean => signal?.aborted === true
       for (const cell of cells) {
         if (aborted()) return
-        let row: Row
+        let row: Row | Row[]
         try {
           row = await cell.run()
         } catch (err) {
@@ -70,7 +71,7 @@ export function inProcessExecutor (): Executor {
 /** Messages from a worker thread (worker.ts). */
 export type WorkerMessage =
   | { kind: 'ready' }
-  | { kind: 'done', id: string, row: Row }
+  | { kind: 'done', id: string, row: Row | Row[] }
   | { kind: 'failed', id: string | null, message: string }
 
 /** What a worker thread is started with. */

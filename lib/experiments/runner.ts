@@ -19,7 +19,15 @@ import { formatDuration } from '../progress'
 
 export { type Cell, type ExperimentSpec, type Executor, type Row, inProcessExecutor, workerExecutor } from './executors'
 export { checkOutDir, OutDir } from './outdir'
-export { benchDigest, benchKey, provenance, provenanceId, type Provenance } from './provenance'
+export { benchDigest, benchKey, provenance, provenanceId, stableJson, type Provenance } from './provenance'
+
+/** A plan that cannot run (bad option, unknown method, budget above the space…): a usage error, found before any work. */
+export class PlanError extends Error {
+  constructor (message: string) {
+    super(message)
+    this.name = 'PlanError'
+  }
+}
 
 export const RUNS_FILE = 'runs.jsonl'
 
@@ -56,6 +64,7 @@ export interface PlannedExperiment {
 export interface ReportInput {
   /** The plan's rows from results.jsonl, in plan order (whichever process computed them). */
   rows: ResultRow[]
+  /** Cells done (with all their rows). */
   done: number
   total: number
   partial: boolean
@@ -125,8 +134,11 @@ export async function runExperiment (options: RunOptions & { outputs: readonly s
     options.progress?.(done, total, 'resumed')
     let ran = 0
     const started = Date.now()
-    const record = (cell: Cell, row: Row): void => {
-      store.append({ cell: cell.id, ...cell.fields, ...row, run })
+    const record = (cell: Cell, result: Row | Row[]): void => {
+      if (Array.isArray(result)) {
+        if (result.length === 0) throw new Error(`cell ${cell.id} returned no rows`)
+        store.append(result.map((row, part) => ({ cell: cell.id, ...cell.fields, ...row, part, parts: result.length, run })))
+      } else store.append({ cell: cell.id, ...cell.fields, ...result, run })
       ran++
       done++
       const elapsedSeconds = (Date.now() - started) / 1000
@@ -142,10 +154,11 @@ export async function runExperiment (options: RunOptions & { outputs: readonly s
     } catch (err) {
       if (options.signal?.aborted !== true) throw err
     }
-    const rows = planned.cells.map(c => store.get(c.id)).filter((r): r is ResultRow => r !== undefined)
-    const remaining = total - rows.length
-    const header = reportHeader(out, rows, total, readRuns(out.dir))
-    const reportFile = await planned.report({ rows, done: rows.length, total, partial: remaining > 0, header, write: (name, data) => out.write(name, data) })
+    const finished = planned.cells.filter(c => store.has(c.id))
+    const rows = finished.flatMap(c => store.get(c.id) as ResultRow[])
+    const remaining = total - finished.length
+    const header = reportHeader(out, rows, finished.length, total, readRuns(out.dir))
+    const reportFile = await planned.report({ rows, done: finished.length, total, partial: remaining > 0, header, write: (name, data) => out.write(name, data) })
     return { ran, skipped: total - todo.length, remaining, partial: remaining > 0, reportFile, run }
   } finally {
     out.release()
@@ -157,10 +170,10 @@ export function preflightOut (options: Pick<RunOptions, 'out' | 'force' | 'warn'
   checkOutDir(options.out, { outputs: options.outputs, force: options.force, warn: options.warn })
 }
 
-function reportHeader (out: OutDir, rows: ResultRow[], total: number, runs: Map<string, RunRecord>): string {
+function reportHeader (out: OutDir, rows: ResultRow[], done: number, total: number, runs: Map<string, RunRecord>): string {
   const lines: string[] = []
-  if (rows.length < total) {
-    lines.push(`> **Partial report**: ${rows.length} of ${total} cells done, ${total - rows.length} to do. Re-run the same command with the same --out to finish.`, '')
+  if (done < total) {
+    lines.push(`> **Partial report**: ${done} of ${total} cells done, ${total - done} to do. Re-run the same command with the same --out to finish.`, '')
   }
   const byRun = new Map<string, number>()
   for (const r of rows) byRun.set(String(r.run ?? '?'), (byRun.get(String(r.run ?? '?')) ?? 0) + 1)
@@ -176,7 +189,10 @@ function reportHeader (out: OutDir, rows: ResultRow[], total: number, runs: Map<
   }
   const store = out.store
   if (store.skipped.length > 0) {
-    lines.push(`results.jsonl lines skipped (not in this report; their cells were recomputed when planned): ${store.skipped.map(s => `line ${s.line} (${s.reason})`).join('; ')}.`, '')
+    const byReason = new Map<string, number[]>()
+    for (const s of store.skipped) byReason.set(s.reason, [...(byReason.get(s.reason) ?? []), s.line])
+    const listed = [...byReason].map(([reason, at]) => `${at.length === 1 ? `line ${at[0]}` : `lines ${at.join(', ')}`} (${reason})`)
+    lines.push(`> results.jsonl lines skipped (not in this report; their cells count as not done): ${listed.slice(0, 10).join('; ')}${listed.length > 10 ? `; and ${listed.length - 10} more` : ''}.`, '')
   }
   if (store.conflicts.length > 0) {
     lines.push(`results.jsonl holds different benches for one cell: ${store.conflicts.map(c => `${c.cell} on lines ${c.lines[0]} and ${c.lines[1]} (bench digests ${c.digests[0].slice(0, 12)} and ${c.digests[1].slice(0, 12)})`).join('; ')}; the first row of each is shown.`, '')
