@@ -120,6 +120,12 @@ t.test('a bench is identified by its data, not its path', async t => {
   t.not(benchDigest(await openBench(`nb201:${file}`)), benchDigest(a), 'one changed number, another digest')
   const changed = await runSearchExperiment({ ...p, bench: `nb201:${file}` })
   t.same([changed.ran, changed.skipped], [2, 0], 'a changed table is not resumed into')
+  // Worker threads reopen the bench by uri: one that is not the planned bench is an error, not a mix.
+  const planned = await openBench(`nb201:${file}`)
+  const elsewhere = path.join(dir, 'other.csv')
+  fs.writeFileSync(elsewhere, header + body)
+  Object.defineProperty(planned, 'uri', { value: `nb201:${elsewhere}` })
+  await t.rejects(runSearchExperiment({ ...p, out: path.join(dir, 'out2'), bench: planned, jobs: 2 }), /worker: .*other\.csv changed since the run was planned \(bench digest [0-9a-f]{16}, planned with [0-9a-f]{16}\)/)
   // A results folder holding two benches for one cell id says so.
   const rows = lines(out)
   const forged = { ...JSON.parse(rows[0]), bench_digest: 'f'.repeat(64) }
