@@ -4,7 +4,8 @@ import * as fs from 'node:fs'
 import { openBench } from '../bench/open'
 import { type Bench } from '../bench/bench'
 import { initTfBackend, type TfBackendChoice } from '../models/backend'
-import { PAPER_FRACTIONS, RENAS_TABLES, runRenas, type RenasLossOptions, type RenasPlan, type RenasTable } from './renas'
+import { preflightOut } from './runner'
+import { PAPER_FRACTIONS, RENAS_OUTPUTS, RENAS_TABLES, runRenas, type RenasLossOptions, type RenasPlan, type RenasTable } from './renas'
 
 export class UsageError extends Error {}
 
@@ -127,6 +128,7 @@ export async function reproduceRenas (args: string[], log: (line: string) => voi
   const tables = !args.includes('--table') && p.benches.length === 1
     ? p.tables.filter(t => (t === 5) === (spaceOf(p.benches[0]) === 'nb201'))
     : p.tables
+  preflightOut({ out: p.out, outputs: RENAS_OUTPUTS }) // a held --out or a bad results.jsonl fails before the benches load
   const open = async (uri: string): Promise<Bench> => {
     const bench = await openBench(uri)
     if (!bench.metrics.includes('test')) throw new UsageError(`${bench.name} has no test accuracy, which every ReNAS table reports (it has: ${bench.metrics.join(', ')})`)
@@ -166,6 +168,8 @@ export async function reproduceRenas (args: string[], log: (line: string) => voi
     backend: p.backend,
     loss: p.loss,
     signal: controller.signal,
+    command: ['reproduce', 'renas', ...args],
+    warn: line => log(`warning: ${line}`),
     progress: (done, total, label) => {
       if (firstDone < 0) { firstDone = done; if (done > 0) log(`resuming: ${done} of ${total} cells already in ${p.out}`); return }
       const elapsed = Date.now() - started
