@@ -40,7 +40,7 @@ export {
 } from './bench/nb101-store'
 export { loadNb201Table, createNb201Table, writeNb201Table, Nb201Table, type LoadNb201TableOptions } from './bench/table'
 export { DataFileError } from './bench/errors'
-export { ProgressBar, formatBytes, formatCount, formatDuration, type ProgressBarOptions } from './progress'
+export { ProgressBar, StatusLine, formatBytes, formatCount, formatDuration, type ProgressBarOptions, type StatusLineOptions } from './progress'
 export { openBench, hashPackedCell, BENCH_URIS, type OpenBenchOptions } from './bench/open'
 export { Bench, METRICS, type BenchData, type Metric, type QueryOptions, type SpaceName } from './bench/bench'
 export { evolve, type SpaceOps, type Fitness, type EvolutionOptions, type EvolutionResult, type Scored } from './search/evolution'

@@ -1,0 +1,109 @@
+// `nasrank search`: the baseline searches (random search, regularized evolution, local search,
+// BANANAS) over many seeds on one benchmark, through the shared experiment runner. This module
+// holds the options and their validation (light: help works without the addon); the action
+// loads search-run.ts, which hands the validated options to runSearchExperiment.
+import { Command } from 'commander'
+import { choice, integer, list, outDir, UsageError } from '../cli-args'
+
+export const SEARCH_METHODS = ['rs', 're', 'ls', 'bananas'] as const
+export type SearchMethodName = typeof SEARCH_METHODS[number]
+
+/** The validated options of one `nasrank search` run. */
+export interface SearchArgs {
+  /** Methods in the order given, without repeats. */
+  methods: SearchMethodName[]
+  /** Benchmark uri: synthetic-101, synthetic-201, nb101:<file>, nb201:<file>. */
+  bench: string
+  /** Dataset of an nb201:<table> with several. */
+  dataset?: string
+  /** Distinct architectures each run may query. */
+  budget: number
+  /** Query counts at which the incumbent is reported (ascending, each in [1, budget]); default: the runner's. */
+  checkpoints?: number[]
+  /** Number of seeds, run as seedStart, seedStart + 1, … */
+  seeds: number
+  seedStart: number
+  /** Training budget of the queried results (default the bench's largest). */
+  epochs?: number
+  jobs: number
+  out: string
+  /** Overwrite files in --out that nasrank did not write. */
+  force: boolean
+}
+
+/** What commander hands the action: every value as typed. */
+export interface RawSearchOptions {
+  method: string
+  bench: string
+  dataset?: string
+  budget: string
+  checkpoints?: string
+  seeds: string
+  seedStart: string
+  epochs?: string
+  jobs: string
+  out: string
+  force?: boolean
+}
+
+/** Validates the options; every error is a UsageError that names the option. */
+export function searchArgs (raw: RawSearchOptions): SearchArgs {
+  const methods: SearchMethodName[] = []
+  for (const m of list('--method', raw.method, s => choice('--method', s, SEARCH_METHODS))) if (!methods.includes(m)) methods.push(m)
+  const bench = raw.bench
+  if (!(bench === 'synthetic-101' || bench === 'synthetic-201' || /^nb(101|201):./.test(bench))) {
+    throw new UsageError(`unknown benchmark '${bench}' (synthetic-101, synthetic-201, nb101:<file>, nb201:<file>)`)
+  }
+  if (raw.dataset !== undefined && !bench.startsWith('nb201:')) {
+    throw new UsageError(`--dataset picks the dataset of an nb201:<table> with several; ${bench} has one`)
+  }
+  if (raw.dataset !== undefined && raw.dataset.trim() === '') throw new UsageError('--dataset must not be empty')
+  const budget = integer('--budget', raw.budget, 1)
+  let checkpoints: number[] | undefined
+  if (raw.checkpoints !== undefined) {
+    checkpoints = list('--checkpoints', raw.checkpoints, s => integer('--checkpoints', s, 1))
+    for (let k = 0; k < checkpoints.length; k++) {
+      if (checkpoints[k] > budget) throw new UsageError(`--checkpoints: ${checkpoints[k]} is beyond --budget ${budget}`)
+      if (k > 0 && checkpoints[k] <= checkpoints[k - 1]) throw new UsageError(`--checkpoints must be increasing, got '${raw.checkpoints}'`)
+    }
+  }
+  return {
+    methods,
+    bench,
+    dataset: raw.dataset,
+    budget,
+    checkpoints,
+    seeds: integer('--seeds', raw.seeds, 1),
+    seedStart: integer('--seed-start', raw.seedStart, 0),
+    epochs: raw.epochs === undefined ? undefined : integer('--epochs', raw.epochs, 1),
+    jobs: integer('--jobs', raw.jobs, 1),
+    out: outDir('--out', raw.out),
+    force: raw.force === true
+  }
+}
+
+export function searchCommand (): Command {
+  return new Command('search')
+    .summary('baseline searches over many seeds on one benchmark')
+    .description('Runs search methods on one benchmark for many seeds: each run queries at most --budget distinct ' +
+      'architectures (validation accuracy, counted once each) and reports, at each checkpoint, the test ' +
+      'accuracy of its incumbent. Results go to --out (results.jsonl, report); re-running resumes.')
+    .option('--method <list>', `comma-separated methods: ${SEARCH_METHODS.join(', ')} (random search, regularized evolution, local search, BANANAS)`, 'rs,re')
+    .requiredOption('--bench <uri>', 'benchmark: synthetic-101, synthetic-201, nb101:<file>, nb201:<file>')
+    .option('--dataset <D>', 'the dataset of an nb201:<table> with several')
+    .option('--budget <N>', 'distinct architectures each run may query', '200')
+    .option('--checkpoints <a,b,…>', 'query counts at which the incumbent is reported (default: the runner\'s)')
+    .option('--seeds <N>', 'runs per method', '20')
+    .option('--seed-start <N>', 'first seed', '0')
+    .option('--epochs <E>', 'training budget of the queried results (default the benchmark\'s largest)')
+    .option('--jobs <N>', 'runs at once, each in a worker thread', '1')
+    .option('--out <dir>', 'results directory; re-running with the same DIR resumes', 'search-results')
+    .option('--force', 'overwrite files in --out that nasrank did not write')
+    .addHelpText('after', '\nExample:\n  nasrank search --bench nb201:nb201-cifar10-hp200.csv --method rs,re,ls --budget 150 --seeds 100')
+    .action(async (raw: RawSearchOptions) => {
+      const args = searchArgs(raw)
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { runSearchCommand } = require('./search-run') as typeof import('./search-run')
+      await runSearchCommand(args)
+    })
+}
