@@ -83,8 +83,6 @@ async function benchAction (sub: 'convert' | 'info' | 'query' | 'table', positio
       return
     }
     case 'query': {
-      const { openNb101Store } = api()
-      const store = openNb101Store(positional[0])
       const epochs = options.get('epochs')
       const repeat = options.get('repeat')
       const query = {
@@ -94,6 +92,8 @@ async function benchAction (sub: 'convert' | 'info' | 'query' | 'table', positio
       }
       if (query.epochs !== undefined && !Number.isInteger(query.epochs)) throw new UsageError(`--epochs must be an integer, got ${String(epochs)}`)
       if (typeof query.repeat === 'number' && !Number.isInteger(query.repeat)) throw new UsageError(`--repeat must be an integer or 'mean', got ${String(repeat)}`)
+      const { openNb101Store } = api()
+      const store = openNb101Store(positional[0])
       const value = store.query(positional[1], query)
       print({ hash: positional[1].toLowerCase(), metric: query.metric ?? 'final_validation_accuracy', epochs: query.epochs ?? store.epochs[store.epochs.length - 1], repeat: query.repeat ?? 'mean', value })
       return
