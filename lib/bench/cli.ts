@@ -52,7 +52,7 @@ async function benchAction (sub: 'convert' | 'info' | 'query' | 'table', positio
         status.show(openingStatus(target))
         const bench = await openBench(target, { progress: true }).finally(() => status.clear())
         const summary = (metric: 'train' | 'val' | 'test') => {
-          const values = Array.from(bench.column({ metric })).sort((a, b) => a - b)
+          const values = bench.column({ metric }).sort() // a fresh Float64Array: numeric sort in place
           const at = (q: number) => values[Math.min(values.length - 1, Math.floor(q * values.length))]
           return { min: values[0], median: at(0.5), p90: at(0.9), max: values[values.length - 1] }
         }
