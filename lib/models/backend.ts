@@ -54,6 +54,17 @@ function installed (name: string): boolean {
   }
 }
 
+/**
+ * tfjs's cpu backend prints "Hi, looks like you are running TensorFlow.js in Node.js…" on
+ * its first tensor in Node, whichever backend a program goes on to use. When nasrank
+ * chooses the backend it says which itself (the CLI's one "tfjs backend: …" line), so the
+ * banner is switched off through the flag the cpu backend keeps for it (tfjs 4.x: firstUse).
+ */
+function quietCpuBanner (tf: Tf): void {
+  const cpu = tf.findBackend('cpu') as unknown as { firstUse?: unknown } | null
+  if (cpu !== null && typeof cpu.firstUse === 'boolean') cpu.firstUse = false
+}
+
 async function activate (tf: Tf, choice: Exclude<TfBackendChoice, 'auto'>, wasmPaths: string | undefined): Promise<TfBackendInfo> {
   switch (choice) {
     case 'tfjs-node-gpu':
@@ -100,6 +111,7 @@ export async function initTfBackend (options?: TfBackendOptions): Promise<TfBack
   const wanted = oneOf(opts.backend ?? fromEnv, 'auto', CHOICES, fn, opts.backend === undefined && fromEnv !== undefined ? 'NASRANK_TF_BACKEND' : 'backend')
   if (opts.wasmPaths !== undefined && typeof opts.wasmPaths !== 'string') throw new TypeError(`${fn}: wasmPaths must be a string, got ${describe(opts.wasmPaths)}`)
   const tf = loadTf()
+  quietCpuBanner(tf)
   if (current !== undefined && (wanted === 'auto' || wanted === current.choice) && tf.getBackend() === current.backend) return current
   const order: readonly Exclude<TfBackendChoice, 'auto'>[] = wanted === 'auto' ? AUTO_ORDER : [wanted]
   const failures: string[] = []
