@@ -42,7 +42,7 @@ export { loadNb201Table, createNb201Table, writeNb201Table, Nb201Table, type Loa
 export { DataFileError } from './bench/errors'
 export { ProgressBar, StatusLine, formatBytes, formatCount, formatDuration, type ProgressBarOptions, type StatusLineOptions } from './progress'
 export { openBench, hashPackedCell, BENCH_URIS, type OpenBenchOptions } from './bench/open'
-export { Bench, METRICS, type BenchData, type Metric, type QueryOptions, type SpaceName } from './bench/bench'
+export { Bench, METRICS, type BenchData, type BenchRowColumn, type Metric, type QueryOptions, type SpaceName } from './bench/bench'
 export { evolve, type SpaceOps, type Fitness, type EvolutionOptions, type EvolutionResult, type Scored } from './search/evolution'
 export type { NativeInfo } from './native'
 export type { NumericArray } from './validate'
