@@ -50,6 +50,13 @@ export { ProgressBar, StatusLine, formatBytes, formatCount, formatDuration, type
 export { openBench, hashPackedCell, BENCH_URIS, type OpenBenchOptions } from './bench/open'
 export { Bench, METRICS, type BenchData, type BenchRowColumn, type Metric, type QueryOptions, type SpaceName } from './bench/bench'
 export { evolve, type SpaceOps, type Fitness, type EvolutionOptions, type EvolutionResult, type Scored } from './search/evolution'
+export {
+  SEARCH_METHODS, searchMethod, runSearch, searchedMetric, benchSpace, randomSearch, agingEvolution, localSearch, bananas,
+  type SearchMethodName, type SearchMethodSettings, type RunSearchOptions, type SearchResult, type SearchCheckpoint, type BenchSpace,
+  type RandomSearchSettings, type AgingEvolutionSettings, type LocalSearchSettings, type BananasSettings, type SearchMethod, type SearchRun, type SearchTrajectory
+} from './search/index'
+export { Mlp, type MlpOptions } from './models/mlp'
+export { nb101PathEncoding, nb201PathEncoding, NB101_PATHS, NB201_PATHS } from './encode/path'
 export type { NativeInfo } from './native'
 export type { NumericArray } from './validate'
 

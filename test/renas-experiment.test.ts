@@ -77,7 +77,8 @@ t.test('jobs: cells in worker threads give the rows of one thread; abort keeps w
     tables: [5], bench201: await openBench('synthetic-201'), seeds: 2, fractions: [0.001], epochs: 3, trees: 3,
     evalSize: 500, population: 8, generations: 2, out: '', tf, backend: 'wasm'
   }
-  const timing = new Set(['train_seconds', 'loss_share'])
+  // Timing, and the run that computed a row (its provenance id names the executor's backend).
+  const timing = new Set(['train_seconds', 'loss_share', 'run'])
   const rows = (dir: string): Record<string, Record<string, unknown>> =>
     Object.fromEntries(readRows(dir).map(r => [r.cell as string, Object.fromEntries(Object.entries(r).filter(([k]) => !timing.has(k)))]))
   const serial = tmp(t)

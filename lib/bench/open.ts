@@ -1,22 +1,27 @@
 // openBench(uri): the one entry point to every benchmark.
 //   synthetic-101, synthetic-201   the synthetic teacher over the real spaces (no files needed)
 //   nb201:<table.csv|table.arrow>  a NAS-Bench-201 table (docs/bench-data.md)
+//   nb201:<dir> | nb201:<a.csv>,<b.csv>  one dataset's nb201-<dataset>-hp<hp> tables as one
+//                                  bench with several budgets (lib/bench/nb201-set.ts)
 //   nb101:<store.arrow|.tfrecord>  NAS-Bench-101 (the official tfrecord is converted once)
 import * as path from 'node:path'
 import { Bench, type BenchData, type Metric, type MetricColumn } from './bench'
 import { synthetic101, synthetic201 } from './synthetic'
 import { loadNb101, type Nb101CellHasher, type Nb101RunMetric } from './nb101-store'
 import { loadNb201Table } from './table'
+import { isNb201Set, nb201Set } from './nb201-set'
 import * as nb101 from '../spaces/nb101'
 import { nb201 } from '../spaces/nb201'
 
-export const BENCH_URIS = ['synthetic-101', 'synthetic-201', 'nb101:<path>', 'nb201:<path>'] as const
+export const BENCH_URIS = ['synthetic-101', 'synthetic-201', 'nb101:<path>', 'nb201:<path>', 'nb201:<dir>', 'nb201:<a.csv>,<b.csv>'] as const
 
 export interface OpenBenchOptions {
   /** Seed of the generator behind `repeat: 'sample'` queries (default 0). */
   seed?: number
   /** Show a progress bar while converting an official NAS-Bench-101 file (default: when stderr is a TTY). */
   progress?: boolean
+  /** NAS-Bench-201 folder or list holding several datasets: the one to open (e.g. 'cifar100'). */
+  dataset?: string
 }
 
 /** The official module hash of one packed cell (the tfrecord reader checks every record with it). */
@@ -32,7 +37,11 @@ export async function openBench (uri: string, options: OpenBenchOptions = {}): P
   const seed = options.seed ?? 0
   if (uri === 'synthetic-201') return new Bench(synthetic201(), seed)
   if (uri === 'synthetic-101') return new Bench(await synthetic101(), seed)
-  if (uri.startsWith('nb201:')) return new Bench(nb201Table(uri), seed)
+  if (uri.startsWith('nb201:')) {
+    const location = uri.slice('nb201:'.length)
+    if (options.dataset !== undefined || isNb201Set(location)) return new Bench(nb201Set(uri, { dataset: options.dataset }), seed)
+    return new Bench(nb201Table(uri), seed)
+  }
   if (uri.startsWith('nb101:')) return new Bench(await nb101Store(uri, options), seed)
   throw new RangeError(`openBench: unknown benchmark '${uri}' (known: ${BENCH_URIS.join(', ')})`)
 }

@@ -6,7 +6,8 @@ import { type Bench } from '../bench/bench'
 import { openingStatus, UsageError } from '../cli-args'
 import { StatusLine } from '../progress'
 import { initTfBackend } from '../models/backend'
-import { PAPER_FRACTIONS, runRenas, type RenasPlan } from './renas'
+import { preflightOut } from './runner'
+import { PAPER_FRACTIONS, RENAS_OUTPUTS, runRenas, type RenasPlan } from './renas'
 import { renasBenchSpace, type RenasArgs } from './renas-args'
 
 function spaceOf (uri: string): 'nb101' | 'nb201' {
@@ -29,6 +30,7 @@ export async function reproduceRenas (p: RenasArgs, log: (line: string) => void 
   const tables = !p.tablesGiven && p.benches.length === 1
     ? p.tables.filter(t => (t === 5) === (spaceOf(p.benches[0]) === 'nb201'))
     : p.tables
+  preflightOut({ out: p.out, outputs: RENAS_OUTPUTS }) // a held --out or a bad results.jsonl fails before the benches load
   // On a TTY, say what the silent set-up steps are doing (synthetic-101 takes seconds).
   const status = new StatusLine()
   const open = async (uri: string): Promise<Bench> => {
@@ -72,6 +74,8 @@ export async function reproduceRenas (p: RenasArgs, log: (line: string) => void 
     backend: p.backend,
     loss: p.loss,
     signal: controller.signal,
+    command: process.argv.slice(2),
+    warn: line => log(`warning: ${line}`),
     progress: (done, total, label) => {
       if (firstDone < 0) { firstDone = done; if (done > 0) log(`resuming: ${done} of ${total} cells already in ${p.out}`); return }
       const elapsed = Date.now() - started

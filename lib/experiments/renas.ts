@@ -3,15 +3,13 @@
 // (evolutionary search with the predictor as fitness), Table 3 (how the training set is
 // chosen) and Table 5 (NAS-Bench-201 traversal). Every finished cell is appended to
 // results.jsonl at once, so an interrupted run resumes where it stopped.
-import * as path from 'node:path'
-import { Worker } from 'node:worker_threads'
-import { packageDir } from '../native'
-import { type TfBackendChoice } from '../models/backend'
+import { initTfBackend, type TfBackendChoice } from '../models/backend'
 import { type Bench } from '../bench/bench'
+import { openBench } from '../bench/open'
 import { kendallTau } from '../metrics/correlation'
 import * as nb101 from '../spaces/nb101'
-import { nb201, NB201_OPS, NB201_SIZE } from '../spaces/nb201'
-import { renasEncode } from '../encode/renas'
+import { NB201_SIZE } from '../spaces/nb201'
+import { nb101RenasHooks, nb201RenasHooks, nb201OneHot, NB201_RENAS_CHANNELS } from '../encode/nb201-renas'
 import { Random } from '../random'
 import { ReNASPredictor, RENAS_VARIANTS, type ReNASVariant } from '../predictors/renas'
 import { RandomForestPredictor } from '../predictors/random-forest'
@@ -21,15 +19,21 @@ import { nb101PeepholeTokens } from '../predictors/peephole-tokens'
 import { type EncodedBatch, type Predictor } from '../predictors/types'
 import { type Tf } from '../models/tf'
 import { evolve, type SpaceOps } from '../search/evolution'
-import { ResultStore, writeFileAtomic, type ResultRow } from './results'
+import { type ResultRow } from './results'
+import { benchDigest, benchKey, runExperiment, type Cell, type ProgressFn, type ReportInput, type RunOptions } from './runner'
+import { fitAndScore, rankPercent, split, top10, trainingCount, trainMetric } from './protocol'
 import { formatMeanSd, markdownTable, csvText, meanSd } from '../report/table'
 import { lineSvg, scatterSvg } from '../report/plots'
+
+// Moved to shared rooms (lib/encode, ./protocol); re-exported for existing callers.
+export { nb201RenasTensor, NB201_RENAS_CHANNELS } from '../encode/nb201-renas'
+export { split, top10 } from './protocol'
 
 export const RENAS_TABLES = [1, 2, 3, 5] as const
 export type RenasTable = typeof RENAS_TABLES[number]
 export const PAPER_FRACTIONS = [0.001, 0.01, 0.1, 0.3, 0.5, 0.7, 0.9] as const
 
-export interface RenasPlan {
+export interface RenasPlan extends RunOptions {
   tables: RenasTable[]
   /** NAS-Bench-101 benchmark (Tables 1-3). */
   bench101?: Bench
@@ -46,11 +50,9 @@ export interface RenasPlan {
   /** EA population and generations (paper: 64, 500). */
   population: number
   generations: number
-  out: string
   tf: Tf
-  /** Reports progress of long loops: finished cells of all planned, and a label. */
-  progress?: (done: number, total: number, label: string) => void
-  signal?: AbortSignal
+  /** Finished cells of all planned, the cell, and elapsed/ETA (runner.ts). */
+  progress?: ProgressFn
   /**
    * Cells run at once, each in a worker thread with its own copy of the benchmarks (reopened
    * from their uri) and of tfjs (default 1: one at a time, in this thread, with `tf`).
@@ -69,13 +71,6 @@ export interface RenasLossOptions {
   margin?: number
 }
 
-/** One unit of work: a row of results.jsonl once it has run. */
-export interface Cell {
-  id: string
-  table: RenasTable
-  run: () => Promise<Record<string, unknown>>
-}
-
 const METHODS_T1 = [...Object.keys(RENAS_VARIANTS), 'random-forest', 'peephole'] as const
 const METHOD_NAMES: Record<string, string> = {
   ...Object.fromEntries(Object.entries(RENAS_VARIANTS).map(([k, v]) => [k, v.name])),
@@ -88,80 +83,7 @@ const METHOD_NAMES: Record<string, string> = {
 /** Members of Table 5's ReNAS-4 ensemble. */
 const ENSEMBLE_SIZE = 5
 
-// ---- encoders ------------------------------------------------------------------------------
-
-/** Scales that bring NAS-Bench-101 per-vertex FLOPs/params to order 1 (the public ReNAS code uses 1e-7 / 1e-5). */
-const NB101_SCALES = { flopsScale: 1e-7, paramsScale: 1e-5 }
-
-function nb101Encoder (cells: nb101.Nb101Cells, channels: 1 | 19) {
-  return {
-    encode: (rows: Uint32Array, start = 0, end = rows.length): EncodedBatch => ({
-      count: end - start,
-      shape: [channels, 7, 7],
-      data: renasEncode(cells, { channels, indices: rows.subarray(start, end), ...NB101_SCALES })
-    }),
-    count: (rows: Uint32Array) => rows.length,
-    // Equal-depth vertex permutation, a fresh one per call.
-    augment: (rows: Uint32Array, indices: Int32Array, rng: Random): Float32Array =>
-      renasEncode(cells, { channels, indices: Array.from(indices, i => rows[i]), augment: true, seed: rng.int(2 ** 31), ...NB101_SCALES })
-  }
-}
-
-/**
- * NAS-Bench-201 in ReNAS's form, over the 8-vertex DAG of nb201.toDag (0 input, 1–6 the edge
- * ops, 7 output; a none vertex has no links) with adjacency A, of the pruned cell
- * (nb201.prune: ops on no input → output path become none, as the NAS-Bench-101 API prunes
- * its specs), so functionally equal cells share one input; on the real CIFAR-10 table
- * Kendall tau rises from 0.61 to 0.69 (benchmarks/renas-table5.js). The NB-101 tensor's channels
- * are A with each edge i → j carrying a value of its destination j; here:
- *  - channels 0–5, the type planes: plane c is A masked to destinations labelled
- *    NB201_DAG_LABELS[c] (input, skip_connect, nor_conv_1x1, nor_conv_3x3, avg_pool_3x3,
- *    output). One 0/1 plane per label rather than the label code as a number, so the LeNet
- *    need not learn that code 4 is not "twice" code 2: on the real CIFAR-10 table (90
- *    architectures) Kendall tau rises from 0.56 to 0.61 (benchmarks/renas-table5.js);
- *  - tensor variants add channel 6, the FLOPs, and channel 7, the parameters of the
- *    destination op over the 15 cells, each relative to nor_conv_3x3's (1 = one 3×3 conv edge;
- *    FLOPs in raw units, 35 M per conv edge, swamp the type planes).
- * Items are [6, 8, 8] (type variants) or [8, 8, 8] (tensor variants), channel-major.
- */
-export function nb201RenasTensor (ops: Uint8Array, rows: ArrayLike<number>, input: 'type' | 'tensor'): Float32Array {
-  const { flops, params } = nb201.costModel('cifar10')
-  const conv3 = NB201_OPS.indexOf('nor_conv_3x3')
-  const channels = NB201_RENAS_CHANNELS[input]
-  const out = new Float32Array(rows.length * channels * 64)
-  const selected = new Uint8Array(rows.length * 6)
-  for (let k = 0; k < rows.length; k++) selected.set(ops.subarray(6 * rows[k], 6 * rows[k] + 6), 6 * k)
-  const pruned = nb201.pruneBatch(selected)
-  for (let k = 0; k < rows.length; k++) {
-    const base = k * channels * 64
-    const arch = pruned.subarray(6 * k, 6 * k + 6)
-    const type = nb201.renasTypeMatrix(arch)
-    for (let cell = 0; cell < 64; cell++) {
-      const code = type[cell]
-      if (code === 0) continue
-      out[base + (code - 1) * 64 + cell] = 1
-      const j = cell % 8
-      if (input === 'type' || j === 0 || j === 7) continue
-      const op = arch[j - 1]
-      out[base + 6 * 64 + cell] = flops.perEdge[op] / flops.perEdge[conv3]
-      out[base + 7 * 64 + cell] = params.perEdge[op] / params.perEdge[conv3]
-    }
-  }
-  return out
-}
-
-/** Channels of the NB-201 ReNAS input: 6 type planes, plus FLOPs and parameters for the tensor. */
-export const NB201_RENAS_CHANNELS = Object.freeze({ type: 6, tensor: 8 } as const)
-
-function nb201Encoder (ops: Uint8Array, input: 'type' | 'tensor') {
-  const channels = NB201_RENAS_CHANNELS[input]
-  return {
-    encode: (rows: Uint32Array, start = 0, end = rows.length): EncodedBatch => ({
-      count: end - start, shape: [channels, 8, 8], data: nb201RenasTensor(ops, rows.subarray(start, end), input)
-    }),
-    count: (rows: Uint32Array) => rows.length
-  }
-}
+// ---- predictors ------------------------------------------------------------------------
 
 function makePredictor (method: string, space: 'nb101' | 'nb201', bench: Bench, plan: RenasPlan, seed: number): Predictor<Uint32Array> {
   if (method in RENAS_VARIANTS) {
@@ -169,8 +91,8 @@ function makePredictor (method: string, space: 'nb101' | 'nb201', bench: Bench, 
     const input = RENAS_VARIANTS[variant].input
     const channels = space === 'nb101' ? (input === 'tensor' ? 19 : 1) : NB201_RENAS_CHANNELS[input]
     const hooks = space === 'nb101'
-      ? nb101Encoder(bench.archs as nb101.Nb101Cells, input === 'tensor' ? 19 : 1)
-      : nb201Encoder(bench.archs as Uint8Array, input)
+      ? nb101RenasHooks(bench.archs as nb101.Nb101Cells, input === 'tensor' ? 19 : 1)
+      : nb201RenasHooks(bench.archs as Uint8Array, input)
     return new ReNASPredictor<Uint32Array>({ variant, seed, epochs: plan.epochs, channels, tf: plan.tf, ...plan.loss, ...hooks })
   }
   if (method === 'renas-4x5') {
@@ -181,7 +103,7 @@ function makePredictor (method: string, space: 'nb101' | 'nb201', bench: Bench, 
     if (space === 'nb101') {
       // E2EPP-style: the same 19×7×7 tensor as ReNAS, a third of the 931 columns drawn per
       // split (the classical regression-forest setting; the predictor's default).
-      const hooks = nb101Encoder(bench.archs as nb101.Nb101Cells, 19)
+      const hooks = nb101RenasHooks(bench.archs as nb101.Nb101Cells, 19)
       return new RandomForestPredictor<Uint32Array>({ nEstimators: plan.trees, seed, encode: hooks.encode, count: hooks.count })
     }
     // The plain forest of the issue's Table 5 row: the 30-d one-hot of the ops with
@@ -196,7 +118,7 @@ function makePredictor (method: string, space: 'nb101' | 'nb201', bench: Bench, 
       minSamplesSplit: 2,
       minSamplesLeaf: 1,
       bootstrap: true,
-      encode: (rows: Uint32Array, start = 0, end = rows.length): EncodedBatch => oneHot201(bench.archs as Uint8Array, rows.subarray(start, end)),
+      encode: (rows: Uint32Array, start = 0, end = rows.length): EncodedBatch => nb201OneHot(bench.archs as Uint8Array, rows.subarray(start, end)),
       count: (rows: Uint32Array) => rows.length
     })
   }
@@ -211,54 +133,6 @@ function makePredictor (method: string, space: 'nb101' | 'nb201', bench: Bench, 
     })
   }
   throw new RangeError(`unknown method '${method}'`)
-}
-
-function oneHot201 (ops: Uint8Array, rows: ArrayLike<number>): EncodedBatch {
-  const data = new Float32Array(rows.length * 30)
-  for (let k = 0; k < rows.length; k++) for (let e = 0; e < 6; e++) data[k * 30 + e * 5 + ops[6 * rows[k] + e]] = 1
-  return { count: rows.length, shape: [30], data }
-}
-
-// ---- protocol pieces -------------------------------------------------------------------
-
-/** A seeded random sample of `count` distinct rows of [0, size), and the rest: every table's training set. */
-export function split (size: number, count: number, seed: number): { train: Uint32Array, rest: Uint32Array } {
-  const all = new Uint32Array(size)
-  for (let i = 0; i < size; i++) all[i] = i
-  new Random(seed).shuffle(all)
-  return { train: all.slice(0, count), rest: all.slice(count) }
-}
-
-function trainingCount (size: number, fraction: number): number {
-  return Math.max(2, Math.round(size * fraction))
-}
-
-/** The training metric: validation accuracy when the benchmark has it (the paper's), else test. */
-function trainMetric (bench: Bench): 'val' | 'test' {
-  return bench.metrics.includes('val') ? 'val' : 'test'
-}
-
-/** Best true test accuracy among the top-10 predicted, and its rank percentile in the space. */
-export function top10 (scores: Float64Array, rows: Uint32Array, truth: Float64Array, sortedTruth: Float64Array): { best: number, rankPercent: number } {
-  const order = Array.from(rows.keys()).sort((a, b) => scores[b] - scores[a]).slice(0, 10)
-  let best = -Infinity
-  for (const k of order) best = Math.max(best, truth[rows[k]])
-  return { best, rankPercent: rankPercent(best, sortedTruth) }
-}
-
-/** Share of the space (in %) at least as good as `value`: 0.01 % means top 1 in 10,000. */
-function rankPercent (value: number, sortedTruth: Float64Array): number {
-  let lo = 0; let hi = sortedTruth.length
-  while (lo < hi) { const mid = (lo + hi) >> 1; if (sortedTruth[mid] < value) lo = mid + 1; else hi = mid }
-  return (100 * (sortedTruth.length - lo)) / sortedTruth.length
-}
-
-async function fitAndScore (predictor: Predictor<Uint32Array>, bench: Bench, train: Uint32Array, signal?: AbortSignal) {
-  bench.resetQueries()
-  const targets = bench.lookup(train, { metric: trainMetric(bench) })
-  const started = Date.now()
-  const report = await predictor.fit(train, targets, { signal })
-  return { report, queries: bench.queries, trainSeconds: (Date.now() - started) / 1000 }
 }
 
 // ---- the tables ------------------------------------------------------------------------
@@ -295,14 +169,13 @@ function lossLine (loss: RenasLossOptions | undefined): string {
   return parts.length === 0 ? '' : `ReNAS loss settings of this run: ${parts.join(', ')} (defaults: φ = hinge, λ = 1, margin = 1).\n`
 }
 
-function table1Cells (plan: RenasPlan, bench: Bench, truth: Float64Array, scatter: Map<string, { pred: Float64Array, rows: Uint32Array }>): Cell[] {
+function table1Cells (plan: RenasPlan, bench: Bench, truth: Float64Array): Cell[] {
   const cells: Cell[] = []
   for (const fraction of plan.fractions) {
     for (const method of METHODS_T1) {
       for (let seed = 0; seed < plan.seeds; seed++) {
         cells.push({
-          id: `t1/${bench.uri}/${method}/${fraction}/${seed}/${settingsKey(plan, method, `/eval${plan.evalSize}`)}`,
-          table: 1,
+          id: `t1/${benchKey(bench)}/${method}/${fraction}/${seed}/${settingsKey(plan, method, `/eval${plan.evalSize}`)}`,
           run: async () => {
             const { train, rest } = split(bench.size, trainingCount(bench.size, fraction), seed)
             const evalRows = plan.evalSize > 0 && rest.length > plan.evalSize ? rest.slice(0, plan.evalSize) : rest
@@ -311,8 +184,9 @@ function table1Cells (plan: RenasPlan, bench: Bench, truth: Float64Array, scatte
               const { report, queries, trainSeconds } = await fitAndScore(predictor, bench, train, plan.signal)
               const pred = await predictor.predict(evalRows)
               const ktau = kendallTau(pred, Float64Array.from(evalRows, r => truth[r]))
-              if (seed === 0 && method === 'renas-6') scatter.set(String(fraction), { pred, rows: evalRows })
-              return { method, fraction, seed, ktau, queries, train_seconds: trainSeconds, loss_share: report.lossShare, eval_size: evalRows.length }
+              // Fig. 2 (predicted vs true rank) is drawn from the row of ReNAS-6, seed 0: the row carries its points.
+              const points = seed === 0 && method === 'renas-6' ? { rank_points: rankPoints(pred, Float64Array.from(evalRows, r => truth[r])) } : {}
+              return { method, fraction, seed, ktau, queries, train_seconds: trainSeconds, loss_share: report.lossShare, eval_size: evalRows.length, ...points }
             } finally { predictor.dispose() }
           }
         })
@@ -332,8 +206,7 @@ function table2Cells (plan: RenasPlan, bench: Bench, truth: Float64Array, sorted
   }
   const fraction = plan.fractions[0]
   return Array.from({ length: plan.seeds }, (_, seed): Cell => ({
-    id: `t2/${bench.uri}/renas-6/${fraction}/${seed}/${settingsKey(plan, 'renas-6', `/pop${plan.population}/gen${plan.generations}`)}`,
-    table: 2,
+    id: `t2/${benchKey(bench)}/renas-6/${fraction}/${seed}/${settingsKey(plan, 'renas-6', `/pop${plan.population}/gen${plan.generations}`)}`,
     run: async () => {
       const { train } = split(bench.size, trainingCount(bench.size, fraction), seed)
       const predictor = makePredictor('renas-6', 'nb101', bench, plan, seed)
@@ -359,8 +232,7 @@ function table3Cells (plan: RenasPlan, bench: Bench, truth: Float64Array): Cell[
   for (const selection of ['random', 'params', 'flops'] as const) {
     for (let seed = 0; seed < plan.seeds; seed++) {
       out.push({
-        id: `t3/${bench.uri}/${selection}/${fraction}/${seed}/${settingsKey(plan, 'renas-6', `/eval${plan.evalSize}`)}`,
-        table: 3,
+        id: `t3/${benchKey(bench)}/${selection}/${fraction}/${seed}/${settingsKey(plan, 'renas-6', `/eval${plan.evalSize}`)}`,
         run: async () => {
           const count = trainingCount(bench.size, fraction)
           let train: Uint32Array
@@ -405,14 +277,13 @@ function table3Cells (plan: RenasPlan, bench: Bench, truth: Float64Array): Cell[
 const TABLE5_METHODS = ['renas-6', 'renas-4', 'renas-4x5', 'random-forest', 'random-search'] as const
 
 /** NAS-Bench-201 protocol: 90 random training architectures, score all 15,625, best of the predicted top-10. */
-function table5Cells (plan: RenasPlan, bench: Bench, truth: Float64Array, sortedTruth: Float64Array): Cell[] {
-  const out: Cell[] = []
+function table5Cells (plan: RenasPlan, bench: Bench, truth: Float64Array, sortedTruth: Float64Array): Array<Omit<Cell, 'fields'>> {
+  const out: Array<Omit<Cell, 'fields'>> = []
   const all = Uint32Array.from({ length: bench.size }, (_, i) => i)
   for (const method of TABLE5_METHODS) {
     for (let seed = 0; seed < plan.seeds; seed++) {
       out.push({
-        id: `t5/${bench.uri}/${method}/${seed}/${settingsKey(plan, method)}`,
-        table: 5,
+        id: `t5/${benchKey(bench)}/${method}/${seed}/${settingsKey(plan, method)}`,
         run: async () => {
           if (method === 'random-search') {
             // 100 random architectures, each queried; the best by the search metric is kept.
@@ -439,140 +310,97 @@ function table5Cells (plan: RenasPlan, bench: Bench, truth: Float64Array, sorted
   return out
 }
 
+/** Up to 3000 (true rank, predicted rank) points of the held-out architectures: ReNAS Fig. 2. */
+function rankPoints (pred: Float64Array, truth: Float64Array): Array<[number, number]> {
+  const rankOf = (values: Float64Array): Float64Array => {
+    const order = Array.from(values.keys()).sort((a, b) => values[a] - values[b])
+    const rank = new Float64Array(values.length)
+    order.forEach((k, r) => { rank[k] = r })
+    return rank
+  }
+  const predRank = rankOf(pred)
+  const trueRank = rankOf(truth)
+  const step = Math.max(1, Math.floor(pred.length / 3000))
+  const points: Array<[number, number]> = []
+  for (let k = 0; k < pred.length; k += step) points.push([trueRank[k], predRank[k]])
+  return points
+}
+
 // ---- running and reporting -------------------------------------------------------------
 
-type Scatter = Map<string, { pred: Float64Array, rows: Uint32Array }>
-
-/** Every cell of the plan, with what the report needs besides the rows. */
-export function planCells (plan: RenasPlan): { cells: Cell[], context: Map<RenasTable, Bench>, scatter: Scatter, truth101?: Float64Array } {
+/** Every cell of the plan, with the benchmark of each table. */
+export function planCells (plan: RenasPlan): { cells: Cell[], context: Map<RenasTable, Bench> } {
   const cells: Cell[] = []
-  const scatter: Scatter = new Map()
   const context = new Map<RenasTable, Bench>()
-  let truth101: Float64Array | undefined
+  const tagged = (table: RenasTable, bench: Bench, list: Array<Omit<Cell, 'fields'>>): Cell[] =>
+    list.map(c => ({ ...c, fields: { table, bench: bench.uri, bench_synthetic: bench.synthetic, bench_digest: benchDigest(bench) } }))
   if (plan.tables.some(t => t !== 5)) {
     const bench = required(plan.bench101, 'Tables 1-3 need a NAS-Bench-101 benchmark')
-    truth101 = bench.column({ metric: 'test' })
+    const truth101 = bench.column({ metric: 'test' })
     const sorted = Float64Array.from(truth101).sort()
-    if (plan.tables.includes(1)) cells.push(...table1Cells(plan, bench, truth101, scatter))
-    if (plan.tables.includes(2)) cells.push(...table2Cells(plan, bench, truth101, sorted))
-    if (plan.tables.includes(3)) cells.push(...table3Cells(plan, bench, truth101))
+    if (plan.tables.includes(1)) cells.push(...tagged(1, bench, table1Cells(plan, bench, truth101)))
+    if (plan.tables.includes(2)) cells.push(...tagged(2, bench, table2Cells(plan, bench, truth101, sorted)))
+    if (plan.tables.includes(3)) cells.push(...tagged(3, bench, table3Cells(plan, bench, truth101)))
     for (const t of [1, 2, 3] as const) context.set(t, bench)
   }
   if (plan.tables.includes(5)) {
     const bench = required(plan.bench201, 'Table 5 needs a NAS-Bench-201 benchmark')
     const truth201 = bench.column({ metric: 'test' })
-    cells.push(...table5Cells(plan, bench, truth201, Float64Array.from(truth201).sort()))
+    cells.push(...tagged(5, bench, table5Cells(plan, bench, truth201, Float64Array.from(truth201).sort())))
     context.set(5, bench)
   }
-  return { cells, context, scatter, truth101 }
+  return { cells, context }
 }
 
-/**
- * Runs every planned cell not already in `out/results.jsonl`, then writes the report.
- * With `jobs` > 1 the cells run in that many worker threads (renas-worker.ts), each with its
- * own benchmarks and tfjs backend; every cell is seeded on its own, so the rows are the ones
- * one thread would compute, appended in the order they finish.
- */
-export async function runRenas (plan: RenasPlan): Promise<{ ran: number, skipped: number, reportFile: string }> {
-  const jobs = plan.jobs ?? 1
-  if (!Number.isInteger(jobs) || jobs < 1) throw new RangeError(`runRenas: jobs must be an integer >= 1, got ${String(jobs)}`)
-  const store = new ResultStore(plan.out)
-  const { cells, context, scatter, truth101 } = planCells(plan)
-  const todo = cells.filter(c => !store.has(c.id))
-  let done = cells.length - todo.length
-  plan.progress?.(done, cells.length, 'resumed')
-  let ran = 0
-  const record = (cell: { id: string, table: RenasTable }, row: Record<string, unknown>): void => {
-    ran++
-    const bench = context.get(cell.table) as Bench
-    store.append({ cell: cell.id, table: cell.table, bench: bench.uri, bench_synthetic: bench.synthetic, ...row } as ResultRow)
-    done++
-    plan.progress?.(done, cells.length, cell.id)
-  }
-  if (jobs > 1 && todo.length > 1) {
-    await runInWorkers(plan, Math.min(jobs, todo.length), todo, record, scatter)
-  } else {
-    const aborted = (): boolean => plan.signal?.aborted === true
-    for (const cell of todo) {
-      if (aborted()) break
-      let row: Record<string, unknown>
-      try {
-        row = await cell.run()
-      } catch (err) {
-        if (aborted()) break // interrupted: keep what finished, still report
-        throw err
-      }
-      record(cell, row)
-    }
-  }
-  // Only this plan's cells: rows of other settings or versions stay in the file, unreported.
-  const planned = new Set(cells.map(c => c.id))
-  const reportFile = await writeReport(plan, store.all().filter(r => planned.has(r.cell)), context, scatter, truth101)
-  return { ran, skipped: cells.length - todo.length, reportFile }
-}
+/** The files a ReNAS report writes into --out. */
+export const RENAS_OUTPUTS = ['report.md', 'results.csv', 'ktau-vs-fraction.svg', 'predicted-vs-true-rank.svg'] as const
+
+/** A bench as a worker reopens it: by uri, checked against the digest the plan was made with. */
+export interface BenchRef { uri: string, digest: string }
 
 /** What a worker thread needs to rebuild the plan's cells: the plan without functions and objects, benchmarks by uri. */
-export type RenasWorkerPlan = Omit<RenasPlan, 'bench101' | 'bench201' | 'tf' | 'progress' | 'signal' | 'jobs' | 'backend'> & {
-  bench101?: string
-  bench201?: string
+export type RenasWorkerPlan = Omit<RenasPlan, 'bench101' | 'bench201' | 'tf' | 'progress' | 'signal' | 'jobs' | 'backend' | 'warn' | 'force' | 'command'> & {
+  bench101?: BenchRef
+  bench201?: BenchRef
   backend: TfBackendChoice
 }
 
-/** Messages from a worker: ready for a cell, a finished cell (with the scatter points it made), or a failure. */
-export type RenasWorkerMessage =
-  | { kind: 'ready' }
-  | { kind: 'done', id: string, row: Record<string, unknown>, scatter: Array<[string, { pred: Float64Array, rows: Uint32Array }]> }
-  | { kind: 'failed', id: string | null, message: string }
+/** Reopens a bench by uri and checks it is the one the plan was made with. */
+export async function reopenBench (ref: BenchRef): Promise<Bench> {
+  const bench = await openBench(ref.uri)
+  const digest = benchDigest(bench)
+  if (digest !== ref.digest) throw new Error(`${ref.uri} changed since the run was planned (bench digest ${digest.slice(0, 16)}, planned with ${ref.digest.slice(0, 16)})`)
+  return bench
+}
 
-async function runInWorkers (plan: RenasPlan, jobs: number, todo: Cell[], record: (cell: Cell, row: Record<string, unknown>) => void, scatter: Scatter): Promise<void> {
-  const { bench101, bench201, tf: _tf, progress: _progress, signal: _signal, jobs: _jobs, backend, ...rest } = plan
-  const spec: RenasWorkerPlan = { ...rest, bench101: bench101?.uri, bench201: bench201?.uri, backend: backend ?? 'auto' }
-  // The compiled worker: also when this module itself runs from TypeScript (tests).
-  const script = path.join(packageDir, 'dist', 'lib', 'experiments', 'renas-worker.js')
-  const byId = new Map(todo.map(c => [c.id, c]))
-  const queue = [...todo]
-  const workers: Worker[] = []
-  await new Promise<void>((resolve, reject) => {
-    let settled = false
-    let running = 0
-    const finish = (err?: Error): void => {
-      if (settled) return
-      settled = true
-      plan.signal?.removeEventListener('abort', onAbort)
-      Promise.all(workers.map(w => w.terminate())).then(() => err === undefined ? resolve() : reject(err), reject)
-    }
-    const onAbort = (): void => finish() // interrupted: cells still running are dropped, finished ones are saved
-    plan.signal?.addEventListener('abort', onAbort, { once: true })
-    if (plan.signal?.aborted === true) { finish(); return }
-    const next = (worker: Worker): void => {
-      const cell = queue.shift()
-      if (cell === undefined) {
-        if (running === 0) finish()
-        return
-      }
-      running++
-      worker.postMessage(cell.id)
-    }
-    for (let k = 0; k < jobs; k++) {
-      const worker = new Worker(script, { workerData: spec })
-      workers.push(worker)
-      worker.on('message', (m: RenasWorkerMessage) => {
-        if (settled) return
-        if (m.kind === 'failed') { finish(new Error(m.id === null ? `worker: ${m.message}` : `cell ${m.id}: ${m.message}`)); return }
-        if (m.kind === 'done') {
-          running--
-          for (const [key, value] of m.scatter) scatter.set(key, value)
-          try {
-            record(byId.get(m.id) as Cell, m.row)
-          } catch (err) { // e.g. results.jsonl cannot be written: stop, as one thread would
-            finish(err as Error)
-            return
-          }
-        }
-        next(worker)
-      })
-      worker.on('error', err => finish(err))
-      worker.on('exit', code => { if (!settled) finish(new Error(`a worker thread exited (code ${code}) before the run finished`)) })
+/** The worker-thread entry (executors.ts): the plan's cells from its serialisable form. */
+export async function loadCells (spec: RenasWorkerPlan): Promise<Cell[]> {
+  const [bench101, bench201] = await Promise.all([spec.bench101, spec.bench201].map(async ref => ref === undefined ? undefined : await reopenBench(ref)))
+  const { tf } = await initTfBackend({ backend: spec.backend })
+  return planCells({ ...spec, bench101, bench201, tf }).cells
+}
+
+/**
+ * Runs every planned cell not already in `out/results.jsonl`, then writes the report from
+ * results.jsonl (shared runner: runner.ts). With `jobs` > 1 the cells run in that many worker
+ * threads, each with its own benchmarks and tfjs backend; every cell is seeded on its own, so
+ * the rows are the ones one thread would compute, appended in the order they finish.
+ */
+export async function runRenas (plan: RenasPlan): Promise<{ ran: number, skipped: number, remaining: number, partial: boolean, reportFile: string }> {
+  const jobs = plan.jobs ?? 1
+  if (!Number.isInteger(jobs) || jobs < 1) throw new RangeError(`runRenas: jobs must be an integer >= 1, got ${String(jobs)}`)
+  return await runExperiment({ ...plan, outputs: RENAS_OUTPUTS }, () => {
+    const { cells, context } = planCells(plan)
+    const ref = (b: Bench | undefined): BenchRef | undefined => b === undefined ? undefined : { uri: b.uri, digest: benchDigest(b) }
+    const { bench101, bench201, tf, progress: _progress, signal: _signal, jobs: _jobs, backend, warn: _warn, force: _force, command: _command, ...rest } = plan
+    const data: RenasWorkerPlan = { ...rest, bench101: ref(bench101), bench201: ref(bench201), backend: backend ?? 'auto' }
+    const { out: _out, backend: _backend, ...settings } = data
+    return {
+      cells,
+      spec: { module: 'renas', data },
+      settings,
+      tfjsBackend: jobs > 1 ? `${backend ?? 'auto'} (worker threads)` : tf.getBackend(),
+      report: async input => await writeReport(plan, input, context)
     }
   })
 }
@@ -582,8 +410,9 @@ function required<T> (value: T | undefined, message: string): T {
   return value
 }
 
-async function writeReport (plan: RenasPlan, rows: ResultRow[], context: Map<RenasTable, Bench>, scatter: Map<string, { pred: Float64Array, rows: Uint32Array }>, truth101: Float64Array | undefined): Promise<string> {
-  const lines: string[] = ['# ReNAS reproduction', '']
+async function writeReport (plan: RenasPlan, input: ReportInput, context: Map<RenasTable, Bench>): Promise<string> {
+  const rows = input.rows
+  const lines: string[] = ['# ReNAS reproduction', '', input.header]
   if (lossLine(plan.loss) !== '') lines.push(lossLine(plan.loss))
   const benchLine = (t: RenasTable): string => {
     const b = context.get(t)
@@ -610,29 +439,18 @@ async function writeReport (plan: RenasPlan, rows: ResultRow[], context: Map<Ren
       const { mean, sd, n } = meanSd(t1.filter(r => r.method === m && r.fraction === f).map(r => num(r, 'ktau')))
       return n === 0 ? undefined : { series: METHOD_NAMES[m], x: f, y: mean, sd }
     })).filter((p): p is { series: string, x: number, y: number, sd: number } => p !== undefined)
-    writeFileAtomic(path.join(plan.out, 'ktau-vs-fraction.svg'), await lineSvg({
+    input.write('ktau-vs-fraction.svg', await lineSvg({
       title: 'Kendall tau vs training fraction', subtitle: context.get(1)?.label, xTitle: 'training fraction', yTitle: 'Kendall tau', logX: true, points
     }))
     lines.push('![Kendall tau vs training fraction](ktau-vs-fraction.svg)', '')
     for (const r of t1) csvRows.push([1, String(r.method), num(r, 'fraction'), num(r, 'seed'), num(r, 'ktau'), NaN, NaN, num(r, 'queries')])
   }
-  const first = scatter.get(String(plan.fractions[0]))
-  if (first !== undefined && truth101 !== undefined) {
-    // Fig. 2: predicted rank vs true rank of the held-out architectures (up to 3000 shown).
-    const n = first.rows.length
-    const rankOf = (values: Float64Array): Float64Array => {
-      const order = Array.from(values.keys()).sort((a, b) => values[a] - values[b])
-      const rank = new Float64Array(values.length)
-      order.forEach((k, r) => { rank[k] = r })
-      return rank
-    }
-    const predRank = rankOf(first.pred)
-    const trueRank = rankOf(Float64Array.from(first.rows, r => truth101[r]))
-    const step = Math.max(1, Math.floor(n / 3000))
-    const points = []
-    for (let k = 0; k < n; k += step) points.push({ x: trueRank[k], y: predRank[k] })
-    writeFileAtomic(path.join(plan.out, 'predicted-vs-true-rank.svg'), await scatterSvg({
-      title: `ReNAS-6, trained on ${+(plan.fractions[0] * 100).toFixed(3)} %: predicted vs true rank`, subtitle: context.get(1)?.label, xTitle: 'true rank', yTitle: 'predicted rank', points
+  // Fig. 2: drawn from the row of ReNAS-6, seed 0, at the first fraction (whichever process computed it).
+  const fig2 = rows.find(r => r.table === 1 && r.method === 'renas-6' && r.seed === 0 && r.fraction === plan.fractions[0] && Array.isArray(r.rank_points))
+  if (fig2 !== undefined) {
+    input.write('predicted-vs-true-rank.svg', await scatterSvg({
+      title: `ReNAS-6, trained on ${+(plan.fractions[0] * 100).toFixed(3)} %: predicted vs true rank`, subtitle: context.get(1)?.label, xTitle: 'true rank', yTitle: 'predicted rank',
+      points: (fig2.rank_points as Array<[number, number]>).map(([x, y]) => ({ x, y }))
     }))
     lines.push('![Predicted vs true rank](predicted-vs-true-rank.svg)', '')
   }
@@ -670,8 +488,6 @@ async function writeReport (plan: RenasPlan, rows: ResultRow[], context: Map<Ren
     if (!bench.synthetic) lines.push('The optimum of the space is 94.37 (paper).', '')
     for (const r of t5) csvRows.push([5, String(r.method), NaN, num(r, 'seed'), typeof r.ktau === 'number' ? r.ktau : NaN, num(r, 'best_top10_test'), num(r, 'rank_percent'), num(r, 'queries')])
   }
-  writeFileAtomic(path.join(plan.out, 'results.csv'), csvText(['table', 'method', 'fraction', 'seed', 'ktau', 'best_top10_test', 'rank_percent', 'queries'], csvRows))
-  const file = path.join(plan.out, 'report.md')
-  writeFileAtomic(file, lines.join('\n') + '\n')
-  return file
+  input.write('results.csv', csvText(['table', 'method', 'fraction', 'seed', 'ktau', 'best_top10_test', 'rank_percent', 'queries'], csvRows))
+  return input.write('report.md', lines.join('\n') + '\n')
 }

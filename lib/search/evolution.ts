@@ -12,6 +12,15 @@ export interface SpaceOps<A> {
   crossover: (a: A, b: A, random: Random) => A
   /** A string identifying the architecture up to isomorphism (e.g. its hash). */
   key: (arch: A) => string
+  /**
+   * Optional: every architecture one move away (NAS-Bench-201: the 24 one-edge op changes;
+   * NAS-Bench-101: one op change or one edge flip), in a fixed order. Local search needs it.
+   */
+  neighbors?: (arch: A) => A[]
+  /** Optional: a fixed-length numeric encoding (e.g. the BANANAS path encoding) written at out[offset…]. */
+  encode?: (arch: A, out: Float64Array, offset: number) => void
+  /** Length of `encode`'s output. */
+  encodingLength?: number
 }
 
 /** Scores a batch of architectures; higher is better. */

@@ -1,0 +1,39 @@
+// The search baselines by name: what the CLI, the experiment runner and users call.
+import type { SearchMethod } from './types'
+import { randomSearch, type RandomSearchSettings } from './random-search'
+import { agingEvolution, type AgingEvolutionSettings } from './aging-evolution'
+import { localSearch, type LocalSearchSettings } from './local-search'
+import { bananas, type BananasSettings } from './bananas'
+import { describe } from '../validate'
+
+export interface SearchMethodSettings {
+  rs: RandomSearchSettings
+  re: AgingEvolutionSettings
+  ls: LocalSearchSettings
+  bananas: BananasSettings
+}
+
+/** Factories of the baselines: rs (random search), re (aging evolution), ls (local search), bananas (BANANAS). */
+export const SEARCH_METHODS: Readonly<{ [K in keyof SearchMethodSettings]: (settings?: SearchMethodSettings[K]) => SearchMethod }> = Object.freeze({
+  rs: randomSearch,
+  re: agingEvolution,
+  ls: localSearch,
+  bananas
+})
+
+export type SearchMethodName = keyof typeof SEARCH_METHODS
+
+/** A search method by name, with its settings (validated; unknown settings are errors). */
+export function searchMethod (name: string, settings?: Record<string, unknown>): SearchMethod {
+  if (typeof name !== 'string' || !Object.prototype.hasOwnProperty.call(SEARCH_METHODS, name)) {
+    throw new RangeError(`searchMethod: unknown search method ${typeof name === 'string' ? `'${name}'` : describe(name)} (known: ${Object.keys(SEARCH_METHODS).join(', ')})`)
+  }
+  return (SEARCH_METHODS[name as SearchMethodName] as (s?: Record<string, unknown>) => SearchMethod)(settings)
+}
+
+export { runSearch, searchedMetric, type RunSearchOptions, type SearchResult, type SearchCheckpoint } from './harness'
+export { benchSpace, type BenchSpace } from './space'
+export { Oracle } from './oracle'
+export { randomSearch, agingEvolution, localSearch, bananas }
+export type { RandomSearchSettings, AgingEvolutionSettings, LocalSearchSettings, BananasSettings }
+export type { SearchMethod, SearchRun, SearchTrajectory } from './types'
