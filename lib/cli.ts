@@ -9,7 +9,7 @@ import { Command, CommanderError } from 'commander'
 import { benchCommand } from './bench/cli'
 import { didYouMean, UsageError } from './cli-args'
 import { renasCommand } from './experiments/renas-args'
-import { searchCommand } from './experiments/search-cli'
+import { searchCommand } from './experiments/search-args'
 
 // Loaded on demand, so `help` and `version` work even without a usable native addon.
 function loadApi (): typeof import('./index') {
@@ -190,8 +190,9 @@ async function main (argv: string[]): Promise<void> {
       process.exitCode = err.exitCode === 0 ? 0 : 2
       return
     }
-    if (err instanceof UsageError) {
-      process.stderr.write(usageLine(err.message, running))
+    // A PlanError (experiments/runner.ts, not imported here: it loads the runner) is a usage error too.
+    if (err instanceof UsageError || (err as Error).name === 'PlanError') {
+      process.stderr.write(usageLine((err as Error).message, running))
       process.exitCode = 2
       return
     }

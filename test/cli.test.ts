@@ -6,6 +6,8 @@ import * as path from 'node:path'
 import { kendallTau, pearson, spearman } from '../lib/index'
 import { CLI_PAPER_FRACTIONS, CLI_RENAS_TABLES } from '../lib/experiments/renas-args'
 import { PAPER_FRACTIONS, RENAS_TABLES } from '../lib/experiments/renas'
+import { CLI_SEARCH_METHODS } from '../lib/experiments/search-args'
+import { SEARCH_METHODS } from '../lib/search/index'
 
 // The CLI as users run it: the compiled bin (npm test compiles first).
 const bin = path.join(__dirname, '..', 'dist', 'lib', 'cli.js')
@@ -200,7 +202,7 @@ t.test('search: options validated before any work', async t => {
     [['--bench', 'synthetic-201', '--seed-start', '1.5'], /--seed-start must be an integer >= 0, got '1\.5'/],
     [['--bench', 'synthetic-201', '--epochs', 'x'], /--epochs must be an integer >= 1, got 'x'/],
     [['--bench', 'synthetic-201', '--jobs', '0'], /--jobs must be an integer >= 1/],
-    [['--bench', 'synthetic-201', '--dataset', 'cifar100'], /--dataset picks the dataset of an nb201:<table> with several; synthetic-201 has one/],
+    [['--bench', 'synthetic-201', '--dataset', 'cifar100'], /--dataset picks the dataset of an nb201:<dir> holding several; synthetic-201 has one/],
     [['--bench', 'synthetic-201', '--out', file], /--out .*plain-file exists and is not a directory/],
     [['--bench', 'synthetic-201', '--metod', 'rs'], /unknown option '--metod' \(did you mean --method\?\)/]
   ]
@@ -211,9 +213,29 @@ t.test('search: options validated before any work', async t => {
   }
 })
 
-t.test('the help constants of reproduce renas are the experiment\'s', async t => {
+t.test('the help constants of reproduce renas and search are the experiments\'', async t => {
   t.same(CLI_RENAS_TABLES, RENAS_TABLES)
   t.same(CLI_PAPER_FRACTIONS, PAPER_FRACTIONS)
+  t.same([...CLI_SEARCH_METHODS].sort(), Object.keys(SEARCH_METHODS).sort())
+})
+
+t.test('search runs the search experiment: report on stdout, resumable; a plan the bench cannot serve is a usage error', async t => {
+  const dir = tmpDir(t)
+  const out = path.join(dir, 'out')
+  const args = ['search', '--bench', 'synthetic-201', '--method=rs,re', '--budget', '30', '--checkpoints', '10,30', '--seeds', '2', '--out', out]
+  const r = run(...args)
+  t.equal(r.status, 0, r.stderr)
+  t.match(r.stdout, /# Search experiment/)
+  t.match(r.stdout, /10 queries/)
+  t.match(r.stderr, /4 cells run, 0 reused; report: .*report\.md/)
+  t.ok(fs.existsSync(path.join(out, 'results.jsonl')))
+  const again = run(...args)
+  t.equal(again.status, 0, again.stderr)
+  t.match(again.stderr, /0 cells run, 4 reused/)
+  const big = run('search', '--bench', 'synthetic-201', '--budget', '20000', '--out', path.join(dir, 'big'))
+  t.equal(big.status, 2, big.stderr)
+  t.match(big.stderr, /^nasrank: search: .*20000.*; see 'nasrank search --help'\n$/)
+  t.match(run('search', '--bench', 'synthetic-201', '--method', 'rs,rs').stderr, /--method: 'rs' is given twice/)
 })
 
 // `script` runs a command on a pseudo-terminal, as a user's shell would.

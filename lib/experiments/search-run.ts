@@ -1,45 +1,61 @@
-// The bridge from `nasrank search` (search-cli.ts: options validated) to the shared runner's
-// search experiment, runSearchExperiment in lib/experiments/search.ts. That module is written
-// on its own branch; until it is merged the command says so (exit 1) instead of running.
-// INTEGRATION: once search.ts exists, import runSearchExperiment statically and build its plan
-// from SearchArgs here (the plan's field names are the runner's); nothing else changes.
-import type { SearchArgs } from './search-cli'
-
-/** What the command hands the runner: the validated options, Ctrl-C and a log for progress lines. */
-export interface SearchCommandPlan extends SearchArgs {
-  signal: AbortSignal
-  log: (line: string) => void
-}
-
-type RunSearchExperiment = (plan: SearchCommandPlan) => Promise<unknown>
-
-function loadRunner (): RunSearchExperiment {
-  try {
-    // eslint-disable-next-line @typescript-eslint/no-require-imports
-    const mod = require('./search') as { runSearchExperiment?: RunSearchExperiment }
-    if (typeof mod.runSearchExperiment === 'function') return mod.runSearchExperiment
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException
-    if (!(e.code === 'MODULE_NOT_FOUND' && e.message.includes("'./search'"))) throw err
-  }
-  throw new Error('search: this build of nasrank has no search runner (lib/experiments/search.ts, runSearchExperiment)')
-}
+// `nasrank search` once its options are validated (search-args.ts): the search experiment on
+// the shared runner (runSearchExperiment), with Ctrl-C handling, progress with ETA and the
+// report printed. A PlanError from the runner (a budget above the space, an unknown dataset…)
+// is a usage error (exit 2), reported by cli.ts.
+import * as fs from 'node:fs'
+import { openingStatus } from '../cli-args'
+import { StatusLine } from '../progress'
+import { formatProgress } from './runner'
+import { runSearchExperiment, type SearchPlan } from './search'
+import type { SearchArgs } from './search-args'
 
 export async function runSearchCommand (args: SearchArgs, log: (line: string) => void = line => console.error(line)): Promise<void> {
-  const runSearchExperiment = loadRunner()
   const controller = new AbortController()
   let interrupts = 0
+  // On a TTY, say what the silent start is doing (opening the bench; synthetic-101 takes seconds).
+  const status = new StatusLine()
+  const say = (line: string): void => { status.clear(); log(line) }
   const onSigint = (): void => {
     interrupts++
     if (interrupts > 1) process.exit(130)
-    log('interrupted: finished runs are saved (Ctrl-C again to quit at once)')
+    say('interrupted: finished cells are saved; writing the report (Ctrl-C again to quit at once)')
     controller.abort(new Error('interrupted'))
   }
   process.on('SIGINT', onSigint)
+  let resumedLogged = false
+  const plan: SearchPlan = {
+    methods: args.methods,
+    bench: args.bench,
+    ...(args.dataset !== undefined ? { dataset: args.dataset } : {}),
+    budget: args.budget,
+    ...(args.checkpoints !== undefined ? { checkpoints: args.checkpoints } : {}),
+    seeds: args.seeds,
+    seedStart: args.seedStart,
+    ...(args.epochs !== undefined ? { epochs: args.epochs } : {}),
+    jobs: args.jobs,
+    out: args.out,
+    force: args.force,
+    command: process.argv.slice(2),
+    signal: controller.signal,
+    warn: line => say(`warning: ${line}`),
+    progress: (done, total, label, timing) => {
+      if (timing === undefined) {
+        if (!resumedLogged && done > 0) say(`resuming: ${done} of ${total} cells already in ${args.out}`)
+        else status.show(`running ${total - done} search cells`)
+        resumedLogged = true
+        return
+      }
+      say(formatProgress(done, total, label, timing))
+    }
+  }
+  status.show(openingStatus(args.bench))
   try {
-    await runSearchExperiment({ ...args, signal: controller.signal, log })
+    const result = await runSearchExperiment(plan)
+    say(`${result.ran} cells run, ${result.skipped} reused${result.partial ? `, ${result.remaining} to do` : ''}; report: ${result.reportFile}`)
+    process.stdout.write(fs.readFileSync(result.reportFile, 'utf8'))
     if (controller.signal.aborted) process.exitCode = 130
   } finally {
+    status.clear()
     process.off('SIGINT', onSigint)
   }
 }

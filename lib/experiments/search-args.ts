@@ -1,20 +1,21 @@
-// `nasrank search`: the baseline searches (random search, regularized evolution, local search,
+// `nasrank search`: the search methods (random search, regularized evolution, local search,
 // BANANAS) over many seeds on one benchmark, through the shared experiment runner. This module
 // holds the options and their validation (light: help works without the addon); the action
-// loads search-run.ts, which hands the validated options to runSearchExperiment.
+// loads search-run.ts, which hands the validated options to runSearchExperiment (search.ts).
 import { Command } from 'commander'
 import { choice, integer, list, outDir, UsageError } from '../cli-args'
 
-export const SEARCH_METHODS = ['rs', 're', 'ls', 'bananas'] as const
-export type SearchMethodName = typeof SEARCH_METHODS[number]
+// The names of lib/search's SEARCH_METHODS (a test checks), repeated so that help loads no search code.
+export const CLI_SEARCH_METHODS = ['rs', 're', 'ls', 'bananas'] as const
+export type CliSearchMethod = typeof CLI_SEARCH_METHODS[number]
 
 /** The validated options of one `nasrank search` run. */
 export interface SearchArgs {
-  /** Methods in the order given, without repeats. */
-  methods: SearchMethodName[]
-  /** Benchmark uri: synthetic-101, synthetic-201, nb101:<file>, nb201:<file>. */
+  /** Methods in the order given (the first is the baseline of the report's paired differences). */
+  methods: CliSearchMethod[]
+  /** Benchmark uri: synthetic-101, synthetic-201, nb101:<file>, nb201:<table> or nb201:<dir> (several budgets). */
   bench: string
-  /** Dataset of an nb201:<table> with several. */
+  /** Dataset of an nb201:<dir> (or list of tables) holding several. */
   dataset?: string
   /** Distinct architectures each run may query. */
   budget: number
@@ -48,14 +49,17 @@ export interface RawSearchOptions {
 
 /** Validates the options; every error is a UsageError that names the option. */
 export function searchArgs (raw: RawSearchOptions): SearchArgs {
-  const methods: SearchMethodName[] = []
-  for (const m of list('--method', raw.method, s => choice('--method', s, SEARCH_METHODS))) if (!methods.includes(m)) methods.push(m)
+  const methods: CliSearchMethod[] = []
+  for (const m of list('--method', raw.method, s => choice('--method', s, CLI_SEARCH_METHODS))) {
+    if (methods.includes(m)) throw new UsageError(`--method: '${m}' is given twice`)
+    methods.push(m)
+  }
   const bench = raw.bench
   if (!(bench === 'synthetic-101' || bench === 'synthetic-201' || /^nb(101|201):./.test(bench))) {
     throw new UsageError(`unknown benchmark '${bench}' (synthetic-101, synthetic-201, nb101:<file>, nb201:<file>)`)
   }
   if (raw.dataset !== undefined && !bench.startsWith('nb201:')) {
-    throw new UsageError(`--dataset picks the dataset of an nb201:<table> with several; ${bench} has one`)
+    throw new UsageError(`--dataset picks the dataset of an nb201:<dir> holding several; ${bench} has one`)
   }
   if (raw.dataset !== undefined && raw.dataset.trim() === '') throw new UsageError('--dataset must not be empty')
   const budget = integer('--budget', raw.budget, 1)
@@ -84,15 +88,15 @@ export function searchArgs (raw: RawSearchOptions): SearchArgs {
 
 export function searchCommand (): Command {
   return new Command('search')
-    .summary('baseline searches over many seeds on one benchmark')
+    .summary('search methods (rs, re, ls, bananas) over many seeds on one benchmark')
     .description('Runs search methods on one benchmark for many seeds: each run queries at most --budget distinct ' +
       'architectures (validation accuracy, counted once each) and reports, at each checkpoint, the test ' +
       'accuracy of its incumbent. Results go to --out (results.jsonl, report); re-running resumes.')
-    .option('--method <list>', `comma-separated methods: ${SEARCH_METHODS.join(', ')} (random search, regularized evolution, local search, BANANAS)`, 'rs,re')
-    .requiredOption('--bench <uri>', 'benchmark: synthetic-101, synthetic-201, nb101:<file>, nb201:<file>')
-    .option('--dataset <D>', 'the dataset of an nb201:<table> with several')
+    .option('--method <list>', `comma-separated methods: ${CLI_SEARCH_METHODS.join(', ')} (random search, regularized evolution, local search, BANANAS); the first is the baseline of the paired differences`, 'rs,re')
+    .requiredOption('--bench <uri>', 'benchmark: synthetic-201, nb201:<table.csv>, nb201:<dir> (several budgets), synthetic-101, nb101:<file>')
+    .option('--dataset <D>', 'the dataset of an nb201:<dir> holding several (e.g. cifar100)')
     .option('--budget <N>', 'distinct architectures each run may query', '200')
-    .option('--checkpoints <a,b,…>', 'query counts at which the incumbent is reported (default: the runner\'s)')
+    .option('--checkpoints <a,b,…>', 'query counts at which the incumbent is reported (default 25,50,100,150,200 up to the budget, and the budget)')
     .option('--seeds <N>', 'runs per method', '20')
     .option('--seed-start <N>', 'first seed', '0')
     .option('--epochs <E>', 'training budget of the queried results (default the benchmark\'s largest)')
