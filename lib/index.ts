@@ -15,6 +15,7 @@ export { pairwiseLogLoss, type PairwiseLogLossOptions, type PairwiseLogLossResul
 export { sampleEfficiencyGain, sampleEfficiencyGainAsync, type SampleEfficiencyInput, type SampleEfficiencyGain } from './metrics/sample-efficiency'
 export { nb201, NB201_OPS, NB201_EDGES, NB201_SIZE, NB201_DATASETS, NB201_DAG_LABELS, NB201_DAG_LINKS, type Nb201Arch, type Nb201ArchInput, type Nb201Op, type Nb201Dataset, type Nb201Order, type Nb201Dag, type Nb201CostModel, type Nb201SampleOptions, type Nb201MutateOptions } from './spaces/nb201'
 export { nb101GraphBatch, nb201GraphBatch, type GraphBatch } from './encode/graph'
+export { nb201RenasTensor, NB201_RENAS_CHANNELS } from './encode/nb201-renas'
 export { Random, type RandomOptions } from './random'
 export type { NativeLossTiming, TfRankLossOptions, TfTripletLossOptions } from './losses/tf-ranking'
 export type { Predictor, EncodedBatch, Encoder, Augment, FitOptions, FitReport, FitTiming, PredictorHooks, EpochCallback } from './predictors/types'
