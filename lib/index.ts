@@ -52,7 +52,7 @@ export { openBench, hashPackedCell, BENCH_URIS, type OpenBenchOptions } from './
 export { Bench, METRICS, type BenchData, type BenchRowColumn, type Metric, type QueryOptions, type SpaceName } from './bench/bench'
 export { evolve, type SpaceOps, type Fitness, type EvolutionOptions, type EvolutionResult, type Scored } from './search/evolution'
 export {
-  SEARCH_METHODS, searchMethod, runSearch, searchedMetric, benchSpace, randomSearch, agingEvolution, localSearch, bananas,
+  SEARCH_METHODS, searchMethod, runSearch, Oracle, searchedMetric, benchSpace, randomSearchExpectation, randomSearch, agingEvolution, localSearch, bananas,
   type SearchMethodName, type SearchMethodSettings, type RunSearchOptions, type SearchResult, type SearchCheckpoint, type BenchSpace,
   type RandomSearchSettings, type AgingEvolutionSettings, type LocalSearchSettings, type BananasSettings, type SearchMethod, type SearchRun, type SearchTrajectory
 } from './search/index'

@@ -98,6 +98,8 @@ t.test('jobs: cells in worker threads give the rows of one thread; abort keeps w
   const partial = await runRenas({ ...base, out: stopped, jobs: 2, signal: controller.signal, progress: done => { if (done === 2) controller.abort() } })
   t.ok(partial.ran >= 2 && partial.ran < 10, `stopped early (${partial.ran} cells)`)
   t.equal(readRows(stopped).length, partial.ran, 'every finished cell saved, nothing partial')
+  t.ok(partial.partial)
+  t.match(fs.readFileSync(partial.reportFile, 'utf8'), new RegExp(`Partial report\\*\\*: ${partial.ran} of 10 cells done`), 'the report says it is partial')
   const resumed = await runRenas({ ...base, out: stopped, jobs: 2 })
   t.equal(resumed.ran + resumed.skipped, 10)
   t.same(rows(stopped), rows(serial), 'resuming completes the same rows')
@@ -124,6 +126,14 @@ t.test('Tables 1-3 on a small NAS-Bench-101 run', async t => {
   t.equal(rows.filter(r => r.table === 2).length, 1)
   t.same(rows.filter(r => r.table === 3).map(r => r.selection).sort(), ['flops', 'params', 'random'])
   for (const f of ['report.md', 'ktau-vs-fraction.svg', 'predicted-vs-true-rank.svg']) t.ok(fs.existsSync(path.join(out, f)), f)
+  // Fig. 2 comes from results.jsonl (the ReNAS-6 seed-0 row carries its points), not from memory:
+  // a resumed run that computes nothing draws the same plot.
+  const fig2 = fs.readFileSync(path.join(out, 'predicted-vs-true-rank.svg'), 'utf8')
+  t.ok(Array.isArray(t1.find(r => r.method === 'renas-6')?.rank_points), 'the ReNAS-6 seed-0 row holds the Fig. 2 points')
+  fs.rmSync(path.join(out, 'predicted-vs-true-rank.svg'))
+  const resumed = await runRenas(plan)
+  t.equal(resumed.ran, 0)
+  t.equal(fs.readFileSync(path.join(out, 'predicted-vs-true-rank.svg'), 'utf8'), fig2, 'redrawn from the rows, identical')
 })
 
 t.test('reproduce renas refuses bad arguments before any work', async t => {

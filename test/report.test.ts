@@ -18,9 +18,14 @@ t.test('results.jsonl: append, resume, torn last line', async t => {
   t.same(reopened.all().map(r => r.cell), ['a', 'b'], 'finished cells survive; the torn line is dropped')
   t.equal(fs.readFileSync(store.file, 'utf8').split('\n').length, 3, 'file cut back to whole lines')
   reopened.append({ cell: 'c', ktau: 0.7 })
-  t.same(new ResultStore(dir).get('c'), { cell: 'c', ktau: 0.7 })
-  fs.writeFileSync(store.file, '{"cell":"a"}\nnot json\n')
-  t.throws(() => new ResultStore(dir), /results.jsonl:2: not valid JSON/)
+  t.same(new ResultStore(dir).get('c'), [{ cell: 'c', ktau: 0.7 }])
+  // A bad line that later lines follow no longer blocks the file: skipped, with a warning naming it.
+  fs.writeFileSync(store.file, '{"cell":"a"}\nnot json\n{"cell":"b"}\n')
+  const warnings: string[] = []
+  const skipping = new ResultStore(dir, w => warnings.push(w))
+  t.same(skipping.all().map(r => r.cell), ['a', 'b'])
+  t.same(skipping.skipped.map(s => s.line), [2])
+  t.match(warnings.join('\n'), /results\.jsonl:2: not valid JSON/)
   const file = path.join(dir, 'plain')
   fs.writeFileSync(file, 'x')
   t.throws(() => new ResultStore(file), /exists and is not a directory/)

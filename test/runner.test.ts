@@ -22,6 +22,7 @@ function tmp (t: Test): string {
 }
 
 function lines (dir: string): string[] {
+  if (!fs.existsSync(path.join(dir, 'results.jsonl'))) return [] // no cell finished yet
   return fs.readFileSync(path.join(dir, 'results.jsonl'), 'utf8').split('\n').filter(l => l !== '')
 }
 
@@ -119,6 +120,12 @@ t.test('a bench is identified by its data, not its path', async t => {
   t.not(benchDigest(await openBench(`nb201:${file}`)), benchDigest(a), 'one changed number, another digest')
   const changed = await runSearchExperiment({ ...p, bench: `nb201:${file}` })
   t.same([changed.ran, changed.skipped], [2, 0], 'a changed table is not resumed into')
+  // Worker threads reopen the bench by uri: one that is not the planned bench is an error, not a mix.
+  const planned = await openBench(`nb201:${file}`)
+  const elsewhere = path.join(dir, 'other.csv')
+  fs.writeFileSync(elsewhere, header + body)
+  Object.defineProperty(planned, 'uri', { value: `nb201:${elsewhere}` })
+  await t.rejects(runSearchExperiment({ ...p, out: path.join(dir, 'out2'), bench: planned, jobs: 2 }), /worker: .*other\.csv changed since the run was planned \(bench digest [0-9a-f]{16}, planned with [0-9a-f]{16}\)/)
   // A results folder holding two benches for one cell id says so.
   const rows = lines(out)
   const forged = { ...JSON.parse(rows[0]), bench_digest: 'f'.repeat(64) }
@@ -169,4 +176,43 @@ t.test('files nasrank did not write in --out are not overwritten unless forced',
   t.equal(again.skipped, 3, 'files nasrank wrote are rewritten freely')
   fs.appendFileSync(path.join(out, 'results.csv'), 'a line of my own\n')
   await t.rejects(runSearchExperiment(await plan(out)), /holds results\.csv, which nasrank did not write \(or which changed since it did\)/, 'a file edited since nasrank wrote it is not overwritten either')
+})
+
+t.test('Ctrl-C at any moment of a jobs 2 run: finished rows kept, report partial, resume neither loses nor repeats a row', async t => {
+  // BANANAS cells take seconds, random search's milliseconds: aborts land before, between and inside cells.
+  const base = { methods: ['rs', 'bananas'], bench: 'synthetic-201', budget: 40, checkpoints: [20, 40], curvePoints: 0, seeds: 2 }
+  const serial = tmp(t)
+  await runSearchExperiment({ ...base, out: serial })
+  const key = (dir: string): Map<string, string> => {
+    const m = new Map<string, string>()
+    for (const l of lines(dir)) {
+      const { run: _r, search_seconds: _s, ...rest } = JSON.parse(l)
+      const k = `${String(rest.cell)}#${String(rest.part)}`
+      if (m.has(k)) throw new Error(`${k} twice in results.jsonl`)
+      m.set(k, JSON.stringify(rest))
+    }
+    return m
+  }
+  const want = key(serial)
+  // Aborts land wherever the delay puts them: while the bench opens, while workers start or
+  // run cells, while rows are written or the report drawn. What must hold does not depend on where.
+  // Spread over the length of an uninterrupted jobs 2 run (measured here, asserted nowhere).
+  const started = Date.now()
+  await runSearchExperiment({ ...base, out: tmp(t), jobs: 2 })
+  const length = Date.now() - started
+  const cells = 4
+  const parts = 2
+  for (const delay of [0, 0.35, 0.5, 0.7, 0.85, 0.95].map(f => Math.round(f * length))) {
+    const out = tmp(t)
+    const controller = new AbortController()
+    const timer = setTimeout(() => controller.abort(), delay)
+    const r = await runSearchExperiment({ ...base, out, jobs: 2, signal: controller.signal })
+    clearTimeout(timer)
+    const got = key(out)
+    for (const [k, v] of got) t.equal(v, want.get(k), `abort after ${delay} ms: row ${k} as in the uninterrupted run`)
+    t.equal(got.size, (cells - r.remaining) * parts, `abort after ${delay} ms: only whole cells (${cells - r.remaining} of ${cells})`)
+    t.equal(/Partial report/.test(fs.readFileSync(path.join(out, 'report.md'), 'utf8')), r.remaining > 0, 'partial exactly when cells are missing')
+    await runSearchExperiment({ ...base, out, jobs: 2 })
+    t.same(key(out), want, `abort after ${delay} ms, then resumed: every row once`)
+  }
 })

@@ -7,6 +7,7 @@ import { Bench } from '../lib/bench/bench'
 import { synthetic201 } from '../lib/bench/synthetic'
 import { runSearchExperiment, type SearchPlan } from '../lib/experiments/search'
 import { PlanError } from '../lib/experiments/runner'
+import { searchCommand } from '../lib/experiments/search-cli'
 
 function tmp (t: Test): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nasrank-search-'))
@@ -149,4 +150,20 @@ t.test('the real NB-201 CIFAR-10 table: relative and absolute paths are one benc
   const parallel = tmp(t)
   await runSearchExperiment({ ...plan, out: parallel, jobs: 2 })
   t.same(comparable(parallel), comparable(out), 'jobs 2 = jobs 1 on the real table')
+})
+
+t.test('searchCommand: what `nasrank search` runs after parsing', async t => {
+  const out = tmp(t)
+  const log: string[] = []
+  const written: string[] = []
+  const write = process.stdout.write.bind(process.stdout)
+  process.stdout.write = ((chunk: string) => { written.push(String(chunk)); return true }) as typeof process.stdout.write
+  let code: number
+  try {
+    code = await searchCommand({ methods: ['rs', 're'], bench: 'synthetic-201', budget: 30, seeds: 2, out, command: ['search', '--method', 'rs,re', '--budget', '30', '--seeds', '2'] }, l => log.push(l))
+  } finally { process.stdout.write = write }
+  t.equal(code, 0)
+  t.match(log.join('\n'), /\[4\/4\] search\/.* · \d+:\d\d elapsed · ETA 0:00/, 'progress with ETA')
+  t.match(written.join(''), /# Search experiment[\s\S]*`nasrank search --method rs,re --budget 30 --seeds 2`/, 'the report, with its command line')
+  await t.rejects(searchCommand({ methods: ['dfs'], bench: 'synthetic-201', out, command: [] }, () => {}), { name: 'PlanError', message: /unknown search method "dfs"/ })
 })

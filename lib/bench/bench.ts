@@ -116,6 +116,20 @@ export class Bench {
   }
 
   /**
+   * A counting query function with fixed options, for searches that ask one row at a time:
+   * the options are checked once here, not on every call. Each distinct row counts once.
+   */
+  queryFunction (options?: QueryOptions, fn = 'query'): (row: number) => number {
+    const read = this.reader(options, fn)
+    return (row: number): number => {
+      const r = this.checkRow(row, fn)
+      const value = read(r)
+      this.asked.add(r)
+      return value
+    }
+  }
+
+  /**
    * The metric of every architecture, for evaluating predictors and reporting (for instance
    * Kendall tau over the whole space); NOT counted as queries — a search must not use it.
    *

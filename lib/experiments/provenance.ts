@@ -6,6 +6,7 @@ import * as path from 'node:path'
 import { createHash } from 'node:crypto'
 import { addon, packageDir } from '../native'
 import { type Bench, type BenchData } from '../bench/bench'
+import { openBench } from '../bench/open'
 
 const digests = new WeakMap<Bench, string>()
 
@@ -45,6 +46,21 @@ export function benchDigest (bench: Bench): string {
 /** The bench's identity in cell ids: space and the first 16 hex digits of its digest ('nb201@3fa2…'). */
 export function benchKey (bench: Bench): string {
   return `${bench.space}@${benchDigest(bench).slice(0, 16)}`
+}
+
+/** A bench as another thread or process reopens it: by uri (and dataset), checked against the digest the plan was made with. */
+export interface BenchRef { uri: string, digest: string, dataset?: string }
+
+export function benchRef (bench: Bench, dataset?: string): BenchRef {
+  return { uri: bench.uri, digest: benchDigest(bench), ...(dataset !== undefined ? { dataset } : {}) }
+}
+
+/** Reopens a bench by its reference; a bench whose data changed since the plan was made is an error. */
+export async function reopenBench (ref: BenchRef): Promise<Bench> {
+  const bench = await openBench(ref.uri, ref.dataset !== undefined ? { dataset: ref.dataset } : {})
+  const digest = benchDigest(bench)
+  if (digest !== ref.digest) throw new Error(`${ref.uri} changed since the run was planned (bench digest ${digest.slice(0, 16)}, planned with ${ref.digest.slice(0, 16)})`)
+  return bench
 }
 
 /** Who computed a row and with what: recorded once per run in runs.jsonl, and in the report header. */

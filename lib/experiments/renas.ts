@@ -5,7 +5,6 @@
 // results.jsonl at once, so an interrupted run resumes where it stopped.
 import { initTfBackend, type TfBackendChoice } from '../models/backend'
 import { type Bench } from '../bench/bench'
-import { openBench } from '../bench/open'
 import { kendallTau } from '../metrics/correlation'
 import * as nb101 from '../spaces/nb101'
 import { NB201_SIZE } from '../spaces/nb201'
@@ -20,7 +19,7 @@ import { type EncodedBatch, type Predictor } from '../predictors/types'
 import { type Tf } from '../models/tf'
 import { evolve, type SpaceOps } from '../search/evolution'
 import { type ResultRow } from './results'
-import { benchDigest, benchKey, runExperiment, type Cell, type ProgressFn, type ReportInput, type RunOptions } from './runner'
+import { benchDigest, benchKey, benchRef, reopenBench, runExperiment, type BenchRef, type Cell, type ProgressFn, type ReportInput, type RunOptions } from './runner'
 import { fitAndScore, rankPercent, split, top10, trainingCount, trainMetric } from './protocol'
 import { formatMeanSd, markdownTable, csvText, meanSd } from '../report/table'
 import { lineSvg, scatterSvg } from '../report/plots'
@@ -355,22 +354,11 @@ export function planCells (plan: RenasPlan): { cells: Cell[], context: Map<Renas
 /** The files a ReNAS report writes into --out. */
 export const RENAS_OUTPUTS = ['report.md', 'results.csv', 'ktau-vs-fraction.svg', 'predicted-vs-true-rank.svg'] as const
 
-/** A bench as a worker reopens it: by uri, checked against the digest the plan was made with. */
-export interface BenchRef { uri: string, digest: string }
-
 /** What a worker thread needs to rebuild the plan's cells: the plan without functions and objects, benchmarks by uri. */
 export type RenasWorkerPlan = Omit<RenasPlan, 'bench101' | 'bench201' | 'tf' | 'progress' | 'signal' | 'jobs' | 'backend' | 'warn' | 'force' | 'command'> & {
   bench101?: BenchRef
   bench201?: BenchRef
   backend: TfBackendChoice
-}
-
-/** Reopens a bench by uri and checks it is the one the plan was made with. */
-export async function reopenBench (ref: BenchRef): Promise<Bench> {
-  const bench = await openBench(ref.uri)
-  const digest = benchDigest(bench)
-  if (digest !== ref.digest) throw new Error(`${ref.uri} changed since the run was planned (bench digest ${digest.slice(0, 16)}, planned with ${ref.digest.slice(0, 16)})`)
-  return bench
 }
 
 /** The worker-thread entry (executors.ts): the plan's cells from its serialisable form. */
@@ -391,7 +379,7 @@ export async function runRenas (plan: RenasPlan): Promise<{ ran: number, skipped
   if (!Number.isInteger(jobs) || jobs < 1) throw new RangeError(`runRenas: jobs must be an integer >= 1, got ${String(jobs)}`)
   return await runExperiment({ ...plan, outputs: RENAS_OUTPUTS }, () => {
     const { cells, context } = planCells(plan)
-    const ref = (b: Bench | undefined): BenchRef | undefined => b === undefined ? undefined : { uri: b.uri, digest: benchDigest(b) }
+    const ref = (b: Bench | undefined): BenchRef | undefined => b === undefined ? undefined : benchRef(b)
     const { bench101, bench201, tf, progress: _progress, signal: _signal, jobs: _jobs, backend, warn: _warn, force: _force, command: _command, ...rest } = plan
     const data: RenasWorkerPlan = { ...rest, bench101: ref(bench101), bench201: ref(bench201), backend: backend ?? 'auto' }
     const { out: _out, backend: _backend, ...settings } = data

@@ -19,7 +19,7 @@ import { formatDuration } from '../progress'
 
 export { type Cell, type ExperimentSpec, type Executor, type Row, inProcessExecutor, workerExecutor } from './executors'
 export { checkOutDir, OutDir } from './outdir'
-export { benchDigest, benchKey, provenance, provenanceId, stableJson, type Provenance } from './provenance'
+export { benchDigest, benchKey, benchRef, reopenBench, provenance, provenanceId, stableJson, type BenchRef, type Provenance } from './provenance'
 
 /** A plan that cannot run (bad option, unknown method, budget above the space…): a usage error, found before any work. */
 export class PlanError extends Error {

@@ -9,7 +9,7 @@ import { Bench } from '../bench/bench'
 import { openBench } from '../bench/open'
 import { runSearch, searchedMetric, searchMethod, SEARCH_METHODS } from '../search'
 import { type ResultRow } from './results'
-import { benchDigest, benchKey, preflightOut, runExperiment, stableJson, PlanError, type Cell, type ProgressFn, type ReportInput, type RunOptions } from './runner'
+import { benchDigest, benchKey, benchRef, reopenBench, preflightOut, runExperiment, stableJson, PlanError, type BenchRef, type Cell, type ProgressFn, type ReportInput, type RunOptions } from './runner'
 import { csvText, markdownTable, meanSd } from '../report/table'
 import { lineSvg } from '../report/plots'
 
@@ -44,7 +44,7 @@ export interface SearchPlan extends RunOptions {
 
 /** The plan as data: what a worker thread (or a queue consumer) rebuilds the cells from. */
 export interface SearchSpec {
-  bench: { uri: string, digest: string, dataset?: string }
+  bench: BenchRef
   methods: string[]
   methodSettings: Record<string, Record<string, unknown>>
   budget: number
@@ -118,7 +118,7 @@ function resolve (plan: SearchPlan, bench: Bench): Resolved {
     bench,
     checkpoints,
     spec: {
-      bench: { uri: bench.uri, digest: benchDigest(bench), ...(plan.dataset !== undefined ? { dataset: plan.dataset } : {}) },
+      bench: benchRef(bench, plan.dataset),
       methods: [...plan.methods],
       methodSettings: plan.methodSettings ?? {},
       budget,
@@ -186,10 +186,7 @@ function planCells (spec: SearchSpec, bench: Bench, signal?: AbortSignal): Cell[
 
 /** The worker-thread entry (executors.ts): the cells from the plan's data, the bench reopened by uri and checked. */
 export async function loadCells (spec: SearchSpec): Promise<Cell[]> {
-  const bench = await openBench(spec.bench.uri, spec.bench.dataset !== undefined ? { dataset: spec.bench.dataset } : {})
-  const digest = benchDigest(bench)
-  if (digest !== spec.bench.digest) throw new Error(`${spec.bench.uri} changed since the run was planned (bench digest ${digest.slice(0, 16)}, planned with ${spec.bench.digest.slice(0, 16)})`)
-  return planCells(spec, bench)
+  return planCells(spec, await reopenBench(spec.bench))
 }
 
 export interface SearchExperimentResult {

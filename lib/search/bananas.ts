@@ -12,15 +12,19 @@
 //     highest draws are queried;
 //   - acquisition optimisation by mutation: 100 candidates, mutations (one each) of the 2
 //     best architectures so far (NASLib num_candidates = 100, num_arches_to_mutate = 2,
-//     max_mutations = 1). Candidates already queried and duplicates are dropped (as in
-//     naszilla); when fewer than k remain, the next-best architectures are mutated too, and
-//     random new architectures fill what is still missing.
+//     max_mutations = 1). As in the paper's code (naszilla get_candidates with
+//     allow_isomorphisms = False, patience_factor = 5), a candidate whose path encoding equals
+//     a queried architecture's or another candidate's is dropped (settings.distinct =
+//     'architecture' compares rows instead), and the next-best architectures are mutated too
+//     (up to 5 × mutate parents) until the pool holds 100; random new architectures fill in
+//     when fewer than k remain.
 // The last iteration queries only what is left of the budget.
 import { Random } from '../random'
 import { Mlp } from '../models/mlp'
 import { Oracle } from './oracle'
 import { benchSpace } from './space'
 import { intSetting, numberSetting, readSettings } from './settings'
+import { oneOf } from '../validate'
 import type { SearchMethod, SearchRun, SearchTrajectory } from './types'
 
 export interface BananasSettings {
@@ -44,9 +48,13 @@ export interface BananasSettings {
   lr?: number
   /** Mini-batch size (default 32). */
   batchSize?: number
+  /** Candidates must differ from each other and from queried architectures by 'encoding' (default) or 'architecture'. */
+  distinct?: 'encoding' | 'architecture'
 }
 
-const KEYS = ['init', 'k', 'candidates', 'mutate', 'ensemble', 'layers', 'width', 'epochs', 'lr', 'batchSize'] as const
+const KEYS = ['init', 'k', 'candidates', 'mutate', 'ensemble', 'layers', 'width', 'epochs', 'lr', 'batchSize', 'distinct'] as const
+/** Parents tried (× mutate) to fill the candidate pool: naszilla's patience_factor. */
+const PATIENCE = 5
 
 export function bananas (settings?: BananasSettings): SearchMethod {
   const fn = 'bananas'
@@ -61,7 +69,8 @@ export function bananas (settings?: BananasSettings): SearchMethod {
     width: intSetting(s.width, 20, fn, 'width', 1),
     epochs: intSetting(s.epochs, 200, fn, 'epochs', 1),
     lr: numberSetting(s.lr, 0.01, fn, 'lr', 0),
-    batchSize: intSetting(s.batchSize, 32, fn, 'batchSize', 1)
+    batchSize: intSetting(s.batchSize, 32, fn, 'batchSize', 1),
+    distinct: oneOf(s.distinct, 'encoding', ['encoding', 'architecture'] as const, fn, 'settings.distinct')
   })
   return Object.freeze({
     name: 'bananas',
@@ -73,6 +82,18 @@ export function bananas (settings?: BananasSettings): SearchMethod {
       const random = new Random(run.seed)
       const dim = space.encodingLength
       while (oracle.count < init && !oracle.done) oracle.query(oracle.randomUnqueried(random))
+      // Candidates are distinct from each other and from what was queried — by path encoding
+      // (the paper's code: allow_isomorphisms = False) or by architecture.
+      const byEncoding = resolved.distinct === 'encoding'
+      const scratch = new Float64Array(dim)
+      const keyOf = (row: number): string => {
+        space.encode(row, scratch, 0)
+        let key = ''
+        for (let f = 0; f < dim; f++) if (scratch[f] !== 0) key += `${f},`
+        return key
+      }
+      const seenKeys = new Set<string>()
+      let keyed = 0
       const nets = Array.from({ length: ensemble }, () => new Mlp(dim, { layers, width, epochs, lr, batchSize, loss: 'mae' }))
       while (!oracle.done) {
         // Train the ensemble on everything queried so far.
@@ -93,18 +114,27 @@ export function bananas (settings?: BananasSettings): SearchMethod {
         // Candidates: mutations of the best architectures, fresh and distinct.
         const want = Math.min(k, oracle.budget - oracle.count)
         const ranked = rows.map((_, i) => i).sort((a, b) => values[b] - values[a] || a - b).map(i => rows[i])
+        for (let i = keyed; i < n; i++) seenKeys.add(keyOf(rows[i]))
+        keyed = n
         const pool: number[] = []
-        const inPool = new Set<number>()
+        const inPool = new Set<string>()
+        const fresh = (row: number): string | null => {
+          if (row < 0 || oracle.has(row)) return null
+          const key = byEncoding ? keyOf(row) : String(row)
+          return seenKeys.has(key) || inPool.has(key) ? null : key
+        }
         const perParent = Math.max(1, Math.floor(candidates / mutate))
-        for (let p = 0; p < ranked.length && (p < mutate || pool.length < want); p++) {
+        for (let p = 0; p < ranked.length && (p < mutate || (pool.length < candidates && p < PATIENCE * mutate) || pool.length < want); p++) {
           for (let c = 0; c < perParent; c++) {
             const child = space.mutate(ranked[p], random)
-            if (child >= 0 && !oracle.has(child) && !inPool.has(child)) { inPool.add(child); pool.push(child) }
+            const key = fresh(child)
+            if (key !== null) { inPool.add(key); pool.push(child) }
           }
         }
-        while (pool.length < want) {
+        for (let tries = 0; pool.length < want; tries++) {
           const row = oracle.randomUnqueried(random)
-          if (!inPool.has(row)) { inPool.add(row); pool.push(row) }
+          const key = tries < 100 * want ? fresh(row) : `row ${row}` // every encoding seen: any new row
+          if (key !== null && !inPool.has(key)) { inPool.add(key); pool.push(row) }
         }
         // Independent Thompson sampling.
         const cx = new Float64Array(pool.length * dim)

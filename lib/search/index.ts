@@ -34,6 +34,7 @@ export function searchMethod (name: string, settings?: Record<string, unknown>):
 export { runSearch, searchedMetric, type RunSearchOptions, type SearchResult, type SearchCheckpoint } from './harness'
 export { benchSpace, type BenchSpace } from './space'
 export { Oracle } from './oracle'
+export { randomSearchExpectation } from './expectation'
 export { randomSearch, agingEvolution, localSearch, bananas }
 export type { RandomSearchSettings, AgingEvolutionSettings, LocalSearchSettings, BananasSettings }
 export type { SearchMethod, SearchRun, SearchTrajectory } from './types'

@@ -7,17 +7,17 @@ import type { SearchRun, SearchTrajectory } from './types'
 export class Oracle {
   readonly run: SearchRun
   readonly budget: number
-  private readonly options: QueryOptions
+  private readonly read: (row: number) => number
   private readonly seen: Uint8Array
   private readonly known = new Map<number, number>()
   private readonly rows: number[] = []
   private readonly values: number[] = []
-  private one = [0]
 
   constructor (run: SearchRun) {
     this.run = run
     this.budget = run.budget
-    this.options = { metric: run.metric as Metric, ...(run.epochs !== undefined ? { epochs: run.epochs } : {}) }
+    const options: QueryOptions = { metric: run.metric as Metric, ...(run.epochs !== undefined ? { epochs: run.epochs } : {}) }
+    this.read = run.bench.queryFunction(options, 'search')
     this.seen = new Uint8Array(run.bench.size)
   }
 
@@ -40,8 +40,7 @@ export class Oracle {
     const signal = this.run.signal
     if (signal?.aborted === true) throw signal.reason ?? new Error('search aborted')
     if (this.rows.length >= this.budget) throw new RangeError(`search: budget of ${this.budget} queries is spent`)
-    this.one[0] = row
-    const value = this.run.bench.lookup(this.one, this.options, 'search')[0]
+    const value = this.read(row)
     this.seen[row] = 1
     this.known.set(row, value)
     this.rows.push(row)
