@@ -1,9 +1,9 @@
 // `nasrank search`: the search methods (random search, regularized evolution, local search,
 // BANANAS) over many seeds on one benchmark, through the shared experiment runner. This module
 // holds the options and their validation (light: help works without the addon); the action
-// loads search-run.ts, which hands the validated options to runSearchExperiment (search.ts).
+// loads search-cli.ts (searchCommand), which runs runSearchExperiment (search.ts) with them.
 import { Command } from 'commander'
-import { choice, integer, list, outDir, UsageError } from '../cli-args'
+import { choice, integer, list, openingStatus, outDir, UsageError } from '../cli-args'
 
 // The names of lib/search's SEARCH_METHODS (a test checks), repeated so that help loads no search code.
 export const CLI_SEARCH_METHODS = ['rs', 're', 'ls', 'bananas'] as const
@@ -106,8 +106,19 @@ export function searchCommand (): Command {
     .addHelpText('after', '\nExample:\n  nasrank search --bench nb201:nb201-cifar10-hp200.csv --method rs,re,ls --budget 150 --seeds 100')
     .action(async (raw: RawSearchOptions) => {
       const args = searchArgs(raw)
-      // eslint-disable-next-line @typescript-eslint/no-require-imports
-      const { runSearchCommand } = require('./search-run') as typeof import('./search-run')
-      await runSearchCommand(args)
+      /* eslint-disable @typescript-eslint/no-require-imports */
+      const { searchCommand: run } = require('./search-cli') as typeof import('./search-cli')
+      const { StatusLine } = require('../progress') as typeof import('../progress')
+      /* eslint-enable @typescript-eslint/no-require-imports */
+      // On a TTY, say what the silent start is doing (opening the bench; synthetic-101 takes
+      // seconds) until the first line of the run replaces it.
+      const status = new StatusLine()
+      status.show(openingStatus(args.bench))
+      try {
+        const code = await run({ ...args, command: process.argv.slice(2) }, line => { status.clear(); console.error(line) })
+        if (code !== 0) process.exitCode = code
+      } finally {
+        status.clear()
+      }
     })
 }
