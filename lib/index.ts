@@ -2,7 +2,12 @@
 // so tools that want the ranking kernels alone import in milliseconds. (The predictors load
 // tfjs lazily, on first use.)
 import { addon, addonPath, type NativeInfo } from './native'
-import { MAX_THREADS, describe, finiteNumber } from './validate'
+import { MAX_THREADS, describe, finiteNumber, type NumericArray } from './validate'
+import * as backend from './models/backend'
+import * as tfRanking from './losses/tf-ranking'
+import type { TfBackendInfo, TfBackendOptions } from './models/backend'
+import type { TfRankLossOptions, TfTripletLossOptions } from './losses/tf-ranking'
+import type { TfModule, TfScalar, TfTensor, TfTensor2D } from './models/tf-types'
 
 export { kendallTau, kendallTauAsync, spearman, spearmanAsync, pearson, type KendallTauOptions } from './metrics/correlation'
 export { pairwiseRankLoss, pairwiseRankLossAsync, tripletRankLoss, tripletRankLossAsync, type RankLossOptions, type RankLossResult } from './losses/ranking'
@@ -10,8 +15,9 @@ export { pairwiseLogLoss, type PairwiseLogLossOptions, type PairwiseLogLossResul
 export { sampleEfficiencyGain, sampleEfficiencyGainAsync, type SampleEfficiencyInput, type SampleEfficiencyGain } from './metrics/sample-efficiency'
 export { nb201, NB201_OPS, NB201_EDGES, NB201_SIZE, NB201_DATASETS, NB201_DAG_LABELS, NB201_DAG_LINKS, type Nb201Arch, type Nb201ArchInput, type Nb201Op, type Nb201Dataset, type Nb201Order, type Nb201Dag, type Nb201CostModel, type Nb201SampleOptions, type Nb201MutateOptions } from './spaces/nb201'
 export { nb101GraphBatch, nb201GraphBatch, type GraphBatch } from './encode/graph'
+export { nb201RenasTensor, NB201_RENAS_CHANNELS } from './encode/nb201-renas'
 export { Random, type RandomOptions } from './random'
-export { pairwiseRankLossTf, tripletRankLossTf, tripletRankLossOnDistancesTf, pairwiseDistancesTf, type NativeLossTiming, type TfRankLossOptions, type TfTripletLossOptions } from './losses/tf-ranking'
+export type { NativeLossTiming, TfRankLossOptions, TfTripletLossOptions } from './losses/tf-ranking'
 export type { Predictor, EncodedBatch, Encoder, Augment, FitOptions, FitReport, FitTiming, PredictorHooks, EpochCallback } from './predictors/types'
 export { ReNASPredictor, RENAS_VARIANTS, resolveReNASConfig, type ReNASConfig, type ReNASOptions, type ReNASVariant } from './predictors/renas'
 export { RandomForestPredictor, resolveRandomForestConfig, type RandomForestConfig } from './predictors/random-forest'
@@ -27,7 +33,8 @@ export { gcnScore, gcnScoreAsync, gcnEmbed, gcnEmbedAsync, comparatorProbability
 // tfjs models: these modules import tfjs types only; tfjs itself loads when a model is created.
 export { GcnModel, graphTensors, type GcnModelOptions, type GraphTensors, type BatchOptions, type FromWeightsOptions } from './models/gcn'
 export { GcnComparator, type GcnComparatorOptions } from './models/comparator'
-export { initTfBackend, loadTf, type TfBackendChoice, type TfBackendOptions, type TfBackendInfo } from './models/backend'
+export type { TfBackendChoice, TfBackendOptions, TfBackendInfo } from './models/backend'
+export type { TfModule, TfTensor, TfScalar, TfTensor1D, TfTensor2D, TfTensor3D, TfVariable, TfDataType } from './models/tf-types'
 export { gcnWeightsToJSON, gcnWeightsFromJSON, comparatorWeightsToJSON, comparatorWeightsFromJSON, type GcnWeightsJSON, type ComparatorWeightsJSON } from './models/weights'
 export type { DenseWeights, GcnWeights, GcnEmbedWeights, ComparatorHeadWeights, ComparatorWeights } from './models/types'
 export { crc32c, maskCrc32c, frameTfRecord, encodeModelMetrics, encodeNb101Payload, TfRecordWriter, writeNb101TfRecord, type Nb101EvaluationData, type Nb101ModelMetrics, type Nb101RecordInput } from './bench/tfrecord-writer'
@@ -41,9 +48,9 @@ export {
 export { loadNb201Table, createNb201Table, writeNb201Table, Nb201Table, type LoadNb201TableOptions } from './bench/table'
 export { DataFileError } from './bench/errors'
 export { detectBenchFile, type BenchFileInfo, type BenchFileKind } from './bench/detect'
-export { ProgressBar, formatBytes, formatCount, formatDuration, type ProgressBarOptions } from './progress'
+export { ProgressBar, StatusLine, formatBytes, formatCount, formatDuration, type ProgressBarOptions, type StatusLineOptions } from './progress'
 export { openBench, hashPackedCell, BENCH_URIS, type OpenBenchOptions } from './bench/open'
-export { Bench, METRICS, type BenchData, type Metric, type QueryOptions, type SpaceName } from './bench/bench'
+export { Bench, METRICS, type BenchData, type BenchRowColumn, type Metric, type QueryOptions, type SpaceName } from './bench/bench'
 export { evolve, type SpaceOps, type Fitness, type EvolutionOptions, type EvolutionResult, type Scored } from './search/evolution'
 export {
   SEARCH_METHODS, searchMethod, runSearch, Oracle, searchedMetric, benchSpace, randomSearchExpectation, randomSearch, agingEvolution, localSearch, bananas,
@@ -54,6 +61,45 @@ export { Mlp, type MlpOptions } from './models/mlp'
 export { nb101PathEncoding, nb201PathEncoding, NB101_PATHS, NB201_PATHS } from './encode/path'
 export type { NativeInfo } from './native'
 export type { NumericArray } from './validate'
+
+// tfjs-facing functions, declared with the structural tfjs types of models/tf-types.ts so that
+// the published .d.ts never imports tfjs's own (which fail a strict consumer's type check).
+// The functions check at run time that `tf` is the tfjs module and the tensors are tfjs tensors.
+
+/**
+ * Loads tfjs and activates a backend: with 'auto' (or NASRANK_TF_BACKEND) the first of
+ * tfjs-node-gpu, tfjs-node, wasm that is installed and initialises. An explicit choice that
+ * fails throws. Returns the tfjs module and the backend's name; a second call is cheap.
+ */
+export const initTfBackend: (options?: TfBackendOptions) => Promise<TfBackendInfo> = backend.initTfBackend
+/** The @tensorflow/tfjs module nasrank uses (required on first call). */
+export const loadTf: () => TfModule = backend.loadTf
+/**
+ * ReNAS Eq. 3 on a tfjs vector: Σ_{i<j} φ((p_i − p_j)·sign(y_i − y_j)) (reduced by `reduction`,
+ * default 'mean' over the comparable pairs). `pred` is a rank-1 float tensor of length n,
+ * `target` n finite numbers. Returns a scalar whose gradient with respect to `pred` is the
+ * native kernel's exact (sub)gradient.
+ */
+export const pairwiseRankLossTf = tfRanking.pairwiseRankLossTf as unknown as (tf: TfModule, pred: TfTensor, target: NumericArray, options?: TfRankLossOptions) => TfScalar
+/**
+ * ReNAS Eq. 4 on a precomputed n×n distance matrix (only its strict upper triangle is read;
+ * the gradient is zero elsewhere): Σ_{i<j<k} φ((d_ij − d_ik)·sign(l_ij − l_ik)), l_ij = |y_i − y_j|.
+ */
+export const tripletRankLossOnDistancesTf = tfRanking.tripletRankLossOnDistancesTf as unknown as (tf: TfModule, dist: TfTensor, target: NumericArray, options?: TfRankLossOptions) => TfScalar
+/**
+ * Euclidean distances between the rows of `features` [n, k]:
+ * d_ij = sqrt(max(‖η_i − η_j‖², eps)), computed from the Gram matrix of the column-centred
+ * features (‖a‖² + ‖b‖² − 2a·b; centring leaves distances unchanged and reduces float32
+ * cancellation). Differentiable; O(n²k) in one matMul.
+ */
+export const pairwiseDistancesTf = tfRanking.pairwiseDistancesTf as unknown as (tf: TfModule, features: TfTensor, eps?: number) => TfTensor2D
+/**
+ * ReNAS Eq. 4 on features: the n×n distance matrix of the rows of `features` [n, k] (the
+ * predictor's penultimate features η) is computed in tfjs ({@link pairwiseDistancesTf}),
+ * the triplet loss and its gradient with respect to the distances come from the native
+ * kernel, and tfjs autodiff carries that gradient back through the distance computation.
+ */
+export const tripletRankLossTf = tfRanking.tripletRankLossTf as unknown as (tf: TfModule, features: TfTensor, target: NumericArray, options?: TfTripletLossOptions) => TfScalar
 
 /** What the loaded addon was built with: CUDA, threads, CPU features, source digest, path. */
 export function nativeInfo (): NativeInfo {

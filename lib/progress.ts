@@ -139,3 +139,44 @@ export class ProgressBar {
     this.drawn = true
   }
 }
+
+export interface StatusLineOptions {
+  /** Where to draw (default process.stderr). */
+  stream?: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }
+  /** 'auto' (default): draw only when the stream is a TTY. 'off': silent. */
+  mode?: 'auto' | 'tty' | 'off'
+}
+
+/**
+ * What a command is doing during a long step that prints nothing else ("building the
+ * synthetic NAS-Bench-101 benchmark…"): one line on a TTY, replaced by the next `show` and
+ * erased by `clear`, so the output that follows stays as it was. Silent outside a TTY (pipes,
+ * logs), where a finished command's output should not be interleaved with transient text.
+ */
+export class StatusLine {
+  private readonly stream: NodeJS.WritableStream & { isTTY?: boolean; columns?: number }
+  private readonly on: boolean
+  private shown = false
+
+  constructor (options: StatusLineOptions = {}) {
+    this.stream = options.stream ?? process.stderr
+    const mode = options.mode ?? 'auto'
+    this.on = mode === 'tty' || (mode === 'auto' && this.stream.isTTY === true)
+  }
+
+  /** Replaces the line with `text` and an ellipsis. */
+  show (text: string): void {
+    if (!this.on) return
+    const columns = this.stream.columns && this.stream.columns > 20 ? this.stream.columns - 1 : 200
+    const line = `${text}…`
+    this.stream.write('\r' + (line.length > columns ? line.slice(0, columns - 1) + '…' : line) + '\x1b[K')
+    this.shown = true
+  }
+
+  /** Erases the line (call before printing anything else to the same stream). */
+  clear (): void {
+    if (!this.shown) return
+    this.stream.write('\r\x1b[K')
+    this.shown = false
+  }
+}

@@ -1,5 +1,5 @@
 import t from 'tap'
-import { execFileSync } from 'node:child_process'
+import { execFileSync, spawnSync } from 'node:child_process'
 import * as path from 'node:path'
 import { GcnModel, initTfBackend, loadTf } from '../lib/index'
 
@@ -53,4 +53,18 @@ t.test('NASRANK_TF_BACKEND overrides the default', async t => {
   t.equal(run('cpu'), 'cpu cpu')
   t.equal(run('wasm'), 'wasm wasm')
   t.match(run('gpu'), /ERR initTfBackend: NASRANK_TF_BACKEND must be one of/)
+})
+
+t.test('no tfjs "Hi, looks like you are running TensorFlow.js" banner when nasrank picks the backend', async t => {
+  const banner = /looks like you are running TensorFlow\.js/
+  const run = (script: string) => spawnSync(process.execPath, ['-e', script], { encoding: 'utf8', env: { ...process.env, NASRANK_TF_BACKEND: '' } })
+  // tfjs on its own prints it on the cpu backend's first tensor (so the checks below can fail).
+  const plain = run(`const tf = require(require.resolve('@tensorflow/tfjs', { paths: [${JSON.stringify(root)}] })); tf.setBackend('cpu').then(() => tf.tensor([1, 2]).square().dataSync())`)
+  t.equal(plain.status, 0, plain.stderr)
+  t.match(plain.stderr, banner, 'tfjs alone prints the banner')
+  for (const backend of ['cpu', 'wasm', 'auto']) {
+    const r = run(`require(${JSON.stringify(root)}).initTfBackend({ backend: '${backend}' }).then(({ tf }) => { tf.tensor([1, 2]).square().dataSync(); tf.setBackend('cpu').then(() => tf.tensor([3]).dataSync()) })`)
+    t.equal(r.status, 0, r.stderr)
+    t.notMatch(r.stderr + r.stdout, banner, `${backend}: no banner`)
+  }
 })

@@ -19,6 +19,13 @@ export interface QueryOptions {
   repeat?: 'mean' | 'sample' | number
 }
 
+/**
+ * One value per bench row, in the bench's row order (the order of `bench.archs`; for an
+ * nb201:<table>, the file's order, not `nb201.all()`'s). `Bench.columnFor` gathers by
+ * architecture instead.
+ */
+export type BenchRowColumn = Float64Array
+
 /** Metric values, index [(row * epochs.length + epochIndex) * repeats + repeat]; NaN = not measured. */
 export type MetricColumn = Float32Array | Float64Array
 
@@ -125,11 +132,50 @@ export class Bench {
   /**
    * The metric of every architecture, for evaluating predictors and reporting (for instance
    * Kendall tau over the whole space); NOT counted as queries — a search must not use it.
+   *
+   * Row order: the bench's own, that of `bench.archs` (synthetic-201: nasrank index order,
+   * as `nb201.all()`; an nb201:<table>: the file's order; NAS-Bench-101: sorted by module
+   * hash). To pair it with architectures in another order (`nb201.all()` and a table bench,
+   * a predictor's candidates), use {@link columnFor}, which gathers by architecture.
    */
-  column (options?: QueryOptions): Float64Array {
+  column (options?: QueryOptions): BenchRowColumn {
     const read = this.reader({ ...options, repeat: options?.repeat === 'sample' ? 'mean' : options?.repeat }, 'column')
     const out = new Float64Array(this.size)
     for (let row = 0; row < this.size; row++) out[row] = read(row)
+    return out
+  }
+
+  /**
+   * The metric of the given architectures, in their order; NOT counted as queries (like
+   * {@link column}). `archs`: an array of architectures in any form {@link rowOf} accepts, or
+   * the packed forms — NAS-Bench-201 op codes, 6 per architecture (`nb201.all()`), or
+   * NAS-Bench-101 columnar cells with their hashes (`nb101.enumerate()`). An architecture
+   * that is not in the bench is an error that names it.
+   */
+  columnFor (archs: readonly unknown[] | Uint8Array | Nb101Cells, options?: QueryOptions): Float64Array {
+    const read = this.reader({ ...options, repeat: options?.repeat === 'sample' ? 'mean' : options?.repeat }, 'columnFor')
+    const fn = `${this.name} columnFor`
+    let count: number
+    let archAt: (k: number) => unknown
+    if (Array.isArray(archs)) {
+      count = archs.length
+      archAt = k => archs[k]
+    } else if (archs instanceof Uint8Array) {
+      if (this.space !== 'nb201') throw new TypeError(`${fn}: packed op codes are NAS-Bench-201 architectures; this is a ${this.space} bench (pass an array of architectures)`)
+      if (archs.length % 6 !== 0) throw new RangeError(`${fn}: packed NAS-Bench-201 op codes come 6 per architecture, got ${archs.length} bytes`)
+      count = archs.length / 6
+      archAt = k => archs.subarray(6 * k, 6 * k + 6)
+    } else if (archs !== null && typeof archs === 'object' && 'count' in archs && 'ops' in archs) {
+      const hash = (archs as Partial<Nb101Cells>).hash
+      if (this.space !== 'nb101') throw new TypeError(`${fn}: columnar cells are NAS-Bench-101 architectures; this is a ${this.space} bench`)
+      if (!(hash instanceof Uint8Array) || hash.length !== 16 * archs.count) throw new TypeError(`${fn}: NAS-Bench-101 cells need their module hashes (cells.hash, 16 bytes each), as nb101.enumerate() returns them`)
+      count = archs.count
+      archAt = k => Buffer.from(hash.buffer, hash.byteOffset + 16 * k, 16).toString('hex')
+    } else {
+      throw new TypeError(`${fn}: archs must be an array of architectures, packed NAS-Bench-201 op codes or NAS-Bench-101 cells, got ${describe(archs)}`)
+    }
+    const out = new Float64Array(count)
+    for (let k = 0; k < count; k++) out[k] = read(this.data.rowOf(archAt(k)))
     return out
   }
 

@@ -1,57 +1,32 @@
 // `nasrank bench ...`: converting and inspecting benchmark data from the command line.
 // The library is loaded only when a command runs (help works without the addon).
+import * as fs from 'node:fs'
 import * as path from 'node:path'
-
-export const BENCH_USAGE = `  nasrank bench convert <file.tfrecord> [<store.arrow>] [--lenient] [--no-progress]
-                                        read a NAS-Bench-101 TFRecord file (CRCs checked) into
-                                        the columnar Arrow store (default <file>.nasrank.arrow)
-  nasrank bench info <uri | file>
-                                        what a benchmark offers (uri: synthetic-101, synthetic-201,
-                                        nb101:<file>, nb201:<file>); for a plain file, what it is
-                                        (TFRecord, NB-101 store, NB-201 table) and its uri
-  nasrank bench query <store.arrow> <module-hash> [--metric M] [--epochs E] [--repeat R|mean]
-                                        one value (default final_validation_accuracy, largest
-                                        epoch budget, mean over repeats)
-  nasrank bench table <table.csv | table.arrow> [--dataset D] [--to out.csv | out.arrow]
-                                        check a NAS-Bench-201 table and summarise it, or convert it`
-
-/** Bad command-line usage (the CLI prints the usage text with it). */
-export class BenchUsageError extends Error {
-  readonly usage = true
-}
+import { Command } from 'commander'
+import { openingStatus, UsageError } from '../cli-args'
+import { StatusLine } from '../progress'
 
 function api (): typeof import('../index') {
   // eslint-disable-next-line @typescript-eslint/no-require-imports
   return require('../index')
 }
 
-/** Splits `--name value` options and `--flag` switches from positional arguments. */
-function parseArgs (args: string[], flags: readonly string[], valued: readonly string[]): { positional: string[]; options: Map<string, string | true> } {
-  const positional: string[] = []
-  const options = new Map<string, string | true>()
-  for (let i = 0; i < args.length; i++) {
-    const a = args[i]
-    if (!a.startsWith('--')) { positional.push(a); continue }
-    const name = a.slice(2)
-    if (flags.includes(name)) options.set(name, true)
-    else if (valued.includes(name)) {
-      if (i + 1 >= args.length) throw new BenchUsageError(`--${name} needs a value`)
-      options.set(name, args[++i])
-    } else throw new BenchUsageError(`unknown option ${a}`)
-  }
-  return { positional, options }
+/** A command's options by the flag as typed ('lenient', 'no-progress', 'to'), as the actions read them. */
+type Options = Map<string, string | true>
+
+function flags (entries: Record<string, string | boolean | undefined>): Options {
+  const options: Options = new Map()
+  for (const [name, value] of Object.entries(entries)) if (value !== undefined && value !== false) options.set(name, value)
+  return options
 }
 
 function print (value: unknown): void {
   console.log(JSON.stringify(value, null, 2))
 }
 
-export async function benchCommand (args: string[]): Promise<void> {
-  const [sub, ...rest] = args
+async function benchAction (sub: 'convert' | 'info' | 'query' | 'table', positional: string[], options: Options): Promise<void> {
   switch (sub) {
     case 'convert': {
-      const { positional, options } = parseArgs(rest, ['lenient', 'no-progress'], [])
-      if (positional.length < 1 || positional.length > 2) throw new BenchUsageError('bench convert needs <file.tfrecord> [<store.arrow>]')
       const { convertNb101 } = api()
       // Ctrl-C or SIGTERM: exit through process.exit so the temporary store file is removed.
       const onSigint = () => process.exit(130)
@@ -72,8 +47,6 @@ export async function benchCommand (args: string[]): Promise<void> {
       return
     }
     case 'info': {
-      const { positional } = parseArgs(rest, [], [])
-      if (positional.length !== 1) throw new BenchUsageError('bench info needs <uri | store.arrow | file.tfrecord>')
       let target = positional[0]
       // A plain file: say what it is (and which uri opens it) instead of guessing NB-101.
       let detected: ReturnType<ReturnType<typeof api>['detectBenchFile']> | null = null
@@ -84,9 +57,12 @@ export async function benchCommand (args: string[]): Promise<void> {
       }
       if (target.startsWith('synthetic-') || target.startsWith('nb101:') || target.startsWith('nb201:')) {
         const { openBench } = api()
-        const bench = await openBench(target, { progress: true })
+        // On a TTY, say what the silent build is doing (synthetic-101 takes seconds).
+        const status = new StatusLine()
+        status.show(openingStatus(target))
+        const bench = await openBench(target, { progress: true }).finally(() => status.clear())
         const summary = (metric: 'train' | 'val' | 'test') => {
-          const values = Array.from(bench.column({ metric })).sort((a, b) => a - b)
+          const values = bench.column({ metric }).sort() // a fresh Float64Array: numeric sort in place
           const at = (q: number) => values[Math.min(values.length - 1, Math.floor(q * values.length))]
           return { min: values[0], median: at(0.5), p90: at(0.9), max: values[values.length - 1] }
         }
@@ -119,10 +95,6 @@ export async function benchCommand (args: string[]): Promise<void> {
       return
     }
     case 'query': {
-      const { positional, options } = parseArgs(rest, [], ['metric', 'epochs', 'repeat'])
-      if (positional.length !== 2) throw new BenchUsageError('bench query needs <store.arrow> <module-hash>')
-      const { openNb101Store } = api()
-      const store = openNb101Store(positional[0])
       const epochs = options.get('epochs')
       const repeat = options.get('repeat')
       const query = {
@@ -130,19 +102,20 @@ export async function benchCommand (args: string[]): Promise<void> {
         epochs: epochs === undefined ? undefined : Number(epochs),
         repeat: repeat === undefined || repeat === 'mean' ? (repeat as 'mean' | undefined) : Number(repeat)
       }
-      if (query.epochs !== undefined && !Number.isInteger(query.epochs)) throw new BenchUsageError(`--epochs must be an integer, got ${String(epochs)}`)
-      if (typeof query.repeat === 'number' && !Number.isInteger(query.repeat)) throw new BenchUsageError(`--repeat must be an integer or 'mean', got ${String(repeat)}`)
+      if (query.epochs !== undefined && !Number.isInteger(query.epochs)) throw new UsageError(`--epochs must be an integer, got ${String(epochs)}`)
+      if (typeof query.repeat === 'number' && !Number.isInteger(query.repeat)) throw new UsageError(`--repeat must be an integer or 'mean', got ${String(repeat)}`)
+      const { openNb101Store } = api()
+      const store = openNb101Store(positional[0])
       const value = store.query(positional[1], query)
       print({ hash: positional[1].toLowerCase(), metric: query.metric ?? 'final_validation_accuracy', epochs: query.epochs ?? store.epochs[store.epochs.length - 1], repeat: query.repeat ?? 'mean', value })
       return
     }
     case 'table': {
-      const { positional, options } = parseArgs(rest, [], ['dataset', 'to'])
-      if (positional.length !== 1) throw new BenchUsageError('bench table needs <table.csv | table.arrow>')
+      const to = options.get('to')
+      if (typeof to === 'string' && fs.existsSync(to) && !options.has('force')) throw new UsageError(`--to ${to} exists; add --force to overwrite it`)
       const { loadNb201Table, writeNb201Table } = api()
       const dataset = options.get('dataset')
       const table = loadNb201Table(positional[0], { dataset: typeof dataset === 'string' ? dataset : undefined })
-      const to = options.get('to')
       if (typeof to === 'string') {
         writeNb201Table(table, to)
         print({ from: table.file, to: path.resolve(to), rows: table.count })
@@ -158,9 +131,53 @@ export async function benchCommand (args: string[]): Promise<void> {
       print({ file: table.file, format: table.format, dataset: table.dataset, rows: table.count, columns: summary })
       return
     }
-    case undefined:
-      throw new BenchUsageError('bench needs a command: convert, info, query or table')
-    default:
-      throw new BenchUsageError(`unknown bench command '${sub}'`)
   }
+}
+
+/** `nasrank bench` and its commands. */
+export function benchCommand (): Command {
+  const bench = new Command('bench')
+    .summary('convert and inspect benchmark data')
+    .description('Converts and inspects benchmark data: NAS-Bench-101 TFRecord files and Arrow stores, NAS-Bench-201 ' +
+      'tables, and the benchmarks every experiment opens by uri (synthetic-101, synthetic-201, nb101:<file>, nb201:<file>).')
+  bench.addCommand(new Command('convert')
+    .summary('a NAS-Bench-101 TFRecord file into an Arrow store')
+    .description('Reads a NAS-Bench-101 TFRecord file (CRCs and module hashes checked) into the columnar Arrow store.')
+    .argument('<file.tfrecord>', 'the official nasbench_only108.tfrecord (or any NAS-Bench-101 TFRecord file)')
+    .argument('[store.arrow]', 'where to write the store (default <file>.nasrank.arrow)')
+    .option('--lenient', 'skip and count bad records instead of stopping at the first')
+    .option('--no-progress', 'no progress bar')
+    .action(async (file: string, store: string | undefined, opts: { lenient?: boolean, progress: boolean }) => {
+      await benchAction('convert', store === undefined ? [file] : [file, store], flags({ lenient: opts.lenient, 'no-progress': !opts.progress }))
+    }))
+  bench.addCommand(new Command('info')
+    .summary('what a benchmark offers, or what a file is')
+    .description('What a benchmark offers (uri: synthetic-101, synthetic-201, nb101:<file>, nb201:<file>): size, ' +
+      'budgets, repeats, metric ranges, costs. For a plain file: what it is (NAS-Bench-101 TFRecord or store, ' +
+      'NAS-Bench-201 CSV or Arrow table) and its uri, then the same summary or the store\'s provenance.')
+    .argument('<uri|file>', 'a benchmark uri, or a benchmark file')
+    .action(async (target: string) => { await benchAction('info', [target], new Map()) }))
+  bench.addCommand(new Command('query')
+    .summary('one value of one cell of a NAS-Bench-101 store')
+    .description('One value of one cell of a NAS-Bench-101 store.')
+    .argument('<store.arrow>', 'a store written by bench convert')
+    .argument('<module-hash>', "the cell's module hash (32 hex digits)")
+    .option('--metric <M>', 'the metric (default final_validation_accuracy)')
+    .option('--epochs <E>', 'the training budget (default the largest)')
+    .option('--repeat <R|mean>', 'a repeat index, or mean over the repeats (default mean)')
+    .action(async (store: string, hash: string, opts: { metric?: string, epochs?: string, repeat?: string }) => {
+      await benchAction('query', [store, hash], flags(opts))
+    }))
+  bench.addCommand(new Command('table')
+    .summary('check a NAS-Bench-201 table and summarise it, or convert it')
+    .description('Checks a NAS-Bench-201 table (CSV or Arrow; docs/bench-data.md) and summarises its columns, or ' +
+      'converts it with --to (CSV to Arrow or back).')
+    .argument('<table.csv|table.arrow>', 'the table, e.g. one written by tools/export_nb201.py')
+    .option('--dataset <D>', 'the dataset to read from a table with several')
+    .option('--to <out.csv|out.arrow>', 'write the table in the format of the file name')
+    .option('--force', 'overwrite the --to file if it exists')
+    .action(async (file: string, opts: { dataset?: string, to?: string, force?: boolean }) => {
+      await benchAction('table', [file], flags(opts))
+    }))
+  return bench
 }

@@ -74,6 +74,7 @@ function toFloat32 (grad: Float64Array): Float32Array {
 }
 
 /**
+ * @internal (published through index.ts with the structural tfjs types)
  * ReNAS Eq. 3 on a tfjs vector: Σ_{i<j} φ((p_i − p_j)·sign(y_i − y_j)) (reduced by `reduction`,
  * default 'mean' over the comparable pairs). `pred` is a rank-1 float tensor of length n,
  * `target` n finite numbers. Returns a scalar whose gradient with respect to `pred` is the
@@ -105,6 +106,7 @@ export function pairwiseRankLossTf (tf: Tf, pred: Tensor, target: NumericArray, 
 }
 
 /**
+ * @internal (published through index.ts with the structural tfjs types)
  * ReNAS Eq. 4 on a precomputed n×n distance matrix (only its strict upper triangle is read;
  * the gradient is zero elsewhere): Σ_{i<j<k} φ((d_ij − d_ik)·sign(l_ij − l_ik)), l_ij = |y_i − y_j|.
  */
@@ -136,6 +138,7 @@ function tripletOnDistances (tf: Tf, dist: Tensor, y: Float64Array, native: Rank
 }
 
 /**
+ * @internal (published through index.ts with the structural tfjs types)
  * Euclidean distances between the rows of `features` [n, k]:
  * d_ij = sqrt(max(‖η_i − η_j‖², eps)), computed from the Gram matrix of the column-centred
  * features (‖a‖² + ‖b‖² − 2a·b; centring leaves distances unchanged and reduces float32
@@ -157,6 +160,7 @@ export function pairwiseDistancesTf (tf: Tf, features: Tensor, eps = 1e-6): Tens
 }
 
 /**
+ * @internal (published through index.ts with the structural tfjs types)
  * ReNAS Eq. 4 on features: the n×n distance matrix of the rows of `features` [n, k] (the
  * predictor's penultimate features η) is computed in tfjs ({@link pairwiseDistancesTf}),
  * the triplet loss and its gradient with respect to the distances come from the native

@@ -7,9 +7,10 @@ import type * as TF from '@tensorflow/tfjs'
 import { describe } from '../validate'
 import { ensureTfBackend, initTfBackend, type Tf, type TfBackendChoice } from './backend'
 import {
-  checkDense, checkGraphBatch, denseVariables, exportDense, glorotDense, GcnModel, graphTensors, positiveInteger, widthList,
-  type BatchOptions, type DenseVariables, type FromWeightsOptions, type GraphTensors
+  asGraphTensorsT, checkDense, checkGraphBatch, denseVariables, exportDense, glorotDense, GcnModel, graphTensorsT, positiveInteger, widthList,
+  type BatchOptions, type DenseVariables, type FromWeightsOptions, type GraphTensors, type GraphTensorsT
 } from './gcn'
+import type { TfModule, TfTensor1D, TfTensor2D, TfVariable } from './tf-types'
 import type { ComparatorWeights, DenseWeights, GraphBatch } from './types'
 
 export interface GcnComparatorOptions {
@@ -25,8 +26,10 @@ export interface GcnComparatorOptions {
   backend?: TfBackendChoice
 }
 
+// Public methods use the structural tfjs types (see gcn.ts); each runs an internal twin (…T).
 export class GcnComparator {
-  readonly tf: Tf
+  /** @internal The tfjs module with tfjs's own types. */
+  readonly tfjs: Tf
   /** The shared feature extractor (no readout). */
   readonly gcn: GcnModel
   /** Hidden widths of the head. */
@@ -35,7 +38,7 @@ export class GcnComparator {
   private readonly out: DenseVariables
 
   private constructor (tf: Tf, gcn: GcnModel, head: DenseWeights[], out: DenseWeights, trainable: boolean) {
-    this.tf = tf
+    this.tfjs = tf
     this.gcn = gcn
     let inputs = 2 * gcn.embeddingWidth
     this.head = head.map(l => {
@@ -85,9 +88,17 @@ export class GcnComparator {
     return new GcnComparator(tf, gcn, head.layers, head.out, trainable)
   }
 
+  /** The tfjs module the comparator's variables live in. */
+  get tf (): TfModule { return this.tfjs }
+
   /** All trainable variables: the extractor's, then the head's. */
-  variables (): TF.Variable[] {
-    const out = this.gcn.variables()
+  variables (): TfVariable[] {
+    return this.trainableVariables()
+  }
+
+  /** @internal variables() with tfjs's own types. */
+  trainableVariables (): TF.Variable[] {
+    const out = this.gcn.trainableVariables()
     for (const l of this.head) out.push(l.w, l.b)
     out.push(this.out.w, this.out.b)
     return out
@@ -97,8 +108,23 @@ export class GcnComparator {
    * The head's logits from embeddings ea [n, D], eb [n, D] (or either with one row, compared
    * with every row of the other).
    */
-  headLogits (ea: TF.Tensor2D, eb: TF.Tensor2D): TF.Tensor1D {
-    const tf = this.tf
+  headLogits (ea: TfTensor2D, eb: TfTensor2D): TfTensor1D {
+    return this.headLogitsT(ea as unknown as TF.Tensor2D, eb as unknown as TF.Tensor2D)
+  }
+
+  /** Logits of P(a better than b) for graph tensors a and b. */
+  logits (a: GraphTensors, b: GraphTensors): TfTensor1D {
+    return this.logitsT(asGraphTensorsT(a), asGraphTensorsT(b))
+  }
+
+  /** P(a better than b) = σ(logit). */
+  probability (a: GraphTensors, b: GraphTensors): TfTensor1D {
+    return this.probabilityT(asGraphTensorsT(a), asGraphTensorsT(b))
+  }
+
+  /** @internal */
+  headLogitsT (ea: TF.Tensor2D, eb: TF.Tensor2D): TF.Tensor1D {
+    const tf = this.tfjs
     return tf.tidy(() => {
       const n = Math.max(ea.shape[0], eb.shape[0])
       const a = ea.shape[0] === n ? ea : tf.tile(ea, [n, 1])
@@ -109,14 +135,14 @@ export class GcnComparator {
     })
   }
 
-  /** Logits of P(a better than b) for graph tensors a and b. */
-  logits (a: GraphTensors, b: GraphTensors): TF.Tensor1D {
-    return this.tf.tidy(() => this.headLogits(this.gcn.embed(a), this.gcn.embed(b)))
+  /** @internal */
+  logitsT (a: GraphTensorsT, b: GraphTensorsT): TF.Tensor1D {
+    return this.tfjs.tidy(() => this.headLogitsT(this.gcn.embedT(a), this.gcn.embedT(b)))
   }
 
-  /** P(a better than b) = σ(logit). */
-  probability (a: GraphTensors, b: GraphTensors): TF.Tensor1D {
-    return this.tf.tidy(() => this.tf.sigmoid(this.logits(a, b)))
+  /** @internal */
+  probabilityT (a: GraphTensorsT, b: GraphTensorsT): TF.Tensor1D {
+    return this.tfjs.tidy(() => this.tfjs.sigmoid(this.logitsT(a, b)))
   }
 
   /**
@@ -131,13 +157,13 @@ export class GcnComparator {
     const n = a.count === 0 || b.count === 0 ? 0 : Math.max(a.count, b.count)
     const size = options?.batchSize === undefined ? 2048 : positiveInteger(options.batchSize, fn, 'batchSize')
     const out = new Float32Array(n)
-    const tf = this.tf
+    const tf = this.tfjs
     for (let start = 0; start < n; start += size) {
       const end = Math.min(n, start + size)
       const result = tf.tidy(() => {
-        const ta = a.count === 1 ? graphTensors(tf, a) : graphTensors(tf, a, start, end)
-        const tb = b.count === 1 ? graphTensors(tf, b) : graphTensors(tf, b, start, end)
-        return this.probability(ta, tb)
+        const ta = a.count === 1 ? graphTensorsT(tf, a) : graphTensorsT(tf, a, start, end)
+        const tb = b.count === 1 ? graphTensorsT(tf, b) : graphTensorsT(tf, b, start, end)
+        return this.probabilityT(ta, tb)
       })
       out.set(result.dataSync() as Float32Array, start)
       result.dispose()
@@ -155,6 +181,6 @@ export class GcnComparator {
 
   /** Frees the variables. */
   dispose (): void {
-    for (const v of this.variables()) v.dispose()
+    for (const v of this.trainableVariables()) v.dispose()
   }
 }

@@ -11,13 +11,30 @@ import { Random, checkSeed } from '../random'
 import type * as TF from '@tensorflow/tfjs'
 import { describe } from '../validate'
 import { ensureTfBackend, initTfBackend, type Tf, type TfBackendChoice } from './backend'
+import { checkTf } from './tf'
+import type { TfModule, TfTensor1D, TfTensor2D, TfTensor3D, TfVariable } from './tf-types'
 import type { DenseWeights, GcnEmbedWeights, GcnWeights, GraphBatch } from './types'
 
-/** A GraphBatch as tensors: adjacency [B,V,V], x [B,V,F], mask [B,V]. */
+// The public methods are declared with the structural tfjs types of tf-types.ts (so that the
+// published .d.ts does not import tfjs); each runs an internal twin (…T, stripped from the .d.ts) typed with tfjs's own.
+
+/** A GraphBatch as tfjs tensors: adjacency [B,V,V], x [B,V,F], mask [B,V]. */
 export interface GraphTensors {
+  adjacency: TfTensor3D
+  x: TfTensor3D
+  mask: TfTensor2D
+}
+
+/** @internal GraphTensors with tfjs's own types. */
+export interface GraphTensorsT {
   adjacency: TF.Tensor3D
   x: TF.Tensor3D
   mask: TF.Tensor2D
+}
+
+/** @internal The tfjs tensors behind GraphTensors (the public type only describes them). */
+export function asGraphTensorsT (g: GraphTensors): GraphTensorsT {
+  return g as unknown as GraphTensorsT
 }
 
 export interface GcnModelOptions {
@@ -45,7 +62,7 @@ export interface BatchOptions {
   batchSize?: number
 }
 
-/** Trainable dense parameters: w [in, out], b [out]. */
+/** @internal Trainable dense parameters: w [in, out], b [out]. */
 export interface DenseVariables {
   w: TF.Variable
   b: TF.Variable
@@ -87,6 +104,7 @@ export function checkDense (d: unknown, inputs: number, fn: string, name: string
   return b.length
 }
 
+/** @internal */
 export function denseVariables (tf: Tf, weights: DenseWeights, inputs: number, trainable: boolean): DenseVariables {
   const outputs = weights.b.length
   return {
@@ -95,6 +113,7 @@ export function denseVariables (tf: Tf, weights: DenseWeights, inputs: number, t
   }
 }
 
+/** @internal */
 export function exportDense (v: DenseVariables): DenseWeights {
   return { w: Float32Array.from(v.w.dataSync()), b: Float32Array.from(v.b.dataSync()) }
 }
@@ -119,8 +138,13 @@ export function checkGraphBatch (batch: unknown, fn: string, name = 'graphs', fe
   return g
 }
 
-/** Graphs [start, end) of a batch as tensors (the caller disposes them). */
-export function graphTensors (tf: Tf, batch: GraphBatch, start = 0, end = batch.count): GraphTensors {
+/** Graphs [start, end) of a batch as tfjs tensors (the caller disposes them). */
+export function graphTensors (tf: TfModule, batch: GraphBatch, start = 0, end = batch.count): GraphTensors {
+  return graphTensorsT(checkTf(tf, 'graphTensors'), batch, start, end)
+}
+
+/** @internal graphTensors with tfjs's own types. */
+export function graphTensorsT (tf: Tf, batch: GraphBatch, start = 0, end = batch.count): GraphTensorsT {
   const V = batch.vertices
   const F = batch.features
   const n = end - start
@@ -139,7 +163,8 @@ function batchSizeOption (options: BatchOptions | undefined, fn: string): number
 // ---- the model -------------------------------------------------------------------------------
 
 export class GcnModel {
-  readonly tf: Tf
+  /** @internal The tfjs module with tfjs's own types. */
+  readonly tfjs: Tf
   readonly features: number
   readonly widths: readonly number[]
   readonly readout: boolean
@@ -147,7 +172,7 @@ export class GcnModel {
   private readonly fc: DenseVariables | undefined
 
   private constructor (tf: Tf, features: number, weights: GcnEmbedWeights, readout: boolean, trainable: boolean) {
-    this.tf = tf
+    this.tfjs = tf
     this.features = features
     this.readout = readout
     const widths: number[] = []
@@ -212,13 +237,21 @@ export class GcnModel {
     return { features: F, readout: weights.fc !== undefined }
   }
 
+  /** The tfjs module the model's variables live in. */
+  get tf (): TfModule { return this.tfjs }
+
   /** Width of the pooled embedding (the last layer's width). */
   get embeddingWidth (): number {
     return this.widths[this.widths.length - 1]
   }
 
   /** The trainable variables (for an optimizer's varList). */
-  variables (): TF.Variable[] {
+  variables (): TfVariable[] {
+    return this.trainableVariables()
+  }
+
+  /** @internal variables() with tfjs's own types. */
+  trainableVariables (): TF.Variable[] {
     const out: TF.Variable[] = []
     for (const l of this.layers) out.push(l.w, l.b)
     if (this.fc) out.push(this.fc.w, this.fc.b)
@@ -228,12 +261,27 @@ export class GcnModel {
   /** A GraphBatch (or graphs [start, end) of it) as tensors; the caller disposes them. */
   tensors (batch: GraphBatch, start = 0, end?: number): GraphTensors {
     const g = checkGraphBatch(batch, 'GcnModel.tensors', 'batch', this.features)
-    return graphTensors(this.tf, g, start, end ?? g.count)
+    return graphTensorsT(this.tfjs, g, start, end ?? g.count)
   }
 
   /** Â = D̃^−½ (A + diag(mask)) D̃^−½ with zero rows/columns for padded vertices: [B,V,V]. */
-  normalizedAdjacency (g: GraphTensors): TF.Tensor3D {
-    const tf = this.tf
+  normalizedAdjacency (g: GraphTensors): TfTensor3D {
+    return this.normalizedAdjacencyT(asGraphTensorsT(g))
+  }
+
+  /** The pooled GCN features [B, H] (the comparator's feature extractor). */
+  embed (g: GraphTensors): TfTensor2D {
+    return this.embedT(asGraphTensorsT(g))
+  }
+
+  /** One score per graph [B] (needs the readout). */
+  score (g: GraphTensors): TfTensor1D {
+    return this.scoreT(asGraphTensorsT(g))
+  }
+
+  /** @internal */
+  normalizedAdjacencyT (g: GraphTensorsT): TF.Tensor3D {
+    const tf = this.tfjs
     return tf.tidy(() => {
       const V = g.mask.shape[1]
       const aTilde = tf.add(g.adjacency, tf.mul(tf.eye(V).expandDims(0), g.mask.expandDims(2)))
@@ -244,12 +292,12 @@ export class GcnModel {
     })
   }
 
-  /** The pooled GCN features [B, H] (the comparator's feature extractor). */
-  embed (g: GraphTensors): TF.Tensor2D {
-    const tf = this.tf
+  /** @internal */
+  embedT (g: GraphTensorsT): TF.Tensor2D {
+    const tf = this.tfjs
     return tf.tidy(() => {
       const [B, V] = g.mask.shape
-      const aHat = this.normalizedAdjacency(g)
+      const aHat = this.normalizedAdjacencyT(g)
       let h: TF.Tensor3D = g.x
       for (const layer of this.layers) {
         const k = h.shape[2]
@@ -262,13 +310,13 @@ export class GcnModel {
     })
   }
 
-  /** One score per graph [B] (needs the readout). */
-  score (g: GraphTensors): TF.Tensor1D {
+  /** @internal */
+  scoreT (g: GraphTensorsT): TF.Tensor1D {
     const fc = this.fc
     if (fc === undefined) throw new Error('GcnModel.score: this model has no readout (created with readout: false); use embed()')
-    const tf = this.tf
+    const tf = this.tfjs
     return tf.tidy(() => {
-      const e = this.embed(g)
+      const e = this.embedT(g)
       return tf.add(tf.matMul(e, fc.w.reshape([-1, 1])), fc.b).reshape([e.shape[0]]) as TF.Tensor1D
     })
   }
@@ -276,21 +324,21 @@ export class GcnModel {
   /** Scores of every graph of a GraphBatch, in forward passes of `batchSize` graphs. */
   predict (batch: GraphBatch, options?: BatchOptions): Float32Array {
     if (this.fc === undefined) throw new Error('GcnModel.predict: this model has no readout (created with readout: false); use embedBatch()')
-    return this.batched(batch, options, 'GcnModel.predict', 1, g => this.score(g))
+    return this.batched(batch, options, 'GcnModel.predict', 1, g => this.scoreT(g))
   }
 
   /** Pooled features of every graph of a GraphBatch: count × H row-major. */
   embedBatch (batch: GraphBatch, options?: BatchOptions): Float32Array {
-    return this.batched(batch, options, 'GcnModel.embedBatch', this.embeddingWidth, g => this.embed(g))
+    return this.batched(batch, options, 'GcnModel.embedBatch', this.embeddingWidth, g => this.embedT(g))
   }
 
-  private batched (batch: GraphBatch, options: BatchOptions | undefined, fn: string, width: number, forward: (g: GraphTensors) => TF.Tensor): Float32Array {
+  private batched (batch: GraphBatch, options: BatchOptions | undefined, fn: string, width: number, forward: (g: GraphTensorsT) => TF.Tensor): Float32Array {
     const g = checkGraphBatch(batch, fn, 'batch', this.features)
     const size = batchSizeOption(options, fn)
     const out = new Float32Array(g.count * width)
     for (let start = 0; start < g.count; start += size) {
       const end = Math.min(g.count, start + size)
-      const result = this.tf.tidy(() => forward(graphTensors(this.tf, g, start, end)))
+      const result = this.tfjs.tidy(() => forward(graphTensorsT(this.tfjs, g, start, end)))
       out.set(result.dataSync() as Float32Array, start * width)
       result.dispose()
     }
@@ -317,7 +365,7 @@ export class GcnModel {
       if (l.b.length !== this.widths[i]) throw new RangeError(`${fn}: weights.layers[${i}] has width ${l.b.length} but the model's layer ${i} has ${this.widths[i]}`)
     })
     if (this.fc !== undefined && weights.fc === undefined) throw new TypeError(`${fn}: weights.fc is missing but the model has a readout`)
-    const tf = this.tf
+    const tf = this.tfjs
     const assign = (v: DenseVariables, d: DenseWeights) => {
       v.w.assign(tf.tensor2d(d.w, v.w.shape as [number, number]))
       v.b.assign(tf.tensor1d(d.b))
@@ -330,6 +378,6 @@ export class GcnModel {
 
   /** Frees the variables. */
   dispose (): void {
-    for (const v of this.variables()) v.dispose()
+    for (const v of this.trainableVariables()) v.dispose()
   }
 }

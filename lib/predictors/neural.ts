@@ -4,6 +4,7 @@
 // timing split, abort), and weight (de)serialisation.
 import type { Scalar, Tensor, Variable } from '@tensorflow/tfjs'
 import { checkTf, type Tf } from '../models/tf'
+import type { TfModule } from '../models/tf-types'
 import type { NativeLossTiming } from '../losses/tf-ranking'
 import { Random, checkSeed } from '../random'
 import { describe } from '../validate'
@@ -41,6 +42,7 @@ function initialValues (spec: ParamSpec, rng: Random): Float32Array {
 /** A named, ordered set of tf.Variables. Variable names are left to tfjs (they must be globally unique). */
 export class Params {
   readonly specs: ParamSpec[]
+  /** @internal */
   readonly vars: Variable[]
   private readonly byName: Map<string, Variable>
 
@@ -50,18 +52,19 @@ export class Params {
     this.byName = new Map(specs.map((s, i) => [s.name, vars[i]]))
   }
 
-  /** Fresh parameters, drawn in spec order from `rng`. */
+  /** @internal Fresh parameters, drawn in spec order from `rng`. */
   static init (tf: Tf, specs: ParamSpec[], rng: Random): Params {
     // tidy disposes the initial-value tensors; variables survive tidy.
     return new Params(specs, specs.map(s => tf.tidy(() => tf.variable(tf.tensor(initialValues(s, rng), s.shape, 'float32'), true))))
   }
 
-  /** Parameters from a saved predictor; every spec must be present with its exact shape. */
+  /** @internal Parameters from a saved predictor; every spec must be present with its exact shape. */
   static fromSaved (tf: Tf, specs: ParamSpec[], loaded: LoadedPredictor, fn: string): Params {
     const data = specs.map(s => takeWeight(loaded, s.name, 'float32', s.shape, fn))
     return new Params(specs, specs.map((s, i) => tf.tidy(() => tf.variable(tf.tensor(data[i] as Float32Array, s.shape, 'float32'), true))))
   }
 
+  /** @internal */
   get (name: string): Variable {
     const v = this.byName.get(name)
     if (v === undefined) throw new Error(`internal: no parameter '${name}'`)
@@ -101,6 +104,7 @@ export function batchSizes (n: number, batchSize: number, minBatch: number): num
   return Array.from({ length: nb }, (_, k) => q + (k < r ? 1 : 0))
 }
 
+/** @internal */
 export interface TrainJob<A> {
   tf: Tf
   fn: string
@@ -126,7 +130,7 @@ function yieldToEventLoop (): Promise<void> {
   return new Promise(resolve => setImmediate(resolve))
 }
 
-/** Runs the training loop; the parameters are updated in place. */
+/** @internal Runs the training loop; the parameters are updated in place. */
 export async function train<A> (job: TrainJob<A>): Promise<FitReport> {
   const { tf, fn, params, settings, data, options } = job
   const signal = options.signal
@@ -281,6 +285,7 @@ export interface TargetScale {
 }
 
 /**
+ * @internal
  * Scores `archs` in chunks of at most `chunk` items: `check` validates each encoded batch,
  * `forward` maps a run of items to one score each (inside tf.tidy), and the scores come back
  * in the targets' scale.
@@ -336,10 +341,9 @@ export abstract class TfPredictor<A> {
   protected state: ModelState = { inputShape: null, targetMean: 0, targetStd: 1 }
   private disposed = false
 
-  protected constructor (options: PredictorHooks<A> & { tf?: Tf }, className: string) {
+  protected constructor (options: PredictorHooks<A> & { tf?: TfModule }, className: string) {
     this.hooks = resolveHooks<A>({ encode: options.encode, count: options.count, augment: options.augment }, className)
-    if (options.tf !== undefined) checkTf(options.tf, className)
-    this.tfModule = options.tf
+    this.tfModule = options.tf === undefined ? undefined : checkTf(options.tf, className)
     this.className = className
   }
 
@@ -347,6 +351,7 @@ export abstract class TfPredictor<A> {
     return this.params !== null
   }
 
+  /** @internal */
   protected get tf (): Tf {
     return this.tfModule ?? checkTf(undefined, this.className)
   }

@@ -17,6 +17,7 @@
 import { matMul2d } from '../models/matmul'
 import type { Scalar, Tensor, Tensor2D } from '@tensorflow/tfjs'
 import type { Tf } from '../models/tf'
+import type { TfModule } from '../models/tf-types'
 import { checkOptions, describe, oneOf } from '../validate'
 import { checkFinite, checkTargets, encodeAll, sameShape, sizeOf, standardize } from './encoded'
 import { readPredictor, type LoadedPredictor } from './io'
@@ -90,7 +91,7 @@ export function peepholeSpecs (cfg: Resolved, tokenDim: number): ParamSpec[] {
   return specs
 }
 
-/** Forward pass on tokens [N, T, D] → scores [N]. */
+/** @internal Forward pass on tokens [N, T, D] → scores [N]. */
 export function peepholeForward (tf: Tf, cfg: Resolved, p: Params, x: Tensor): Tensor {
   const [n, steps, dim] = x.shape
   const u = cfg.units
@@ -130,7 +131,7 @@ export class PeepholePredictor<A = EncodedBatch> extends TfPredictor<A> implemen
   readonly name = 'Peephole-LSTM'
   private readonly cfg: Resolved
 
-  constructor (options: PeepholeConfig & PredictorHooks<A> & { tf?: Tf } = {}) {
+  constructor (options: PeepholeConfig & PredictorHooks<A> & { tf?: TfModule } = {}) {
     const cfg = resolvePeepholeConfig(options, 'PeepholePredictor')
     super(options, 'PeepholePredictor')
     this.cfg = cfg
@@ -198,12 +199,12 @@ export class PeepholePredictor<A = EncodedBatch> extends TfPredictor<A> implemen
       (data, count) => peepholeForward(tf, this.cfg, params, tf.tensor3d(data, [count, steps, dim])))
   }
 
-  static async load<A = EncodedBatch> (dir: string, hooks: PredictorHooks<A> & { tf?: Tf } = {}): Promise<PeepholePredictor<A>> {
+  static async load<A = EncodedBatch> (dir: string, hooks: PredictorHooks<A> & { tf?: TfModule } = {}): Promise<PeepholePredictor<A>> {
     return PeepholePredictor.fromSaved<A>(await readPredictor(dir, 'PeepholePredictor.load'), hooks)
   }
 
   /** @internal */
-  static fromSaved<A> (loaded: LoadedPredictor, hooks: PredictorHooks<A> & { tf?: Tf }): PeepholePredictor<A> {
+  static fromSaved<A> (loaded: LoadedPredictor, hooks: PredictorHooks<A> & { tf?: TfModule }): PeepholePredictor<A> {
     const fn = 'PeepholePredictor.load'
     if (loaded.file.kind !== 'peephole') throw new Error(`${fn}: the saved predictor is of kind '${loaded.file.kind}', not 'peephole'`)
     const p = new PeepholePredictor<A>({ ...(loaded.file.config as PeepholeConfig), ...hooks })

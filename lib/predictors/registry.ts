@@ -1,6 +1,6 @@
 // loadPredictor(dir): reads a saved predictor and rebuilds the right class from its `kind`.
 // Later predictors plug in with registerPredictor(kind, loader).
-import type { Tf } from '../models/tf'
+import type { TfModule } from '../models/tf-types'
 import { describe } from '../validate'
 import { EnsemblePredictor } from './ensemble'
 import { readPredictor, type LoadedPredictor } from './io'
@@ -11,7 +11,7 @@ import type { Predictor, PredictorHooks } from './types'
 
 export interface LoadHooks<A> extends PredictorHooks<A> {
   /** The tfjs module for neural predictors (default: loaded lazily). */
-  tf?: Tf
+  tf?: TfModule
 }
 
 export type PredictorLoader = (loaded: LoadedPredictor, hooks: LoadHooks<any>) => Predictor<any> | Promise<Predictor<any>>

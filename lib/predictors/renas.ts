@@ -24,6 +24,7 @@
 // the target's scale; the ranking variants' scores are only meaningful by their order.
 import type { Scalar, Tensor, Tensor2D } from '@tensorflow/tfjs'
 import type { Tf } from '../models/tf'
+import type { TfModule } from '../models/tf-types'
 import { conv2dSame } from '../models/conv'
 import { matMul2d } from '../models/matmul'
 import { pairwiseRankLossTf, tripletRankLossTf } from '../losses/tf-ranking'
@@ -82,7 +83,7 @@ export interface ReNASConfig {
 
 export interface ReNASOptions<A> extends ReNASConfig, PredictorHooks<A> {
   /** The tfjs module (default: loaded lazily; the backend is the caller's choice). */
-  tf?: Tf
+  tf?: TfModule
 }
 
 type Resolved = Required<ReNASConfig>
@@ -137,7 +138,7 @@ export function lenetSpecs (channels: number, height: number, width: number): Pa
   ]
 }
 
-/** LeNet-5 forward pass on NHWC input: η [N, 84] and ε [N]. */
+/** @internal LeNet-5 forward pass on NHWC input: η [N, 84] and ε [N]. */
 export function lenetForward (tf: Tf, p: Params, x: Tensor): { eta: Tensor2D; eps: Tensor } {
   const n = x.shape[0]
   let h: Tensor = tf.relu(tf.add(conv2dSame(tf, x, p.get('conv1/kernel'), false), p.get('conv1/bias')))
@@ -257,12 +258,12 @@ export class ReNASPredictor<A = EncodedBatch> extends TfPredictor<A> implements 
   }
 
   /** Rebuilds a saved ReNAS predictor (see loadPredictor for the kind-agnostic entry). */
-  static async load<A = EncodedBatch> (dir: string, hooks: PredictorHooks<A> & { tf?: Tf } = {}): Promise<ReNASPredictor<A>> {
+  static async load<A = EncodedBatch> (dir: string, hooks: PredictorHooks<A> & { tf?: TfModule } = {}): Promise<ReNASPredictor<A>> {
     return ReNASPredictor.fromSaved<A>(await readPredictor(dir, 'ReNASPredictor.load'), hooks)
   }
 
   /** @internal */
-  static fromSaved<A> (loaded: LoadedPredictor, hooks: PredictorHooks<A> & { tf?: Tf }): ReNASPredictor<A> {
+  static fromSaved<A> (loaded: LoadedPredictor, hooks: PredictorHooks<A> & { tf?: TfModule }): ReNASPredictor<A> {
     const fn = 'ReNASPredictor.load'
     if (loaded.file.kind !== 'renas') throw new Error(`${fn}: the saved predictor is of kind '${loaded.file.kind}', not 'renas'`)
     const p = new ReNASPredictor<A>({ ...(loaded.file.config as ReNASConfig), ...hooks })

@@ -1,0 +1,124 @@
+// `nasrank search`: the search methods (random search, regularized evolution, local search,
+// BANANAS) over many seeds on one benchmark, through the shared experiment runner. This module
+// holds the options and their validation (light: help works without the addon); the action
+// loads search-cli.ts (searchCommand), which runs runSearchExperiment (search.ts) with them.
+import { Command } from 'commander'
+import { choice, integer, list, openingStatus, outDir, UsageError } from '../cli-args'
+
+// The names of lib/search's SEARCH_METHODS (a test checks), repeated so that help loads no search code.
+export const CLI_SEARCH_METHODS = ['rs', 're', 'ls', 'bananas'] as const
+export type CliSearchMethod = typeof CLI_SEARCH_METHODS[number]
+
+/** The validated options of one `nasrank search` run. */
+export interface SearchArgs {
+  /** Methods in the order given (the first is the baseline of the report's paired differences). */
+  methods: CliSearchMethod[]
+  /** Benchmark uri: synthetic-101, synthetic-201, nb101:<file>, nb201:<table> or nb201:<dir> (several budgets). */
+  bench: string
+  /** Dataset of an nb201:<dir> (or list of tables) holding several. */
+  dataset?: string
+  /** Distinct architectures each run may query. */
+  budget: number
+  /** Query counts at which the incumbent is reported (ascending, each in [1, budget]); default: the runner's. */
+  checkpoints?: number[]
+  /** Number of seeds, run as seedStart, seedStart + 1, … */
+  seeds: number
+  seedStart: number
+  /** Training budget of the queried results (default the bench's largest). */
+  epochs?: number
+  jobs: number
+  out: string
+  /** Overwrite files in --out that nasrank did not write. */
+  force: boolean
+}
+
+/** What commander hands the action: every value as typed. */
+export interface RawSearchOptions {
+  method: string
+  bench: string
+  dataset?: string
+  budget: string
+  checkpoints?: string
+  seeds: string
+  seedStart: string
+  epochs?: string
+  jobs: string
+  out: string
+  force?: boolean
+}
+
+/** Validates the options; every error is a UsageError that names the option. */
+export function searchArgs (raw: RawSearchOptions): SearchArgs {
+  const methods: CliSearchMethod[] = []
+  for (const m of list('--method', raw.method, s => choice('--method', s, CLI_SEARCH_METHODS))) {
+    if (methods.includes(m)) throw new UsageError(`--method: '${m}' is given twice`)
+    methods.push(m)
+  }
+  const bench = raw.bench
+  if (!(bench === 'synthetic-101' || bench === 'synthetic-201' || /^nb(101|201):./.test(bench))) {
+    throw new UsageError(`unknown benchmark '${bench}' (synthetic-101, synthetic-201, nb101:<file>, nb201:<file>)`)
+  }
+  if (raw.dataset !== undefined && !bench.startsWith('nb201:')) {
+    throw new UsageError(`--dataset picks the dataset of an nb201:<dir> holding several; ${bench} has one`)
+  }
+  if (raw.dataset !== undefined && raw.dataset.trim() === '') throw new UsageError('--dataset must not be empty')
+  const budget = integer('--budget', raw.budget, 1)
+  let checkpoints: number[] | undefined
+  if (raw.checkpoints !== undefined) {
+    checkpoints = list('--checkpoints', raw.checkpoints, s => integer('--checkpoints', s, 1))
+    for (let k = 0; k < checkpoints.length; k++) {
+      if (checkpoints[k] > budget) throw new UsageError(`--checkpoints: ${checkpoints[k]} is beyond --budget ${budget}`)
+      if (k > 0 && checkpoints[k] <= checkpoints[k - 1]) throw new UsageError(`--checkpoints must be increasing, got '${raw.checkpoints}'`)
+    }
+  }
+  return {
+    methods,
+    bench,
+    dataset: raw.dataset,
+    budget,
+    checkpoints,
+    seeds: integer('--seeds', raw.seeds, 1),
+    seedStart: integer('--seed-start', raw.seedStart, 0),
+    epochs: raw.epochs === undefined ? undefined : integer('--epochs', raw.epochs, 1),
+    jobs: integer('--jobs', raw.jobs, 1),
+    out: outDir('--out', raw.out),
+    force: raw.force === true
+  }
+}
+
+export function searchCommand (): Command {
+  return new Command('search')
+    .summary('search methods (rs, re, ls, bananas) over many seeds on one benchmark')
+    .description('Runs search methods on one benchmark for many seeds: each run queries at most --budget distinct ' +
+      'architectures (validation accuracy, counted once each) and reports, at each checkpoint, the test ' +
+      'accuracy of its incumbent. Results go to --out (results.jsonl, report); re-running resumes.')
+    .option('--method <list>', `comma-separated methods: ${CLI_SEARCH_METHODS.join(', ')} (random search, regularized evolution, local search, BANANAS); the first is the baseline of the paired differences`, 'rs,re')
+    .requiredOption('--bench <uri>', 'benchmark: synthetic-201, nb201:<table.csv>, nb201:<dir> (several budgets), synthetic-101, nb101:<file>')
+    .option('--dataset <D>', 'the dataset of an nb201:<dir> holding several (e.g. cifar100)')
+    .option('--budget <N>', 'distinct architectures each run may query', '200')
+    .option('--checkpoints <a,b,…>', 'query counts at which the incumbent is reported (default 25,50,100,150,200 up to the budget, and the budget)')
+    .option('--seeds <N>', 'runs per method', '20')
+    .option('--seed-start <N>', 'first seed', '0')
+    .option('--epochs <E>', 'training budget of the queried results (default the benchmark\'s largest)')
+    .option('--jobs <N>', 'runs at once, each in a worker thread', '1')
+    .option('--out <dir>', 'results directory; re-running with the same DIR resumes', 'search-results')
+    .option('--force', 'overwrite files in --out that nasrank did not write')
+    .addHelpText('after', '\nExample:\n  nasrank search --bench nb201:nb201-cifar10-hp200.csv --method rs,re,ls --budget 150 --seeds 100')
+    .action(async (raw: RawSearchOptions) => {
+      const args = searchArgs(raw)
+      /* eslint-disable @typescript-eslint/no-require-imports */
+      const { searchCommand: run } = require('./search-cli') as typeof import('./search-cli')
+      const { StatusLine } = require('../progress') as typeof import('../progress')
+      /* eslint-enable @typescript-eslint/no-require-imports */
+      // On a TTY, say what the silent start is doing (opening the bench; synthetic-101 takes
+      // seconds) until the first line of the run replaces it.
+      const status = new StatusLine()
+      status.show(openingStatus(args.bench))
+      try {
+        const code = await run({ ...args, command: process.argv.slice(2) }, line => { status.clear(); console.error(line) })
+        if (code !== 0) process.exitCode = code
+      } finally {
+        status.clear()
+      }
+    })
+}
