@@ -10,7 +10,7 @@ import { nb201 } from '../lib/spaces/nb201'
 import { nativeInfo } from '../lib/index'
 import { runSearchExperiment, type SearchPlan } from '../lib/experiments/search'
 import { ResultStore } from '../lib/experiments/results'
-import { benchDigest, readRuns } from '../lib/experiments/runner'
+import { benchDigest, experimentModulePath, readRuns, type Cell, type Executor, type ExperimentSpec, type LoadCells } from '../lib/experiments/runner'
 
 const OUTDIR_JS = path.join(__dirname, '..', 'dist', 'lib', 'experiments', 'outdir.js')
 const VERSION = JSON.parse(fs.readFileSync(path.join(__dirname, '..', 'package.json'), 'utf8')).version
@@ -215,4 +215,28 @@ t.test('Ctrl-C at any moment of a jobs 2 run: finished rows kept, report partial
     await runSearchExperiment({ ...base, out, jobs: 2 })
     t.same(key(out), want, `abort after ${delay} ms, then resumed: every row once`)
   }
+})
+
+t.test('a third executor needs only the spec: cells rebuilt from JSON by the module\'s loadCells, run by id', async t => {
+  const serial = tmp(t)
+  await runSearchExperiment(await plan(serial))
+  const queued = tmp(t)
+  const jobs: string[] = []
+  // What a queue would do: the producer sends { spec, cellId } as JSON; a consumer rebuilds the cells once per spec.
+  const queue = (spec: ExperimentSpec | undefined): Executor => ({
+    kind: 'test-queue',
+    async execute (cells, record) {
+      const wire = JSON.parse(JSON.stringify(spec)) as ExperimentSpec
+      const consumer = new Map((await (require(experimentModulePath(wire.module)) as { loadCells: LoadCells }).loadCells(wire.data)).map(c => [c.id, c]))
+      for (const cell of cells) {
+        jobs.push(cell.id)
+        record(cell, JSON.parse(JSON.stringify(await (consumer.get(cell.id) as Cell).run())))
+      }
+    }
+  })
+  const r = await runSearchExperiment({ ...await plan(queued), executor: queue })
+  t.equal(r.ran, 3)
+  t.equal(jobs.length, 3)
+  const strip = (dir: string): string[] => lines(dir).map(l => { const { run: _r, search_seconds: _s, ...rest } = JSON.parse(l); return JSON.stringify(rest) })
+  t.same(strip(queued), strip(serial), 'the rows of the in-process executor')
 })

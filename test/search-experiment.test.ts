@@ -121,7 +121,8 @@ t.test('bad input: clear errors before any work', async t => {
     [{ bench: trainOnly }, /--bench custom:train-only: .* has neither validation \('val'\) nor test accuracy to search on \(metrics: train\)/],
     [{ bench: 'nb999:x' }, /--bench nb999:x: .*unknown benchmark 'nb999:x'/],
     [{ methodSettings: { re: { population: 0 } }, methods: ['re'] }, /settings of 're': /],
-    [{ methodSettings: { bananas: {} } }, /methodSettings: 'bananas' is not among the methods of this plan \(rs\)/]
+    [{ methodSettings: { bananas: {} } }, /methodSettings: 'bananas' is not among the methods of this plan \(rs\)/],
+    [{ dataset: 'cifar100' }, /--dataset cifar100: the bench given \(synthetic-201 .*\) holds synthetic/]
   ]
   for (const [change, message] of cases) {
     const err = await runSearchExperiment({ methods: ['rs'], bench, out, ...change }).then(() => null, (e: Error) => e)

@@ -355,7 +355,7 @@ export function planCells (plan: RenasPlan): { cells: Cell[], context: Map<Renas
 export const RENAS_OUTPUTS = ['report.md', 'results.csv', 'ktau-vs-fraction.svg', 'predicted-vs-true-rank.svg'] as const
 
 /** What a worker thread needs to rebuild the plan's cells: the plan without functions and objects, benchmarks by uri. */
-export type RenasWorkerPlan = Omit<RenasPlan, 'bench101' | 'bench201' | 'tf' | 'progress' | 'signal' | 'jobs' | 'backend' | 'warn' | 'force' | 'command'> & {
+export type RenasWorkerPlan = Omit<RenasPlan, 'bench101' | 'bench201' | 'tf' | 'progress' | 'signal' | 'jobs' | 'backend' | 'warn' | 'force' | 'command' | 'executor'> & {
   bench101?: BenchRef
   bench201?: BenchRef
   backend: TfBackendChoice
@@ -380,7 +380,7 @@ export async function runRenas (plan: RenasPlan): Promise<{ ran: number, skipped
   return await runExperiment({ ...plan, outputs: RENAS_OUTPUTS }, () => {
     const { cells, context } = planCells(plan)
     const ref = (b: Bench | undefined): BenchRef | undefined => b === undefined ? undefined : benchRef(b)
-    const { bench101, bench201, tf, progress: _progress, signal: _signal, jobs: _jobs, backend, warn: _warn, force: _force, command: _command, ...rest } = plan
+    const { bench101, bench201, tf, progress: _progress, signal: _signal, jobs: _jobs, backend, warn: _warn, force: _force, command: _command, executor: _executor, ...rest } = plan
     const data: RenasWorkerPlan = { ...rest, bench101: ref(bench101), bench201: ref(bench201), backend: backend ?? 'auto' }
     const { out: _out, backend: _backend, ...settings } = data
     return {

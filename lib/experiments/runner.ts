@@ -17,7 +17,7 @@ import { provenance, provenanceId, type Provenance } from './provenance'
 import { type ResultRow } from './results'
 import { formatDuration } from '../progress'
 
-export { type Cell, type ExperimentSpec, type Executor, type Row, inProcessExecutor, workerExecutor } from './executors'
+export { type Cell, type ExperimentSpec, type Executor, type LoadCells, type Row, experimentModulePath, inProcessExecutor, workerExecutor } from './executors'
 export { checkOutDir, OutDir } from './outdir'
 export { benchDigest, benchKey, benchRef, reopenBench, provenance, provenanceId, stableJson, type BenchRef, type Provenance } from './provenance'
 
@@ -47,6 +47,11 @@ export interface RunOptions {
   force?: boolean
   /** The command line that started the run (recorded as provenance). */
   command?: string[]
+  /**
+   * Another executor (e.g. a distributed queue): given the experiment's spec, returns the
+   * executor that runs the cells (default: in-process for jobs 1, worker threads above).
+   */
+  executor?: (spec: ExperimentSpec | undefined) => Executor
 }
 
 /** What an experiment module hands the runner once it has planned. */
@@ -145,7 +150,8 @@ export async function runExperiment (options: RunOptions & { outputs: readonly s
       options.progress?.(done, total, cell.id, { elapsedSeconds, etaSeconds: (elapsedSeconds / ran) * (total - done) })
     }
     let executor: Executor = inProcessExecutor()
-    if (jobs > 1 && todo.length > 1) {
+    if (options.executor !== undefined) executor = options.executor(planned.spec)
+    else if (jobs > 1 && todo.length > 1) {
       if (planned.spec === undefined) throw new Error('jobs > 1 needs the experiment\'s spec (its cells rebuilt in worker threads)')
       executor = workerExecutor(planned.spec, jobs)
     }

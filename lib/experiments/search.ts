@@ -215,6 +215,8 @@ export async function runSearchExperiment (plan: SearchPlan): Promise<SearchExpe
     } catch (err) { fail(`--bench ${plan.bench}${plan.dataset !== undefined ? ` --dataset ${plan.dataset}` : ''}: ${(err as Error).message}`) }
   } else if (plan.bench instanceof Bench) {
     bench = plan.bench
+    const holds = datasetOf(bench, undefined)
+    if (plan.dataset !== undefined && plan.dataset !== holds) fail(`--dataset ${plan.dataset}: the bench given (${bench.label}) holds ${holds}; open the bench with that dataset, or pass its uri`)
   } else fail('--bench: give a Bench (openBench(uri)) or a bench uri')
   const { spec, checkpoints } = resolve(plan, bench)
   return await runExperiment({ ...plan, outputs: SEARCH_OUTPUTS }, () => ({
