@@ -274,6 +274,9 @@ t.test('older stores (no digest) are refused with "convert again"; loadNb101 con
 t.test('loadNb101 notices a source changed in place with the same size and mtime', async t => {
   const dir = tempDir(t)
   const source = smallSource(dir, 5, 30)
+  // Whole seconds: every filesystem and utimes can restore this mtime exactly.
+  const stamp = 1_700_000_000
+  fs.utimesSync(source, stamp, stamp)
   const first = await loadNb101(source, { progress: false })
   t.ok(first.conversion)
   t.match(first.metadata, { 'nasrank.source_fingerprint': /^sha256-1MiB-head-tail:[0-9a-f]{64}$/, 'nasrank.source_sha256': /^[0-9a-f]{64}$/ })
@@ -282,9 +285,9 @@ t.test('loadNb101 notices a source changed in place with the same size and mtime
   // The same cells with other measurements: the same byte size; given the old mtime (cp -p, rsync -t, tar).
   const st = fs.statSync(source)
   smallSource(dir, 5, 30, 'x.tfrecord', 99)
-  fs.utimesSync(source, st.atime, st.mtime)
+  fs.utimesSync(source, stamp, stamp)
   t.equal(fs.statSync(source).size, st.size, 'same size')
-  t.equal(Math.floor(fs.statSync(source).mtimeMs), Math.floor(st.mtimeMs), 'same mtime')
+  t.equal(fs.statSync(source).mtimeMs, st.mtimeMs, 'same mtime')
   const after = await loadNb101(source, { progress: false })
   t.ok(after.conversion, 'the changed source is converted again, not answered from the old store')
   t.not(after.query(after.hashAt(0)), first.query(first.hashAt(0)), 'and the new values are read')
