@@ -82,11 +82,21 @@ t.test('jobs: cells in worker threads give the rows of one thread; abort keeps w
   const rows = (dir: string): Record<string, Record<string, unknown>> =>
     Object.fromEntries(readRows(dir).map(r => [r.cell as string, Object.fromEntries(Object.entries(r).filter(([k]) => !timing.has(k)))]))
   const serial = tmp(t)
-  await runRenas({ ...base, out: serial })
+  const notes = (into: Map<string, string[]>) => (id: string, text: string): void => { into.set(id, [...(into.get(id) ?? []), text]) }
+  const serialNotes = new Map<string, string[]>()
+  await runRenas({ ...base, out: serial, activity: notes(serialNotes) })
   const parallel = tmp(t)
   const progress: number[] = []
-  const result = await runRenas({ ...base, out: parallel, jobs: 2, progress: done => { progress.push(done) } })
+  const parallelNotes = new Map<string, string[]>()
+  const result = await runRenas({ ...base, out: parallel, jobs: 2, progress: done => { progress.push(done) }, activity: notes(parallelNotes) })
   t.equal(result.ran, 10, 'all ten cells ran')
+  // Where a running cell is (a status line's text): every predictor cell reports its epochs, in one thread and from workers.
+  for (const r of readRows(serial)) {
+    const id = r.cell as string
+    t.same(parallelNotes.get(id), serialNotes.get(id), `${id}: the same notes from a worker thread as in one thread`)
+    if (r.method === 'renas-6' || r.method === 'renas-4') t.same(serialNotes.get(id), ['epoch 1/3', 'epoch 2/3', 'epoch 3/3'], `${id}: every epoch heard`)
+    if (r.method === 'renas-4x5') t.equal(serialNotes.get(id)?.at(-1), 'epoch 15/15', `${id}: the ensemble's five members' epochs, counted through`)
+  }
   t.same(rows(parallel), rows(serial), 'the same rows as one thread')
   t.same(progress, [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10], 'progress after every cell')
   const again = await runRenas({ ...base, out: parallel, jobs: 2 })

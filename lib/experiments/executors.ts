@@ -9,14 +9,23 @@ import { packageDir } from '../native'
 /** A finished cell's result: plain JSON data. */
 export type Row = Record<string, unknown>
 
+/** What a running cell may tell the process that follows the run (shown on a TTY, never stored). */
+export interface CellContext {
+  /** Where the cell is now, e.g. 'epoch 40/200'. Cheap; executors pass it on as it comes. */
+  note: (text: string) => void
+}
+
 /** One unit of work: a stable id and, in the process that planned it, how to run it. */
 export interface Cell {
   id: string
   /** Fields every row of this cell carries before the computed ones (e.g. table, bench). */
   fields?: Row
   /** The cell's row, or its rows (e.g. one per search checkpoint; stored as parts of one cell). */
-  run: () => Promise<Row | Row[]>
+  run: (context?: CellContext) => Promise<Row | Row[]>
 }
+
+/** Receives a running cell's notes (CellContext.note). */
+export type NoteFn = (cell: Cell, text: string) => void
 
 /**
  * What any process needs to rebuild an experiment's cells: the experiment module (a name
@@ -38,10 +47,13 @@ export function experimentModulePath (module: string): string {
   return path.join(packageDir, 'dist', 'lib', 'experiments', `${module}.js`)
 }
 
-/** Runs cells and hands each finished row to `record` (in any order); stops early when `signal` aborts. */
+/**
+ * Runs cells and hands each finished row to `record` (in any order); stops early when `signal`
+ * aborts. Executors that can pass a running cell's notes on call `note` (optional).
+ */
 export interface Executor {
   readonly kind: string
-  execute: (cells: readonly Cell[], record: (cell: Cell, row: Row | Row[]) => void, signal?: AbortSignal) => Promise<void>
+  execute: (cells: readonly Cell[], record: (cell: Cell, row: Row | Row[]) => void, signal?: AbortSignal, note?: NoteFn) => Promise<void>
 }
 
 /**
@@ -51,13 +63,13 @@ export interface Executor {
 export function inProcessExecutor (): Executor {
   return {
     kind: 'in-process',
-    async execute (cells, record, signal) {
+    async execute (cells, record, signal, note) {
       const aborted = (): boolean => signal?.aborted === true
       for (const cell of cells) {
         if (aborted()) return
         let row: Row | Row[]
         try {
-          row = await cell.run()
+          row = await cell.run({ note: text => note?.(cell, text) })
         } catch (err) {
           if (aborted()) return
           throw err
@@ -72,6 +84,7 @@ export function inProcessExecutor (): Executor {
 export type WorkerMessage =
   | { kind: 'ready' }
   | { kind: 'done', id: string, row: Row | Row[] }
+  | { kind: 'note', id: string, text: string }
   | { kind: 'failed', id: string | null, message: string }
 
 /** What a worker thread is started with. */
@@ -86,7 +99,7 @@ export function workerExecutor (spec: ExperimentSpec, jobs: number): Executor {
   if (!Number.isInteger(jobs) || jobs < 1) throw new RangeError(`jobs must be an integer >= 1, got ${String(jobs)}`)
   return {
     kind: `worker-threads(${jobs})`,
-    async execute (cells, record, signal) {
+    async execute (cells, record, signal, note) {
       if (cells.length === 0 || signal?.aborted === true) return
       const script = path.join(packageDir, 'dist', 'lib', 'experiments', 'worker.js')
       const byId = new Map(cells.map(c => [c.id, c]))
@@ -118,6 +131,7 @@ export function workerExecutor (spec: ExperimentSpec, jobs: number): Executor {
           workers.push(worker)
           worker.on('message', (m: WorkerMessage) => {
             if (settled) return
+            if (m.kind === 'note') { note?.(byId.get(m.id) as Cell, m.text); return }
             if (m.kind === 'failed') { finish(new Error(m.id === null ? `worker: ${m.message}` : `cell ${m.id}: ${m.message}`)); return }
             if (m.kind === 'done') {
               running--

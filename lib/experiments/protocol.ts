@@ -37,11 +37,19 @@ export function rankPercent (value: number, sortedTruth: Float64Array): number {
   return (100 * (sortedTruth.length - lo)) / sortedTruth.length
 }
 
-/** Fits a predictor on the training rows' training metric; counts only those queries. */
-export async function fitAndScore<P extends Predictor<Uint32Array>> (predictor: P, bench: Bench, train: Uint32Array, signal?: AbortSignal): Promise<{ report: FitReport, queries: number, trainSeconds: number }> {
+/**
+ * Fits a predictor on the training rows' training metric; counts only those queries. `note`
+ * hears 'epoch k/n' (at most about 20 times a fit) for a status line.
+ */
+export async function fitAndScore<P extends Predictor<Uint32Array>> (predictor: P, bench: Bench, train: Uint32Array, signal?: AbortSignal, note?: (text: string) => void): Promise<{ report: FitReport, queries: number, trainSeconds: number }> {
   bench.resetQueries()
   const targets = bench.lookup(train, { metric: trainMetric(bench) })
   const started = Date.now()
-  const report = await predictor.fit(train, targets, { signal })
+  const onEpoch = note === undefined
+    ? undefined
+    : (epoch: number, info: { epochs: number }): void => {
+        if (epoch === info.epochs || epoch % Math.max(1, Math.round(info.epochs / 20)) === 0) note(`epoch ${epoch}/${info.epochs}`)
+      }
+  const report = await predictor.fit(train, targets, { signal, onEpoch })
   return { report, queries: bench.queries, trainSeconds: (Date.now() - started) / 1000 }
 }

@@ -19,6 +19,11 @@ function duration (ms: number): string {
   return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s` : `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`
 }
 
+/** A cell id without its bench digest segment, for the status line. */
+function shortCell (id: string): string {
+  return id.split('/').filter(part => !part.includes('@')).join('/')
+}
+
 export async function reproduceRenas (p: RenasArgs, log: (line: string) => void = line => console.error(line)): Promise<void> {
   const uri101 = p.benches.find(u => spaceOf(u) === 'nb101')
   const uri201 = p.benches.find(u => spaceOf(u) === 'nb201')
@@ -56,6 +61,7 @@ export async function reproduceRenas (p: RenasArgs, log: (line: string) => void 
   }
   process.on('SIGINT', onSigint)
   const started = Date.now()
+  const running = new Map<string, string>()
   let firstDone = -1
   const plan: RenasPlan = {
     tables,
@@ -76,7 +82,14 @@ export async function reproduceRenas (p: RenasArgs, log: (line: string) => void 
     signal: controller.signal,
     command: process.argv.slice(2),
     warn: line => log(`warning: ${line}`),
+    // On a TTY, one line under the log says where the running cells are (epoch k of n).
+    activity: (id, text) => {
+      running.set(id, text)
+      status.show([...running].map(([cell, where]) => `${shortCell(cell)}: ${where}`).join(' · '))
+    },
     progress: (done, total, label) => {
+      running.delete(label)
+      status.clear()
       if (firstDone < 0) { firstDone = done; if (done > 0) log(`resuming: ${done} of ${total} cells already in ${p.out}`); return }
       const elapsed = Date.now() - started
       const rate = elapsed / Math.max(1, done - firstDone)

@@ -19,7 +19,7 @@ import { type EncodedBatch, type Predictor } from '../predictors/types'
 import { type Tf } from '../models/tf'
 import { evolve, type SpaceOps } from '../search/evolution'
 import { type ResultRow } from './results'
-import { benchDigest, benchKey, benchRef, reopenBench, runExperiment, type BenchRef, type Cell, type ProgressFn, type ReportInput, type RunOptions } from './runner'
+import { benchDigest, benchKey, benchRef, reopenBench, runExperiment, type BenchRef, type Cell, type CellContext, type ProgressFn, type ReportInput, type RunOptions } from './runner'
 import { fitAndScore, rankPercent, split, top10, trainingCount, trainMetric } from './protocol'
 import { formatMeanSd, markdownTable, csvText, meanSd } from '../report/table'
 import { lineSvg, scatterSvg } from '../report/plots'
@@ -175,12 +175,12 @@ function table1Cells (plan: RenasPlan, bench: Bench, truth: Float64Array): Cell[
       for (let seed = 0; seed < plan.seeds; seed++) {
         cells.push({
           id: `t1/${benchKey(bench)}/${method}/${fraction}/${seed}/${settingsKey(plan, method, `/eval${plan.evalSize}`)}`,
-          run: async () => {
+          run: async (context?: CellContext) => {
             const { train, rest } = split(bench.size, trainingCount(bench.size, fraction), seed)
             const evalRows = plan.evalSize > 0 && rest.length > plan.evalSize ? rest.slice(0, plan.evalSize) : rest
             const predictor = makePredictor(method, 'nb101', bench, plan, seed)
             try {
-              const { report, queries, trainSeconds } = await fitAndScore(predictor, bench, train, plan.signal)
+              const { report, queries, trainSeconds } = await fitAndScore(predictor, bench, train, plan.signal, context?.note)
               const pred = await predictor.predict(evalRows)
               const ktau = kendallTau(pred, Float64Array.from(evalRows, r => truth[r]))
               // Fig. 2 (predicted vs true rank) is drawn from the row of ReNAS-6, seed 0: the row carries its points.
@@ -206,11 +206,11 @@ function table2Cells (plan: RenasPlan, bench: Bench, truth: Float64Array, sorted
   const fraction = plan.fractions[0]
   return Array.from({ length: plan.seeds }, (_, seed): Cell => ({
     id: `t2/${benchKey(bench)}/renas-6/${fraction}/${seed}/${settingsKey(plan, 'renas-6', `/pop${plan.population}/gen${plan.generations}`)}`,
-    run: async () => {
+    run: async (context?: CellContext) => {
       const { train } = split(bench.size, trainingCount(bench.size, fraction), seed)
       const predictor = makePredictor('renas-6', 'nb101', bench, plan, seed)
       try {
-        const { queries, trainSeconds } = await fitAndScore(predictor, bench, train, plan.signal)
+        const { queries, trainSeconds } = await fitAndScore(predictor, bench, train, plan.signal, context?.note)
         const started = Date.now()
         const result = await evolve(ops, async archs => await predictor.predict(Uint32Array.from(archs, a => bench.rowOf(nb101.hash(a)))),
           { population: plan.population, generations: plan.generations, seed, signal: plan.signal })
@@ -232,7 +232,7 @@ function table3Cells (plan: RenasPlan, bench: Bench, truth: Float64Array): Cell[
     for (let seed = 0; seed < plan.seeds; seed++) {
       out.push({
         id: `t3/${benchKey(bench)}/${selection}/${fraction}/${seed}/${settingsKey(plan, 'renas-6', `/eval${plan.evalSize}`)}`,
-        run: async () => {
+        run: async (context?: CellContext) => {
           const count = trainingCount(bench.size, fraction)
           let train: Uint32Array
           if (selection === 'random') train = split(bench.size, count, seed).train
@@ -255,7 +255,7 @@ function table3Cells (plan: RenasPlan, bench: Bench, truth: Float64Array): Cell[
           if (plan.evalSize > 0 && rest.length > plan.evalSize) rest = new Random(seed + 1).shuffle(rest).slice(0, plan.evalSize)
           const predictor = makePredictor('renas-6', 'nb101', bench, plan, seed)
           try {
-            const { queries, trainSeconds } = await fitAndScore(predictor, bench, train, plan.signal)
+            const { queries, trainSeconds } = await fitAndScore(predictor, bench, train, plan.signal, context?.note)
             const pred = await predictor.predict(rest)
             return { method: 'renas-6', selection, fraction, seed, ktau: kendallTau(pred, Float64Array.from(rest, r => truth[r])), queries, train_seconds: trainSeconds }
           } finally { predictor.dispose() }
@@ -283,7 +283,7 @@ function table5Cells (plan: RenasPlan, bench: Bench, truth: Float64Array, sorted
     for (let seed = 0; seed < plan.seeds; seed++) {
       out.push({
         id: `t5/${benchKey(bench)}/${method}/${seed}/${settingsKey(plan, method)}`,
-        run: async () => {
+        run: async (context?: CellContext) => {
           if (method === 'random-search') {
             // 100 random architectures, each queried; the best by the search metric is kept.
             bench.resetQueries()
@@ -297,7 +297,7 @@ function table5Cells (plan: RenasPlan, bench: Bench, truth: Float64Array, sorted
           const { train } = split(bench.size, 90, seed)
           const predictor = makePredictor(method, 'nb201', bench, plan, seed)
           try {
-            const { queries, trainSeconds } = await fitAndScore(predictor, bench, train, plan.signal)
+            const { queries, trainSeconds } = await fitAndScore(predictor, bench, train, plan.signal, context?.note)
             const scores = await predictor.predict(all)
             const { best, rankPercent: rank } = top10(scores, all, truth, sortedTruth)
             return { method, seed, ktau: kendallTau(scores, truth), best_top10_test: best, rank_percent: rank, queries, train_seconds: trainSeconds }
@@ -355,7 +355,7 @@ export function planCells (plan: RenasPlan): { cells: Cell[], context: Map<Renas
 export const RENAS_OUTPUTS = ['report.md', 'results.csv', 'ktau-vs-fraction.svg', 'predicted-vs-true-rank.svg'] as const
 
 /** What a worker thread needs to rebuild the plan's cells: the plan without functions and objects, benchmarks by uri. */
-export type RenasWorkerPlan = Omit<RenasPlan, 'bench101' | 'bench201' | 'tf' | 'progress' | 'signal' | 'jobs' | 'backend' | 'warn' | 'force' | 'command' | 'executor'> & {
+export type RenasWorkerPlan = Omit<RenasPlan, 'bench101' | 'bench201' | 'tf' | 'progress' | 'signal' | 'jobs' | 'backend' | 'warn' | 'force' | 'command' | 'executor' | 'activity'> & {
   bench101?: BenchRef
   bench201?: BenchRef
   backend: TfBackendChoice
@@ -380,7 +380,7 @@ export async function runRenas (plan: RenasPlan): Promise<{ ran: number, skipped
   return await runExperiment({ ...plan, outputs: RENAS_OUTPUTS }, () => {
     const { cells, context } = planCells(plan)
     const ref = (b: Bench | undefined): BenchRef | undefined => b === undefined ? undefined : benchRef(b)
-    const { bench101, bench201, tf, progress: _progress, signal: _signal, jobs: _jobs, backend, warn: _warn, force: _force, command: _command, executor: _executor, ...rest } = plan
+    const { bench101, bench201, tf, progress: _progress, signal: _signal, jobs: _jobs, backend, warn: _warn, force: _force, command: _command, executor: _executor, activity: _activity, ...rest } = plan
     const data: RenasWorkerPlan = { ...rest, bench101: ref(bench101), bench201: ref(bench201), backend: backend ?? 'auto' }
     const { out: _out, backend: _backend, ...settings } = data
     return {

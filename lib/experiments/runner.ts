@@ -17,7 +17,7 @@ import { provenance, provenanceId, type Provenance } from './provenance'
 import { type ResultRow } from './results'
 import { formatDuration } from '../progress'
 
-export { type Cell, type ExperimentSpec, type Executor, type LoadCells, type Row, experimentModulePath, inProcessExecutor, workerExecutor } from './executors'
+export { type Cell, type CellContext, type NoteFn, type ExperimentSpec, type Executor, type LoadCells, type Row, experimentModulePath, inProcessExecutor, workerExecutor } from './executors'
 export { checkOutDir, OutDir } from './outdir'
 export { benchDigest, benchKey, benchRef, reopenBench, provenance, provenanceId, stableJson, type BenchRef, type Provenance } from './provenance'
 
@@ -52,6 +52,8 @@ export interface RunOptions {
    * executor that runs the cells (default: in-process for jobs 1, worker threads above).
    */
   executor?: (spec: ExperimentSpec | undefined) => Executor
+  /** A running cell's notes (e.g. 'epoch 40/200'), for a status line; never stored. */
+  activity?: (cellId: string, text: string) => void
 }
 
 /** What an experiment module hands the runner once it has planned. */
@@ -156,7 +158,8 @@ export async function runExperiment (options: RunOptions & { outputs: readonly s
       executor = workerExecutor(planned.spec, jobs)
     }
     try {
-      await executor.execute(todo, record, options.signal)
+      const activity = options.activity
+      await executor.execute(todo, record, options.signal, activity === undefined ? undefined : (cell, text) => activity(cell.id, text))
     } catch (err) {
       if (options.signal?.aborted !== true) throw err
     }

@@ -18,7 +18,7 @@ async function start (): Promise<void> {
   port.on('message', (id: string) => {
     const cell = byId.get(id)
     if (cell === undefined) { post({ kind: 'failed', id, message: 'not a cell of this plan (did a bench change since the run was planned?)' }); return }
-    cell.run().then(row => post({ kind: 'done', id, row }), (err: Error) => post({ kind: 'failed', id, message: err?.stack ?? String(err) }))
+    cell.run({ note: text => post({ kind: 'note', id, text }) }).then(row => post({ kind: 'done', id, row }), (err: Error) => post({ kind: 'failed', id, message: err?.stack ?? String(err) }))
   })
   post({ kind: 'ready' })
 }
