@@ -48,7 +48,7 @@ export function checkOmega (omega: unknown, option = 'omega'): Omega {
   const seen = new Set<string>()
   for (const dim of o.dims) {
     if (dim === null || typeof dim !== 'object' || !(BPE_DIMS as readonly string[]).includes(dim.name)) {
-      throw new OmegaError(`${option}: unknown dimension ${describe((dim as BpeDim | null)?.name)} (known: ${BPE_DIMS.join(', ')})`)
+      throw new OmegaError(`${option}: unknown dimension '${String((dim as BpeDim | null)?.name)}' (known: ${BPE_DIMS.join(', ')})`)
     }
     if (seen.has(dim.name)) throw new OmegaError(`${option}: dimension '${dim.name}' is given twice`)
     seen.add(dim.name)
