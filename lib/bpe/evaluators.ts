@@ -6,8 +6,9 @@
 //      ρ(b) = clip(0.388 + 0.042·log2(e/10) + 0.102·log2(L/6) − 0.037·log2(C/8)
 //                  − 0.061·log2(img/16) + 0.007·log2(B/128) + 0.046·[fp16] + 0.040·[cutout], 0.05, 0.95)
 //      R_b(a) = ρ′·z_a + √(1−ρ′²)·ε_{a,b},  ρ′ = 2·sin(πρ/6)
-//    (z: R_f standardised over the architectures asked about; ε: hashNormal of (seed, arch,
-//    setting); ρ′ makes Spearman ≈ ρ for normal scores), reported on R_f's scale. The mean
+//    (z: R_f standardised over the evaluator's pool, so an architecture's score does not
+//    depend on which others are asked about; ε: hashNormal of (seed, arch, setting); ρ′ makes
+//    Spearman ≈ ρ for normal scores), reported on R_f's scale. The mean
 //    training time per architecture is the sheet's power law (r 0.99), in GPU-hours:
 //      T̄ = 0.0864·(e/10)^0.954·(L/6)^0.852·(C/8)^0.204·(img/16)^0.471·(B/128)^−0.463.
 //    f is DARTS's final training (600 epochs, batch 96, 20 layers, 36 channels, 32 px).
@@ -55,11 +56,11 @@ function fnv (text: string): number {
   return h
 }
 
-function standardise (x: Float64Array): { z: Float64Array, mean: number, sd: number } {
+function standardise (x: Float64Array): { mean: number, sd: number } {
   const n = x.length
   const mean = x.reduce((a, b) => a + b, 0) / n
   const sd = Math.sqrt(x.reduce((a, b) => a + (b - mean) ** 2, 0) / n) || 1
-  return { z: x.map(v => (v - mean) / sd), mean, sd }
+  return { mean, sd }
 }
 
 /** The synthetic-bpe evaluator on a synthetic-201 bench (see the module comment). */
@@ -76,6 +77,7 @@ export function syntheticBpe (bench: Bench, options: { omega?: Omega, seed?: num
   const finalVal = bench.column({ metric: 'val' })
   const values = (setting: Int32Array): Record<BpeDimName, number> => ({ ...SYNTHETIC_DEFAULTS, ...settingValues(omega, setting) })
   const accuracies = (archs: Int32Array): Float64Array => Float64Array.from(archs, a => finalVal[a])
+  const { mean, sd } = standardise(accuracies(Int32Array.from(pool)))
   return {
     name: 'synthetic-bpe',
     synthetic: true,
@@ -90,8 +92,7 @@ export function syntheticBpe (bench: Bench, options: { omega?: Omega, seed?: num
       const rho = syntheticRho(v)
       const r = 2 * Math.sin(Math.PI * rho / 6)
       const key = fnv(BPE_DIMS.map(n => `${n}=${v[n]}`).join(','))
-      const { z, mean, sd } = standardise(accuracies(archs))
-      const accuracy = Float64Array.from(z, (za, k) => mean + sd * (r * za + Math.sqrt(1 - r * r) * hashNormal(noiseSeed, archs[k], key, 0x42)))
+      const accuracy = Float64Array.from(archs, a => mean + sd * (r * (finalVal[a] - mean) / sd + Math.sqrt(1 - r * r) * hashNormal(noiseSeed, a, key, 0x42)))
       return { accuracy, cost: syntheticHours(v) }
     },
     flops: setting => { const v = values(setting); return skeletonTrainingFlops(v, v.layers / 3) }
