@@ -6,9 +6,10 @@
 //      ρ(b) = clip(0.388 + 0.042·log2(e/10) + 0.102·log2(L/6) − 0.037·log2(C/8)
 //                  − 0.061·log2(img/16) + 0.007·log2(B/128) + 0.046·[fp16] + 0.040·[cutout], 0.05, 0.95)
 //      R_b(a) = ρ′·z_a + √(1−ρ′²)·ε_{a,b},  ρ′ = 2·sin(πρ/6)
-//    (z: R_f standardised over the evaluator's pool, so an architecture's score does not
-//    depend on which others are asked about; ε: hashNormal of (seed, arch, setting); ρ′ makes
-//    Spearman ≈ ρ for normal scores), reported on R_f's scale. The mean
+//    (z: the normal score of R_f's rank over the evaluator's pool, Φ⁻¹((rank − ½)/n), so an
+//    architecture's score does not depend on which others are asked about and (z, R_b) is
+//    bivariate normal: Spearman(R_f, R_b) = (6/π)·asin(ρ′/2) = ρ in expectation; ε:
+//    hashNormal of (seed, arch, setting)), reported on R_f's scale (mean + sd·R_b). The mean
 //    training time per architecture is the sheet's power law (r 0.99), in GPU-hours:
 //      T̄ = 0.0864·(e/10)^0.954·(L/6)^0.852·(C/8)^0.204·(img/16)^0.471·(B/128)^−0.463.
 //    f is DARTS's final training (600 epochs, batch 96, 20 layers, 36 channels, 32 px).
@@ -56,6 +57,22 @@ function fnv (text: string): number {
   return h
 }
 
+/** Φ⁻¹(p) for p in (0, 1) (Acklam's rational approximation, relative error < 1.2e-9). */
+export function inverseNormal (p: number): number {
+  const a = [-3.969683028665376e+01, 2.209460984245205e+02, -2.759285104469687e+02, 1.383577518672690e+02, -3.066479806614716e+01, 2.506628277459239e+00]
+  const b = [-5.447609879822406e+01, 1.615858368580409e+02, -1.556989798598866e+02, 6.680131188771972e+01, -1.328068155288572e+01]
+  const c = [-7.784894002430293e-03, -3.223964580411365e-01, -2.400758277161838e+00, -2.549732539343734e+00, 4.374664141464968e+00, 2.938163982698783e+00]
+  const d = [7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e+00, 3.754408661907416e+00]
+  if (!(p > 0 && p < 1)) throw new RangeError(`inverseNormal: p must be in (0, 1), got ${p}`)
+  if (p < 0.02425) {
+    const q = Math.sqrt(-2 * Math.log(p))
+    return (((((c[0] * q + c[1]) * q + c[2]) * q + c[3]) * q + c[4]) * q + c[5]) / ((((d[0] * q + d[1]) * q + d[2]) * q + d[3]) * q + 1)
+  }
+  if (p > 1 - 0.02425) return -inverseNormal(1 - p)
+  const q = p - 0.5; const r = q * q
+  return (((((a[0] * r + a[1]) * r + a[2]) * r + a[3]) * r + a[4]) * r + a[5]) * q / (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
+}
+
 function standardise (x: Float64Array): { mean: number, sd: number } {
   const n = x.length
   const mean = x.reduce((a, b) => a + b, 0) / n
@@ -78,6 +95,9 @@ export function syntheticBpe (bench: Bench, options: { omega?: Omega, seed?: num
   const values = (setting: Int32Array): Record<BpeDimName, number> => ({ ...SYNTHETIC_DEFAULTS, ...settingValues(omega, setting) })
   const accuracies = (archs: Int32Array): Float64Array => Float64Array.from(archs, a => finalVal[a])
   const { mean, sd } = standardise(accuracies(Int32Array.from(pool)))
+  const z = new Float64Array(bench.size)
+  const order = [...pool].sort((a, b) => finalVal[a] - finalVal[b] || a - b)
+  order.forEach((row, k) => { z[row] = inverseNormal((k + 0.5) / order.length) })
   return {
     name: 'synthetic-bpe',
     synthetic: true,
@@ -92,7 +112,7 @@ export function syntheticBpe (bench: Bench, options: { omega?: Omega, seed?: num
       const rho = syntheticRho(v)
       const r = 2 * Math.sin(Math.PI * rho / 6)
       const key = fnv(BPE_DIMS.map(n => `${n}=${v[n]}`).join(','))
-      const accuracy = Float64Array.from(archs, a => mean + sd * (r * (finalVal[a] - mean) / sd + Math.sqrt(1 - r * r) * hashNormal(noiseSeed, a, key, 0x42)))
+      const accuracy = Float64Array.from(archs, a => mean + sd * (r * z[a] + Math.sqrt(1 - r * r) * hashNormal(noiseSeed, a, key, 0x42)))
       return { accuracy, cost: syntheticHours(v) }
     },
     flops: setting => { const v = values(setting); return skeletonTrainingFlops(v, v.layers / 3) }
