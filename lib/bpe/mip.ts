@@ -358,6 +358,7 @@ export async function runMip (evaluator: BpeEvaluator, options: MipOptions = {})
     aborted(options.signal)
     const probabilities = samplingProbabilities(omega, evaluator.flops, fixed, o.tau)
     const draws = drawUnseen(omega, probabilities, seen, o.k, random, evaluator.available)
+    if (samples.length + draws.length === 0) break
     for (const s of draws) {
       aborted(options.signal)
       seen.add(settingIndex(omega, s))

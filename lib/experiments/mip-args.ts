@@ -8,6 +8,8 @@ export const CLI_MIP_EVALUATORS = ['synthetic-bpe'] as const
 /** Alg. 1 options shared by both commands. */
 export interface MipCliOptions {
   evaluator: string
+  /** The full setting f of a BPE table, by dimension. */
+  full?: Record<string, number>
   omega?: string
   archs?: number
   k?: number
@@ -20,7 +22,8 @@ export interface MipCliOptions {
 }
 
 export interface ReproduceMipArgs extends MipCliOptions {
-  parts: Array<'table1' | 'fig4' | 'fig3' | 'table2'>
+  /** Parts asked for (default: every part the evaluator supports). */
+  parts?: Array<'table1' | 'fig4' | 'fig3' | 'table2'>
   seeds: number
   seedStart: number
   tables?: string
@@ -38,6 +41,7 @@ export interface BpeArgs extends MipCliOptions {
 
 interface RawMip {
   bpe: string
+  full?: string
   omega?: string
   archs?: string
   k?: string
@@ -50,10 +54,24 @@ interface RawMip {
 }
 
 function mipOptions (raw: RawMip): MipCliOptions {
-  const evaluator = choice('--bpe', raw.bpe, CLI_MIP_EVALUATORS)
+  const evaluator = raw.bpe.startsWith('table:') ? raw.bpe : choice('--bpe', raw.bpe, [...CLI_MIP_EVALUATORS, 'table:<csv>'])
+  if (evaluator === 'table:') throw new UsageError('--bpe table:<csv> needs the file after table:')
   if (raw.omega !== undefined && raw.omega.trim() === '') throw new UsageError('--omega must not be empty')
+  if (raw.omega !== undefined && evaluator.startsWith('table:')) throw new UsageError('--omega: a BPE table defines Ω by the settings it holds')
+  let full: Record<string, number> | undefined
+  if (raw.full !== undefined) {
+    if (!evaluator.startsWith('table:')) throw new UsageError('--full names a setting of a BPE table (--bpe table:<csv>)')
+    full = {}
+    for (const part of raw.full.split(',')) {
+      const m = /^\s*([a-z]+)\s*=\s*([^=\s]+)\s*$/.exec(part)
+      const v = m === null ? NaN : Number(m[2])
+      if (m === null || !Number.isFinite(v)) throw new UsageError(`--full must be 'dim=value,…', got '${raw.full}'`)
+      full[m[1]] = v
+    }
+  }
   return {
     evaluator,
+    ...(full !== undefined ? { full } : {}),
     ...(raw.omega !== undefined ? { omega: raw.omega } : {}),
     ...(raw.archs !== undefined ? { archs: integer('--archs', raw.archs, 3) } : {}),
     ...(raw.k !== undefined ? { k: integer('--k', raw.k, 2) } : {}),
@@ -68,7 +86,8 @@ function mipOptions (raw: RawMip): MipCliOptions {
 
 function addMipOptions (cmd: Command): Command {
   return cmd
-    .option('--bpe <evaluator>', `how a setting is measured: ${CLI_MIP_EVALUATORS.join(', ')} (SYNTHETIC)`, 'synthetic-bpe')
+    .option('--bpe <evaluator>', 'how a setting is measured: synthetic-bpe (SYNTHETIC), or table:<csv> (columns arch, one per dimension, accuracy, seconds)', 'synthetic-bpe')
+    .option('--full <setting>', "the full setting f of a BPE table as 'dim=value,…' (default its most expensive setting)")
     .option('--omega <spec>', "Ω as 'dim=v1,v2,…;dim=…' (dims: epochs, batch, lr, layers, fp, channels, cutout, image; default the paper's 81,920 settings)")
     .option('--archs <N>', '|G|, architectures ranked per setting (default 100)')
     .option('--k <N>', 'K, settings drawn per round (default 10)')
@@ -94,7 +113,7 @@ interface RawReproduce extends RawMip {
 }
 
 export function reproduceMipArgs (raw: RawReproduce): ReproduceMipArgs {
-  const parts = new Set<ReproduceMipArgs['parts'][number]>()
+  const parts = new Set<NonNullable<ReproduceMipArgs['parts']>[number]>()
   for (const t of raw.table ?? []) {
     const v = choice('--table', t, ['1', '2'] as const)
     parts.add(v === '1' ? 'table1' : 'table2')
@@ -107,7 +126,7 @@ export function reproduceMipArgs (raw: RawReproduce): ReproduceMipArgs {
   const quick = raw.quick === true
   return {
     ...mipOptions(raw),
-    parts: parts.size > 0 ? [...parts] : ['table1', 'fig4', 'fig3', 'table2'],
+    ...(parts.size > 0 ? { parts: [...parts] } : {}),
     seeds: raw.seeds === undefined ? (quick ? 5 : 20) : integer('--seeds', raw.seeds, 1),
     seedStart: integer('--seed-start', raw.seedStart, 0),
     ...(raw.tables !== undefined ? { tables: raw.tables } : {}),

@@ -3,6 +3,7 @@ import * as fs from 'node:fs'
 import { openBench } from '../bench/open'
 import { syntheticBpe } from '../bpe/evaluators'
 import { runMip } from '../bpe/mip'
+import { readBpeTable, tableBpe } from '../bpe/table'
 import { PAPER_OMEGA, parseOmega, OmegaError } from '../bpe/omega'
 import { markdownTable } from '../report/table'
 import { formatProgress, PlanError } from './runner'
@@ -28,8 +29,8 @@ export async function reproduceMip (a: ReproduceMipArgs & { command: string[] },
   try {
     const result = await runMipExperiment({
       out: a.out, force: a.force, jobs: a.jobs, command: a.command, signal: controller.signal,
-      evaluator: a.evaluator, ...(a.omega !== undefined ? { omega: a.omega } : {}), seeds: a.seeds, seedStart: a.seedStart,
-      mip: mipOf(a), parts: a.parts, ...(a.tables !== undefined ? { tables: a.tables } : {}), ...(a.dataset !== undefined ? { dataset: a.dataset } : {}),
+      evaluator: a.evaluator, ...(a.full !== undefined ? { full: a.full } : {}), ...(a.omega !== undefined ? { omega: a.omega } : {}), seeds: a.seeds, seedStart: a.seedStart,
+      mip: mipOf(a), ...(a.parts !== undefined ? { parts: a.parts } : {}), ...(a.tables !== undefined ? { tables: a.tables } : {}), ...(a.dataset !== undefined ? { dataset: a.dataset } : {}),
       warn: line => log(`warning: ${line}`),
       progress: (done, total, label, timing) => { if (timing !== undefined) log(formatProgress(done, total, label, timing)) }
     })
@@ -47,7 +48,12 @@ export async function runBpe (a: BpeArgs): Promise<string> {
   try {
     if (a.omega !== undefined) omega = parseOmega(a.omega)
   } catch (err) { throw new PlanError((err as Error).message) }
-  const ev = syntheticBpe(await openBench('synthetic-201'), { omega })
+  let ev
+  if (a.evaluator.startsWith('table:')) {
+    const file = a.evaluator.slice('table:'.length)
+    if (!fs.existsSync(file)) throw new PlanError(`--bpe ${a.evaluator}: no such file`)
+    ev = tableBpe(readBpeTable(file), a.full !== undefined ? { full: a.full } : {})
+  } else ev = syntheticBpe(await openBench('synthetic-201'), { omega })
   let r
   try {
     r = await runMip(ev, { ...mipOf(a), seed: a.seed, warn: line => console.error(`warning: ${line}`) })

@@ -14,8 +14,9 @@ import { createHash } from 'node:crypto'
 import type { Bench } from '../bench/bench'
 import { openBench } from '../bench/open'
 import { nb201TablesBpe, syntheticBpe } from '../bpe/evaluators'
-import { drawArchs, fitMipForest, mipMarginals, randomBpeSearch, rankCorrelation, resolveMipOptions, runMip, type BpeEvaluator, type MipOptions, type MipSample } from '../bpe/mip'
-import { checkOmega, omegaSize, parseOmega, PAPER_OMEGA, settingAt, settingKey, type Omega } from '../bpe/omega'
+import { readBpeTable, tableBpe } from '../bpe/table'
+import { drawArchs, drawUnseen, fitMipForest, mipMarginals, randomBpeSearch, rankCorrelation, resolveMipOptions, runMip, type BpeEvaluator, type MipOptions, type MipSample } from '../bpe/mip'
+import { checkOmega, omegaSize, parseOmega, PAPER_OMEGA, settingKey, type Omega } from '../bpe/omega'
 import { spearman } from '../metrics/correlation'
 import { forestImportance } from '../models/forest-importance'
 import { Random } from '../random'
@@ -32,8 +33,10 @@ export const MIP_PARTS = ['table1', 'fig4', 'fig3', 'table2'] as const
 const MIP_PROTOCOL = 1
 
 export interface MipPlan extends RunOptions {
-  /** The evaluator (default 'synthetic-bpe'). */
+  /** The evaluator: 'synthetic-bpe' (default) or 'table:<csv>' (a BPE table; no Table 2: it has no test accuracy). */
   evaluator?: string
+  /** The full setting f of a table evaluator (default its most expensive setting). */
+  full?: Partial<Record<string, number>>
   /** Ω as '--omega' text (default the paper's). */
   omega?: string
   /** Seeds (default 20), from seedStart (default 0). */
@@ -57,6 +60,7 @@ export interface MipSpec {
   mip: ReturnType<typeof resolveMipOptions>
   parts: string[]
   tables?: { uri: string, dataset: string }
+  full?: Partial<Record<string, number>>
 }
 
 function fail (message: string): never { throw new PlanError(`reproduce mip: ${message}`) }
@@ -68,7 +72,10 @@ function shortHash (value: unknown): string {
 /** Checks the plan (before any work); errors name the option. */
 export function resolveMipPlan (plan: MipPlan): MipSpec {
   const evaluator = plan.evaluator ?? 'synthetic-bpe'
-  if (!(MIP_EVALUATORS as readonly string[]).includes(evaluator)) fail(`--bpe: unknown evaluator '${evaluator}' (available: ${MIP_EVALUATORS.join(', ')}; the tfjs trainer is not built yet)`)
+  const isTable = evaluator.startsWith('table:') && evaluator.length > 'table:'.length
+  if (!(MIP_EVALUATORS as readonly string[]).includes(evaluator) && !isTable) fail(`--bpe: unknown evaluator '${evaluator}' (available: ${MIP_EVALUATORS.join(', ')}, table:<csv>; the tfjs trainer is not built yet)`)
+  if (isTable && plan.omega !== undefined) fail('--omega: a BPE table defines Ω by the settings it holds')
+  if (!isTable && plan.full !== undefined) fail('--full names a setting of a BPE table (--bpe table:<csv>)')
   let omega: Omega
   try {
     omega = plan.omega === undefined ? PAPER_OMEGA : parseOmega(plan.omega)
@@ -81,7 +88,8 @@ export function resolveMipPlan (plan: MipPlan): MipSpec {
   }
   let mip: ReturnType<typeof resolveMipOptions>
   try { mip = resolveMipOptions(plan.mip ?? {}) } catch (err) { fail((err as Error).message) }
-  const parts = plan.parts ?? [...MIP_PARTS]
+  const parts = plan.parts ?? (isTable ? ['table1', 'fig4', 'fig3'] : [...MIP_PARTS])
+  if (isTable && parts.includes('table2')) fail('--table 2: a BPE table has no test accuracy to report the searches by (Table 2 runs on synthetic-bpe)')
   for (const p of parts) if (!(MIP_PARTS as readonly string[]).includes(p)) fail(`unknown part '${p}' (${MIP_PARTS.join(', ')})`)
   if (parts.length === 0) fail('give at least one part (--table / --figure)')
   return {
@@ -91,15 +99,28 @@ export function resolveMipPlan (plan: MipPlan): MipSpec {
     seedStart: int(plan.seedStart, 0, '--seed-start', 0),
     mip,
     parts,
-    ...(plan.tables !== undefined ? { tables: { uri: plan.tables.startsWith('nb201:') ? plan.tables : `nb201:${plan.tables}`, dataset: plan.dataset ?? 'cifar10' } } : {})
+    ...(plan.tables !== undefined ? { tables: { uri: plan.tables.startsWith('nb201:') ? plan.tables : `nb201:${plan.tables}`, dataset: plan.dataset ?? 'cifar10' } } : {}),
+    ...(plan.full !== undefined ? { full: plan.full } : {})
   }
 }
 
-interface Context { bench: Bench, evaluator: BpeEvaluator, tables?: Bench }
+interface Context { bench?: Bench, evaluator: BpeEvaluator, tables?: Bench }
 
 async function openContext (spec: MipSpec): Promise<Context> {
-  const bench = await openBench('synthetic-201')
-  const evaluator = syntheticBpe(bench, { omega: spec.omega })
+  let bench: Bench | undefined
+  let evaluator: BpeEvaluator
+  if (spec.evaluator.startsWith('table:')) {
+    const file = spec.evaluator.slice('table:'.length)
+    try {
+      evaluator = tableBpe(readBpeTable(file), spec.full !== undefined ? { full: spec.full } : {})
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') fail(`--bpe ${spec.evaluator}: no such file`)
+      throw err
+    }
+  } else {
+    bench = await openBench('synthetic-201')
+    evaluator = syntheticBpe(bench, { omega: spec.omega })
+  }
   let tables: Bench | undefined
   if (spec.tables !== undefined) {
     try {
@@ -107,7 +128,7 @@ async function openContext (spec: MipSpec): Promise<Context> {
       nb201TablesBpe(tables)
     } catch (err) { fail(`--tables ${spec.tables.uri}: ${(err as Error).message}`) }
   }
-  return { bench, evaluator, ...(tables !== undefined ? { tables } : {}) }
+  return { ...(bench !== undefined ? { bench } : {}), evaluator, ...(tables !== undefined ? { tables } : {}) }
 }
 
 function sampleRow (s: MipSample): Record<string, unknown> {
@@ -125,7 +146,8 @@ function planCells (spec: MipSpec, ctx: Context): Cell[] {
   const key = shortHash({ omega: spec.omega, mip: spec.mip })
   const cells: Cell[] = []
   const seeds = Array.from({ length: spec.seeds }, (_, k) => spec.seedStart + k)
-  const test = bench.column({ metric: 'test' })
+  const test = bench !== undefined ? bench.column({ metric: 'test' }) : undefined
+  const testOf = (row: number): number => test !== undefined ? test[row] : NaN
   const fields = { evaluator: evaluator.name, synthetic: evaluator.synthetic }
   const needMip = spec.parts.some(p => p === 'table1' || p === 'fig4' || p === 'table2')
   if (needMip) {
@@ -156,23 +178,23 @@ function planCells (spec: MipSpec, ctx: Context): Cell[] {
           const archs = drawArchs(evaluator.pool, spec.mip.archs, seed)
           const full = await evaluator.full(archs)
           const random = new Random(seed, 5)
-          const size = omegaSize(spec.omega)
+          const uniform = spec.omega.dims.map(d => new Float64Array(d.values.length).fill(1 / d.values.length))
+          const settings = drawUnseen(spec.omega, uniform, new Set(), 15, random, evaluator.available)
           const rows = []
-          for (let k = 0; k < 15; k++) {
-            const setting = settingAt(spec.omega, random.int(size))
+          for (const [k, setting] of settings.entries()) {
             const e = await evaluator.evaluate(setting, archs)
-            const fresh = drawArchs(evaluator.pool, 100, seed * 15 + k, 6)
+            const fresh = drawArchs(evaluator.pool, Math.min(100, evaluator.pool.length), seed * 15 + k, 6)
             const pe = await evaluator.evaluate(setting, fresh)
             const pick = fresh[argmax(pe.accuracy)]
             const f = await evaluator.full(Int32Array.of(pick))
-            rows.push({ kind: 'fig3', seed, point: k, key: settingKey(spec.omega, setting), rs: rankCorrelation(full.accuracy, e.accuracy), pick_full: f.accuracy[0], pick_test: test[pick], cost: e.cost })
+            rows.push({ kind: 'fig3', seed, point: k, key: settingKey(spec.omega, setting), rs: rankCorrelation(full.accuracy, e.accuracy), pick_full: f.accuracy[0], pick_test: testOf(pick), cost: e.cost })
           }
           return rows
         }
       })
     }
   }
-  if (spec.parts.includes('table2')) {
+  if (spec.parts.includes('table2') && bench !== undefined) {
     for (const seed of seeds) {
       cells.push({
         id: `table2/${evaluator.name}/${key}/seed${seed}/v${MIP_PROTOCOL}`,
@@ -186,11 +208,11 @@ function planCells (spec: MipSpec, ctx: Context): Cell[] {
             const score = async (archs: Int32Array): Promise<{ accuracy: Float64Array, cost: number }> => pe.setting === undefined ? await evaluator.full(archs) : await evaluator.evaluate(Int32Array.from(pe.setting), archs)
             const e = await score(fresh)
             const pick = fresh[argmax(e.accuracy)]
-            rows.push({ kind: 'table2', seed, search: 'RS-100', pe: pe.name, key: pe.setting === undefined ? 'f' : settingKey(spec.omega, pe.setting), test: test[pick], evaluations: 100, cost: 100 * e.cost })
+            rows.push({ kind: 'table2', seed, search: 'RS-100', pe: pe.name, key: pe.setting === undefined ? 'f' : settingKey(spec.omega, pe.setting), test: testOf(pick), evaluations: 100, cost: 100 * e.cost })
             const ea = await evolve(benchSpace(bench), async archs => (await score(Int32Array.from(archs))).accuracy, { population: 20, generations: 4, seed })
             const best = ea.ranked[0]
             const unit = (await score(Int32Array.of(best.arch))).cost
-            rows.push({ kind: 'table2', seed, search: 'EA', pe: pe.name, key: pe.setting === undefined ? 'f' : settingKey(spec.omega, pe.setting), test: test[best.arch], evaluations: ea.evaluations, cost: ea.evaluations * unit })
+            rows.push({ kind: 'table2', seed, search: 'EA', pe: pe.name, key: pe.setting === undefined ? 'f' : settingKey(spec.omega, pe.setting), test: testOf(best.arch), evaluations: ea.evaluations, cost: ea.evaluations * unit })
           }
           return rows
         }
@@ -242,6 +264,8 @@ export async function runMipExperiment (plan: MipPlan): Promise<MipExperimentRes
   const spec = resolveMipPlan(plan)
   preflightOut({ out: plan.out, outputs: MIP_OUTPUTS, force: plan.force })
   const ctx = await openContext(spec)
+  spec.omega = ctx.evaluator.omega
+  if (spec.mip.archs > ctx.evaluator.pool.length) fail(`--archs ${spec.mip.archs} is above the evaluator's pool of ${ctx.evaluator.pool.length} architectures`)
   return await runExperiment({ ...plan, outputs: MIP_OUTPUTS }, () => ({
     cells: planCells(spec, ctx),
     spec: { module: 'mip', data: spec },
@@ -330,7 +354,7 @@ async function writeReport (input: ReportInput, spec: MipSpec, ctx: Context): Pr
     const seeds = [...new Set(fig3.map(r => r.seed as number))]
     const per = seeds.map(s => { const r = fig3.filter(x => x.seed === s); return spearman(r.map(x => x.rs as number), r.map(x => x.pick_full as number)) })
     lines.push('## Fig. 3: r_s of a BPE against the quality of what it finds', '',
-      '15 uniformly random settings per seed; each ranks 100 fresh architectures (random search with the setting as PE); Spearman between the settings\' r_s and their picks\' accuracy under f. Paper: 0.65 (its 15 points: Spearman 0.646, Pearson 0.51).', '',
+      `15 distinct uniformly random settings per seed; each ranks ${Math.min(100, ev.pool.length)} fresh architectures (random search with the setting as PE); Spearman between the settings\' r_s and their picks\' accuracy under f. Paper: 0.65 (its 15 points: Spearman 0.646, Pearson 0.51).`, '',
       `Spearman over ${seeds.length} seeds: ${ms(per)} (mean ± sd).`, '')
     const s0 = fig3.filter(x => x.seed === seeds[0])
     input.write('fig3.svg', await scatterSvg({ title: 'r_s of a BPE vs its pick\'s f-accuracy', subtitle: `seed ${seeds[0]}${ev.synthetic ? ', SYNTHETIC' : ''}`, xTitle: 'r_s', yTitle: 'f-accuracy of the pick', points: s0.map(r => ({ x: r.rs as number, y: r.pick_full as number })) }))
