@@ -116,3 +116,10 @@ t.test('inverseNormal against the normal CDF (erf by series)', async t => {
   for (const p of [1e-6, 0.001, 0.02, 0.1, 0.3, 0.5, 0.77, 0.98, 0.9999]) t.ok(Math.abs(cdf(inverseNormal(p)) - p) < 1e-8 * Math.max(1, p / 0.01), `p ${p}`)
   t.throws(() => inverseNormal(0), /p must be in \(0, 1\)/)
 })
+
+t.test('reproduce mip: --jobs 2 rows = one thread\'s', async t => {
+  const a = tmp(); const b = tmp()
+  await runMipExperiment({ out: a, seeds: 2, parts: ['table1', 'fig3'] })
+  await runMipExperiment({ out: b, seeds: 2, parts: ['table1', 'fig3'], jobs: 2 })
+  t.same(rowsOf(b), rowsOf(a))
+})
