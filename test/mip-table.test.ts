@@ -56,6 +56,8 @@ t.test('evaluator: default f, pool, settings present only, power-law cost', asyn
   t.equal(best.rs, Math.max(...run.samples.map(x => x.rs)))
   const withFull = tableBpe(table, { full: { epochs: 2, channels: 4, image: 14 } })
   t.match(withFull.fullLabel, /epochs=2,channels=4,image=14/)
+  t.match(withFull.warnings?.[0] ?? '', /the full setting f \(epochs=2,channels=4,image=14.*is cheaper than 9 setting\(s\)/)
+  t.same(ev.warnings, [])
   t.throws(() => tableBpe(table, { full: { epochs: 3, channels: 4, image: 14 } }), /--full: epochs 3 is not among/)
   t.throws(() => tableBpe(table, { full: { epochs: 2, channels: 8, image: 28 } }), /no rows at epochs=2,channels=8,image=28/)
   void settingKey

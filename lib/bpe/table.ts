@@ -114,6 +114,12 @@ export function tableBpe (table: BpeTable, options: { full?: Partial<Record<BpeD
   })
   const beta = leastSquares(settingRows.map(s => [1, ...omega.dims.map((d, i) => feature(d.name, valueOf(s, i)))]), settings.map(s => Math.log(meanSeconds(s))))
   const fullSetting = settingRows[settings.indexOf(full)]
+  const warnings: string[] = []
+  const dearer = settings.filter(s => s !== full && meanSeconds(s) > meanSeconds(full))
+  if (dearer.length > 0) {
+    const worst = dearer.reduce((a, b) => (meanSeconds(b) > meanSeconds(a) ? b : a))
+    warnings.push(`the full setting f (${settingKey(omega, fullSetting)}, ${meanSeconds(full).toFixed(1)} s per architecture) is cheaper than ${dearer.length} setting(s) of the table, e.g. ${settingKey(omega, settingRows[settings.indexOf(worst)])} (${meanSeconds(worst).toFixed(1)} s)`)
+  }
   const available = (s: Int32Array): boolean => settingIndex(omega, s) !== full && table.accuracy.has(settingIndex(omega, s))
   return {
     name: `table:${table.file}`,
@@ -132,6 +138,7 @@ export function tableBpe (table: BpeTable, options: { full?: Partial<Record<BpeD
       return { accuracy: Float64Array.from(archs, a => acc[a]), cost: archs.reduce((x, a) => x + sec[a], 0) / archs.length }
     },
     flops: setting => Math.exp(beta[0] + omega.dims.reduce((x, d, i) => x + beta[i + 1] * feature(d.name, valueOf(setting, i)), 0)),
-    available
+    available,
+    warnings
   }
 }

@@ -54,6 +54,7 @@ export async function runBpe (a: BpeArgs): Promise<string> {
     if (!fs.existsSync(file)) throw new PlanError(`--bpe ${a.evaluator}: no such file`)
     ev = tableBpe(readBpeTable(file), a.full !== undefined ? { full: a.full } : {})
   } else ev = syntheticBpe(await openBench('synthetic-201'), { omega })
+  for (const w of ev.warnings ?? []) console.error(`warning: ${w}`)
   let r
   try {
     r = await runMip(ev, { ...mipOf(a), seed: a.seed, warn: line => console.error(`warning: ${line}`) })

@@ -265,6 +265,7 @@ export async function runMipExperiment (plan: MipPlan): Promise<MipExperimentRes
   preflightOut({ out: plan.out, outputs: MIP_OUTPUTS, force: plan.force })
   const ctx = await openContext(spec)
   spec.omega = ctx.evaluator.omega
+  for (const w of ctx.evaluator.warnings ?? []) plan.warn?.(w)
   if (spec.mip.archs > ctx.evaluator.pool.length) fail(`--archs ${spec.mip.archs} is above the evaluator's pool of ${ctx.evaluator.pool.length} architectures`)
   return await runExperiment({ ...plan, outputs: MIP_OUTPUTS }, () => ({
     cells: planCells(spec, ctx),
