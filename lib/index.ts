@@ -27,6 +27,8 @@ export { paretoFront, paretoFrontIndices, type ParetoOptions } from './metrics/p
 export { runMip, randomBpeSearch, samplingProbabilities, relativeCosts, fitMipForest, mipMarginals, type BpeEvaluator, type BpeEvaluation, type MipOptions, type MipResult, type MipSample, type MipPrune } from './bpe/mip'
 export { PAPER_OMEGA, BPE_DIMS, checkOmega, parseOmega, settingKey, settingValues, settingFromValues, omegaSize, OmegaError, type Omega, type BpeDim, type BpeDimName } from './bpe/omega'
 export { syntheticBpe, nb201TablesBpe } from './bpe/evaluators'
+export { readBpeTable, tableBpe, type BpeTable } from './bpe/table'
+export { recordedEvaluator, type RecordedEvaluator } from './bpe/record'
 export { runMipExperiment, type MipPlan } from './experiments/mip'
 export { PeepholePredictor, resolvePeepholeConfig, type PeepholeConfig } from './predictors/peephole'
 export { nb101PeepholeTokens, PEEPHOLE_TOKEN_DIM, type PeepholeTokenOptions } from './predictors/peephole-tokens'

@@ -8,6 +8,7 @@ import * as path from 'node:path'
 import { spawnSync } from 'node:child_process'
 import { readBpeTable, tableBpe } from '../lib/bpe/table'
 import { runMip } from '../lib/bpe/mip'
+import { recordedEvaluator } from '../lib/bpe/record'
 import { settingKey } from '../lib/bpe/omega'
 import { Random } from '../lib/random'
 
@@ -70,6 +71,12 @@ t.test('the built bin: bpe and reproduce mip on a table', async t => {
   const j = JSON.parse(r.stdout)
   t.equal(j.synthetic, false)
   t.equal(j.samples.length, 3 * 2)
+  const rec = path.join(dir, 'cli-rec')
+  const r1 = spawnSync(process.execPath, [bin, 'bpe', '--bpe', `table:${file}`, '--archs', '30', '--k', '3', '--json', '--record', rec], { encoding: 'utf8' })
+  const r2 = spawnSync(process.execPath, [bin, 'bpe', '--bpe', `table:${file}`, '--archs', '30', '--k', '3', '--json', '--record', rec], { encoding: 'utf8' })
+  t.equal(r2.stdout, r1.stdout)
+  t.equal(r1.stdout, r.stdout, 'recording changes nothing')
+  t.match(r2.stderr, /0 measurements made, 210 replayed/)
   const missing = spawnSync(process.execPath, [bin, 'bpe', '--bpe', `table:${path.join(dir, 'nope.csv')}`], { encoding: 'utf8' })
   t.equal(missing.status, 2)
   t.match(missing.stderr, /no such file/)
@@ -82,4 +89,26 @@ t.test('the built bin: bpe and reproduce mip on a table', async t => {
   const t2 = spawnSync(process.execPath, [bin, 'reproduce', 'mip', '--bpe', `table:${file}`, '--table', '2', '--out', path.join(dir, 'o2')], { encoding: 'utf8' })
   t.equal(t2.status, 2)
   t.match(t2.stderr, /no test accuracy/)
+})
+
+t.test('recorded evaluations: an interrupted MIP run resumes to the same decisions, measuring only what is missing', async t => {
+  const table = readBpeTable(write('rec.csv', gridCsv()))
+  let calls = 0
+  const inner = tableBpe(table)
+  const counting = { ...inner, evaluate: async (s: Int32Array, a: Int32Array) => { calls++; return await inner.evaluate(s, a) } }
+  const whole = await runMip(counting, { archs: 30, k: 3, seed: 5 })
+  const total = calls
+  const rdir = path.join(dir, 'rec')
+  const controller = new AbortController()
+  calls = 0
+  const stopping = { ...counting, evaluate: async (s: Int32Array, a: Int32Array) => { if (calls === 4) controller.abort(new Error('stop')); return await counting.evaluate(s, a) } }
+  await t.rejects(runMip(recordedEvaluator(stopping, rdir), { archs: 30, k: 3, seed: 5, signal: controller.signal }), /stop/)
+  const before = calls
+  t.ok(before >= 4 && before < total, `interrupted after ${before} of ${total} settings`)
+  calls = 0
+  const again = recordedEvaluator(counting, rdir)
+  const resumed = await runMip(again, { archs: 30, k: 3, seed: 5 })
+  t.same(resumed, whole, 'same decisions and outputs as the uninterrupted run')
+  t.equal(calls, total - before, 'only the missing settings are measured')
+  t.equal(again.replayed, before * 30 + 30, 'the recorded settings (and R_f) are replayed')
 })

@@ -31,6 +31,8 @@ export interface BpeEvaluation {
   accuracy: Float64Array
   /** Mean training cost per architecture (the evaluator's costUnit). */
   cost: number
+  /** Each architecture's cost, when they differ (a table, a trainer); else every one is `cost`. */
+  costs?: Float64Array
   /** Architectures whose training diverged (non-finite loss): chance accuracy, counted. */
   diverged?: number
 }

@@ -129,13 +129,13 @@ export function tableBpe (table: BpeTable, options: { full?: Partial<Record<BpeD
     fullLabel: `the table's ${settingKey(omega, fullSetting)}`,
     pool: Int32Array.from(pool),
     describeArch: id => table.archs[id],
-    full: async archs => ({ accuracy: Float64Array.from(archs, a => (table.accuracy.get(full) as Float64Array)[a]), cost: archs.reduce((acc, a) => acc + (table.seconds.get(full) as Float64Array)[a], 0) / archs.length }),
+    full: async archs => ({ accuracy: Float64Array.from(archs, a => (table.accuracy.get(full) as Float64Array)[a]), cost: archs.reduce((acc, a) => acc + (table.seconds.get(full) as Float64Array)[a], 0) / archs.length, costs: Float64Array.from(archs, a => (table.seconds.get(full) as Float64Array)[a]) }),
     evaluate: async (setting, archs) => {
       const idx = settingIndex(omega, setting)
       const acc = table.accuracy.get(idx)
       if (acc === undefined) throw new RangeError(`${table.file}: no rows at ${settingKey(omega, setting)}`)
       const sec = table.seconds.get(idx) as Float64Array
-      return { accuracy: Float64Array.from(archs, a => acc[a]), cost: archs.reduce((x, a) => x + sec[a], 0) / archs.length }
+      return { accuracy: Float64Array.from(archs, a => acc[a]), cost: archs.reduce((x, a) => x + sec[a], 0) / archs.length, costs: Float64Array.from(archs, a => sec[a]) }
     },
     flops: setting => Math.exp(beta[0] + omega.dims.reduce((x, d, i) => x + beta[i + 1] * feature(d.name, valueOf(setting, i)), 0)),
     available,

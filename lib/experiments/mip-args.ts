@@ -37,6 +37,8 @@ export interface ReproduceMipArgs extends MipCliOptions {
 export interface BpeArgs extends MipCliOptions {
   seed: number
   json: boolean
+  /** Folder recording every measurement (a re-run resumes from it). */
+  record?: string
 }
 
 interface RawMip {
@@ -166,10 +168,10 @@ export function reproduceMipCommand (): Command {
     })
 }
 
-interface RawBpe extends RawMip { seed: string, json?: boolean }
+interface RawBpe extends RawMip { seed: string, json?: boolean, record?: string }
 
 export function bpeArgs (raw: RawBpe): BpeArgs {
-  return { ...mipOptions(raw), seed: integer('--seed', raw.seed, 0), json: raw.json === true }
+  return { ...mipOptions(raw), seed: integer('--seed', raw.seed, 0), json: raw.json === true, ...(raw.record !== undefined ? { record: outDir('--record', raw.record) } : {}) }
 }
 
 export function bpeCommand (): Command {
@@ -179,6 +181,7 @@ export function bpeCommand (): Command {
       'the Eq. 1 optimum, the (T̄, r_s) Pareto front and the prune order.'))
     .option('--seed <N>', 'seed of G, the sampler and the forests', '0')
     .option('--json', 'print the whole run (every setting of D, the prunes) as JSON')
+    .option('--record <dir>', 'record every (setting, architecture) measurement in DIR/results.jsonl; a re-run with the same DIR replays them and measures only what is missing')
     .addHelpText('after', "\nExamples:\n  nasrank bpe\n  nasrank bpe --omega 'epochs=10,20,50;layers=6,12,24;channels=8,16' --k 5 --json")
     .action(async (raw: RawBpe) => {
       const args = bpeArgs(raw)

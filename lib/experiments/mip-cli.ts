@@ -4,6 +4,7 @@ import { openBench } from '../bench/open'
 import { syntheticBpe } from '../bpe/evaluators'
 import { runMip } from '../bpe/mip'
 import { readBpeTable, tableBpe } from '../bpe/table'
+import { recordedEvaluator } from '../bpe/record'
 import { PAPER_OMEGA, parseOmega, OmegaError } from '../bpe/omega'
 import { markdownTable } from '../report/table'
 import { formatProgress, PlanError } from './runner'
@@ -55,6 +56,8 @@ export async function runBpe (a: BpeArgs): Promise<string> {
     ev = tableBpe(readBpeTable(file), a.full !== undefined ? { full: a.full } : {})
   } else ev = syntheticBpe(await openBench('synthetic-201'), { omega })
   for (const w of ev.warnings ?? []) console.error(`warning: ${w}`)
+  const recorded = a.record !== undefined ? recordedEvaluator(ev, a.record, line => console.error(`warning: ${line}`)) : undefined
+  if (recorded !== undefined) ev = recorded
   let r
   try {
     r = await runMip(ev, { ...mipOf(a), seed: a.seed, warn: line => console.error(`warning: ${line}`) })
@@ -62,6 +65,7 @@ export async function runBpe (a: BpeArgs): Promise<string> {
     if (err instanceof OmegaError) throw new PlanError(err.message)
     throw err
   }
+  if (recorded !== undefined) console.error(`${recorded.measured} measurements made, ${recorded.replayed} replayed from ${a.record as string}`)
   if (a.json) return JSON.stringify({ evaluator: ev.name, synthetic: ev.synthetic, full: ev.fullLabel, cost_unit: ev.costUnit, ...r }, null, 2) + '\n'
   const row = (i: number): string[] => [r.samples[i].key, r.samples[i].rs.toFixed(3), r.samples[i].cost.toFixed(3)]
   return [`MIP on ${ev.name}${ev.synthetic ? ' (SYNTHETIC — not real training)' : ''}, seed ${a.seed}: ${r.samples.length} settings evaluated on |G| = ${r.archs.length}; T̄_f ${r.fullCost.toFixed(3)} ${ev.costUnit}.`, '',
