@@ -123,3 +123,19 @@ t.test('reproduce mip: --jobs 2 rows = one thread\'s', async t => {
   await runMipExperiment({ out: b, seeds: 2, parts: ['table1', 'fig3'], jobs: 2 })
   t.same(rowsOf(b), rowsOf(a))
 })
+
+t.test('Table 2: RS-100 and EA with PE = f and the found BPE', async t => {
+  const out = tmp()
+  await runMipExperiment({ out, seeds: 1, parts: ['table2'] })
+  const rows = fs.readFileSync(path.join(out, 'results.jsonl'), 'utf8').trim().split('\n').map(l => JSON.parse(l)).filter(r => r.kind === 'table2')
+  t.equal(rows.length, 6)
+  for (const search of ['RS-100', 'EA']) {
+    const f = rows.find(r => r.search === search && r.pe === 'f')
+    const b = rows.find(r => r.search === search && r.pe === 'BPE (argmax r_s)')
+    t.ok(b.cost < f.cost / 10, `${search}: BPE cost ${b.cost} vs f ${f.cost}`)
+    t.ok(b.test > 80 && b.test <= 100)
+  }
+  t.ok(rows.filter(r => r.search === 'RS-100').every(r => r.evaluations === 100))
+  t.ok(rows.filter(r => r.search === 'EA').every(r => r.evaluations <= 100 && r.evaluations > 20))
+  t.match(fs.readFileSync(path.join(out, 'report.md'), 'utf8'), /## Table 2: search with the found BPE/)
+})
