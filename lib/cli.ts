@@ -10,6 +10,7 @@ import { benchCommand } from './bench/cli'
 import { didYouMean, UsageError } from './cli-args'
 import { renasCommand } from './experiments/renas-args'
 import { searchCommand } from './experiments/search-args'
+import { bpeCommand, reproduceMipCommand } from './experiments/mip-args'
 
 // Loaded on demand, so `help` and `version` work even without a usable native addon.
 function loadApi (): typeof import('./index') {
@@ -164,9 +165,11 @@ export function program (): Command {
     const { reproduceRenas } = require('./experiments/renas-cli') as typeof import('./experiments/renas-cli')
     await reproduceRenas(args)
   }))
+  reproduce.addCommand(reproduceMipCommand())
   nasrank.addCommand(group(reproduce, 'method'))
 
   nasrank.addCommand(searchCommand())
+  nasrank.addCommand(bpeCommand())
 
   nasrank.addCommand(new Command('version')
     .description('the package version')

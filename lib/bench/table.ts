@@ -113,7 +113,7 @@ const LF = 10
 const CR = 13
 
 /** RFC 4180 records: quoted fields may hold commas, doubled quotes and line breaks. */
-function parseCsv (text: string, file: string): { rows: string[][]; lines: number[] } {
+export function parseCsv (text: string, file: string): { rows: string[][]; lines: number[] } {
   const rows: string[][] = []
   const lines: number[] = []
   const n = text.length

@@ -70,3 +70,31 @@ export async function lineSvg (plot: LinePlot): Promise<string> {
     ]
   })
 }
+
+export interface BarPlot {
+  title: string
+  xTitle: string
+  yTitle: string
+  /** One bar per (group, series); `sd` draws an error bar of ± sd. */
+  bars: ReadonlyArray<{ group: string, series: string, y: number, sd?: number }>
+  subtitle?: string
+}
+
+/** Grouped bar chart with optional ± sd error bars (e.g. importance per hyper-parameter). */
+export async function barSvg (plot: BarPlot): Promise<string> {
+  const values = plot.bars.map(b => ({ group: b.group, series: b.series, y: b.y, lo: b.y - (b.sd ?? 0), hi: b.y + (b.sd ?? 0) }))
+  const x = { field: 'group', type: 'nominal', title: plot.xTitle, sort: null }
+  const xOffset = { field: 'series' }
+  const color = { field: 'series', type: 'nominal', title: null }
+  return await render({
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: header(plot.title, plot.subtitle),
+    width: 420,
+    height: 260,
+    data: { values },
+    layer: [
+      { mark: 'bar', encoding: { x, xOffset, y: { field: 'y', type: 'quantitative', title: plot.yTitle }, color } },
+      { mark: 'rule', encoding: { x, xOffset, y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } } }
+    ]
+  })
+}

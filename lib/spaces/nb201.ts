@@ -13,7 +13,7 @@
 //     the all-none cell, 15624 the all-avg_pool_3x3 cell; in index order the strings are NOT
 //     sorted alphabetically. The official benchmark numbers its architectures in its own
 //     order: `nb201.order(strings)` gives index/fromIndex over any such order.
-import { checkOptions, describe, oneOf } from '../validate'
+import { checkOptions, describe, integerIn, oneOf } from '../validate'
 import { randomFrom, type Random, type RandomOptions } from '../random'
 
 /** The five operations, by op code. */
@@ -585,6 +585,59 @@ export interface Nb201CostModel {
 const costCache = new Map<Nb201Dataset, Nb201CostModel>()
 
 /**
+ * The shape of a network built on the NB-201 skeleton: `channels` C of the first stage (2C,
+ * 4C after), `cells` N per stage, input `image` side and `inChannels`, `classes` of the
+ * classifier. The official network is { channels 16, cells 5, image 32 (16 for
+ * ImageNet16-120), inChannels 3, classes 10/100/120 }.
+ */
+export interface Nb201NetworkShape {
+  channels?: number
+  cells?: number
+  image?: number
+  inChannels?: number
+  classes?: number
+}
+
+/**
+ * Parameters and FLOPs of the NB-201 skeleton of any shape (see costModel for what is
+ * counted); spatial sides halve per stage with floor division (stride 2, padding 1, as
+ * PyTorch for even sides; odd sides round up: ⌈S/2⌉). The costs of the official shape are
+ * the official numbers exactly (costModel is this function at that shape).
+ */
+function networkCost (shape: Nb201NetworkShape = {}, fn = 'nb201.networkCost'): { params: { base: number; perEdge: number[] }; flops: { base: number; perEdge: number[] } } {
+  const o = checkOptions<Nb201NetworkShape>(shape, fn, ['channels', 'cells', 'image', 'inChannels', 'classes'])
+  const c0 = integerIn(o.channels, 16, fn, 'channels', 1, 1 << 20)
+  const cells = integerIn(o.cells, 5, fn, 'cells', 1, 1 << 20)
+  const size = integerIn(o.image, 32, fn, 'image', 1, 1 << 20)
+  const inChannels = integerIn(o.inChannels, 3, fn, 'inChannels', 1, 1 << 20)
+  const classes = integerIn(o.classes, 10, fn, 'classes', 1, 1 << 20)
+  const stages = [c0, 2 * c0, 4 * c0]
+  const sides = [size, Math.ceil(size / 2), Math.ceil(Math.ceil(size / 2) / 2)]
+  const convParams = (k: number, cin: number, cout: number) => k * k * cin * cout
+  const convMacs = (k: number, cin: number, cout: number, out: number) => k * k * cin * cout * out * out
+  let params = convParams(3, inChannels, c0) + 2 * c0
+  let flops = convMacs(3, inChannels, c0, size)
+  for (let s = 1; s < 3; s++) {
+    const cin = stages[s - 1]; const cout = stages[s]; const out = sides[s]
+    params += convParams(3, cin, cout) + 2 * cout + convParams(3, cout, cout) + 2 * cout + convParams(1, cin, cout)
+    flops += convMacs(3, cin, cout, out) + convMacs(3, cout, cout, out) + convMacs(1, cin, cout, out)
+  }
+  const last = stages[2]
+  params += 2 * last + last * classes + classes
+  flops += last * classes + classes
+  const perEdgeParams = [0, 0, 0, 0, 0]
+  const perEdgeFlops = [0, 0, 0, 0, 0]
+  for (let s = 0; s < 3; s++) {
+    const c = stages[s]; const hw = sides[s]
+    perEdgeParams[2] += cells * (convParams(1, c, c) + 2 * c)
+    perEdgeParams[3] += cells * (convParams(3, c, c) + 2 * c)
+    perEdgeFlops[2] += cells * convMacs(1, c, c, hw)
+    perEdgeFlops[3] += cells * convMacs(3, c, c, hw)
+  }
+  return { params: { base: params, perEdge: perEdgeParams }, flops: { base: flops, perEdge: perEdgeFlops } }
+}
+
+/**
  * The official TinyNetwork (C = 16, N = 5) as counted by the official get_model_infos:
  *  - stem: conv3×3 3→16 (no bias) + BN;
  *  - 3 stages of 5 cells at C = 16, 32, 64 (spatial S, S/2, S/4; S = 32, or 16 for
@@ -598,7 +651,8 @@ const costCache = new Map<Nb201Dataset, Nb201CostModel>()
  * bias) plus the classifier's in·out MACs and its `classes` bias additions — exactly what
  * the official counter sums (Conv2d and Linear modules only): BN, ReLU, the pools (cell
  * avg_pool_3x3, the shortcut avg-pool, global pooling) and the cell's additions count 0.
- * The official tables report these divided by 1e6 (M params, MFLOPs).
+ * The official tables report these divided by 1e6 (M params, MFLOPs). Other shapes:
+ * networkCost.
  */
 function costModel (dataset: Nb201Dataset = 'cifar10'): Nb201CostModel {
   const ds = oneOf<Nb201Dataset>(dataset, 'cifar10', NB201_DATASETS, 'nb201.costModel', 'dataset')
@@ -606,31 +660,11 @@ function costModel (dataset: Nb201Dataset = 'cifar10'): Nb201CostModel {
   if (cached) return cached
   const classes = ds === 'cifar100' ? 100 : ds === 'ImageNet16-120' ? 120 : 10
   const size = ds === 'ImageNet16-120' ? 16 : 32
-  const stages = [16, 32, 64]
-  const convParams = (k: number, cin: number, cout: number) => k * k * cin * cout
-  const convMacs = (k: number, cin: number, cout: number, out: number) => k * k * cin * cout * out * out
-  let params = convParams(3, 3, 16) + 2 * 16
-  let flops = convMacs(3, 3, 16, size)
-  for (let s = 1; s < 3; s++) {
-    const cin = stages[s - 1]; const cout = stages[s]; const out = size >> s
-    params += convParams(3, cin, cout) + 2 * cout + convParams(3, cout, cout) + 2 * cout + convParams(1, cin, cout)
-    flops += convMacs(3, cin, cout, out) + convMacs(3, cout, cout, out) + convMacs(1, cin, cout, out)
-  }
-  params += 2 * 64 + 64 * classes + classes
-  flops += 64 * classes + classes
-  const perEdgeParams = [0, 0, 0, 0, 0]
-  const perEdgeFlops = [0, 0, 0, 0, 0]
-  for (let s = 0; s < 3; s++) {
-    const c = stages[s]; const hw = size >> s
-    perEdgeParams[2] += 5 * (convParams(1, c, c) + 2 * c)
-    perEdgeParams[3] += 5 * (convParams(3, c, c) + 2 * c)
-    perEdgeFlops[2] += 5 * convMacs(1, c, c, hw)
-    perEdgeFlops[3] += 5 * convMacs(3, c, c, hw)
-  }
+  const cost = networkCost({ channels: 16, cells: 5, image: size, inChannels: 3, classes }, 'nb201.costModel')
   const model: Nb201CostModel = {
     dataset: ds,
-    params: { base: params, perEdge: Object.freeze(perEdgeParams) },
-    flops: { base: flops, perEdge: Object.freeze(perEdgeFlops) }
+    params: { base: cost.params.base, perEdge: Object.freeze(cost.params.perEdge) },
+    flops: { base: cost.flops.base, perEdge: Object.freeze(cost.flops.perEdge) }
   }
   Object.freeze(model.params); Object.freeze(model.flops); Object.freeze(model)
   costCache.set(ds, model)
@@ -709,6 +743,7 @@ export const nb201 = Object.freeze({
   renasTypeMatrix,
   renasTypeMatrices,
   costModel,
+  networkCost,
   params,
   flops,
   paramsBatch,

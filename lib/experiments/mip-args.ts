@@ -1,0 +1,192 @@
+// `nasrank reproduce mip` and `nasrank bpe`: options and their validation (light: --help
+// works without the addon). The actions load mip-cli.ts.
+import { Command } from 'commander'
+import { choice, integer, outDir, real, UsageError } from '../cli-args'
+
+export const CLI_MIP_EVALUATORS = ['synthetic-bpe'] as const
+
+/** Alg. 1 options shared by both commands. */
+export interface MipCliOptions {
+  evaluator: string
+  /** The full setting f of a BPE table, by dimension. */
+  full?: Record<string, number>
+  omega?: string
+  archs?: number
+  k?: number
+  rounds?: number
+  tau?: number
+  lambda?: number
+  threshold?: number
+  stop?: 'one' | 'none'
+  normalise?: 'forest' | 'tree'
+}
+
+export interface ReproduceMipArgs extends MipCliOptions {
+  /** Parts asked for (default: every part the evaluator supports). */
+  parts?: Array<'table1' | 'fig4' | 'fig3' | 'table2'>
+  seeds: number
+  seedStart: number
+  tables?: string
+  dataset?: string
+  jobs: number
+  out: string
+  force: boolean
+  quick: boolean
+}
+
+export interface BpeArgs extends MipCliOptions {
+  seed: number
+  json: boolean
+  /** Folder recording every measurement (a re-run resumes from it). */
+  record?: string
+}
+
+interface RawMip {
+  bpe: string
+  full?: string
+  omega?: string
+  archs?: string
+  k?: string
+  rounds?: string
+  tau?: string
+  lambda?: string
+  threshold?: string
+  stop?: string
+  importance?: string
+}
+
+function mipOptions (raw: RawMip): MipCliOptions {
+  const evaluator = raw.bpe.startsWith('table:') ? raw.bpe : choice('--bpe', raw.bpe, [...CLI_MIP_EVALUATORS, 'table:<csv>'])
+  if (evaluator === 'table:') throw new UsageError('--bpe table:<csv> needs the file after table:')
+  if (raw.omega !== undefined && raw.omega.trim() === '') throw new UsageError('--omega must not be empty')
+  if (raw.omega !== undefined && evaluator.startsWith('table:')) throw new UsageError('--omega: a BPE table defines Ω by the settings it holds')
+  let full: Record<string, number> | undefined
+  if (raw.full !== undefined) {
+    if (!evaluator.startsWith('table:')) throw new UsageError('--full names a setting of a BPE table (--bpe table:<csv>)')
+    full = {}
+    for (const part of raw.full.split(',')) {
+      const m = /^\s*([a-z]+)\s*=\s*([^=\s]+)\s*$/.exec(part)
+      const v = m === null ? NaN : Number(m[2])
+      if (m === null || !Number.isFinite(v)) throw new UsageError(`--full must be 'dim=value,…', got '${raw.full}'`)
+      full[m[1]] = v
+    }
+  }
+  return {
+    evaluator,
+    ...(full !== undefined ? { full } : {}),
+    ...(raw.omega !== undefined ? { omega: raw.omega } : {}),
+    ...(raw.archs !== undefined ? { archs: integer('--archs', raw.archs, 3) } : {}),
+    ...(raw.k !== undefined ? { k: integer('--k', raw.k, 2) } : {}),
+    ...(raw.rounds !== undefined ? { rounds: integer('--rounds', raw.rounds, 1) } : {}),
+    ...(raw.tau !== undefined ? { tau: real('--tau', raw.tau, x => x > 0, '> 0') } : {}),
+    ...(raw.lambda !== undefined ? { lambda: real('--lambda', raw.lambda, x => x > 0 && x < 1, 'in (0, 1)') } : {}),
+    ...(raw.threshold !== undefined ? { threshold: real('--threshold', raw.threshold, x => x >= 0 && x <= 1, 'in [0, 1]') } : {}),
+    ...(raw.stop !== undefined ? { stop: choice('--stop', raw.stop, ['one', 'none'] as const) } : {}),
+    ...(raw.importance !== undefined ? { normalise: choice('--importance', raw.importance, ['forest', 'tree'] as const) } : {})
+  }
+}
+
+function addMipOptions (cmd: Command): Command {
+  return cmd
+    .option('--bpe <evaluator>', 'how a setting is measured: synthetic-bpe (SYNTHETIC), or table:<csv> (columns arch, one per dimension, accuracy, seconds)', 'synthetic-bpe')
+    .option('--full <setting>', "the full setting f of a BPE table as 'dim=value,…' (default its most expensive setting)")
+    .option('--omega <spec>', "Ω as 'dim=v1,v2,…;dim=…' (dims: epochs, batch, lr, layers, fp, channels, cutout, image; default the paper's 81,920 settings)")
+    .option('--archs <N>', '|G|, architectures ranked per setting (default 100)')
+    .option('--k <N>', 'K, settings drawn per round (default 10)')
+    .option('--rounds <N>', 'T, the most rounds (default 10)')
+    .option('--tau <x>', 'τ of the sampler p ∝ exp(−c/τ), c = FLOPs relative to the cheapest (default 1)')
+    .option('--lambda <x>', 'λ of Eq. 1, r_s − λ·T̄_b/T̄_f, in (0, 1) (default 0.5)')
+    .option('--threshold <x>', 'importance below which a pruned dimension takes its cheapest value (default 0.1)')
+    .option('--stop <one|none>', "stop with one unpruned dimension ('one', default) or prune all ('none')")
+    .option('--importance <forest|tree>', 'Eq. 8 normalisation: over the whole forest (default) or per tree (scikit-learn)')
+}
+
+interface RawReproduce extends RawMip {
+  table?: string[]
+  figure?: string[]
+  seeds?: string
+  seedStart: string
+  tables?: string
+  dataset?: string
+  jobs: string
+  out: string
+  force?: boolean
+  quick?: boolean
+}
+
+export function reproduceMipArgs (raw: RawReproduce): ReproduceMipArgs {
+  const parts = new Set<NonNullable<ReproduceMipArgs['parts']>[number]>()
+  for (const t of raw.table ?? []) {
+    const v = choice('--table', t, ['1', '2'] as const)
+    parts.add(v === '1' ? 'table1' : 'table2')
+  }
+  for (const f of raw.figure ?? []) {
+    const v = choice('--figure', f, ['1', '3', '4'] as const)
+    parts.add(v === '1' ? 'table2' : v === '3' ? 'fig3' : 'fig4')
+  }
+  if (raw.dataset !== undefined && raw.tables === undefined) throw new UsageError('--dataset picks the dataset of --tables; give --tables <dir> too')
+  const quick = raw.quick === true
+  return {
+    ...mipOptions(raw),
+    ...(parts.size > 0 ? { parts: [...parts] } : {}),
+    seeds: raw.seeds === undefined ? (quick ? 5 : 20) : integer('--seeds', raw.seeds, 1),
+    seedStart: integer('--seed-start', raw.seedStart, 0),
+    ...(raw.tables !== undefined ? { tables: raw.tables } : {}),
+    ...(raw.dataset !== undefined ? { dataset: raw.dataset } : {}),
+    jobs: integer('--jobs', raw.jobs, 1),
+    out: outDir('--out', raw.out),
+    force: raw.force === true,
+    quick
+  }
+}
+
+const collect = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value]
+
+export function reproduceMipCommand (): Command {
+  return addMipOptions(new Command('mip')
+    .summary('MIP-BPE: budgeted performance estimators found by Minimum Importance Pruning (Tables 1-2, Figs. 1, 3, 4)')
+    .description('Finds cheap training settings that keep the ranking of full training (Spearman r_s over |G| architectures) ' +
+      'by Minimum Importance Pruning, over many seeds, and writes report.md and the plots to --out; re-running resumes.'))
+    .option('--table <1|2>', 'Table 1 (the found BPE, Pareto front) or Table 2 (search with it); repeatable (default: all parts)', collect)
+    .option('--figure <1|3|4>', 'Fig. 1 (= Table 2\'s searches), Fig. 3 (r_s vs the pick\'s quality), Fig. 4 (importance); repeatable', collect)
+    .option('--seeds <N>', 'seeds (default 20; --quick: 5)')
+    .option('--seed-start <N>', 'first seed', '0')
+    .option('--tables <dir>', 'a folder with NAS-Bench-201 tables of both schedules (nb201-<dataset>-hp12.csv and -hp200.csv): the real 12- vs 200-epoch part')
+    .option('--dataset <D>', 'dataset of --tables (default cifar10)')
+    .option('--jobs <N>', 'cells run at once, each in a worker thread', '1')
+    .option('--out <dir>', 'results directory; re-running with the same DIR resumes', 'mip-results')
+    .option('--force', 'overwrite files in --out that nasrank did not write')
+    .option('--quick', 'every part with 5 seeds (a minute on 2 CPU cores)')
+    .addHelpText('after', '\nExamples:\n  nasrank reproduce mip --quick\n  nasrank reproduce mip --tables ../shared/data --seeds 20\n' +
+      "  nasrank reproduce mip --figure 4 --omega 'epochs=10,20,30;layers=6,8,12;channels=8,16;image=16,32'")
+    .action(async (raw: RawReproduce) => {
+      const args = reproduceMipArgs(raw)
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { reproduceMip } = require('./mip-cli') as typeof import('./mip-cli')
+      const code = await reproduceMip({ ...args, command: process.argv.slice(2) })
+      if (code !== 0) process.exitCode = code
+    })
+}
+
+interface RawBpe extends RawMip { seed: string, json?: boolean, record?: string }
+
+export function bpeArgs (raw: RawBpe): BpeArgs {
+  return { ...mipOptions(raw), seed: integer('--seed', raw.seed, 0), json: raw.json === true, ...(raw.record !== undefined ? { record: outDir('--record', raw.record) } : {}) }
+}
+
+export function bpeCommand (): Command {
+  return addMipOptions(new Command('bpe')
+    .summary('find a budgeted performance estimator (one MIP run)')
+    .description('Runs Minimum Importance Pruning once and prints the found training setting (argmax r_s), ' +
+      'the Eq. 1 optimum, the (T̄, r_s) Pareto front and the prune order.'))
+    .option('--seed <N>', 'seed of G, the sampler and the forests', '0')
+    .option('--json', 'print the whole run (every setting of D, the prunes) as JSON')
+    .option('--record <dir>', 'record every (setting, architecture) measurement in DIR/results.jsonl; a re-run with the same DIR replays them and measures only what is missing')
+    .addHelpText('after', "\nExamples:\n  nasrank bpe\n  nasrank bpe --omega 'epochs=10,20,50;layers=6,12,24;channels=8,16' --k 5 --json")
+    .action(async (raw: RawBpe) => {
+      const args = bpeArgs(raw)
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const { runBpe } = require('./mip-cli') as typeof import('./mip-cli')
+      process.stdout.write(await runBpe(args))
+    })
+}
