@@ -38,10 +38,20 @@ export function experimentModulePath (module: string): string {
   return path.join(packageDir, 'dist', 'lib', 'experiments', `${module}.js`)
 }
 
-/** Runs cells and hands each finished row to `record` (in any order); stops early when `signal` aborts. */
+/** A cell an executor gave up on (e.g. a queue job that failed every attempt): no row, its error in the report. */
+export interface CellFailure { cell: string, error: string, attempts?: number }
+
+/** What an executor may say when it returns: the cells that failed for good (they count as not done). */
+export interface ExecuteResult { failed?: CellFailure[] }
+
+/**
+ * Runs cells and hands each finished row to `record` (in any order, each cell at most once);
+ * stops early when `signal` aborts. An executor that keeps going past a failing cell returns
+ * the failures instead of throwing.
+ */
 export interface Executor {
   readonly kind: string
-  execute: (cells: readonly Cell[], record: (cell: Cell, row: Row | Row[]) => void, signal?: AbortSignal) => Promise<void>
+  execute: (cells: readonly Cell[], record: (cell: Cell, row: Row | Row[]) => void, signal?: AbortSignal) => Promise<void | ExecuteResult>
 }
 
 /**
@@ -68,14 +78,21 @@ export function inProcessExecutor (): Executor {
   }
 }
 
+/**
+ * Messages to a worker thread: a cell id of the thread's spec (workerData), or a cell id with
+ * the spec to rebuild it from (a grid worker serves many experiments; the thread keeps the
+ * cells of the specs it loaded last).
+ */
+export type WorkerRequest = string | { id: string, spec: ExperimentSpec }
+
 /** Messages from a worker thread (worker.ts). */
 export type WorkerMessage =
   | { kind: 'ready' }
   | { kind: 'done', id: string, row: Row | Row[] }
   | { kind: 'failed', id: string | null, message: string }
 
-/** What a worker thread is started with. */
-export interface WorkerData { spec: ExperimentSpec }
+/** What a worker thread is started with (no spec: each request carries its own). */
+export interface WorkerData { spec?: ExperimentSpec }
 
 /**
  * `jobs` worker threads (worker.ts), each rebuilding the cells from `spec` once and then
