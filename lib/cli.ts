@@ -10,6 +10,7 @@ import { benchCommand } from './bench/cli'
 import { didYouMean, UsageError } from './cli-args'
 import { renasCommand } from './experiments/renas-args'
 import { searchCommand } from './experiments/search-args'
+import { gridCommand, workerCommand } from './experiments/grid-args'
 
 // Loaded on demand, so `help` and `version` work even without a usable native addon.
 function loadApi (): typeof import('./index') {
@@ -125,6 +126,7 @@ export function program (): Command {
       '  nasrank bench info synthetic-101          what a benchmark offers\n' +
       '  nasrank search --bench synthetic-201      random search and regularized evolution, 20 seeds\n' +
       '  nasrank corr results.csv pred true        Kendall tau, Spearman, Pearson of two columns\n' +
+      '  nasrank worker --queue redis://head:6379  run cells of `--queue` runs on this server\n' +
       "\n'nasrank <command> --help' describes a command.")
 
   nasrank.addCommand(new Command('info')
@@ -167,6 +169,8 @@ export function program (): Command {
   nasrank.addCommand(group(reproduce, 'method'))
 
   nasrank.addCommand(searchCommand())
+  nasrank.addCommand(workerCommand())
+  nasrank.addCommand(group(gridCommand(), 'command'))
 
   nasrank.addCommand(new Command('version')
     .description('the package version')

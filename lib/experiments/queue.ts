@@ -24,7 +24,7 @@ import * as path from 'node:path'
 import { Worker as Thread } from 'node:worker_threads'
 import { Job, Queue, QueueEvents, Worker, UnrecoverableError, type ConnectionOptions } from 'bullmq'
 import IORedis from 'ioredis'
-import { UsageError } from '../cli-args'
+import { parseQueueUrl, redactUrl, type QueueUrl } from './queue-url'
 import { packageDir } from '../native'
 import { type Cell, type CellFailure, type ExecuteResult, type Executor, type ExperimentSpec, type Row, type WorkerMessage, type WorkerRequest } from './executors'
 import { nasrankVersion } from './provenance'
@@ -48,41 +48,9 @@ export const GRID_DEFAULTS = Object.freeze({
   statusEveryMs: 10_000
 })
 
-// ---- the Redis URL ---------------------------------------------------------------------------
+// ---- the Redis URL (queue-url.ts: light, for the command line) ---------------------------------
 
-/** A checked Redis URL and its printable form (no password). */
-export interface QueueUrl { url: string, redacted: string }
-
-/** The URL with its password (and any ?password=) replaced by ***. Also for text that is not a valid URL. */
-export function redactUrl (text: string): string {
-  return text
-    .replace(/^([a-z][a-z0-9+.-]*:\/\/)([^/@?#]*)@/i, (_m, scheme: string, auth: string) => {
-      const colon = auth.indexOf(':')
-      return `${scheme}${colon < 0 ? (auth === '' ? '' : '***') : `${auth.slice(0, colon)}:***`}@`
-    })
-    .replace(/([?&]password=)[^&#]*/gi, '$1***')
-}
-
-/**
- * Checks a --queue value: redis://[user:password@]host[:port][/db] or rediss://… (TLS), or
- * env:NAME to read it from the environment variable NAME (keeps the password off the process
- * list). Errors name the flag and never echo a password.
- */
-export function parseQueueUrl (raw: string, flag = '--queue'): QueueUrl {
-  let value = raw
-  if (raw.startsWith('env:')) {
-    const name = raw.slice(4)
-    value = process.env[name] ?? ''
-    if (value === '') throw new UsageError(`${flag} env:${name}: the environment variable ${name} is not set`)
-  }
-  const shown = redactUrl(value)
-  let u: URL
-  try { u = new URL(value) } catch { throw new UsageError(`${flag} must be a Redis URL such as redis://host:6379/0 or rediss://:password@host:6380, got '${shown}'`) }
-  if (u.protocol !== 'redis:' && u.protocol !== 'rediss:') throw new UsageError(`${flag} must start with redis:// or rediss:// (TLS), got '${shown}'`)
-  if (u.hostname === '') throw new UsageError(`${flag} names no host, got '${shown}'`)
-  if (u.pathname !== '' && u.pathname !== '/' && !/^\/\d{1,5}$/.test(u.pathname)) throw new UsageError(`${flag}: the database after the host must be a number (redis://host:6379/2), got '${shown}'`)
-  return { url: value, redacted: shown }
-}
+export { parseQueueUrl, redactArgv, redactUrl, type QueueUrl } from './queue-url'
 
 function toUrl (queue: string | QueueUrl): QueueUrl {
   return typeof queue === 'string' ? parseQueueUrl(queue) : queue
@@ -96,12 +64,13 @@ function connection (q: QueueUrl): ConnectionOptions {
 /** Fails within `ms` when Redis cannot be reached at all (wrong host, password, TLS), naming the redacted URL. */
 async function reachable (q: QueueUrl, ms = 10_000): Promise<void> {
   const client = new IORedis(q.url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, connectTimeout: ms, enableOfflineQueue: false })
-  client.on('error', () => {})
+  let first: Error | undefined
+  client.on('error', (err: Error) => { first ??= err })
   try {
     await client.connect()
     await client.ping()
   } catch (err) {
-    throw new Error(`cannot reach Redis at ${q.redacted}: ${redactUrl((err as Error).message)}`)
+    throw new Error(`cannot reach Redis at ${q.redacted}: ${redactUrl((first ?? err as Error).message)}`)
   } finally {
     client.disconnect()
   }
@@ -319,13 +288,17 @@ export function queueExecutor (options: QueueExecutorOptions): (spec: Experiment
       }
       const total = cells.length
       let lastStatus = 0
+      let lastCounts = ''
       const status = (force = false): void => {
         const now = Date.now()
         if (!force && now - lastStatus < statusEveryMs) return
+        const counts = `${recorded} done, ${running} running, ${failures.size} failed, ${Math.max(0, pending.size - running)} waiting of ${total}`
+        if (counts === lastCounts && force) return
         lastStatus = now
+        lastCounts = counts
         const elapsed = (now - started) / 1000
         const eta = recorded > 0 ? formatDuration((elapsed / recorded) * pending.size) : '—'
-        log(`grid: ${recorded} done, ${running} running, ${failures.size} failed, ${Math.max(0, pending.size - running)} waiting of ${total} · ${formatDuration(elapsed)} elapsed · ETA ${eta}`)
+        log(`grid: ${counts} · ${formatDuration(elapsed)} elapsed · ETA ${eta}`)
       }
       try {
         await orAbort(events.waitUntilReady())
@@ -490,7 +463,7 @@ export async function runGridWorker (options: GridWorkerOptions): Promise<GridWo
   worker.on('error', errorLogger(log, `worker ${name}`))
   worker.on('completed', (job, value: CellResult) => {
     result.done++
-    if (options.verbose !== false) log(`worker ${name}: ${job.data?.cell as string} done in ${formatDuration(value.seconds)}`)
+    if (options.verbose !== false) log(`worker ${name}: ${job.data?.cell as string} done in ${value.seconds.toFixed(2)} s`)
   })
   worker.on('failed', (job, err) => {
     if (err instanceof UnrecoverableError || job === undefined) return
@@ -540,7 +513,11 @@ async function withQueue<T> (queue: string | QueueUrl, fn: (queue: Queue) => Pro
 export async function gridStatus (queue: string | QueueUrl, failedShown = 20): Promise<GridStatus> {
   return await withQueue(queue, async handle => {
     const counts = await handle.getJobCounts('waiting', 'active', 'delayed', 'prioritized', 'completed', 'failed', 'waiting-children')
-    const workers = (await handle.getWorkers()).map(w => String(w.name ?? w.addr ?? '?'))
+    const workers = [...new Set((await handle.getWorkers()).map(w => {
+      const raw = String(w.rawname ?? w.name ?? '')
+      const k = raw.indexOf(':w:')
+      return k >= 0 ? raw.slice(k + 3) : `unnamed (${String(w.addr ?? '?')})`
+    }))]
     const failed = (await handle.getFailed(0, Math.max(0, failedShown - 1))).map(j => ({ cell: String(j.data?.cell ?? j.id), error: String(j.failedReason ?? ''), attempts: j.attemptsMade }))
     return { queue: toUrl(queue).redacted, counts, workers, failed }
   })
