@@ -35,7 +35,7 @@ function check (spec: unknown): ProbeSpec {
 function planCells (spec: ProbeSpec): Cell[] {
   const failing = new Set(spec.fail)
   return Array.from({ length: spec.count }, (_, k): Cell => ({
-    id: `probe/seed${spec.seed}/ms${spec.ms}/${k}`,
+    id: `probe/seed${spec.seed}/ms${spec.ms}/${k}${failing.has(k) ? '/fails' : ''}`,
     fields: { table: 'probe' },
     run: async () => {
       if (spec.ms > 0) await new Promise(resolve => setTimeout(resolve, spec.ms))

@@ -265,7 +265,7 @@ export function queueExecutor (options: QueueExecutorOptions): (spec: Experiment
         }
         if (failed.length > 0) {
           const pipe = redis.pipeline()
-          for (const id of failed) pipe.hmget(queue.toKey(id), 'failedReason', 'attemptsMade')
+          for (const id of failed) pipe.hmget(queue.toKey(id), 'failedReason', 'atm')
           const replies = (await pipe.exec()) ?? []
           failed.forEach((id, i) => {
             const [reason, made] = (replies[i]?.[1] as Array<string | null> | undefined) ?? [null, null]
@@ -292,7 +292,8 @@ export function queueExecutor (options: QueueExecutorOptions): (spec: Experiment
       const status = (force = false): void => {
         const now = Date.now()
         if (!force && now - lastStatus < statusEveryMs) return
-        const counts = `${recorded} done, ${running} running, ${failures.size} failed, ${Math.max(0, pending.size - running)} waiting of ${total}`
+        const active = Math.min(running, pending.size)
+        const counts = `${recorded} done, ${active} running, ${failures.size} failed, ${pending.size - active} waiting of ${total}`
         if (counts === lastCounts && force) return
         lastStatus = now
         lastCounts = counts
@@ -372,7 +373,7 @@ class Slot {
         this.current = undefined
         if (m.kind === 'done') job.resolve(m.row)
         else {
-          const err = new Error(m.message.split('\n')[0])
+          const err = new Error(m.message.split('\n')[0].replace(/^Error: /, ''))
           err.stack = m.message
           job.reject(err)
         }
