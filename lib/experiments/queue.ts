@@ -84,7 +84,10 @@ function errorLogger (log: (line: string) => void, who: string): (err: Error) =>
     const now = Date.now()
     if ((last.get(message) ?? 0) > now - 10_000) return
     last.set(message, now)
-    log(`${who}: Redis: ${message}${/ECONNREFUSED|ECONNRESET|EPIPE|Connection is closed|ETIMEDOUT/.test(message) ? ' (reconnecting)' : ''}`)
+    const why = /ECONNREFUSED|ECONNRESET|EPIPE|Connection is closed|ETIMEDOUT/.test(message)
+      ? ' (reconnecting)'
+      : /Lock mismatch|Missing lock|could not renew lock/.test(message) ? ' (this worker did not renew its lock in time: the cell went to another worker; this result is dropped)' : ''
+    log(`${who}: ${message}${why}`)
   }
 }
 
