@@ -104,8 +104,8 @@ async function main () {
   children.push(redis)
   await started(redis, /Ready to accept connections/, 'redis-server')
   const url = `redis://127.0.0.1:${port}/0`
-  const version = spawnSync(REDIS, ['--version'], { encoding: 'utf8' }).stdout.trim().split(' ')[2]
-  console.log(`machine: ${os.cpus()[0].model}, ${os.cpus().length} cores (shared); node ${process.version}; redis ${version} on loopback; bullmq ${require('bullmq/package.json').version}`)
+  const version = spawnSync(REDIS, ['--version'], { encoding: 'utf8' }).stdout.trim().split(' ')[2].replace('v=', '')
+  console.log(`machine: ${os.cpus()[0].model}, ${os.cpus().length} cores (shared; load average ${os.loadavg()[0].toFixed(1)} at the start); node ${process.version}; redis ${version} on loopback; bullmq ${require('bullmq/package.json').version}`)
   const grid = queueExecutor({ queue: url, pollMs: 2000 })
   const result = {}
   let seed = 1

@@ -1,7 +1,7 @@
 // Executors: how an experiment's cells get run. A cell is data (a stable id; the worker, or a
 // queue consumer, rebuilds it from the experiment's serialisable spec) and a row is data (a
-// JSON object), so the same cells run in this thread, in worker threads, or — a third
-// executor to come — as jobs of a distributed queue whose consumers call `loadCells(spec)`.
+// JSON object), so the same cells run in this thread, in worker threads, or as jobs of a
+// BullMQ queue whose workers call `loadCells(spec)` (queue.ts).
 import * as path from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { packageDir } from '../native'
