@@ -165,6 +165,37 @@ function tests (): void {
     t.equal(jobIdOf('a:b%c/d'), 'a%3Ab%25c/d')
   })
 
+  t.test('Ctrl-C of the submitter detaches: the workers go on, the same run again re-attaches and loses nothing', { timeout: 60_000 }, async t => {
+    const server = await redis(t)
+    const dir = tmp(t)
+    const spec: ProbeSpec = { count: 40, ms: 100, seed: 5 }
+    await runProbe(spec, { out: path.join(dir, 'local'), executor: () => allAtOnce })
+    const w = await worker(t, server.url, ['--jobs', '2', ...FAST])
+    const controller = new AbortController()
+    const out = path.join(dir, 'grid')
+    const first = await runProbe(spec, { out, signal: controller.signal, executor: queueExecutor({ queue: server.url, pollMs: 200 }), progress: done => { if (done === 10) controller.abort() } })
+    t.ok(first.ran >= 10 && first.remaining > 0 && first.partial, `detached after ${first.ran} rows`)
+    t.match(fs.readFileSync(first.reportFile, 'utf8'), /Partial report/)
+    await new Promise(resolve => setTimeout(resolve, 1000)) // the worker goes on meanwhile
+    const second = await runProbe(spec, { out, executor: queueExecutor({ queue: server.url, pollMs: 200 }) })
+    t.same([second.skipped, second.ran, second.remaining], [first.ran, 40 - first.ran, 0])
+    t.same(comparable(out), comparable(path.join(dir, 'local')), 'every row once')
+    t.equal((w.log().match(/ done in /g) ?? []).length, 40, 'each cell computed once')
+    // The commands' usage errors.
+    const help = await cli(['worker', '--help'])
+    t.equal(help.code, 0)
+    t.match(help.stdout, /--lock-duration <ms>/)
+    const none = await cli(['grid'])
+    t.equal(none.code, 2)
+    t.match(none.stderr, /grid needs a command: status, retry, clean/)
+    const noQueue = await cli(['worker'])
+    t.equal(noQueue.code, 2)
+    t.match(noQueue.stderr, /--queue <url> is required/)
+    const badJobs = await cli(['worker', '--queue', server.url, '--jobs', '0'])
+    t.equal(badJobs.code, 2)
+    t.match(badJobs.stderr, /--jobs must be an integer >= 1, got '0'/)
+  })
+
   t.test('a grid run gives the rows of a local run; a second submission computes nothing again; no password anywhere', { timeout: 120_000 }, async t => {
     const server = await redis(t, ['--requirepass', 's3cr3t-pw'])
     const url = `redis://:s3cr3t-pw@127.0.0.1:${server.port}/0`
