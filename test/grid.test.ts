@@ -58,13 +58,14 @@ function waitFor (child: ChildProcess, stream: 'stdout' | 'stderr', pattern: Reg
 
 interface Redis { url: string, port: number, stop: () => Promise<void>, start: () => Promise<void> }
 
-/** A redis-server on a free loopback port, no persistence; stopped in teardown. */
-async function redis (t: Test, extra: string[] = []): Promise<Redis> {
+/** A redis-server on a free loopback port, no persistence (with `tls`: TLS only); stopped in teardown. */
+async function redis (t: Test, extra: string[] = [], tls?: { cert: string, key: string }): Promise<Redis> {
   const port = await freePort()
   const dir = tmp(t)
   let child: ChildProcess | undefined
+  const listen = tls === undefined ? ['--port', String(port)] : ['--port', '0', '--tls-port', String(port), '--tls-cert-file', tls.cert, '--tls-key-file', tls.key, '--tls-auth-clients', 'no']
   const start = async (): Promise<void> => {
-    child = spawn(REDIS, ['--port', String(port), '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] })
+    child = spawn(REDIS, [...listen, '--bind', '127.0.0.1', '--dir', dir, '--save', '', '--appendonly', 'no', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] })
     await waitFor(child, 'stdout', /Ready to accept connections/, 'redis-server', 10_000)
   }
   const stop = async (): Promise<void> => {
@@ -77,7 +78,7 @@ async function redis (t: Test, extra: string[] = []): Promise<Redis> {
   }
   await start()
   t.teardown(stop)
-  return { url: `redis://127.0.0.1:${port}/0`, port, stop, start }
+  return { url: `${tls === undefined ? 'redis' : 'rediss'}://127.0.0.1:${port}/0`, port, stop, start }
 }
 
 interface WorkerProc { child: ChildProcess, log: () => string, stop: (signal?: NodeJS.Signals) => Promise<void> }
@@ -138,6 +139,12 @@ async function jobsOf (url: string): Promise<Queue> {
   const queue = new Queue(QUEUE_NAME, { connection: { url }, prefix: QUEUE_PREFIX })
   queue.on('error', () => {})
   return queue
+}
+
+/** A small NB-201 table of our own: 300 architectures with made-up accuracies (opens in milliseconds). */
+const TABLE_HEADER = 'arch,val_accuracy,test_accuracy\n'
+function tableBody (): string {
+  return Array.from({ length: 300 }, (_, k) => `${nb201.format(nb201.fromIndex(k * 51))},${(50 + (k * 37) % 43).toFixed(2)},${(51 + (k * 29) % 41).toFixed(2)}`).join('\n') + '\n'
 }
 
 function tests (): void {
@@ -235,6 +242,26 @@ function tests (): void {
     const usage = await cli([...search, '--out', path.join(dir, 'x'), '--queue', url, '--jobs', '2'])
     t.equal(usage.code, 2)
     t.match(usage.stderr, /--jobs runs cells in threads of this process; with --queue, give --jobs to each `nasrank worker`/)
+  })
+
+  t.test('rediss://: TLS with a password; a certificate the client does not trust is refused', { timeout: 60_000 }, async t => {
+    const dir = tmp(t)
+    const cert = path.join(dir, 'cert.pem')
+    const key = path.join(dir, 'key.pem')
+    const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '2', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { encoding: 'utf8' })
+    if (made.status !== 0) { t.skip(`openssl could not make a test certificate: ${made.stderr ?? made.error?.message}`); return }
+    const server = await redis(t, ['--requirepass', 'tls-s3cret'], { cert, key })
+    const url = `rediss://:tls-s3cret@127.0.0.1:${server.port}/0`
+    const untrusted = await cli(['grid', 'status', '--queue', url])
+    t.equal(untrusted.code, 1)
+    t.match(untrusted.stderr, /cannot reach Redis at rediss:\/\/:\*\*\*@127\.0\.0\.1:\d+\/0: .*self[- ]signed certificate/)
+    const trusted = { env: { NODE_EXTRA_CA_CERTS: cert } }
+    await worker(t, url, [], trusted)
+    fs.writeFileSync(path.join(dir, 'table.csv'), TABLE_HEADER + tableBody())
+    const run = await cli(['search', '--bench', `nb201:${path.join(dir, 'table.csv')}`, '--method', 'rs', '--budget', '20', '--seeds', '2', '--out', path.join(dir, 'out'), '--queue', url], trusted)
+    t.equal(run.code, 0, run.stderr)
+    t.equal(lines(path.join(dir, 'out')).length, 2 * 20, 'two cells of 20 checkpoint rows')
+    t.notMatch(run.stdout + run.stderr + untrusted.stderr, /tls-s3cret/)
   })
 
   t.test('3 workers × 200 cells: one SIGKILLed mid-cell, one restarted, one paused past its lock: every row once, as computed locally', { timeout: 120_000 }, async t => {
@@ -359,8 +386,8 @@ function tests (): void {
   t.test('a worker whose bench file differs from the planned one refuses the cell; the right worker computes it after', { timeout: 60_000 }, async t => {
     const server = await redis(t)
     const dir = tmp(t)
-    const header = 'arch,val_accuracy,test_accuracy\n'
-    const body = Array.from({ length: 300 }, (_, k) => `${nb201.format(nb201.fromIndex(k * 51))},${(50 + (k * 37) % 43).toFixed(2)},${(51 + (k * 29) % 41).toFixed(2)}`).join('\n') + '\n'
+    const header = TABLE_HEADER
+    const body = tableBody()
     for (const side of ['a', 'b']) fs.mkdirSync(path.join(dir, side))
     fs.writeFileSync(path.join(dir, 'a', 'table.csv'), header + body)
     fs.writeFileSync(path.join(dir, 'b', 'table.csv'), header + body.replace(/,(\d+\.\d\d)\n/, ',99.99\n'))
