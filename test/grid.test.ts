@@ -227,12 +227,21 @@ function tests (): void {
     t.same(await queue.getJobCounts('completed', 'waiting', 'active', 'failed'), { completed: 6, waiting: 0, active: 0, failed: 0 }, 'one job per cell')
     const done = (w: WorkerProc): number => (w.log().match(/ done in /g) ?? []).length
     t.equal(done(w1) + done(w2), 6, 'six cells computed in all, none twice')
+    // ReNAS Table 5 (tfjs in the workers' threads) on a small table: the rows of the local run too.
+    fs.writeFileSync(path.join(dir, 'table.csv'), TABLE_HEADER + tableBody())
+    const renas = ['reproduce', 'renas', '--table', '5', '--bench', `nb201:${path.join(dir, 'table.csv')}`, '--seeds', '1', '--epochs', '2']
+    const renasLocal = await cli([...renas, '--out', path.join(dir, 'renas-local')])
+    t.equal(renasLocal.code, 0, renasLocal.stderr)
+    const renasGrid = await cli([...renas, '--out', path.join(dir, 'renas-grid'), '--queue', url])
+    t.equal(renasGrid.code, 0, renasGrid.stderr)
+    t.equal(comparable(path.join(dir, 'renas-grid')).size, 5, 'five methods')
+    t.same([...comparable(path.join(dir, 'renas-grid'))].sort(), [...comparable(path.join(dir, 'renas-local'))].sort(), 'ReNAS rows of the grid = the local run\'s')
     // Nothing secret printed or written.
     const status = await cli(['grid', 'status', '--queue', url])
-    t.match(status.stdout, /completed 6/)
+    t.match(status.stdout, /completed 11 /, '6 search cells and 5 ReNAS cells')
     t.match(status.stdout, /workers \(2\):/)
-    const files = ['grid', 'again'].flatMap(d => fs.readdirSync(path.join(dir, d)).map(f => path.join(dir, d, f)))
-    const seen = [grid.stdout, grid.stderr, again.stderr, status.stdout, w1.log(), w2.log(), ...files.map(f => fs.readFileSync(f, 'utf8'))].join('\n')
+    const files = ['grid', 'again', 'renas-grid'].flatMap(d => fs.readdirSync(path.join(dir, d)).map(f => path.join(dir, d, f)))
+    const seen = [grid.stdout, grid.stderr, again.stderr, status.stdout, renasGrid.stdout, renasGrid.stderr, w1.log(), w2.log(), ...files.map(f => fs.readFileSync(f, 'utf8'))].join('\n')
     t.notMatch(seen, /s3cr3t/, 'the password is in no output and no file')
     t.match(fs.readFileSync(path.join(dir, 'grid', 'runs.jsonl'), 'utf8'), /"--queue","redis:\/\/:\*\*\*@127\.0\.0\.1/, 'the command line is recorded redacted')
     const wrong = await cli(['grid', 'status', '--queue', `redis://:wrong-pw@127.0.0.1:${server.port}/0`])
