@@ -11,6 +11,7 @@ import { didYouMean, UsageError } from './cli-args'
 import { renasCommand } from './experiments/renas-args'
 import { searchCommand } from './experiments/search-args'
 import { bpeCommand, reproduceMipCommand } from './experiments/mip-args'
+import { gridCommand, workerCommand } from './experiments/grid-args'
 
 // Loaded on demand, so `help` and `version` work even without a usable native addon.
 function loadApi (): typeof import('./index') {
@@ -126,6 +127,7 @@ export function program (): Command {
       '  nasrank bench info synthetic-101          what a benchmark offers\n' +
       '  nasrank search --bench synthetic-201      random search and regularized evolution, 20 seeds\n' +
       '  nasrank corr results.csv pred true        Kendall tau, Spearman, Pearson of two columns\n' +
+      '  nasrank worker --queue redis://head:6379  run cells of `--queue` runs on this server\n' +
       "\n'nasrank <command> --help' describes a command.")
 
   nasrank.addCommand(new Command('info')
@@ -170,6 +172,8 @@ export function program (): Command {
 
   nasrank.addCommand(searchCommand())
   nasrank.addCommand(bpeCommand())
+  nasrank.addCommand(workerCommand())
+  nasrank.addCommand(group(gridCommand(), 'command'))
 
   nasrank.addCommand(new Command('version')
     .description('the package version')

@@ -1,7 +1,7 @@
 // Executors: how an experiment's cells get run. A cell is data (a stable id; the worker, or a
 // queue consumer, rebuilds it from the experiment's serialisable spec) and a row is data (a
-// JSON object), so the same cells run in this thread, in worker threads, or — a third
-// executor to come — as jobs of a distributed queue whose consumers call `loadCells(spec)`.
+// JSON object), so the same cells run in this thread, in worker threads, or as jobs of a
+// BullMQ queue whose workers call `loadCells(spec)` (queue.ts).
 import * as path from 'node:path'
 import { Worker } from 'node:worker_threads'
 import { packageDir } from '../native'
@@ -47,13 +47,21 @@ export function experimentModulePath (module: string): string {
   return path.join(packageDir, 'dist', 'lib', 'experiments', `${module}.js`)
 }
 
+/** A cell an executor gave up on (e.g. a queue job that failed every attempt): no row, its error in the report. */
+export interface CellFailure { cell: string, error: string, attempts?: number }
+
+/** What an executor may say when it returns: the cells that failed for good (they count as not done). */
+export interface ExecuteResult { failed?: CellFailure[] }
+
 /**
- * Runs cells and hands each finished row to `record` (in any order); stops early when `signal`
- * aborts. Executors that can pass a running cell's notes on call `note` (optional).
+ * Runs cells and hands each finished row to `record` (in any order, each cell at most once);
+ * stops early when `signal` aborts. An executor that keeps going past a failing cell returns
+ * the failures instead of throwing. Executors that can pass a running cell's notes on call
+ * `note` (optional).
  */
 export interface Executor {
   readonly kind: string
-  execute: (cells: readonly Cell[], record: (cell: Cell, row: Row | Row[]) => void, signal?: AbortSignal, note?: NoteFn) => Promise<void>
+  execute: (cells: readonly Cell[], record: (cell: Cell, row: Row | Row[]) => void, signal?: AbortSignal, note?: NoteFn) => Promise<void | ExecuteResult>
 }
 
 /**
@@ -80,6 +88,13 @@ export function inProcessExecutor (): Executor {
   }
 }
 
+/**
+ * Messages to a worker thread: a cell id of the thread's spec (workerData), or a cell id with
+ * the spec to rebuild it from (a grid worker serves many experiments; the thread keeps the
+ * cells of the specs it loaded last).
+ */
+export type WorkerRequest = string | { id: string, spec: ExperimentSpec }
+
 /** Messages from a worker thread (worker.ts). */
 export type WorkerMessage =
   | { kind: 'ready' }
@@ -87,8 +102,8 @@ export type WorkerMessage =
   | { kind: 'note', id: string, text: string }
   | { kind: 'failed', id: string | null, message: string }
 
-/** What a worker thread is started with. */
-export interface WorkerData { spec: ExperimentSpec }
+/** What a worker thread is started with (no spec: each request carries its own). */
+export interface WorkerData { spec?: ExperimentSpec }
 
 /**
  * `jobs` worker threads (worker.ts), each rebuilding the cells from `spec` once and then

@@ -5,6 +5,8 @@ import { Command } from 'commander'
 import { choice, didYouMean, integer, list, outDir, real, UsageError } from '../cli-args'
 import type { TfBackendChoice } from '../models/backend'
 import type { RenasLossOptions, RenasTable } from './renas'
+import { parseQueueUrl, type QueueUrl } from './queue-url'
+import { queueJobs } from './search-args'
 
 // The same values as RENAS_TABLES and PAPER_FRACTIONS in renas.ts (a test checks), repeated
 // here so that the help text does not load the experiment.
@@ -28,6 +30,8 @@ export interface RenasArgs {
   jobs: number
   quick: boolean
   loss: RenasLossOptions
+  /** Run the cells on a grid (BullMQ on Redis) instead of here. */
+  queue?: QueueUrl
 }
 
 /** What commander hands the action: every value as typed. */
@@ -44,6 +48,7 @@ export interface RawRenasOptions {
   margin?: string
   jobs?: string
   quick?: boolean
+  queue?: string
 }
 
 /** The search space a benchmark uri belongs to, from its name alone (nothing is opened). */
@@ -106,9 +111,10 @@ export function renasArgs (raw: RawRenasOptions): RenasArgs {
     epochs: raw.epochs === undefined ? undefined : integer('--epochs', raw.epochs, 1),
     out: outDir('--out', raw.out),
     backend: backendChoice(raw.backend),
-    jobs: raw.jobs === undefined ? 1 : integer('--jobs', raw.jobs, 1),
+    jobs: queueJobs(raw.queue, raw.jobs),
     quick: raw.quick === true,
-    loss
+    loss,
+    ...(raw.queue !== undefined ? { queue: parseQueueUrl(raw.queue) } : {})
   }
 }
 
@@ -136,10 +142,13 @@ export function renasCommand (run: (args: RenasArgs) => Promise<void>): Command 
     .option('--margin <x>', 'hinge margin of the ranking losses (default 1; > 0)')
     .option('--jobs <N>', 'cells run at once, each in a worker thread (default 1; tfjs on wasm uses ' +
       'one core per job, so up to the number of cores)')
+    .option('--queue <url>', 'run the cells on a grid: enqueue them on Redis (redis://host:6379/0, rediss:// for TLS, env:NAME ' +
+      'to read the URL from a variable) for `nasrank worker` processes, follow them, write the rows here; re-running re-attaches')
     .option('--quick', 'a small run of every table that finishes in minutes on 2 CPU cores')
     .addHelpText('after', '\nExamples:\n' +
       '  nasrank reproduce renas --quick\n' +
       '  nasrank reproduce renas --table 5 --bench nb201:nb201-cifar10-test.csv --seeds 20 --jobs 2\n' +
-      '  nasrank reproduce renas --table 1 --bench nb101:nasbench_only108.tfrecord')
+      '  nasrank reproduce renas --table 1 --bench nb101:nasbench_only108.tfrecord\n' +
+      '  nasrank reproduce renas --table 5 --bench nb201:nb201-cifar10-test.csv --queue redis://grid-head:6379/0')
     .action(async (raw: RawRenasOptions) => { await run(renasArgs(raw)) })
 }

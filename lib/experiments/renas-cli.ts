@@ -9,6 +9,8 @@ import { initTfBackend } from '../models/backend'
 import { preflightOut } from './runner'
 import { PAPER_FRACTIONS, RENAS_OUTPUTS, runRenas, type RenasPlan } from './renas'
 import { renasBenchSpace, type RenasArgs } from './renas-args'
+import { redactArgv } from './queue-url'
+import { failedCells, gridExecutor } from './search-cli'
 
 function spaceOf (uri: string): 'nb101' | 'nb201' {
   return renasBenchSpace(uri) ?? 'nb201'
@@ -80,7 +82,8 @@ export async function reproduceRenas (p: RenasArgs, log: (line: string) => void 
     backend: p.backend,
     loss: p.loss,
     signal: controller.signal,
-    command: process.argv.slice(2),
+    command: redactArgv(process.argv.slice(2)),
+    ...(p.queue !== undefined ? { executor: gridExecutor(p.queue, log) } : {}),
     warn: line => log(`warning: ${line}`),
     // On a TTY, one line under the log says where the running cells are (epoch k of n).
     activity: (id, text) => {
@@ -101,6 +104,7 @@ export async function reproduceRenas (p: RenasArgs, log: (line: string) => void 
     log(`${result.ran} cells run, ${result.skipped} reused; report: ${result.reportFile}`)
     console.log(fs.readFileSync(result.reportFile, 'utf8'))
     if (controller.signal.aborted) process.exitCode = 130
+    else if (failedCells(result.failed.length, log) !== 0) process.exitCode = 1
   } finally {
     process.off('SIGINT', onSigint)
   }

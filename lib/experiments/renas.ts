@@ -19,7 +19,7 @@ import { type EncodedBatch, type Predictor } from '../predictors/types'
 import { type Tf } from '../models/tf'
 import { evolve, type SpaceOps } from '../search/evolution'
 import { type ResultRow } from './results'
-import { benchDigest, benchKey, benchRef, reopenBench, runExperiment, type BenchRef, type Cell, type CellContext, type ProgressFn, type ReportInput, type RunOptions } from './runner'
+import { benchDigest, benchKey, benchRef, reopenBench, runExperiment, type BenchRef, type Cell, type CellContext, type CellFailure, type ProgressFn, type ReportInput, type RunOptions } from './runner'
 import { fitAndScore, rankPercent, split, top10, trainingCount, trainMetric } from './protocol'
 import { formatMeanSd, markdownTable, csvText, meanSd } from '../report/table'
 import { lineSvg, scatterSvg } from '../report/plots'
@@ -374,7 +374,7 @@ export async function loadCells (spec: RenasWorkerPlan): Promise<Cell[]> {
  * threads, each with its own benchmarks and tfjs backend; every cell is seeded on its own, so
  * the rows are the ones one thread would compute, appended in the order they finish.
  */
-export async function runRenas (plan: RenasPlan): Promise<{ ran: number, skipped: number, remaining: number, partial: boolean, reportFile: string }> {
+export async function runRenas (plan: RenasPlan): Promise<{ ran: number, skipped: number, remaining: number, partial: boolean, failed: CellFailure[], reportFile: string }> {
   const jobs = plan.jobs ?? 1
   if (!Number.isInteger(jobs) || jobs < 1) throw new RangeError(`runRenas: jobs must be an integer >= 1, got ${String(jobs)}`)
   return await runExperiment({ ...plan, outputs: RENAS_OUTPUTS }, () => {
@@ -387,7 +387,7 @@ export async function runRenas (plan: RenasPlan): Promise<{ ran: number, skipped
       cells,
       spec: { module: 'renas', data },
       settings,
-      tfjsBackend: jobs > 1 ? `${backend ?? 'auto'} (worker threads)` : tf.getBackend(),
+      tfjsBackend: plan.executor !== undefined ? `${backend ?? 'auto'} (executor's processes)` : jobs > 1 ? `${backend ?? 'auto'} (worker threads)` : tf.getBackend(),
       report: async input => await writeReport(plan, input, context)
     }
   })

@@ -126,8 +126,10 @@ export class ResultStore {
     const cell = list[0].cell
     if (list.some(r => r.cell !== cell)) throw new Error('rows appended together must belong to one cell')
     if (this.rows.has(cell)) throw new Error(`result for cell ${cell} already recorded`)
-    fs.appendFileSync(this.file, list.map(r => JSON.stringify(r) + '\n').join(''))
-    this.rows.set(cell, list)
+    const lines = list.map(r => JSON.stringify(r))
+    fs.appendFileSync(this.file, lines.map(l => l + '\n').join(''))
+    // Kept as read back from the file (NaN → null, typed arrays → objects), so a report reads the same rows however they arrived.
+    this.rows.set(cell, lines.map(l => JSON.parse(l) as ResultRow))
   }
 }
 

@@ -12,12 +12,12 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { OutDir, checkOutDir } from './outdir'
-import { inProcessExecutor, workerExecutor, type Cell, type Executor, type ExperimentSpec, type Row } from './executors'
+import { inProcessExecutor, workerExecutor, type Cell, type CellFailure, type Executor, type ExperimentSpec, type Row } from './executors'
 import { provenance, provenanceId, type Provenance } from './provenance'
 import { type ResultRow } from './results'
 import { formatDuration } from '../progress'
 
-export { type Cell, type CellContext, type NoteFn, type ExperimentSpec, type Executor, type LoadCells, type Row, experimentModulePath, inProcessExecutor, workerExecutor } from './executors'
+export { type Cell, type CellContext, type CellFailure, type ExecuteResult, type NoteFn, type ExperimentSpec, type Executor, type LoadCells, type Row, experimentModulePath, inProcessExecutor, workerExecutor } from './executors'
 export { checkOutDir, OutDir } from './outdir'
 export { benchDigest, benchKey, benchRef, reopenBench, provenance, provenanceId, stableJson, type BenchRef, type Provenance } from './provenance'
 
@@ -75,8 +75,10 @@ export interface ReportInput {
   done: number
   total: number
   partial: boolean
-  /** Markdown to put under the report's title: partial note, runs shown, skipped lines. */
+  /** Markdown to put under the report's title: partial note, failed cells, runs shown, skipped lines. */
   header: string
+  /** Cells the executor gave up on (no row), with their errors. */
+  failed: CellFailure[]
   write: (name: string, data: string | Uint8Array) => string
 }
 
@@ -88,6 +90,8 @@ export interface RunResult {
   /** Planned cells still without a row (interrupted). */
   remaining: number
   partial: boolean
+  /** Cells the executor gave up on (a queue's cells that failed every attempt): not done, errors in the report. */
+  failed: CellFailure[]
   reportFile: string
   run: string
 }
@@ -142,6 +146,9 @@ export async function runExperiment (options: RunOptions & { outputs: readonly s
     let ran = 0
     const started = Date.now()
     const record = (cell: Cell, result: Row | Row[]): void => {
+      // A cell is written once, whatever an executor hands over twice (e.g. a queue job's
+      // late first attempt after a retry finished).
+      if (store.has(cell.id)) return
       if (Array.isArray(result)) {
         if (result.length === 0) throw new Error(`cell ${cell.id} returned no rows`)
         store.append(result.map((row, part) => ({ cell: cell.id, ...cell.fields, ...row, part, parts: result.length, run })))
@@ -157,21 +164,28 @@ export async function runExperiment (options: RunOptions & { outputs: readonly s
       if (planned.spec === undefined) throw new Error('jobs > 1 needs the experiment\'s spec (its cells rebuilt in worker threads)')
       executor = workerExecutor(planned.spec, jobs)
     }
+    let failed: CellFailure[] = []
     try {
       const activity = options.activity
-      await executor.execute(todo, record, options.signal, activity === undefined ? undefined : (cell, text) => activity(cell.id, text))
+      const result = await executor.execute(todo, record, options.signal, activity === undefined ? undefined : (cell, text) => activity(cell.id, text))
+      failed = (result?.failed ?? []).filter(f => !store.has(f.cell))
     } catch (err) {
       if (options.signal?.aborted !== true) throw err
     }
     const finished = planned.cells.filter(c => store.has(c.id))
     const rows = finished.flatMap(c => store.get(c.id) as ResultRow[])
     const remaining = total - finished.length
-    const header = reportHeader(out, rows, finished.length, total, readRuns(out.dir))
-    const reportFile = await planned.report({ rows, done: finished.length, total, partial: remaining > 0, header, write: (name, data) => out.write(name, data) })
-    return { ran, skipped: total - todo.length, remaining, partial: remaining > 0, reportFile, run }
+    const header = reportHeader(out, rows, finished.length, total, readRuns(out.dir), failed)
+    const reportFile = await planned.report({ rows, done: finished.length, total, partial: remaining > 0, header, failed, write: (name, data) => out.write(name, data) })
+    return { ran, skipped: total - todo.length, remaining, partial: remaining > 0, failed, reportFile, run }
   } finally {
     out.release()
   }
+}
+
+function firstLine (text: string): string {
+  const line = text.split('\n')[0].trim()
+  return line.length > 300 ? `${line.slice(0, 300)}…` : line
 }
 
 /** Checks --out as runExperiment will (lock, results.jsonl, foreign files), without taking it: for CLIs, before opening benches. */
@@ -179,10 +193,16 @@ export function preflightOut (options: Pick<RunOptions, 'out' | 'force' | 'warn'
   checkOutDir(options.out, { outputs: options.outputs, force: options.force, warn: options.warn })
 }
 
-function reportHeader (out: OutDir, rows: ResultRow[], done: number, total: number, runs: Map<string, RunRecord>): string {
+function reportHeader (out: OutDir, rows: ResultRow[], done: number, total: number, runs: Map<string, RunRecord>, failed: CellFailure[]): string {
   const lines: string[] = []
   if (done < total) {
     lines.push(`> **Partial report**: ${done} of ${total} cells done, ${total - done} to do. Re-run the same command with the same --out to finish.`, '')
+  }
+  if (failed.length > 0) {
+    lines.push(`> **${failed.length === 1 ? 'One cell' : `${failed.length} cells`} failed** (no row; re-running the command tries ${failed.length === 1 ? 'it' : 'them'} again):`, '>')
+    for (const f of failed.slice(0, 20)) lines.push(`> - \`${f.cell}\`${f.attempts !== undefined ? ` after ${f.attempts} attempt${f.attempts === 1 ? '' : 's'}` : ''}: ${firstLine(f.error)}`)
+    if (failed.length > 20) lines.push(`> - and ${failed.length - 20} more`)
+    lines.push('')
   }
   const byRun = new Map<string, number>()
   for (const r of rows) byRun.set(String(r.run ?? '?'), (byRun.get(String(r.run ?? '?')) ?? 0) + 1)

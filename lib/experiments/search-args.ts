@@ -4,6 +4,7 @@
 // loads search-cli.ts (searchCommand), which runs runSearchExperiment (search.ts) with them.
 import { Command } from 'commander'
 import { choice, integer, list, openingStatus, outDir, UsageError } from '../cli-args'
+import { parseQueueUrl, redactArgv, type QueueUrl } from './queue-url'
 
 // The names of lib/search's SEARCH_METHODS (a test checks), repeated so that help loads no search code.
 export const CLI_SEARCH_METHODS = ['rs', 're', 'ls', 'bananas'] as const
@@ -30,6 +31,8 @@ export interface SearchArgs {
   out: string
   /** Overwrite files in --out that nasrank did not write. */
   force: boolean
+  /** Run the cells on a grid (BullMQ on Redis) instead of here. */
+  queue?: QueueUrl
 }
 
 /** What commander hands the action: every value as typed. */
@@ -42,9 +45,10 @@ export interface RawSearchOptions {
   seeds: string
   seedStart: string
   epochs?: string
-  jobs: string
+  jobs?: string
   out: string
   force?: boolean
+  queue?: string
 }
 
 /** Validates the options; every error is a UsageError that names the option. */
@@ -80,10 +84,17 @@ export function searchArgs (raw: RawSearchOptions): SearchArgs {
     seeds: integer('--seeds', raw.seeds, 1),
     seedStart: integer('--seed-start', raw.seedStart, 0),
     epochs: raw.epochs === undefined ? undefined : integer('--epochs', raw.epochs, 1),
-    jobs: integer('--jobs', raw.jobs, 1),
+    jobs: queueJobs(raw.queue, raw.jobs),
     out: outDir('--out', raw.out),
-    force: raw.force === true
+    force: raw.force === true,
+    ...(raw.queue !== undefined ? { queue: parseQueueUrl(raw.queue) } : {})
   }
+}
+
+/** --jobs, which a run on a grid does not take (each worker has its own). */
+export function queueJobs (queue: string | undefined, jobs: string | undefined): number {
+  if (queue !== undefined && jobs !== undefined && jobs !== '1') throw new UsageError('--jobs runs cells in threads of this process; with --queue, give --jobs to each `nasrank worker`')
+  return jobs === undefined ? 1 : integer('--jobs', jobs, 1)
 }
 
 export function searchCommand (): Command {
@@ -100,10 +111,12 @@ export function searchCommand (): Command {
     .option('--seeds <N>', 'runs per method', '20')
     .option('--seed-start <N>', 'first seed', '0')
     .option('--epochs <E>', 'training budget of the queried results (default the benchmark\'s largest)')
-    .option('--jobs <N>', 'runs at once, each in a worker thread', '1')
+    .option('--jobs <N>', 'runs at once, each in a worker thread (default 1)')
+    .option('--queue <url>', 'run the cells on a grid: enqueue them on Redis (redis://host:6379/0, rediss:// for TLS, env:NAME to read the URL from a variable) for `nasrank worker` processes, follow them, write the rows here; re-running re-attaches')
     .option('--out <dir>', 'results directory; re-running with the same DIR resumes', 'search-results')
     .option('--force', 'overwrite files in --out that nasrank did not write')
-    .addHelpText('after', '\nExample:\n  nasrank search --bench nb201:nb201-cifar10-hp200.csv --method rs,re,ls --budget 150 --seeds 100')
+    .addHelpText('after', '\nExamples:\n  nasrank search --bench nb201:nb201-cifar10-hp200.csv --method rs,re,ls --budget 150 --seeds 100\n' +
+      '  nasrank search --bench nb201:nb201-cifar10-hp200.csv --seeds 100 --queue redis://grid-head:6379/0   (workers: nasrank worker --queue redis://grid-head:6379/0)')
     .action(async (raw: RawSearchOptions) => {
       const args = searchArgs(raw)
       /* eslint-disable @typescript-eslint/no-require-imports */
@@ -115,7 +128,7 @@ export function searchCommand (): Command {
       const status = new StatusLine()
       status.show(openingStatus(args.bench))
       try {
-        const code = await run({ ...args, command: process.argv.slice(2) }, line => { status.clear(); console.error(line) })
+        const code = await run({ ...args, command: redactArgv(process.argv.slice(2)) }, line => { status.clear(); console.error(line) })
         if (code !== 0) process.exitCode = code
       } finally {
         status.clear()

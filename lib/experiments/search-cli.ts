@@ -3,6 +3,7 @@
 import * as fs from 'node:fs'
 import { formatProgress } from './runner'
 import { runSearchExperiment, type SearchPlan } from './search'
+import { type QueueUrl } from './queue-url'
 
 export const SEARCH_USAGE = `nasrank search --method rs,re,ls,bananas --bench <uri> [options]
   --method a,b,…       search methods: rs, re, ls, bananas (the first is the baseline of the paired differences)
@@ -13,6 +14,7 @@ export const SEARCH_USAGE = `nasrank search --method rs,re,ls,bananas --bench <u
   --seeds N            seeds per method (default 20), from --seed-start (default 0)
   --epochs N           training budget the search reads (default the bench's largest)
   --jobs N             cells run at once in worker threads (default 1)
+  --queue <url>        run the cells on a grid of \`nasrank worker\` processes (Redis URL)
   --out DIR            results folder; re-running with the same DIR resumes (default ./search-results)
   --force              overwrite files in DIR that nasrank did not write`
 
@@ -29,6 +31,8 @@ export interface SearchCommandOptions {
   jobs?: number
   out: string
   force?: boolean
+  /** Run the cells on a grid (BullMQ on Redis; queue.ts) instead of in this process. */
+  queue?: QueueUrl
   /** The command line after `nasrank` (recorded as provenance), e.g. process.argv.slice(2). */
   command: string[]
 }
@@ -50,8 +54,10 @@ export async function searchCommand (options: SearchCommandOptions, log: (line: 
   }
   process.on('SIGINT', onSigint)
   let resumedLogged = false
+  const { queue, ...rest } = options
   const plan: SearchPlan = {
-    ...options,
+    ...rest,
+    ...(queue !== undefined ? { executor: gridExecutor(queue, log) } : {}),
     signal: controller.signal,
     warn: line => log(`warning: ${line}`),
     progress: (done, total, label, timing) => {
@@ -67,8 +73,23 @@ export async function searchCommand (options: SearchCommandOptions, log: (line: 
     const result = await runSearchExperiment(plan)
     log(`${result.ran} cells run, ${result.skipped} reused${result.partial ? `, ${result.remaining} to do` : ''}; report: ${result.reportFile}`)
     process.stdout.write(fs.readFileSync(result.reportFile, 'utf8'))
-    return controller.signal.aborted ? 130 : 0
+    if (controller.signal.aborted) return 130
+    return failedCells(result.failed.length, log)
   } finally {
     process.off('SIGINT', onSigint)
   }
+}
+
+/** The grid executor (queue.ts, loaded only for a run with --queue). */
+export function gridExecutor (queue: QueueUrl, log: (line: string) => void): NonNullable<SearchPlan['executor']> {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const { queueExecutor } = require('./queue') as typeof import('./queue')
+  return queueExecutor({ queue, log })
+}
+
+/** Exit status 1 when cells failed on the grid (their errors are in the report), else 0. */
+export function failedCells (n: number, log: (line: string) => void): number {
+  if (n === 0) return 0
+  log(`${n} cell${n === 1 ? '' : 's'} failed on the grid (errors in the report); run the command again to retry ${n === 1 ? 'it' : 'them'}`)
+  return 1
 }

@@ -9,7 +9,7 @@ import { Bench } from '../bench/bench'
 import { openBench } from '../bench/open'
 import { runSearch, searchedMetric, searchMethod, SEARCH_METHODS } from '../search'
 import { type ResultRow } from './results'
-import { benchDigest, benchKey, benchRef, reopenBench, preflightOut, runExperiment, stableJson, PlanError, type BenchRef, type Cell, type ProgressFn, type ReportInput, type RunOptions } from './runner'
+import { benchDigest, benchKey, benchRef, reopenBench, preflightOut, runExperiment, stableJson, PlanError, type BenchRef, type Cell, type CellFailure, type ProgressFn, type ReportInput, type RunOptions } from './runner'
 import { csvText, markdownTable, meanSd } from '../report/table'
 import { lineSvg } from '../report/plots'
 
@@ -194,6 +194,8 @@ export interface SearchExperimentResult {
   skipped: number
   remaining: number
   partial: boolean
+  /** Cells a queue gave up on (their errors are in the report). */
+  failed: CellFailure[]
   reportFile: string
   run: string
 }

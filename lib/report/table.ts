@@ -1,7 +1,9 @@
 // Plain-text tables for report.md and CSV files, plus the summary statistics they show.
 
 /** Mean and sample standard deviation (sd 0 for a single value, NaN for none). */
-export function meanSd (values: readonly number[]): { mean: number, sd: number, n: number } {
+export function meanSd (input: readonly number[]): { mean: number, sd: number, n: number } {
+  // A NaN written to results.jsonl reads back as null: it stays NaN here, not 0.
+  const values = input.map(v => typeof v === 'number' ? v : NaN)
   const n = values.length
   if (n === 0) return { mean: NaN, sd: NaN, n }
   const mean = values.reduce((s, v) => s + v, 0) / n
