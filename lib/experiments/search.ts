@@ -9,7 +9,7 @@ import { Bench } from '../bench/bench'
 import { openBench } from '../bench/open'
 import { runSearch, searchedMetric, searchMethod, SEARCH_METHODS } from '../search'
 import { type ResultRow } from './results'
-import { benchDigest, benchKey, benchRef, reopenBench, preflightOut, runExperiment, stableJson, PlanError, type BenchRef, type Cell, type CellFailure, type ProgressFn, type ReportInput, type RunOptions } from './runner'
+import { benchDigest, benchKey, benchRef, reopenBench, preflightOut, runExperiment, stableJson, PlanError, type BenchRef, type Cell, type RunResult, type ProgressFn, type ReportInput, type RunOptions } from './runner'
 import { csvText, markdownTable, meanSd } from '../report/table'
 import { lineSvg } from '../report/plots'
 
@@ -189,16 +189,8 @@ export async function loadCells (spec: SearchSpec): Promise<Cell[]> {
   return planCells(spec, await reopenBench(spec.bench))
 }
 
-export interface SearchExperimentResult {
-  ran: number
-  skipped: number
-  remaining: number
-  partial: boolean
-  /** Cells a queue gave up on (their errors are in the report). */
-  failed: CellFailure[]
-  reportFile: string
-  run: string
-}
+/** What a search experiment did: the runner's result. */
+export type SearchExperimentResult = RunResult
 
 /**
  * Runs every (method, seed) cell not yet in `out/results.jsonl` and writes the report. Bad
