@@ -78,3 +78,20 @@ export function openingStatus (uri: string): string {
   if (uri.startsWith('nb201:')) return `reading NAS-Bench-201 table ${uri.slice('nb201:'.length)}`
   return `opening ${uri}`
 }
+
+/**
+ * Ctrl-C for an experiment command: the first one aborts `signal` (finished cells are kept and
+ * the report is written, marked partial); a second exits at once with 130. Call `dispose()`
+ * when the run is over.
+ */
+export function interruptible (log: (line: string) => void): { signal: AbortSignal, dispose: () => void } {
+  const controller = new AbortController()
+  let interrupts = 0
+  const onSigint = (): void => {
+    if (++interrupts > 1) process.exit(130)
+    log('interrupted: finished cells are saved; writing the report (Ctrl-C again to quit at once)')
+    controller.abort(new Error('interrupted'))
+  }
+  process.on('SIGINT', onSigint)
+  return { signal: controller.signal, dispose: () => { process.off('SIGINT', onSigint) } }
+}

@@ -1,4 +1,5 @@
 // `nasrank reproduce mip` and `nasrank bpe` once their options are validated (mip-args.ts).
+import { interruptible } from '../cli-args'
 import * as fs from 'node:fs'
 import { openBench } from '../bench/open'
 import { syntheticBpe } from '../bpe/evaluators'
@@ -19,14 +20,7 @@ function mipOf (a: MipCliOptions): Record<string, unknown> {
 
 /** Runs the experiment; 0, or 130 when interrupted (finished cells kept, report partial). */
 export async function reproduceMip (a: ReproduceMipArgs & { command: string[] }, log: (line: string) => void = line => console.error(line)): Promise<number> {
-  const controller = new AbortController()
-  let interrupts = 0
-  const onSigint = (): void => {
-    if (++interrupts > 1) process.exit(130)
-    log('interrupted: finished cells are saved; writing the report (Ctrl-C again to quit at once)')
-    controller.abort(new Error('interrupted'))
-  }
-  process.on('SIGINT', onSigint)
+  const controller = interruptible(log)
   try {
     const result = await runMipExperiment({
       out: a.out, force: a.force, jobs: a.jobs, command: a.command, signal: controller.signal,
@@ -39,7 +33,7 @@ export async function reproduceMip (a: ReproduceMipArgs & { command: string[] },
     process.stdout.write(fs.readFileSync(result.reportFile, 'utf8'))
     return controller.signal.aborted ? 130 : 0
   } finally {
-    process.off('SIGINT', onSigint)
+    controller.dispose()
   }
 }
 

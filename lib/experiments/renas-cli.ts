@@ -3,7 +3,7 @@
 import * as fs from 'node:fs'
 import { openBench } from '../bench/open'
 import { type Bench } from '../bench/bench'
-import { openingStatus, UsageError } from '../cli-args'
+import { interruptible, openingStatus, UsageError } from '../cli-args'
 import { StatusLine } from '../progress'
 import { initTfBackend } from '../models/backend'
 import { preflightOut } from './runner'
@@ -53,15 +53,7 @@ export async function reproduceRenas (p: RenasArgs, log: (line: string) => void 
   const { tf, backend, wasm } = await initTfBackend({ backend: p.backend }).finally(() => status.clear())
   log(`tfjs backend: ${backend}${wasm !== undefined ? ` (SIMD ${wasm.simd ? 'on' : 'off'}, threads ${wasm.threads ? 'on' : 'off'})` : ''}`)
 
-  const controller = new AbortController()
-  let interrupts = 0
-  const onSigint = (): void => {
-    interrupts++
-    if (interrupts > 1) process.exit(130)
-    log('interrupted: finished cells are saved; writing the report (Ctrl-C again to quit at once)')
-    controller.abort(new Error('interrupted'))
-  }
-  process.on('SIGINT', onSigint)
+  const controller = interruptible(log)
   const started = Date.now()
   const running = new Map<string, string>()
   let firstDone = -1
@@ -106,6 +98,6 @@ export async function reproduceRenas (p: RenasArgs, log: (line: string) => void 
     if (controller.signal.aborted) process.exitCode = 130
     else if (failedCells(result.failed.length, log) !== 0) process.exitCode = 1
   } finally {
-    process.off('SIGINT', onSigint)
+    controller.dispose()
   }
 }

@@ -1,5 +1,6 @@
 // `nasrank search`, less its argument parsing (lib/cli.ts parses; this runs): Ctrl-C handling,
 // progress with ETA, the report printed. PlanError (runner.ts) is the usage error: exit 2.
+import { interruptible } from '../cli-args'
 import * as fs from 'node:fs'
 import { formatProgress } from './runner'
 import { runSearchExperiment, type SearchPlan } from './search'
@@ -44,15 +45,7 @@ export interface SearchCommandOptions {
  * for bad options (before any work) and other errors as they come.
  */
 export async function searchCommand (options: SearchCommandOptions, log: (line: string) => void = line => console.error(line)): Promise<number> {
-  const controller = new AbortController()
-  let interrupts = 0
-  const onSigint = (): void => {
-    interrupts++
-    if (interrupts > 1) process.exit(130)
-    log('interrupted: finished cells are saved; writing the report (Ctrl-C again to quit at once)')
-    controller.abort(new Error('interrupted'))
-  }
-  process.on('SIGINT', onSigint)
+  const controller = interruptible(log)
   let resumedLogged = false
   const { queue, ...rest } = options
   const plan: SearchPlan = {
@@ -76,7 +69,7 @@ export async function searchCommand (options: SearchCommandOptions, log: (line: 
     if (controller.signal.aborted) return 130
     return failedCells(result.failed.length, log)
   } finally {
-    process.off('SIGINT', onSigint)
+    controller.dispose()
   }
 }
 
