@@ -121,6 +121,28 @@ t.test('controller: log π as the reference; Σ over all 15,625 sequences of π 
   t.same(Array.from(s1.ops), Array.from(s2.ops))
 })
 
+t.test('controller.sampleMany: step-major draws from the reference distribution of each prefix', async t => {
+  const H = 8
+  const c = new Controller(new Random(71), H)
+  for (let k = 0; k < c.params.length; k++) c.params[k] *= 6
+  const n = 40
+  const got = c.sampleMany(n, new Random(72))
+  const random = new Random(72)
+  const ref = Array.from({ length: n }, () => [0, 0, 0, 0, 0, 0])
+  for (let s = 0; s < 6; s++) {
+    for (let k = 0; k < n; k++) {
+      const p = refControllerLogProb(c.params, H, ref[k]).probs[s] // step s depends only on ops[0..s−1]
+      const r = random.float()
+      let acc = 0
+      let pick = 4
+      for (let a = 0; a < 5; a++) { acc += p[a]; if (r < acc) { pick = a; break } }
+      ref[k][s] = pick
+    }
+  }
+  t.same(Array.from(got), ref.flat())
+  t.ok(new Set(ref.map(r => r.join(''))).size > 1, 'the draws differ')
+})
+
 t.test('controller BPTT gradient of −A·log π − β·H matches finite differences', async t => {
   const H = 4
   const c = new Controller(new Random(31), H)

@@ -118,6 +118,82 @@ export class Controller {
   }
 
   /**
+   * n sequences drawn from π (forward only), grouped by prefix: samples that share their first
+   * t decisions share the LSTM state after them, so each distinct prefix runs one LSTM step (at
+   * most 1 + 5 + … + 5^5 = 3,906 steps whatever n; far fewer once π is peaked). Draw order:
+   * step by step, samples 0 … n−1 within a step. Returns n×6 op codes.
+   */
+  sampleMany (n: number, random: Random): Uint8Array {
+    const H = this.hidden
+    const C = CONTROLLER_CHOICES
+    const P = this.params
+    const o = this.o
+    const out = new Uint8Array(n * CONTROLLER_STEPS)
+    // Groups at the current step: state (h, c) and, per sample, its group.
+    let hs: Float64Array[] = [new Float64Array(H)]
+    let cs: Float64Array[] = [new Float64Array(H)]
+    let groupOf = new Int32Array(n)
+    const gates = new Float64Array(4 * H)
+    for (let t = 0; t < CONTROLLER_STEPS; t++) {
+      const probs: Float64Array[] = []
+      const nextH: Float64Array[] = []
+      const nextC: Float64Array[] = []
+      // For each group, the op of its last decision (its input) is the same for all members.
+      const lastOp = new Int32Array(hs.length).fill(-1)
+      if (t > 0) for (let k = 0; k < n; k++) lastOp[groupOf[k]] = out[k * CONTROLLER_STEPS + t - 1]
+      for (let g = 0; g < hs.length; g++) {
+        const h = hs[g]; const c = cs[g]
+        const xOff = t === 0 ? -1 : o.emb + lastOp[g] * H
+        for (let r = 0; r < 4 * H; r++) {
+          let acc = P[o.bih + r] + P[o.bhh + r]
+          const wi = o.wih + r * H
+          const wh = o.whh + r * H
+          if (xOff >= 0) for (let k = 0; k < H; k++) acc += P[wi + k] * P[xOff + k]
+          for (let k = 0; k < H; k++) acc += P[wh + k] * h[k]
+          gates[r] = acc
+        }
+        const hn = new Float64Array(H)
+        const cn = new Float64Array(H)
+        for (let k = 0; k < H; k++) {
+          cn[k] = sigmoid(gates[H + k]) * c[k] + sigmoid(gates[k]) * Math.tanh(gates[2 * H + k])
+          hn[k] = sigmoid(gates[3 * H + k]) * Math.tanh(cn[k])
+        }
+        const p = new Float64Array(C)
+        let mx = -Infinity
+        for (let a = 0; a < C; a++) {
+          let acc = P[o.bo + a]
+          for (let k = 0; k < H; k++) acc += P[o.wo + a * H + k] * hn[k]
+          p[a] = acc
+          if (acc > mx) mx = acc
+        }
+        let z = 0
+        for (let a = 0; a < C; a++) { p[a] = Math.exp(p[a] - mx); z += p[a] }
+        for (let a = 0; a < C; a++) p[a] /= z
+        probs.push(p); nextH.push(hn); nextC.push(cn)
+      }
+      // Draw, then regroup by (group, op).
+      const child = new Map<number, number>()
+      const newGroup = new Int32Array(n)
+      const hs2: Float64Array[] = []; const cs2: Float64Array[] = []
+      for (let k = 0; k < n; k++) {
+        const g = groupOf[k]
+        const p = probs[g]
+        const r = random.float()
+        let acc = 0
+        let pick = C - 1
+        for (let a = 0; a < C; a++) { acc += p[a]; if (r < acc) { pick = a; break } }
+        out[k * CONTROLLER_STEPS + t] = pick
+        const key = g * C + pick
+        let id = child.get(key)
+        if (id === undefined) { id = hs2.length; child.set(key, id); hs2.push(nextH[g]); cs2.push(nextC[g]) }
+        newGroup[k] = id
+      }
+      hs = hs2; cs = cs2; groupOf = newGroup
+    }
+    return out
+  }
+
+  /**
    * Adds to this.grad the gradient of  −coefLogProb·log π − coefEntropy·H  of a sample
    * (REINFORCE: coefLogProb = the reward; the code's entropy bonus: coefEntropy).
    */

@@ -139,6 +139,8 @@ export class Nac {
   readonly oWa: number
   readonly oWb: number
   private readonly table: NacGraphTable
+  private readonly row: Float64Array
+  private work = new Float64Array(0)
 
   constructor (random: Random, options: NacOptions = {}) {
     const D = this.hidden = options.hidden ?? 128
@@ -154,6 +156,13 @@ export class Nac {
     for (let k = this.oWa; k < this.params.length; k++) this.params[k] = (2 * random.float() - 1) * h
     this.adam = new Adam(this.params.length, options.lr ?? 2e-4, 0.5, 0.999, options.weightDecay ?? 5e-4)
     this.table = nacGraphTable()
+    this.row = new Float64Array(D)
+  }
+
+  /** A scratch buffer of at least n values, reused across steps (contents undefined). */
+  private scratch (n: number): Float64Array {
+    if (this.work.length < n) this.work = new Float64Array(Math.max(n, 2 * this.work.length))
+    return this.work
   }
 
   /**
@@ -169,7 +178,7 @@ export class Nac {
     const fb = idx * V
     const sb = at * D
     for (let k = 0; k < D; k++) s[sb + k] = 0
-    const row = new Float64Array(D)
+    const row = this.row
     for (let i = 0; i < V; i++) {
       row.fill(0)
       for (let j = 0; j < V; j++) {
@@ -238,7 +247,13 @@ export class Nac {
     return Float64Array.from({ length: a.length }, (_, k) => sigmoid(u[map.get(a[k]) as number] + v[map.get(b[k]) as number]))
   }
 
-  /** Mean BCE of the batch and its gradient into this.grad (overwritten). Each distinct architecture is embedded once. */
+  /**
+   * Mean BCE of the batch and its gradient into this.grad (overwritten). Each distinct
+   * architecture is embedded once, and the second layer is folded into the head: with
+   * s_i = cᵀH1_i/V, u_i = s_i·(W1 w_a), v_i = s_i·(W1 w_b), so ∂/∂W1 = (Σ du_i s_i) ⊗ w_a +
+   * (Σ dv_i s_i) ⊗ w_b, ∂/∂w_a = W1ᵀ Σ du_i s_i, and ds_i = du_i W1 w_a + dv_i W1 w_b: the
+   * D×D work is once per batch, not once per architecture.
+   */
   lossAndGrad (pairs: NacPairs): number {
     const D = this.hidden
     const V = NAC_VERTICES
@@ -249,14 +264,21 @@ export class Nac {
     const { map, list } = distinct([pairs.a, pairs.b])
     const m = list.length
     const s = new Float64Array(m * D)
-    const z = new Float64Array(m * D)
-    const pre = new Float64Array(m * V * D)
-    for (let i = 0; i < m; i++) { this.pooled(list[i], s, i, pre); this.mulW1(s, i, z) }
+    const pre = this.scratch(m * V * D)
+    for (let i = 0; i < m; i++) this.pooled(list[i], s, i, pre)
+    const qa = new Float64Array(D) // W1·w_a
+    const qb = new Float64Array(D) // W1·w_b
+    for (let k = 0; k < D; k++) {
+      let a = 0; let b = 0
+      const w = this.oW1 + k * D
+      for (let q = 0; q < D; q++) { a += P[w + q] * P[this.oWa + q]; b += P[w + q] * P[this.oWb + q] }
+      qa[k] = a; qb[k] = b
+    }
     const u = new Float64Array(m)
     const v = new Float64Array(m)
     for (let i = 0; i < m; i++) {
       let a = 0; let b = 0
-      for (let k = 0; k < D; k++) { a += z[i * D + k] * P[this.oWa + k]; b += z[i * D + k] * P[this.oWb + k] }
+      for (let k = 0; k < D; k++) { a += s[i * D + k] * qa[k]; b += s[i * D + k] * qb[k] }
       u[i] = a; v[i] = b
     }
     const du = new Float64Array(m)
@@ -272,32 +294,21 @@ export class Nac {
       const g = (sigmoid(x) - y) / n
       du[i] += g; dv[j] += g
     }
-    const gz = new Float64Array(D)
-    const ds = new Float64Array(D)
+    const sa = new Float64Array(D) // Σ du_i s_i
+    const sb = new Float64Array(D) // Σ dv_i s_i
     const dpre = new Float64Array(V * D)
     const { norm, feat, colSum } = this.table
     for (let i = 0; i < m; i++) {
-      if (du[i] === 0 && dv[i] === 0) continue
-      for (let k = 0; k < D; k++) {
-        const zk = z[i * D + k]
-        G[this.oWa + k] += du[i] * zk
-        G[this.oWb + k] += dv[i] * zk
-        gz[k] = du[i] * P[this.oWa + k] + dv[i] * P[this.oWb + k]
-      }
-      // z = s·W1: gW1 += s ⊗ gz, ds = W1·gz.
-      for (let k = 0; k < D; k++) {
-        const sk = s[i * D + k]
-        const w = this.oW1 + k * D
-        let acc = 0
-        for (let q = 0; q < D; q++) { if (sk !== 0) G[w + q] += sk * gz[q]; acc += P[w + q] * gz[q] }
-        ds[k] = acc
-      }
-      // s = Σ_v c_v/V · ReLU(pre_v); pre = Â (X W0).
+      const dui = du[i]; const dvi = dv[i]
+      if (dui === 0 && dvi === 0) continue
+      for (let k = 0; k < D; k++) { sa[k] += dui * s[i * D + k]; sb[k] += dvi * s[i * D + k] }
+      // s = Σ_r c_r/V · ReLU(pre_r); pre = Â (X W0); ds = du·qa + dv·qb.
       const idx = list[i]
       const fb = idx * V
       for (let r = 0; r < V; r++) {
         const c = colSum[fb + r] / V
-        for (let k = 0; k < D; k++) dpre[r * D + k] = pre[(i * V + r) * D + k] > 0 ? c * ds[k] : 0
+        const pb = (i * V + r) * D
+        for (let k = 0; k < D; k++) dpre[r * D + k] = pre[pb + k] > 0 ? c * (dui * qa[k] + dvi * qb[k]) : 0
       }
       const nb = idx * V * V
       for (let r = 0; r < V; r++) {
@@ -308,6 +319,17 @@ export class Nac {
           for (let k = 0; k < D; k++) G[w + k] += a * dpre[r * D + k]
         }
       }
+    }
+    for (let k = 0; k < D; k++) {
+      const w = this.oW1 + k * D
+      for (let q = 0; q < D; q++) G[w + q] += sa[k] * P[this.oWa + q] + sb[k] * P[this.oWb + q]
+    }
+    // ∂/∂w_a[q] = Σ_k sa[k] W1[k][q] (z_i = s_i W1), likewise w_b.
+    for (let q = 0; q < D; q++) {
+      let ga = 0; let gb = 0
+      for (let k = 0; k < D; k++) { const w = P[this.oW1 + k * D + q]; ga += sa[k] * w; gb += sb[k] * w }
+      G[this.oWa + q] += ga
+      G[this.oWb + q] += gb
     }
     return loss / n
   }

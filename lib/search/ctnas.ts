@@ -209,6 +209,14 @@ async function runCtnas (run: SearchRun, o: Resolved): Promise<SearchTrajectory>
     return i
   }
   const draw = (): number => toIndex(controller.sample(random))
+  const drawMany = (n: number): number[] => {
+    const seqs = controller.sampleMany(n, random)
+    return Array.from({ length: n }, (_, k) => {
+      let i = 0
+      for (let e = 0; e < 6; e++) i += seqs[6 * k + e] * POW5[e]
+      return i
+    })
+  }
   let beta = draw()
   const baselines: number[] = [beta]
   const pa: number[] = []; const pb: number[] = []; const py: number[] = []
@@ -224,7 +232,8 @@ async function runCtnas (run: SearchRun, o: Resolved): Promise<SearchTrajectory>
 
     if (o.pseudoRatio > 0 && t % o.exploreEvery === 0) {
       const xa: number[] = []; const xb: number[] = []
-      for (let k = 0; k < o.explorePairs; k++) { xa.push(draw()); xb.push(draw()) }
+      const seqs = drawMany(2 * o.explorePairs)
+      for (let k = 0; k < o.explorePairs; k++) { xa.push(seqs[2 * k]); xb.push(seqs[2 * k + 1]) }
       const p = nac.compare(xa, xb)
       const { index, label } = selectPseudoPairs(p, o.exploreKeep)
       for (let k = 0; k < index.length; k++) { pa.push(xa[index[k]]); pb.push(xb[index[k]]); py.push(label[k]) }
@@ -252,7 +261,7 @@ async function runCtnas (run: SearchRun, o: Resolved): Promise<SearchTrajectory>
   }
 
   // 4. Final pick: the final baseline, then past baselines and fresh samples by Eq. 5.
-  const pool = dedupe([...baselines, ...Array.from({ length: o.finalSamples }, draw)], pruned)
+  const pool = dedupe([...baselines, ...drawMany(o.finalSamples)], pruned)
   const { u, v } = nac.heads(pool)
   const { scores } = pool.length > 1 ? baselineScores(u, v) : { scores: new Float64Array(1) }
   const order = pool.map((_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b).map(i => pool[i])

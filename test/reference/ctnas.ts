@@ -59,7 +59,7 @@ export function refNacProb (params: Float64Array, D: number, a: number[], b: num
 }
 
 /** log π of an op sequence under the controller's parameters (controller.ts layout), PyTorch LSTMCell equations. */
-export function refControllerLogProb (params: Float64Array, H: number, ops: number[]): { logProb: number, entropy: number } {
+export function refControllerLogProb (params: Float64Array, H: number, ops: number[]): { logProb: number, entropy: number, probs: number[][] } {
   const C = 5
   let at = 0
   const take = (r: number, c: number): number[][] => Array.from({ length: r }, () => Array.from({ length: c }, () => params[at++]))
@@ -72,6 +72,7 @@ export function refControllerLogProb (params: Float64Array, H: number, ops: numb
   let c = new Array(H).fill(0)
   let logProb = 0
   let entropy = 0
+  const probs: number[][] = []
   for (let t = 0; t < 6; t++) {
     const x = t === 0 ? new Array(H).fill(0) : E[ops[t - 1]]
     const g = Wih.map((row, r) => row.reduce((s, w, k) => s + w * x[k], 0) + bih[r] + Whh[r].reduce((s, w, k) => s + w * h[k], 0) + bhh[r])
@@ -82,10 +83,11 @@ export function refControllerLogProb (params: Float64Array, H: number, ops: numb
     const logits = Wo.map((row, a) => row.reduce((s, w, k) => s + w * h[k], 0) + bo[a])
     const p = logits.map(Math.exp)
     const z = p.reduce((a, b) => a + b, 0)
+    probs.push(p.map(q => q / z))
     logProb += Math.log(p[ops[t]] / z)
     entropy -= p.reduce((s, q) => s + (q / z) * Math.log(q / z), 0)
   }
-  return { logProb, entropy }
+  return { logProb, entropy, probs }
 }
 
 /** Eq. 5 winner from a full probability matrix prob[i][j] = p(i ≻ j): argmax of row means over j ≠ i, the last maximum winning. */
