@@ -9,6 +9,7 @@ import { Command, CommanderError } from 'commander'
 import { benchCommand } from './bench/cli'
 import { didYouMean, UsageError } from './cli-args'
 import { renasCommand } from './experiments/renas-args'
+import { ctnasCommand } from './experiments/ctnas-args'
 import { searchCommand } from './experiments/search-args'
 
 // Loaded on demand, so `help` and `version` work even without a usable native addon.
@@ -164,6 +165,7 @@ export function program (): Command {
     const { reproduceRenas } = require('./experiments/renas-cli') as typeof import('./experiments/renas-cli')
     await reproduceRenas(args)
   }))
+  reproduce.addCommand(ctnasCommand())
   nasrank.addCommand(group(reproduce, 'method'))
 
   nasrank.addCommand(searchCommand())

@@ -193,7 +193,7 @@ t.test('search: options validated before any work', async t => {
   const cases: Array<[string[], RegExp]> = [
     [[], /required option '--bench <uri>' not specified/],
     [['--bench', 'nb999:x'], /unknown benchmark 'nb999:x'/],
-    [['--bench', 'synthetic-201', '--method', 'rs,evo'], /unknown --method 'evo' \(rs, re, ls, bananas\)/],
+    [['--bench', 'synthetic-201', '--method', 'rs,evo'], /unknown --method 'evo' \(rs, re, ls, bananas, ctnas\)/],
     [['--bench', 'synthetic-201', '--method', 'rs,,re'], /--method must be a comma-separated list without empty items/],
     [['--bench', 'synthetic-201', '--budget', '0'], /--budget must be an integer >= 1, got '0'/],
     [['--bench', 'synthetic-201', '--checkpoints', '50,20'], /--checkpoints must be increasing, got '50,20'/],

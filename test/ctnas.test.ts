@@ -13,6 +13,7 @@ import { Controller } from '../lib/models/controller'
 import { ctnas, selectPseudoPairs, baselineScores } from '../lib/search/ctnas'
 import { runSearch, searchMethod } from '../lib/search/index'
 import { nb201 } from '../lib/spaces/nb201'
+import { comparatorKendall, scalarKendall } from '../lib/metrics/comparator-kendall'
 import { refNacGraph, refNacEmbed, refNacProb, refControllerLogProb, refBaseline, refPseudo } from './reference/ctnas'
 
 const close = (a: number, b: number, rel = 1e-9, abs = 1e-12): boolean => Math.abs(a - b) <= abs + rel * Math.max(Math.abs(a), Math.abs(b))
@@ -269,4 +270,63 @@ t.test('ctnas under the harness: query accounting, determinism, bad settings', a
   t.throws(() => ctnas({ iterations: -1 }), /settings.iterations/)
   t.throws(() => ctnas({ baseline: 'best' as never }), /settings.baseline/)
   t.throws(() => ctnas({ nope: 1 } as never), /nope/)
+})
+
+t.test('Eq. 12 KTau: pairs i < j, both tie rules, against a brute-force count', async t => {
+  const random = new Random(81)
+  for (let trial = 0; trial < 20; trial++) {
+    const n = 2 + random.int(25)
+    const truth = Array.from({ length: n }, () => random.int(6)) // ties on purpose
+    const scores = Array.from({ length: n }, () => random.int(6))
+    const prob = Array.from({ length: n * n }, () => random.int(5) / 4) // 0.5 occurs
+    for (const ties of ['paper', 'code'] as const) {
+      const s = (x: number): number => (x > 0 ? 1 : x < 0 ? -1 : ties === 'code' ? 1 : 0)
+      let c = 0; let sc = 0; let pairs = 0
+      for (let i = 0; i < n; i++) {
+        for (let j = i + 1; j < n; j++) {
+          pairs++
+          c += s(prob[i * n + j] - 0.5) * s(truth[i] - truth[j])
+          sc += s(scores[i] - scores[j]) * s(truth[i] - truth[j])
+        }
+      }
+      t.equal(comparatorKendall(prob, truth, ties), c / pairs)
+      t.equal(scalarKendall(scores, truth, ties), sc / pairs)
+    }
+  }
+  t.equal(scalarKendall([1, 2, 3], [10, 20, 30]), 1)
+  t.equal(scalarKendall([3, 2, 1], [10, 20, 30]), -1)
+  t.equal(scalarKendall([1, 1], [1, 2]), 0, 'paper: a tie counts 0')
+  t.equal(scalarKendall([1, 1], [1, 2], 'code'), -1, 'code: sgn(0) = +1, against −1')
+  t.throws(() => scalarKendall([1], [1]), /at least 2 architectures/)
+  t.throws(() => scalarKendall([1, 2], [1, NaN]), /truth\[1\] is NaN/)
+  t.throws(() => comparatorKendall([0.5, 0.5, 0.5], [1, 2]), /prob must hold n×n = 4 values/)
+  t.throws(() => scalarKendall([1, 2], [1, 2], 'b' as never), /ties must be 'paper' or 'code'/)
+})
+
+t.test('RegressionNAS head: MSE gradient matches finite differences', async t => {
+  const D = 4
+  const nac = new Nac(new Random(91), { hidden: D })
+  const random = new Random(92)
+  const idx = Array.from({ length: 9 }, () => random.int(15625))
+  idx.push(idx[0])
+  const y = idx.map(() => random.normal())
+  const loss = nac.regressionLossAndGrad(idx, y)
+  const ref = idx.reduce((s, i, k) => {
+    const z = refNacEmbed(nac.params, D, opsOf(i))
+    let f = 0
+    for (let q = 0; q < D; q++) f += z[q] * nac.params[nac.oWa + q]
+    return s + (f - y[k]) ** 2
+  }, 0) / idx.length
+  t.ok(close(loss, ref, 1e-9), `loss ${loss} vs ${ref}`)
+  const grad = Float64Array.from(nac.grad)
+  let worst = 0
+  const h = 1e-6
+  for (let k = 0; k < nac.params.length; k++) {
+    const keep = nac.params[k]
+    nac.params[k] = keep + h; const up = nac.regressionLossAndGrad(idx, y)
+    nac.params[k] = keep - h; const down = nac.regressionLossAndGrad(idx, y)
+    nac.params[k] = keep
+    worst = Math.max(worst, Math.abs((up - down) / (2 * h) - grad[k]) / (1e-7 + Math.abs((up - down) / (2 * h))))
+  }
+  t.ok(worst < 1e-4, `worst relative error ${worst}`)
 })

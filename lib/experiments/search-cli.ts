@@ -4,8 +4,8 @@ import * as fs from 'node:fs'
 import { formatProgress } from './runner'
 import { runSearchExperiment, type SearchPlan } from './search'
 
-export const SEARCH_USAGE = `nasrank search --method rs,re,ls,bananas --bench <uri> [options]
-  --method a,b,…       search methods: rs, re, ls, bananas (the first is the baseline of the paired differences)
+export const SEARCH_USAGE = `nasrank search --method rs,re,ls,bananas,ctnas --bench <uri> [options]
+  --method a,b,…       search methods: rs, re, ls, bananas, ctnas (the first is the baseline of the paired differences)
   --bench <uri>        synthetic-201, nb201:<table.csv>, nb201:<dir> (several budgets), synthetic-101, nb101:<file>
   --dataset NAME       dataset of an nb201:<dir> holding several (e.g. cifar100)
   --budget N           distinct architectures per search (default 200)
@@ -29,6 +29,8 @@ export interface SearchCommandOptions {
   jobs?: number
   out: string
   force?: boolean
+  /** Settings per method, e.g. { ctnas: { iterations: 1000 } } (validated by each method). */
+  methodSettings?: Record<string, Record<string, unknown>>
   /** The command line after `nasrank` (recorded as provenance), e.g. process.argv.slice(2). */
   command: string[]
 }

@@ -255,13 +255,59 @@ export class Nac {
    * D×D work is once per batch, not once per architecture.
    */
   lossAndGrad (pairs: NacPairs): number {
+    const n = pairs.a.length
+    const { map, list } = distinct([pairs.a, pairs.b])
+    const f = this.forwardBatch(list)
+    const du = new Float64Array(list.length)
+    const dv = new Float64Array(list.length)
+    let loss = 0
+    for (let k = 0; k < n; k++) {
+      const i = map.get(pairs.a[k]) as number
+      const j = map.get(pairs.b[k]) as number
+      const x = f.u[i] + f.v[j]
+      const y = pairs.y[k]
+      // BCE with logits, stable: max(x,0) − x·y + log(1 + e^−|x|).
+      loss += Math.max(x, 0) - x * y + Math.log1p(Math.exp(-Math.abs(x)))
+      const g = (sigmoid(x) - y) / n
+      du[i] += g; dv[j] += g
+    }
+    this.backwardBatch(list, f, du, dv)
+    return loss / n
+  }
+
+  /**
+   * RegressionNAS (the paper's Table 1 comparison; our choice of its details): the same trunk
+   * with the head's first half as a Linear(D → 1) without bias, f = z·w_a, trained by the mean
+   * squared error against `targets` (standardise them first). Gradient into this.grad.
+   */
+  regressionLossAndGrad (indices: ArrayLike<number>, targets: ArrayLike<number>): number {
+    const n = indices.length
+    const { map, list } = distinct([indices])
+    const f = this.forwardBatch(list)
+    const du = new Float64Array(list.length)
+    let loss = 0
+    for (let k = 0; k < n; k++) {
+      const i = map.get(indices[k]) as number
+      const e = f.u[i] - targets[k]
+      loss += e * e
+      du[i] += 2 * e / n
+    }
+    this.backwardBatch(list, f, du, new Float64Array(list.length))
+    return loss / n
+  }
+
+  /** One Adam step of the regression loss; returns the loss before the step. */
+  trainRegression (indices: ArrayLike<number>, targets: ArrayLike<number>): number {
+    const loss = this.regressionLossAndGrad(indices, targets)
+    this.adam.step(this.params, this.grad)
+    return loss
+  }
+
+  /** Embeds each distinct architecture once; keeps what the backward pass needs. */
+  private forwardBatch (list: number[]): { s: Float64Array, pre: Float64Array, qa: Float64Array, qb: Float64Array, u: Float64Array, v: Float64Array } {
     const D = this.hidden
     const V = NAC_VERTICES
     const P = this.params
-    const G = this.grad
-    G.fill(0)
-    const n = pairs.a.length
-    const { map, list } = distinct([pairs.a, pairs.b])
     const m = list.length
     const s = new Float64Array(m * D)
     const pre = this.scratch(m * V * D)
@@ -281,19 +327,18 @@ export class Nac {
       for (let k = 0; k < D; k++) { a += s[i * D + k] * qa[k]; b += s[i * D + k] * qb[k] }
       u[i] = a; v[i] = b
     }
-    const du = new Float64Array(m)
-    const dv = new Float64Array(m)
-    let loss = 0
-    for (let k = 0; k < n; k++) {
-      const i = map.get(pairs.a[k]) as number
-      const j = map.get(pairs.b[k]) as number
-      const x = u[i] + v[j]
-      const y = pairs.y[k]
-      // BCE with logits, stable: max(x,0) − x·y + log(1 + e^−|x|).
-      loss += Math.max(x, 0) - x * y + Math.log1p(Math.exp(-Math.abs(x)))
-      const g = (sigmoid(x) - y) / n
-      du[i] += g; dv[j] += g
-    }
+    return { s, pre, qa, qb, u, v }
+  }
+
+  /** this.grad ← the gradient given ∂L/∂u_i and ∂L/∂v_i of the batch's architectures. */
+  private backwardBatch (list: number[], f: { s: Float64Array, pre: Float64Array, qa: Float64Array, qb: Float64Array }, du: Float64Array, dv: Float64Array): void {
+    const D = this.hidden
+    const V = NAC_VERTICES
+    const P = this.params
+    const G = this.grad
+    G.fill(0)
+    const { s, pre, qa, qb } = f
+    const m = list.length
     const sa = new Float64Array(D) // Σ du_i s_i
     const sb = new Float64Array(D) // Σ dv_i s_i
     const dpre = new Float64Array(V * D)
@@ -331,7 +376,6 @@ export class Nac {
       G[this.oWa + q] += ga
       G[this.oWb + q] += gb
     }
-    return loss / n
   }
 
   /** One Adam step on a batch; returns the batch's loss before the step. */
