@@ -75,4 +75,12 @@ t.test('KTau table on synthetic-201: Eq. 12 of the NAC and of the regression pre
   t.equal(again.status, 0)
   t.match(again.stderr, /0 cells run, 2 reused/)
   t.equal(again.stdout.split('\n').filter(l => l.startsWith('|')).join('\n'), r.stdout.split('\n').filter(l => l.startsWith('|')).join('\n'), 'the same table from the stored rows')
+  // Two worker threads: the same rows as one thread.
+  const out2 = path.join(tmp(t), 'out2')
+  const two = run('--table', 'ktau', '--schedule', 'quick', '--seeds', '2', '--budget', '40', '--jobs', '2', '--out', out2)
+  t.equal(two.status, 0, two.stderr)
+  const strip = (row: Record<string, unknown>): Record<string, unknown> => { const { seconds, run, ...rest } = row; void seconds; void run; return rest }
+  const rows2 = fs.readFileSync(path.join(out2, 'results.jsonl'), 'utf8').trim().split('\n').map(l => JSON.parse(l) as Record<string, unknown>)
+  const bySeed = (a: Record<string, unknown>, b: Record<string, unknown>): number => (a.seed as number) - (b.seed as number)
+  t.same(rows2.sort(bySeed).map(strip), rows.sort(bySeed).map(strip), '--jobs 2 rows = --jobs 1 rows')
 })
