@@ -34,6 +34,12 @@ t.test('usage errors before any work', async t => {
     t.equal(r.status, 2, `${args.join(' ')}: exit 2 (${r.stderr})`)
     t.match(r.stderr, message)
   }
+  // nasrank search refuses ctnas on an NB-101 bench before running any cell.
+  const dir = tmp(t)
+  const s = spawnSync(process.execPath, [bin, 'search', '--bench', 'synthetic-101', '--method', 'rs,ctnas', '--seeds', '1', '--budget', '20', '--out', path.join(dir, 'o')], { encoding: 'utf8' })
+  t.equal(s.status, 2, s.stderr)
+  t.match(s.stderr, /--method ctnas runs on nb201 benches; .* is nb101/)
+  t.notOk(fs.existsSync(path.join(dir, 'o', 'results.jsonl')), 'no cell ran')
   const help = run('--help')
   t.equal(help.status, 0)
   t.match(help.stdout, /--schedule <name>/)

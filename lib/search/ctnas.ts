@@ -140,6 +140,7 @@ export function ctnas (settings?: CtnasSettings): SearchMethod {
   return Object.freeze({
     name: 'ctnas',
     settings: resolved,
+    spaces: Object.freeze(['nb201'] as const),
     run: async (run: SearchRun): Promise<SearchTrajectory> => await runCtnas(run, resolved)
   })
 }
