@@ -9,6 +9,7 @@ import { Command, CommanderError } from 'commander'
 import { benchCommand } from './bench/cli'
 import { didYouMean, UsageError } from './cli-args'
 import { renasCommand } from './experiments/renas-args'
+import { ctnasCommand } from './experiments/ctnas-args'
 import { searchCommand } from './experiments/search-args'
 import { bpeCommand, reproduceMipCommand } from './experiments/mip-args'
 import { gridCommand, workerCommand } from './experiments/grid-args'
@@ -168,6 +169,7 @@ export function program (): Command {
     await reproduceRenas(args)
   }))
   reproduce.addCommand(reproduceMipCommand())
+  reproduce.addCommand(ctnasCommand())
   nasrank.addCommand(group(reproduce, 'method'))
 
   nasrank.addCommand(searchCommand())

@@ -61,11 +61,15 @@ export { openBench, hashPackedCell, BENCH_URIS, type OpenBenchOptions } from './
 export { Bench, METRICS, type BenchData, type BenchRowColumn, type Metric, type QueryOptions, type SpaceName } from './bench/bench'
 export { evolve, type SpaceOps, type Fitness, type EvolutionOptions, type EvolutionResult, type Scored } from './search/evolution'
 export {
-  SEARCH_METHODS, searchMethod, runSearch, Oracle, searchedMetric, benchSpace, randomSearchExpectation, randomSearch, agingEvolution, localSearch, bananas,
+  SEARCH_METHODS, searchMethod, runSearch, Oracle, searchedMetric, benchSpace, randomSearchExpectation, randomSearch, agingEvolution, localSearch, bananas, ctnas,
   type SearchMethodName, type SearchMethodSettings, type RunSearchOptions, type SearchResult, type SearchCheckpoint, type BenchSpace,
-  type RandomSearchSettings, type AgingEvolutionSettings, type LocalSearchSettings, type BananasSettings, type SearchMethod, type SearchRun, type SearchTrajectory
+  type RandomSearchSettings, type AgingEvolutionSettings, type LocalSearchSettings, type BananasSettings, type CtnasSettings, type SearchMethod, type SearchRun, type SearchTrajectory
 } from './search/index'
 export { Mlp, type MlpOptions } from './models/mlp'
+export { Nac, type NacOptions, type NacPairs } from './models/nac'
+export { Controller, type ControllerSample } from './models/controller'
+export { selectPseudoPairs, baselineScores } from './search/ctnas'
+export { comparatorKendall, scalarKendall, type KendallTies } from './metrics/comparator-kendall'
 export { nb101PathEncoding, nb201PathEncoding, NB101_PATHS, NB201_PATHS } from './encode/path'
 export type { NativeInfo } from './native'
 export type { NumericArray } from './validate'

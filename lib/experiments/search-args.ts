@@ -7,7 +7,7 @@ import { choice, integer, list, openingStatus, outDir, UsageError } from '../cli
 import { parseQueueUrl, redactArgv, type QueueUrl } from './queue-url'
 
 // The names of lib/search's SEARCH_METHODS (a test checks), repeated so that help loads no search code.
-export const CLI_SEARCH_METHODS = ['rs', 're', 'ls', 'bananas'] as const
+export const CLI_SEARCH_METHODS = ['rs', 're', 'ls', 'bananas', 'ctnas'] as const
 export type CliSearchMethod = typeof CLI_SEARCH_METHODS[number]
 
 /** The validated options of one `nasrank search` run. */
@@ -99,11 +99,11 @@ export function queueJobs (queue: string | undefined, jobs: string | undefined):
 
 export function searchCommand (): Command {
   return new Command('search')
-    .summary('search methods (rs, re, ls, bananas) over many seeds on one benchmark')
+    .summary('search methods (rs, re, ls, bananas, ctnas) over many seeds on one benchmark')
     .description('Runs search methods on one benchmark for many seeds: each run queries at most --budget distinct ' +
       'architectures (validation accuracy, counted once each) and reports, at each checkpoint, the test ' +
       'accuracy of its incumbent. Results go to --out (results.jsonl, report); re-running resumes.')
-    .option('--method <list>', `comma-separated methods: ${CLI_SEARCH_METHODS.join(', ')} (random search, regularized evolution, local search, BANANAS); the first is the baseline of the paired differences`, 'rs,re')
+    .option('--method <list>', `comma-separated methods: ${CLI_SEARCH_METHODS.join(', ')} (random search, regularized evolution, local search, BANANAS, CTNAS with the paper's schedule: NB-201 only, minutes per run; 'nasrank reproduce ctnas' has lighter schedules); the first is the baseline of the paired differences`, 'rs,re')
     .requiredOption('--bench <uri>', 'benchmark: synthetic-201, nb201:<table.csv>, nb201:<dir> (several budgets), synthetic-101, nb101:<file>')
     .option('--dataset <D>', 'the dataset of an nb201:<dir> holding several (e.g. cifar100)')
     .option('--budget <N>', 'distinct architectures each run may query', '200')

@@ -6,8 +6,8 @@ import { formatProgress } from './runner'
 import { runSearchExperiment, type SearchPlan } from './search'
 import { type QueueUrl } from './queue-url'
 
-export const SEARCH_USAGE = `nasrank search --method rs,re,ls,bananas --bench <uri> [options]
-  --method a,b,…       search methods: rs, re, ls, bananas (the first is the baseline of the paired differences)
+export const SEARCH_USAGE = `nasrank search --method rs,re,ls,bananas,ctnas --bench <uri> [options]
+  --method a,b,…       search methods: rs, re, ls, bananas, ctnas (the first is the baseline of the paired differences)
   --bench <uri>        synthetic-201, nb201:<table.csv>, nb201:<dir> (several budgets), synthetic-101, nb101:<file>
   --dataset NAME       dataset of an nb201:<dir> holding several (e.g. cifar100)
   --budget N           distinct architectures per search (default 200)
@@ -34,6 +34,8 @@ export interface SearchCommandOptions {
   force?: boolean
   /** Run the cells on a grid (BullMQ on Redis; queue.ts) instead of in this process. */
   queue?: QueueUrl
+  /** Settings per method, e.g. { ctnas: { iterations: 1000 } } (validated by each method). */
+  methodSettings?: Record<string, Record<string, unknown>>
   /** The command line after `nasrank` (recorded as provenance), e.g. process.argv.slice(2). */
   command: string[]
 }

@@ -110,6 +110,10 @@ function resolve (plan: SearchPlan, bench: Bench): Resolved {
   if (budget > bench.size) fail(`--budget ${budget} is above the size of the space: ${bench.label} has ${bench.size} architectures`)
   try { searchedMetric(bench, 'search') } catch { fail(`--bench ${bench.uri}: ${bench.name} has neither validation ('val') nor test accuracy to search on (metrics: ${bench.metrics.join(', ') || 'none'})`) }
   if (!bench.metrics.includes('test')) fail(`--bench ${bench.uri}: ${bench.name} has no test accuracy, which the report reads for the picked architectures (metrics: ${bench.metrics.join(', ')})`)
+  for (const name of plan.methods) {
+    const spaces = searchMethod(name, plan.methodSettings?.[name]).spaces
+    if (spaces !== undefined && !spaces.includes(bench.space)) fail(`--method ${name} runs on ${spaces.join(', ')} benches; ${bench.label} is ${bench.space}`)
+  }
   if (plan.epochs !== undefined && !bench.epochs.includes(plan.epochs)) fail(`--epochs ${plan.epochs}: ${bench.name} has results at epochs ${bench.epochs.join(', ')}`)
   const checkpoints = plan.checkpoints !== undefined ? [...plan.checkpoints] : [...DEFAULT_CHECKPOINTS.filter(c => c < budget), budget]
   const curve = plan.curvePoints ?? 20

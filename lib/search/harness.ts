@@ -92,6 +92,9 @@ export async function runSearch (method: SearchMethod, bench: Bench, options: Ru
     throw new TypeError(`${fn}: method must be a SearchMethod ({ name, settings, run }), e.g. searchMethod('rs'); got ${describe(method)}`)
   }
   if (!(bench instanceof Bench)) throw new TypeError(`${fn}: bench must be a Bench (openBench(uri)), got ${describe(bench)}`)
+  if (method.spaces !== undefined && !method.spaces.includes(bench.space)) {
+    throw new RangeError(`${fn}: method '${method.name}' runs on ${method.spaces.join(', ')} benches; ${bench.name} is ${bench.space}`)
+  }
   if (options === undefined) throw new TypeError(`${fn}: options { budget, seed } are required`)
   const opts = checkOptions<RunSearchOptions>(options, fn, OPTION_KEYS)
   const budget = opts.budget

@@ -4,7 +4,7 @@
 // with the value it saw. The harness (runSearch) turns a trajectory into the report's view:
 // at each budget checkpoint the incumbent (best searched value so far) and that
 // architecture's test accuracy, read uncounted, as the papers' protocol has it.
-import type { Bench, Metric } from '../bench/bench'
+import type { Bench, Metric, SpaceName } from '../bench/bench'
 
 /** What a search method is given for one run. */
 export interface SearchRun {
@@ -31,5 +31,7 @@ export interface SearchMethod {
   readonly name: string
   /** The settings that define the method's behaviour (recorded in every result row). */
   readonly settings: Readonly<Record<string, unknown>>
+  /** The search spaces the method runs on (absent: every space); others are refused before any work. */
+  readonly spaces?: readonly SpaceName[]
   run: (run: SearchRun) => Promise<SearchTrajectory>
 }

@@ -1,0 +1,261 @@
+// CTNAS's REINFORCE controller on NAS-Bench-201 (ours; the paper and its code cover NB-101):
+// an LSTMCell of 64 units (PyTorch's gate layout i, f, g, o) takes 6 decisions, one op per edge
+// in edge order; step 0 reads zeros, step t the 64-d embedding of decision t−1; logits =
+// Linear(64 → 5) of the hidden state, plain softmax. Every parameter ~ U(±0.1) (the code's).
+// log π and the entropy are sums over the 6 decisions. Gradients by hand-written BPTT
+// (test/ctnas.test.ts checks them against finite differences and the exact expectation).
+import { Random } from '../random'
+
+export const CONTROLLER_STEPS = 6
+export const CONTROLLER_CHOICES = 5
+
+export interface ControllerSample {
+  /** The 6 op codes. */
+  ops: Uint8Array
+  logProb: number
+  entropy: number
+  /** Forward state kept for the backward pass. */
+  cache: Float64Array[]
+}
+
+export class Controller {
+  readonly hidden: number
+  /** [W_ih (4H×H) | b_ih (4H) | W_hh (4H×H) | b_hh (4H) | W_o (C×H) | b_o (C) | E (C×H)]. */
+  readonly params: Float64Array
+  readonly grad: Float64Array
+  private readonly o: { wih: number, bih: number, whh: number, bhh: number, wo: number, bo: number, emb: number }
+
+  constructor (random: Random, hidden = 64) {
+    const H = this.hidden = hidden
+    const C = CONTROLLER_CHOICES
+    let at = 0
+    const take = (n: number): number => { const o = at; at += n; return o }
+    this.o = { wih: take(4 * H * H), bih: take(4 * H), whh: take(4 * H * H), bhh: take(4 * H), wo: take(C * H), bo: take(C), emb: take(C * H) }
+    this.params = new Float64Array(at)
+    this.grad = new Float64Array(at)
+    for (let k = 0; k < at; k++) this.params[k] = (2 * random.float() - 1) * 0.1
+  }
+
+  /**
+   * One pass over the 6 decisions: draws each op from `random` (forced to `ops` when given,
+   * for log π of a known sequence). Keeps the forward state for backward().
+   */
+  sample (random: Random | null, ops?: ArrayLike<number>): ControllerSample {
+    const H = this.hidden
+    const C = CONTROLLER_CHOICES
+    const P = this.params
+    const o = this.o
+    const out = new Uint8Array(CONTROLLER_STEPS)
+    let h = new Float64Array(H)
+    let c = new Float64Array(H)
+    let logProb = 0
+    let entropy = 0
+    const cache: Float64Array[] = []
+    const gates = new Float64Array(4 * H)
+    for (let t = 0; t < CONTROLLER_STEPS; t++) {
+      const xOff = t === 0 ? -1 : o.emb + out[t - 1] * H
+      for (let r = 0; r < 4 * H; r++) {
+        let acc = P[o.bih + r] + P[o.bhh + r]
+        const wi = o.wih + r * H
+        const wh = o.whh + r * H
+        if (xOff >= 0) for (let k = 0; k < H; k++) acc += P[wi + k] * P[xOff + k]
+        for (let k = 0; k < H; k++) acc += P[wh + k] * h[k]
+        gates[r] = acc
+      }
+      // state: [i f g o (activated) | c_prev | h_prev | c | tanh c | h | probs]
+      const st = new Float64Array(10 * H + C)
+      for (let k = 0; k < H; k++) {
+        st[k] = sigmoid(gates[k])
+        st[H + k] = sigmoid(gates[H + k])
+        st[2 * H + k] = Math.tanh(gates[2 * H + k])
+        st[3 * H + k] = sigmoid(gates[3 * H + k])
+      }
+      st.set(c, 4 * H)
+      st.set(h, 5 * H)
+      const cn = new Float64Array(H)
+      const hn = new Float64Array(H)
+      for (let k = 0; k < H; k++) {
+        cn[k] = st[H + k] * c[k] + st[k] * st[2 * H + k]
+        const tc = Math.tanh(cn[k])
+        st[7 * H + k] = tc
+        hn[k] = st[3 * H + k] * tc
+      }
+      st.set(cn, 6 * H)
+      st.set(hn, 8 * H)
+      const logits = new Float64Array(C)
+      let mx = -Infinity
+      for (let a = 0; a < C; a++) {
+        let acc = P[o.bo + a]
+        for (let k = 0; k < H; k++) acc += P[o.wo + a * H + k] * hn[k]
+        logits[a] = acc
+        if (acc > mx) mx = acc
+      }
+      let z = 0
+      for (let a = 0; a < C; a++) z += Math.exp(logits[a] - mx)
+      const lz = mx + Math.log(z)
+      let ent = 0
+      for (let a = 0; a < C; a++) {
+        const lp = logits[a] - lz
+        const p = Math.exp(lp)
+        st[10 * H + a] = p
+        ent -= p * lp
+      }
+      let pick: number
+      if (ops !== undefined) pick = ops[t]
+      else {
+        const r = (random as Random).float()
+        let acc = 0
+        pick = C - 1
+        for (let a = 0; a < C; a++) { acc += st[10 * H + a]; if (r < acc) { pick = a; break } }
+      }
+      out[t] = pick
+      logProb += logits[pick] - lz
+      entropy += ent
+      cache.push(st)
+      h = hn; c = cn
+    }
+    return { ops: out, logProb, entropy, cache }
+  }
+
+  /**
+   * n sequences drawn from π (forward only), grouped by prefix: samples that share their first
+   * t decisions share the LSTM state after them, so each distinct prefix runs one LSTM step (at
+   * most 1 + 5 + … + 5^5 = 3,906 steps whatever n; far fewer once π is peaked). Draw order:
+   * step by step, samples 0 … n−1 within a step. Returns n×6 op codes.
+   */
+  sampleMany (n: number, random: Random): Uint8Array {
+    const H = this.hidden
+    const C = CONTROLLER_CHOICES
+    const P = this.params
+    const o = this.o
+    const out = new Uint8Array(n * CONTROLLER_STEPS)
+    // Groups at the current step: state (h, c) and, per sample, its group.
+    let hs: Float64Array[] = [new Float64Array(H)]
+    let cs: Float64Array[] = [new Float64Array(H)]
+    let groupOf = new Int32Array(n)
+    const gates = new Float64Array(4 * H)
+    for (let t = 0; t < CONTROLLER_STEPS; t++) {
+      const probs: Float64Array[] = []
+      const nextH: Float64Array[] = []
+      const nextC: Float64Array[] = []
+      // For each group, the op of its last decision (its input) is the same for all members.
+      const lastOp = new Int32Array(hs.length).fill(-1)
+      if (t > 0) for (let k = 0; k < n; k++) lastOp[groupOf[k]] = out[k * CONTROLLER_STEPS + t - 1]
+      for (let g = 0; g < hs.length; g++) {
+        const h = hs[g]; const c = cs[g]
+        const xOff = t === 0 ? -1 : o.emb + lastOp[g] * H
+        for (let r = 0; r < 4 * H; r++) {
+          let acc = P[o.bih + r] + P[o.bhh + r]
+          const wi = o.wih + r * H
+          const wh = o.whh + r * H
+          if (xOff >= 0) for (let k = 0; k < H; k++) acc += P[wi + k] * P[xOff + k]
+          for (let k = 0; k < H; k++) acc += P[wh + k] * h[k]
+          gates[r] = acc
+        }
+        const hn = new Float64Array(H)
+        const cn = new Float64Array(H)
+        for (let k = 0; k < H; k++) {
+          cn[k] = sigmoid(gates[H + k]) * c[k] + sigmoid(gates[k]) * Math.tanh(gates[2 * H + k])
+          hn[k] = sigmoid(gates[3 * H + k]) * Math.tanh(cn[k])
+        }
+        const p = new Float64Array(C)
+        let mx = -Infinity
+        for (let a = 0; a < C; a++) {
+          let acc = P[o.bo + a]
+          for (let k = 0; k < H; k++) acc += P[o.wo + a * H + k] * hn[k]
+          p[a] = acc
+          if (acc > mx) mx = acc
+        }
+        let z = 0
+        for (let a = 0; a < C; a++) { p[a] = Math.exp(p[a] - mx); z += p[a] }
+        for (let a = 0; a < C; a++) p[a] /= z
+        probs.push(p); nextH.push(hn); nextC.push(cn)
+      }
+      // Draw, then regroup by (group, op).
+      const child = new Map<number, number>()
+      const newGroup = new Int32Array(n)
+      const hs2: Float64Array[] = []; const cs2: Float64Array[] = []
+      for (let k = 0; k < n; k++) {
+        const g = groupOf[k]
+        const p = probs[g]
+        const r = random.float()
+        let acc = 0
+        let pick = C - 1
+        for (let a = 0; a < C; a++) { acc += p[a]; if (r < acc) { pick = a; break } }
+        out[k * CONTROLLER_STEPS + t] = pick
+        const key = g * C + pick
+        let id = child.get(key)
+        if (id === undefined) { id = hs2.length; child.set(key, id); hs2.push(nextH[g]); cs2.push(nextC[g]) }
+        newGroup[k] = id
+      }
+      hs = hs2; cs = cs2; groupOf = newGroup
+    }
+    return out
+  }
+
+  /**
+   * Adds to this.grad the gradient of  −coefLogProb·log π − coefEntropy·H  of a sample
+   * (REINFORCE: coefLogProb = the reward; the code's entropy bonus: coefEntropy).
+   */
+  backward (s: ControllerSample, coefLogProb: number, coefEntropy = 0): void {
+    const H = this.hidden
+    const C = CONTROLLER_CHOICES
+    const P = this.params
+    const G = this.grad
+    const o = this.o
+    let dhNext = new Float64Array(H)
+    let dcNext = new Float64Array(H)
+    const dg = new Float64Array(4 * H)
+    for (let t = CONTROLLER_STEPS - 1; t >= 0; t--) {
+      const st = s.cache[t]
+      const pick = s.ops[t]
+      let ent = 0
+      for (let a = 0; a < C; a++) { const p = st[10 * H + a]; if (p > 0) ent -= p * Math.log(p) }
+      const dh = Float64Array.from(dhNext)
+      for (let a = 0; a < C; a++) {
+        const p = st[10 * H + a]
+        // d(−A log p_pick)/dlogit_a = A (p_a − 1[a = pick]); d(−β H)/dlogit_a = β p_a (log p_a + H).
+        const dl = coefLogProb * (p - (a === pick ? 1 : 0)) + (coefEntropy !== 0 && p > 0 ? coefEntropy * p * (Math.log(p) + ent) : 0)
+        if (dl === 0) continue
+        G[o.bo + a] += dl
+        for (let k = 0; k < H; k++) { G[o.wo + a * H + k] += dl * st[8 * H + k]; dh[k] += dl * P[o.wo + a * H + k] }
+      }
+      const dc = new Float64Array(H)
+      for (let k = 0; k < H; k++) {
+        const i = st[k]; const f = st[H + k]; const g = st[2 * H + k]; const og = st[3 * H + k]
+        const tc = st[7 * H + k]
+        dc[k] = dh[k] * og * (1 - tc * tc) + dcNext[k]
+        dg[k] = dc[k] * g * i * (1 - i)
+        dg[H + k] = dc[k] * st[4 * H + k] * f * (1 - f)
+        dg[2 * H + k] = dc[k] * i * (1 - g * g)
+        dg[3 * H + k] = dh[k] * tc * og * (1 - og)
+      }
+      const xOff = t === 0 ? -1 : o.emb + s.ops[t - 1] * H
+      const dhPrev = new Float64Array(H)
+      const dx = new Float64Array(H)
+      for (let r = 0; r < 4 * H; r++) {
+        const d = dg[r]
+        if (d === 0) continue
+        G[o.bih + r] += d
+        G[o.bhh + r] += d
+        const wi = o.wih + r * H
+        const wh = o.whh + r * H
+        for (let k = 0; k < H; k++) {
+          G[wh + k] += d * st[5 * H + k]
+          dhPrev[k] += d * P[wh + k]
+        }
+        if (xOff >= 0) {
+          for (let k = 0; k < H; k++) { G[wi + k] += d * P[xOff + k]; dx[k] += d * P[wi + k] }
+        }
+      }
+      if (xOff >= 0) for (let k = 0; k < H; k++) G[xOff + k] += dx[k]
+      const dcPrev = new Float64Array(H)
+      for (let k = 0; k < H; k++) dcPrev[k] = dc[k] * st[H + k]
+      dhNext = dhPrev; dcNext = dcPrev
+    }
+  }
+}
+
+function sigmoid (x: number): number {
+  return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))
+}

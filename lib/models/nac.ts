@@ -1,0 +1,404 @@
+// CTNAS's Neural Architecture Comparator (Chen et al., CVPR 2021, Eq. 6–7), paper preset, on
+// NAS-Bench-201, in plain Float64Arrays with hand-written gradients and Adam.
+//
+//   Input (ours; neither the paper nor its code covers NB-201): the line graph of the pruned
+//   cell (nb201.prune), V = 8 = input, the 6 edge-ops in edge order, output; vertex ids
+//   dummy 0, input 1, skip 2, conv1x1 3, conv3x3 4, avgpool 5, output 6. A none (or pruned)
+//   edge is a dummy vertex: feature 0, self-loop only, still pooled. Vertices gather from their
+//   predecessors (Aᵀ, as the code).
+//   Model: Z = Â·ReLU(Â X W0)·W1 with Â = D̃^−½ (Aᵀ + I) D̃^−½ (D̃ the row sums of Aᵀ + I), two
+//   layers of width 128, no bias, no activation after layer 2; z = mean over the 8 vertex rows
+//   of Z; p(a ≻ b) = σ([z_a; z_b]·w) (no bias). Init as the code: W ~ U(±1/√128); the FC head
+//   as PyTorch's Linear: U(±1/√(2·128)).
+//   Training: BCE of p against y, Adam (β 0.5, 0.999, ε 1e-8), coupled weight decay.
+//
+// The mean pooling commutes with the last layer: z = (cᵀ H1 / V)·W1 with c the column sums of
+// Â, so an embedding costs one V×V×D propagation and one D×D product; and because the head is
+// linear before the sigmoid, p(a ≻ b) = σ(u_a + v_b) with u = z·w_a, v = z·w_b: every pair
+// among n architectures needs only n embeddings.
+import { NB201_DAG_LINKS, NB201_SIZE } from '../spaces/nb201'
+import { Random } from '../random'
+
+export const NAC_VERTICES = 8
+export const NAC_FEATURES = 7
+
+/** Normalised propagation Â (8×8), feature ids (8) and Â's column sums (8) of every NB-201 index, built once. */
+export interface NacGraphTable {
+  norm: Float64Array
+  feat: Uint8Array
+  colSum: Float64Array
+  /** The index of each architecture's pruned form (equal for functionally equal cells). */
+  pruned: Int32Array
+}
+
+let TABLE: NacGraphTable | undefined
+const POW5 = [3125, 625, 125, 25, 5, 1]
+
+/** The NAC graph of one NB-201 cell (6 op codes, unpruned), written at `at`. */
+export function nacGraphInto (ops: ArrayLike<number>, norm: Float64Array, feat: Uint8Array, colSum: Float64Array, at: number): void {
+  const V = NAC_VERTICES
+  const live = pruneOps(ops)
+  const real = new Uint8Array(V)
+  feat[at * V] = 1; real[0] = 1
+  feat[at * V + 7] = 6; real[7] = 1
+  for (let e = 0; e < 6; e++) {
+    feat[at * V + e + 1] = live[e] === 0 ? 0 : live[e] + 1
+    real[e + 1] = live[e] === 0 ? 0 : 1
+  }
+  // Ã[i][j] = A[j][i] + δij: vertex i gathers from its predecessors j.
+  const t = new Float64Array(V * V)
+  for (let i = 0; i < V; i++) t[i * V + i] = 1
+  for (const [from, to] of NB201_DAG_LINKS) if (real[from] === 1 && real[to] === 1) t[to * V + from] = 1
+  const deg = new Float64Array(V)
+  for (let i = 0; i < V; i++) for (let j = 0; j < V; j++) deg[i] += t[i * V + j]
+  const nb = at * V * V
+  for (let i = 0; i < V; i++) {
+    for (let j = 0; j < V; j++) {
+      const a = t[i * V + j] / Math.sqrt(deg[i] * deg[j])
+      norm[nb + i * V + j] = a
+      colSum[at * V + j] += a
+    }
+  }
+}
+
+/** nb201.prune on 6 codes (edges on no input → output path of live edges become none). */
+function pruneOps (ops: ArrayLike<number>): Uint8Array {
+  const a = Uint8Array.from(ops)
+  const EDGES = [[0, 1], [0, 2], [1, 2], [0, 3], [1, 3], [2, 3]]
+  let fromInput = 1
+  for (let e = 0; e < 6; e++) if (a[e] !== 0 && (fromInput >> EDGES[e][0]) & 1) fromInput |= 1 << EDGES[e][1]
+  let toOutput = 8
+  for (let e = 5; e >= 0; e--) if (a[e] !== 0 && (toOutput >> EDGES[e][1]) & 1) toOutput |= 1 << EDGES[e][0]
+  for (let e = 0; e < 6; e++) if (!((fromInput >> EDGES[e][0]) & 1) || !((toOutput >> EDGES[e][1]) & 1)) a[e] = 0
+  return a
+}
+
+/** The graphs of all 15,625 NB-201 cells by nasrank index (built on first use, ~8 MB). */
+export function nacGraphTable (): NacGraphTable {
+  if (TABLE !== undefined) return TABLE
+  const V = NAC_VERTICES
+  const norm = new Float64Array(NB201_SIZE * V * V)
+  const feat = new Uint8Array(NB201_SIZE * V)
+  const colSum = new Float64Array(NB201_SIZE * V)
+  const pruned = new Int32Array(NB201_SIZE)
+  const ops = new Uint8Array(6)
+  for (let idx = 0; idx < NB201_SIZE; idx++) {
+    for (let e = 0; e < 6; e++) ops[e] = Math.floor(idx / POW5[e]) % 5
+    nacGraphInto(ops, norm, feat, colSum, idx)
+    const p = pruneOps(ops)
+    let k = 0
+    for (let e = 0; e < 6; e++) k += p[e] * POW5[e]
+    pruned[idx] = k
+  }
+  TABLE = { norm, feat, colSum, pruned }
+  return TABLE
+}
+
+/** Adam with coupled weight decay (PyTorch's Adam(weight_decay)): g ← g + wd·θ. */
+export class Adam {
+  readonly m: Float64Array
+  readonly v: Float64Array
+  t = 0
+  constructor (readonly size: number, readonly lr: number, readonly beta1: number, readonly beta2: number, readonly weightDecay = 0, readonly eps = 1e-8) {
+    this.m = new Float64Array(size)
+    this.v = new Float64Array(size)
+  }
+
+  step (params: Float64Array, grad: Float64Array): void {
+    this.t++
+    const { beta1: b1, beta2: b2, lr, weightDecay: wd, eps } = this
+    const c1 = 1 - Math.pow(b1, this.t)
+    const c2 = 1 - Math.pow(b2, this.t)
+    for (let k = 0; k < params.length; k++) {
+      const g = grad[k] + wd * params[k]
+      const m = this.m[k] = b1 * this.m[k] + (1 - b1) * g
+      const v = this.v[k] = b2 * this.v[k] + (1 - b2) * g * g
+      params[k] -= lr * (m / c1) / (Math.sqrt(v / c2) + eps)
+    }
+  }
+}
+
+export interface NacOptions {
+  /** Width of both GCN layers (default 128). */
+  hidden?: number
+  /** Adam learning rate (default 2e-4), betas (0.5, 0.999) and coupled weight decay (default 5e-4): the code's. */
+  lr?: number
+  weightDecay?: number
+}
+
+/** A batch of labelled pairs: p(a[k] ≻ b[k]) is trained towards y[k] ∈ {0, 1}; a, b are NB-201 indices. */
+export interface NacPairs { a: ArrayLike<number>, b: ArrayLike<number>, y: ArrayLike<number> }
+
+export class Nac {
+  readonly hidden: number
+  /** [W0 (F×D) | W1 (D×D) | w_a (D) | w_b (D)]. */
+  readonly params: Float64Array
+  readonly grad: Float64Array
+  readonly adam: Adam
+  readonly oW1: number
+  readonly oWa: number
+  readonly oWb: number
+  private readonly table: NacGraphTable
+  private readonly row: Float64Array
+  private work = new Float64Array(0)
+
+  constructor (random: Random, options: NacOptions = {}) {
+    const D = this.hidden = options.hidden ?? 128
+    const F = NAC_FEATURES
+    this.oW1 = F * D
+    this.oWa = this.oW1 + D * D
+    this.oWb = this.oWa + D
+    this.params = new Float64Array(this.oWb + D)
+    this.grad = new Float64Array(this.params.length)
+    const g = 1 / Math.sqrt(D)
+    for (let k = 0; k < this.oWa; k++) this.params[k] = (2 * random.float() - 1) * g
+    const h = 1 / Math.sqrt(2 * D)
+    for (let k = this.oWa; k < this.params.length; k++) this.params[k] = (2 * random.float() - 1) * h
+    this.adam = new Adam(this.params.length, options.lr ?? 2e-4, 0.5, 0.999, options.weightDecay ?? 5e-4)
+    this.table = nacGraphTable()
+    this.row = new Float64Array(D)
+  }
+
+  /** A scratch buffer of at least n values, reused across steps (contents undefined). */
+  private scratch (n: number): Float64Array {
+    if (this.work.length < n) this.work = new Float64Array(Math.max(n, 2 * this.work.length))
+    return this.work
+  }
+
+  /**
+   * s = cᵀ ReLU(Â X W0) / V (D) of architecture `idx` into s[at*D…]; the pre-activations
+   * Â X W0 (V×D) into pre[at*V*D…] when given (training keeps them for the backward pass).
+   */
+  private pooled (idx: number, s: Float64Array, at: number, pre?: Float64Array): void {
+    const D = this.hidden
+    const V = NAC_VERTICES
+    const P = this.params
+    const { norm, feat, colSum } = this.table
+    const nb = idx * V * V
+    const fb = idx * V
+    const sb = at * D
+    for (let k = 0; k < D; k++) s[sb + k] = 0
+    const row = this.row
+    for (let i = 0; i < V; i++) {
+      row.fill(0)
+      for (let j = 0; j < V; j++) {
+        const a = norm[nb + i * V + j]
+        if (a === 0) continue
+        const w = feat[fb + j] * D
+        for (let k = 0; k < D; k++) row[k] += a * P[w + k]
+      }
+      const c = colSum[fb + i] / V
+      if (pre !== undefined) pre.set(row, (at * V + i) * D)
+      for (let k = 0; k < D; k++) if (row[k] > 0) s[sb + k] += c * row[k]
+    }
+  }
+
+  /** Pooled embedding z = s·W1 (D) of each index. */
+  embed (indices: ArrayLike<number>): Float64Array {
+    const D = this.hidden
+    const n = indices.length
+    const s = new Float64Array(n * D)
+    const z = new Float64Array(n * D)
+    for (let i = 0; i < n; i++) { this.pooled(indices[i], s, i); this.mulW1(s, i, z) }
+    return z
+  }
+
+  private mulW1 (s: Float64Array, i: number, z: Float64Array): void {
+    const D = this.hidden
+    const P = this.params
+    for (let k = 0; k < D; k++) {
+      const sk = s[i * D + k]
+      if (sk === 0) continue
+      const w = this.oW1 + k * D
+      for (let m = 0; m < D; m++) z[i * D + m] += sk * P[w + m]
+    }
+  }
+
+  /** u = z·w_a and v = z·w_b of each index: p(i ≻ j) = σ(u_i + v_j). */
+  heads (indices: ArrayLike<number>): { u: Float64Array, v: Float64Array } {
+    const D = this.hidden
+    const P = this.params
+    const n = indices.length
+    // W1·w_a and W1·w_b once, then per architecture two dot products with s.
+    const wa = new Float64Array(D)
+    const wb = new Float64Array(D)
+    for (let k = 0; k < D; k++) {
+      let a = 0; let b = 0
+      const w = this.oW1 + k * D
+      for (let m = 0; m < D; m++) { a += P[w + m] * P[this.oWa + m]; b += P[w + m] * P[this.oWb + m] }
+      wa[k] = a; wb[k] = b
+    }
+    const s = new Float64Array(D)
+    const u = new Float64Array(n)
+    const v = new Float64Array(n)
+    for (let i = 0; i < n; i++) {
+      this.pooled(indices[i], s, 0)
+      let a = 0; let b = 0
+      for (let k = 0; k < D; k++) { a += s[k] * wa[k]; b += s[k] * wb[k] }
+      u[i] = a; v[i] = b
+    }
+    return { u, v }
+  }
+
+  /** p(a ≻ b) for each pair. */
+  compare (a: ArrayLike<number>, b: ArrayLike<number>): Float64Array {
+    const { map, list } = distinct([a, b])
+    const { u, v } = this.heads(list)
+    return Float64Array.from({ length: a.length }, (_, k) => sigmoid(u[map.get(a[k]) as number] + v[map.get(b[k]) as number]))
+  }
+
+  /**
+   * Mean BCE of the batch and its gradient into this.grad (overwritten). Each distinct
+   * architecture is embedded once, and the second layer is folded into the head: with
+   * s_i = cᵀH1_i/V, u_i = s_i·(W1 w_a), v_i = s_i·(W1 w_b), so ∂/∂W1 = (Σ du_i s_i) ⊗ w_a +
+   * (Σ dv_i s_i) ⊗ w_b, ∂/∂w_a = W1ᵀ Σ du_i s_i, and ds_i = du_i W1 w_a + dv_i W1 w_b: the
+   * D×D work is once per batch, not once per architecture.
+   */
+  lossAndGrad (pairs: NacPairs): number {
+    const n = pairs.a.length
+    const { map, list } = distinct([pairs.a, pairs.b])
+    const f = this.forwardBatch(list)
+    const du = new Float64Array(list.length)
+    const dv = new Float64Array(list.length)
+    let loss = 0
+    for (let k = 0; k < n; k++) {
+      const i = map.get(pairs.a[k]) as number
+      const j = map.get(pairs.b[k]) as number
+      const x = f.u[i] + f.v[j]
+      const y = pairs.y[k]
+      // BCE with logits, stable: max(x,0) − x·y + log(1 + e^−|x|).
+      loss += Math.max(x, 0) - x * y + Math.log1p(Math.exp(-Math.abs(x)))
+      const g = (sigmoid(x) - y) / n
+      du[i] += g; dv[j] += g
+    }
+    this.backwardBatch(list, f, du, dv)
+    return loss / n
+  }
+
+  /**
+   * RegressionNAS (the paper's Table 1 comparison; our choice of its details): the same trunk
+   * with the head's first half as a Linear(D → 1) without bias, f = z·w_a, trained by the mean
+   * squared error against `targets` (standardise them first). Gradient into this.grad.
+   */
+  regressionLossAndGrad (indices: ArrayLike<number>, targets: ArrayLike<number>): number {
+    const n = indices.length
+    const { map, list } = distinct([indices])
+    const f = this.forwardBatch(list)
+    const du = new Float64Array(list.length)
+    let loss = 0
+    for (let k = 0; k < n; k++) {
+      const i = map.get(indices[k]) as number
+      const e = f.u[i] - targets[k]
+      loss += e * e
+      du[i] += 2 * e / n
+    }
+    this.backwardBatch(list, f, du, new Float64Array(list.length))
+    return loss / n
+  }
+
+  /** One Adam step of the regression loss; returns the loss before the step. */
+  trainRegression (indices: ArrayLike<number>, targets: ArrayLike<number>): number {
+    const loss = this.regressionLossAndGrad(indices, targets)
+    this.adam.step(this.params, this.grad)
+    return loss
+  }
+
+  /** Embeds each distinct architecture once; keeps what the backward pass needs. */
+  private forwardBatch (list: number[]): { s: Float64Array, pre: Float64Array, qa: Float64Array, qb: Float64Array, u: Float64Array, v: Float64Array } {
+    const D = this.hidden
+    const V = NAC_VERTICES
+    const P = this.params
+    const m = list.length
+    const s = new Float64Array(m * D)
+    const pre = this.scratch(m * V * D)
+    for (let i = 0; i < m; i++) this.pooled(list[i], s, i, pre)
+    const qa = new Float64Array(D) // W1·w_a
+    const qb = new Float64Array(D) // W1·w_b
+    for (let k = 0; k < D; k++) {
+      let a = 0; let b = 0
+      const w = this.oW1 + k * D
+      for (let q = 0; q < D; q++) { a += P[w + q] * P[this.oWa + q]; b += P[w + q] * P[this.oWb + q] }
+      qa[k] = a; qb[k] = b
+    }
+    const u = new Float64Array(m)
+    const v = new Float64Array(m)
+    for (let i = 0; i < m; i++) {
+      let a = 0; let b = 0
+      for (let k = 0; k < D; k++) { a += s[i * D + k] * qa[k]; b += s[i * D + k] * qb[k] }
+      u[i] = a; v[i] = b
+    }
+    return { s, pre, qa, qb, u, v }
+  }
+
+  /** this.grad ← the gradient given ∂L/∂u_i and ∂L/∂v_i of the batch's architectures. */
+  private backwardBatch (list: number[], f: { s: Float64Array, pre: Float64Array, qa: Float64Array, qb: Float64Array }, du: Float64Array, dv: Float64Array): void {
+    const D = this.hidden
+    const V = NAC_VERTICES
+    const P = this.params
+    const G = this.grad
+    G.fill(0)
+    const { s, pre, qa, qb } = f
+    const m = list.length
+    const sa = new Float64Array(D) // Σ du_i s_i
+    const sb = new Float64Array(D) // Σ dv_i s_i
+    const dpre = new Float64Array(V * D)
+    const { norm, feat, colSum } = this.table
+    for (let i = 0; i < m; i++) {
+      const dui = du[i]; const dvi = dv[i]
+      if (dui === 0 && dvi === 0) continue
+      for (let k = 0; k < D; k++) { sa[k] += dui * s[i * D + k]; sb[k] += dvi * s[i * D + k] }
+      // s = Σ_r c_r/V · ReLU(pre_r); pre = Â (X W0); ds = du·qa + dv·qb.
+      const idx = list[i]
+      const fb = idx * V
+      for (let r = 0; r < V; r++) {
+        const c = colSum[fb + r] / V
+        const pb = (i * V + r) * D
+        for (let k = 0; k < D; k++) dpre[r * D + k] = pre[pb + k] > 0 ? c * (dui * qa[k] + dvi * qb[k]) : 0
+      }
+      const nb = idx * V * V
+      for (let r = 0; r < V; r++) {
+        for (let j = 0; j < V; j++) {
+          const a = norm[nb + r * V + j]
+          if (a === 0) continue
+          const w = feat[fb + j] * D
+          for (let k = 0; k < D; k++) G[w + k] += a * dpre[r * D + k]
+        }
+      }
+    }
+    for (let k = 0; k < D; k++) {
+      const w = this.oW1 + k * D
+      for (let q = 0; q < D; q++) G[w + q] += sa[k] * P[this.oWa + q] + sb[k] * P[this.oWb + q]
+    }
+    // ∂/∂w_a[q] = Σ_k sa[k] W1[k][q] (z_i = s_i W1), likewise w_b.
+    for (let q = 0; q < D; q++) {
+      let ga = 0; let gb = 0
+      for (let k = 0; k < D; k++) { const w = P[this.oW1 + k * D + q]; ga += sa[k] * w; gb += sb[k] * w }
+      G[this.oWa + q] += ga
+      G[this.oWb + q] += gb
+    }
+  }
+
+  /** One Adam step on a batch; returns the batch's loss before the step. */
+  train (pairs: NacPairs): number {
+    const loss = this.lossAndGrad(pairs)
+    this.adam.step(this.params, this.grad)
+    return loss
+  }
+}
+
+export function sigmoid (x: number): number {
+  return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))
+}
+
+/** The distinct values of several lists, in first-seen order, with their positions. */
+function distinct (lists: Array<ArrayLike<number>>): { map: Map<number, number>, list: number[] } {
+  const map = new Map<number, number>()
+  const list: number[] = []
+  for (const l of lists) {
+    for (let k = 0; k < l.length; k++) {
+      const x = l[k]
+      if (!map.has(x)) { map.set(x, list.length); list.push(x) }
+    }
+  }
+  return { map, list }
+}

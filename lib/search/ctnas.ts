@@ -1,0 +1,305 @@
+// CTNAS, Chen et al., "Contrastive Neural Architecture Search with Neural Architecture
+// Comparators", CVPR 2021 (Alg. 1–3), on NAS-Bench-201, as a search method of the harness.
+//
+// One run with query budget B:
+//   1. M = B − k random architectures are queried (their searched metric, 'val', labels the
+//      Neural Architecture Comparator, lib/models/nac.ts); k = 10 are kept for the final pick.
+//   2. The NAC is pretrained on pairs of the M: y = 1{R_a ≥ R_b} (paper, Sec. 4.1), BCE,
+//      `pretrainEpochs` × ⌈M/256⌉ steps of 256 random pairs (random orientation).
+//   3. T iterations (Alg. 1): the controller (lib/models/controller.ts) samples one
+//      architecture α; its reward is NAC(α, β) against the current baseline β, plus the
+//      detached entropy bonus 5e-4·H (paper); REINFORCE loss −log π·r, no reward baseline;
+//      Adam. Every `exploreEvery` iterations, data exploration (Alg. 3): 2·`explorePairs`
+//      controller samples make `explorePairs` pairs, labelled y' = 1{p ≥ 0.5} by the NAC; the
+//      `exploreKeep` most confident (largest |p − 0.5|) join the pseudo-labelled set, which
+//      accumulates. Every `nacEvery` iterations one NAC step on a batch mixing pseudo and true
+//      labelled pairs at ratio r = `pseudoRatio` (0.5, Sec. 6.3); a short pseudo set is used
+//      whole. Every `baselineEvery` iterations the baseline curriculum (Alg. 2): over
+//      H = B ∪ S (all past baselines and the latest exploration's architectures, deduplicated by
+//      pruned form) s_i = mean_{j≠i} NAC(α_i, α_j), β = argmax (≥: the last maximum wins).
+//      β₀ ~ π(θ₀).
+//   4. Final pick: the final β first, then B ∪ `finalSamples` fresh samples ranked by Eq. 5,
+//      queried in that order (already-queried ones skipped, they cost nothing) until k new
+//      architectures are queried. The harness's incumbent is the best searched value among
+//      all B queries, as for every method.
+// Variants (Table 4): settings.baseline = 'fixed' keeps β₀, 'random' replaces β with a fresh
+// sample at each update. The paper's schedule (T = 10,000, every step every iteration) is the
+// default; lighter schedules are settings and are recorded in every result row.
+import { Random } from '../random'
+import { Oracle } from './oracle'
+import { intSetting, numberSetting, readSettings } from './settings'
+import { oneOf } from '../validate'
+import { Nac, nacGraphTable, sigmoid, Adam } from '../models/nac'
+import { Controller, type ControllerSample } from '../models/controller'
+import { NB201_SIZE } from '../spaces/nb201'
+import type { SearchMethod, SearchRun, SearchTrajectory } from './types'
+
+export interface CtnasSettings {
+  /** Architectures queried at the end from the search's ranking (default 10). */
+  topK?: number
+  /** Labelled architectures (default budget − topK). */
+  labelled?: number
+  /** Controller iterations T (default 10,000). */
+  iterations?: number
+  /** NAC pretraining epochs of ⌈M/batch⌉ steps (default 1000). */
+  pretrainEpochs?: number
+  /** Pairs per NAC step (default 256). */
+  batchPairs?: number
+  /** GCN width (default 128). */
+  hidden?: number
+  /** NAC Adam learning rate (default 2e-4) and coupled weight decay (default 5e-4). */
+  nacLr?: number
+  weightDecay?: number
+  /** One NAC step every this many iterations (default 1: Alg. 1 l.7). */
+  nacEvery?: number
+  /** Data exploration every this many iterations (default 1), with this many pairs (512), keeping the most confident (256). */
+  exploreEvery?: number
+  explorePairs?: number
+  exploreKeep?: number
+  /** Share of pseudo-labelled pairs in a NAC batch during search (default 0.5); 0 turns exploration off. */
+  pseudoRatio?: number
+  /** Baseline update every this many iterations (default 1000). */
+  baselineEvery?: number
+  /** 'curriculum' (default, Alg. 2), 'fixed' (β₀ kept), 'random' (a fresh sample each update). */
+  baseline?: 'curriculum' | 'fixed' | 'random'
+  /** Entropy bonus added (detached) to the reward (default 5e-4). */
+  entropy?: number
+  /** Controller Adam learning rate (default 2e-4, betas 0.5 / 0.999, weight decay as the NAC's). */
+  controllerLr?: number
+  /** Fresh controller samples ranked beside the past baselines at the end (default 100). */
+  finalSamples?: number
+}
+
+const KEYS = ['topK', 'labelled', 'iterations', 'pretrainEpochs', 'batchPairs', 'hidden', 'nacLr', 'weightDecay', 'nacEvery', 'exploreEvery',
+  'explorePairs', 'exploreKeep', 'pseudoRatio', 'baselineEvery', 'baseline', 'entropy', 'controllerLr', 'finalSamples'] as const
+
+const POW5 = [3125, 625, 125, 25, 5, 1]
+
+/**
+ * Data exploration's selection (Alg. 3, Eq. 8–9): of pairs with NAC probabilities p, the
+ * `keep` with the largest confidence |p − 0.5| (ties: the earlier pair), in that order, with
+ * pseudo-labels y' = 1{p ≥ 0.5}.
+ */
+export function selectPseudoPairs (p: ArrayLike<number>, keep: number): { index: Int32Array, label: Uint8Array } {
+  const n = p.length
+  const order = Array.from({ length: n }, (_, k) => k).sort((a, b) => Math.abs(p[b] - 0.5) - Math.abs(p[a] - 0.5) || a - b)
+  const m = Math.min(keep, n)
+  const index = Int32Array.from(order.slice(0, m))
+  const label = Uint8Array.from(index, k => (p[k] >= 0.5 ? 1 : 0))
+  return { index, label }
+}
+
+/**
+ * The baseline curriculum's scores (Alg. 2, Eq. 5) for a linear-head comparator
+ * p(i ≻ j) = σ(u_i + v_j): s_i = mean_{j≠i} p(i ≻ j), and the winner (≥: the last maximum).
+ * One candidate: it wins with score null. None: RangeError.
+ */
+export function baselineScores (u: ArrayLike<number>, v: ArrayLike<number>): { scores: Float64Array, best: number, bestScore: number | null } {
+  const n = u.length
+  if (n === 0) throw new RangeError('baselineScores: the candidate set H is empty')
+  if (v.length !== n) throw new RangeError(`baselineScores: u has ${n} values but v has ${v.length}`)
+  const scores = new Float64Array(n)
+  if (n === 1) return { scores, best: 0, bestScore: null }
+  let best = 0
+  for (let i = 0; i < n; i++) {
+    let s = 0
+    for (let j = 0; j < n; j++) if (j !== i) s += sigmoid(u[i] + v[j])
+    scores[i] = s / (n - 1)
+    if (scores[i] >= scores[best]) best = i
+  }
+  return { scores, best, bestScore: scores[best] }
+}
+
+export function ctnas (settings?: CtnasSettings): SearchMethod {
+  const fn = 'ctnas'
+  const s = readSettings<CtnasSettings>(settings, fn, KEYS)
+  const pseudoRatio = s.pseudoRatio ?? 0.5
+  if (typeof pseudoRatio !== 'number' || !(pseudoRatio >= 0 && pseudoRatio < 1)) throw new RangeError(`${fn}: settings.pseudoRatio must be a number in [0, 1), got ${String(pseudoRatio)}`)
+  const resolved = Object.freeze({
+    topK: intSetting(s.topK, 10, fn, 'topK', 1),
+    labelled: s.labelled === undefined ? null : intSetting(s.labelled, 0, fn, 'labelled', 2),
+    iterations: intSetting(s.iterations, 10000, fn, 'iterations', 0),
+    pretrainEpochs: intSetting(s.pretrainEpochs, 1000, fn, 'pretrainEpochs', 0),
+    batchPairs: intSetting(s.batchPairs, 256, fn, 'batchPairs', 1),
+    hidden: intSetting(s.hidden, 128, fn, 'hidden', 1),
+    nacLr: numberSetting(s.nacLr, 2e-4, fn, 'nacLr', 0),
+    weightDecay: s.weightDecay === 0 ? 0 : numberSetting(s.weightDecay, 5e-4, fn, 'weightDecay', 0),
+    nacEvery: intSetting(s.nacEvery, 1, fn, 'nacEvery', 1),
+    exploreEvery: intSetting(s.exploreEvery, 1, fn, 'exploreEvery', 1),
+    explorePairs: intSetting(s.explorePairs, 512, fn, 'explorePairs', 1),
+    exploreKeep: intSetting(s.exploreKeep, 256, fn, 'exploreKeep', 1),
+    pseudoRatio,
+    baselineEvery: intSetting(s.baselineEvery, 1000, fn, 'baselineEvery', 1),
+    baseline: oneOf(s.baseline, 'curriculum', ['curriculum', 'fixed', 'random'] as const, fn, 'settings.baseline'),
+    entropy: s.entropy === 0 ? 0 : numberSetting(s.entropy, 5e-4, fn, 'entropy', 0),
+    controllerLr: numberSetting(s.controllerLr, 2e-4, fn, 'controllerLr', 0),
+    finalSamples: intSetting(s.finalSamples, 100, fn, 'finalSamples', 0),
+    preset: 'paper' as const
+  })
+  if (resolved.exploreKeep > resolved.explorePairs) throw new RangeError(`${fn}: settings.exploreKeep (${resolved.exploreKeep}) must not exceed settings.explorePairs (${resolved.explorePairs})`)
+  return Object.freeze({
+    name: 'ctnas',
+    settings: resolved,
+    spaces: Object.freeze(['nb201'] as const),
+    run: async (run: SearchRun): Promise<SearchTrajectory> => await runCtnas(run, resolved)
+  })
+}
+
+interface Resolved {
+  topK: number
+  labelled: number | null, iterations: number, pretrainEpochs: number, batchPairs: number, hidden: number, nacLr: number,
+  weightDecay: number, nacEvery: number, exploreEvery: number, explorePairs: number, exploreKeep: number, pseudoRatio: number,
+  baselineEvery: number, baseline: 'curriculum' | 'fixed' | 'random', entropy: number, controllerLr: number, finalSamples: number, preset: 'paper'
+}
+
+async function runCtnas (run: SearchRun, o: Resolved): Promise<SearchTrajectory> {
+  const fn = 'ctnas'
+  const bench = run.bench
+  if (bench.space !== 'nb201') throw new RangeError(`${fn}: only NAS-Bench-201 benches are supported (the NB-101 controller is not implemented); ${bench.name} is ${bench.space}`)
+  const M = o.labelled ?? run.budget - o.topK
+  if (M < 2 || M + o.topK > run.budget) {
+    throw new RangeError(`${fn}: the budget (${run.budget}) must cover at least 2 labelled architectures and topK = ${o.topK} (labelled ${o.labelled ?? 'budget − topK'} = ${M})`)
+  }
+  const oracle = new Oracle(run)
+  const random = new Random(run.seed)
+  const ops = bench.archs as Uint8Array
+  const rowByIndex = new Int32Array(NB201_SIZE).fill(-1)
+  const indexOfRow = new Int32Array(bench.size)
+  for (let row = 0; row < bench.size; row++) {
+    let i = 0
+    for (let e = 0; e < 6; e++) i += ops[6 * row + e] * POW5[e]
+    rowByIndex[i] = row; indexOfRow[row] = i
+  }
+  const pruned = nacGraphTable().pruned
+
+  // 1. Labelled architectures.
+  const lab: number[] = []
+  const acc: number[] = []
+  while (lab.length < M) {
+    const row = oracle.randomUnqueried(random)
+    acc.push(oracle.query(row))
+    lab.push(indexOfRow[row])
+  }
+  const nac = new Nac(random.fork(), { hidden: o.hidden, lr: o.nacLr, weightDecay: o.weightDecay })
+  const B = o.batchPairs
+  const labelledPairs = (count: number, a: number[], b: number[], y: number[]): void => {
+    for (let k = 0; k < count; k++) {
+      const i = random.int(M)
+      let j = random.int(M - 1)
+      if (j >= i) j++
+      a.push(lab[i]); b.push(lab[j]); y.push(acc[i] >= acc[j] ? 1 : 0)
+    }
+  }
+  // 2. Pretraining.
+  const steps = Math.ceil(M / B)
+  for (let epoch = 0; epoch < o.pretrainEpochs; epoch++) {
+    for (let k = 0; k < steps; k++) {
+      const a: number[] = []; const b: number[] = []; const y: number[] = []
+      labelledPairs(B, a, b, y)
+      nac.train({ a, b, y })
+    }
+    if (epoch % 50 === 49) await yieldToEventLoop(run.signal)
+  }
+
+  // 3. Search.
+  const controller = new Controller(random.fork())
+  const adam = new Adam(controller.params.length, o.controllerLr, 0.5, 0.999, o.weightDecay)
+  const toIndex = (sample: ControllerSample): number => {
+    let i = 0
+    for (let e = 0; e < 6; e++) i += sample.ops[e] * POW5[e]
+    return i
+  }
+  const draw = (): number => toIndex(controller.sample(random))
+  const drawMany = (n: number): number[] => {
+    const seqs = controller.sampleMany(n, random)
+    return Array.from({ length: n }, (_, k) => {
+      let i = 0
+      for (let e = 0; e < 6; e++) i += seqs[6 * k + e] * POW5[e]
+      return i
+    })
+  }
+  let beta = draw()
+  const baselines: number[] = [beta]
+  const pa: number[] = []; const pb: number[] = []; const py: number[] = []
+  let explored: number[] = []
+  const pseudoPick = new Set<number>()
+  for (let t = 1; t <= o.iterations; t++) {
+    const sample = controller.sample(random)
+    const alpha = toIndex(sample)
+    const reward = nac.compare([alpha], [beta])[0] + o.entropy * sample.entropy
+    controller.grad.fill(0)
+    controller.backward(sample, reward)
+    adam.step(controller.params, controller.grad)
+
+    if (o.pseudoRatio > 0 && t % o.exploreEvery === 0) {
+      const xa: number[] = []; const xb: number[] = []
+      const seqs = drawMany(2 * o.explorePairs)
+      for (let k = 0; k < o.explorePairs; k++) { xa.push(seqs[2 * k]); xb.push(seqs[2 * k + 1]) }
+      const p = nac.compare(xa, xb)
+      const { index, label } = selectPseudoPairs(p, o.exploreKeep)
+      for (let k = 0; k < index.length; k++) { pa.push(xa[index[k]]); pb.push(xb[index[k]]); py.push(label[k]) }
+      explored = [...xa, ...xb]
+    }
+    if (t % o.nacEvery === 0) {
+      const a: number[] = []; const b: number[] = []; const y: number[] = []
+      const wantPseudo = o.pseudoRatio > 0 ? Math.round(B * o.pseudoRatio) : 0
+      labelledPairs(B - wantPseudo, a, b, y)
+      if (wantPseudo >= pa.length) {
+        for (let k = 0; k < pa.length; k++) { a.push(pa[k]); b.push(pb[k]); y.push(py[k]) }
+      } else {
+        pseudoPick.clear()
+        while (pseudoPick.size < wantPseudo) pseudoPick.add(random.int(pa.length))
+        for (const k of pseudoPick) { a.push(pa[k]); b.push(pb[k]); y.push(py[k]) }
+      }
+      nac.train({ a, b, y })
+    }
+    if (t % o.baselineEvery === 0) {
+      if (o.baseline === 'random') beta = draw()
+      else if (o.baseline === 'curriculum') beta = curriculum(nac, [...baselines, ...explored], pruned)
+      baselines.push(beta)
+    }
+    if (t % 100 === 0) await yieldToEventLoop(run.signal)
+  }
+
+  // 4. Final pick: the final baseline, then past baselines and fresh samples by Eq. 5.
+  const pool = dedupe([...baselines, ...drawMany(o.finalSamples)], pruned)
+  const { u, v } = nac.heads(pool)
+  const { scores } = pool.length > 1 ? baselineScores(u, v) : { scores: new Float64Array(1) }
+  const order = pool.map((_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b).map(i => pool[i])
+  const ranked = [beta, ...order.filter(i => pruned[i] !== pruned[beta])]
+  let picked = 0
+  for (const idx of ranked) {
+    if (picked >= o.topK || oracle.done) break
+    const row = rowByIndex[idx]
+    if (row < 0 || oracle.has(row)) continue
+    oracle.query(row)
+    picked++
+  }
+  // The ranking ran dry (tiny pools): fresh samples of the trained controller, then random rows.
+  for (let tries = 0; picked < o.topK && !oracle.done; tries++) {
+    const row = tries < 1000 ? rowByIndex[draw()] : oracle.randomUnqueried(random)
+    if (row < 0 || oracle.has(row)) continue
+    oracle.query(row)
+    picked++
+  }
+  return oracle.trajectory()
+}
+
+/** Alg. 2 over H = candidates deduplicated by pruned form (first seen kept). */
+function curriculum (nac: Nac, candidates: number[], pruned: Int32Array): number {
+  const H = dedupe(candidates, pruned)
+  const { u, v } = nac.heads(H)
+  return H[baselineScores(u, v).best]
+}
+
+function dedupe (indices: number[], pruned: Int32Array): number[] {
+  const seen = new Set<number>()
+  const out: number[] = []
+  for (const i of indices) if (!seen.has(pruned[i])) { seen.add(pruned[i]); out.push(i) }
+  return out
+}
+
+async function yieldToEventLoop (signal?: AbortSignal): Promise<void> {
+  await new Promise(resolve => setImmediate(resolve))
+  if (signal?.aborted === true) throw signal.reason ?? new Error('search aborted')
+}

@@ -1,0 +1,92 @@
+// `nasrank reproduce ctnas` as users run it (the compiled bin): usage errors before any work
+// (exit 2), a small search table and a small KTau table on synthetic-201, each resumed.
+import t from 'tap'
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { spawnSync } from 'node:child_process'
+
+const bin = path.join(__dirname, '..', 'dist', 'lib', 'cli.js')
+const run = (...args: string[]) => spawnSync(process.execPath, [bin, 'reproduce', 'ctnas', ...args], { encoding: 'utf8' })
+const tmp = (t: Tap.Test): string => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nasrank-ctnas-'))
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+t.test('usage errors before any work', async t => {
+  const cases: Array<[string[], RegExp]> = [
+    [['--bench', 'synthetic-101'], /--bench synthetic-101: CTNAS runs on NAS-Bench-201 here/],
+    [['--budget', '11'], /--budget must be at least 12/],
+    [['--ratio', '1'], /--ratio must be a number in \[0, 1\), got '1'/],
+    [['--ratio', '-0.1'], /--ratio must be a number in \[0, 1\)/],
+    [['--schedule', 'slow'], /unknown --schedule 'slow' \(paper, fast, quick\)/],
+    [['--table', '2'], /unknown --table '2' \(search, ktau\)/],
+    [['--variant', 'best'], /unknown --variant 'best' \(curriculum, fixed, random\)/],
+    [['--baselines', 'rs,darts'], /unknown --baselines 'darts'/],
+    [['--baselines', 'rs,rs'], /--baselines: 'rs' is given twice/],
+    [['--iterations', '0'], /--iterations must be an integer >= 1/],
+    [['--seeds', 'x'], /--seeds must be an integer >= 1/],
+    [['--dataset', 'cifar100'], /--dataset picks the dataset of an nb201:<dir>/]
+  ]
+  for (const [args, message] of cases) {
+    const r = run(...args)
+    t.equal(r.status, 2, `${args.join(' ')}: exit 2 (${r.stderr})`)
+    t.match(r.stderr, message)
+  }
+  // nasrank search refuses ctnas on an NB-101 bench before running any cell.
+  const dir = tmp(t)
+  const s = spawnSync(process.execPath, [bin, 'search', '--bench', 'synthetic-101', '--method', 'rs,ctnas', '--seeds', '1', '--budget', '20', '--out', path.join(dir, 'o')], { encoding: 'utf8' })
+  t.equal(s.status, 2, s.stderr)
+  t.match(s.stderr, /--method ctnas runs on nb201 benches; .* is nb101/)
+  t.notOk(fs.existsSync(path.join(dir, 'o', 'results.jsonl')), 'no cell ran')
+  const help = run('--help')
+  t.equal(help.status, 0)
+  t.match(help.stdout, /--schedule <name>/)
+})
+
+t.test('search table on synthetic-201: CTNAS beside rs, paired on seeds, resumable', async t => {
+  const out = path.join(tmp(t), 'out')
+  const args = ['--schedule', 'quick', '--iterations', '40', '--seeds', '1', '--budget', '30', '--baselines', 'rs', '--out', out]
+  const r = run(...args)
+  t.equal(r.status, 0, r.stderr)
+  t.match(r.stdout, /SYNTHETIC/)
+  t.match(r.stdout, /\| ctnas \| 1 \|/)
+  t.match(r.stdout, /ctnas − rs/)
+  const rows = fs.readFileSync(path.join(out, 'results.jsonl'), 'utf8').trim().split('\n').map(l => JSON.parse(l) as Record<string, unknown>)
+  const mine = rows.filter(x => x.method === 'ctnas' && x.queries === 30) // one row per curve point
+  t.equal(mine.length, 1)
+  t.match(mine[0].settings, { iterations: 40, pretrainEpochs: 100, exploreEvery: 20, baseline: 'curriculum', pseudoRatio: 0.5 })
+  t.equal(mine[0].queried, 30)
+  const again = run(...args)
+  t.equal(again.status, 0)
+  t.match(again.stderr, /0 cells run, 2 reused/)
+})
+
+t.test('KTau table on synthetic-201: Eq. 12 of the NAC and of the regression predictor', async t => {
+  const out = path.join(tmp(t), 'out')
+  const args = ['--table', 'ktau', '--schedule', 'quick', '--seeds', '2', '--budget', '40', '--out', out]
+  const r = run(...args)
+  t.equal(r.status, 0, r.stderr)
+  t.match(r.stdout, /KTau of the comparator/)
+  t.match(r.stdout, /NAC \(CTNAS\) \| 2 \|/)
+  t.match(r.stdout, /Paired difference NAC − regression/)
+  const rows = fs.readFileSync(path.join(out, 'results.jsonl'), 'utf8').trim().split('\n').map(l => JSON.parse(l) as Record<string, unknown>)
+  t.equal(rows.length, 2)
+  for (const row of rows) {
+    t.equal(row.labelled, 30); t.equal(row.held_out, 100); t.equal(row.queries, 30)
+    for (const k of ['nac_ktau', 'regression_ktau', 'nac_eq5_tau_b']) t.ok(Math.abs(row[k] as number) <= 1, k)
+  }
+  const again = run(...args)
+  t.equal(again.status, 0)
+  t.match(again.stderr, /0 cells run, 2 reused/)
+  t.equal(again.stdout.split('\n').filter(l => l.startsWith('|')).join('\n'), r.stdout.split('\n').filter(l => l.startsWith('|')).join('\n'), 'the same table from the stored rows')
+  // Two worker threads: the same rows as one thread.
+  const out2 = path.join(tmp(t), 'out2')
+  const two = run('--table', 'ktau', '--schedule', 'quick', '--seeds', '2', '--budget', '40', '--jobs', '2', '--out', out2)
+  t.equal(two.status, 0, two.stderr)
+  const strip = (row: Record<string, unknown>): Record<string, unknown> => { const { seconds, run, ...rest } = row; void seconds; void run; return rest }
+  const rows2 = fs.readFileSync(path.join(out2, 'results.jsonl'), 'utf8').trim().split('\n').map(l => JSON.parse(l) as Record<string, unknown>)
+  const bySeed = (a: Record<string, unknown>, b: Record<string, unknown>): number => (a.seed as number) - (b.seed as number)
+  t.same(rows2.sort(bySeed).map(strip), rows.sort(bySeed).map(strip), '--jobs 2 rows = --jobs 1 rows')
+})

@@ -1,0 +1,113 @@
+// Slow, obvious float64 references for CTNAS on NB-201: the NAC's input graph (from the
+// package's nb201GraphBatch of the pruned cell, not from nac.ts), the NAC forward pass as the
+// paper writes it (Z = Â·ReLU(Â X W0)·W1, mean over vertices, σ([z_a; z_b]·w)), the LSTM
+// controller's log π, the curriculum's Eq. 5 winner and data exploration's selection.
+import { nb201GraphBatch } from '../../lib/encode/graph'
+import { nb201 } from '../../lib/spaces/nb201'
+
+const V = 8
+
+/** Â (row-major 8×8) and feature ids of one cell (op codes), via nb201GraphBatch(prune(cell)). */
+export function refNacGraph (ops: number[]): { norm: number[][], feat: number[] } {
+  const g = nb201GraphBatch(nb201.pruneBatch(Uint8Array.from(ops)))
+  const feat: number[] = []
+  for (let i = 0; i < V; i++) {
+    if (g.mask[i] === 0) { feat.push(0); continue }
+    let f = -1
+    for (let k = 0; k < 6; k++) if (g.x[i * 6 + k] === 1) f = k
+    // nb201GraphBatch features: input 0, skip 1 … avgpool 4, output 5 → NAC ids +1 (0 = dummy).
+    feat.push(f + 1)
+  }
+  // Ã = Aᵀ + I (vertex i gathers from predecessors j: A[j][i] = 1).
+  const t = Array.from({ length: V }, (_, i) => Array.from({ length: V }, (_, j) => g.adjacency[j * V + i] + (i === j ? 1 : 0)))
+  const d = t.map(row => row.reduce((a, b) => a + b, 0))
+  const norm = t.map((row, i) => row.map((x, j) => x / Math.sqrt(d[i] * d[j])))
+  return { norm, feat }
+}
+
+function matmul (a: number[][], b: number[][]): number[][] {
+  return a.map(row => b[0].map((_, j) => row.reduce((s, x, k) => s + x * b[k][j], 0)))
+}
+
+/** Parameters of a NAC (nac.ts layout: W0 F×D, W1 D×D, w_a D, w_b D) as matrices. */
+export function refNacParams (params: Float64Array, D: number, F = 7): { W0: number[][], W1: number[][], wa: number[], wb: number[] } {
+  let at = 0
+  const take = (r: number, c: number): number[][] => Array.from({ length: r }, () => Array.from({ length: c }, () => params[at++]))
+  const W0 = take(F, D)
+  const W1 = take(D, D)
+  const wa = take(1, D)[0]
+  const wb = take(1, D)[0]
+  return { W0, W1, wa, wb }
+}
+
+export function refNacEmbed (params: Float64Array, D: number, ops: number[]): number[] {
+  const { W0, W1 } = refNacParams(params, D)
+  const { norm, feat } = refNacGraph(ops)
+  const X = feat.map(f => Array.from({ length: 7 }, (_, k) => (k === f ? 1 : 0)))
+  const H1 = matmul(matmul(norm, X), W0).map(r => r.map(x => Math.max(0, x)))
+  const Z = matmul(matmul(norm, H1), W1)
+  return Z[0].map((_, k) => Z.reduce((s, r) => s + r[k], 0) / V)
+}
+
+export function refNacProb (params: Float64Array, D: number, a: number[], b: number[]): number {
+  const { wa, wb } = refNacParams(params, D)
+  const za = refNacEmbed(params, D, a)
+  const zb = refNacEmbed(params, D, b)
+  let x = 0
+  for (let k = 0; k < D; k++) x += za[k] * wa[k] + zb[k] * wb[k]
+  return 1 / (1 + Math.exp(-x))
+}
+
+/** log π of an op sequence under the controller's parameters (controller.ts layout), PyTorch LSTMCell equations. */
+export function refControllerLogProb (params: Float64Array, H: number, ops: number[]): { logProb: number, entropy: number, probs: number[][] } {
+  const C = 5
+  let at = 0
+  const take = (r: number, c: number): number[][] => Array.from({ length: r }, () => Array.from({ length: c }, () => params[at++]))
+  const Wih = take(4 * H, H); const bih = take(1, 4 * H)[0]
+  const Whh = take(4 * H, H); const bhh = take(1, 4 * H)[0]
+  const Wo = take(C, H); const bo = take(1, C)[0]
+  const E = take(C, H)
+  const sig = (x: number): number => 1 / (1 + Math.exp(-x))
+  let h = new Array(H).fill(0)
+  let c = new Array(H).fill(0)
+  let logProb = 0
+  let entropy = 0
+  const probs: number[][] = []
+  for (let t = 0; t < 6; t++) {
+    const x = t === 0 ? new Array(H).fill(0) : E[ops[t - 1]]
+    const g = Wih.map((row, r) => row.reduce((s, w, k) => s + w * x[k], 0) + bih[r] + Whh[r].reduce((s, w, k) => s + w * h[k], 0) + bhh[r])
+    const i = g.slice(0, H).map(sig); const f = g.slice(H, 2 * H).map(sig)
+    const gg = g.slice(2 * H, 3 * H).map(Math.tanh); const o = g.slice(3 * H).map(sig)
+    c = c.map((cp, k) => f[k] * cp + i[k] * gg[k])
+    h = c.map((ck, k) => o[k] * Math.tanh(ck))
+    const logits = Wo.map((row, a) => row.reduce((s, w, k) => s + w * h[k], 0) + bo[a])
+    const p = logits.map(Math.exp)
+    const z = p.reduce((a, b) => a + b, 0)
+    probs.push(p.map(q => q / z))
+    logProb += Math.log(p[ops[t]] / z)
+    entropy -= p.reduce((s, q) => s + (q / z) * Math.log(q / z), 0)
+  }
+  return { logProb, entropy, probs }
+}
+
+/** Eq. 5 winner from a full probability matrix prob[i][j] = p(i ≻ j): argmax of row means over j ≠ i, the last maximum winning. */
+export function refBaseline (prob: number[][]): { scores: number[], best: number } {
+  const n = prob.length
+  const scores = prob.map((row, i) => row.reduce((s, p, j) => (j === i ? s : s + p), 0) / (n - 1))
+  let best = 0
+  scores.forEach((s, i) => { if (s >= scores[best]) best = i })
+  return { scores, best }
+}
+
+/** Data exploration's selection by repeated scans: the most confident remaining pair, earliest on ties. */
+export function refPseudo (p: number[], keep: number): Array<{ index: number, label: number }> {
+  const left = p.map((_, k) => k)
+  const out: Array<{ index: number, label: number }> = []
+  while (out.length < keep && left.length > 0) {
+    let best = 0
+    for (let k = 1; k < left.length; k++) if (Math.abs(p[left[k]] - 0.5) > Math.abs(p[left[best]] - 0.5)) best = k
+    const i = left.splice(best, 1)[0]
+    out.push({ index: i, label: p[i] >= 0.5 ? 1 : 0 })
+  }
+  return out
+}
