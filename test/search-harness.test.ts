@@ -96,7 +96,7 @@ t.test('checkpoints report the incumbent (first best seen) and its test, read un
 
 t.test('every method: same seed, same result; another seed, another; the budget is spent exactly', async t => {
   for (const name of Object.keys(SEARCH_METHODS)) {
-    const method = name === 'bananas' ? searchMethod(name, { epochs: 20, ensemble: 2 }) : searchMethod(name)
+    const method = name === 'bananas' ? searchMethod(name, { epochs: 20, ensemble: 2 }) : name === 'sampling' ? searchMethod(name, { width: 8, epochs: 10 }) : searchMethod(name)
     const a = await runSearch(method, bench, { budget: 40, seed: 5, checkpoints: [20, 40] })
     const b = await runSearch(method, bench, { budget: 40, seed: 5, checkpoints: [20, 40] })
     const c = await runSearch(method, bench, { budget: 40, seed: 6, checkpoints: [20, 40] })
@@ -113,8 +113,8 @@ t.test('every method: same seed, same result; another seed, another; the budget 
 })
 
 t.test('the registry and settings errors', async t => {
-  t.same(Object.keys(SEARCH_METHODS), ['rs', 're', 'ls', 'bananas'])
-  t.throws(() => searchMethod('ga'), { name: 'RangeError', message: /unknown search method 'ga' \(known: rs, re, ls, bananas\)/ })
+  t.same(Object.keys(SEARCH_METHODS), ['rs', 're', 'ls', 'bananas', 'sampling'])
+  t.throws(() => searchMethod('ga'), { name: 'RangeError', message: /unknown search method 'ga' \(known: rs, re, ls, bananas, sampling\)/ })
   t.throws(() => searchMethod(3 as never), /unknown search method number 3/)
   t.throws(() => searchMethod('re', { population: 0 }), /agingEvolution: settings\.population must be an integer in \[1,/)
   t.throws(() => searchMethod('re', { pop: 3 }), /agingEvolution: unknown option 'pop' \(known: population, sample, replacement\)/)
