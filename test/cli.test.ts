@@ -67,7 +67,7 @@ const tmpDir = (t: Test): string => {
 
 // Every command and group, as a user would ask for its help.
 const COMMANDS = [[], ['info'], ['corr'], ['bench'], ['bench', 'convert'], ['bench', 'info'], ['bench', 'query'], ['bench', 'table'],
-  ['reproduce'], ['reproduce', 'renas'], ['search'], ['version']]
+  ['reproduce'], ['reproduce', 'renas'], ['reproduce', 'sampling'], ['search'], ['version']]
 
 t.test('--help and -h work on every command, print to stdout and exit 0', async t => {
   for (const command of COMMANDS) {
@@ -120,7 +120,7 @@ t.test('usage errors: one line naming the problem and the --help to read, exit 2
     [['bench'], /bench needs a command: convert, info, query, table/, 'nasrank bench'],
     [['bench', 'inof', 'x'], /unknown command 'inof' for bench .*\(did you mean info\?\)/, 'nasrank bench'],
     [['reproduce'], /reproduce needs a method: renas/, 'nasrank reproduce'],
-    [['reproduce', 'darts'], /unknown method 'darts' for reproduce \(available: renas\)/, 'nasrank reproduce'],
+    [['reproduce', 'darts'], /unknown method 'darts' for reproduce \(available: renas, sampling\)/, 'nasrank reproduce'],
     [['reproduce', 'renas', '--sead', '3'], /unknown option '--sead' \(did you mean --seeds\?\)/, 'nasrank reproduce renas'],
     [['reproduce', 'renas', '--table=4'], /unknown table '4'/, 'nasrank reproduce renas'],
     [['reproduce', 'renas', '--seeds=0'], /--seeds must be an integer >= 1, got '0'/, 'nasrank reproduce renas'],
