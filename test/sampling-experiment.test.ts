@@ -51,7 +51,7 @@ t.test('every row on synthetic-201: rows, gains, report; resume and --jobs 2 giv
   t.match(report, /\| ev N′=20 − re \| [+-]\d+\.\d\d ± \d+\.\d\d \(2\) \|/)
   t.match(report, /\*\*G2\*\* .*ev − uniform at q = 20/)
   t.match(report, /Not the paper's settings:\*\* width 6 \(paper 256\), epochs 8 \(paper 2000\), mlSteps 3 \(paper 50\)/)
-  t.match(report, /## Sample-efficiency gain \(G3\)[\s\S]*\| ml N′=20 \| 2 \| 32 \| -?\d+\.\d \(-?\d+\.\d \+ -?\d+\.\d\) \|/)
+  t.match(report, /## Sample-efficiency gain \(G3\)[\s\S]*\| ml N′=20 \| 2 \| 32 \| -?\d+\.\d \(-?\d+\.\d \+ -?\d+\.\d\) \[M_C = \d+\] \|/)
   const again = await runSamplingExperiment(small(out))
   t.same([again.ran, again.skipped], [0, 14], 'resumed: nothing recomputed')
   const par = tmp(t)

@@ -226,9 +226,14 @@ export function pooledGainDb (space: ArrayLike<number>, candidates: ArrayLike<nu
 }
 
 export function expectedTrials (values: ArrayLike<number>, target: number): number {
+  return (values.length + 1) / (reaching(values, target) + 1)
+}
+
+/** How many values reach the target (≥). */
+export function reaching (values: ArrayLike<number>, target: number): number {
   let m = 0
   for (let i = 0; i < values.length; i++) if (values[i] >= target) m++
-  return (values.length + 1) / (m + 1)
+  return m
 }
 
 /** Targets (accuracies) reached by exactly the best M architectures of S, for each M (ties: the M-th value). */
@@ -309,7 +314,8 @@ async function writeReport (input: ReportInput, bench: Bench, spec: SamplingSpec
   const targets = targetsAt(space, ms)
   lines.push('## Sample-efficiency gain (G3)', '',
     `Eq. 15 at the targets J (validation accuracy reached by the best M_S architectures of S, |S| = ${space.length}): gain = 10·log10(E_S[τ]/E_C[τ]) dB, E[τ] = (n+1)/(M+1); ` +
-    `C = every evaluation after the first ${T0} of each run, pooled over seeds; for the pools, the split S → S′ (sampling) + S′ → C (predictor), S′ = the pooled pools. ` +
+    `C = every evaluation after the first ${T0} of each run, pooled over seeds; for the pools, the split S → S′ (sampling) + S′ → C (predictor), S′ = the pooled pools; M_C = evaluations in C reaching J. ` +
+    `With M_C = 0 the gain is not 0 but 10·log10(E_S/(|C|+1)) — read it as "J not reached". ` +
     `Ceiling 10·log10((|S|+1)/(M_S+1)): ${ms.map(m => f(10 * Math.log10((space.length + 1) / (m + 1)), 1)).join(' / ')} dB. ` +
     'The paper (NB-101, text only): about 50 dB for J < 0.05 error with N′ = |S|, about 25 dB lower at N′ = 100; ML about 30, uniform about 25 and ev approaching 50 dB for J < 0.05 at N′ ≤ 1000.', '')
   const gainRows: string[][] = []
@@ -318,10 +324,10 @@ async function writeReport (input: ReportInput, bench: Bench, spec: SamplingSpec
     if (last.length === 0) continue
     const c = last.flatMap(r => r.c_vals as number[])
     const pools = last.flatMap(r => Array.isArray(r.pool_vals) ? r.pool_vals as number[] : [])
-    gainRows.push([label(v, spec.pool), String(last.length), String(c.length), ...targets.map((t, i) => {
+    gainRows.push([label(v, spec.pool), String(last.length), String(c.length), ...targets.map(t => {
       const g = pooledGainDb(space, c, t)
       const split = pools.length > 0 ? ` (${f(pooledGainDb(space, pools, t), 1)} + ${f(10 * Math.log10(expectedTrials(pools, t) / expectedTrials(c, t)), 1)})` : ''
-      return `${f(g, 1)}${split}` + (ms[i] === 1 ? '' : '')
+      return `${f(g, 1)}${split} [M_C = ${reaching(c, t)}]`
     })])
   }
   lines.push(markdownTable(['Row', 'Runs', '|C|', ...targets.map((t, i) => `J: val ≥ ${f(t, 2)} (M_S = ${ms[i]})`)], gainRows), '')
