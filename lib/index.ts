@@ -54,10 +54,12 @@ export { Bench, METRICS, type BenchData, type BenchRowColumn, type Metric, type 
 export { evolve, type SpaceOps, type Fitness, type EvolutionOptions, type EvolutionResult, type Scored } from './search/evolution'
 export {
   SEARCH_METHODS, searchMethod, runSearch, Oracle, searchedMetric, benchSpace, randomSearchExpectation, randomSearch, agingEvolution, localSearch, bananas,
+  sampling, samplingLoop, samplingSettings, SAMPLERS, type SamplingSettings, type Sampler, type SamplingIteration, type SamplingObserver,
   type SearchMethodName, type SearchMethodSettings, type RunSearchOptions, type SearchResult, type SearchCheckpoint, type BenchSpace,
   type RandomSearchSettings, type AgingEvolutionSettings, type LocalSearchSettings, type BananasSettings, type SearchMethod, type SearchRun, type SearchTrajectory
 } from './search/index'
 export { Mlp, type MlpOptions } from './models/mlp'
+export { RankGcn, orderedPairLoss, type RankGcnOptions, type RankGraphs } from './models/rank-gcn'
 export { nb101PathEncoding, nb201PathEncoding, NB101_PATHS, NB201_PATHS } from './encode/path'
 export type { NativeInfo } from './native'
 export type { NumericArray } from './validate'
