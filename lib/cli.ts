@@ -13,6 +13,7 @@ import { ctnasCommand } from './experiments/ctnas-args'
 import { searchCommand } from './experiments/search-args'
 import { bpeCommand, reproduceMipCommand } from './experiments/mip-args'
 import { gridCommand, workerCommand } from './experiments/grid-args'
+import { samplingCommand } from './experiments/sampling-args'
 
 // Loaded on demand, so `help` and `version` work even without a usable native addon.
 function loadApi (): typeof import('./index') {
@@ -170,6 +171,7 @@ export function program (): Command {
   }))
   reproduce.addCommand(reproduceMipCommand())
   reproduce.addCommand(ctnasCommand())
+  reproduce.addCommand(samplingCommand())
   nasrank.addCommand(group(reproduce, 'method'))
 
   nasrank.addCommand(searchCommand())

@@ -62,6 +62,7 @@ export { Bench, METRICS, type BenchData, type BenchRowColumn, type Metric, type 
 export { evolve, type SpaceOps, type Fitness, type EvolutionOptions, type EvolutionResult, type Scored } from './search/evolution'
 export {
   SEARCH_METHODS, searchMethod, runSearch, Oracle, searchedMetric, benchSpace, randomSearchExpectation, randomSearch, agingEvolution, localSearch, bananas, ctnas,
+  sampling, samplingLoop, samplingSettings, SAMPLERS, type SamplingSettings, type Sampler, type SamplingIteration, type SamplingObserver,
   type SearchMethodName, type SearchMethodSettings, type RunSearchOptions, type SearchResult, type SearchCheckpoint, type BenchSpace,
   type RandomSearchSettings, type AgingEvolutionSettings, type LocalSearchSettings, type BananasSettings, type CtnasSettings, type SearchMethod, type SearchRun, type SearchTrajectory
 } from './search/index'
@@ -70,6 +71,7 @@ export { Nac, type NacOptions, type NacPairs } from './models/nac'
 export { Controller, type ControllerSample } from './models/controller'
 export { selectPseudoPairs, baselineScores } from './search/ctnas'
 export { comparatorKendall, scalarKendall, type KendallTies } from './metrics/comparator-kendall'
+export { RankGcn, orderedPairLoss, type RankGcnOptions, type RankGraphs } from './models/rank-gcn'
 export { nb101PathEncoding, nb201PathEncoding, NB101_PATHS, NB201_PATHS } from './encode/path'
 export type { NativeInfo } from './native'
 export type { NumericArray } from './validate'

@@ -6,8 +6,8 @@ import * as path from 'node:path'
 import { kendallTau, pearson, spearman } from '../lib/index'
 import { CLI_PAPER_FRACTIONS, CLI_RENAS_TABLES } from '../lib/experiments/renas-args'
 import { PAPER_FRACTIONS, RENAS_TABLES } from '../lib/experiments/renas'
-import { CLI_SEARCH_METHODS } from '../lib/experiments/search-args'
-import { SEARCH_METHODS } from '../lib/search/index'
+import { CLI_SAMPLERS, CLI_SEARCH_METHODS } from '../lib/experiments/search-args'
+import { SEARCH_METHODS, SAMPLERS } from '../lib/search/index'
 
 // The CLI as users run it: the compiled bin (npm test compiles first).
 const bin = path.join(__dirname, '..', 'dist', 'lib', 'cli.js')
@@ -67,7 +67,7 @@ const tmpDir = (t: Test): string => {
 
 // Every command and group, as a user would ask for its help.
 const COMMANDS = [[], ['info'], ['corr'], ['bench'], ['bench', 'convert'], ['bench', 'info'], ['bench', 'query'], ['bench', 'table'],
-  ['reproduce'], ['reproduce', 'renas'], ['search'], ['version']]
+  ['reproduce'], ['reproduce', 'renas'], ['reproduce', 'sampling'], ['search'], ['version']]
 
 t.test('--help and -h work on every command, print to stdout and exit 0', async t => {
   for (const command of COMMANDS) {
@@ -83,7 +83,7 @@ t.test('--help and -h work on every command, print to stdout and exit 0', async 
     t.match(run('reproduce', 'renas', '--help').stdout, line, `reproduce renas --help lists ${line}`)
   }
   const search = run('search', '--help').stdout
-  for (const line of ['--method <list>', '--bench <uri>', '--dataset <D>', '--budget <N>', '--checkpoints', '--seeds <N>', '--seed-start <N>', '--epochs <E>', '--jobs <N>', '--out <dir>', '--force']) {
+  for (const line of ['--method <list>', '--bench <uri>', '--dataset <D>', '--budget <N>', '--checkpoints', '--seeds <N>', '--seed-start <N>', '--epochs <E>', '--jobs <N>', '--out <dir>', '--force', '--sampler <S>', '--pool <N|all>', '--gcn-width <N>', '--gcn-epochs <N>']) {
     t.match(search, line, `search --help lists ${line}`)
   }
   t.equal(run('--version').stdout.trim(), '0.1.0')
@@ -120,7 +120,7 @@ t.test('usage errors: one line naming the problem and the --help to read, exit 2
     [['bench'], /bench needs a command: convert, info, query, table/, 'nasrank bench'],
     [['bench', 'inof', 'x'], /unknown command 'inof' for bench .*\(did you mean info\?\)/, 'nasrank bench'],
     [['reproduce'], /reproduce needs a method: renas/, 'nasrank reproduce'],
-    [['reproduce', 'darts'], /unknown method 'darts' for reproduce \(available: renas, mip, ctnas\)/, 'nasrank reproduce'],
+    [['reproduce', 'darts'], /unknown method 'darts' for reproduce \(available: renas, mip, ctnas, sampling\)/, 'nasrank reproduce'],
     [['reproduce', 'renas', '--sead', '3'], /unknown option '--sead' \(did you mean --seeds\?\)/, 'nasrank reproduce renas'],
     [['reproduce', 'renas', '--table=4'], /unknown table '4'/, 'nasrank reproduce renas'],
     [['reproduce', 'renas', '--seeds=0'], /--seeds must be an integer >= 1, got '0'/, 'nasrank reproduce renas'],
@@ -193,7 +193,7 @@ t.test('search: options validated before any work', async t => {
   const cases: Array<[string[], RegExp]> = [
     [[], /required option '--bench <uri>' not specified/],
     [['--bench', 'nb999:x'], /unknown benchmark 'nb999:x'/],
-    [['--bench', 'synthetic-201', '--method', 'rs,evo'], /unknown --method 'evo' \(rs, re, ls, bananas, ctnas\)/],
+    [['--bench', 'synthetic-201', '--method', 'rs,evo'], /unknown --method 'evo' \(rs, re, ls, bananas, ctnas, sampling\)/],
     [['--bench', 'synthetic-201', '--method', 'rs,,re'], /--method must be a comma-separated list without empty items/],
     [['--bench', 'synthetic-201', '--budget', '0'], /--budget must be an integer >= 1, got '0'/],
     [['--bench', 'synthetic-201', '--checkpoints', '50,20'], /--checkpoints must be increasing, got '50,20'/],
@@ -204,7 +204,16 @@ t.test('search: options validated before any work', async t => {
     [['--bench', 'synthetic-201', '--jobs', '0'], /--jobs must be an integer >= 1/],
     [['--bench', 'synthetic-201', '--dataset', 'cifar100'], /--dataset picks the dataset of an nb201:<dir> holding several; synthetic-201 has one/],
     [['--bench', 'synthetic-201', '--out', file], /--out .*plain-file exists and is not a directory/],
-    [['--bench', 'synthetic-201', '--metod', 'rs'], /unknown option '--metod' \(did you mean --method\?\)/]
+    [['--bench', 'synthetic-201', '--metod', 'rs'], /unknown option '--metod' \(did you mean --method\?\)/],
+    [['--bench', 'synthetic-201', '--sampler', 'ev'], /--sampler sets the sampling method; add sampling to --method/],
+    [['--bench', 'synthetic-201', '--method', 'sampling', '--sampler', 'grid'], /unknown --sampler 'grid' \(whole, uniform, ml, ev\)/],
+    [['--bench', 'synthetic-201', '--method', 'sampling', '--sampler', 'ev', '--pool', '3'], /--pool must be an integer >= 4, got '3'/],
+    [['--bench', 'synthetic-201', '--method', 'sampling', '--pool', '100'], /--pool N sizes the uniform, ml or ev pool: give --sampler/],
+    [['--bench', 'synthetic-201', '--method', 'sampling', '--sampler', 'whole', '--pool', '100'], /--sampler whole scores every architecture/],
+    [['--bench', 'synthetic-201', '--method', 'sampling', '--sampler', 'ev', '--pool', '15625'], /--pool 15625 must be below the size of the space \(.* has 15625 architectures\)/],
+    [['--bench', 'synthetic-201', '--method', 'sampling', '--lr', '0'], /--lr must be a number > 0/],
+    [['--bench', 'synthetic-201', '--method', 'sampling', '--momentum', '1'], /--momentum must be a number in \[0, 1\)/],
+    [['--bench', 'synthetic-201', '--method', 'sampling', '--gcn-width', '0'], /--gcn-width must be an integer >= 1/]
   ]
   for (const [args, message] of cases) {
     const r = run('search', ...args)
@@ -217,6 +226,7 @@ t.test('the help constants of reproduce renas and search are the experiments\'',
   t.same(CLI_RENAS_TABLES, RENAS_TABLES)
   t.same(CLI_PAPER_FRACTIONS, PAPER_FRACTIONS)
   t.same([...CLI_SEARCH_METHODS].sort(), Object.keys(SEARCH_METHODS).sort())
+  t.same([...CLI_SAMPLERS], [...SAMPLERS])
 })
 
 t.test('search runs the search experiment: report on stdout, resumable; a plan the bench cannot serve is a usage error', async t => {

@@ -99,7 +99,7 @@ t.test('every method: same seed, same result; another seed, another; the budget 
     // CTNAS with a small schedule (the paper's takes minutes per run).
     const method = name === 'bananas'
       ? searchMethod(name, { epochs: 20, ensemble: 2 })
-      : name === 'ctnas' ? searchMethod(name, { iterations: 30, pretrainEpochs: 10, exploreEvery: 10, explorePairs: 16, exploreKeep: 8, baselineEvery: 10, hidden: 8, topK: 3 }) : searchMethod(name)
+      : name === 'ctnas' ? searchMethod(name, { iterations: 30, pretrainEpochs: 10, exploreEvery: 10, explorePairs: 16, exploreKeep: 8, baselineEvery: 10, hidden: 8, topK: 3 }) : name === 'sampling' ? searchMethod(name, { width: 8, epochs: 10 }) : searchMethod(name)
     const a = await runSearch(method, bench, { budget: 40, seed: 5, checkpoints: [20, 40] })
     const b = await runSearch(method, bench, { budget: 40, seed: 5, checkpoints: [20, 40] })
     const c = await runSearch(method, bench, { budget: 40, seed: 6, checkpoints: [20, 40] })
@@ -116,8 +116,8 @@ t.test('every method: same seed, same result; another seed, another; the budget 
 })
 
 t.test('the registry and settings errors', async t => {
-  t.same(Object.keys(SEARCH_METHODS), ['rs', 're', 'ls', 'bananas', 'ctnas'])
-  t.throws(() => searchMethod('ga'), { name: 'RangeError', message: /unknown search method 'ga' \(known: rs, re, ls, bananas, ctnas\)/ })
+  t.same(Object.keys(SEARCH_METHODS), ['rs', 're', 'ls', 'bananas', 'ctnas', 'sampling'])
+  t.throws(() => searchMethod('ga'), { name: 'RangeError', message: /unknown search method 'ga' \(known: rs, re, ls, bananas, ctnas, sampling\)/ })
   t.throws(() => searchMethod(3 as never), /unknown search method number 3/)
   t.throws(() => searchMethod('re', { population: 0 }), /agingEvolution: settings\.population must be an integer in \[1,/)
   t.throws(() => searchMethod('re', { pop: 3 }), /agingEvolution: unknown option 'pop' \(known: population, sample, replacement\)/)

@@ -247,7 +247,7 @@ t.test('synthetic-101: every method runs end to end on NAS-Bench-101 rows', asyn
       await t.rejects(runSearch(searchMethod(name), b101, { budget: 30, seed: 1 }), /method 'ctnas' runs on nb201 benches; .* is nb101/)
       continue
     }
-    const settings = name === 'bananas' ? { epochs: 50 } : undefined
+    const settings = name === 'bananas' ? { epochs: 50 } : name === 'sampling' ? { sampler: 'ev', width: 8, epochs: 10 } : undefined
     const r = await runSearch(searchMethod(name, settings), b101, { budget: 30, seed: 1, checkpoints: [10, 30] })
     t.equal(r.queried, 30, `${name} spends its budget`)
     t.ok(r.checkpoints[1].val >= r.checkpoints[0].val, `${name}: the incumbent never gets worse`)

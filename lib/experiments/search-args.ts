@@ -3,11 +3,13 @@
 // holds the options and their validation (light: help works without the addon); the action
 // loads search-cli.ts (searchCommand), which runs runSearchExperiment (search.ts) with them.
 import { Command } from 'commander'
-import { choice, integer, list, openingStatus, outDir, UsageError } from '../cli-args'
+import { choice, integer, list, openingStatus, outDir, real, UsageError } from '../cli-args'
 import { parseQueueUrl, redactArgv, type QueueUrl } from './queue-url'
 
 // The names of lib/search's SEARCH_METHODS (a test checks), repeated so that help loads no search code.
-export const CLI_SEARCH_METHODS = ['rs', 're', 'ls', 'bananas', 'ctnas'] as const
+export const CLI_SEARCH_METHODS = ['rs', 're', 'ls', 'bananas', 'ctnas', 'sampling'] as const
+/** lib/search/sampling's SAMPLERS (a test checks). */
+export const CLI_SAMPLERS = ['whole', 'uniform', 'ml', 'ev'] as const
 export type CliSearchMethod = typeof CLI_SEARCH_METHODS[number]
 
 /** The validated options of one `nasrank search` run. */
@@ -33,6 +35,8 @@ export interface SearchArgs {
   force: boolean
   /** Run the cells on a grid (BullMQ on Redis) instead of here. */
   queue?: QueueUrl
+  /** Settings of the methods that take flags (sampling: --sampler, --pool, --gcn-width, --gcn-epochs, --lr, --momentum). */
+  methodSettings?: Record<string, Record<string, unknown>>
 }
 
 /** What commander hands the action: every value as typed. */
@@ -49,6 +53,12 @@ export interface RawSearchOptions {
   out: string
   force?: boolean
   queue?: string
+  sampler?: string
+  pool?: string
+  gcnWidth?: string
+  gcnEpochs?: string
+  lr?: string
+  momentum?: string
 }
 
 /** Validates the options; every error is a UsageError that names the option. */
@@ -75,7 +85,29 @@ export function searchArgs (raw: RawSearchOptions): SearchArgs {
       if (k > 0 && checkpoints[k] <= checkpoints[k - 1]) throw new UsageError(`--checkpoints must be increasing, got '${raw.checkpoints}'`)
     }
   }
+  const samplingFlags = (['sampler', 'pool', 'gcnWidth', 'gcnEpochs', 'lr', 'momentum'] as const).filter(k => raw[k] !== undefined)
+  let methodSettings: Record<string, Record<string, unknown>> | undefined
+  if (samplingFlags.length > 0) {
+    const flag = (k: string): string => `--${k.replace(/[A-Z]/g, c => `-${c.toLowerCase()}`)}`
+    if (!methods.includes('sampling')) throw new UsageError(`${flag(samplingFlags[0])} sets the sampling method; add sampling to --method`)
+    const st: Record<string, unknown> = {}
+    if (raw.sampler !== undefined) st.sampler = choice('--sampler', raw.sampler, CLI_SAMPLERS)
+    if (raw.pool !== undefined) {
+      if (raw.pool === 'all') st.sampler = 'whole'
+      else {
+        st.pool = integer('--pool', raw.pool, 4)
+        if (st.sampler === undefined) throw new UsageError("--pool N sizes the uniform, ml or ev pool: give --sampler uniform|ml|ev (or --pool all)")
+        if (st.sampler === 'whole') throw new UsageError("--pool N: --sampler whole scores every architecture; give --pool all or another sampler")
+      }
+    }
+    if (raw.gcnWidth !== undefined) st.width = integer('--gcn-width', raw.gcnWidth, 1)
+    if (raw.gcnEpochs !== undefined) st.epochs = integer('--gcn-epochs', raw.gcnEpochs, 1)
+    if (raw.lr !== undefined) st.lr = real('--lr', raw.lr, x => x > 0, '> 0')
+    if (raw.momentum !== undefined) st.momentum = real('--momentum', raw.momentum, x => x >= 0 && x < 1, 'in [0, 1)')
+    methodSettings = { sampling: st }
+  }
   return {
+    ...(methodSettings !== undefined ? { methodSettings } : {}),
     methods,
     bench,
     dataset: raw.dataset,
@@ -99,11 +131,11 @@ export function queueJobs (queue: string | undefined, jobs: string | undefined):
 
 export function searchCommand (): Command {
   return new Command('search')
-    .summary('search methods (rs, re, ls, bananas, ctnas) over many seeds on one benchmark')
+    .summary('search methods (rs, re, ls, bananas, ctnas, sampling) over many seeds on one benchmark')
     .description('Runs search methods on one benchmark for many seeds: each run queries at most --budget distinct ' +
       'architectures (validation accuracy, counted once each) and reports, at each checkpoint, the test ' +
       'accuracy of its incumbent. Results go to --out (results.jsonl, report); re-running resumes.')
-    .option('--method <list>', `comma-separated methods: ${CLI_SEARCH_METHODS.join(', ')} (random search, regularized evolution, local search, BANANAS, CTNAS with the paper's schedule: NB-201 only, minutes per run; 'nasrank reproduce ctnas' has lighter schedules); the first is the baseline of the paired differences`, 'rs,re')
+    .option('--method <list>', `comma-separated methods: ${CLI_SEARCH_METHODS.join(', ')} (random search, regularized evolution, local search, BANANAS, CTNAS with the paper's schedule: NB-201 only, minutes per run, 'nasrank reproduce ctnas' has lighter schedules; the GCN predictor loop with efficient sampling); the first is the baseline of the paired differences`, 'rs,re')
     .requiredOption('--bench <uri>', 'benchmark: synthetic-201, nb201:<table.csv>, nb201:<dir> (several budgets), synthetic-101, nb101:<file>')
     .option('--dataset <D>', 'the dataset of an nb201:<dir> holding several (e.g. cifar100)')
     .option('--budget <N>', 'distinct architectures each run may query', '200')
@@ -115,7 +147,14 @@ export function searchCommand (): Command {
     .option('--queue <url>', 'run the cells on a grid: enqueue them on Redis (redis://host:6379/0, rediss:// for TLS, env:NAME to read the URL from a variable) for `nasrank worker` processes, follow them, write the rows here; re-running re-attaches')
     .option('--out <dir>', 'results directory; re-running with the same DIR resumes', 'search-results')
     .option('--force', 'overwrite files in --out that nasrank did not write')
+    .option('--sampler <S>', `sampling: candidate pool, one of ${CLI_SAMPLERS.join(', ')} (default whole)`)
+    .option('--pool <N|all>', 'sampling: pool size N′ of uniform, ml and ev (default 100); all = --sampler whole')
+    .option('--gcn-width <N>', 'sampling: units per GCN layer (default 256, the paper\'s)')
+    .option('--gcn-epochs <N>', 'sampling: SGD steps per iteration (default 2000, the paper\'s)')
+    .option('--lr <x>', 'sampling: initial learning rate of the cosine schedule (default 0.01)')
+    .option('--momentum <x>', 'sampling: SGD momentum in [0, 1) (default 0.9)')
     .addHelpText('after', '\nExamples:\n  nasrank search --bench nb201:nb201-cifar10-hp200.csv --method rs,re,ls --budget 150 --seeds 100\n' +
+      '  nasrank search --bench nb201:nb201-cifar10-hp200.csv --method re,sampling --sampler ev --pool 100 --budget 100\n' +
       '  nasrank search --bench nb201:nb201-cifar10-hp200.csv --seeds 100 --queue redis://grid-head:6379/0   (workers: nasrank worker --queue redis://grid-head:6379/0)')
     .action(async (raw: RawSearchOptions) => {
       const args = searchArgs(raw)

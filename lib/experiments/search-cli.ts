@@ -7,7 +7,7 @@ import { runSearchExperiment, type SearchPlan } from './search'
 import { type QueueUrl } from './queue-url'
 
 export const SEARCH_USAGE = `nasrank search --method rs,re,ls,bananas,ctnas --bench <uri> [options]
-  --method a,b,…       search methods: rs, re, ls, bananas, ctnas (the first is the baseline of the paired differences)
+  --method a,b,…       search methods: rs, re, ls, bananas, ctnas, sampling (the first is the baseline of the paired differences)
   --bench <uri>        synthetic-201, nb201:<table.csv>, nb201:<dir> (several budgets), synthetic-101, nb101:<file>
   --dataset NAME       dataset of an nb201:<dir> holding several (e.g. cifar100)
   --budget N           distinct architectures per search (default 200)
@@ -17,7 +17,12 @@ export const SEARCH_USAGE = `nasrank search --method rs,re,ls,bananas,ctnas --be
   --jobs N             cells run at once in worker threads (default 1)
   --queue <url>        run the cells on a grid of \`nasrank worker\` processes (Redis URL)
   --out DIR            results folder; re-running with the same DIR resumes (default ./search-results)
-  --force              overwrite files in DIR that nasrank did not write`
+  --force              overwrite files in DIR that nasrank did not write
+  --sampler S          sampling's candidate pool: whole, uniform, ml, ev (default whole)
+  --pool N|all         sampling's pool size N′ (default 100); all = --sampler whole
+  --gcn-width N        sampling's GCN units per layer (default 256)
+  --gcn-epochs N       sampling's SGD steps per iteration (default 2000)
+  --lr x, --momentum x sampling's SGD (defaults 0.01, 0.9)`
 
 /** What `nasrank search` passes after parsing its options. */
 export interface SearchCommandOptions {
@@ -34,7 +39,7 @@ export interface SearchCommandOptions {
   force?: boolean
   /** Run the cells on a grid (BullMQ on Redis; queue.ts) instead of in this process. */
   queue?: QueueUrl
-  /** Settings per method, e.g. { ctnas: { iterations: 1000 } } (validated by each method). */
+  /** Settings per method, e.g. { ctnas: { iterations: 1000 }, sampling: { sampler: 'ev' } } (validated by each method). */
   methodSettings?: Record<string, Record<string, unknown>>
   /** The command line after `nasrank` (recorded as provenance), e.g. process.argv.slice(2). */
   command: string[]

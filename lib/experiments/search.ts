@@ -115,6 +115,8 @@ function resolve (plan: SearchPlan, bench: Bench): Resolved {
     if (spaces !== undefined && !spaces.includes(bench.space)) fail(`--method ${name} runs on ${spaces.join(', ')} benches; ${bench.label} is ${bench.space}`)
   }
   if (plan.epochs !== undefined && !bench.epochs.includes(plan.epochs)) fail(`--epochs ${plan.epochs}: ${bench.name} has results at epochs ${bench.epochs.join(', ')}`)
+  const pool = plan.methodSettings?.sampling?.pool
+  if (plan.methods.includes('sampling') && typeof pool === 'number' && pool >= bench.size) fail(`--pool ${pool} must be below the size of the space (${bench.label} has ${bench.size} architectures); --pool all scores every one`)
   const checkpoints = plan.checkpoints !== undefined ? [...plan.checkpoints] : [...DEFAULT_CHECKPOINTS.filter(c => c < budget), budget]
   const curve = plan.curvePoints ?? 20
   const rowCheckpoints = [...new Set([...checkpoints, ...Array.from({ length: curve }, (_, k) => Math.max(1, Math.round((budget * (k + 1)) / curve)))])].sort((a, b) => a - b)

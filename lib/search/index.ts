@@ -5,6 +5,7 @@ import { agingEvolution, type AgingEvolutionSettings } from './aging-evolution'
 import { localSearch, type LocalSearchSettings } from './local-search'
 import { bananas, type BananasSettings } from './bananas'
 import { ctnas, type CtnasSettings } from './ctnas'
+import { sampling, type SamplingSettings } from './sampling'
 import { describe } from '../validate'
 
 export interface SearchMethodSettings {
@@ -13,15 +14,17 @@ export interface SearchMethodSettings {
   ls: LocalSearchSettings
   bananas: BananasSettings
   ctnas: CtnasSettings
+  sampling: SamplingSettings
 }
 
-/** Factories of the search methods: rs (random search), re (aging evolution), ls (local search), bananas (BANANAS), ctnas (CTNAS, NB-201). */
+/** Factories of the search methods: rs (random search), re (aging evolution), ls (local search), bananas (BANANAS), ctnas (CTNAS, NB-201), sampling (Mauch et al.'s GCN predictor loop). */
 export const SEARCH_METHODS: Readonly<{ [K in keyof SearchMethodSettings]: (settings?: SearchMethodSettings[K]) => SearchMethod }> = Object.freeze({
   rs: randomSearch,
   re: agingEvolution,
   ls: localSearch,
   bananas,
-  ctnas
+  ctnas,
+  sampling
 })
 
 export type SearchMethodName = keyof typeof SEARCH_METHODS
@@ -38,6 +41,7 @@ export { runSearch, searchedMetric, type RunSearchOptions, type SearchResult, ty
 export { benchSpace, type BenchSpace } from './space'
 export { Oracle } from './oracle'
 export { randomSearchExpectation } from './expectation'
-export { randomSearch, agingEvolution, localSearch, bananas, ctnas }
-export type { RandomSearchSettings, AgingEvolutionSettings, LocalSearchSettings, BananasSettings, CtnasSettings }
+export { randomSearch, agingEvolution, localSearch, bananas, ctnas, sampling }
+export { samplingLoop, samplingSettings, SAMPLERS, type Sampler, type SamplingIteration, type SamplingObserver, type ResolvedSamplingSettings } from './sampling'
+export type { RandomSearchSettings, AgingEvolutionSettings, LocalSearchSettings, BananasSettings, CtnasSettings, SamplingSettings }
 export type { SearchMethod, SearchRun, SearchTrajectory } from './types'

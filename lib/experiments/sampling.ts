@@ -1,0 +1,348 @@
+// `nasrank reproduce sampling`: the efficient-sampling predictor loop (Mauch et al.) beside
+// the search baselines on one bench, on the shared runner. Rows (variants): pb-whole (every
+// unevaluated architecture scored each iteration), uniform / ML / evolutionary pools at
+// N′ = 100, and random search, aging evolution and BANANAS — one cell per (variant, seed),
+// each a runSearch, so every row obeys the harness's query accounting. The report: test
+// accuracy of the incumbent at the checkpoints (mean ± sd, ± se), paired differences against
+// aging evolution, the issue's quality targets (G1: pb-whole; G2: ev − uniform), and the
+// sample-efficiency gain of every row at the targets J where M_S = 1, 10, 100 (G3), pooled over
+// seeds, with its split into sampling (S → S′) and predictor (S′ → C) parts for the pools.
+import { createHash } from 'node:crypto'
+import { Bench } from '../bench/bench'
+import { openBench } from '../bench/open'
+import { runSearch, searchedMetric, searchMethod, samplingLoop, samplingSettings, type SearchMethod, type SearchTrajectory, type SamplingIteration } from '../search'
+import { type ResultRow } from './results'
+import { benchDigest, benchKey, benchRef, reopenBench, preflightOut, runExperiment, stableJson, PlanError, type BenchRef, type Cell, type ProgressFn, type ReportInput, type RunOptions } from './runner'
+import { csvText, markdownTable, meanSd } from '../report/table'
+import { lineSvg } from '../report/plots'
+
+export const SAMPLING_OUTPUTS = ['report.md', 'results.csv', 'best-so-far.svg'] as const
+/** Bumped when a cell's computation or rows change, so an older --out recomputes. */
+const SAMPLING_PROTOCOL = 1
+/** T₀ of the paper: the gain's C is every evaluation after the first T0 of a run. */
+const T0 = 4
+
+/** The rows of the experiment by name. */
+export const SAMPLING_VARIANTS = ['whole', 'uniform', 'ml', 'ev', 'rs', 're', 'bananas'] as const
+export type SamplingVariant = typeof SAMPLING_VARIANTS[number]
+
+/** The GCN settings a run may change from the paper's (recorded in every row). */
+export interface GcnRunSettings {
+  width?: number
+  epochs?: number
+  lr?: number
+  mlSteps?: number
+}
+
+export interface SamplingPlan extends RunOptions {
+  bench: Bench | string
+  dataset?: string
+  /** Rows to run (default all of SAMPLING_VARIANTS). */
+  variants?: SamplingVariant[]
+  /** Pool size N′ of uniform, ml and ev (default 100). */
+  pool?: number
+  /** Distinct architectures per search (default 150). */
+  budget?: number
+  /** Query counts of the table (default 50, 100, 150 up to the budget). */
+  checkpoints?: number[]
+  seeds?: number
+  seedStart?: number
+  /** Settings of the predictor loop other than the paper's (default: the paper's). */
+  gcn?: GcnRunSettings
+  /** BANANAS settings (default its paper's). */
+  bananas?: Record<string, unknown>
+  progress?: ProgressFn
+}
+
+export interface SamplingSpec {
+  bench: BenchRef
+  variants: SamplingVariant[]
+  pool: number
+  budget: number
+  rowCheckpoints: number[]
+  seeds: number
+  seedStart: number
+  gcn: GcnRunSettings
+  bananas: Record<string, unknown>
+}
+
+function fail (message: string): never { throw new PlanError(`reproduce sampling: ${message}`) }
+
+function integer (value: unknown, option: string, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) fail(`${option} must be an integer in [${min}, ${max === Number.MAX_SAFE_INTEGER ? '∞' : max}], got ${JSON.stringify(value)}`)
+  return value
+}
+
+/** The search method of a row. */
+function variantMethod (v: SamplingVariant, spec: Pick<SamplingSpec, 'pool' | 'gcn' | 'bananas'>): SearchMethod {
+  if (v === 'rs' || v === 're') return searchMethod(v)
+  if (v === 'bananas') return searchMethod('bananas', spec.bananas)
+  return searchMethod('sampling', { sampler: v, ...(v === 'whole' ? {} : { pool: spec.pool }), ...spec.gcn })
+}
+
+function label (v: SamplingVariant, pool: number): string {
+  return v === 'whole' ? 'pb-whole' : v === 'uniform' || v === 'ml' || v === 'ev' ? `${v} N′=${pool}` : v === 're' ? 're (aging evolution)' : v === 'rs' ? 'rs (random search)' : v
+}
+
+function checkPlan (plan: SamplingPlan): void {
+  const variants = plan.variants ?? [...SAMPLING_VARIANTS]
+  if (!Array.isArray(variants) || variants.length === 0) fail(`--rows: give at least one of ${SAMPLING_VARIANTS.join(', ')}`)
+  const seen = new Set<string>()
+  for (const v of variants) {
+    if (!(SAMPLING_VARIANTS as readonly string[]).includes(v)) fail(`--rows: unknown row ${JSON.stringify(v)} (known: ${SAMPLING_VARIANTS.join(', ')})`)
+    if (seen.has(v)) fail(`--rows: '${v}' is given twice`)
+    seen.add(v)
+  }
+  integer(plan.seeds ?? 20, '--seeds', 1)
+  integer(plan.seedStart ?? 0, '--seed-start', 0)
+  const budget = integer(plan.budget ?? 150, '--budget', T0 + 4)
+  integer(plan.pool ?? 100, '--pool', 4)
+  if (plan.checkpoints !== undefined) {
+    if (!Array.isArray(plan.checkpoints) || plan.checkpoints.length === 0) fail('--checkpoints: give at least one query count')
+    plan.checkpoints.forEach((c, i) => {
+      integer(c, `--checkpoints[${i}]`, 1, budget)
+      if (i > 0 && c <= plan.checkpoints![i - 1]) fail(`--checkpoints must be strictly ascending, got ${plan.checkpoints!.join(',')}`)
+    })
+  }
+  try { samplingSettings({ ...(plan.gcn ?? {}) }) } catch (err) { fail((err as Error).message) }
+  try { searchMethod('bananas', plan.bananas) } catch (err) { fail((err as Error).message) }
+}
+
+function shortHash (value: unknown): string {
+  return createHash('sha256').update(stableJson(value)).digest('hex').slice(0, 10)
+}
+
+/** Captures the trajectory a method returns (the gain needs every evaluation, not only incumbents). */
+function capturing (method: SearchMethod, its: SamplingIteration[] | null): { method: SearchMethod, trajectory: () => SearchTrajectory } {
+  let last: SearchTrajectory | null = null
+  const wrapped: SearchMethod = {
+    name: method.name,
+    settings: method.settings,
+    run: async run => {
+      last = its !== null && method.name === 'sampling'
+        ? await samplingLoop(run, method.settings as ReturnType<typeof samplingSettings>, { iteration: it => its.push(it) })
+        : await method.run(run)
+      return last
+    }
+  }
+  return { method: wrapped, trajectory: () => { if (last === null) throw new Error('no trajectory'); return last } }
+}
+
+function planCells (spec: SamplingSpec, bench: Bench, signal?: AbortSignal): Cell[] {
+  const cells: Cell[] = []
+  const searched = bench.column({ metric: searchedMetric(bench) })
+  for (const v of spec.variants) {
+    const method = variantMethod(v, spec)
+    const key = shortHash(method.settings)
+    for (let seed = spec.seedStart; seed < spec.seedStart + spec.seeds; seed++) {
+      cells.push({
+        id: `sampling/${benchKey(bench)}/${v}@${key}/budget${spec.budget}/q${shortHash(spec.rowCheckpoints).slice(0, 8)}/seed${seed}/v${SAMPLING_PROTOCOL}`,
+        fields: { bench: bench.uri, bench_digest: benchDigest(bench), bench_synthetic: bench.synthetic },
+        run: async () => {
+          const its: SamplingIteration[] = []
+          const cap = capturing(method, its)
+          const started = Date.now()
+          const result = await runSearch(cap.method, bench, { budget: spec.budget, seed, checkpoints: spec.rowCheckpoints, ...(signal !== undefined ? { signal } : {}) })
+          const seconds = (Date.now() - started) / 1000
+          const traj = cap.trajectory()
+          const cVals = Array.from(traj.values.slice(T0))
+          const poolVals = its.flatMap(it => it.pool === undefined ? [] : Array.from(it.pool, r => searched[r]))
+          const toppedUp = its.reduce((s, it) => s + it.toppedUp, 0)
+          return result.checkpoints.map((c, i) => ({
+            variant: v,
+            method: result.method,
+            seed,
+            budget: spec.budget,
+            queries: c.queries,
+            val: c.val,
+            test: c.test,
+            searched_on: result.searchedOn,
+            arch: c.arch,
+            bench_row: c.row,
+            settings: result.settings,
+            search_seconds: seconds,
+            // The gain's multisets, once per cell (on its last row).
+            ...(i === result.checkpoints.length - 1 ? { c_vals: cVals, ...(method.name === 'sampling' ? { pool_vals: v === 'whole' ? null : poolVals, topped_up: toppedUp, iterations: its.length } : {}) } : {})
+          }))
+        }
+      })
+    }
+  }
+  return cells
+}
+
+export async function loadCells (spec: SamplingSpec): Promise<Cell[]> {
+  return planCells(spec, await reopenBench(spec.bench))
+}
+
+export interface SamplingExperimentResult { ran: number, skipped: number, remaining: number, partial: boolean, reportFile: string, run: string }
+
+/** Runs every (row, seed) cell not yet in `out/results.jsonl` and writes the report (resumable; jobs > 1 in worker threads). */
+export async function runSamplingExperiment (plan: SamplingPlan): Promise<SamplingExperimentResult> {
+  checkPlan(plan)
+  preflightOut({ out: plan.out, outputs: SAMPLING_OUTPUTS, force: plan.force })
+  let bench: Bench
+  if (typeof plan.bench === 'string') {
+    try { bench = await openBench(plan.bench, plan.dataset !== undefined ? { dataset: plan.dataset } : {}) } catch (err) { fail(`--bench ${plan.bench}: ${(err as Error).message}`) }
+  } else if (plan.bench instanceof Bench) bench = plan.bench
+  else fail('--bench: give a Bench or a bench uri')
+  if (bench.space !== 'nb201') fail(`--bench ${bench.uri}: this experiment's rows are the NAS-Bench-201 protocol (the ml pool and pb-whole's per-iteration scoring of every cell); ${bench.name} is ${bench.space}`)
+  if (!bench.metrics.includes('test')) fail(`--bench ${bench.uri}: ${bench.name} has no test accuracy`)
+  const budget = plan.budget ?? 150
+  const pool = plan.pool ?? 100
+  if (budget > bench.size) fail(`--budget ${budget} is above the size of the space (${bench.size})`)
+  if (pool >= bench.size) fail(`--pool ${pool} must be below the size of the space (${bench.size})`)
+  const checkpoints = plan.checkpoints !== undefined ? [...plan.checkpoints] : [...[50, 100, 150].filter(c => c < budget), budget]
+  const curve = Array.from({ length: 15 }, (_, k) => Math.max(1, Math.round((budget * (k + 1)) / 15)))
+  const spec: SamplingSpec = {
+    bench: benchRef(bench, plan.dataset),
+    variants: [...(plan.variants ?? SAMPLING_VARIANTS)],
+    pool,
+    budget,
+    rowCheckpoints: [...new Set([...checkpoints, ...curve])].sort((a, b) => a - b),
+    seeds: plan.seeds ?? 20,
+    seedStart: plan.seedStart ?? 0,
+    gcn: { ...(plan.gcn ?? {}) },
+    bananas: { ...(plan.bananas ?? {}) }
+  }
+  return await runExperiment({ ...plan, outputs: SAMPLING_OUTPUTS }, () => ({
+    cells: planCells(spec, bench, plan.signal),
+    spec: { module: 'sampling', data: spec },
+    settings: { ...spec, checkpoints },
+    report: async input => await writeReport(input, bench, spec, checkpoints)
+  }))
+}
+
+// ---- gains ---------------------------------------------------------------------------------
+
+/**
+ * Gain of Eq. 15 over pooled multisets (values: higher is better): E[τ] = (n + 1)/(M + 1) with
+ * M the members reaching the target; 10·log10(E_S / E_C) in dB. Pooling over runs makes C and
+ * S′ multisets that may hold an architecture more often than S does, which
+ * sampleEfficiencyGain refuses; the formula is the same (a test checks it against the native one).
+ */
+export function pooledGainDb (space: ArrayLike<number>, candidates: ArrayLike<number>, target: number): number {
+  return 10 * Math.log10(expectedTrials(space, target) / expectedTrials(candidates, target))
+}
+
+export function expectedTrials (values: ArrayLike<number>, target: number): number {
+  return (values.length + 1) / (reaching(values, target) + 1)
+}
+
+/** How many values reach the target (≥). */
+export function reaching (values: ArrayLike<number>, target: number): number {
+  let m = 0
+  for (let i = 0; i < values.length; i++) if (values[i] >= target) m++
+  return m
+}
+
+/** Targets (accuracies) reached by exactly the best M architectures of S, for each M (ties: the M-th value). */
+export function targetsAt (space: ArrayLike<number>, counts: number[]): number[] {
+  const sorted = Float64Array.from(space).filter(Number.isFinite).sort().reverse()
+  return counts.map(m => sorted[Math.min(m, sorted.length) - 1])
+}
+
+// ---- report --------------------------------------------------------------------------------
+
+function stats (values: number[]): { mean: number, sd: number, se: number, n: number } {
+  const { mean, sd, n } = meanSd(values)
+  return { mean, sd, se: n > 0 ? sd / Math.sqrt(n) : NaN, n }
+}
+
+/** G1 targets of pb-whole (test accuracy at q = 50 and 100) per dataset. */
+const G1: Record<string, { q50: number, q100: number, re: [number, number] }> = {
+  cifar10: { q50: 94.25, q100: 94.30, re: [93.87, 94.10] },
+  cifar100: { q50: 73.0, q100: 73.4, re: [71.81, 72.58] }
+}
+
+function datasetOf (bench: Bench, given: string | undefined): string {
+  if (given !== undefined) return given
+  if (bench.synthetic) return 'synthetic'
+  return /nb201-(.+?)-hp\d+/.exec(bench.uri)?.[1] ?? /\((cifar10|cifar100|ImageNet16-120)\)/.exec(bench.name)?.[1] ?? 'unknown'
+}
+
+async function writeReport (input: ReportInput, bench: Bench, spec: SamplingSpec, checkpoints: number[]): Promise<string> {
+  const rows = input.rows
+  const f = (x: number, d = 2): string => Number.isFinite(x) ? x.toFixed(d) : '—'
+  const at = (v: string, q: number): ResultRow[] => rows.filter(r => r.variant === v && r.queries === q)
+  const variants = spec.variants.filter(v => rows.some(r => r.variant === v))
+  const dataset = datasetOf(bench, spec.bench.dataset)
+  const gcn = samplingSettings(spec.gcn)
+  const paperGcn = samplingSettings({})
+  const changed = (Object.keys(spec.gcn) as Array<keyof GcnRunSettings>).filter(k => spec.gcn[k] !== undefined && spec.gcn[k] !== paperGcn[k])
+  const lines = ['# Efficient sampling for predictor-based NAS (Mauch et al.)', '', input.header,
+    `Benchmark: **${bench.label}**${bench.synthetic ? ' — SYNTHETIC numbers, not comparable to published results.' : ''} (bench digest ${benchDigest(bench).slice(0, 16)}); ` +
+    `budget ${spec.budget} distinct architectures per search, searched on ${String(rows[0]?.searched_on ?? searchedMetric(bench))} accuracy, reported: test accuracy of the incumbent; seeds ${spec.seedStart}–${spec.seedStart + spec.seeds - 1}.`, '',
+    `Predictor loop: T₀ = ${gcn.initial}, K = ${gcn.k}; GCN ${gcn.layers} × ${gcn.width} units, ${gcn.epochs} SGD steps per iteration (lr ${gcn.lr}, momentum ${gcn.momentum}, cosine), ML ${gcn.mlSteps} Adam steps at ${gcn.mlLr}, ev P = ${gcn.parents}, α = ${gcn.alpha}, p_mutate = ${gcn.pMutate}.` +
+    (changed.length > 0 ? ` **Not the paper's settings:** ${changed.map(k => `${k} ${String(spec.gcn[k])} (paper ${String(paperGcn[k])})`).join(', ')} — chosen for CPU time; the paper's are the defaults.` : ' These are the paper\'s settings.'), '']
+  const cols = checkpoints.map(q => `${q} queries`)
+  lines.push('## Test accuracy of the incumbent', '', 'Mean ± sd (± se) over seeds; s/run: mean wall time of one search.', '')
+  lines.push(markdownTable(['Row', 'Seeds', ...cols, 's/run'], variants.map(v => [
+    label(v, spec.pool), String(new Set(rows.filter(r => r.variant === v).map(r => r.seed)).size),
+    ...checkpoints.map(q => { const s = stats(at(v, q).map(r => r.test as number)); return s.n === 0 ? '—' : `${f(s.mean)} ± ${f(s.sd)} (± ${f(s.se)})` }),
+    f(stats(at(v, checkpoints[0]).map(r => r.search_seconds as number)).mean, 1)
+  ])))
+
+  const paired = (a: string, b: string, q: number): { mean: number, se: number, n: number } => {
+    const mine = new Map(at(a, q).map(r => [r.seed, r.test as number]))
+    const diffs = at(b, q).filter(r => mine.has(r.seed)).map(r => (mine.get(r.seed) as number) - (r.test as number))
+    return stats(diffs)
+  }
+  const fmtDiff = (s: { mean: number, se: number, n: number }): string => s.n === 0 ? '—' : `${s.mean >= 0 ? '+' : ''}${f(s.mean)} ± ${f(s.se)} (${s.n})`
+  if (variants.includes('re')) {
+    lines.push('## Paired differences against aging evolution', '', 'Test accuracy minus re\'s on the same seed; mean ± se (seeds).', '')
+    lines.push(markdownTable(['Row', ...cols], variants.filter(v => v !== 're').map(v => [`${label(v, spec.pool)} − re`, ...checkpoints.map(q => fmtDiff(paired(v, 're', q)))])))
+  }
+
+  lines.push('## Quality targets', '')
+  const g1 = G1[dataset]
+  if (variants.includes('whole') && g1 !== undefined) {
+    const q50 = stats(at('whole', 50).map(r => r.test as number))
+    const q100 = stats(at('whole', 100).map(r => r.test as number))
+    lines.push(`- **G1** (pb-whole well above aging evolution; the issue's re figures ${g1.re[0]} / ${g1.re[1]} at 50 / 100): target ≥ ${g1.q50} at q = 50 and ≥ ${g1.q100} at q = 100. ` +
+      `Measured ${f(q50.mean)} ± ${f(q50.se)} and ${f(q100.mean)} ± ${f(q100.se)} → ${q50.n === 0 || q100.n === 0 ? 'not measured' : q50.mean >= g1.q50 && q100.mean >= g1.q100 ? 'met' : 'not met'}.`)
+  } else lines.push(`- G1: the targets are for real NB-201 CIFAR-10 / CIFAR-100 with the pb-whole row (this run: ${dataset}${variants.includes('whole') ? '' : ', no pb-whole'}).`)
+  if (variants.includes('ev') && variants.includes('uniform')) {
+    const q2 = [...spec.rowCheckpoints].reverse().find(q => q <= 100) ?? spec.rowCheckpoints[0]
+    lines.push(`- **G2** (the paper: ev ≥ uniform at equal N′; the issue's q = 100): ev − uniform at q = ${q2} (paired, mean ± se): ${fmtDiff(paired('ev', 'uniform', q2))}.`)
+  }
+  lines.push('- Anchors (other papers, search on validation): AG-Net 94.24 (CIFAR-10, 96 queries) / 73.12 (CIFAR-100); random search 93.89 / 72.07 at 192; optimum 94.37 / 73.51.', '')
+
+  // G3: gains at the targets J where M_S = 1, 10, 100.
+  const space = bench.column({ metric: searchedMetric(bench) })
+  const ms = [1, 10, 100]
+  const targets = targetsAt(space, ms)
+  lines.push('## Sample-efficiency gain (G3)', '',
+    `Eq. 15 at the targets J (validation accuracy reached by the best M_S architectures of S, |S| = ${space.length}): gain = 10·log10(E_S[τ]/E_C[τ]) dB, E[τ] = (n+1)/(M+1); ` +
+    `C = every evaluation after the first ${T0} of each run, pooled over seeds; for the pools, the split S → S′ (sampling) + S′ → C (predictor), S′ = the pooled pools; M_C = evaluations in C reaching J. ` +
+    `With M_C = 0 the gain is not 0 but 10·log10(E_S/(|C|+1)) — read it as "J not reached". ` +
+    `Ceiling 10·log10((|S|+1)/(M_S+1)): ${ms.map(m => f(10 * Math.log10((space.length + 1) / (m + 1)), 1)).join(' / ')} dB. ` +
+    'The paper (NB-101, text only): about 50 dB for J < 0.05 error with N′ = |S|, about 25 dB lower at N′ = 100; ML about 30, uniform about 25 and ev approaching 50 dB for J < 0.05 at N′ ≤ 1000.', '')
+  const gainRows: string[][] = []
+  for (const v of variants) {
+    const last = rows.filter(r => r.variant === v && Array.isArray(r.c_vals))
+    if (last.length === 0) continue
+    const c = last.flatMap(r => r.c_vals as number[])
+    const pools = last.flatMap(r => Array.isArray(r.pool_vals) ? r.pool_vals as number[] : [])
+    gainRows.push([label(v, spec.pool), String(last.length), String(c.length), ...targets.map(t => {
+      const g = pooledGainDb(space, c, t)
+      const split = pools.length > 0 ? ` (${f(pooledGainDb(space, pools, t), 1)} + ${f(10 * Math.log10(expectedTrials(pools, t) / expectedTrials(c, t)), 1)})` : ''
+      return `${f(g, 1)}${split} [M_C = ${reaching(c, t)}]`
+    })])
+  }
+  lines.push(markdownTable(['Row', 'Runs', '|C|', ...targets.map((t, i) => `J: val ≥ ${f(t, 2)} (M_S = ${ms[i]})`)], gainRows), '')
+  const toppedUp = rows.filter(r => typeof r.topped_up === 'number' && (r.topped_up as number) > 0)
+  if (toppedUp.length > 0) lines.push(`Pools topped up uniformly (sampler short of K): ${toppedUp.map(r => `${String(r.variant)} seed ${String(r.seed)}: ${String(r.topped_up)}`).join('; ')}.`, '')
+
+  const points = variants.flatMap(v => spec.rowCheckpoints.map(q => {
+    const s = stats(at(v, q).map(r => r.test as number))
+    return s.n === 0 ? undefined : { series: label(v, spec.pool), x: q, y: s.mean, sd: s.n > 1 ? s.se : 0 }
+  })).filter((p): p is { series: string, x: number, y: number, sd: number } => p !== undefined)
+  if (points.length > 0) {
+    input.write('best-so-far.svg', await lineSvg({ title: 'Best-so-far test accuracy (mean ± se over seeds)', subtitle: bench.label, xTitle: 'queries (distinct architectures)', yTitle: 'test accuracy of the incumbent', points }))
+    lines.push('## Best-so-far curves', '', '![Best-so-far test accuracy vs queries](best-so-far.svg)', '')
+  }
+  input.write('results.csv', csvText(['variant', 'seed', 'queries', 'val', 'test', 'arch', 'search_seconds'],
+    rows.map(r => [String(r.variant), r.seed as number, r.queries as number, r.val as number, r.test as number, String(r.arch), r.search_seconds as number])))
+  return input.write('report.md', lines.join('\n') + '\n')
+}

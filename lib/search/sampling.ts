@@ -1,0 +1,365 @@
+// Predictor-based NAS with efficient sampling, Mauch et al., "Efficient Sampling for
+// Predictor-Based Neural Architecture Search" (Alg. 1 and 2, §3): the GCN ranking predictor
+// (lib/models/rank-gcn.ts) in an iterative loop —
+//   T₀ = `initial` random architectures, evaluated; then until the budget is spent: train f on
+//   everything evaluated (pairwise cross-entropy), build a candidate pool S′ that never holds
+//   an evaluated architecture, score it, evaluate the best K.
+// Pools (settings.sampler):
+//   whole   — every unevaluated architecture (the paper's N′ = |S|; "pb-whole");
+//   uniform — N′ unevaluated architectures uniformly without replacement;
+//   ml      — N′ starts of gradient ascent on f over continuous shadows of the architecture
+//             (NB-201: per-edge op logits, 'none' removes the edge's vertex), forward with
+//             the argmax architecture, straight-through gradients (Eq. 8–9); per start the best
+//             iterate not yet evaluated is kept; duplicates dropped;
+//   ev      — Alg. 2: the P best evaluated (true validation) are parents; while |S′| < N′,
+//             draw A₁, A₂ from them; a mutant of A₁ while |S′| < αN′, else crossover(A₁, A₂);
+//             invalid, evaluated or duplicate children are drawn again.
+// A pool shorter than needed (after 20·N′ draws for ev) is topped up uniformly; the loop records it.
+// Every random draw comes from Random(seed, stream(t, purpose)), so a run is a pure function
+// of its seed and settings. Choices the paper leaves open are listed in docs/sampling.md.
+import { Random } from '../random'
+import { RankGcn, type RankGraphs } from '../models/rank-gcn'
+import { nb101GraphBatch, nb201GraphBatch } from '../encode/graph'
+import { NB201_DAG_LINKS, NB201_SIZE } from '../spaces/nb201'
+import * as nb101 from '../spaces/nb101'
+import type { Bench } from '../bench/bench'
+import { Oracle } from './oracle'
+import { intSetting, numberSetting, readSettings } from './settings'
+import { oneOf, describe } from '../validate'
+import type { SearchMethod, SearchRun, SearchTrajectory } from './types'
+
+export const SAMPLERS = ['whole', 'uniform', 'ml', 'ev'] as const
+export type Sampler = typeof SAMPLERS[number]
+
+export interface SamplingSettings {
+  /** Candidate pool: 'whole' (default), 'uniform', 'ml' or 'ev'. */
+  sampler?: Sampler
+  /** Pool size N′ of uniform, ml and ev (default 100); ignored by whole. */
+  pool?: number
+  /** Random architectures evaluated first, T₀ (default 4). */
+  initial?: number
+  /** Architectures evaluated per iteration, K (default 4). */
+  k?: number
+  /** GCN: units per layer (default 256), layers (3), full-batch SGD steps per iteration (2000), lr (0.01), momentum (0.9). */
+  width?: number
+  layers?: number
+  epochs?: number
+  lr?: number
+  momentum?: number
+  /** Tied accuracies in the loss: 'positive' (default) or 'ignore'. */
+  ties?: 'positive' | 'ignore'
+  /** Keep training the previous iteration's model instead of re-initialising it (default false). */
+  warmStart?: boolean
+  /** ML sampler: Adam steps (default 50) and learning rate (0.05). */
+  mlSteps?: number
+  mlLr?: number
+  /** Evolutionary sampler: parents P (default 10), mutant fraction α (0.5), per-bit mutation probability (0.05). */
+  parents?: number
+  alpha?: number
+  pMutate?: number
+}
+
+export type ResolvedSamplingSettings = Readonly<Required<SamplingSettings>>
+
+const KEYS = ['sampler', 'pool', 'initial', 'k', 'width', 'layers', 'epochs', 'lr', 'momentum', 'ties', 'warmStart', 'mlSteps', 'mlLr', 'parents', 'alpha', 'pMutate'] as const
+
+/** Validates settings and fills the paper's defaults (the paper's where given, ours where not: docs/sampling.md). */
+export function samplingSettings (settings?: SamplingSettings): ResolvedSamplingSettings {
+  const fn = 'sampling'
+  const s = readSettings<SamplingSettings>(settings, fn, KEYS)
+  if (s.warmStart !== undefined && typeof s.warmStart !== 'boolean') throw new TypeError(`${fn}: settings.warmStart must be a boolean, got ${describe(s.warmStart)}`)
+  const alpha = s.alpha ?? 0.5
+  if (typeof alpha !== 'number' || !(alpha >= 0 && alpha <= 1)) throw new RangeError(`${fn}: settings.alpha must be a number in [0, 1], got ${describe(s.alpha)}`)
+  const momentum = s.momentum ?? 0.9
+  if (typeof momentum !== 'number' || !(momentum >= 0 && momentum < 1)) throw new RangeError(`${fn}: settings.momentum must be a number in [0, 1), got ${describe(s.momentum)}`)
+  const k = intSetting(s.k, 4, fn, 'k', 1)
+  return Object.freeze({
+    sampler: oneOf(s.sampler, 'whole', SAMPLERS, fn, 'settings.sampler'),
+    pool: intSetting(s.pool, 100, fn, 'pool', k),
+    initial: intSetting(s.initial, 4, fn, 'initial', 2),
+    k,
+    width: intSetting(s.width, 256, fn, 'width', 1),
+    layers: intSetting(s.layers, 3, fn, 'layers', 1),
+    epochs: intSetting(s.epochs, 2000, fn, 'epochs', 0),
+    lr: numberSetting(s.lr, 0.01, fn, 'lr', 0),
+    momentum,
+    ties: oneOf(s.ties, 'positive', ['positive', 'ignore'] as const, fn, 'settings.ties'),
+    warmStart: s.warmStart ?? false,
+    mlSteps: intSetting(s.mlSteps, 50, fn, 'mlSteps', 1),
+    mlLr: numberSetting(s.mlLr, 0.05, fn, 'mlLr', 0),
+    parents: intSetting(s.parents, 10, fn, 'parents', 1),
+    alpha,
+    pMutate: numberSetting(s.pMutate, 0.05, fn, 'pMutate', 0, 1)
+  })
+}
+
+/** What one iteration did (for the gain's S′ and for the record). */
+export interface SamplingIteration {
+  t: number
+  /** The pool S′_t (bench rows; for 'whole', omitted: every unevaluated row). */
+  pool?: Int32Array
+  poolSize: number
+  /** Rows added uniformly because the sampler came up short. */
+  toppedUp: number
+  /** The rows evaluated this iteration, C_t (the top of S′_t by score). */
+  chosen: Int32Array
+  /** Final training loss. */
+  loss: number
+}
+
+export interface SamplingObserver {
+  iteration?: (it: SamplingIteration) => void
+}
+
+// Random streams: stream(t, purpose).
+const P_INIT = 0; const P_POOL = 1; const P_TOPUP = 2; const P_START = 3
+function stream (t: number, purpose: number): number { return t * 8 + purpose }
+
+/** The predictor loop as a search method ('sampling'). */
+export function sampling (settings?: SamplingSettings): SearchMethod {
+  const resolved = samplingSettings(settings)
+  return Object.freeze({
+    name: 'sampling',
+    settings: resolved,
+    run: async (run: SearchRun): Promise<SearchTrajectory> => await samplingLoop(run, resolved)
+  })
+}
+
+/** The graphs of every bench row (cached per bench). */
+const GRAPHS = new WeakMap<Bench, RankGraphs>()
+export function benchGraphs (bench: Bench): RankGraphs {
+  let g = GRAPHS.get(bench)
+  if (g === undefined) {
+    g = bench.space === 'nb201' ? nb201GraphBatch(bench.archs as Uint8Array) : nb101GraphBatch(bench.archs as nb101.Nb101Cells)
+    GRAPHS.set(bench, g)
+  }
+  return g
+}
+
+/** Alg. 1 on a search run, with the resolved settings; `observer` sees each iteration. */
+export async function samplingLoop (run: SearchRun, s: ResolvedSamplingSettings, observer?: SamplingObserver): Promise<SearchTrajectory> {
+  const oracle = new Oracle(run)
+  const bench = run.bench
+  if (s.sampler !== 'whole' && s.pool >= bench.size) throw new RangeError(`sampling: settings.pool = ${s.pool} must be below the size of the space (${bench.size}); use sampler 'whole' for all of it`)
+  if (s.sampler === 'ml' && bench.space !== 'nb201') throw new RangeError(`sampling: the ml sampler is implemented for NAS-Bench-201 benches; ${bench.name} is ${bench.space}`)
+  const graphs = benchGraphs(bench)
+  const init = new Random(run.seed, stream(0, P_POOL))
+  while (oracle.count < s.initial && !oracle.done) oracle.query(oracle.randomUnqueried(init))
+  let model: RankGcn | null = null
+  for (let t = 1; !oracle.done; t++) {
+    const { rows, values } = oracle.queried()
+    if (model === null || !s.warmStart) {
+      model = new RankGcn(graphs.vertices, graphs.features, { width: s.width, layers: s.layers, epochs: s.epochs, lr: s.lr, momentum: s.momentum, ties: s.ties })
+      model.init(new Random(run.seed, stream(t, P_INIT)))
+    }
+    const losses = model.fit(graphs, values, rows, ` (seed ${run.seed}, iteration ${t})`)
+    await yieldToEventLoop(run.signal)
+    const want = Math.min(s.k, oracle.budget - oracle.count)
+    const random = new Random(run.seed, stream(t, P_POOL))
+    let pool: Int32Array
+    if (s.sampler === 'whole') pool = unevaluated(oracle, bench.size)
+    else if (s.sampler === 'uniform') pool = uniformPool(oracle, bench.size, s.pool, random)
+    else if (s.sampler === 'ml') pool = mlPool(model, oracle, s.pool, s.mlSteps, s.mlLr, new Random(run.seed, stream(t, P_START)))
+    else pool = evolutionaryPool(bench, oracle, s.pool, s.parents, s.alpha, s.pMutate, random)
+    let toppedUp = 0
+    if (pool.length < want) {
+      const extra = new Random(run.seed, stream(t, P_TOPUP))
+      const inPool = new Set(pool)
+      const list = Array.from(pool)
+      while (list.length < want) {
+        const r = oracle.randomUnqueried(extra)
+        if (!inPool.has(r)) { inPool.add(r); list.push(r); toppedUp++ }
+      }
+      pool = Int32Array.from(list)
+    }
+    const scores = model.score(graphs, pool)
+    const chosen = topK(pool, scores, want)
+    for (const row of chosen) oracle.query(row)
+    observer?.iteration?.({ t, ...(s.sampler === 'whole' ? {} : { pool }), poolSize: pool.length, toppedUp, chosen, loss: losses.length > 0 ? losses[losses.length - 1] : NaN })
+    await yieldToEventLoop(run.signal)
+  }
+  return oracle.trajectory()
+}
+
+/** The k rows of `pool` with the highest scores (ties: earlier pool position first), in that order. */
+export function topK (pool: ArrayLike<number>, scores: ArrayLike<number>, k: number): Int32Array {
+  const order = Array.from({ length: pool.length }, (_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b)
+  return Int32Array.from(order.slice(0, k), i => pool[i])
+}
+
+function unevaluated (oracle: Oracle, size: number): Int32Array {
+  const out = new Int32Array(size - oracle.count)
+  let k = 0
+  for (let r = 0; r < size; r++) if (!oracle.has(r)) out[k++] = r
+  return out
+}
+
+/** N′ unevaluated rows uniformly without replacement (partial Fisher–Yates over the unevaluated rows). */
+export function uniformPool (oracle: Oracle, size: number, n: number, random: Random): Int32Array {
+  const rest = unevaluated(oracle, size)
+  const m = Math.min(n, rest.length)
+  for (let i = 0; i < m; i++) {
+    const j = i + random.int(rest.length - i)
+    const tmp = rest[i]; rest[i] = rest[j]; rest[j] = tmp
+  }
+  return rest.slice(0, m)
+}
+
+// ---- NB-201 rows by op index ------------------------------------------------------------
+
+const POW5 = [3125, 625, 125, 25, 5, 1]
+const NB201_INDEX = new WeakMap<Bench, { rowByIndex: Int32Array }>()
+function nb201Rows (bench: Bench): Int32Array {
+  let e = NB201_INDEX.get(bench)
+  if (e === undefined) {
+    const ops = bench.archs as Uint8Array
+    const rowByIndex = new Int32Array(NB201_SIZE).fill(-1)
+    for (let row = 0; row < bench.size; row++) {
+      let i = 0
+      for (let k = 0; k < 6; k++) i += ops[6 * row + k] * POW5[k]
+      rowByIndex[i] = row
+    }
+    e = { rowByIndex }
+    NB201_INDEX.set(bench, e)
+  }
+  return e.rowByIndex
+}
+
+// ---- ML sampler (NB-201) ----------------------------------------------------------------
+
+/**
+ * Straight-through gradient of f with respect to per-edge op logits θ[e][o] (6 × 5) at the
+ * argmax architecture `ops`: ∂f/∂θ[e][o] = ∂f/∂X[e+1][o] for an op o ≥ 1 (the one-hot feature
+ * of the edge's vertex) and, for o = none, −Σ ∂f/∂A over the links of the edge's vertex whose
+ * other end is present (choosing none removes them). `dA` (64) and `dX` (48) are one graph's
+ * input gradients from RankGcn.inputGradient.
+ */
+export function nb201StraightThrough (ops: ArrayLike<number>, dA: ArrayLike<number>, dX: ArrayLike<number>, out: Float64Array, offset = 0): void {
+  for (let e = 0; e < 6; e++) {
+    const v = e + 1
+    for (let o = 1; o < 5; o++) out[offset + e * 5 + o] = dX[v * 6 + o]
+    let g = 0
+    for (const [from, to] of NB201_DAG_LINKS) {
+      if (from !== v && to !== v) continue
+      const other = from === v ? to : from
+      const present = other === 0 || other === 7 || ops[other - 1] !== 0
+      if (present) g += dA[from * 8 + to]
+    }
+    out[offset + e * 5] = -g
+  }
+}
+
+/**
+ * ML pool (Eq. 8–9) on NB-201: `n` starts θ ~ U(−1, 1)^(6×5), `steps` Adam ascent steps of f at
+ * learning rate `lr` with straight-through gradients; per start, the best-scoring argmax
+ * architecture met (before or after any step) that is not evaluated; duplicates dropped.
+ */
+export function mlPool (model: RankGcn, oracle: Oracle, n: number, steps: number, lr: number, starts: Random): Int32Array {
+  const bench = oracle.run.bench
+  const rowByIndex = nb201Rows(bench)
+  const theta = new Float64Array(n * 30)
+  for (let k = 0; k < theta.length; k++) theta[k] = 2 * starts.float() - 1
+  const m = new Float64Array(n * 30)
+  const v = new Float64Array(n * 30)
+  const grad = new Float64Array(n * 30)
+  const bestRow = new Int32Array(n).fill(-1)
+  const bestF = new Float64Array(n).fill(-Infinity)
+  const ops = new Uint8Array(n * 6)
+  const b1 = 0.9; const b2 = 0.999; const eps = 1e-8
+  for (let step = 0; step <= steps; step++) {
+    for (let s = 0; s < n; s++) {
+      for (let e = 0; e < 6; e++) {
+        let best = 0
+        for (let o = 1; o < 5; o++) if (theta[s * 30 + e * 5 + o] > theta[s * 30 + e * 5 + best]) best = o
+        ops[s * 6 + e] = best
+      }
+    }
+    const batch = nb201GraphBatch(ops)
+    const last = step === steps
+    const { f, dA, dX } = last ? { f: model.score(batch), dA: null, dX: null } : model.inputGradient(batch)
+    for (let s = 0; s < n; s++) {
+      let idx = 0
+      for (let e = 0; e < 6; e++) idx += ops[s * 6 + e] * POW5[e]
+      const row = rowByIndex[idx]
+      if (row >= 0 && !oracle.has(row) && f[s] > bestF[s]) { bestF[s] = f[s]; bestRow[s] = row }
+    }
+    if (last || dA === null || dX === null) break
+    for (let s = 0; s < n; s++) nb201StraightThrough(ops.subarray(s * 6, s * 6 + 6), dA.subarray(s * 64, s * 64 + 64), dX.subarray(s * 48, s * 48 + 48), grad, s * 30)
+    const c1 = 1 - Math.pow(b1, step + 1); const c2 = 1 - Math.pow(b2, step + 1)
+    for (let k = 0; k < theta.length; k++) {
+      m[k] = b1 * m[k] + (1 - b1) * grad[k]
+      v[k] = b2 * v[k] + (1 - b2) * grad[k] * grad[k]
+      theta[k] += lr * (m[k] / c1) / (Math.sqrt(v[k] / c2) + eps) // ascent
+    }
+  }
+  const seen = new Set<number>()
+  const out: number[] = []
+  for (let s = 0; s < n; s++) if (bestRow[s] >= 0 && !seen.has(bestRow[s])) { seen.add(bestRow[s]); out.push(bestRow[s]) }
+  return Int32Array.from(out)
+}
+
+// ---- evolutionary sampler (Alg. 2) ---------------------------------------------------------
+
+/** A mutant of a NB-201 row: each edge, with probability p, gets one of the four other ops uniformly (-1 if the bench lacks it). */
+function nb201Mutate (bench: Bench, row: number, p: number, random: Random): number {
+  const ops = bench.archs as Uint8Array
+  let idx = 0
+  for (let e = 0; e < 6; e++) {
+    let op = ops[6 * row + e]
+    if (random.float() < p) op = (op + 1 + random.int(4)) % 5
+    idx += op * POW5[e]
+  }
+  return nb201Rows(bench)[idx]
+}
+
+/** Uniform crossover of two NB-201 rows: each edge's op from either parent with probability ½. */
+function nb201Crossover (bench: Bench, a: number, b: number, random: Random): number {
+  const ops = bench.archs as Uint8Array
+  let idx = 0
+  for (let e = 0; e < 6; e++) idx += (random.float() < 0.5 ? ops[6 * a + e] : ops[6 * b + e]) * POW5[e]
+  return nb201Rows(bench)[idx]
+}
+
+function rowOf101 (bench: Bench, spec: nb101.Nb101Spec): number {
+  try { return bench.rowOf(spec) } catch { return -1 }
+}
+
+/**
+ * Alg. 2: parents are the `parents` best evaluated rows (true searched value, ties by query
+ * order); while |S′| < n: A₁, A₂ uniform among the parents; mutate(A₁) while |S′| < αn, else
+ * crossover(A₁, A₂); a child that is invalid, not in the bench, evaluated or already in S′ is
+ * drawn again. Stops after 20·n draws (the loop tops the pool up). NB-201: per-edge mutation
+ * with probability pMutate; NB-101: nb101.mutate at rate 7·pMutate (each of the 21 edge bits
+ * flips with probability pMutate) and nb101.crossover.
+ */
+export function evolutionaryPool (bench: Bench, oracle: Oracle, n: number, parents: number, alpha: number, pMutate: number, random: Random): Int32Array {
+  const { rows, values } = oracle.queried()
+  const order = rows.map((_, i) => i).sort((a, b) => values[b] - values[a] || a - b).slice(0, parents).map(i => rows[i])
+  const cells = bench.space === 'nb101' ? bench.archs as nb101.Nb101Cells : null
+  const pool: number[] = []
+  const inPool = new Set<number>()
+  const mutants = Math.ceil(alpha * n)
+  for (let draws = 0; pool.length < n && draws < 20 * n; draws++) {
+    const a = order[random.int(order.length)]
+    const b = order[random.int(order.length)]
+    let child: number
+    if (pool.length < mutants) {
+      if (cells === null) child = nb201Mutate(bench, a, pMutate, random)
+      else {
+        try { child = rowOf101(bench, nb101.mutate(nb101.cellAt(cells, a), random, { rate: 7 * pMutate })) } catch { child = -1 }
+      }
+    } else if (cells === null) child = nb201Crossover(bench, a, b, random)
+    else {
+      try { child = rowOf101(bench, nb101.crossover(nb101.cellAt(cells, a), nb101.cellAt(cells, b), random)) } catch { child = -1 }
+    }
+    if (child < 0 || oracle.has(child) || inPool.has(child)) continue
+    inPool.add(child)
+    pool.push(child)
+  }
+  return Int32Array.from(pool)
+}
+
+async function yieldToEventLoop (signal?: AbortSignal): Promise<void> {
+  await new Promise(resolve => setImmediate(resolve))
+  if (signal?.aborted === true) throw signal.reason ?? new Error('search aborted')
+}

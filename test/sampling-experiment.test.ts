@@ -1,0 +1,125 @@
+// `reproduce sampling` on the shared runner: rows and report on synthetic-201, resume and
+// --jobs 2 give the same rows, the pooled gain against the native one, plan errors, the CLI.
+import t, { type Test } from 'tap'
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { spawnSync } from 'node:child_process'
+import { Bench } from '../lib/bench/bench'
+import { synthetic201 } from '../lib/bench/synthetic'
+import { runSamplingExperiment, pooledGainDb, expectedTrials, targetsAt, SAMPLING_VARIANTS, type SamplingPlan } from '../lib/experiments/sampling'
+import { CLI_SAMPLING_ROWS } from '../lib/experiments/sampling-args'
+import { PlanError } from '../lib/experiments/runner'
+import { sampleEfficiencyGain } from '../lib/metrics/sample-efficiency'
+import { Random } from '../lib/random'
+
+const bench = new Bench(synthetic201())
+const cli = path.join(__dirname, '..', 'dist', 'lib', 'cli.js')
+
+function tmp (t: Test): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nasrank-sampling-'))
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+function rowsOf (dir: string): Array<Record<string, unknown>> {
+  return fs.readFileSync(path.join(dir, 'results.jsonl'), 'utf8').trim().split('\n').map(l => JSON.parse(l))
+}
+
+function comparable (dir: string): Record<string, unknown> {
+  const out: Record<string, unknown> = {}
+  for (const r of rowsOf(dir)) { const { run: _r, search_seconds: _s, ...rest } = r; out[`${String(r.cell)}#${String(r.part)}`] = rest }
+  return out
+}
+
+const small = (out: string): SamplingPlan => ({ bench, out, budget: 20, seeds: 2, pool: 20, checkpoints: [10, 20], gcn: { width: 6, epochs: 8, mlSteps: 3 }, bananas: { epochs: 5, ensemble: 2 } })
+
+t.test('every row on synthetic-201: rows, gains, report; resume and --jobs 2 give the same rows', async t => {
+  const out = tmp(t)
+  const first = await runSamplingExperiment(small(out))
+  t.same([first.ran, first.skipped, first.partial], [14, 0, false], 'one cell per (row, seed)')
+  const rows = rowsOf(out)
+  t.same([...new Set(rows.map(r => r.variant))], [...SAMPLING_VARIANTS])
+  const last = rows.filter(r => Array.isArray(r.c_vals))
+  t.equal(last.length, 14, 'the gain\'s C once per cell')
+  t.ok(last.every(r => (r.c_vals as number[]).length === 16), 'C = the 16 evaluations after T₀ = 4')
+  t.ok(last.filter(r => ['uniform', 'ml', 'ev'].includes(r.variant as string)).every(r => (r.pool_vals as number[]).length > 0), 'pools recorded')
+  t.ok(last.filter(r => r.variant === 'whole').every(r => r.pool_vals === null && r.iterations === 4))
+  const report = fs.readFileSync(first.reportFile, 'utf8')
+  t.match(report, /SYNTHETIC/)
+  t.match(report, /\| pb-whole \| 2 \| \d+\.\d\d ± \d+\.\d\d \(± \d+\.\d\d\) \|/)
+  t.match(report, /\| ev N′=20 − re \| [+-]\d+\.\d\d ± \d+\.\d\d \(2\) \|/)
+  t.match(report, /\*\*G2\*\* .*ev − uniform at q = 20/)
+  t.match(report, /Not the paper's settings:\*\* width 6 \(paper 256\), epochs 8 \(paper 2000\), mlSteps 3 \(paper 50\)/)
+  t.match(report, /## Sample-efficiency gain \(G3\)[\s\S]*\| ml N′=20 \| 2 \| 32 \| -?\d+\.\d \(-?\d+\.\d \+ -?\d+\.\d\) \[M_C = \d+\] \|/)
+  const again = await runSamplingExperiment(small(out))
+  t.same([again.ran, again.skipped], [0, 14], 'resumed: nothing recomputed')
+  const par = tmp(t)
+  await runSamplingExperiment({ ...small(par), jobs: 2 })
+  t.same(comparable(par), comparable(out), '--jobs 2: the same rows')
+})
+
+t.test('pooled gain: the native gain where C ⊆ S, the split sums, targets at M_S', async t => {
+  const random = new Random(3)
+  const space = Float64Array.from({ length: 500 }, () => Math.round(random.float() * 200) / 2)
+  const pool = Array.from({ length: 200 }, (_, i) => space[(i * 3) % 500])
+  const c = pool.filter((_, i) => i % 3 === 0)
+  const targets = targetsAt(space, [1, 10, 100])
+  const sorted = Float64Array.from(space).sort().reverse()
+  t.same(targets, [sorted[0], sorted[9], sorted[99]])
+  const native = sampleEfficiencyGain({ space, candidates: c, targets, subset: pool, higherIsBetter: true })
+  targets.forEach((j, i) => {
+    t.ok(Math.abs(pooledGainDb(space, c, j) - native.gainDb[i]) < 1e-9)
+    t.ok(Math.abs(pooledGainDb(space, pool, j) - native.subsetGainDb![i]) < 1e-9)
+    t.ok(Math.abs(10 * Math.log10(expectedTrials(pool, j) / expectedTrials(c, j)) - native.predictorGainDb![i]) < 1e-9)
+  })
+  // Pooled over runs an architecture may recur: still defined.
+  t.ok(Number.isFinite(pooledGainDb([1, 2, 3], [3, 3, 3], 3)))
+  t.equal(pooledGainDb([1, 2, 3], [3, 3, 3], 3), 10 * Math.log10((4 / 2) / (4 / 4)))
+})
+
+t.test('plan errors before any work', async t => {
+  const out = tmp(t)
+  const cases: Array<[Partial<SamplingPlan>, RegExp]> = [
+    [{ variants: ['whole', 'darts' as never] }, /--rows: unknown row "darts"/],
+    [{ variants: ['re', 're'] }, /--rows: 're' is given twice/],
+    [{ budget: 5 }, /--budget must be an integer in \[8,/],
+    [{ pool: 2 }, /--pool must be an integer in \[4,/],
+    [{ pool: 15625 }, /--pool 15625 must be below the size of the space/],
+    [{ checkpoints: [10, 5] }, /--checkpoints must be strictly ascending/],
+    [{ gcn: { width: 0 } }, /settings\.width must be an integer in \[1,/],
+    [{ bench: 'synthetic-101' }, /this experiment's rows are the NAS-Bench-201 protocol/]
+  ]
+  for (const [patch, message] of cases) {
+    await t.rejects(runSamplingExperiment({ ...small(out), ...patch }), message)
+    await t.rejects(runSamplingExperiment({ ...small(out), ...patch }), PlanError)
+  }
+  t.notOk(fs.existsSync(path.join(out, 'results.jsonl')) && rowsOf(out).length > 0, 'no rows written')
+})
+
+t.test('the CLI: help, usage errors (exit 2), a run', async t => {
+  t.same([...CLI_SAMPLING_ROWS], [...SAMPLING_VARIANTS])
+  const run = (...args: string[]): { status: number | null, stdout: string, stderr: string } => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' })
+  const help = run('reproduce', 'sampling', '--help')
+  t.equal(help.status, 0)
+  for (const flag of ['--bench <uri>', '--rows <list>', '--pool <N>', '--budget <N>', '--gcn-width <N>', '--gcn-epochs <N>', '--lr <x>', '--ml-steps <N>', '--quick', '--jobs <N>', '--out <dir>']) t.match(help.stdout, flag)
+  const cases: Array<[string[], RegExp]> = [
+    [[], /--bench <uri> is required/],
+    [['--bench', 'synthetic-101'], /runs on NAS-Bench-201/],
+    [['--quick', '--rows', 'whole,grid'], /unknown --rows 'grid'/],
+    [['--quick', '--pool', '3'], /--pool must be an integer >= 4, got '3'/],
+    [['--quick', '--lr', '-1'], /--lr must be a number > 0/],
+    [['--quick', '--budget', '40', '--checkpoints', '50'], /--checkpoints: 50 is beyond --budget 40/],
+    [['--quick', '--sampler', 'ev'], /unknown option '--sampler'/]
+  ]
+  for (const [args, message] of cases) {
+    const r = run('reproduce', 'sampling', ...args)
+    t.equal(r.status, 2, `${args.join(' ')}: exit 2 (${r.stderr})`)
+    t.match(r.stderr, message)
+  }
+  const out = tmp(t)
+  const r = run('reproduce', 'sampling', '--bench', 'synthetic-201', '--rows', 'uniform,re', '--budget', '12', '--seeds', '1', '--gcn-width', '4', '--gcn-epochs', '3', '--out', out)
+  t.equal(r.status, 0, r.stderr)
+  t.match(r.stdout, /# Efficient sampling for predictor-based NAS/)
+  t.match(r.stdout, /\| uniform N′=100 \| 1 \|/)
+})

@@ -1,0 +1,190 @@
+// The efficient-sampling predictor loop (lib/search/sampling.ts): the straight-through
+// gradient against finite differences of the relaxed architecture, the ML sampler against
+// brute force, the uniform and evolutionary pool semantics, and the loop's accounting.
+import t from 'tap'
+import { Bench } from '../lib/bench/bench'
+import { synthetic201 } from '../lib/bench/synthetic'
+import { Random } from '../lib/random'
+import { RankGcn } from '../lib/models/rank-gcn'
+import { nb201GraphBatch } from '../lib/encode/graph'
+import { NB201_DAG_LINKS } from '../lib/spaces/nb201'
+import { Oracle } from '../lib/search/oracle'
+import { runSearch, searchMethod } from '../lib/search/index'
+import { benchGraphs, evolutionaryPool, mlPool, nb201StraightThrough, samplingLoop, samplingSettings, topK, uniformPool, type SamplingIteration } from '../lib/search/sampling'
+
+const bench = new Bench(synthetic201())
+const ops = bench.archs as Uint8Array
+
+function oracleWith (queried: number[], budget = 1000): Oracle {
+  bench.resetQueries()
+  const o = new Oracle({ bench, budget, seed: 0, metric: 'val' })
+  for (const r of queried) o.query(r)
+  return o
+}
+
+/** The NB-201 graph of a relaxed one-hot y (6 × 5): X[e+1][o] = y[e][o], links scaled by the presence 1 − y[e][none] of both ends. */
+function relaxedGraph (y: Float64Array): { vertices: number, features: number, adjacency: Float64Array, x: Float64Array } {
+  const x = new Float64Array(48)
+  const adjacency = new Float64Array(64)
+  x[0] = 1; x[7 * 6 + 5] = 1
+  const present = (v: number): number => v === 0 || v === 7 ? 1 : 1 - y[(v - 1) * 5]
+  for (let e = 0; e < 6; e++) for (let o = 1; o < 5; o++) x[(e + 1) * 6 + o] = y[e * 5 + o]
+  for (const [a, b] of NB201_DAG_LINKS) adjacency[a * 8 + b] = present(a) * present(b)
+  return { vertices: 8, features: 6, adjacency, x }
+}
+
+t.test('straight-through gradient = ∂f/∂y of the relaxed architecture at the one-hot point (finite differences)', async t => {
+  const model = new RankGcn(8, 6, { width: 7 }).init(new Random(3))
+  const random = new Random(9)
+  let worst = 0
+  let checked = 0
+  for (let trial = 0; trial < 20; trial++) {
+    const arch = Uint8Array.from({ length: 6 }, () => random.int(5))
+    const y = new Float64Array(30)
+    for (let e = 0; e < 6; e++) y[e * 5 + arch[e]] = 1
+    // The relaxed graph at the one-hot point is the bench's graph of the architecture.
+    const g = nb201GraphBatch(arch)
+    const r = relaxedGraph(y)
+    t.same(Array.from(r.adjacency), Array.from(g.adjacency))
+    t.same(Array.from(r.x), Array.from(g.x))
+    const { dA, dX } = model.inputGradient(g)
+    const st = new Float64Array(30)
+    nb201StraightThrough(arch, dA, dX, st)
+    const h = 1e-6
+    for (let k = 0; k < 30; k++) {
+      const keep = y[k]
+      y[k] = keep + h; const up = model.score(relaxedGraph(y))[0]
+      y[k] = keep - h; const down = model.score(relaxedGraph(y))[0]
+      y[k] = keep
+      const fd = (up - down) / (2 * h)
+      // Skip the rare kink (a pre-activation exactly at 0 makes the two one-sided slopes differ).
+      const fwd = (model.score(relaxedGraph((() => { const z = Float64Array.from(y); z[k] += h; return z })()))[0] - model.score(relaxedGraph(y))[0]) / h
+      if (Math.abs(fwd - fd) > 1e-4) continue
+      worst = Math.max(worst, Math.abs(fd - st[k]))
+      checked++
+    }
+  }
+  t.ok(checked > 400, `${checked} of 600 entries away from kinks`)
+  t.ok(worst < 1e-6, `max |fd − straight-through| = ${worst}`)
+})
+
+t.test('ML sampler: gradient ascent reaches the top of f (brute force over all 15,625 cells); never an evaluated cell', async t => {
+  const model = new RankGcn(8, 6, { width: 16 }).init(new Random(21))
+  const graphs = benchGraphs(bench)
+  const all = model.score(graphs)
+  const sorted = Float64Array.from(all).sort()
+  const p99 = sorted[Math.floor(0.99 * all.length)]
+  const best = sorted[all.length - 1]
+  const bestRow = all.indexOf(best)
+  const oracle = oracleWith([bestRow, 17, 400])
+  const pool = mlPool(model, oracle, 50, 60, 0.05, new Random(2))
+  t.ok(pool.length > 0 && pool.length <= 50)
+  t.equal(new Set(pool).size, pool.length, 'deduplicated')
+  t.notOk(Array.from(pool).some(r => oracle.has(r)), 'nothing evaluated')
+  const scores = Array.from(pool, r => all[r])
+  const top = Math.max(...scores)
+  t.ok(top >= p99, `best of the ML pool ${top} ≥ 99th percentile ${p99} (optimum ${best}, excluded as evaluated)`)
+  const meanMl = scores.reduce((s, x) => s + x, 0) / scores.length
+  const uni = uniformPool(oracle, bench.size, 50, new Random(2))
+  const meanUni = Array.from(uni, r => all[r]).reduce((s, x) => s + x, 0) / uni.length
+  t.ok(meanMl > meanUni, `ML pool mean ${meanMl} > uniform pool mean ${meanUni}`)
+  t.same(Array.from(mlPool(model, oracle, 50, 60, 0.05, new Random(2))), Array.from(pool), 'deterministic')
+})
+
+t.test('uniform pool: without replacement, nothing evaluated, uniform over the rest', async t => {
+  const oracle = oracleWith([0, 1, 2, 3, 4, 5])
+  const counts = new Float64Array(bench.size)
+  for (let s = 0; s < 200; s++) {
+    const p = uniformPool(oracle, bench.size, 500, new Random(s))
+    t.equal(p.length, 500)
+    if (new Set(p).size !== 500) t.fail('repeat')
+    for (const r of p) { if (r < 6) t.fail('evaluated row in pool'); counts[r]++ }
+  }
+  // Each unevaluated row appears with probability 500/15619 per draw: 6.40 expected in 200 pools.
+  let total = 0
+  for (let r = 6; r < bench.size; r++) total += counts[r]
+  t.equal(total, 200 * 500)
+  const mean = total / (bench.size - 6)
+  let chi = 0
+  for (let r = 6; r < bench.size; r++) chi += (counts[r] - mean) ** 2 / mean
+  // χ² with 15618 dof (slightly overdispersed by sampling without replacement: ≤ 1): within ±5 sd.
+  t.ok(Math.abs(chi - (bench.size - 7)) < 5 * Math.sqrt(2 * (bench.size - 7)), `χ² = ${chi}`)
+})
+
+t.test('evolutionary pool (Alg. 2): ⌈αN′⌉ mutants exactly, valid, new, children of the parents', async t => {
+  const queried = Array.from({ length: 30 }, (_, i) => i * 311)
+  const oracle = oracleWith(queried)
+  const vals = queried.map(r => oracle.value(r) as number)
+  const parents = queried.map((r, i) => [r, vals[i]] as const).sort((a, b) => b[1] - a[1]).slice(0, 10).map(p => p[0])
+  const pool = evolutionaryPool(bench, oracle, 100, 10, 0.5, 0.2, new Random(4))
+  t.equal(pool.length, 100)
+  t.equal(new Set(pool).size, 100, 'no duplicates')
+  t.notOk(Array.from(pool).some(r => oracle.has(r)), 'nothing evaluated')
+  // Every edge of a crossover child comes from one of two parents; of a mutant, all but the mutated ones from one.
+  const fromParents = (row: number, maxOff: number): boolean => parents.some(p => {
+    let off = 0
+    for (let e = 0; e < 6; e++) if (ops[6 * row + e] !== ops[6 * p + e]) off++
+    return off <= maxOff && off > 0
+  })
+  t.ok(Array.from(pool.slice(0, 50)).every(r => fromParents(r, 6)), 'mutants differ from a parent')
+  // With one parent, crossover(A, A) = A is always evaluated: the pool holds exactly the ⌈αN′⌉ mutants.
+  for (const [alpha, n] of [[0.3, 10], [0.25, 100], [0.5, 7]] as const) {
+    const single = evolutionaryPool(bench, oracle, n, 1, alpha, 0.3, new Random(5))
+    t.equal(single.length, Math.ceil(alpha * n), `α = ${alpha}, N′ = ${n}: ${Math.ceil(alpha * n)} mutants`)
+    const p = parents[0]
+    for (const r of single) {
+      let off = 0
+      for (let e = 0; e < 6; e++) if (ops[6 * r + e] !== ops[6 * p + e]) off++
+      if (off === 0) t.fail('a mutant equal to its parent')
+    }
+  }
+  // α = 0: crossovers only — each edge's op is the op of one of the parents there.
+  const cross = evolutionaryPool(bench, oracle, 40, 10, 0, 0.3, new Random(6))
+  t.ok(Array.from(cross).every(r => { for (let e = 0; e < 6; e++) if (!parents.some(p => ops[6 * p + e] === ops[6 * r + e])) return false; return true }), 'crossover edges come from parents')
+})
+
+t.test('the loop: T₀ + K per iteration, no repeats, C_t = top K of S′_t by score, deterministic', async t => {
+  for (const sampler of ['whole', 'uniform', 'ml', 'ev'] as const) {
+    const s = samplingSettings({ sampler, pool: 30, width: 8, epochs: 15, mlSteps: 5 })
+    const its: SamplingIteration[] = []
+    bench.resetQueries(1)
+    const traj = await samplingLoop({ bench, budget: 26, seed: 1, metric: 'val' }, s, { iteration: it => its.push(it) })
+    t.equal(traj.rows.length, 26, `${sampler}: spends the budget`)
+    t.equal(new Set(traj.rows).size, 26, `${sampler}: no repeat evaluations`)
+    t.equal(bench.queries, 26)
+    t.equal(its.length, 6, `${sampler}: 4 + 6 × 4 − 2 (the last takes what is left)`)
+    t.same(its.map(i => i.chosen.length), [4, 4, 4, 4, 4, 2])
+    let at = 4
+    for (const it of its) {
+      t.same(Array.from(traj.rows.slice(at, at + it.chosen.length)), Array.from(it.chosen), 'evaluated in the chosen order')
+      at += it.chosen.length
+      if (it.pool !== undefined) {
+        t.ok(Array.from(it.chosen).every(r => it.pool!.includes(r)), 'C_t ⊆ S′_t')
+        t.ok(Array.from(it.pool).every(r => !Array.from(traj.rows.slice(0, at - it.chosen.length)).includes(r)), 'S′_t holds nothing evaluated')
+      } else t.equal(it.poolSize, bench.size - (at - it.chosen.length), 'whole: every unevaluated cell')
+    }
+    const again = await runSearch(searchMethod('sampling', { sampler, pool: 30, width: 8, epochs: 15, mlSteps: 5 }), bench, { budget: 26, seed: 1 })
+    t.same(again.checkpoints[0].row, traj.rows[Array.from(traj.values).indexOf(Math.max(...traj.values))], `${sampler}: the harness replays it`)
+  }
+  // C_t is the top K of S′_t under the iteration's model: replay iteration 1 by hand.
+  const s = samplingSettings({ sampler: 'uniform', pool: 40, width: 8, epochs: 10 })
+  const its: SamplingIteration[] = []
+  bench.resetQueries(2)
+  const traj = await samplingLoop({ bench, budget: 8, seed: 2, metric: 'val' }, s, { iteration: it => its.push(it) })
+  const model = new RankGcn(8, 6, { width: 8, epochs: 10 }).init(new Random(2, 8 * 1 + 0))
+  model.fit(benchGraphs(bench), traj.values.slice(0, 4), traj.rows.slice(0, 4))
+  t.same(Array.from(topK(its[0].pool!, model.score(benchGraphs(bench), its[0].pool!), 4)), Array.from(traj.rows.slice(4, 8)))
+})
+
+t.test('settings are validated with errors naming them', async t => {
+  t.throws(() => searchMethod('sampling', { sampler: 'grid' }), /settings\.sampler must be one of 'whole', 'uniform', 'ml', 'ev'/)
+  t.throws(() => searchMethod('sampling', { pool: 3 }), /settings\.pool must be an integer in \[4,/)
+  t.throws(() => searchMethod('sampling', { initial: 1 }), /settings\.initial must be an integer in \[2,/)
+  t.throws(() => searchMethod('sampling', { lr: 0 }), /settings\.lr must be a finite number in \(0,/)
+  t.throws(() => searchMethod('sampling', { momentum: 1 }), /settings\.momentum must be a number in \[0, 1\)/)
+  t.throws(() => searchMethod('sampling', { alpha: 1.5 }), /settings\.alpha must be a number in \[0, 1\]/)
+  t.throws(() => searchMethod('sampling', { pMutate: 0 }), /settings\.pMutate must be a finite number in \(0, 1\]/)
+  t.throws(() => searchMethod('sampling', { warmStart: 1 }), /settings\.warmStart must be a boolean/)
+  t.throws(() => searchMethod('sampling', { sampelr: 'ml' }), /unknown option 'sampelr'/)
+  await t.rejects(runSearch(searchMethod('sampling', { sampler: 'uniform', pool: 15625, width: 4, epochs: 1 }), bench, { budget: 10, seed: 0 }), /settings\.pool = 15625 must be below the size of the space \(15625\)/)
+})
