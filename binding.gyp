@@ -26,6 +26,7 @@
       "defines": [
         "NAPI_VERSION=8",
         "NAPI_CPP_EXCEPTIONS",
+        "NODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS",
         "NASRANK_SOURCE_DIGEST=\"<!(node scripts/native-digest.js)\"",
         "NASRANK_BUILD_SYSTEM=\"node-gyp\""
       ],

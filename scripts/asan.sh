@@ -26,7 +26,7 @@ if [ ! -e "$node_inc/node_api.h" ]; then node_inc="$(node -p "require('node-api-
 # The sources node-gyp compiles (binding.gyp is JSON with comments allowed: read it as JS).
 sources=$(node -e "const g = eval('(' + require('fs').readFileSync('binding.gyp', 'utf8') + ')'); console.log(g.targets[0].sources.join(' '))")
 flags=(-std=c++17 -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined -fPIC -pthread -fexceptions
-  -DNAPI_VERSION=8 -DNAPI_CPP_EXCEPTIONS "-DNASRANK_SOURCE_DIGEST=\"$digest\"" '-DNASRANK_BUILD_SYSTEM="asan"'
+  -DNAPI_VERSION=8 -DNAPI_CPP_EXCEPTIONS -DNODE_API_SWALLOW_UNTHROWABLE_EXCEPTIONS "-DNASRANK_SOURCE_DIGEST=\"$digest\"" '-DNASRANK_BUILD_SYSTEM="asan"'
   -I"$addon_inc" -I"$node_inc")
 
 start=$(date +%s)

@@ -53,6 +53,16 @@ t.test('terminating a worker with an async call in flight does not abort the pro
   }
 })
 
+t.test('terminating a worker inside synchronous calls (results being created, errors being thrown) does not abort the process', async t => {
+  // Found by the SIGINT stress test of reproduce renas --jobs 2 (test/cli-interrupt.test.ts).
+  for (const name of ['kendallTau', 'spearman', 'pairwiseRankLoss', 'tripletRankLoss', 'gcnScore', 'forestFit', 'nb101.hashBatch', 'throws a TypeError']) {
+    const r = node([path.join(fixtures, 'sync-terminate.js'), dist, name])
+    t.equal(r.status, 0, `${name}: the process exits normally (signal ${r.signal})`)
+    t.notMatch(r.out, /terminate called/, `${name}: no std::terminate`)
+    t.match(r.out, `${name}: survived`)
+  }
+})
+
 // ---- 2. getters that detach or rewrite arrays the addon already took ---------------------
 
 function flatForest () {
