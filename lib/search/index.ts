@@ -4,6 +4,7 @@ import { randomSearch, type RandomSearchSettings } from './random-search'
 import { agingEvolution, type AgingEvolutionSettings } from './aging-evolution'
 import { localSearch, type LocalSearchSettings } from './local-search'
 import { bananas, type BananasSettings } from './bananas'
+import { agnet, type AgNetSettings } from './agnet'
 import { describe } from '../validate'
 
 export interface SearchMethodSettings {
@@ -11,14 +12,16 @@ export interface SearchMethodSettings {
   re: AgingEvolutionSettings
   ls: LocalSearchSettings
   bananas: BananasSettings
+  agnet: AgNetSettings
 }
 
-/** Factories of the baselines: rs (random search), re (aging evolution), ls (local search), bananas (BANANAS). */
+/** Factories of the baselines: rs (random search), re (aging evolution), ls (local search), bananas (BANANAS), agnet (AG-Net). */
 export const SEARCH_METHODS: Readonly<{ [K in keyof SearchMethodSettings]: (settings?: SearchMethodSettings[K]) => SearchMethod }> = Object.freeze({
   rs: randomSearch,
   re: agingEvolution,
   ls: localSearch,
-  bananas
+  bananas,
+  agnet
 })
 
 export type SearchMethodName = keyof typeof SEARCH_METHODS
@@ -35,6 +38,6 @@ export { runSearch, searchedMetric, type RunSearchOptions, type SearchResult, ty
 export { benchSpace, type BenchSpace } from './space'
 export { Oracle } from './oracle'
 export { randomSearchExpectation } from './expectation'
-export { randomSearch, agingEvolution, localSearch, bananas }
-export type { RandomSearchSettings, AgingEvolutionSettings, LocalSearchSettings, BananasSettings }
+export { randomSearch, agingEvolution, localSearch, bananas, agnet }
+export type { RandomSearchSettings, AgingEvolutionSettings, LocalSearchSettings, BananasSettings, AgNetSettings }
 export type { SearchMethod, SearchRun, SearchTrajectory } from './types'
