@@ -10,6 +10,7 @@ import { benchCommand } from './bench/cli'
 import { didYouMean, UsageError } from './cli-args'
 import { renasCommand } from './experiments/renas-args'
 import { searchCommand } from './experiments/search-args'
+import { agnetCommand } from './experiments/agnet-args'
 
 // Loaded on demand, so `help` and `version` work even without a usable native addon.
 function loadApi (): typeof import('./index') {
@@ -164,6 +165,7 @@ export function program (): Command {
     const { reproduceRenas } = require('./experiments/renas-cli') as typeof import('./experiments/renas-cli')
     await reproduceRenas(args)
   }))
+  reproduce.addCommand(agnetCommand())
   nasrank.addCommand(group(reproduce, 'method'))
 
   nasrank.addCommand(searchCommand())

@@ -6,7 +6,7 @@ import { Command } from 'commander'
 import { choice, integer, list, openingStatus, outDir, UsageError } from '../cli-args'
 
 // The names of lib/search's SEARCH_METHODS (a test checks), repeated so that help loads no search code.
-export const CLI_SEARCH_METHODS = ['rs', 're', 'ls', 'bananas'] as const
+export const CLI_SEARCH_METHODS = ['rs', 're', 'ls', 'bananas', 'agnet'] as const
 export type CliSearchMethod = typeof CLI_SEARCH_METHODS[number]
 
 /** The validated options of one `nasrank search` run. */
@@ -92,7 +92,7 @@ export function searchCommand (): Command {
     .description('Runs search methods on one benchmark for many seeds: each run queries at most --budget distinct ' +
       'architectures (validation accuracy, counted once each) and reports, at each checkpoint, the test ' +
       'accuracy of its incumbent. Results go to --out (results.jsonl, report); re-running resumes.')
-    .option('--method <list>', `comma-separated methods: ${CLI_SEARCH_METHODS.join(', ')} (random search, regularized evolution, local search, BANANAS); the first is the baseline of the paired differences`, 'rs,re')
+    .option('--method <list>', `comma-separated methods: ${CLI_SEARCH_METHODS.join(', ')} (random search, regularized evolution, local search, BANANAS, AG-Net); the first is the baseline of the paired differences`, 'rs,re')
     .requiredOption('--bench <uri>', 'benchmark: synthetic-201, nb201:<table.csv>, nb201:<dir> (several budgets), synthetic-101, nb101:<file>')
     .option('--dataset <D>', 'the dataset of an nb201:<dir> holding several (e.g. cifar100)')
     .option('--budget <N>', 'distinct architectures each run may query', '200')

@@ -17,6 +17,9 @@
 //   5. Repeat until the budget is spent (no new candidates ⇒ stop; the run is shorter).
 // Variants: 'no-lso' (w ≡ 1), 'no-backprop' (f trained on the true encoding g of the paired
 // architecture and scores the decoded candidates' g; G's loss 2·CE + BCE, as the authors' code).
+import * as fs from 'node:fs'
+import * as path from 'node:path'
+import { createHash } from 'node:crypto'
 import { Random } from '../random'
 import { Oracle } from './oracle'
 import { intSetting, numberSetting, readSettings } from './settings'
@@ -51,13 +54,19 @@ export interface AgNetSettings {
   candidates?: number
   /** z ~ U(−range, range)^32 for candidates (default 3). */
   zRange?: number
-  /** Pretraining steps of batch 32 (default 2000; the paper: 78,125). */
+  /** Pretraining steps of batch 32 (default 1000; the paper: 78,125 — see docs/agnet.md). */
   pretrainSteps?: number
   /** Seed of the pretraining (default 0: one pretrained generator shared by every run). */
   pretrainSeed?: number
+  /**
+   * A weights file of `agnetSaveWeights` used instead of pretraining, or 'shipped' (the default
+   * unless pretrainSteps or pretrainSeed is given): the package's weights/agnet-nb201.json,
+   * made by agnetPretrain with the default steps and seed.
+   */
+  weights?: string
 }
 
-const KEYS = ['variant', 'init', 'k', 'epochs', 'batchSize', 'lr', 'alpha', 'rankK', 'candidates', 'zRange', 'pretrainSteps', 'pretrainSeed'] as const
+const KEYS = ['variant', 'init', 'k', 'epochs', 'batchSize', 'lr', 'alpha', 'rankK', 'candidates', 'zRange', 'pretrainSteps', 'pretrainSeed', 'weights'] as const
 const PRETRAIN_BATCH = 32
 const PRETRAIN_LR = 2e-4
 const BETA1 = 0.5
@@ -196,9 +205,69 @@ function resolveSettings (settings: unknown) {
     rankK: numberSetting(s.rankK, 0.01, fn, 'rankK', 0),
     candidates: intSetting(s.candidates, 100, fn, 'candidates', 1),
     zRange: numberSetting(s.zRange, 3, fn, 'zRange', 0),
-    pretrainSteps: intSetting(s.pretrainSteps, 2000, fn, 'pretrainSteps', 0),
-    pretrainSeed: intSetting(s.pretrainSeed, 0, fn, 'pretrainSeed', 0)
+    pretrainSteps: intSetting(s.pretrainSteps, 1000, fn, 'pretrainSteps', 0),
+    pretrainSeed: intSetting(s.pretrainSeed, 0, fn, 'pretrainSeed', 0),
+    weights: weightsSetting(s.weights ?? (s.pretrainSteps === undefined && s.pretrainSeed === undefined ? 'shipped' : undefined), fn)
   })
+}
+
+/** The package root: the nearest ancestor holding binding.gyp (from lib/ and dist/lib/). */
+function packageRoot (): string {
+  let dir = __dirname
+  for (;;) {
+    if (fs.existsSync(path.join(dir, 'binding.gyp'))) return dir
+    const parent = path.dirname(dir)
+    if (parent === dir) return __dirname
+    dir = parent
+  }
+}
+
+/** The shipped NB-201 generator (agnetPretrain, 1000 steps, seed 0; see docs/agnet.md). */
+export const AGNET_NB201_WEIGHTS = path.join(packageRoot(), 'weights', 'agnet-nb201.json')
+
+function weightsFile (weights: string): string { return weights === 'shipped' ? AGNET_NB201_WEIGHTS : weights }
+
+function weightsSetting (v: unknown, fn: string): string | null {
+  if (v === undefined || v === null) return null
+  if (typeof v !== 'string' || v === '') throw new TypeError(`${fn}: settings.weights must be a file path, got ${String(v)}`)
+  return v
+}
+
+/** The weights file format: JSON with the parameter shapes, the values (float64, base64) and their SHA-256. */
+export const AGNET_WEIGHTS_FORMAT = 'nasrank-agnet-weights'
+
+/** Writes a generator's weights (atomically: a temporary file renamed) with how they were made. */
+export function agnetSaveWeights (file: string, gen: AgNetGenerator, meta: Record<string, unknown>): string {
+  const total = gen.parameterCount
+  const all = new Float64Array(total)
+  let at = 0
+  for (const p of gen.params) { all.set(p.data, at); at += p.data.length }
+  const bytes = Buffer.from(all.buffer)
+  const sha256 = createHash('sha256').update(bytes).digest('hex')
+  const doc = { format: AGNET_WEIGHTS_FORMAT, version: 1, shape: gen.shape, params: gen.params.map(p => ({ name: p.name, rows: p.rows, cols: p.cols })), sha256, meta, data: bytes.toString('base64') }
+  const tmp = `${file}.${process.pid}.tmp`
+  fs.writeFileSync(tmp, JSON.stringify(doc))
+  fs.renameSync(tmp, file)
+  return sha256
+}
+
+/** Reads a weights file into a new generator; the shape, names and SHA-256 must match (errors name the file). */
+export function agnetLoadWeights (file: string, shape: AgNetShape): AgNetGenerator {
+  let doc: { format?: unknown, shape?: AgNetShape, params?: Array<{ name: string, rows: number, cols: number }>, sha256?: unknown, data?: unknown }
+  try { doc = JSON.parse(fs.readFileSync(file, 'utf8')) } catch (err) { throw new RangeError(`agnet: cannot read the weights file ${file}: ${(err as Error).message}`) }
+  if (doc.format !== AGNET_WEIGHTS_FORMAT) throw new RangeError(`agnet: ${file} is not an AG-Net weights file (format ${String(doc.format)})`)
+  const gen = new AgNetGenerator(shape, new Random(0))
+  if (doc.shape?.nodes !== shape.nodes || doc.shape?.classes !== shape.classes) throw new RangeError(`agnet: ${file} holds weights for ${doc.shape?.nodes} nodes × ${doc.shape?.classes} classes, the space needs ${shape.nodes} × ${shape.classes}`)
+  const names = gen.params.map(p => `${p.name} ${p.rows}×${p.cols}`).join(',')
+  if (!Array.isArray(doc.params) || doc.params.map(p => `${p.name} ${p.rows}×${p.cols}`).join(',') !== names) throw new RangeError(`agnet: ${file} has other parameter shapes than this generator`)
+  const bytes = Buffer.from(String(doc.data), 'base64')
+  const sha256 = createHash('sha256').update(bytes).digest('hex')
+  if (sha256 !== doc.sha256) throw new RangeError(`agnet: ${file}: the weights' SHA-256 ${sha256} differs from the recorded ${String(doc.sha256)}`)
+  if (bytes.length !== gen.parameterCount * 8) throw new RangeError(`agnet: ${file} holds ${bytes.length / 8} values, the generator has ${gen.parameterCount}`)
+  const all = new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length))
+  let at = 0
+  for (const p of gen.params) { p.data.set(all.subarray(at, at + p.data.length)); at += p.data.length }
+  return gen
 }
 
 type Resolved = ReturnType<typeof resolveSettings>
@@ -246,7 +315,7 @@ async function runAgNet (run: SearchRun, st: Resolved): Promise<SearchTrajectory
   // Same first draws as the harness's other methods for this seed (paired comparisons).
   while (oracle.count < st.init && !oracle.done) oracle.query(oracle.randomUnqueried(random))
 
-  const gen = agnetPretrain(space, st.pretrainSteps, st.pretrainSeed)
+  const gen = st.weights !== null ? agnetLoadWeights(weightsFile(st.weights), shape) : agnetPretrain(space, st.pretrainSteps, st.pretrainSeed)
   const model = new Random(run.seed, 3)
   const surrogate = new AgNetSurrogate(gen.length, model)
   const opt = new Adam([...gen.params, ...surrogate.params], { lr: st.lr, beta1: BETA1, beta2: BETA2 })
