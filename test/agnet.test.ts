@@ -12,8 +12,9 @@ import { Mat, Param, Tape, Adam } from '../lib/models/autodiff'
 import { AgNetGenerator, AgNetSurrogate, reconstructionLoss } from '../lib/models/agnet'
 import {
   AGNET_NB201_EDGES, agnetEdgeCount, agnetEdgeIndex, agnetNb201Decode, agnetNb201DecodeGraph, agnetNb201Encode,
-  agnetNb201Classes
+  agnetNb201Classes, agnetNb101Encode, agnetNb101Graph
 } from '../lib/encode/agnet'
+import * as nb101 from '../lib/spaces/nb101'
 import { agnet, agnetRankWeights, drawProportional, agnetSampleGraph, agnetPretrain, AGNET_NB201_SPACE } from '../lib/search/agnet'
 import { runSearch, searchMethod } from '../lib/search/index'
 
@@ -49,6 +50,38 @@ t.test('NB-201 encoding: 84 features, round trip over all 15,625, distinct, deco
   }
   t.equal(agnetNb201DecodeGraph(classes.subarray(0, 5), AGNET_NB201_EDGES.subarray(0, 10)), null, 'a graph cut short is invalid')
   t.throws(() => agnetNb201Classes([5, 0, 0, 0, 0, 0]), /op 0 must be an NB-201 op code/)
+})
+
+t.test('NB-101 encoding: 56 features, padding rows of class output, round trip through nb101 hashes', async t => {
+  const random = new Random(21)
+  const labels = ['conv1x1-bn-relu', 'conv3x3-bn-relu', 'maxpool3x3']
+  let checked = 0
+  const keys = new Map<string, string>()
+  for (let trial = 0; trial < 3000 && checked < 400; trial++) {
+    const V = 2 + random.int(6)
+    const matrix = Array.from({ length: V }, (_, i) => Array.from({ length: V }, (_, j) => j > i && random.float() < 0.5 ? 1 : 0))
+    const ops = ['input', ...Array.from({ length: V - 2 }, () => labels[random.int(3)]), 'output']
+    const c = nb101.check(matrix, ops)
+    if (!c.valid) continue
+    const g = agnetNb101Encode(c.spec)
+    if (g.length !== 56) t.fail('length')
+    const n = c.spec.ops.length
+    for (let v = n; v < 7; v++) if (g[v * 5] !== 1) t.fail('padding row of class output')
+    // Decode: classes cut at the first output, edges of those nodes.
+    const classes: number[] = []
+    for (let v = 0; v < 7; v++) { const cls = g.subarray(v * 5, v * 5 + 5).indexOf(1); classes.push(cls); if (cls === 0) break }
+    const back = agnetNb101Graph(classes, g.subarray(35))
+    if (back === null) { t.fail('decode'); break }
+    t.equal(nb101.hash(nb101.spec(back.matrix, back.ops)), c.hash)
+    const key = g.join('')
+    if (keys.has(key) && keys.get(key) !== c.hash) t.fail('two cells share an encoding')
+    keys.set(key, c.hash)
+    checked++
+  }
+  t.ok(checked >= 200, `${checked} valid cells`)
+  t.equal(agnetNb101Graph([1, 2, 1, 0], new Array(21).fill(0)), null, 'an input inside is no cell')
+  t.equal(agnetNb101Graph([2, 0], [1]), null, 'the first node must be the input')
+  t.throws(() => agnetNb101Encode({ matrix: [[0, 1], [0, 0]], ops: ['input', 'nope'] }), /unknown op 'nope'/)
 })
 
 /** Central finite differences of a scalar function of one array entry. */
@@ -197,10 +230,10 @@ t.test('sampled graphs decode to valid NB-201 architectures or null; pretraining
 
 t.test('AG-Net under the harness: distinct counted queries, same seed ⇒ same queries, variants', async t => {
   const bench = new Bench(synthetic201())
-  const settings = { epochs: 2, pretrainSteps: 30, init: 8, k: 8 }
+  const settings = { epochs: 2, init: 8, k: 8 } // the shipped pretrained generator
   const a = await runSearch(agnet(settings), bench, { budget: 24, seed: 4, checkpoints: [8, 16, 24] })
   t.equal(a.method, 'agnet')
-  t.ok(a.queried <= 24)
+  t.equal(a.queried, 24, 'the shipped generator finds new candidates: the budget is spent')
   const b = await runSearch(searchMethod('agnet', settings), bench, { budget: 24, seed: 4, checkpoints: [8, 16, 24] })
   t.same(b.checkpoints, a.checkpoints, 'same seed, same trajectory')
   // The first `init` queries are the harness's shared random draws (paired with rs/re/bananas).
@@ -211,6 +244,16 @@ t.test('AG-Net under the harness: distinct counted queries, same seed ⇒ same q
   t.equal(noLso.settings.variant, 'no-lso')
   const noBp = await runSearch(agnet({ ...settings, variant: 'no-backprop' }), bench, { budget: 24, seed: 4, checkpoints: [8, 16, 24] })
   t.same(noBp.checkpoints[0], a.checkpoints[0])
+  t.equal(noLso.queried, 24)
+  t.equal(noBp.queried, 24)
+  // After the shared first draws the variants query differently (their training differs).
+  const rowsOf = async (variant: 'agnet' | 'no-lso' | 'no-backprop'): Promise<number[]> =>
+    Array.from((await agnet({ ...settings, variant }).run({ bench, budget: 24, seed: 4, metric: 'val' })).rows)
+  const [ra, rl, rb] = [await rowsOf('agnet'), await rowsOf('no-lso'), await rowsOf('no-backprop')]
+  t.same(rl.slice(0, 8), ra.slice(0, 8))
+  t.same(rb.slice(0, 8), ra.slice(0, 8))
+  t.notSame(rl.slice(8), ra.slice(8), 'no-lso queries other architectures')
+  t.notSame(rb.slice(8), ra.slice(8), 'no-backprop queries other architectures')
   t.throws(() => agnet({ alpha: 1.5 }), /settings.alpha must be a number in \[0, 1\]/)
   t.throws(() => agnet({ epochs: 0 }), /settings.epochs must be an integer/)
   t.throws(() => agnet({ k: 0 }), /settings.k must be an integer/)

@@ -8,6 +8,7 @@
 // node-labelled DAG (NB201_DAG_LINKS). Decoding is valid exactly when the graph has 8 nodes,
 // node 0 input, node 7 output, nodes 1–6 ops and the adjacency is the DAG.
 import { NB201_DAG_LINKS } from '../spaces/nb201'
+import type { Nb101Spec } from '../spaces/nb101'
 
 export const AGNET_NB201_NODES = 8
 export const AGNET_NB201_CLASSES = 7
@@ -93,4 +94,52 @@ export function agnetNb201Decode (g: ArrayLike<number>): Uint8Array | null {
   }
   const edges = Array.from({ length: agnetEdgeCount(M) }, (_, k) => g[M * C + k] > 0.5 ? 1 : 0)
   return agnetNb201DecodeGraph(classes, edges)
+}
+
+// ---- NAS-Bench-101 ---------------------------------------------------------------------
+// M = 7 nodes × C = 5 classes [output, input, conv1x1, conv3x3, maxpool] + 21 edge bits = 56.
+// The canonical cell's V vertices in stored order, then 7 − V padding rows of class output
+// (and no edges). Decoding is valid when nb101's spec accepts the graph (the caller then looks
+// its hash up in the bench).
+
+export const AGNET_NB101_NODES = 7
+export const AGNET_NB101_CLASSES = 5
+export const AGNET_NB101_CLASS_NAMES = Object.freeze(['output', 'input', 'conv1x1', 'conv3x3', 'maxpool'] as const)
+const NB101_LABEL_TO_AGNET: Readonly<Record<string, number>> = Object.freeze({ input: 1, 'conv1x1-bn-relu': 2, 'conv3x3-bn-relu': 3, maxpool3x3: 4, output: 0 })
+const AGNET_TO_NB101_LABEL = Object.freeze(['output', 'input', 'conv1x1-bn-relu', 'conv3x3-bn-relu', 'maxpool3x3'])
+
+/** The 56-feature AG-Net encoding of an NB-101 cell (matrix and op labels, as nb101 specs hold them). */
+export function agnetNb101Encode (cell: Nb101Spec): Float64Array {
+  const M = AGNET_NB101_NODES
+  const C = AGNET_NB101_CLASSES
+  const V = cell.ops.length
+  if (V < 2 || V > M || cell.matrix.length !== V) throw new RangeError(`agnetNb101Encode: a cell has 2 to 7 vertices and a V×V matrix, got ${V} ops and ${cell.matrix.length} rows`)
+  const g = new Float64Array(agnetLength(M, C))
+  for (let v = 0; v < M; v++) {
+    const cls = v < V ? NB101_LABEL_TO_AGNET[cell.ops[v]] : AGNET_OUTPUT
+    if (cls === undefined) throw new RangeError(`agnetNb101Encode: unknown op '${cell.ops[v]}' at vertex ${v}`)
+    g[v * C + cls] = 1
+  }
+  for (let i = 1; i < V; i++) for (let j = 0; j < i; j++) if (cell.matrix[j][i] !== 0) g[M * C + agnetEdgeIndex(j, i)] = 1
+  return g
+}
+
+/**
+ * A discrete graph (classes cut at the first output, and its edge bits) → an NB-101 matrix and
+ * labels, or null when the graph is not a cell (first node not the input, an input inside).
+ * Validity (connectivity, at most 9 edges after pruning) is nb101's to judge.
+ */
+export function agnetNb101Graph (classes: ArrayLike<number>, edges: ArrayLike<number>): Nb101Spec | null {
+  const V = classes.length
+  if (V < 2 || V > AGNET_NB101_NODES || classes[0] !== AGNET_INPUT || classes[V - 1] !== AGNET_OUTPUT) return null
+  const ops: string[] = []
+  for (let v = 0; v < V; v++) {
+    if (v > 0 && classes[v] === AGNET_INPUT) return null
+    const label = AGNET_TO_NB101_LABEL[classes[v]]
+    if (label === undefined) return null
+    ops.push(label)
+  }
+  const matrix = Array.from({ length: V }, () => new Array<number>(V).fill(0))
+  for (let i = 1; i < V; i++) for (let j = 0; j < i; j++) if (edges[agnetEdgeIndex(j, i)] !== 0) matrix[j][i] = 1
+  return { matrix, ops }
 }
