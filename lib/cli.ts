@@ -10,7 +10,7 @@ import { benchCommand } from './bench/cli'
 import { didYouMean, UsageError } from './cli-args'
 import { renasCommand } from './experiments/renas-args'
 import { searchCommand } from './experiments/search-args'
-import { agnetCommand } from './experiments/agnet-args'
+import { agnetCommand, agnetToolCommand } from './experiments/agnet-args'
 
 // Loaded on demand, so `help` and `version` work even without a usable native addon.
 function loadApi (): typeof import('./index') {
@@ -169,6 +169,7 @@ export function program (): Command {
   nasrank.addCommand(group(reproduce, 'method'))
 
   nasrank.addCommand(searchCommand())
+  nasrank.addCommand(group(agnetToolCommand(), 'command'))
 
   nasrank.addCommand(new Command('version')
     .description('the package version')

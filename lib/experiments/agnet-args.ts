@@ -2,7 +2,7 @@
 // Light on purpose: the action loads the experiment (agnet.ts) only when it runs.
 import * as fs from 'node:fs'
 import { Command } from 'commander'
-import { choice, integer, list, openingStatus, outDir, UsageError } from '../cli-args'
+import { choice, integer, list, openingStatus, outDir, real, UsageError } from '../cli-args'
 
 // The same values as AGNET_TABLES / AGNET_BASELINES in agnet.ts (a test checks).
 export const CLI_AGNET_TABLES = ['2', '6'] as const
@@ -35,6 +35,7 @@ export interface RawAgNetOptions {
   epochs?: string
   pretrainSteps?: string
   weights?: string
+  lr?: string
   jobs: string
   out: string
   force?: boolean
@@ -51,6 +52,7 @@ export function agnetArgs (raw: RawAgNetOptions): AgNetArgs {
   const agnet: Record<string, unknown> = {}
   if (raw.epochs !== undefined) agnet.epochs = integer('--epochs', raw.epochs, 1)
   else if (quick) agnet.epochs = 5
+  if (raw.lr !== undefined) agnet.lr = real('--lr', raw.lr, x => x > 0 && x <= 1, 'a number in (0, 1]')
   if (raw.pretrainSteps !== undefined) agnet.pretrainSteps = integer('--pretrain-steps', raw.pretrainSteps, 0)
   if (raw.weights !== undefined) {
     if (!fs.existsSync(raw.weights)) throw new UsageError(`--weights: no such file '${raw.weights}'`)
@@ -89,6 +91,7 @@ export function agnetCommand (): Command {
     .option('--seed-start <N>', 'first seed', '0')
     .option('--baselines <list>', 'baselines of Table 2: rs, re, ls, bananas (default rs,re,bananas; --quick: rs,re)')
     .option('--epochs <N>', "AG-Net's retraining epochs per iteration (default 30, the paper's; --quick: 5)")
+    .option('--lr <x>', "AG-Net's retraining learning rate (default 1e-4; the paper's: 1e-3, see docs/agnet.md)")
     .option('--pretrain-steps <N>', 'pretrain the generator for N steps of batch 32 instead of using the shipped weights (1000 steps)')
     .option('--weights <file>', 'a pretrained generator (nasrank agnet weights file) instead of pretraining')
     .option('--jobs <N>', 'cells run at once, each in a worker thread', '1')
@@ -138,4 +141,37 @@ export function agnetCommand (): Command {
         process.off('SIGINT', onSigint)
       }
     })
+}
+
+/** `nasrank agnet pretrain`: pretrains the NB-201 generator and writes a weights file (with its SHA-256). */
+export function agnetToolCommand (): Command {
+  const agnet = new Command('agnet')
+    .summary('AG-Net tools (pretraining the generator)')
+    .description('AG-Net tools. `pretrain` writes the generator weights that `reproduce agnet --weights` and the agnet search method read.')
+  agnet.addCommand(new Command('pretrain')
+    .summary('pretrain the NB-201 generator (query-free) and write its weights')
+    .description('Pretrains the AG-Net generator on random NAS-Bench-201 cells (reconstruction loss, batch 32, Adam 2e-4, ' +
+      'betas 0.5/0.999) and writes the weights, how they were made and their SHA-256 to --out (JSON). ' +
+      'The shipped weights/agnet-nb201.json is `--steps 1000 --seed 0`.')
+    .option('--space <name>', 'search space (nb201)', 'nb201')
+    .option('--steps <N>', 'steps of batch 32', '1000')
+    .option('--seed <N>', 'seed of the initialisation and the random cells', '0')
+    .requiredOption('--out <file>', 'weights file to write (JSON)')
+    .addHelpText('after', '\nExample:\n  nasrank agnet pretrain --steps 1000 --out agnet-nb201.json')
+    .action((raw: { space: string, steps: string, seed: string, out: string }) => {
+      choice('--space', raw.space, ['nb201'] as const)
+      const steps = integer('--steps', raw.steps, 1)
+      const seed = integer('--seed', raw.seed, 0)
+      /* eslint-disable @typescript-eslint/no-require-imports */
+      const { agnetPretrain, agnetSaveWeights, AGNET_NB201_SPACE } = require('../search/agnet') as typeof import('../search/agnet')
+      /* eslint-enable @typescript-eslint/no-require-imports */
+      let sum = 0
+      const gen = agnetPretrain(AGNET_NB201_SPACE, steps, seed, (step, loss) => {
+        sum += loss
+        if ((step + 1) % 100 === 0 || step + 1 === steps) { console.error(`step ${step + 1}/${steps}: reconstruction loss ${(sum / ((step % 100) + 1)).toFixed(4)}`); sum = 0 }
+      })
+      const sha = agnetSaveWeights(raw.out, gen, { space: 'nb201', steps, seed, batch: 32, lr: 2e-4, betas: [0.5, 0.999], made: 'agnetPretrain' })
+      console.log(`${raw.out}: ${gen.parameterCount} parameters, sha256 ${sha}`)
+    }))
+  return agnet
 }
