@@ -57,6 +57,12 @@ export interface AgNetSettings {
   rankK?: number
   /** Candidates kept per iteration (default 100). */
   candidates?: number
+  /**
+   * Extra retraining rounds when an iteration finds no new candidate, before the run stops
+   * (default 3; 0 is the paper's rule: stop at once). A short-pretrained generator can lose
+   * its valid decodes for a few steps after retraining starts (docs/agnet.md).
+   */
+  retries?: number
   /** z ~ U(−range, range)^32 for candidates (default 3). */
   zRange?: number
   /** Pretraining steps of batch 32 (default 1000; the paper: 78,125 — see docs/agnet.md). */
@@ -71,7 +77,7 @@ export interface AgNetSettings {
   weights?: string
 }
 
-const KEYS = ['variant', 'init', 'k', 'epochs', 'batchSize', 'lr', 'alpha', 'rankK', 'candidates', 'zRange', 'pretrainSteps', 'pretrainSeed', 'weights'] as const
+const KEYS = ['variant', 'init', 'k', 'epochs', 'batchSize', 'lr', 'alpha', 'rankK', 'candidates', 'retries', 'zRange', 'pretrainSteps', 'pretrainSeed', 'weights'] as const
 const PRETRAIN_BATCH = 32
 const PRETRAIN_LR = 2e-4
 const BETA1 = 0.5
@@ -209,6 +215,7 @@ function resolveSettings (settings: unknown) {
     alpha: alphaSetting(s.alpha, fn),
     rankK: numberSetting(s.rankK, 0.01, fn, 'rankK', 0),
     candidates: intSetting(s.candidates, 100, fn, 'candidates', 1),
+    retries: intSetting(s.retries, 3, fn, 'retries', 0),
     zRange: numberSetting(s.zRange, 3, fn, 'zRange', 0),
     pretrainSteps: intSetting(s.pretrainSteps, 1000, fn, 'pretrainSteps', 0),
     pretrainSeed: intSetting(s.pretrainSeed, 0, fn, 'pretrainSeed', 0),
@@ -332,6 +339,7 @@ async function runAgNet (run: SearchRun, st: Resolved): Promise<SearchTrajectory
     edges.set(AGNET_NB201_EDGES, eAt)
   }
 
+  let empty = 0
   while (!oracle.done) {
     // 2. Retrain G and f on the queried architectures, weighted by rank.
     const { rows, values } = oracle.queried()
@@ -387,7 +395,12 @@ async function runAgNet (run: SearchRun, st: Resolved): Promise<SearchTrajectory
       }
       await yieldToEventLoop(run.signal)
     }
-    if (found.length === 0) break // no new candidates: the run stops short
+    if (found.length === 0) {
+      // No new candidates: retrain again up to `retries` times, then the run stops short.
+      if (++empty > st.retries) break
+      continue
+    }
+    empty = 0
     model.shuffle(found)
     const pool = found.slice(0, st.candidates)
     // 4. Score by the surrogate (on the logits; no-backprop: on the decoded encoding) and query the best.
