@@ -224,7 +224,7 @@ async function writeReport (input: ReportInput, bench: Bench, spec: AgNetSpec): 
     lines.push(markdownTable(['method', ...qs.map(q => `${q} queries`), ...qs.map(q => `paper @${q}`)], table))
     const baseline = labels.includes('re') ? 're' : labels[1]
     if (baseline !== undefined) {
-      lines.push(`### AG-Net − ${baseline}, paired over seeds`, '', 'Test accuracy difference on the same seed (both share their 16 first draws); mean ± se (n).', '')
+      lines.push(`### AG-Net − ${baseline}, paired over seeds`, '', 'Test accuracy difference on the same seed (the methods share the first random draws of a seed); mean ± se (n).', '')
       lines.push(markdownTable(['queries', 'difference'], qs.map(q => {
         const mine = new Map(at('agnet', q).map(r => [r.seed, r.test as number]))
         const d = at(baseline, q).filter(r => mine.has(r.seed)).map(r => (mine.get(r.seed) as number) - (r.test as number))
