@@ -91,7 +91,7 @@ export function agnetCommand (): Command {
     .option('--seed-start <N>', 'first seed', '0')
     .option('--baselines <list>', 'baselines of Table 2: rs, re, ls, bananas (default rs,re,bananas; --quick: rs,re)')
     .option('--epochs <N>', "AG-Net's retraining epochs per iteration (default 30, the paper's; --quick: 5)")
-    .option('--lr <x>', "AG-Net's retraining learning rate (default 1e-4; the paper's: 1e-3, see docs/agnet.md)")
+    .option('--lr <x>', "AG-Net's retraining learning rate (default 1e-3, the paper's)")
     .option('--pretrain-steps <N>', 'pretrain the generator for N steps of batch 32 instead of using the shipped weights (1000 steps)')
     .option('--weights <file>', 'a pretrained generator (nasrank agnet weights file) instead of pretraining')
     .option('--jobs <N>', 'cells run at once, each in a worker thread', '1')
