@@ -56,7 +56,7 @@ t.test('weights files: round trip, SHA-256 and shape are checked, errors name th
 t.test('Tables 2 and 6 on synthetic-201: rows, report, resume, plan errors', async t => {
   const out = tmp(t)
   const bench = new Bench(synthetic201())
-  const plan = { bench, tables: [2, 6] as Array<2 | 6>, seeds: 1, budget: 32, baselines: ['rs'], agnet: { epochs: 1 }, out }
+  const plan = { bench, tables: [2, 6] as Array<2 | 6>, seeds: 1, budget: 32, baselines: ['rs'], agnet: { epochs: 1, lr: 1e-4 }, out }
   const first = await runAgNetExperiment(plan)
   t.equal(first.ran, 4, 'agnet, no-lso, no-backprop, rs × 1 seed')
   t.equal(first.partial, false)
