@@ -14,6 +14,7 @@ import { searchCommand } from './experiments/search-args'
 import { bpeCommand, reproduceMipCommand } from './experiments/mip-args'
 import { gridCommand, workerCommand } from './experiments/grid-args'
 import { samplingCommand } from './experiments/sampling-args'
+import { agnetCommand, agnetToolCommand } from './experiments/agnet-args'
 
 // Loaded on demand, so `help` and `version` work even without a usable native addon.
 function loadApi (): typeof import('./index') {
@@ -172,12 +173,14 @@ export function program (): Command {
   reproduce.addCommand(reproduceMipCommand())
   reproduce.addCommand(ctnasCommand())
   reproduce.addCommand(samplingCommand())
+  reproduce.addCommand(agnetCommand())
   nasrank.addCommand(group(reproduce, 'method'))
 
   nasrank.addCommand(searchCommand())
   nasrank.addCommand(bpeCommand())
   nasrank.addCommand(workerCommand())
   nasrank.addCommand(group(gridCommand(), 'command'))
+  nasrank.addCommand(group(agnetToolCommand(), 'command'))
 
   nasrank.addCommand(new Command('version')
     .description('the package version')

@@ -120,7 +120,7 @@ t.test('usage errors: one line naming the problem and the --help to read, exit 2
     [['bench'], /bench needs a command: convert, info, query, table/, 'nasrank bench'],
     [['bench', 'inof', 'x'], /unknown command 'inof' for bench .*\(did you mean info\?\)/, 'nasrank bench'],
     [['reproduce'], /reproduce needs a method: renas/, 'nasrank reproduce'],
-    [['reproduce', 'darts'], /unknown method 'darts' for reproduce \(available: renas, mip, ctnas, sampling\)/, 'nasrank reproduce'],
+    [['reproduce', 'darts'], /unknown method 'darts' for reproduce \(available: renas, mip, ctnas, sampling, agnet\)/, 'nasrank reproduce'],
     [['reproduce', 'renas', '--sead', '3'], /unknown option '--sead' \(did you mean --seeds\?\)/, 'nasrank reproduce renas'],
     [['reproduce', 'renas', '--table=4'], /unknown table '4'/, 'nasrank reproduce renas'],
     [['reproduce', 'renas', '--seeds=0'], /--seeds must be an integer >= 1, got '0'/, 'nasrank reproduce renas'],
@@ -193,7 +193,7 @@ t.test('search: options validated before any work', async t => {
   const cases: Array<[string[], RegExp]> = [
     [[], /required option '--bench <uri>' not specified/],
     [['--bench', 'nb999:x'], /unknown benchmark 'nb999:x'/],
-    [['--bench', 'synthetic-201', '--method', 'rs,evo'], /unknown --method 'evo' \(rs, re, ls, bananas, ctnas, sampling\)/],
+    [['--bench', 'synthetic-201', '--method', 'rs,evo'], /unknown --method 'evo' \(rs, re, ls, bananas, ctnas, sampling, agnet\)/],
     [['--bench', 'synthetic-201', '--method', 'rs,,re'], /--method must be a comma-separated list without empty items/],
     [['--bench', 'synthetic-201', '--budget', '0'], /--budget must be an integer >= 1, got '0'/],
     [['--bench', 'synthetic-201', '--checkpoints', '50,20'], /--checkpoints must be increasing, got '50,20'/],

@@ -109,8 +109,8 @@ t.test('bad input: clear errors before any work', async t => {
   const data = synthetic201()
   const trainOnly = new Bench({ ...data, uri: 'custom:train-only', metrics: { train: data.metrics.train } })
   const cases: Array<[Partial<SearchPlan>, RegExp]> = [
-    [{ methods: ['rs', 'darts'] }, /--method: unknown search method "darts" \(known: rs, re, ls, bananas, ctnas, sampling\)/],
-    [{ methods: [] }, /--method: give at least one search method \(known: rs, re, ls, bananas, ctnas, sampling\)/],
+    [{ methods: ['rs', 'darts'] }, /--method: unknown search method "darts" \(known: rs, re, ls, bananas, ctnas, sampling, agnet\)/],
+    [{ methods: [] }, /--method: give at least one search method \(known: rs, re, ls, bananas, ctnas, sampling, agnet\)/],
     [{ methods: ['rs', 'rs'] }, /'rs' is given twice/],
     [{ budget: 20000 }, /--budget 20000 is above the size of the space: .* has 15625 architectures/],
     [{ budget: 0 }, /--budget must be an integer in \[1, ∞\], got 0/],

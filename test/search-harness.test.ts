@@ -116,8 +116,8 @@ t.test('every method: same seed, same result; another seed, another; the budget 
 })
 
 t.test('the registry and settings errors', async t => {
-  t.same(Object.keys(SEARCH_METHODS), ['rs', 're', 'ls', 'bananas', 'ctnas', 'sampling'])
-  t.throws(() => searchMethod('ga'), { name: 'RangeError', message: /unknown search method 'ga' \(known: rs, re, ls, bananas, ctnas, sampling\)/ })
+  t.same(Object.keys(SEARCH_METHODS), ['rs', 're', 'ls', 'bananas', 'ctnas', 'sampling', 'agnet'])
+  t.throws(() => searchMethod('ga'), { name: 'RangeError', message: /unknown search method 'ga' \(known: rs, re, ls, bananas, ctnas, sampling, agnet\)/ })
   t.throws(() => searchMethod(3 as never), /unknown search method number 3/)
   t.throws(() => searchMethod('re', { population: 0 }), /agingEvolution: settings\.population must be an integer in \[1,/)
   t.throws(() => searchMethod('re', { pop: 3 }), /agingEvolution: unknown option 'pop' \(known: population, sample, replacement\)/)

@@ -7,7 +7,7 @@ import { choice, integer, list, openingStatus, outDir, real, UsageError } from '
 import { parseQueueUrl, redactArgv, type QueueUrl } from './queue-url'
 
 // The names of lib/search's SEARCH_METHODS (a test checks), repeated so that help loads no search code.
-export const CLI_SEARCH_METHODS = ['rs', 're', 'ls', 'bananas', 'ctnas', 'sampling'] as const
+export const CLI_SEARCH_METHODS = ['rs', 're', 'ls', 'bananas', 'ctnas', 'sampling', 'agnet'] as const
 /** lib/search/sampling's SAMPLERS (a test checks). */
 export const CLI_SAMPLERS = ['whole', 'uniform', 'ml', 'ev'] as const
 export type CliSearchMethod = typeof CLI_SEARCH_METHODS[number]
@@ -135,7 +135,7 @@ export function searchCommand (): Command {
     .description('Runs search methods on one benchmark for many seeds: each run queries at most --budget distinct ' +
       'architectures (validation accuracy, counted once each) and reports, at each checkpoint, the test ' +
       'accuracy of its incumbent. Results go to --out (results.jsonl, report); re-running resumes.')
-    .option('--method <list>', `comma-separated methods: ${CLI_SEARCH_METHODS.join(', ')} (random search, regularized evolution, local search, BANANAS, CTNAS with the paper's schedule: NB-201 only, minutes per run, 'nasrank reproduce ctnas' has lighter schedules; the GCN predictor loop with efficient sampling); the first is the baseline of the paired differences`, 'rs,re')
+    .option('--method <list>', `comma-separated methods: ${CLI_SEARCH_METHODS.join(', ')} (random search, regularized evolution, local search, BANANAS, CTNAS with the paper's schedule: NB-201 only, minutes per run, 'nasrank reproduce ctnas' has lighter schedules; the GCN predictor loop with efficient sampling, AG-Net); the first is the baseline of the paired differences`, 'rs,re')
     .requiredOption('--bench <uri>', 'benchmark: synthetic-201, nb201:<table.csv>, nb201:<dir> (several budgets), synthetic-101, nb101:<file>')
     .option('--dataset <D>', 'the dataset of an nb201:<dir> holding several (e.g. cifar100)')
     .option('--budget <N>', 'distinct architectures each run may query', '200')

@@ -7,7 +7,7 @@ import { runSearchExperiment, type SearchPlan } from './search'
 import { type QueueUrl } from './queue-url'
 
 export const SEARCH_USAGE = `nasrank search --method rs,re,ls,bananas,ctnas --bench <uri> [options]
-  --method a,b,…       search methods: rs, re, ls, bananas, ctnas, sampling (the first is the baseline of the paired differences)
+  --method a,b,…       search methods: rs, re, ls, bananas, ctnas, sampling, agnet (the first is the baseline of the paired differences)
   --bench <uri>        synthetic-201, nb201:<table.csv>, nb201:<dir> (several budgets), synthetic-101, nb101:<file>
   --dataset NAME       dataset of an nb201:<dir> holding several (e.g. cifar100)
   --budget N           distinct architectures per search (default 200)

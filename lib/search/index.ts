@@ -6,6 +6,7 @@ import { localSearch, type LocalSearchSettings } from './local-search'
 import { bananas, type BananasSettings } from './bananas'
 import { ctnas, type CtnasSettings } from './ctnas'
 import { sampling, type SamplingSettings } from './sampling'
+import { agnet, type AgNetSettings } from './agnet'
 import { describe } from '../validate'
 
 export interface SearchMethodSettings {
@@ -15,16 +16,18 @@ export interface SearchMethodSettings {
   bananas: BananasSettings
   ctnas: CtnasSettings
   sampling: SamplingSettings
+  agnet: AgNetSettings
 }
 
-/** Factories of the search methods: rs (random search), re (aging evolution), ls (local search), bananas (BANANAS), ctnas (CTNAS, NB-201), sampling (Mauch et al.'s GCN predictor loop). */
+/** Factories of the search methods: rs (random search), re (aging evolution), ls (local search), bananas (BANANAS), ctnas (CTNAS, NB-201), sampling (Mauch et al.'s GCN predictor loop), agnet (AG-Net, NB-201). */
 export const SEARCH_METHODS: Readonly<{ [K in keyof SearchMethodSettings]: (settings?: SearchMethodSettings[K]) => SearchMethod }> = Object.freeze({
   rs: randomSearch,
   re: agingEvolution,
   ls: localSearch,
   bananas,
   ctnas,
-  sampling
+  sampling,
+  agnet
 })
 
 export type SearchMethodName = keyof typeof SEARCH_METHODS
@@ -41,7 +44,7 @@ export { runSearch, searchedMetric, type RunSearchOptions, type SearchResult, ty
 export { benchSpace, type BenchSpace } from './space'
 export { Oracle } from './oracle'
 export { randomSearchExpectation } from './expectation'
-export { randomSearch, agingEvolution, localSearch, bananas, ctnas, sampling }
+export { randomSearch, agingEvolution, localSearch, bananas, ctnas, sampling, agnet }
 export { samplingLoop, samplingSettings, SAMPLERS, type Sampler, type SamplingIteration, type SamplingObserver, type ResolvedSamplingSettings } from './sampling'
-export type { RandomSearchSettings, AgingEvolutionSettings, LocalSearchSettings, BananasSettings, CtnasSettings, SamplingSettings }
+export type { RandomSearchSettings, AgingEvolutionSettings, LocalSearchSettings, BananasSettings, CtnasSettings, SamplingSettings, AgNetSettings }
 export type { SearchMethod, SearchRun, SearchTrajectory } from './types'

@@ -1,0 +1,177 @@
+// `nasrank reproduce agnet`: the command's options and their validation, before any work.
+// Light on purpose: the action loads the experiment (agnet.ts) only when it runs.
+import * as fs from 'node:fs'
+import { Command } from 'commander'
+import { choice, integer, list, openingStatus, outDir, real, UsageError } from '../cli-args'
+
+// The same values as AGNET_TABLES / AGNET_BASELINES in agnet.ts (a test checks).
+export const CLI_AGNET_TABLES = ['2', '6'] as const
+const BASELINES = ['rs', 're', 'ls', 'bananas'] as const
+
+export interface AgNetArgs {
+  tables: Array<2 | 6>
+  bench: string
+  dataset?: string
+  budget: number
+  seeds: number
+  seedStart: number
+  baselines: string[]
+  /** Settings of every AG-Net variant (retraining epochs, pretraining steps, weights file). */
+  agnet: Record<string, unknown>
+  jobs: number
+  out: string
+  force: boolean
+  quick: boolean
+}
+
+export interface RawAgNetOptions {
+  table?: string
+  bench: string
+  dataset?: string
+  budget?: string
+  seeds?: string
+  seedStart: string
+  baselines?: string
+  epochs?: string
+  pretrainSteps?: string
+  weights?: string
+  lr?: string
+  jobs: string
+  out: string
+  force?: boolean
+  quick?: boolean
+}
+
+/** Validates the options; every error is a UsageError naming the option. */
+export function agnetArgs (raw: RawAgNetOptions): AgNetArgs {
+  const quick = raw.quick === true
+  const tables = raw.table === undefined ? [2, 6] as Array<2 | 6> : list('--table', raw.table, s => Number(choice('--table', s, CLI_AGNET_TABLES)) as 2 | 6)
+  const bench = raw.bench
+  if (!(bench === 'synthetic-201' || /^nb201:./.test(bench))) throw new UsageError(`--bench: AG-Net's Tables 2 and 6 run on NAS-Bench-201: synthetic-201 or nb201:<table.csv|dir>, got '${bench}'`)
+  if (raw.dataset !== undefined && !bench.startsWith('nb201:')) throw new UsageError(`--dataset picks the dataset of an nb201:<dir> holding several; ${bench} has one`)
+  const agnet: Record<string, unknown> = {}
+  if (raw.epochs !== undefined) agnet.epochs = integer('--epochs', raw.epochs, 1)
+  else if (quick) agnet.epochs = 5
+  if (raw.lr !== undefined) agnet.lr = real('--lr', raw.lr, x => x > 0 && x <= 1, 'a number in (0, 1]')
+  if (raw.pretrainSteps !== undefined) agnet.pretrainSteps = integer('--pretrain-steps', raw.pretrainSteps, 0)
+  if (raw.weights !== undefined) {
+    if (!fs.existsSync(raw.weights)) throw new UsageError(`--weights: no such file '${raw.weights}'`)
+    agnet.weights = raw.weights
+  }
+  const budget = raw.budget !== undefined ? integer('--budget', raw.budget, 17) : quick ? 96 : 192
+  if ((budget - 16) % 16 !== 0) throw new UsageError(`--budget must be 16 + m·16 (the initial draws plus whole iterations of 16), got ${budget}`)
+  return {
+    tables,
+    bench,
+    dataset: raw.dataset,
+    budget,
+    seeds: raw.seeds !== undefined ? integer('--seeds', raw.seeds, 1) : quick ? 2 : 20,
+    seedStart: integer('--seed-start', raw.seedStart, 0),
+    baselines: raw.baselines !== undefined ? list('--baselines', raw.baselines, s => choice('--baselines', s, BASELINES)) : quick ? ['rs', 're'] : ['rs', 're', 'bananas'],
+    agnet,
+    jobs: integer('--jobs', raw.jobs, 1),
+    out: outDir('--out', raw.out),
+    force: raw.force === true,
+    quick
+  }
+}
+
+export function agnetCommand (): Command {
+  return new Command('agnet')
+    .summary("AG-Net's Tables 2 and 6 (generative NAS with latent space optimisation) on NAS-Bench-201")
+    .description("Runs AG-Net (Lukasik, Jung & Keuper, ECCV 2022) beside the harness's baselines (random search, aging " +
+      'evolution, BANANAS) on one NAS-Bench-201 table, same seeds: Table 2 (AG-Net vs baselines at 96 and 192 queries), ' +
+      'Table 6 (no LSO, no backprop) and Fig. 3 (best-so-far). The generator is pretrained once (query-free) and saved in --out. ' +
+      'Writes report.md, results.jsonl/.csv, best-so-far.svg; re-running resumes.')
+    .option('--table <2,6>', 'which tables (default both)')
+    .option('--bench <uri>', 'synthetic-201, nb201:<table.csv> or nb201:<dir>', 'synthetic-201')
+    .option('--dataset <D>', 'the dataset of an nb201:<dir> holding several (e.g. cifar100)')
+    .option('--budget <N>', 'queries per search, 16 + m·16 (default 192; --quick: 96)')
+    .option('--seeds <N>', 'seeds per method (default 20; --quick: 2)')
+    .option('--seed-start <N>', 'first seed', '0')
+    .option('--baselines <list>', 'baselines of Table 2: rs, re, ls, bananas (default rs,re,bananas; --quick: rs,re)')
+    .option('--epochs <N>', "AG-Net's retraining epochs per iteration (default 30, the paper's; --quick: 5)")
+    .option('--lr <x>', "AG-Net's retraining learning rate (default 1e-3, the paper's)")
+    .option('--pretrain-steps <N>', 'pretrain the generator for N steps of batch 32 instead of using the shipped weights (1000 steps)')
+    .option('--weights <file>', 'a pretrained generator (nasrank agnet weights file) instead of pretraining')
+    .option('--jobs <N>', 'cells run at once, each in a worker thread', '1')
+    .option('--out <dir>', 'results directory; re-running with the same DIR resumes', 'agnet-results')
+    .option('--force', 'overwrite files in --out that nasrank did not write')
+    .option('--quick', 'a small SYNTHETIC run (synthetic-201, 2 seeds, 96 queries, 5 epochs, shipped weights)')
+    .addHelpText('after', '\nExamples:\n  nasrank reproduce agnet --quick\n' +
+      '  nasrank reproduce agnet --bench nb201:nb201-cifar10-hp200.csv --table 2 --seeds 5 --budget 96 --epochs 10 --jobs 2')
+    .action(async (raw: RawAgNetOptions) => {
+      const args = agnetArgs(raw)
+      /* eslint-disable @typescript-eslint/no-require-imports */
+      const { runAgNetExperiment } = require('./agnet') as typeof import('./agnet')
+      const { formatProgress } = require('./runner') as typeof import('./runner')
+      /* eslint-enable @typescript-eslint/no-require-imports */
+      console.error(openingStatus(args.bench))
+      const controller = new AbortController()
+      let interrupts = 0
+      const onSigint = (): void => {
+        interrupts++
+        if (interrupts > 1) process.exit(130)
+        console.error('interrupted: finished cells are saved; writing the report (Ctrl-C again to quit at once)')
+        controller.abort(new Error('interrupted'))
+      }
+      process.on('SIGINT', onSigint)
+      try {
+        const result = await runAgNetExperiment({
+          bench: args.bench,
+          ...(args.dataset !== undefined ? { dataset: args.dataset } : {}),
+          tables: args.tables,
+          budget: args.budget,
+          seeds: args.seeds,
+          seedStart: args.seedStart,
+          baselines: args.baselines,
+          agnet: args.agnet,
+          jobs: args.jobs,
+          out: args.out,
+          force: args.force,
+          command: process.argv.slice(2),
+          signal: controller.signal,
+          warn: line => console.error(`warning: ${line}`),
+          progress: (done, total, label, timing) => { if (timing !== undefined) console.error(formatProgress(done, total, label, timing)) }
+        })
+        console.error(`${result.ran} cells run, ${result.skipped} reused${result.partial ? `, ${result.remaining} to do` : ''}; report: ${result.reportFile}`)
+        process.stdout.write(fs.readFileSync(result.reportFile, 'utf8'))
+        if (controller.signal.aborted) process.exitCode = 130
+      } finally {
+        process.off('SIGINT', onSigint)
+      }
+    })
+}
+
+/** `nasrank agnet pretrain`: pretrains the NB-201 generator and writes a weights file (with its SHA-256). */
+export function agnetToolCommand (): Command {
+  const agnet = new Command('agnet')
+    .summary('AG-Net tools (pretraining the generator)')
+    .description('AG-Net tools. `pretrain` writes the generator weights that `reproduce agnet --weights` and the agnet search method read.')
+  agnet.addCommand(new Command('pretrain')
+    .summary('pretrain the NB-201 generator (query-free) and write its weights')
+    .description('Pretrains the AG-Net generator on random NAS-Bench-201 cells (reconstruction loss, batch 32, Adam 2e-4, ' +
+      'betas 0.5/0.999) and writes the weights, how they were made and their SHA-256 to --out (JSON). ' +
+      'The shipped weights/agnet-nb201.json is `--steps 1000 --seed 0`.')
+    .option('--space <name>', 'search space (nb201)', 'nb201')
+    .option('--steps <N>', 'steps of batch 32', '1000')
+    .option('--seed <N>', 'seed of the initialisation and the random cells', '0')
+    .requiredOption('--out <file>', 'weights file to write (JSON)')
+    .addHelpText('after', '\nExample:\n  nasrank agnet pretrain --steps 1000 --out agnet-nb201.json')
+    .action((raw: { space: string, steps: string, seed: string, out: string }) => {
+      choice('--space', raw.space, ['nb201'] as const)
+      const steps = integer('--steps', raw.steps, 1)
+      const seed = integer('--seed', raw.seed, 0)
+      /* eslint-disable @typescript-eslint/no-require-imports */
+      const { agnetPretrain, agnetSaveWeights, AGNET_NB201_SPACE } = require('../search/agnet') as typeof import('../search/agnet')
+      /* eslint-enable @typescript-eslint/no-require-imports */
+      let sum = 0
+      const gen = agnetPretrain(AGNET_NB201_SPACE, steps, seed, (step, loss) => {
+        sum += loss
+        if ((step + 1) % 100 === 0 || step + 1 === steps) { console.error(`step ${step + 1}/${steps}: reconstruction loss ${(sum / ((step % 100) + 1)).toFixed(4)}`); sum = 0 }
+      })
+      const sha = agnetSaveWeights(raw.out, gen, { space: 'nb201', steps, seed, batch: 32, lr: 2e-4, betas: [0.5, 0.999], made: 'agnetPretrain' })
+      console.log(`${raw.out}: ${gen.parameterCount} parameters, sha256 ${sha}`)
+    }))
+  return agnet
+}
