@@ -288,6 +288,7 @@ export function agnet (settings?: AgNetSettings): SearchMethod {
   return Object.freeze({
     name: 'agnet',
     settings: resolved,
+    spaces: Object.freeze(['nb201'] as const),
     run: async (run: SearchRun): Promise<SearchTrajectory> => runAgNet(run, resolved)
   })
 }
