@@ -2,7 +2,7 @@
 // Light on purpose: the action loads the experiment (agnet.ts) only when it runs.
 import * as fs from 'node:fs'
 import { Command } from 'commander'
-import { choice, integer, list, openingStatus, outDir, real, UsageError } from '../cli-args'
+import { choice, integer, interruptible, list, openingStatus, outDir, real, UsageError } from '../cli-args'
 
 // The same values as AGNET_TABLES / AGNET_BASELINES in agnet.ts (a test checks).
 export const CLI_AGNET_TABLES = ['2', '6'] as const
@@ -107,15 +107,7 @@ export function agnetCommand (): Command {
       const { formatProgress } = require('./runner') as typeof import('./runner')
       /* eslint-enable @typescript-eslint/no-require-imports */
       console.error(openingStatus(args.bench))
-      const controller = new AbortController()
-      let interrupts = 0
-      const onSigint = (): void => {
-        interrupts++
-        if (interrupts > 1) process.exit(130)
-        console.error('interrupted: finished cells are saved; writing the report (Ctrl-C again to quit at once)')
-        controller.abort(new Error('interrupted'))
-      }
-      process.on('SIGINT', onSigint)
+      const controller = interruptible(line => console.error(line))
       try {
         const result = await runAgNetExperiment({
           bench: args.bench,
@@ -138,7 +130,7 @@ export function agnetCommand (): Command {
         process.stdout.write(fs.readFileSync(result.reportFile, 'utf8'))
         if (controller.signal.aborted) process.exitCode = 130
       } finally {
-        process.off('SIGINT', onSigint)
+        controller.dispose()
       }
     })
 }

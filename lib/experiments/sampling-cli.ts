@@ -1,20 +1,13 @@
 // `nasrank reproduce sampling`, less its argument parsing: Ctrl-C handling, progress with ETA,
 // the report printed. PlanError (runner.ts) is the usage error: exit 2.
+import { interruptible } from '../cli-args'
 import * as fs from 'node:fs'
 import { formatProgress } from './runner'
 import { runSamplingExperiment, type SamplingPlan } from './sampling'
 import type { SamplingArgs } from './sampling-args'
 
 export async function samplingCommandRun (args: SamplingArgs, command: string[], log: (line: string) => void = line => console.error(line)): Promise<number> {
-  const controller = new AbortController()
-  let interrupts = 0
-  const onSigint = (): void => {
-    interrupts++
-    if (interrupts > 1) process.exit(130)
-    log('interrupted: finished cells are saved; writing the report (Ctrl-C again to quit at once)')
-    controller.abort(new Error('interrupted'))
-  }
-  process.on('SIGINT', onSigint)
+  const controller = interruptible(log)
   let resumedLogged = false
   const plan: SamplingPlan = {
     bench: args.bench,
@@ -48,6 +41,6 @@ export async function samplingCommandRun (args: SamplingArgs, command: string[],
     process.stdout.write(fs.readFileSync(result.reportFile, 'utf8'))
     return controller.signal.aborted ? 130 : 0
   } finally {
-    process.off('SIGINT', onSigint)
+    controller.dispose()
   }
 }
