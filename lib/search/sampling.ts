@@ -18,7 +18,7 @@
 // Every random draw comes from Random(seed, stream(t, purpose)), so a run is a pure function
 // of its seed and settings. Choices the paper leaves open are listed in docs/sampling.md.
 import { Random } from '../random'
-import { RankGcn, type RankGraphs } from '../models/rank-gcn'
+import { RankGcn, type RankGcnOptions, type RankGraphs } from '../models/rank-gcn'
 import { nb101GraphBatch, nb201GraphBatch } from '../encode/graph'
 import { NB201_DAG_LINKS, NB201_SIZE } from '../spaces/nb201'
 import * as nb101 from '../spaces/nb101'
@@ -31,7 +31,8 @@ import type { SearchMethod, SearchRun, SearchTrajectory } from './types'
 export const SAMPLERS = ['whole', 'uniform', 'ml', 'ev'] as const
 export type Sampler = typeof SAMPLERS[number]
 
-export interface SamplingSettings {
+/** The predictor loop's settings; the GCN's (width, layers, epochs, lr, momentum, ties) are RankGcn's, same defaults. */
+export interface SamplingSettings extends RankGcnOptions {
   /** Candidate pool: 'whole' (default), 'uniform', 'ml' or 'ev'. */
   sampler?: Sampler
   /** Pool size N′ of uniform, ml and ev (default 100); ignored by whole. */
@@ -40,14 +41,6 @@ export interface SamplingSettings {
   initial?: number
   /** Architectures evaluated per iteration, K (default 4). */
   k?: number
-  /** GCN: units per layer (default 256), layers (3), full-batch SGD steps per iteration (2000), lr (0.01), momentum (0.9). */
-  width?: number
-  layers?: number
-  epochs?: number
-  lr?: number
-  momentum?: number
-  /** Tied accuracies in the loss: 'positive' (default) or 'ignore'. */
-  ties?: 'positive' | 'ignore'
   /** Keep training the previous iteration's model instead of re-initialising it (default false). */
   warmStart?: boolean
   /** ML sampler: Adam steps (default 50) and learning rate (0.05). */
