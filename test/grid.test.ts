@@ -206,6 +206,21 @@ function tests (): void {
     t.match(badJobs.stderr, /--jobs must be an integer >= 1, got '0'/)
   })
 
+  t.test('a running cell\'s notes reach the submitter\'s activity, as from local worker threads', { timeout: 60_000 }, async t => {
+    const server = await redis(t)
+    const dir = tmp(t)
+    await worker(t, server.url, ['--jobs', '2', ...FAST])
+    const spec: ProbeSpec = { count: 4, ms: 800, seed: 3 }
+    const notes: Array<[string, string]> = []
+    const r = await runProbe(spec, { out: path.join(dir, 'grid'), executor: queueExecutor({ queue: server.url, pollMs: 200 }), activity: (cell, text) => notes.push([cell, text]) })
+    t.equal(r.ran, 4)
+    t.same([...new Set(notes.map(n => n[0]))].sort(), Array.from({ length: 4 }, (_, k) => `probe/seed3/ms800/${k}`), 'a note from every cell')
+    t.ok(notes.every(n => n[1] === 'waiting 800 ms'), 'the cell\'s own text')
+    const local: Array<[string, string]> = []
+    await runProbe(spec, { out: path.join(dir, 'local'), jobs: 2, activity: (cell, text) => local.push([cell, text]) })
+    t.same(new Set(local.map(n => n.join(' '))), new Set(notes.map(n => n.join(' '))), 'the same notes as local worker threads')
+  })
+
   t.test('a grid run gives the rows of a local run; a second submission computes nothing again; no password anywhere', { timeout: 120_000 }, async t => {
     const server = await redis(t, ['--requirepass', 's3cr3t-pw'])
     const url = `redis://:s3cr3t-pw@127.0.0.1:${server.port}/0`

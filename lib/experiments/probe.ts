@@ -1,7 +1,8 @@
 // The probe experiment: cells that do (almost) nothing, for measuring what an executor costs
 // per cell (benchmarks/grid.js) and for exercising a grid's failure handling (test/grid.test.ts)
 // without training anything. Each cell waits `ms` milliseconds (a timer, no CPU) and returns a
-// row drawn from the seeded PRNG, so rows are the same wherever a cell runs. Cells listed in
+// row drawn from the seeded PRNG, so rows are the same wherever a cell runs. A waiting cell
+// notes 'waiting <ms> ms' (CellContext.note), which tests follow across executors. Cells listed in
 // `fail` throw on purpose. A grid worker runs probe cells like any other experiment's.
 import { Random } from '../random'
 import { runExperiment, PlanError, type Cell, type ReportInput, type RunOptions, type RunResult } from './runner'
@@ -37,8 +38,11 @@ function planCells (spec: ProbeSpec): Cell[] {
   return Array.from({ length: spec.count }, (_, k): Cell => ({
     id: `probe/seed${spec.seed}/ms${spec.ms}/${k}${failing.has(k) ? '/fails' : ''}`,
     fields: { table: 'probe' },
-    run: async () => {
-      if (spec.ms > 0) await new Promise(resolve => setTimeout(resolve, spec.ms))
+    run: async context => {
+      if (spec.ms > 0) {
+        context?.note(`waiting ${spec.ms} ms`)
+        await new Promise(resolve => setTimeout(resolve, spec.ms))
+      }
       if (failing.has(k)) throw new Error(`probe cell ${k} fails on purpose`)
       const random = new Random(spec.seed, k)
       return { k, x: random.float(), y: random.normal() }

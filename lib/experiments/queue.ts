@@ -19,6 +19,9 @@
 //  - A worker killed mid-cell leaves a job whose lock expires after lockDuration; a stalled-job
 //    check (every stalledInterval, by any live worker) moves it back to waiting, up to
 //    maxStalledCount times. The Redis URL's password is never printed or written (redactUrl).
+//  - A running cell's notes (CellContext.note, e.g. 'epoch 40/200') go to the job's progress (at
+//    most one per second per cell); the submitter passes them on to the runner's `activity`, as
+//    local executors do.
 import { hostname } from 'node:os'
 import * as path from 'node:path'
 import { Worker as Thread } from 'node:worker_threads'
@@ -96,6 +99,12 @@ function errorLogger (log: (line: string) => void, who: string): (err: Error) =>
 /** A job's data: which cell of which plan, planned by which nasrank. */
 export interface CellJob { format: number, nasrank: string, spec: ExperimentSpec, cell: string }
 
+/** A running cell's progress as a worker publishes it: its latest note, and who runs it. */
+export interface CellProgress { note: string, worker: string }
+
+/** A worker publishes at most one note per cell per this many milliseconds. */
+export const NOTE_EVERY_MS = 1000
+
 /** What a worker returns for a cell: its row(s), who computed them, in how long. */
 export interface CellResult { row: Row | Row[], worker: string, seconds: number }
 
@@ -166,7 +175,7 @@ export function queueExecutor (options: QueueExecutorOptions): (spec: Experiment
   if (!(backoffMs >= 0) || !(pollMs > 0)) throw new RangeError('backoffMs must be >= 0 and pollMs > 0')
   return spec => ({
     kind: `bullmq(${q.redacted})`,
-    async execute (cells, record, signal): Promise<ExecuteResult> {
+    async execute (cells, record, signal, note): Promise<ExecuteResult> {
       if (cells.length === 0 || signal?.aborted === true) return { failed: [] }
       if (spec === undefined) throw new Error('a queue needs the experiment\'s spec (its cells rebuilt by the workers)')
       await reachable(q)
@@ -208,6 +217,13 @@ export function queueExecutor (options: QueueExecutorOptions): (spec: Experiment
         if (pending.size === 0) wake.resolve()
       }
       events.on('completed', ({ jobId, returnvalue }) => land(jobId, returnvalue))
+      if (note !== undefined) {
+        events.on('progress', ({ jobId, data }) => {
+          const cell = byJob.get(jobId)
+          const text = (data as Partial<CellProgress> | null)?.note
+          if (cell !== undefined && pending.has(jobId) && typeof text === 'string') note(cell, text.slice(0, 200))
+        })
+      }
       events.on('failed', ({ jobId }) => { if (pending.has(jobId)) wake.resolve() }) // the reconciliation reads the reason and attempts
       const onAbort = (): void => wake.resolve()
       signal?.addEventListener('abort', onAbort, { once: true })
@@ -362,7 +378,7 @@ export interface GridWorkerResult { done: number, failed: number, rejected: numb
 class Slot {
   private thread: Thread | undefined
   private ready: Promise<void> | undefined
-  private current: { id: string, resolve: (row: Row | Row[]) => void, reject: (err: Error) => void } | undefined
+  private current: { id: string, resolve: (row: Row | Row[]) => void, reject: (err: Error) => void, note?: (text: string) => void } | undefined
   busy = false
 
   private start (): Promise<void> {
@@ -371,8 +387,8 @@ class Slot {
     this.ready = new Promise((resolve, reject) => {
       thread.on('message', (m: WorkerMessage) => {
         if (m.kind === 'ready') { resolve(); return }
-        if (m.kind === 'note') return // a running cell's status text: not passed across the queue
         const job = this.current
+        if (m.kind === 'note') { if (job !== undefined && m.id === job.id) job.note?.(m.text); return }
         if (job === undefined || (m.id !== null && m.id !== job.id)) return
         this.current = undefined
         if (m.kind === 'done') job.resolve(m.row)
@@ -396,11 +412,11 @@ class Slot {
     return this.ready
   }
 
-  async run (request: WorkerRequest & object): Promise<Row | Row[]> {
+  async run (request: WorkerRequest & object, note?: (text: string) => void): Promise<Row | Row[]> {
     if (this.thread === undefined) await this.start()
     else await this.ready
     return await new Promise((resolve, reject) => {
-      this.current = { id: request.id, resolve, reject }
+      this.current = { id: request.id, resolve, reject, note }
       this.thread?.postMessage(request)
     })
   }
@@ -445,8 +461,15 @@ export async function runGridWorker (options: GridWorkerOptions): Promise<GridWo
     if (slot === undefined) throw new Error(`worker ${name}: no free thread (more jobs than --jobs)`)
     slot.busy = true
     const started = Date.now()
+    let noted = 0
+    const note = (text: string): void => {
+      const now = Date.now()
+      if (now - noted < NOTE_EVERY_MS) return
+      noted = now
+      job.updateProgress({ note: text, worker: name } satisfies CellProgress).catch(() => {}) // best effort: a lost note is harmless
+    }
     try {
-      const row = await slot.run({ id: data.cell, spec: data.spec })
+      const row = await slot.run({ id: data.cell, spec: data.spec }, note)
       return { row, worker: name, seconds: (Date.now() - started) / 1000 }
     } catch (err) {
       const message = (err as Error).message
