@@ -3,7 +3,7 @@ import * as fs from 'node:fs'
 import * as os from 'node:os'
 import * as path from 'node:path'
 import {
-  PEEPHOLE_TOKEN_DIM, PeepholePredictor, RandomForestPredictor, Random, kendallTau, loadPredictor, nb101PeepholeTokens,
+  PEEPHOLE_TOKEN_DIM, PeepholePredictor, RandomForestPredictor, ReNASPredictor, Random, kendallTau, loadPredictor, nb101PeepholeTokens,
   predictorKinds, registerPredictor, resolvePeepholeConfig, resolveRandomForestConfig, type EncodedBatch, type Nb101CellsLike
 } from '../lib/index'
 import { wasmTf } from './reference/tf'
@@ -247,6 +247,16 @@ t.test('Peephole LSTM: learns from tokens, deterministic, save/load identical, n
   t.equal(loaded.name, 'Peephole-LSTM')
   t.same(await loaded.predict(test.cells), pred, 'identical predictions after load')
   loaded.dispose()
+  // A saved file whose kind or input shape is wrong is refused by name.
+  const file = path.join(dir, 'predictor.json')
+  const json = JSON.parse(fs.readFileSync(file, 'utf8'))
+  fs.writeFileSync(file, JSON.stringify({ ...json, state: { ...json.state, inputShape: [7, 0] } }))
+  await t.rejects(loadPredictor(dir, { encode, tf }), /^PeepholePredictor\.load: state\.inputShape must be \[T, D\], got /)
+  await t.rejects(PeepholePredictor.load(path.join(tmpDir(t), 'x')), /PeepholePredictor\.load/)
+  fs.writeFileSync(file, JSON.stringify(json))
+  const renasDir = tmpDir(t)
+  await p.save(renasDir)
+  await t.rejects(ReNASPredictor.load(renasDir, { tf }), { message: "ReNASPredictor.load: the saved predictor is of kind 'peephole', not 'renas'" })
   p.dispose()
   t.equal(tf.memory().numTensors, before, 'no leaks')
 

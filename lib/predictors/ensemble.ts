@@ -12,7 +12,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { Random, checkSeed } from '../random'
 import { checkOptions, describe, integerIn } from '../validate'
-import { JSON_FILE, readPredictor, writePredictor, type LoadedPredictor } from './io'
+import { JSON_FILE, expectKind, readPredictor, writePredictor, type LoadedPredictor } from './io'
 import { checkFitOptions } from './neural'
 import type { FitOptions, FitReport, Predictor } from './types'
 
@@ -185,7 +185,7 @@ export class EnsemblePredictor<A> implements Predictor<A> {
    */
   static async fromSaved<A> (loaded: LoadedPredictor, load: (dir: string) => Promise<Predictor<A>>): Promise<EnsemblePredictor<A>> {
     const fn = 'EnsemblePredictor.load'
-    if (loaded.file.kind !== 'ensemble') throw new Error(`${fn}: the saved predictor is of kind '${loaded.file.kind}', not 'ensemble'`)
+    expectKind(loaded, 'ensemble', fn)
     const dir = path.dirname(loaded.path)
     const records = (loaded.file.state as { members?: unknown }).members
     const valid = Array.isArray(records) && records.length >= 1 && records.every((r: Partial<MemberRecord>) =>

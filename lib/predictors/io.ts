@@ -190,6 +190,20 @@ export async function readPredictor (dir: string, fn = 'loadPredictor'): Promise
   return { file: parsed as unknown as PredictorFile, path: jsonPath, weights }
 }
 
+/** Throws unless the saved predictor is of `kind` (the loader `fn` named in the error). */
+export function expectKind (loaded: LoadedPredictor, kind: string, fn: string): void {
+  if (loaded.file.kind !== kind) throw new Error(`${fn}: the saved predictor is of kind '${loaded.file.kind}', not '${kind}'`)
+}
+
+/** A saved model's state.inputShape: positive integers, one per named dimension (e.g. ['C', 'H', 'W']). */
+export function savedInputShape (state: { inputShape?: unknown }, dims: readonly string[], fn: string): number[] {
+  const shape = state.inputShape
+  if (!Array.isArray(shape) || shape.length !== dims.length || !shape.every(d => Number.isInteger(d) && d >= 1)) {
+    throw new Error(`${fn}: state.inputShape must be [${dims.join(', ')}], got ${describe(shape)}`)
+  }
+  return shape as number[]
+}
+
 /** Fetches a weight by name, checking dtype and shape; clear error naming the file otherwise. */
 export function takeWeight (loaded: LoadedPredictor, name: string, dtype: WeightDtype, shape: readonly number[] | null, fn: string): WeightArray {
   const w = loaded.weights.get(name)

@@ -18,9 +18,9 @@ import { matMul2d } from '../models/matmul'
 import type { Scalar, Tensor, Tensor2D } from '@tensorflow/tfjs'
 import type { Tf } from '../models/tf'
 import type { TfModule } from '../models/tf-types'
-import { checkOptions, describe, oneOf } from '../validate'
+import { checkOptions, oneOf } from '../validate'
 import { checkFinite, checkTargets, encodeAll, sameShape, sizeOf, standardize } from './encoded'
-import { readPredictor, type LoadedPredictor } from './io'
+import { expectKind, readPredictor, savedInputShape, type LoadedPredictor } from './io'
 import { Params, TfPredictor, checkFitOptions, checkTargetScale, numberIn, positiveInteger, predictInChunks, seedOption, seedStreams, train, type ModelState, type ParamSpec } from './neural'
 import type { EncodedBatch, FitOptions, FitReport, Predictor, PredictorHooks } from './types'
 
@@ -206,13 +206,10 @@ export class PeepholePredictor<A = EncodedBatch> extends TfPredictor<A> implemen
   /** @internal */
   static fromSaved<A> (loaded: LoadedPredictor, hooks: PredictorHooks<A> & { tf?: TfModule }): PeepholePredictor<A> {
     const fn = 'PeepholePredictor.load'
-    if (loaded.file.kind !== 'peephole') throw new Error(`${fn}: the saved predictor is of kind '${loaded.file.kind}', not 'peephole'`)
+    expectKind(loaded, 'peephole', fn)
     const p = new PeepholePredictor<A>({ ...(loaded.file.config as PeepholeConfig), ...hooks })
     const s = loaded.file.state as Partial<ModelState>
-    const shape = s.inputShape
-    if (!Array.isArray(shape) || shape.length !== 2 || !shape.every(d => Number.isInteger(d) && d >= 1)) {
-      throw new Error(`${fn}: state.inputShape must be [T, D], got ${describe(shape)}`)
-    }
+    const shape = savedInputShape(s, ['T', 'D'], fn)
     p.state = { inputShape: shape, ...checkTargetScale(s, fn) }
     p.params = Params.fromSaved(p.tf, peepholeSpecs(p.cfg, shape[1]), loaded, fn)
     return p

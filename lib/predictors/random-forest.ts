@@ -15,7 +15,7 @@
 import { checkOptions, describe, oneOf } from '../validate'
 import { checkMaxFeatures, featuresPerSplit, forestFitAsync, forestHold, forestPredictAsync, type HeldForest, type RegressionForest } from '../models/forest'
 import { abortError, checkFinite, checkTargets, encodeAll, encodedChunks, resolveHooks, sameShape, sizeOf, type ResolvedHooks } from './encoded'
-import { readPredictor, takeWeight, writePredictor, type LoadedPredictor } from './io'
+import { expectKind, readPredictor, takeWeight, writePredictor, type LoadedPredictor } from './io'
 import { checkFitOptions, positiveInteger, seedOption } from './neural'
 import type { EncodedBatch, FitOptions, FitReport, Predictor, PredictorHooks } from './types'
 
@@ -209,7 +209,7 @@ export class RandomForestPredictor<A = EncodedBatch> implements Predictor<A> {
   /** @internal */
   static fromSaved<A> (loaded: LoadedPredictor, hooks: PredictorHooks<A>): RandomForestPredictor<A> {
     const fn = 'RandomForestPredictor.load'
-    if (loaded.file.kind !== 'random-forest') throw new Error(`${fn}: the saved predictor is of kind '${loaded.file.kind}', not 'random-forest'`)
+    expectKind(loaded, 'random-forest', fn)
     if (loaded.file.formatVersion < 2) {
       throw new Error(`${fn}: ${loaded.path} is a random forest of formatVersion ${loaded.file.formatVersion} (ml-random-forest, nasrank ${loaded.file.packageVersion}); ` +
         'this nasrank reads random forests of formatVersion 2 (native CART trees) only: fit the forest again and save it')

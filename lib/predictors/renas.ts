@@ -28,9 +28,9 @@ import type { TfModule } from '../models/tf-types'
 import { conv2dSame } from '../models/conv'
 import { matMul2d } from '../models/matmul'
 import { pairwiseRankLossTf, tripletRankLossTf } from '../losses/tf-ranking'
-import { checkOptions, describe, oneOf } from '../validate'
+import { checkOptions, oneOf } from '../validate'
 import { checkBatch, checkFinite, checkTargets, encodeAll, sameShape, sizeOf, standardize } from './encoded'
-import { readPredictor, type LoadedPredictor } from './io'
+import { expectKind, readPredictor, savedInputShape, type LoadedPredictor } from './io'
 import { Params, TfPredictor, checkFitOptions, checkTargetScale, numberIn, positiveInteger, predictInChunks, seedOption, seedStreams, train, type ModelState, type ParamSpec } from './neural'
 import type { EncodedBatch, FitOptions, FitReport, Predictor, PredictorHooks } from './types'
 
@@ -265,13 +265,10 @@ export class ReNASPredictor<A = EncodedBatch> extends TfPredictor<A> implements 
   /** @internal */
   static fromSaved<A> (loaded: LoadedPredictor, hooks: PredictorHooks<A> & { tf?: TfModule }): ReNASPredictor<A> {
     const fn = 'ReNASPredictor.load'
-    if (loaded.file.kind !== 'renas') throw new Error(`${fn}: the saved predictor is of kind '${loaded.file.kind}', not 'renas'`)
+    expectKind(loaded, 'renas', fn)
     const p = new ReNASPredictor<A>({ ...(loaded.file.config as ReNASConfig), ...hooks })
     const s = loaded.file.state as Partial<ModelState>
-    const shape = s.inputShape
-    if (!Array.isArray(shape) || shape.length !== 3 || !shape.every(d => Number.isInteger(d) && d >= 1)) {
-      throw new Error(`${fn}: state.inputShape must be [C, H, W], got ${describe(shape)}`)
-    }
+    const shape = savedInputShape(s, ['C', 'H', 'W'], fn)
     if (shape[0] !== p.cfg.channels) throw new Error(`${fn}: state.inputShape has ${shape[0]} channels but config.channels is ${p.cfg.channels}`)
     p.state = { inputShape: shape, ...checkTargetScale(s, fn) }
     p.params = Params.fromSaved(p.tf, lenetSpecs(shape[0], shape[1], shape[2]), loaded, fn)
