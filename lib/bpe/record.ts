@@ -27,7 +27,7 @@ export function recordedEvaluator (evaluator: BpeEvaluator, dir: string, warn?: 
     if (missing.length > 0) {
       const e = await run(missing)
       missing.forEach((a, k) => {
-        store.append({ cell: cellOf(what, a), evaluator: evaluator.name, setting: what, arch: a, accuracy: e.accuracy[k], cost: e.costs?.[k] ?? e.cost })
+        store.append({ cell: cellOf(what, a), evaluator: evaluator.name, setting: what, arch: a, accuracy: e.accuracy[k], cost: e.costs?.[k] ?? e.cost, ...(e.details?.[k] ?? {}) })
         measured++
       })
     }

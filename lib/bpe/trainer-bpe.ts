@@ -1,7 +1,9 @@
 // The 'trainer' BPE evaluator: every (architecture, setting) is a real training of an NB-201
 // cell (lib/bpe/trainer.ts) on an image set (default the shipped Fashion-MNIST subset); the
-// accuracy is the best validation top-1 over epochs, the cost the CPU seconds of the training
-// (process CPU time: on a loaded machine wall time is distorted). Ω's `layers` is N, the
+// accuracy is the best validation top-1 over epochs, the cost the training's multiply-accumulates
+// in GFLOP (epochs × training images × 3 × the network's forward MACs: deterministic, so a
+// resumed run reaches the same decisions); the CPU and wall seconds of each training are
+// recorded beside it (`cpu_seconds`, `seconds`, with `final`, the last epoch's accuracy). Ω's `layers` is N, the
 // cells per stage; tfjs has no fp16 training, so Ω has no fp dimension.
 //
 // CPU preset (CPU_OMEGA): epochs {1,2,4}, batch {64,128,256}, lr {0.025,0.05,0.1}, layers (N)
@@ -81,21 +83,23 @@ export function trainerBpe (tf: Tf, options: TrainerBpeOptions): BpeEvaluator {
   const train = async (setting: TrainSetting, archs: Int32Array, what: string): Promise<BpeEvaluation> => {
     const accuracy = new Float64Array(archs.length)
     const costs = new Float64Array(archs.length)
+    const details: Array<Record<string, number | boolean>> = []
     let diverged = 0
     for (let k = 0; k < archs.length; k++) {
       const r = await trainCell(tf, nb201.fromIndex(archs[k]), setting, split, seed * 100003 + archs[k])
       accuracy[k] = r.best
-      costs[k] = r.cpuSeconds
+      costs[k] = r.untrained ? 0 : setting.epochs * split.train.length * 3 * r.flops / 1e9
+      details.push({ final: r.final, cpu_seconds: r.cpuSeconds, seconds: r.seconds, diverged: r.diverged, untrained: r.untrained, params: r.params })
       if (r.diverged) diverged++
       options.onTrained?.(archs[k], what, r)
     }
-    return { accuracy, costs, cost: costs.reduce((a, b) => a + b, 0) / Math.max(1, costs.length), diverged }
+    return { accuracy, costs, cost: costs.reduce((a, b) => a + b, 0) / Math.max(1, costs.length), diverged, details }
   }
   return {
     name: `trainer-${data.label}-train${split.train.length}-val${split.val.length}-seed${seed}`,
     synthetic: false,
     omega,
-    costUnit: 'CPU-s',
+    costUnit: 'GFLOP',
     fullLabel: `FULL-CPU (budget proxy, not converged): ${Object.entries(fullValues).map(([k, v]) => `${k} ${v}`).join(', ')}; ${split.train.length} training and ${split.val.length} held-out validation images of ${data.label}; best validation top-1 (%)`,
     pool: Int32Array.from(pool),
     describeArch: id => nb201.format(nb201.fromIndex(id)),
