@@ -3,7 +3,10 @@
 // accuracy is the best validation top-1 over epochs, the cost the training's multiply-accumulates
 // in GFLOP (epochs × training images × 3 × the network's forward MACs: deterministic, so a
 // resumed run reaches the same decisions); the CPU and wall seconds of each training are
-// recorded beside it (`cpu_seconds`, `seconds`, with `final`, the last epoch's accuracy). Ω's `layers` is N, the
+// recorded beside it (`cpu_seconds`, `seconds`, with `final`, the last epoch's accuracy).
+// With cost 'seconds' (--cost seconds) the cost is the training's measured CPU seconds (T̄ and
+// the Eq. 1 trade-off in CPU-s; recorded, so a resumed run replays them); Eq. 2's sampler still
+// weighs settings by FLOPs (no power law fitted to the times yet). Ω's `layers` is N, the
 // cells per stage; tfjs has no fp16 training, so Ω has no fp dimension.
 //
 // CPU preset (CPU_OMEGA): epochs {1,2,4}, batch {64,128,256}, lr {0.025,0.05,0.1}, layers (N)
@@ -46,6 +49,8 @@ export interface TrainerBpeOptions {
   trainImages?: number
   /** Training seed: architecture a trains with seed·100,003 + a under every setting. */
   seed?: number
+  /** The cost of a training: 'flops' (training GFLOP, default; deterministic) or 'seconds' (its measured CPU seconds). */
+  cost?: 'flops' | 'seconds'
   /** Called after each training (progress lines). */
   onTrained?: (arch: number, what: string, r: TrainResult) => void
 }
@@ -62,6 +67,8 @@ export function trainerBpe (tf: Tf, options: TrainerBpeOptions): BpeEvaluator {
   const data = options.data
   const split = splitImages(data, options.val ?? 1000, options.trainImages ?? Math.min(2000, data.n - (options.val ?? 1000)))
   const seed = options.seed ?? 0
+  const costMode = options.cost ?? 'flops'
+  if (costMode !== 'flops' && costMode !== 'seconds') throw new OmegaError(`--cost: must be flops or seconds, got ${String(costMode)}`)
   for (const k of Object.keys(options.full ?? {})) {
     if (!(k in TRAINER_FULL)) throw new OmegaError(`--full: unknown dimension '${k}' (${Object.keys(TRAINER_FULL).join(', ')})`)
   }
@@ -88,7 +95,7 @@ export function trainerBpe (tf: Tf, options: TrainerBpeOptions): BpeEvaluator {
     for (let k = 0; k < archs.length; k++) {
       const r = await trainCell(tf, nb201.fromIndex(archs[k]), setting, split, seed * 100003 + archs[k])
       accuracy[k] = r.best
-      costs[k] = r.untrained ? 0 : setting.epochs * split.train.length * 3 * r.flops / 1e9
+      costs[k] = r.untrained ? 0 : costMode === 'seconds' ? r.cpuSeconds : setting.epochs * split.train.length * 3 * r.flops / 1e9
       details.push({ final: r.final, cpu_seconds: r.cpuSeconds, seconds: r.seconds, diverged: r.diverged, untrained: r.untrained, params: r.params })
       if (r.diverged) diverged++
       options.onTrained?.(archs[k], what, r)
@@ -96,10 +103,10 @@ export function trainerBpe (tf: Tf, options: TrainerBpeOptions): BpeEvaluator {
     return { accuracy, costs, cost: costs.reduce((a, b) => a + b, 0) / Math.max(1, costs.length), diverged, details }
   }
   return {
-    name: `trainer-${data.label}-train${split.train.length}-val${split.val.length}-seed${seed}`,
+    name: `trainer-${data.label}-train${split.train.length}-val${split.val.length}-seed${seed}${costMode === 'seconds' ? '-cpus' : ''}`,
     synthetic: false,
     omega,
-    costUnit: 'GFLOP',
+    costUnit: costMode === 'seconds' ? 'CPU-s' : 'GFLOP',
     fullLabel: `FULL-CPU (budget proxy, not converged): ${Object.entries(fullValues).map(([k, v]) => `${k} ${v}`).join(', ')}; ${split.train.length} training and ${split.val.length} held-out validation images of ${data.label}; best validation top-1 (%)`,
     pool: Int32Array.from(pool),
     describeArch: id => nb201.format(nb201.fromIndex(id)),

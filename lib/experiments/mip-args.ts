@@ -20,7 +20,7 @@ export interface MipCliOptions {
   stop?: 'one' | 'none'
   normalise?: 'forest' | 'tree'
   /** --bpe trainer: data, image counts, training seed. */
-  trainer?: { data?: string, trainImages?: number, val?: number, seed?: number }
+  trainer?: { data?: string, trainImages?: number, val?: number, seed?: number, cost?: 'flops' | 'seconds' }
 }
 
 export interface ReproduceMipArgs extends MipCliOptions {
@@ -59,6 +59,7 @@ interface RawMip {
   trainImages?: string
   val?: string
   trainSeed?: string
+  cost?: string
 }
 
 function mipOptions (raw: RawMip): MipCliOptions {
@@ -77,8 +78,8 @@ function mipOptions (raw: RawMip): MipCliOptions {
       full[m[1]] = v
     }
   }
-  const trainerOpts = raw.data !== undefined || raw.trainImages !== undefined || raw.val !== undefined || raw.trainSeed !== undefined
-  if (trainerOpts && evaluator !== 'trainer') throw new UsageError('--data, --train-images, --val and --train-seed are options of --bpe trainer')
+  const trainerOpts = raw.data !== undefined || raw.trainImages !== undefined || raw.val !== undefined || raw.trainSeed !== undefined || raw.cost !== undefined
+  if (trainerOpts && evaluator !== 'trainer') throw new UsageError('--data, --train-images, --val, --train-seed and --cost are options of --bpe trainer')
   if (raw.data !== undefined && raw.data !== 'fashion-mnist' && !/^fashion-mnist:.+/.test(raw.data)) throw new UsageError(`--data must be fashion-mnist (the shipped subset) or fashion-mnist:<dir>, got '${raw.data}'`)
   return {
     evaluator,
@@ -89,7 +90,8 @@ function mipOptions (raw: RawMip): MipCliOptions {
             ...(raw.data !== undefined ? { data: raw.data } : {}),
             ...(raw.trainImages !== undefined ? { trainImages: integer('--train-images', raw.trainImages, 1) } : {}),
             ...(raw.val !== undefined ? { val: integer('--val', raw.val, 1) } : {}),
-            ...(raw.trainSeed !== undefined ? { seed: integer('--train-seed', raw.trainSeed, 0) } : {})
+            ...(raw.trainSeed !== undefined ? { seed: integer('--train-seed', raw.trainSeed, 0) } : {}),
+            ...(raw.cost !== undefined ? { cost: choice('--cost', raw.cost, ['flops', 'seconds'] as const) } : {})
           }
         }
       : {}),
@@ -113,6 +115,7 @@ function addMipOptions (cmd: Command): Command {
     .option('--train-images <N>', '--bpe trainer: training images (default 2,000)')
     .option('--val <N>', '--bpe trainer: held-out validation images of the training file (default 1,000)')
     .option('--train-seed <N>', '--bpe trainer: training seed (default 0)')
+    .option('--cost <flops|seconds>', '--bpe trainer: cost of a training, its GFLOP (default; deterministic) or its measured CPU seconds')
     .option('--omega <spec>', "Ω as 'dim=v1,v2,…;dim=…' (dims: epochs, batch, lr, layers, fp, channels, cutout, image; default the paper's 81,920 settings)")
     .option('--archs <N>', '|G|, architectures ranked per setting (default 100)')
     .option('--k <N>', 'K, settings drawn per round (default 10)')

@@ -57,6 +57,7 @@ export async function runBpe (a: BpeArgs): Promise<string> {
       ev = trainerBpe(tf, {
         data, omega, ...(a.full !== undefined ? { full: a.full } : {}), ...(a.trainer?.val !== undefined ? { val: a.trainer.val } : {}),
         ...(a.trainer?.trainImages !== undefined ? { trainImages: a.trainer.trainImages } : {}), seed: a.trainer?.seed ?? 0,
+        ...(a.trainer?.cost !== undefined ? { cost: a.trainer.cost } : {}),
         onTrained: (arch, what, r) => console.error(`trained ${++n}: arch ${arch} (${what}) top-1 ${r.best.toFixed(2)} %, ${r.cpuSeconds.toFixed(1)} CPU-s (${r.seconds.toFixed(1)} s wall)${r.diverged ? ', diverged' : ''}`)
       })
     } catch (err) { throw new PlanError((err as Error).message) }

@@ -58,7 +58,7 @@ export interface MipPlan extends RunOptions {
   dataset?: string
   progress?: ProgressFn
   /** The trainer's data ('fashion-mnist' = the shipped subset, or 'fashion-mnist:<dir>'), image counts, training seed. */
-  trainer?: { data?: string, trainImages?: number, val?: number, seed?: number }
+  trainer?: { data?: string, trainImages?: number, val?: number, seed?: number, cost?: 'flops' | 'seconds' }
   /** Add the trainer smoke (4 cells, 1 epoch, 1,000 images; --quick). */
   smoke?: boolean
 }
@@ -73,7 +73,7 @@ export interface MipSpec {
   tables?: { uri: string, dataset: string }
   full?: Partial<Record<string, number>>
   /** The trainer evaluator's data, image counts, seed and the folder its trainings are recorded in. */
-  trainer?: { data: string, trainImages?: number, val: number, seed: number, record: string }
+  trainer?: { data: string, trainImages?: number, val: number, seed: number, cost: 'flops' | 'seconds', record: string }
   smoke?: boolean
 }
 
@@ -118,7 +118,7 @@ export function resolveMipPlan (plan: MipPlan): MipSpec {
     ...(plan.tables !== undefined ? { tables: { uri: plan.tables.startsWith('nb201:') ? plan.tables : `nb201:${plan.tables}`, dataset: plan.dataset ?? 'cifar10' } } : {}),
     ...(plan.full !== undefined ? { full: plan.full } : {}),
     ...(isTrainer
-      ? { trainer: { data: plan.trainer?.data ?? 'fashion-mnist', ...(plan.trainer?.trainImages !== undefined ? { trainImages: plan.trainer.trainImages } : {}), val: plan.trainer?.val ?? 1000, seed: plan.trainer?.seed ?? 0, record: path.resolve(plan.out, 'trainings') } }
+      ? { trainer: { data: plan.trainer?.data ?? 'fashion-mnist', ...(plan.trainer?.trainImages !== undefined ? { trainImages: plan.trainer.trainImages } : {}), val: plan.trainer?.val ?? 1000, seed: plan.trainer?.seed ?? 0, cost: plan.trainer?.cost ?? 'flops', record: path.resolve(plan.out, 'trainings') } }
       : {}),
     ...(plan.smoke === true ? { smoke: true } : {})
   }
@@ -143,7 +143,7 @@ async function openContext (spec: MipSpec): Promise<Context> {
     let data
     try { data = openImageData(tr.data) } catch (err) { fail((err as Error).message) }
     try {
-      evaluator = recordedEvaluator(trainerBpe(tf, { data, omega: spec.omega, ...(spec.full !== undefined ? { full: spec.full } : {}), val: tr.val, ...(tr.trainImages !== undefined ? { trainImages: tr.trainImages } : {}), seed: tr.seed }), tr.record)
+      evaluator = recordedEvaluator(trainerBpe(tf, { data, omega: spec.omega, ...(spec.full !== undefined ? { full: spec.full } : {}), val: tr.val, ...(tr.trainImages !== undefined ? { trainImages: tr.trainImages } : {}), seed: tr.seed, cost: tr.cost }), tr.record)
     } catch (err) { fail((err as Error).message) }
   } else {
     bench = await openBench('synthetic-201')
