@@ -26,7 +26,7 @@ import { evolve } from '../search/evolution'
 import { benchSpace } from '../search/space'
 import { type ResultRow } from './results'
 import * as path from 'node:path'
-import { initTfBackend } from '../models/backend'
+import { initTfBackend, loadTf } from '../models/backend'
 import { openImageData } from '../data/idx'
 import { CPU_OMEGA, trainerBpe } from '../bpe/trainer-bpe'
 import { recordedEvaluator } from '../bpe/record'
@@ -311,6 +311,7 @@ export async function runMipExperiment (plan: MipPlan): Promise<MipExperimentRes
   const spec = resolveMipPlan(plan)
   preflightOut({ out: plan.out, outputs: MIP_OUTPUTS, force: plan.force })
   const ctx = await openContext(spec)
+  if (spec.smoke === true) await initTfBackend()
   spec.omega = ctx.evaluator.omega
   for (const w of ctx.evaluator.warnings ?? []) plan.warn?.(w)
   if (spec.mip.archs > ctx.evaluator.pool.length) fail(`--archs ${spec.mip.archs} is above the evaluator's pool of ${ctx.evaluator.pool.length} architectures`)
@@ -318,6 +319,7 @@ export async function runMipExperiment (plan: MipPlan): Promise<MipExperimentRes
     cells: planCells(spec, ctx),
     spec: { module: 'mip', data: spec },
     settings: { ...spec },
+    ...(spec.trainer !== undefined || spec.smoke === true ? { tfjsBackend: `${loadTf().getBackend()}${plan.jobs !== undefined && plan.jobs > 1 ? ' (worker threads)' : ''}` } : {}),
     report: async input => await writeReport(input, spec, ctx)
   }))
 }
