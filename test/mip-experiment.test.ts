@@ -60,7 +60,8 @@ t.test('reproduce mip: abort + resume = an uninterrupted run; report from the ro
 
 t.test('reproduce mip: bad options fail before any work, naming the option', async t => {
   const out = tmp()
-  await t.rejects(runMipExperiment({ out, evaluator: 'trainer' }), /--bpe: unknown evaluator 'trainer'/)
+  await t.rejects(runMipExperiment({ out, evaluator: 'trainer2' }), /--bpe: unknown evaluator 'trainer2'/)
+  await t.rejects(runMipExperiment({ out, evaluator: 'trainer', parts: ['table2'] }), /--table 2: the trainer has no test accuracy/)
   await t.rejects(runMipExperiment({ out, omega: 'epochs=1,1' }), /epochs value 1 is given twice/)
   await t.rejects(runMipExperiment({ out, mip: { lambda: 2 } }), /lambda must be in \(0, 1\)/)
   await t.rejects(runMipExperiment({ out, seeds: 0 }), /--seeds must be an integer ≥ 1/)
@@ -76,7 +77,7 @@ t.test('the built bin: reproduce mip and bpe', async t => {
   t.match(run('reproduce', 'mip', '--table', '3').stderr, /--table '3'/)
   t.match(run('reproduce', 'mip', '--lambda', '1').stderr, /--lambda must be a number in \(0, 1\)/)
   t.match(run('reproduce', 'mip', '--dataset', 'cifar100').stderr, /give --tables/)
-  t.equal(run('reproduce', 'mip', '--bpe', 'trainer').status, 2)
+  t.equal(run('reproduce', 'mip', '--bpe', 'trainer', '--table', '2').status, 2)
   const bad = run('bpe', '--omega', 'image=14;cutout=16')
   t.equal(bad.status, 2)
   t.match(bad.stderr, /cutout 16 is larger than the image side 14/)

@@ -35,6 +35,8 @@ export interface BpeEvaluation {
   costs?: Float64Array
   /** Architectures whose training diverged (non-finite loss): chance accuracy, counted. */
   diverged?: number
+  /** Per architecture: more that was measured (a trainer: final accuracy, seconds), recorded with it. */
+  details?: Array<Record<string, number | boolean>>
 }
 
 /** One interface for every way of measuring a setting: synthetic, tables, a trainer. */

@@ -1,5 +1,6 @@
 // Recorded evaluations: every (evaluator, setting, architecture) measurement is a cell of a
-// results.jsonl (the runner's ResultStore), appended the moment it is measured. Wrapping an
+// results.jsonl (the runner's ResultStore), appended the moment it is measured (the wrapped
+// evaluator is asked about one architecture at a time). Wrapping an
 // evaluator in one makes any MIP run resumable at the level of single trainings: Alg. 1 is
 // deterministic given its measurements, so a run interrupted mid-round and started again with
 // the same folder replays the recorded ones and reaches the same decisions, measuring only
@@ -24,12 +25,12 @@ export function recordedEvaluator (evaluator: BpeEvaluator, dir: string, warn?: 
   const cellOf = (what: string, arch: number): string => `bpe/${evaluator.name}/${what}/arch${arch}`
   const measure = async (what: string, archs: Int32Array, run: (missing: Int32Array) => Promise<BpeEvaluation>): Promise<BpeEvaluation> => {
     const missing = Int32Array.from([...new Set(archs)].filter(a => !store.has(cellOf(what, a))))
-    if (missing.length > 0) {
-      const e = await run(missing)
-      missing.forEach((a, k) => {
-        store.append({ cell: cellOf(what, a), evaluator: evaluator.name, setting: what, arch: a, accuracy: e.accuracy[k], cost: e.costs?.[k] ?? e.cost })
-        measured++
-      })
+    // One architecture at a time, each appended as soon as it is measured: an interrupted
+    // trainer loses at most the training in progress.
+    for (const a of missing) {
+      const e = await run(Int32Array.of(a))
+      store.append({ cell: cellOf(what, a), evaluator: evaluator.name, setting: what, arch: a, accuracy: e.accuracy[0], cost: e.costs?.[0] ?? e.cost, ...(e.details?.[0] ?? {}) })
+      measured++
     }
     replayed += archs.length - missing.length
     const rows = Array.from(archs, a => (store.get(cellOf(what, a)) as Array<Record<string, unknown>>)[0])

@@ -3,7 +3,7 @@
 import { Command } from 'commander'
 import { choice, integer, outDir, real, UsageError } from '../cli-args'
 
-export const CLI_MIP_EVALUATORS = ['synthetic-bpe'] as const
+export const CLI_MIP_EVALUATORS = ['synthetic-bpe', 'trainer'] as const
 
 /** Alg. 1 options shared by both commands. */
 export interface MipCliOptions {
@@ -19,6 +19,8 @@ export interface MipCliOptions {
   threshold?: number
   stop?: 'one' | 'none'
   normalise?: 'forest' | 'tree'
+  /** --bpe trainer: data, image counts, training seed. */
+  trainer?: { data?: string, trainImages?: number, val?: number, seed?: number, cost?: 'flops' | 'seconds' }
 }
 
 export interface ReproduceMipArgs extends MipCliOptions {
@@ -53,6 +55,11 @@ interface RawMip {
   threshold?: string
   stop?: string
   importance?: string
+  data?: string
+  trainImages?: string
+  val?: string
+  trainSeed?: string
+  cost?: string
 }
 
 function mipOptions (raw: RawMip): MipCliOptions {
@@ -62,7 +69,7 @@ function mipOptions (raw: RawMip): MipCliOptions {
   if (raw.omega !== undefined && evaluator.startsWith('table:')) throw new UsageError('--omega: a BPE table defines Ω by the settings it holds')
   let full: Record<string, number> | undefined
   if (raw.full !== undefined) {
-    if (!evaluator.startsWith('table:')) throw new UsageError('--full names a setting of a BPE table (--bpe table:<csv>)')
+    if (!evaluator.startsWith('table:') && evaluator !== 'trainer') throw new UsageError('--full names a setting of a BPE table (--bpe table:<csv>) or of the trainer (--bpe trainer)')
     full = {}
     for (const part of raw.full.split(',')) {
       const m = /^\s*([a-z]+)\s*=\s*([^=\s]+)\s*$/.exec(part)
@@ -71,9 +78,23 @@ function mipOptions (raw: RawMip): MipCliOptions {
       full[m[1]] = v
     }
   }
+  const trainerOpts = raw.data !== undefined || raw.trainImages !== undefined || raw.val !== undefined || raw.trainSeed !== undefined || raw.cost !== undefined
+  if (trainerOpts && evaluator !== 'trainer') throw new UsageError('--data, --train-images, --val, --train-seed and --cost are options of --bpe trainer')
+  if (raw.data !== undefined && raw.data !== 'fashion-mnist' && !/^fashion-mnist:.+/.test(raw.data)) throw new UsageError(`--data must be fashion-mnist (the shipped subset) or fashion-mnist:<dir>, got '${raw.data}'`)
   return {
     evaluator,
     ...(full !== undefined ? { full } : {}),
+    ...(trainerOpts
+      ? {
+          trainer: {
+            ...(raw.data !== undefined ? { data: raw.data } : {}),
+            ...(raw.trainImages !== undefined ? { trainImages: integer('--train-images', raw.trainImages, 1) } : {}),
+            ...(raw.val !== undefined ? { val: integer('--val', raw.val, 1) } : {}),
+            ...(raw.trainSeed !== undefined ? { seed: integer('--train-seed', raw.trainSeed, 0) } : {}),
+            ...(raw.cost !== undefined ? { cost: choice('--cost', raw.cost, ['flops', 'seconds'] as const) } : {})
+          }
+        }
+      : {}),
     ...(raw.omega !== undefined ? { omega: raw.omega } : {}),
     ...(raw.archs !== undefined ? { archs: integer('--archs', raw.archs, 3) } : {}),
     ...(raw.k !== undefined ? { k: integer('--k', raw.k, 2) } : {}),
@@ -88,8 +109,13 @@ function mipOptions (raw: RawMip): MipCliOptions {
 
 function addMipOptions (cmd: Command): Command {
   return cmd
-    .option('--bpe <evaluator>', 'how a setting is measured: synthetic-bpe (SYNTHETIC), or table:<csv> (columns arch, one per dimension, accuracy, seconds)', 'synthetic-bpe')
-    .option('--full <setting>', "the full setting f of a BPE table as 'dim=value,…' (default its most expensive setting)")
+    .option('--bpe <evaluator>', 'how a setting is measured: synthetic-bpe (SYNTHETIC), trainer (real tfjs training of NB-201 cells on Fashion-MNIST), or table:<csv> (columns arch, one per dimension, accuracy, seconds)', 'synthetic-bpe')
+    .option('--full <setting>', "the full setting f as 'dim=value,…' (a BPE table: default its most expensive setting; trainer: overrides FULL-CPU, 16 epochs, batch 128, lr 0.05, layers 2, channels 8, cutout 0, image 28)")
+    .option('--data <spec>', '--bpe trainer: fashion-mnist (the shipped 8,000-image subset, default) or fashion-mnist:<dir> (full IDX files)')
+    .option('--train-images <N>', '--bpe trainer: training images (default 2,000)')
+    .option('--val <N>', '--bpe trainer: held-out validation images of the training file (default 1,000)')
+    .option('--train-seed <N>', '--bpe trainer: training seed (default 0)')
+    .option('--cost <flops|seconds>', '--bpe trainer: cost of a training, its GFLOP (default; deterministic) or its measured CPU seconds')
     .option('--omega <spec>', "Ω as 'dim=v1,v2,…;dim=…' (dims: epochs, batch, lr, layers, fp, channels, cutout, image; default the paper's 81,920 settings)")
     .option('--archs <N>', '|G|, architectures ranked per setting (default 100)')
     .option('--k <N>', 'K, settings drawn per round (default 10)')

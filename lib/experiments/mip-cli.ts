@@ -8,6 +8,9 @@ import { readBpeTable, tableBpe } from '../bpe/table'
 import { recordedEvaluator } from '../bpe/record'
 import { PAPER_OMEGA, parseOmega, OmegaError } from '../bpe/omega'
 import { markdownTable } from '../report/table'
+import { initTfBackend } from '../models/backend'
+import { openImageData } from '../data/idx'
+import { CPU_OMEGA, trainerBpe } from '../bpe/trainer-bpe'
 import { formatProgress, PlanError } from './runner'
 import { runMipExperiment } from './mip'
 import type { BpeArgs, MipCliOptions, ReproduceMipArgs } from './mip-args'
@@ -25,7 +28,7 @@ export async function reproduceMip (a: ReproduceMipArgs & { command: string[] },
     const result = await runMipExperiment({
       out: a.out, force: a.force, jobs: a.jobs, command: a.command, signal: controller.signal,
       evaluator: a.evaluator, ...(a.full !== undefined ? { full: a.full } : {}), ...(a.omega !== undefined ? { omega: a.omega } : {}), seeds: a.seeds, seedStart: a.seedStart,
-      mip: mipOf(a), ...(a.parts !== undefined ? { parts: a.parts } : {}), ...(a.tables !== undefined ? { tables: a.tables } : {}), ...(a.dataset !== undefined ? { dataset: a.dataset } : {}),
+      mip: mipOf(a), ...(a.trainer !== undefined ? { trainer: a.trainer } : {}), ...(a.quick ? { smoke: true } : {}), ...(a.parts !== undefined ? { parts: a.parts } : {}), ...(a.tables !== undefined ? { tables: a.tables } : {}), ...(a.dataset !== undefined ? { dataset: a.dataset } : {}),
       warn: line => log(`warning: ${line}`),
       progress: (done, total, label, timing) => { if (timing !== undefined) log(formatProgress(done, total, label, timing)) }
     })
@@ -39,12 +42,26 @@ export async function reproduceMip (a: ReproduceMipArgs & { command: string[] },
 
 /** One MIP run, as Markdown (or JSON). */
 export async function runBpe (a: BpeArgs): Promise<string> {
-  let omega = PAPER_OMEGA
+  let omega = a.evaluator === 'trainer' ? CPU_OMEGA : PAPER_OMEGA
   try {
     if (a.omega !== undefined) omega = parseOmega(a.omega)
   } catch (err) { throw new PlanError((err as Error).message) }
   let ev
-  if (a.evaluator.startsWith('table:')) {
+  if (a.evaluator === 'trainer') {
+    let data
+    try { data = openImageData(a.trainer?.data ?? 'fashion-mnist') } catch (err) { throw new PlanError((err as Error).message) }
+    const { tf, backend } = await initTfBackend()
+    console.error(`tfjs backend: ${backend}`)
+    let n = 0
+    try {
+      ev = trainerBpe(tf, {
+        data, omega, ...(a.full !== undefined ? { full: a.full } : {}), ...(a.trainer?.val !== undefined ? { val: a.trainer.val } : {}),
+        ...(a.trainer?.trainImages !== undefined ? { trainImages: a.trainer.trainImages } : {}), seed: a.trainer?.seed ?? 0,
+        ...(a.trainer?.cost !== undefined ? { cost: a.trainer.cost } : {}),
+        onTrained: (arch, what, r) => console.error(`trained ${++n}: arch ${arch} (${what}) top-1 ${r.best.toFixed(2)} %, ${r.cpuSeconds.toFixed(1)} CPU-s (${r.seconds.toFixed(1)} s wall)${r.diverged ? ', diverged' : ''}`)
+      })
+    } catch (err) { throw new PlanError((err as Error).message) }
+  } else if (a.evaluator.startsWith('table:')) {
     const file = a.evaluator.slice('table:'.length)
     if (!fs.existsSync(file)) throw new PlanError(`--bpe ${a.evaluator}: no such file`)
     ev = tableBpe(readBpeTable(file), a.full !== undefined ? { full: a.full } : {})

@@ -25,10 +25,17 @@ import { markdownTable, meanSd } from '../report/table'
 import { evolve } from '../search/evolution'
 import { benchSpace } from '../search/space'
 import { type ResultRow } from './results'
+import * as path from 'node:path'
+import { initTfBackend, loadTf } from '../models/backend'
+import { openImageData } from '../data/idx'
+import { CPU_OMEGA, trainerBpe } from '../bpe/trainer-bpe'
+import { recordedEvaluator } from '../bpe/record'
+import { splitImages, trainCell } from '../bpe/trainer'
+import { nb201 } from '../spaces/nb201'
 import { preflightOut, runExperiment, stableJson, PlanError, type Cell, type ProgressFn, type ReportInput, type RunOptions } from './runner'
 
 export const MIP_OUTPUTS = ['report.md', 'importance.svg', 'fig3.svg'] as const
-export const MIP_EVALUATORS = ['synthetic-bpe'] as const
+export const MIP_EVALUATORS = ['synthetic-bpe', 'trainer'] as const
 export const MIP_PARTS = ['table1', 'fig4', 'fig3', 'table2'] as const
 const MIP_PROTOCOL = 1
 
@@ -50,6 +57,10 @@ export interface MipPlan extends RunOptions {
   tables?: string
   dataset?: string
   progress?: ProgressFn
+  /** The trainer's data ('fashion-mnist' = the shipped subset, or 'fashion-mnist:<dir>'), image counts, training seed. */
+  trainer?: { data?: string, trainImages?: number, val?: number, seed?: number, cost?: 'flops' | 'seconds' }
+  /** Add the trainer smoke (4 cells, 1 epoch, 1,000 images; --quick). */
+  smoke?: boolean
 }
 
 export interface MipSpec {
@@ -61,6 +72,9 @@ export interface MipSpec {
   parts: string[]
   tables?: { uri: string, dataset: string }
   full?: Partial<Record<string, number>>
+  /** The trainer evaluator's data, image counts, seed and the folder its trainings are recorded in. */
+  trainer?: { data: string, trainImages?: number, val: number, seed: number, cost: 'flops' | 'seconds', record: string }
+  smoke?: boolean
 }
 
 function fail (message: string): never { throw new PlanError(`reproduce mip: ${message}`) }
@@ -73,12 +87,14 @@ function shortHash (value: unknown): string {
 export function resolveMipPlan (plan: MipPlan): MipSpec {
   const evaluator = plan.evaluator ?? 'synthetic-bpe'
   const isTable = evaluator.startsWith('table:') && evaluator.length > 'table:'.length
-  if (!(MIP_EVALUATORS as readonly string[]).includes(evaluator) && !isTable) fail(`--bpe: unknown evaluator '${evaluator}' (available: ${MIP_EVALUATORS.join(', ')}, table:<csv>; the tfjs trainer is not built yet)`)
+  if (!(MIP_EVALUATORS as readonly string[]).includes(evaluator) && !isTable) fail(`--bpe: unknown evaluator '${evaluator}' (available: ${MIP_EVALUATORS.join(', ')}, table:<csv>)`)
+  const isTrainer = evaluator === 'trainer'
   if (isTable && plan.omega !== undefined) fail('--omega: a BPE table defines Ω by the settings it holds')
-  if (!isTable && plan.full !== undefined) fail('--full names a setting of a BPE table (--bpe table:<csv>)')
+  if (!isTable && !isTrainer && plan.full !== undefined) fail('--full names a setting of a BPE table (--bpe table:<csv>) or of the trainer (--bpe trainer)')
+  if (!isTrainer && plan.trainer !== undefined) fail('--data, --train-images and --val are options of --bpe trainer')
   let omega: Omega
   try {
-    omega = plan.omega === undefined ? PAPER_OMEGA : parseOmega(plan.omega)
+    omega = plan.omega === undefined ? (isTrainer ? CPU_OMEGA : PAPER_OMEGA) : parseOmega(plan.omega)
     checkOmega(omega, '--omega')
   } catch (err) { fail((err as Error).message) }
   const int = (v: number | undefined, fallback: number, option: string, min: number): number => {
@@ -88,8 +104,8 @@ export function resolveMipPlan (plan: MipPlan): MipSpec {
   }
   let mip: ReturnType<typeof resolveMipOptions>
   try { mip = resolveMipOptions(plan.mip ?? {}) } catch (err) { fail((err as Error).message) }
-  const parts = plan.parts ?? (isTable ? ['table1', 'fig4', 'fig3'] : [...MIP_PARTS])
-  if (isTable && parts.includes('table2')) fail('--table 2: a BPE table has no test accuracy to report the searches by (Table 2 runs on synthetic-bpe)')
+  const parts = plan.parts ?? (isTable ? ['table1', 'fig4', 'fig3'] : isTrainer ? ['table1', 'fig4'] : [...MIP_PARTS])
+  if ((isTable || isTrainer) && parts.includes('table2')) fail(`--table 2: ${isTable ? 'a BPE table' : 'the trainer'} has no test accuracy to report the searches by (Table 2 runs on synthetic-bpe)`)
   for (const p of parts) if (!(MIP_PARTS as readonly string[]).includes(p)) fail(`unknown part '${p}' (${MIP_PARTS.join(', ')})`)
   if (parts.length === 0) fail('give at least one part (--table / --figure)')
   return {
@@ -100,7 +116,11 @@ export function resolveMipPlan (plan: MipPlan): MipSpec {
     mip,
     parts,
     ...(plan.tables !== undefined ? { tables: { uri: plan.tables.startsWith('nb201:') ? plan.tables : `nb201:${plan.tables}`, dataset: plan.dataset ?? 'cifar10' } } : {}),
-    ...(plan.full !== undefined ? { full: plan.full } : {})
+    ...(plan.full !== undefined ? { full: plan.full } : {}),
+    ...(isTrainer
+      ? { trainer: { data: plan.trainer?.data ?? 'fashion-mnist', ...(plan.trainer?.trainImages !== undefined ? { trainImages: plan.trainer.trainImages } : {}), val: plan.trainer?.val ?? 1000, seed: plan.trainer?.seed ?? 0, cost: plan.trainer?.cost ?? 'flops', record: path.resolve(plan.out, 'trainings') } }
+      : {}),
+    ...(plan.smoke === true ? { smoke: true } : {})
   }
 }
 
@@ -117,6 +137,14 @@ async function openContext (spec: MipSpec): Promise<Context> {
       if ((err as NodeJS.ErrnoException).code === 'ENOENT') fail(`--bpe ${spec.evaluator}: no such file`)
       throw err
     }
+  } else if (spec.trainer !== undefined) {
+    const tr = spec.trainer
+    const { tf } = await initTfBackend()
+    let data
+    try { data = openImageData(tr.data) } catch (err) { fail((err as Error).message) }
+    try {
+      evaluator = recordedEvaluator(trainerBpe(tf, { data, omega: spec.omega, ...(spec.full !== undefined ? { full: spec.full } : {}), val: tr.val, ...(tr.trainImages !== undefined ? { trainImages: tr.trainImages } : {}), seed: tr.seed, cost: tr.cost }), tr.record)
+    } catch (err) { fail((err as Error).message) }
   } else {
     bench = await openBench('synthetic-201')
     evaluator = syntheticBpe(bench, { omega: spec.omega })
@@ -168,6 +196,25 @@ function planCells (spec: MipSpec, ctx: Context): Cell[] {
         }
       })
     }
+  }
+  if (spec.smoke === true) {
+    cells.push({
+      id: `trainer-smoke/v${MIP_PROTOCOL}`,
+      fields: { evaluator: 'trainer', synthetic: false },
+      run: async () => {
+        const { tf, backend } = await initTfBackend()
+        const split = splitImages(openImageData('fashion-mnist'), 500, 1000)
+        const connected = Int32Array.from({ length: nb201.size }, (_, i) => i).filter(i => nb201.prune(nb201.fromIndex(i)).some(x => x !== 0))
+        const archs = drawArchs(connected, 4, 0)
+        const setting = { epochs: 1, batch: 64, lr: 0.05, cells: 1, channels: 4, image: 14, cutout: 0 }
+        const rows = []
+        for (const a of archs) {
+          const r = await trainCell(tf, nb201.fromIndex(a), setting, split, a)
+          rows.push({ kind: 'trainer-smoke', backend, arch: nb201.format(nb201.fromIndex(a)), accuracy: r.best, loss: r.losses[0], cpu_seconds: r.cpuSeconds, seconds: r.seconds, params: r.params, flops: r.flops, diverged: r.diverged })
+        }
+        return rows
+      }
+    })
   }
   if (spec.parts.includes('fig3')) {
     for (const seed of seeds) {
@@ -264,6 +311,7 @@ export async function runMipExperiment (plan: MipPlan): Promise<MipExperimentRes
   const spec = resolveMipPlan(plan)
   preflightOut({ out: plan.out, outputs: MIP_OUTPUTS, force: plan.force })
   const ctx = await openContext(spec)
+  if (spec.smoke === true) await initTfBackend()
   spec.omega = ctx.evaluator.omega
   for (const w of ctx.evaluator.warnings ?? []) plan.warn?.(w)
   if (spec.mip.archs > ctx.evaluator.pool.length) fail(`--archs ${spec.mip.archs} is above the evaluator's pool of ${ctx.evaluator.pool.length} architectures`)
@@ -271,6 +319,7 @@ export async function runMipExperiment (plan: MipPlan): Promise<MipExperimentRes
     cells: planCells(spec, ctx),
     spec: { module: 'mip', data: spec },
     settings: { ...spec },
+    ...(spec.trainer !== undefined || spec.smoke === true ? { tfjsBackend: `${loadTf().getBackend()}${plan.jobs !== undefined && plan.jobs > 1 ? ' (worker threads)' : ''}` } : {}),
     report: async input => await writeReport(input, spec, ctx)
   }))
 }
@@ -372,6 +421,12 @@ async function writeReport (input: ReportInput, spec: MipSpec, ctx: Context): Pr
       const cost = meanSd(r.map(x => x.cost as number)).mean
       return [search, pe, ms(r.map(x => x.test as number), f2), f2(cost), pe === 'f' ? '1×' : `${(fCost(search) / cost).toFixed(0)}×`]
     })), '', 'Paper (CIFAR-10 error %, GPU-days): RS-100 2.55, 108; +BPE-1 2.68 ± 0.09, 0.33 (337×); +BPE-2 2.68 ± 0.05, 2 (54×); EA+BPE-1 2.68 ± 0.09, 0.33; EA+BPE-2 2.66 ± 0.07, 2.', '')
+  }
+  const smoke = of('trainer-smoke')
+  if (smoke.length > 0) {
+    lines.push('## Trainer smoke (real training)', '',
+      `4 random connected NB-201 cells, each trained 1 epoch (batch 64, lr 0.05, N 1, C 4, 14 px) on 1,000 images of the shipped Fashion-MNIST subset (tfjs ${String(smoke[0].backend)}); top-1 on 500 held-out images (chance 10 %).`, '')
+    lines.push(markdownTable(['Cell', 'Params', 'Training loss', 'Val top-1 (%)', 'CPU s'], smoke.map(r => [String(r.arch), String(r.params), f3(r.loss as number), f2(r.accuracy as number), f2(r.cpu_seconds as number)])), '')
   }
   const nrs = of('nb201-rs')
   if (nrs.length > 0 && spec.tables !== undefined) {

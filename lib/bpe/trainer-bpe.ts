@@ -1,0 +1,118 @@
+// The 'trainer' BPE evaluator: every (architecture, setting) is a real training of an NB-201
+// cell (lib/bpe/trainer.ts) on an image set (default the shipped Fashion-MNIST subset); the
+// accuracy is the best validation top-1 over epochs, the cost the training's multiply-accumulates
+// in GFLOP (epochs × training images × 3 × the network's forward MACs: deterministic, so a
+// resumed run reaches the same decisions); the CPU and wall seconds of each training are
+// recorded beside it (`cpu_seconds`, `seconds`, with `final`, the last epoch's accuracy).
+// With cost 'seconds' (--cost seconds) the cost is the training's measured CPU seconds (T̄ and
+// the Eq. 1 trade-off in CPU-s; recorded, so a resumed run replays them); Eq. 2's sampler still
+// weighs settings by FLOPs (no power law fitted to the times yet). Ω's `layers` is N, the
+// cells per stage; tfjs has no fp16 training, so Ω has no fp dimension.
+//
+// CPU preset (CPU_OMEGA): epochs {1,2,4}, batch {64,128,256}, lr {0.025,0.05,0.1}, layers (N)
+// {1,2}, channels {4,8}, image {14,28}, cutout {0,7} (7 = half the smaller image side: Ω's
+// values are absolute). f (FULL-CPU, a budget proxy, not converged): the preset's most
+// expensive setting with 4× its top epochs — 16 epochs, N 2, C 8, 28 px — with the dimensions
+// that cost nothing at their middle values (batch 128, lr 0.05) and no cutout; `full` overrides.
+import type { Tf } from '../models/backend'
+import type { ImageSet } from '../data/idx'
+import { nb201 } from '../spaces/nb201'
+import { skeletonTrainingFlops } from './evaluators'
+import type { BpeEvaluation, BpeEvaluator } from './mip'
+import { checkOmega, settingValues, OmegaError, type BpeDimName, type Omega } from './omega'
+import { checkTrainSetting, splitImages, trainCell, type TrainResult, type TrainSetting } from './trainer'
+
+export const CPU_OMEGA: Omega = Object.freeze({
+  dims: Object.freeze([
+    { name: 'epochs', values: [1, 2, 4] },
+    { name: 'batch', values: [64, 128, 256] },
+    { name: 'lr', values: [0.025, 0.05, 0.1] },
+    { name: 'layers', values: [1, 2] },
+    { name: 'channels', values: [4, 8] },
+    { name: 'cutout', values: [0, 7] },
+    { name: 'image', values: [14, 28] }
+  ].map(d => Object.freeze({ name: d.name as BpeDimName, values: Object.freeze(d.values) })))
+})
+
+/** Values of dimensions a sub-Ω leaves out. */
+export const TRAINER_DEFAULTS: Readonly<Record<Exclude<BpeDimName, 'fp'>, number>> = Object.freeze({ epochs: 1, batch: 128, lr: 0.05, layers: 1, channels: 8, cutout: 0, image: 28 })
+/** FULL-CPU: the budget proxy f on 2 cores (see the module comment). */
+export const TRAINER_FULL: Readonly<Record<Exclude<BpeDimName, 'fp'>, number>> = Object.freeze({ epochs: 16, batch: 128, lr: 0.05, layers: 2, channels: 8, cutout: 0, image: 28 })
+
+export interface TrainerBpeOptions {
+  data: ImageSet
+  omega?: Omega
+  /** f by dimension (default TRAINER_FULL; given dims override it). */
+  full?: Partial<Record<string, number>>
+  /** Held-out validation images (default 1,000) and training images (default 2,000) of the data. */
+  val?: number
+  trainImages?: number
+  /** Training seed: architecture a trains with seed·100,003 + a under every setting. */
+  seed?: number
+  /** The cost of a training: 'flops' (training GFLOP, default; deterministic) or 'seconds' (its measured CPU seconds). */
+  cost?: 'flops' | 'seconds'
+  /** Called after each training (progress lines). */
+  onTrained?: (arch: number, what: string, r: TrainResult) => void
+}
+
+function toSetting (v: Partial<Record<BpeDimName, number>>): TrainSetting {
+  const x = { ...TRAINER_DEFAULTS, ...v }
+  return { epochs: x.epochs, batch: x.batch, lr: x.lr, cells: x.layers, channels: x.channels, image: x.image, cutout: x.cutout }
+}
+
+/** The trainer evaluator (tfjs module `tf` with its backend chosen). */
+export function trainerBpe (tf: Tf, options: TrainerBpeOptions): BpeEvaluator {
+  const omega = checkOmega(options.omega ?? CPU_OMEGA, '--omega')
+  if (omega.dims.some(d => d.name === 'fp')) throw new OmegaError('--omega: the trainer has no fp dimension (tfjs has no fp16 training)')
+  const data = options.data
+  const split = splitImages(data, options.val ?? 1000, options.trainImages ?? Math.min(2000, data.n - (options.val ?? 1000)))
+  const seed = options.seed ?? 0
+  const costMode = options.cost ?? 'flops'
+  if (costMode !== 'flops' && costMode !== 'seconds') throw new OmegaError(`--cost: must be flops or seconds, got ${String(costMode)}`)
+  for (const k of Object.keys(options.full ?? {})) {
+    if (!(k in TRAINER_FULL)) throw new OmegaError(`--full: unknown dimension '${k}' (${Object.keys(TRAINER_FULL).join(', ')})`)
+  }
+  const fullValues = { ...TRAINER_FULL, ...(options.full ?? {}) } as Record<Exclude<BpeDimName, 'fp'>, number>
+  const full = toSetting(fullValues)
+  checkTrainSetting(full, data, '--full')
+  for (const d of omega.dims) {
+    for (const v of d.values) checkTrainSetting(toSetting({ [d.name]: v }), data, '--omega')
+  }
+  const flopsOf = (v: Partial<Record<BpeDimName, number>>): number => {
+    const x = { ...TRAINER_DEFAULTS, ...v }
+    return skeletonTrainingFlops({ ...x, fp: 32 }, x.layers)
+  }
+  const warnings: string[] = []
+  const maxFlops = omega.dims.reduce((acc, d) => ({ ...acc, [d.name]: d.values.reduce((best, v) => flopsOf({ [d.name]: v }) > flopsOf({ [d.name]: best }) ? v : best, d.values[0]) }), {} as Partial<Record<BpeDimName, number>>)
+  if (flopsOf(fullValues) < flopsOf(maxFlops)) warnings.push(`--full: f (${JSON.stringify(fullValues)}) costs fewer FLOPs than Ω's most expensive setting`)
+  const pool: number[] = []
+  for (let i = 0; i < nb201.size; i++) if (nb201.prune(nb201.fromIndex(i)).some(x => x !== 0)) pool.push(i)
+  const train = async (setting: TrainSetting, archs: Int32Array, what: string): Promise<BpeEvaluation> => {
+    const accuracy = new Float64Array(archs.length)
+    const costs = new Float64Array(archs.length)
+    const details: Array<Record<string, number | boolean>> = []
+    let diverged = 0
+    for (let k = 0; k < archs.length; k++) {
+      const r = await trainCell(tf, nb201.fromIndex(archs[k]), setting, split, seed * 100003 + archs[k])
+      accuracy[k] = r.best
+      costs[k] = r.untrained ? 0 : costMode === 'seconds' ? r.cpuSeconds : setting.epochs * split.train.length * 3 * r.flops / 1e9
+      details.push({ final: r.final, cpu_seconds: r.cpuSeconds, seconds: r.seconds, diverged: r.diverged, untrained: r.untrained, params: r.params })
+      if (r.diverged) diverged++
+      options.onTrained?.(archs[k], what, r)
+    }
+    return { accuracy, costs, cost: costs.reduce((a, b) => a + b, 0) / Math.max(1, costs.length), diverged, details }
+  }
+  return {
+    name: `trainer-${data.label}-train${split.train.length}-val${split.val.length}-seed${seed}${costMode === 'seconds' ? '-cpus' : ''}`,
+    synthetic: false,
+    omega,
+    costUnit: costMode === 'seconds' ? 'CPU-s' : 'GFLOP',
+    fullLabel: `FULL-CPU (budget proxy, not converged): ${Object.entries(fullValues).map(([k, v]) => `${k} ${v}`).join(', ')}; ${split.train.length} training and ${split.val.length} held-out validation images of ${data.label}; best validation top-1 (%)`,
+    pool: Int32Array.from(pool),
+    describeArch: id => nb201.format(nb201.fromIndex(id)),
+    full: async archs => await train(full, archs, 'full'),
+    evaluate: async (setting, archs) => await train(toSetting(settingValues(omega, setting)), archs, 'b'),
+    flops: setting => flopsOf(settingValues(omega, setting)),
+    warnings
+  }
+}
