@@ -29,7 +29,8 @@ import { Random } from '../random'
 import { Oracle } from './oracle'
 import { intSetting, numberSetting, readSettings } from './settings'
 import { oneOf } from '../validate'
-import { Nac, nacGraphTable, sigmoid, Adam } from '../models/nac'
+import { Nac, nacGraphTable, Adam } from '../models/nac'
+import { baselineUpdate } from '../models/linear-comparator'
 import { Controller, type ControllerSample } from '../models/controller'
 import { NB201_SIZE } from '../spaces/nb201'
 import type { SearchMethod, SearchRun, SearchTrajectory } from './types'
@@ -98,16 +99,8 @@ export function baselineScores (u: ArrayLike<number>, v: ArrayLike<number>): { s
   const n = u.length
   if (n === 0) throw new RangeError('baselineScores: the candidate set H is empty')
   if (v.length !== n) throw new RangeError(`baselineScores: u has ${n} values but v has ${v.length}`)
-  const scores = new Float64Array(n)
-  if (n === 1) return { scores, best: 0, bestScore: null }
-  let best = 0
-  for (let i = 0; i < n; i++) {
-    let s = 0
-    for (let j = 0; j < n; j++) if (j !== i) s += sigmoid(u[i] + v[j])
-    scores[i] = s / (n - 1)
-    if (scores[i] >= scores[best]) best = i
-  }
-  return { scores, best, bestScore: scores[best] }
+  // Native, no n×n buffer (lib/models/linear-comparator.ts).
+  return baselineUpdate({ u: Float64Array.from(u), v: Float64Array.from(v) })
 }
 
 export function ctnas (settings?: CtnasSettings): SearchMethod {
