@@ -4,6 +4,7 @@
 //   comparator_kendall: Eq. 12's sign products over i < j as exact integer counts.
 // Each row is computed by one thread in a fixed order: results do not depend on the number
 // of threads.
+#include <algorithm>
 #include <cmath>
 
 #include "kernels.h"
@@ -75,38 +76,70 @@ void comparator_row_means(const double* u, const double* v, size_t n, double bia
   });
 }
 
+namespace {
+// One row of Eq. 12, branch-free (the signs of random logits defeat branch prediction):
+// Σ_j sgn(x_j)·sgn(d_j) and the number of zero products, over j in (i, n).
+template <bool kCodeTies>
+void kendall_row(double ui, double ri, const double* v, const double* truth, size_t begin, size_t n, int64_t& sum, int64_t& zero) {
+  // int32 partial sums (they vectorise) over blocks short enough never to overflow.
+  for (size_t lo = begin; lo < n; lo += (size_t{1} << 30)) {
+  const size_t hi = std::min(n, lo + (size_t{1} << 30));
+  int32_t s = 0, z = 0;
+  for (size_t j = lo; j < hi; ++j) {
+    const double x = ui + v[j];
+    const double d = ri - truth[j];
+    int32_t a, b;
+    if (kCodeTies) {
+      a = 2 * static_cast<int32_t>(x >= 0) - 1;
+      b = 2 * static_cast<int32_t>(d >= 0) - 1;
+    } else {
+      a = static_cast<int32_t>(x > 0) - static_cast<int32_t>(x < 0);
+      b = static_cast<int32_t>(d > 0) - static_cast<int32_t>(d < 0);
+    }
+    const int32_t prod = a * b;
+    s += prod;
+    z += static_cast<int32_t>(prod == 0);
+  }
+  sum += s;
+  zero += z;
+  }
+}
+}  // namespace
+
 ComparatorKendallCounts comparator_kendall(const double* u, const double* v, size_t n, double bias, const double* truth, bool code_ties,
                                            int threads) {
   ComparatorKendallCounts total;
   if (n < 2) return total;
   // sgn(p_ij − 0.5) = sgn(u_i + b + v_j) (σ is increasing, σ(0) = 0.5): decided on the logit.
-  const size_t chunks = (n + kRowsPerChunk - 1) / kRowsPerChunk;
-  std::vector<ComparatorKendallCounts> part(chunks);
-  parallel_chunks(n, chunks, threads, [&](size_t chunk, size_t begin, size_t end) {
-    int64_t plus = 0, minus = 0, zero = 0;
-    for (size_t i = begin; i < end; ++i) {
-      const double ui = u[i] + bias;
-      const double ri = truth[i];
-      for (size_t j = i + 1; j < n; ++j) {
-        const double x = ui + v[j];
-        const double d = ri - truth[j];
-        int sp = x > 0 ? 1 : x < 0 ? -1 : (code_ties ? 1 : 0);
-        int sr = d > 0 ? 1 : d < 0 ? -1 : (code_ties ? 1 : 0);
-        const int prod = sp * sr;
-        plus += prod > 0;
-        minus += prod < 0;
-        zero += prod == 0;
+  // Row i has n − 1 − i pairs: rows k and n − 1 − k go together, so every chunk holds about
+  // the same number of pairs.
+  const size_t half = (n + 1) / 2;
+  const size_t chunks = (half + kRowsPerChunk - 1) / kRowsPerChunk;
+  std::vector<int64_t> sums(chunks, 0), zeros(chunks, 0);
+  parallel_chunks(half, chunks, threads, [&](size_t chunk, size_t begin, size_t end) {
+    int64_t sum = 0, zero = 0;
+    for (size_t k = begin; k < end; ++k) {
+      // k < ⌈n/2⌉, so n − 1 − k ≥ k; the two are one row only in the middle of an odd n.
+      const size_t rows[2] = {k, n - 1 - k};
+      for (size_t r = 0; r < (rows[1] == k ? 1u : 2u); ++r) {
+        const size_t i = rows[r];
+        if (code_ties) kendall_row<true>(u[i] + bias, truth[i], v, truth, i + 1, n, sum, zero);
+        else kendall_row<false>(u[i] + bias, truth[i], v, truth, i + 1, n, sum, zero);
       }
     }
-    part[chunk].concordant = plus;
-    part[chunk].discordant = minus;
-    part[chunk].zero = zero;
+    sums[chunk] = sum;
+    zeros[chunk] = zero;
   });
-  for (const auto& p : part) {
-    total.concordant += p.concordant;
-    total.discordant += p.discordant;
-    total.zero += p.zero;
+  int64_t sum = 0, zero = 0;
+  for (size_t c = 0; c < chunks; ++c) {
+    sum += sums[c];
+    zero += zeros[c];
   }
+  const int64_t pairs = static_cast<int64_t>(n) * static_cast<int64_t>(n - 1) / 2;
+  const int64_t nonzero = pairs - zero;
+  total.concordant = (nonzero + sum) / 2;
+  total.discordant = (nonzero - sum) / 2;
+  total.zero = zero;
   return total;
 }
 
