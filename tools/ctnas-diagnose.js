@@ -13,6 +13,7 @@
 // (CIFAR-10 only: choices are never tuned on CIFAR-100.)
 const m = require('..')
 const { ctnas } = require('../dist/lib/search/ctnas')
+const { nacGraphTable } = require('../dist/lib/models/nac')
 const { cliArgs } = require('../benchmarks/peers')
 const { CTNAS_SCHEDULES: SCHEDULE_SETTINGS } = require('../dist/lib/experiments/ctnas-args')
 
@@ -51,9 +52,14 @@ async function main () {
     const { u, v } = state.nac.heads(all)
     const scores = m.comparatorRowMeans({ u, v })
     const order = all.slice().sort((a, b) => scores[b] - scores[a] || a - b)
-    const seen = new Set(labRows)
+    // The NAC's top-10 distinct pruned cells not among the labelled (what a perfect controller could hand over).
+    const pruned = nacGraphTable().pruned
+    const seen = new Set(state.labelled.map(i => pruned[i]))
     const gTop = []
-    for (const i of order) { const row = rowOf(i); if (row >= 0 && !seen.has(row)) { gTop.push(row); seen.add(row) } if (gTop.length === 10) break }
+    for (const i of order) { const row = rowOf(i); if (row >= 0 && !seen.has(pruned[i])) { gTop.push(row); seen.add(pruned[i]) } if (gTop.length === 10) break }
+    // Where the true best cells sit in the NAC's order (rank % of all cells, by test).
+    const bestRow = all.reduce((b, i) => (test[rowOf(i)] > test[rowOf(b)] ? i : b))
+    const bestRank = order.indexOf(bestRow) / cells * 100
     const tau = m.kendallTau(Float64Array.from(all, i => scores[i]), Float64Array.from(all, i => test[rowOf(i)]))
     const mean = a => a.reduce((x, y) => x + y, 0) / a.length
     const row = {
@@ -69,13 +75,14 @@ async function main () {
       baselines: new Set(state.baselines).size,
       beta_test: test[rowOf(state.baselines[state.baselines.length - 1])],
       tau,
+      best_cell_rank_pct: bestRank,
       wall_s: wall,
       cpu_s: (cpu.user + cpu.system) / 1e6
     }
     rows.push(row)
     console.log(JSON.stringify(row, (k, x) => typeof x === 'number' ? Math.round(x * 1000) / 1000 : x))
   }
-  const keys = ['rs90', 'ctnas', 're', 'top10_mean', 'top10_bestval', 'global_mean', 'global_bestval', 'global_incumbent', 'beta_test', 'tau', 'wall_s', 'cpu_s']
+  const keys = ['rs90', 'ctnas', 're', 'top10_mean', 'top10_bestval', 'global_mean', 'global_bestval', 'global_incumbent', 'beta_test', 'tau', 'best_cell_rank_pct', 'wall_s', 'cpu_s']
   const summary = {}
   for (const k of keys) {
     const xs = rows.map(r => r[k])
