@@ -8,6 +8,7 @@
         "native/sort.cc",
         "native/correlation.cc",
         "native/kendall.cc",
+        "native/comparator.cc",
         "native/scratch.cc",
         "native/pairwise.cc",
         "native/triplet.cc",

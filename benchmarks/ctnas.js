@@ -1,60 +1,81 @@
 'use strict'
-// CTNAS on NAS-Bench-201: time to rank 100 architectures with the NAC (embed each once, Eq. 5
-// row means over all pairs, sort; the paper's Table 3: 4.1 ms for CTNAS on NB-101, GPU), with
-// numpy computing the same thing from the same weights in the same run (its scores are checked
-// against ours); and, nasrank only, one NAC training step (256 pairs of 90 labelled
-// architectures) and one controller iteration (sample, log π, BPTT, Adam). The PyTorch peers
-// of the issue (the authors' code) need torch: skipped with a message when it is absent.
-// Usage: node benchmarks/ctnas.js [--repeat 20] [--json out.json]
+// CTNAS on NAS-Bench-201 (Chen et al., CVPR 2021), nasrank against its peers in the same run,
+// same weights, scores checked:
+//   1. Table 3: rank 100 architectures (embed + Eq. 5 + sort; paper 4.1 ms, NB-101, GPU).
+//      nasrank: NAC embeddings (TypeScript) + the native Eq. 5 row means (1 thread).
+//      Peers: the authors' `cartesian_traverse` in PyTorch CPU (every pair embeds both
+//      architectures, batches of 1,024 pairs, float32 as the code; 1 thread), PyTorch embed-once,
+//      numpy embed-once, tfjs-wasm embed-once.
+//   2. |H| = 1,024 ranked (baseline update of Alg. 2 at scale), 2 threads; PyTorch embed-once.
+//   3. All 15,625 NB-201 cells: Eq. 5 row means (2.4·10⁸ ordered pairs) and Eq. 12 KTau
+//      (1.2·10⁸ pairs, exact counts), native at 2 threads vs the same loops in plain JS.
+//   4. nasrank only: one NAC training step, one controller iteration.
+// A missing peer (no python3 with numpy / torch, no tfjs wasm) is skipped with a message.
+// Usage: node benchmarks/ctnas.js [--repeat 20] [--json out.json]   (run `npx tsc` first)
 const fs = require('fs')
 const { time, findPython, runPython, machine, printTable, fmt, ratio, cliArgs } = require('./peers')
 
 const m = require('..')
-const { nacGraphTable } = require('../dist/lib/models/nac')
-const { Adam } = require('../dist/lib/models/nac')
+const { nacGraphTable, Adam, sigmoid } = require('../dist/lib/models/nac')
 const { value, number } = cliArgs()
 const repeat = number('--repeat', 20)
 const jsonOut = value('--json', null)
 
 const random = new m.Random(1)
 const nac = new m.Nac(random.fork())
-const idx = Array.from({ length: 100 }, () => random.int(15625))
+const D = nac.hidden
+const V = 8
+const table = nacGraphTable()
+const pick = n => Array.from({ length: n }, () => random.int(15625))
 
-function rankJs () {
+function rankJs (idx, threads) {
   const { u, v } = nac.heads(idx)
-  const { scores } = m.baselineScores(u, v)
+  const { scores } = m.baselineUpdate({ u, v }, { threads })
   const order = Array.from(scores.keys()).sort((a, b) => scores[b] - scores[a] || a - b)
   return { scores, order }
 }
-const js = time(rankJs, repeat)
 
-const rows = [{ task: 'rank 100 NB-201 architectures (embed + Eq. 5 + sort)', nasrank: fmt(js.ms) }]
-const json = { machine: machine(), repeat, rank100: { nasrank_ms: js.ms } }
-
-const py = findPython(['numpy'])
-if (py === null) {
-  console.log('numpy peer: SKIPPED (no python3 with numpy)')
-} else {
-  const table = nacGraphTable()
-  const V = 8
-  const D = nac.hidden
-  const norm = new Float64Array(100 * V * V)
-  const feat = new Float64Array(100 * V)
-  const col = new Float64Array(100 * V)
+// Graphs of the chosen cells as dense arrays for the peers.
+function graphs (idx) {
+  const n = idx.length
+  const norm = new Float64Array(n * V * V)
+  const feat = new Float64Array(n * V)
   idx.forEach((i, k) => {
     norm.set(table.norm.subarray(i * V * V, (i + 1) * V * V), k * V * V)
-    for (let r = 0; r < V; r++) { feat[k * V + r] = table.feat[i * V + r]; col[k * V + r] = table.colSum[i * V + r] }
+    for (let r = 0; r < V; r++) feat[k * V + r] = table.feat[i * V + r]
   })
-  const params = Float64Array.from(nac.params)
-  const code = `
+  return { norm, feat }
+}
+const params = Float64Array.from(nac.params)
+const maxDiff = (a, b) => a.reduce((w, x, k) => Math.max(w, Math.abs(x - b[k])), 0)
+
+const json = { machine: machine(), repeat }
+const rows = []
+
+// ---- 1 and 2: ranking ----------------------------------------------------------------------
+const idx100 = pick(100)
+const idx1024 = pick(1024)
+const js100 = time(() => rankJs(idx100, 1), repeat)
+const js1024 = time(() => rankJs(idx1024, 2), Math.max(3, repeat / 4))
+rows.push({ task: 'rank 100 (Table 3), 1 thread', nasrank: fmt(js100.ms) })
+rows.push({ task: 'rank |H| = 1,024, 2 threads', nasrank: fmt(js1024.ms) })
+json.rank100 = { nasrank_ms: js100.ms }
+json.rank1024 = { nasrank_ms: js1024.ms }
+
+const py = findPython(['numpy'])
+const torchPy = findPython(['numpy', 'torch'])
+if (py === null) console.log('numpy peer: SKIPPED (no python3 with numpy)')
+else {
+  const g = graphs(idx100)
+  const peer = runPython(py, `
 D = ${D}; V = 8; n = 100
 W0 = params[:7*D].reshape(7, D); W1 = params[7*D:7*D+D*D].reshape(D, D)
 wa = params[7*D+D*D:7*D+D*D+D]; wb = params[7*D+D*D+D:]
-A = norm.reshape(n, V, V); F = feat.reshape(n, V).astype(np.int64); C = col.reshape(n, V)
+A = norm.reshape(n, V, V); F = feat.reshape(n, V).astype(np.int64)
 def rank():
-    H1 = np.maximum(np.einsum('nij,njd->nid', A, W0[F]), 0)
-    s = np.einsum('ni,nid->nd', C / V, H1)
-    u = s @ (W1 @ wa); v = s @ (W1 @ wb)
+    Z = np.einsum('nij,njd->nid', A, np.maximum(np.einsum('nij,njd->nid', A, W0[F]), 0)) @ W1
+    z = Z.mean(1)
+    u = z @ wa; v = z @ wb
     P = 1 / (1 + np.exp(-(u[:, None] + v[None, :])))
     np.fill_diagonal(P, 0)
     scores = P.sum(1) / (n - 1)
@@ -64,36 +85,200 @@ best = 1e9
 for _ in range(${repeat}):
     t0 = time.perf_counter(); scores, order = rank(); best = min(best, (time.perf_counter() - t0) * 1000)
 print(json.dumps({'ms': best, 'scores': scores.tolist()}))
-`
-  const peer = runPython(py, code, { params, norm, feat, col })
-  let worst = 0
-  peer.scores.forEach((s, k) => { worst = Math.max(worst, Math.abs(s - js.result.scores[k])) })
+`, { params, norm: g.norm, feat: g.feat })
+  const worst = maxDiff(peer.scores, js100.result.scores)
   if (worst > 1e-9) throw new Error(`numpy peer disagrees with nasrank's Eq. 5 scores (max |diff| ${worst})`)
-  rows[0].numpy = fmt(peer.ms)
-  rows[0]['numpy / nasrank'] = ratio(peer.ms, js.ms)
+  rows[0].numpy = `${fmt(peer.ms)} (${ratio(peer.ms, js100.ms)})`
   json.rank100.numpy_ms = peer.ms
-  json.rank100.max_abs_score_diff = worst
 }
-if (findPython(['torch']) === null) console.log('PyTorch peers (the authors\' cartesian_traverse and controller): SKIPPED (no python3 with torch; apt-get install python3-torch)')
 
-// One NAC step and one controller iteration (nasrank only).
-const lab = Array.from({ length: 90 }, () => random.int(15625))
-const pairs = { a: [], b: [], y: [] }
-for (let k = 0; k < 256; k++) { const i = random.int(90); const j = random.int(90); pairs.a.push(lab[i]); pairs.b.push(lab[j]); pairs.y.push(random.int(2)) }
-const step = time(() => nac.train(pairs), repeat)
-rows.push({ task: 'one NAC step (256 pairs of 90 architectures, fwd + bwd + Adam)', nasrank: fmt(step.ms) })
-const controller = new m.Controller(random.fork())
-const adam = new Adam(controller.params.length, 2e-4, 0.5, 0.999, 5e-4)
-const iter = time(() => {
-  const s = controller.sample(random)
-  controller.grad.fill(0)
-  controller.backward(s, 0.5)
-  adam.step(controller.params, controller.grad)
-}, repeat * 10)
-rows.push({ task: 'one controller iteration (sample, BPTT, Adam)', nasrank: fmt(iter.ms) })
-json.nacStep_ms = step.ms
-json.controllerIteration_ms = iter.ms
+if (torchPy === null) console.log("PyTorch peers (the authors' cartesian_traverse, embed-once): SKIPPED (no python3 with torch)")
+else {
+  const g100 = graphs(idx100)
+  const g1024 = graphs(idx1024)
+  const peer = runPython(torchPy, `
+import torch
+D = ${D}; V = 8; R = ${repeat}
+P64 = torch.from_numpy(params)
+class NAC(torch.nn.Module):
+    # The paper preset as nasrank implements it: Z = Â·ReLU(Â X W0)·W1, mean over V, σ([z_a; z_b]·w).
+    def __init__(self, dtype):
+        super().__init__()
+        p = P64.to(dtype)
+        self.W0 = p[:7*D].reshape(7, D); self.W1 = p[7*D:7*D+D*D].reshape(D, D)
+        self.w = p[7*D+D*D:].reshape(2*D, 1)
+    def embed(self, A, F):
+        X = self.W0[F]
+        return (A @ torch.relu(A @ X) @ self.W1).mean(1)
+    def forward(self, a, b):  # the code's ranker(a, b): embeds both sides of every pair
+        za = self.embed(*a); zb = self.embed(*b)
+        return torch.sigmoid(torch.cat([za, zb], 1) @ self.w).squeeze(1)
 
-console.log(`\nMachine: ${json.machine}`)
-printTable('CTNAS timings (best of repeats)', ['task', 'nasrank', 'numpy', 'numpy / nasrank'], rows)
-if (jsonOut !== null) fs.writeFileSync(jsonOut, JSON.stringify(json, null, 2))
+# The authors' utilities (chenyaofo/CTNAS), verbatim in substance.
+def transpose_l(items): return list(map(list, zip(*items)))
+def select(items, index): return [items[i] for i in index]
+def index_generate(m, n, up_triangular=False, max_batch_size=1024):
+    indexs = []
+    for i in range(m):
+        for j in range(n):
+            indexs.append((i, j))
+            if len(indexs) == max_batch_size:
+                yield indexs; indexs = []
+    if indexs: yield indexs
+def batchify(items):
+    if isinstance(items[0], (list, tuple)):
+        return [torch.stack(item, dim=0) for item in transpose_l(items)]
+    return torch.stack(items, dim=0)
+def cartesian_traverse(arch0, arch1, ranker):
+    m, n = len(arch0), len(arch1); outputs = []
+    with torch.no_grad():
+        for index in index_generate(m, n):
+            i, j = transpose_l(index)
+            outputs.append(ranker(batchify(select(arch0, i)), batchify(select(arch1, j))))
+    return torch.cat(outputs, 0).view(m, n)
+
+def load(norm, feat, n, dtype):
+    return torch.from_numpy(norm).to(dtype).reshape(n, V, V), torch.from_numpy(feat).long().reshape(n, V)
+
+def eq5(P):
+    n = P.shape[0]
+    P = P.clone(); P.fill_diagonal_(0)
+    s = P.sum(1) / (n - 1)
+    return s, torch.argsort(-s)
+
+def timeit(f, r):
+    f(); best = 1e9
+    for _ in range(r):
+        t0 = time.perf_counter(); out = f(); best = min(best, (time.perf_counter() - t0) * 1000)
+    return best, out
+
+out = {}
+torch.set_num_threads(1)
+for dtype, name in ((torch.float32, 'f32'), (torch.float64, 'f64')):
+    net = NAC(dtype)
+    A, F = load(norm100, feat100, 100, dtype)
+    archs = [(A[k], F[k]) for k in range(100)]
+    ms, (s, _) = timeit(lambda: eq5(cartesian_traverse(archs, archs, net)), max(2, R // 5))
+    out['traverse_' + name] = ms; out['traverse_scores_' + name] = s.tolist()
+    def once(A=A, F=F):
+        with torch.no_grad():
+            z = net.embed(A, F); u = z @ net.w[:D, 0]; v = z @ net.w[D:, 0]
+            return eq5(torch.sigmoid(u[:, None] + v[None, :]))
+    ms, (s, _) = timeit(once, R)
+    out['once100_' + name] = ms
+torch.set_num_threads(2)
+net = NAC(torch.float32)
+A, F = load(norm1024, feat1024, 1024, torch.float32)
+def once1024():
+    with torch.no_grad():
+        z = net.embed(A, F); u = z @ net.w[:D, 0]; v = z @ net.w[D:, 0]
+        return eq5(torch.sigmoid(u[:, None] + v[None, :]))
+ms, (s, _) = timeit(once1024, max(3, R // 4))
+out['once1024_f32_2threads'] = ms; out['once1024_scores'] = s.tolist()
+out['torch'] = torch.__version__
+print(json.dumps(out))
+`, { params, norm100: g100.norm, feat100: g100.feat, norm1024: g1024.norm, feat1024: g1024.feat })
+  const w64 = maxDiff(peer.traverse_scores_f64, js100.result.scores)
+  const w32 = maxDiff(peer.traverse_scores_f32, js100.result.scores)
+  const w1024 = maxDiff(peer.once1024_scores, js1024.result.scores)
+  if (w64 > 1e-9 || w32 > 1e-4 || w1024 > 1e-4) throw new Error(`PyTorch peer disagrees with nasrank's Eq. 5 scores (f64 ${w64}, f32 ${w32}, |H| 1024 ${w1024})`)
+  rows[0]['PyTorch cartesian_traverse (code, f32)'] = `${fmt(peer.traverse_f32)} (${ratio(peer.traverse_f32, js100.ms)})`
+  rows[0]['PyTorch embed-once (f32)'] = `${fmt(peer.once100_f32)} (${ratio(peer.once100_f32, js100.ms)})`
+  rows[1]['PyTorch embed-once (f32)'] = `${fmt(peer.once1024_f32_2threads)} (${ratio(peer.once1024_f32_2threads, js1024.ms)})`
+  json.torch = { version: peer.torch, max_abs_score_diff_f64: w64, max_abs_score_diff_f32: w32 }
+  Object.assign(json.rank100, { torch_traverse_f32_ms: peer.traverse_f32, torch_traverse_f64_ms: peer.traverse_f64, torch_once_f32_ms: peer.once100_f32, torch_once_f64_ms: peer.once100_f64 })
+  json.rank1024.torch_once_f32_2threads_ms = peer.once1024_f32_2threads
+}
+
+// tfjs on the wasm backend, embed-once (the same graph ops as the PyTorch embed-once peer).
+async function tfjsPeer () {
+  let tf
+  try { ({ tf } = await m.initTfBackend({ backend: 'wasm' })) } catch (err) { console.log(`tfjs-wasm peer: SKIPPED (${err.message})`); return }
+  const W0 = tf.tensor2d(Float32Array.from(params.subarray(0, 7 * D)), [7, D])
+  const W1 = tf.tensor2d(Float32Array.from(params.subarray(7 * D, 7 * D + D * D)), [D, D])
+  const wa = tf.tensor2d(Float32Array.from(params.subarray(7 * D + D * D, 7 * D + D * D + D)), [D, 1])
+  const wb = tf.tensor2d(Float32Array.from(params.subarray(7 * D + D * D + D)), [D, 1])
+  const run = (idx) => {
+    const n = idx.length
+    const g = graphs(idx)
+    const A = tf.tensor3d(Float32Array.from(g.norm), [n, V, V])
+    const F = tf.tensor2d(Int32Array.from(g.feat), [n, V], 'int32')
+    const scores = tf.tidy(() => {
+      const X = tf.gather(W0, F.reshape([n * V])).reshape([n, V, D])
+      const H1 = tf.relu(tf.matMul(A, X))
+      const Z = tf.matMul(tf.matMul(A, H1).reshape([n * V, D]), W1).reshape([n, V, D]).mean(1)
+      const u = tf.matMul(Z, wa); const v = tf.matMul(Z, wb).reshape([1, n])
+      const P = tf.sigmoid(tf.add(u, v))
+      const diag = tf.sigmoid(tf.add(u.reshape([n]), v.reshape([n])))
+      return tf.div(tf.sub(P.sum(1), diag), n - 1)
+    })
+    const s = scores.dataSync()
+    tf.dispose([A, F, scores])
+    const order = Array.from(s.keys()).sort((a, b) => s[b] - s[a] || a - b)
+    return { scores: s, order }
+  }
+  const t100 = time(() => run(idx100), repeat)
+  const w = maxDiff(Array.from(t100.result.scores), js100.result.scores)
+  if (w > 1e-4) throw new Error(`tfjs-wasm peer disagrees with nasrank's Eq. 5 scores (max |diff| ${w})`)
+  rows[0]['tfjs-wasm embed-once'] = `${fmt(t100.ms)} (${ratio(t100.ms, js100.ms)})`
+  json.rank100.tfjs_wasm_ms = t100.ms
+}
+
+async function main () {
+  await tfjsPeer()
+
+  // ---- 3: all 15,625 cells ------------------------------------------------------------------
+  const all = Array.from({ length: 15625 }, (_, i) => i)
+  const { u, v } = nac.heads(all)
+  const truth = Float64Array.from(all, () => random.float())
+  const rm = time(() => m.comparatorRowMeans({ u, v }, { threads: 2 }), 3)
+  const rmJs = time(() => {
+    const n = u.length; const s = new Float64Array(n)
+    for (let i = 0; i < n; i++) { let a = 0; for (let j = 0; j < n; j++) if (j !== i) a += sigmoid(u[i] + v[j]); s[i] = a / (n - 1) }
+    return s
+  }, 1)
+  const rmDiff = rm.result.reduce((w, x, k) => Math.max(w, Math.abs(x - rmJs.result[k]) / rmJs.result[k]), 0)
+  if (rmDiff > 1e-12) throw new Error(`native row means disagree with plain JS (max rel diff ${rmDiff})`)
+  const kt = time(() => m.linearComparatorKendall({ u, v }, truth, 'paper', { threads: 2 }), 3)
+  const ktJs = time(() => {
+    const n = u.length; let c = 0
+    for (let i = 0; i < n; i++) {
+      for (let j = i + 1; j < n; j++) {
+        const p = sigmoid(u[i] + v[j]) - 0.5; const d = truth[i] - truth[j]
+        c += (p > 0 ? 1 : p < 0 ? -1 : 0) * (d > 0 ? 1 : d < 0 ? -1 : 0)
+      }
+    }
+    return c / (n * (n - 1) / 2)
+  }, 1)
+  if (kt.result.tau !== ktJs.result) throw new Error(`native Eq. 12 (${kt.result.tau}) disagrees with plain JS (${ktJs.result})`)
+  rows.push({ task: 'Eq. 5 row means, all 15,625 (2.4·10⁸ pairs), 2 threads', nasrank: fmt(rm.ms), 'plain JS': `${fmt(rmJs.ms)} (${ratio(rmJs.ms, rm.ms)})` })
+  rows.push({ task: 'Eq. 12 KTau, all 15,625 (1.2·10⁸ pairs), 2 threads', nasrank: fmt(kt.ms), 'plain JS': `${fmt(ktJs.ms)} (${ratio(ktJs.ms, kt.ms)})` })
+  json.all15625 = { rowMeans_ms: rm.ms, rowMeans_js_ms: rmJs.ms, kendall_ms: kt.ms, kendall_js_ms: ktJs.ms }
+
+  // ---- 4: training (nasrank only) -----------------------------------------------------------
+  const lab = pick(90)
+  const pairs = { a: [], b: [], y: [] }
+  for (let k = 0; k < 256; k++) { const i = random.int(90); const j = random.int(90); pairs.a.push(lab[i]); pairs.b.push(lab[j]); pairs.y.push(random.int(2)) }
+  const step = time(() => nac.train(pairs), repeat)
+  rows.push({ task: 'one NAC step (256 pairs of 90 architectures, fwd + bwd + Adam)', nasrank: fmt(step.ms) })
+  const controller = new m.Controller(random.fork())
+  const adam = new Adam(controller.params.length, 2e-4, 0.5, 0.999, 5e-4)
+  const iter = time(() => {
+    const s = controller.sample(random)
+    controller.grad.fill(0)
+    controller.backward(s, 0.5)
+    adam.step(controller.params, controller.grad)
+  }, repeat * 10)
+  rows.push({ task: 'one controller iteration (sample, BPTT, Adam)', nasrank: fmt(iter.ms) })
+  const ex = time(() => nac.compare(...(() => { const s = controller.sampleMany(1024, random); const a = []; const b = []; for (let k = 0; k < 512; k++) { let x = 0; let y = 0; for (let e = 0; e < 6; e++) { x = x * 5 + s[12 * k + e]; y = y * 5 + s[12 * k + 6 + e] } a.push(x); b.push(y) } return [a, b] })()), repeat)
+  rows.push({ task: 'one data exploration (1,024 controller samples, 512 NAC pairs)', nasrank: fmt(ex.ms) })
+  json.nacStep_ms = step.ms
+  json.controllerIteration_ms = iter.ms
+  json.exploration_ms = ex.ms
+
+  console.log(`\nMachine: ${json.machine}; load average ${require('os').loadavg().map(x => x.toFixed(1)).join(' ')}`)
+  printTable('CTNAS timings (best of repeats; peer columns: time (peer / nasrank))',
+    ['task', 'nasrank', 'PyTorch cartesian_traverse (code, f32)', 'PyTorch embed-once (f32)', 'numpy', 'tfjs-wasm embed-once', 'plain JS'], rows)
+  if (jsonOut !== null) fs.writeFileSync(jsonOut, JSON.stringify(json, null, 2))
+}
+main().catch(err => { console.error(err); process.exit(1) })

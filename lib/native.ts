@@ -159,6 +159,9 @@ export interface Addon {
   forestPredict(forest: ForestIn | HeldForestHandle, x: F32, columns: number, selection: string, threads: number | undefined, async?: false): F64
   forestPredict(forest: ForestIn | HeldForestHandle, x: F32, columns: number, selection: string, threads: number | undefined, async: true): Promise<F64>
   forestHold(forest: ForestIn, columns: number): HeldForestHandle
+  comparatorRowMeans(u: F64, v: F64, bias: number, threads: number | undefined, async?: false): F64
+  comparatorRowMeans(u: F64, v: F64, bias: number, threads: number | undefined, async: true): Promise<F64>
+  comparatorKendallCounts(u: F64, v: F64, bias: number, truth: F64, ties: string, threads: number | undefined, async?: false): { concordant: number, discordant: number, zero: number }
   crc32c(data: Uint8Array, crc?: number, impl?: 'auto' | 'portable' | 'hardware'): number
   nb101ParsePayload(payload: Uint8Array): Nb101RecordRaw
   nb101Ingest(path: string, lenient: boolean, chunkBytes: number, maxRecordBytes: number, onProgress: ((p: IngestProgressRaw) => void) | null): Promise<Nb101IngestRaw>

@@ -1877,6 +1877,71 @@ Napi::Value Nb101Ingest(const Napi::CallbackInfo& info) {
   return promise;
 }
 
+// ---- CTNAS comparator, linear head -----------------------------------------------------
+
+struct LinearComparatorJob : Job {
+  Vec u, v, truth;
+  double bias = 0;
+  bool kendall = false, code_ties = false;
+  int threads = 1;
+  std::unique_ptr<double[]> means;
+  nasrank::ComparatorKendallCounts counts;
+  void Execute() override {
+    if (kendall) {
+      counts = nasrank::comparator_kendall(u.data, v.data, u.size, bias, truth.data, code_ties, threads);
+    } else {
+      means.reset(new double[u.size > 0 ? u.size : 1]);
+      nasrank::comparator_row_means(u.data, v.data, u.size, bias, means.get(), threads);
+    }
+  }
+  Napi::Value Result(Napi::Env env) override {
+    if (!kendall) return AdoptFloat64Array(env, std::move(means), u.size);
+    Napi::Object o = Napi::Object::New(env);
+    o.Set("concordant", Napi::Number::New(env, static_cast<double>(counts.concordant)));
+    o.Set("discordant", Napi::Number::New(env, static_cast<double>(counts.discordant)));
+    o.Set("zero", Napi::Number::New(env, static_cast<double>(counts.zero)));
+    return o;
+  }
+};
+
+// comparatorRowMeans(u, v, bias, threads, async) and
+// comparatorKendallCounts(u, v, bias, truth, ties, threads, async).
+Napi::Value RunLinearComparator(const Napi::CallbackInfo& info, bool kendall) {
+  const char* fn = kendall ? "comparatorKendallCounts" : "comparatorRowMeans";
+  Napi::Env env = info.Env();
+  auto job = std::make_unique<LinearComparatorJob>();
+  job->kendall = kendall;
+  job->u = ReadVec(info, 0, fn, "u");
+  job->v = ReadVec(info, 1, fn, "v");
+  RequireSameLength(env, fn, "u", job->u, "v", job->v);
+  job->bias = ReadFinite(info, 2, fn, "bias");
+  size_t next = 3;
+  if (kendall) {
+    job->truth = ReadVec(info, 3, fn, "truth");
+    RequireSameLength(env, fn, "u", job->u, "truth", job->truth);
+    if (job->u.size < 2) ThrowRange(env, std::string(fn) + ": needs at least 2 architectures, got " + std::to_string(job->u.size));
+    std::string ties = ReadString(info, 4, fn, "ties");
+    if (ties == "code") job->code_ties = true;
+    else if (ties != "paper") ThrowType(env, std::string(fn) + ": ties must be 'paper' or 'code', got '" + ties + "'");
+    next = 5;
+  } else if (job->u.size == 0) {
+    ThrowRange(env, std::string(fn) + ": the candidate set is empty (u and v have length 0)");
+  }
+  job->threads = ReadThreads(info, next, fn);
+  bool async = ReadAsync(info, next + 1, fn);
+  if (async) {
+    job->u.Own();
+    job->v.Own();
+    if (kendall) job->truth.Own();
+  }
+  job->fn = fn;
+  job->size = "n = " + std::to_string(job->u.size);
+  return Run(env, std::move(job), async);
+}
+
+Napi::Value ComparatorRowMeans(const Napi::CallbackInfo& info) { return RunLinearComparator(info, false); }
+Napi::Value ComparatorKendallCounts(const Napi::CallbackInfo& info) { return RunLinearComparator(info, true); }
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Guarded<Info>, "info", const_cast<char*>("info")));
   exports.Set("setThreads", Napi::Function::New(env, Guarded<SetThreads>, "setThreads", const_cast<char*>("setThreads")));
@@ -1898,6 +1963,8 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("gcnScore", Napi::Function::New(env, Guarded<GcnScore>, "gcnScore", const_cast<char*>("gcnScore")));
   exports.Set("gcnEmbed", Napi::Function::New(env, Guarded<GcnEmbed>, "gcnEmbed", const_cast<char*>("gcnEmbed")));
   exports.Set("comparatorProbability", Napi::Function::New(env, Guarded<ComparatorProbability>, "comparatorProbability", const_cast<char*>("comparatorProbability")));
+  exports.Set("comparatorRowMeans", Napi::Function::New(env, Guarded<ComparatorRowMeans>, "comparatorRowMeans", const_cast<char*>("comparatorRowMeans")));
+  exports.Set("comparatorKendallCounts", Napi::Function::New(env, Guarded<ComparatorKendallCounts>, "comparatorKendallCounts", const_cast<char*>("comparatorKendallCounts")));
   exports.Set("crc32c", Napi::Function::New(env, Guarded<Crc32c>, "crc32c", const_cast<char*>("crc32c")));
   exports.Set("nb101ParsePayload", Napi::Function::New(env, Guarded<Nb101ParsePayload>, "nb101ParsePayload", const_cast<char*>("nb101ParsePayload")));
   exports.Set("forestFit", Napi::Function::New(env, Guarded<ForestFit>, "forestFit", const_cast<char*>("forestFit")));

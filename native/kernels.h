@@ -146,4 +146,16 @@ LossSums cuda_triplet_rank_loss(const double* dist, const double* target, size_t
 void cuda_gcn_forward(const GcnGraphs& graphs, const GcnDense* layers, size_t n_layers,
                       const float* fc_w, float fc_b, float* embed_out, double* score_out);
 
+
+// ---- CTNAS comparator with a linear head (comparator.cc) ---------------------------
+// p(i ≻ j) = σ(u_i + v_j + bias). out[i] = mean_{j≠i} p(i ≻ j) (Eq. 5); n == 1: out[0] = 0.
+void comparator_row_means(const double* u, const double* v, size_t n, double bias, double* out, int threads);
+// Eq. 12 over i < j: the sign product sgn(p_ij − 0.5)·sgn(truth_i − truth_j) counted exactly;
+// ties sgn(0) = 0 (paper) or +1 (code_ties, both sides).
+struct ComparatorKendallCounts {
+  int64_t concordant = 0, discordant = 0, zero = 0;
+};
+ComparatorKendallCounts comparator_kendall(const double* u, const double* v, size_t n, double bias, const double* truth, bool code_ties,
+                                           int threads);
+
 }  // namespace nasrank

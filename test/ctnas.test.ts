@@ -10,7 +10,7 @@ import { synthetic201 } from '../lib/bench/synthetic'
 import { Random } from '../lib/random'
 import { Nac, nacGraphTable, sigmoid } from '../lib/models/nac'
 import { Controller } from '../lib/models/controller'
-import { ctnas, selectPseudoPairs, baselineScores } from '../lib/search/ctnas'
+import { ctnas, selectPseudoPairs, baselineScores, type CtnasFinalState } from '../lib/search/ctnas'
 import { runSearch, searchMethod } from '../lib/search/index'
 import { nb201 } from '../lib/spaces/nb201'
 import { comparatorKendall, scalarKendall } from '../lib/metrics/comparator-kendall'
@@ -329,4 +329,18 @@ t.test('RegressionNAS head: MSE gradient matches finite differences', async t =>
     worst = Math.max(worst, Math.abs((up - down) / (2 * h) - grad[k]) / (1e-7 + Math.abs((up - down) / (2 * h))))
   }
   t.ok(worst < 1e-4, `worst relative error ${worst}`)
+})
+
+t.test('ctnas onFinal hook: the labelled set, the picked rows and the final NAC', async t => {
+  const bench = new Bench(synthetic201())
+  const settings = { iterations: 30, pretrainEpochs: 5, exploreEvery: 10, explorePairs: 16, exploreKeep: 8, baselineEvery: 10, finalSamples: 20, hidden: 8 }
+  let state: CtnasFinalState | null = null
+  const r = await runSearch(ctnas(settings, { onFinal: s => { state = s } }), bench, { budget: 25, seed: 5, checkpoints: [15, 25] })
+  const s = state as unknown as CtnasFinalState
+  t.ok(s !== null, 'called once the search ended')
+  t.equal(s.labelled.length, 15, 'M = 25 − 10')
+  t.equal(s.picked.length, 10, 'the final pick queried topK rows')
+  t.equal(new Set([...s.labelled.map(i => s.rowByIndex[i]), ...s.picked]).size, 25, 'labelled and picked are the 25 distinct queries')
+  t.equal(r.queried, 25)
+  t.equal(s.nac.hidden, 8)
 })

@@ -10,7 +10,8 @@ import { openBench } from '../bench/open'
 import { Random } from '../random'
 import { Nac } from '../models/nac'
 import { baselineScores } from '../search/ctnas'
-import { comparatorKendall, scalarKendall } from '../metrics/comparator-kendall'
+import { scalarKendall } from '../metrics/comparator-kendall'
+import { linearComparatorKendall } from '../models/linear-comparator'
 import { kendallTau } from '../metrics/correlation'
 import { split, trainMetric } from './protocol'
 import { benchDigest, benchKey, benchRef, reopenBench, preflightOut, runExperiment, PlanError, type BenchRef, type Cell, type ReportInput, type RunOptions } from './runner'
@@ -73,8 +74,6 @@ function planCells (spec: CtnasKtauSpec, bench: Bench): Cell[] {
         }
         const n = heldIdx.length
         const { u, v } = nac.heads(heldIdx)
-        const prob = new Float64Array(n * n)
-        for (let i = 0; i < n; i++) for (let j = 0; j < n; j++) prob[i * n + j] = 1 / (1 + Math.exp(-(u[i] + v[j])))
         const f = reg.heads(heldIdx).u
         const eq5 = baselineScores(u, v).scores
         return {
@@ -84,8 +83,8 @@ function planCells (spec: CtnasKtauSpec, bench: Bench): Cell[] {
           epochs: spec.epochs,
           steps,
           queries,
-          nac_ktau: comparatorKendall(prob, truth, 'paper'),
-          nac_ktau_code_ties: comparatorKendall(prob, truth, 'code'),
+          nac_ktau: linearComparatorKendall({ u, v }, truth, 'paper').tau,
+          nac_ktau_code_ties: linearComparatorKendall({ u, v }, truth, 'code').tau,
           regression_ktau: scalarKendall(f, truth, 'paper'),
           nac_eq5_tau_b: kendallTau(eq5, truth),
           regression_tau_b: kendallTau(f, truth),

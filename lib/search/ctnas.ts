@@ -29,7 +29,8 @@ import { Random } from '../random'
 import { Oracle } from './oracle'
 import { intSetting, numberSetting, readSettings } from './settings'
 import { oneOf } from '../validate'
-import { Nac, nacGraphTable, sigmoid, Adam } from '../models/nac'
+import { Nac, nacGraphTable, Adam } from '../models/nac'
+import { baselineUpdate } from '../models/linear-comparator'
 import { Controller, type ControllerSample } from '../models/controller'
 import { NB201_SIZE } from '../spaces/nb201'
 import type { SearchMethod, SearchRun, SearchTrajectory } from './types'
@@ -98,19 +99,31 @@ export function baselineScores (u: ArrayLike<number>, v: ArrayLike<number>): { s
   const n = u.length
   if (n === 0) throw new RangeError('baselineScores: the candidate set H is empty')
   if (v.length !== n) throw new RangeError(`baselineScores: u has ${n} values but v has ${v.length}`)
-  const scores = new Float64Array(n)
-  if (n === 1) return { scores, best: 0, bestScore: null }
-  let best = 0
-  for (let i = 0; i < n; i++) {
-    let s = 0
-    for (let j = 0; j < n; j++) if (j !== i) s += sigmoid(u[i] + v[j])
-    scores[i] = s / (n - 1)
-    if (scores[i] >= scores[best]) best = i
-  }
-  return { scores, best, bestScore: scores[best] }
+  // Native, no n×n buffer (lib/models/linear-comparator.ts).
+  return baselineUpdate({ u: Float64Array.from(u), v: Float64Array.from(v) })
 }
 
-export function ctnas (settings?: CtnasSettings): SearchMethod {
+/** What a finished run looked like, for diagnostics (not part of the result rows). */
+export interface CtnasFinalState {
+  nac: Nac
+  /** NB-201 indices: the labelled architectures, every baseline in order, the final pool ranked by Eq. 5 (best first). */
+  labelled: number[]
+  baselines: number[]
+  ranked: number[]
+  /** Bench rows the final pick queried, in order. */
+  picked: number[]
+  /** NB-201 index → bench row (−1: not in the bench). */
+  rowByIndex: Int32Array
+  controller: Controller
+  random: Random
+}
+
+export interface CtnasHooks {
+  /** Called once, after the final pick was queried. */
+  onFinal?: (state: CtnasFinalState) => void
+}
+
+export function ctnas (settings?: CtnasSettings, hooks: CtnasHooks = {}): SearchMethod {
   const fn = 'ctnas'
   const s = readSettings<CtnasSettings>(settings, fn, KEYS)
   const pseudoRatio = s.pseudoRatio ?? 0.5
@@ -141,7 +154,7 @@ export function ctnas (settings?: CtnasSettings): SearchMethod {
     name: 'ctnas',
     settings: resolved,
     spaces: Object.freeze(['nb201'] as const),
-    run: async (run: SearchRun): Promise<SearchTrajectory> => await runCtnas(run, resolved)
+    run: async (run: SearchRun): Promise<SearchTrajectory> => await runCtnas(run, resolved, hooks)
   })
 }
 
@@ -152,7 +165,7 @@ interface Resolved {
   baselineEvery: number, baseline: 'curriculum' | 'fixed' | 'random', entropy: number, controllerLr: number, finalSamples: number, preset: 'paper'
 }
 
-async function runCtnas (run: SearchRun, o: Resolved): Promise<SearchTrajectory> {
+async function runCtnas (run: SearchRun, o: Resolved, hooks: CtnasHooks): Promise<SearchTrajectory> {
   const fn = 'ctnas'
   const bench = run.bench
   if (bench.space !== 'nb201') throw new RangeError(`${fn}: only NAS-Bench-201 benches are supported (the NB-101 controller is not implemented); ${bench.name} is ${bench.space}`)
@@ -268,11 +281,13 @@ async function runCtnas (run: SearchRun, o: Resolved): Promise<SearchTrajectory>
   const order = pool.map((_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b).map(i => pool[i])
   const ranked = [beta, ...order.filter(i => pruned[i] !== pruned[beta])]
   let picked = 0
+  const pickedRows: number[] = []
   for (const idx of ranked) {
     if (picked >= o.topK || oracle.done) break
     const row = rowByIndex[idx]
     if (row < 0 || oracle.has(row)) continue
     oracle.query(row)
+    pickedRows.push(row)
     picked++
   }
   // The ranking ran dry (tiny pools): fresh samples of the trained controller, then random rows.
@@ -280,8 +295,10 @@ async function runCtnas (run: SearchRun, o: Resolved): Promise<SearchTrajectory>
     const row = tries < 1000 ? rowByIndex[draw()] : oracle.randomUnqueried(random)
     if (row < 0 || oracle.has(row)) continue
     oracle.query(row)
+    pickedRows.push(row)
     picked++
   }
+  hooks.onFinal?.({ nac, labelled: lab, baselines, ranked, picked: pickedRows, rowByIndex, controller, random })
   return oracle.trajectory()
 }
 

@@ -111,3 +111,27 @@ export function refPseudo (p: number[], keep: number): Array<{ index: number, la
   }
   return out
 }
+
+/** Eq. 5 by definition: s_i = (Σ_{j≠i} σ(u_i + v_j + b)) / (n − 1), σ as 1/(1 + e^−x). */
+export function refRowMeans (u: number[], v: number[], bias = 0): number[] {
+  const n = u.length
+  return u.map((ui, i) => {
+    let s = 0
+    for (let j = 0; j < n; j++) if (j !== i) s += 1 / (1 + Math.exp(-(ui + v[j] + bias)))
+    return n === 1 ? 0 : s / (n - 1)
+  })
+}
+
+/** Eq. 12 by definition over i < j on the probability p_ij = σ(u_i + v_j + b): the sign-product counts. */
+export function refEq12 (u: number[], v: number[], truth: number[], ties: 'paper' | 'code', bias = 0): { concordant: number, discordant: number, zero: number } {
+  const sgn = (x: number): number => (x > 0 ? 1 : x < 0 ? -1 : ties === 'code' ? 1 : 0)
+  let concordant = 0; let discordant = 0; let zero = 0
+  for (let i = 0; i < u.length; i++) {
+    for (let j = i + 1; j < u.length; j++) {
+      const p = 1 / (1 + Math.exp(-(u[i] + v[j] + bias)))
+      const s = sgn(p - 0.5) * sgn(truth[i] - truth[j])
+      if (s > 0) concordant++; else if (s < 0) discordant++; else zero++
+    }
+  }
+  return { concordant, discordant, zero }
+}
