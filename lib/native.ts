@@ -158,6 +158,7 @@ export interface Addon {
   gcnEmbed(graphs: GraphsIn, weights: GcnWeightsIn, threads: number | undefined, device: string, dedup: boolean, async: true, norm?: string, pool?: string): Promise<F32>
   gcnTrain(graphs: GraphsIn, indices: Uint32Array, acc: F64, params: RankParamsIn, settings: RankTrainIn, threads: number | undefined, abort: Int32Array | undefined, async?: false): RankTrainOut
   gcnTrain(graphs: GraphsIn, indices: Uint32Array, acc: F64, params: RankParamsIn, settings: RankTrainIn, threads: number | undefined, abort: Int32Array | undefined, async: true): Promise<RankTrainOut>
+  rankPairLoss(f: F64, acc: F64, ties: string, async?: false): { loss: number, grad: F64, pairs: number }
   gcnScoreGrad(graphs: GraphsIn, params: RankParamsIn, threads: number | undefined, async?: false): RankGradOut
   gcnScoreGrad(graphs: GraphsIn, params: RankParamsIn, threads: number | undefined, async: true): Promise<RankGradOut>
   comparatorProbability(embA: F32, embB: F32, head: HeadIn, threads: number | undefined, async?: false): F64

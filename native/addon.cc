@@ -1468,6 +1468,47 @@ Napi::Value GcnTrain(const Napi::CallbackInfo& info) {
   return Run(env, std::move(job), async);
 }
 
+struct RankPairLossJob : Job {
+  Vec f, acc;
+  bool ties_ignore = false;
+  std::vector<double> grad;
+  double loss = 0.0;
+  size_t pairs = 0;
+  void Execute() override {
+    grad.assign(f.size, 0.0);
+    loss = nasrank::ordered_pair_loss(f.data, acc.data, f.size, ties_ignore, grad.data(), &pairs);
+  }
+  Napi::Value Result(Napi::Env env) override {
+    auto out = Napi::Object::New(env);
+    out.Set("loss", loss);
+    out.Set("grad", ToFloat64Array(env, grad));
+    out.Set("pairs", static_cast<double>(pairs));
+    return out;
+  }
+};
+
+// (f, acc, ties: 'positive' | 'ignore', async) -> {loss, grad, pairs}: gcnTrain's loss.
+Napi::Value RankPairLoss(const Napi::CallbackInfo& info) {
+  const char* fn = "rankPairLoss";
+  Napi::Env env = info.Env();
+  auto job = std::make_unique<RankPairLossJob>();
+  job->f = ReadVec(info, 0, fn, "f");
+  job->acc = ReadVec(info, 1, fn, "acc");
+  RequireSameLength(env, fn, "f", job->f, "acc", job->acc);
+  if (job->f.size < 2) ThrowRange(env, std::string(fn) + ": the pairwise loss needs at least 2 architectures, got " + std::to_string(job->f.size));
+  std::string ties = ReadString(info, 2, fn, "ties");
+  if (ties != "positive" && ties != "ignore") ThrowRange(env, std::string(fn) + ": ties must be 'positive' or 'ignore', got '" + ties + "'");
+  job->ties_ignore = ties == "ignore";
+  bool async = ReadAsync(info, 3, fn);
+  if (async) {
+    job->f.Own();
+    job->acc.Own();
+  }
+  job->fn = fn;
+  job->size = "n = " + std::to_string(job->f.size);
+  return Run(env, std::move(job), async);
+}
+
 struct GcnScoreGradJob : Job {
   GraphsIn graphs;
   RankParamsIn params;
@@ -2115,6 +2156,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("gcnEmbed", Napi::Function::New(env, Guarded<GcnEmbed>, "gcnEmbed", const_cast<char*>("gcnEmbed")));
   exports.Set("gcnTrain", Napi::Function::New(env, Guarded<GcnTrain>, "gcnTrain", const_cast<char*>("gcnTrain")));
   exports.Set("gcnScoreGrad", Napi::Function::New(env, Guarded<GcnScoreGrad>, "gcnScoreGrad", const_cast<char*>("gcnScoreGrad")));
+  exports.Set("rankPairLoss", Napi::Function::New(env, Guarded<RankPairLoss>, "rankPairLoss", const_cast<char*>("rankPairLoss")));
   exports.Set("comparatorProbability", Napi::Function::New(env, Guarded<ComparatorProbability>, "comparatorProbability", const_cast<char*>("comparatorProbability")));
   exports.Set("crc32c", Napi::Function::New(env, Guarded<Crc32c>, "crc32c", const_cast<char*>("crc32c")));
   exports.Set("nb101ParsePayload", Napi::Function::New(env, Guarded<Nb101ParsePayload>, "nb101ParsePayload", const_cast<char*>("nb101ParsePayload")));

@@ -5,7 +5,7 @@
 // abort, and argument errors.
 import t from 'tap'
 import { RankGcn, fitNative, inputGradientNative, orderedPairLoss, rankGcnParams, scoreNative } from '../lib/models/rank-gcn'
-import { gcnScore, gcnScoreGrad, gcnTrain, gcnTrainAsync, type RankGcnParams } from '../lib/models/gcn-native'
+import { gcnScore, gcnScoreGrad, gcnTrain, gcnTrainAsync, rankPairLoss, type RankGcnParams } from '../lib/models/gcn-native'
 import type { GraphBatch } from '../lib/models/types'
 import { Random } from '../lib/random'
 
@@ -232,4 +232,22 @@ t.test('abort, errors', async t => {
   const big = rankGcnParams(new RankGcn(L, F, { width: 3 }).init(new Random(1)))
   big.layers.forEach(l => l.w.fill(1)); big.fc.fill(1e308)
   t.throws(() => gcnTrain(g, idx, acc, big, { ...s, epochs: 10 }), /gcnTrain: the loss is (NaN|infinite) at epoch \d/)
+})
+
+t.test('rankPairLoss (gcnTrain\'s loss) equals orderedPairLoss, ties both ways; errors name the index', async t => {
+  const random = new Random(18)
+  const n = 60
+  const f = Float64Array.from({ length: n }, () => random.normal() * 2)
+  const acc = Float64Array.from({ length: n }, () => random.int(9))
+  for (const ties of ['positive', 'ignore'] as const) {
+    const want = orderedPairLoss(f, acc, ties)
+    const got = rankPairLoss(f, acc, ties)
+    t.equal(got.pairs, want.pairs, `${ties}: pairs`)
+    t.ok(close(got.loss, want.loss, 1e-13), `${ties}: loss ${got.loss} vs ${want.loss}`)
+    t.ok(Array.from(got.grad).every((v, i) => Math.abs(v - want.grad[i]) < 1e-15), `${ties}: gradient`)
+  }
+  t.throws(() => rankPairLoss(Float64Array.of(1), Float64Array.of(1)), /at least 2 architectures, got 1/)
+  t.throws(() => rankPairLoss(Float64Array.of(1, 2, 3), Float64Array.of(1, NaN, 3)), /acc\[1\] is NaN/)
+  t.throws(() => rankPairLoss(Float64Array.of(1, 2), Float64Array.of(1)), /acc has length 1/)
+  t.throws(() => rankPairLoss(f, acc, 'both' as 'ignore'), /ties/)
 })

@@ -244,3 +244,13 @@ export function gcnScoreGrad (graphs: GraphBatch, params: RankGcnParams, options
   const opts = checkOptions<{ threads?: number }>(options, 'gcnScoreGrad', ['threads'])
   return addon.gcnScoreGrad(graphs, params, threadsOption(opts.threads, 'gcnScoreGrad'))
 }
+
+/**
+ * gcnTrain's loss on its own (Eq. 5–7 of Mauch et al.): the mean over ordered pairs i ≠ j of
+ * −ln p_ij, p = σ(f_i − f_j) when acc_i ≥ acc_j, else 1 − σ; ties y = 1 both ways
+ * ('positive') or dropped ('ignore'). Returns the loss, dL/df and the pairs counted; the
+ * same arithmetic as {@link orderedPairLoss} in lib/models/rank-gcn.ts.
+ */
+export function rankPairLoss (f: Float64Array, acc: Float64Array, ties: 'positive' | 'ignore' = 'positive'): { loss: number, grad: Float64Array, pairs: number } {
+  return addon.rankPairLoss(f, acc, oneOf(ties, 'positive', ['positive', 'ignore'] as const, 'rankPairLoss', 'ties'))
+}
