@@ -753,6 +753,72 @@ void rank_alloc(const RankGcnParams& m, size_t n, RankActs& a) {
   a.f.resize(n);
 }
 
+// out (rows x n) = a (rows x k) · b (k x n), four rows at a time (each row of b is loaded once
+// per four output rows); every output sums over k in order, so the blocking does not change
+// the result. A k-step where all four a entries are zero is skipped (ReLU / one-hot zeros).
+NASRANK_GCN_CLONES
+void gemm_rows(const double* a, size_t rows, size_t k, const double* b, size_t n, double* out) {
+  size_t r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    double* o0 = out + r * n;
+    double* o1 = o0 + n;
+    double* o2 = o1 + n;
+    double* o3 = o2 + n;
+    for (size_t c = 0; c < n; ++c) o0[c] = o1[c] = o2[c] = o3[c] = 0.0;
+    const double* a0 = a + r * k;
+    for (size_t kk = 0; kk < k; ++kk) {
+      const double x0 = a0[kk], x1 = a0[k + kk], x2 = a0[2 * k + kk], x3 = a0[3 * k + kk];
+      if (x0 == 0.0 && x1 == 0.0 && x2 == 0.0 && x3 == 0.0) continue;
+      const double* br = b + kk * n;
+      for (size_t c = 0; c < n; ++c) {
+        const double bv = br[c];
+        o0[c] += x0 * bv;
+        o1[c] += x1 * bv;
+        o2[c] += x2 * bv;
+        o3[c] += x3 * bv;
+      }
+    }
+  }
+  for (; r < rows; ++r) {
+    double* o = out + r * n;
+    for (size_t c = 0; c < n; ++c) o[c] = 0.0;
+    for (size_t kk = 0; kk < k; ++kk) {
+      const double x = a[r * k + kk];
+      if (x == 0.0) continue;
+      const double* br = b + kk * n;
+      for (size_t c = 0; c < n; ++c) o[c] += x * br[c];
+    }
+  }
+}
+
+// g (k x n) += aᵀ (k x rows) · d (rows x n), four rows at a time.
+NASRANK_GCN_CLONES
+void gemm_at_b_add(const double* a, size_t rows, size_t k, const double* d, size_t n, double* g) {
+  size_t r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const double* a0 = a + r * k;
+    const double* d0 = d + r * n;
+    const double* d1 = d0 + n;
+    const double* d2 = d1 + n;
+    const double* d3 = d2 + n;
+    for (size_t kk = 0; kk < k; ++kk) {
+      const double x0 = a0[kk], x1 = a0[k + kk], x2 = a0[2 * k + kk], x3 = a0[3 * k + kk];
+      if (x0 == 0.0 && x1 == 0.0 && x2 == 0.0 && x3 == 0.0) continue;
+      double* gr = g + kk * n;
+      for (size_t c = 0; c < n; ++c) gr[c] += x0 * d0[c] + x1 * d1[c] + x2 * d2[c] + x3 * d3[c];
+    }
+  }
+  for (; r < rows; ++r) {
+    const double* dr = d + r * n;
+    for (size_t kk = 0; kk < k; ++kk) {
+      const double x = a[r * k + kk];
+      if (x == 0.0) continue;
+      double* gr = g + kk * n;
+      for (size_t c = 0; c < n; ++c) gr[c] += x * dr[c];
+    }
+  }
+}
+
 NASRANK_GCN_CLONES
 void rank_forward_chunk(const RankGcnParams& m, const RankInputs& in, RankActs& a, size_t k0, size_t k1) {
   const size_t V = m.vertices, L = m.dims.size() - 1, W = m.dims.back();
@@ -775,21 +841,15 @@ void rank_forward_chunk(const RankGcnParams& m, const RankInputs& in, RankActs& 
           for (size_t c = 0; c < din; ++c) pr[c] += nij * hr[c];
         }
       }
-      double* Z = a.h[l + 1].data() + k * V * dout;
-      for (size_t i = 0; i < V; ++i) {
-        const double* pr = P + i * din;
-        double* zr = Z + i * dout;
-        for (size_t c = 0; c < dout; ++c) zr[c] = 0.0;
-        for (size_t kk = 0; kk < din; ++kk) {
-          const double x = pr[kk];
-          if (x == 0.0) continue;
-          const double* wr = Wl + kk * dout;
-          for (size_t c = 0; c < dout; ++c) zr[c] += x * wr[c];
-        }
-        if (bl)
-          for (size_t c = 0; c < dout; ++c) zr[c] += bl[c];
-        for (size_t c = 0; c < dout; ++c) zr[c] = zr[c] > 0.0 ? zr[c] : 0.0;
-      }
+    }
+    double* Z = a.h[l + 1].data() + k0 * V * dout;
+    const size_t rows = (k1 - k0) * V;
+    gemm_rows(a.p[l].data() + k0 * V * din, rows, din, Wl, dout, Z);
+    for (size_t r = 0; r < rows; ++r) {
+      double* zr = Z + r * dout;
+      if (bl)
+        for (size_t c = 0; c < dout; ++c) zr[c] += bl[c];
+      for (size_t c = 0; c < dout; ++c) zr[c] = zr[c] > 0.0 ? zr[c] : 0.0;
     }
   }
   for (size_t k = k0; k < k1; ++k) {
@@ -833,8 +893,8 @@ struct RankGrads {
 // Backward of graphs [k0, k1) from df: weight gradients into g (when non-null); with dA/dX
 // non-null, the input gradients of those graphs (indexed like the graphs).
 NASRANK_GCN_CLONES
-void rank_backward_chunk(const RankGcnParams& m, const RankInputs& in, const RankActs& a, const double* df, size_t k0,
-                         size_t k1, RankGrads* g, double* dA, double* dX) {
+void rank_backward_chunk(const RankGcnParams& m, const std::vector<const double*>& wt, const RankInputs& in, const RankActs& a,
+                         const double* df, size_t k0, size_t k1, RankGrads* g, double* dA, double* dX) {
   const size_t V = m.vertices, L = m.dims.size() - 1, W = m.dims.back();
   const size_t cn = k1 - k0;
   const bool inputs = dA != nullptr;
@@ -854,49 +914,22 @@ void rank_backward_chunk(const RankGcnParams& m, const RankInputs& in, const Ran
     const size_t din = m.dims[l], dout = m.dims[l + 1];
     const double* Hn = a.h[l + 1].data() + k0 * V * dout;
     const double* P = a.p[l].data() + k0 * V * din;
-    const double* Wl = m.w[l];
     const size_t rows = cn * V;
     for (size_t t = 0; t < rows * dout; ++t)
       if (Hn[t] <= 0.0) dH[t] = 0.0;
     if (g) {
-      double* gw = g->w[l].data();
-      for (size_t r = 0; r < rows; ++r) {
-        const double* dz = dH.data() + r * dout;
-        const double* pr = P + r * din;
-        for (size_t kk = 0; kk < din; ++kk) {
-          const double x = pr[kk];
-          if (x == 0.0) continue;
-          double* gr = gw + kk * dout;
-          for (size_t c = 0; c < dout; ++c) gr[c] += x * dz[c];
-        }
-        if (!g->b.empty()) {
-          double* gb = g->b[l].data();
+      gemm_at_b_add(P, rows, din, dH.data(), dout, g->w[l].data());
+      if (!g->b.empty()) {
+        double* gb = g->b[l].data();
+        for (size_t r = 0; r < rows; ++r) {
+          const double* dz = dH.data() + r * dout;
           for (size_t c = 0; c < dout; ++c) gb[c] += dz[c];
         }
       }
     }
     if (l == 0 && !inputs) break;
-    // dP = dZ Wᵀ
-    for (size_t r = 0; r < rows; ++r) {
-      const double* dz = dH.data() + r * dout;
-      double* dp = dP.data() + r * din;
-      bool zero = true;
-      for (size_t c = 0; c < dout; ++c)
-        if (dz[c] != 0.0) {
-          zero = false;
-          break;
-        }
-      if (zero) {
-        for (size_t kk = 0; kk < din; ++kk) dp[kk] = 0.0;
-        continue;
-      }
-      for (size_t kk = 0; kk < din; ++kk) {
-        const double* wr = Wl + kk * dout;
-        double s = 0.0;
-        for (size_t c = 0; c < dout; ++c) s += dz[c] * wr[c];
-        dp[kk] = s;
-      }
-    }
+    // dP = dZ Wᵀ (Wᵀ prepared by the caller: dout x din)
+    gemm_rows(dH.data(), rows, dout, wt[l], din, dP.data());
     const double* Hp = a.h[l].data() + k0 * V * din;
     if (inputs) {
       for (size_t k = 0; k < cn; ++k)
@@ -955,27 +988,54 @@ void rank_backward_chunk(const RankGcnParams& m, const RankInputs& in, const Ran
   }
 }
 
-double softplus(double x) { return x > 0 ? x + std::log1p(std::exp(-x)) : std::log1p(std::exp(x)); }
+// Wᵀ of every layer (dout x din), into storage; returns the pointers.
+std::vector<const double*> transposes(const RankGcnParams& m, std::vector<std::vector<double>>& storage) {
+  const size_t L = m.dims.size() - 1;
+  storage.resize(L);
+  std::vector<const double*> out(L);
+  for (size_t l = 0; l < L; ++l) {
+    const size_t din = m.dims[l], dout = m.dims[l + 1];
+    storage[l].resize(din * dout);
+    for (size_t i = 0; i < din; ++i)
+      for (size_t c = 0; c < dout; ++c) storage[l][c * din + i] = m.w[l][i * dout + c];
+    out[l] = storage[l].data();
+  }
+  return out;
+}
+
 
 }  // namespace
 
 double ordered_pair_loss(const double* f, const double* acc, size_t n, bool ties_ignore, double* grad, size_t* pairs) {
+  // Each unordered pair {i, j} once: both orders share d = f_i − f_j up to sign, so one
+  // e = exp(−|d|) and one log1p(e) give softplus(±d) = max(±d, 0) + log1p(e) and σ(d)
+  // (the same values, bit for bit, as computing each order on its own).
   for (size_t i = 0; i < n; ++i) grad[i] = 0.0;
   double loss = 0.0;
   size_t count = 0;
   for (size_t i = 0; i < n; ++i) {
     const double fi = f[i], ai = acc[i];
-    for (size_t j = 0; j < n; ++j) {
-      if (i == j) continue;
-      if (ties_ignore && ai == acc[j]) continue;
+    double gi = 0.0;
+    for (size_t j = i + 1; j < n; ++j) {
+      const double aj = acc[j];
+      if (ties_ignore && ai == aj) continue;
       const double d = fi - f[j];
-      const bool y = ai >= acc[j];
-      loss += y ? softplus(-d) : softplus(d);
-      const double gg = sigmoid(d) - (y ? 1.0 : 0.0);
-      grad[i] += gg;
-      grad[j] -= gg;
-      ++count;
+      const double e = std::exp(-std::fabs(d));
+      const double lp = std::log1p(e);
+      const double sp_pos = (d > 0 ? d : 0.0) + lp;   // softplus(d) = −ln(1 − σ(d))
+      const double sp_neg = (d < 0 ? -d : 0.0) + lp;  // softplus(−d) = −ln σ(d)
+      const double sig = d >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+      const double sig_neg = d <= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);  // σ(−d)
+      // (i, j): y = [acc_i ≥ acc_j]; (j, i): y = [acc_j ≥ acc_i].
+      const bool yij = ai >= aj, yji = aj >= ai;
+      loss += (yij ? sp_neg : sp_pos) + (yji ? sp_pos : sp_neg);
+      const double gij = sig - (yij ? 1.0 : 0.0);
+      const double gji = sig_neg - (yji ? 1.0 : 0.0);
+      gi += gij - gji;
+      grad[j] += gji - gij;
+      count += 2;
     }
+    grad[i] += gi;
   }
   if (pairs) *pairs = count;
   if (count == 0) return 0.0;
@@ -997,6 +1057,7 @@ void gcn_train(const GcnGraphs& graphs, const uint32_t* idx, size_t n, const dou
   RankGrads vel;
   vel.init(m);
   std::vector<double> df(n);
+  std::vector<std::vector<double>> wt_storage;
   const size_t L = m.dims.size() - 1;
   auto bounds = [&](size_t c) { return std::min(n, c * kTrainChunk); };
   for (size_t t = 0; t < s.epochs; ++t) {
@@ -1005,12 +1066,13 @@ void gcn_train(const GcnGraphs& graphs, const uint32_t* idx, size_t n, const dou
       for (size_t c = c0; c < c1; ++c) rank_forward_chunk(m, in, a, bounds(c), bounds(c + 1));
     });
     const double loss = ordered_pair_loss(a.f.data(), acc, n, s.ties_ignore, df.data(), nullptr);
+    const std::vector<const double*> wt = transposes(m, wt_storage);
     if (!std::isfinite(loss)) throw TrainDiverged(t, "the loss is " + std::string(std::isnan(loss) ? "NaN" : "infinite") + " at epoch " + std::to_string(t));
     losses[t] = loss;
     parallel_chunks_safe(chunks, chunks, threads, [&](size_t, size_t c0, size_t c1) {
       for (size_t c = c0; c < c1; ++c) {
         part[c].zero();
-        rank_backward_chunk(m, in, a, df.data(), bounds(c), bounds(c + 1), &part[c], nullptr, nullptr);
+        rank_backward_chunk(m, wt, in, a, df.data(), bounds(c), bounds(c + 1), &part[c], nullptr, nullptr);
       }
     });
     const double lr = 0.5 * s.lr * (1.0 + std::cos(3.141592653589793 * static_cast<double>(t) / static_cast<double>(s.epochs)));
@@ -1038,12 +1100,14 @@ void gcn_score_grad(const GcnGraphs& graphs, const RankGcnParams& m, double* f, 
   RankActs a;
   rank_alloc(m, n, a);
   const std::vector<double> ones(n, 1.0);
+  std::vector<std::vector<double>> wt_storage;
+  const std::vector<const double*> wt = transposes(m, wt_storage);
   const size_t chunks = (n + kTrainChunk - 1) / kTrainChunk;
   parallel_chunks_safe(chunks, chunks, threads, [&](size_t, size_t c0, size_t c1) {
     for (size_t c = c0; c < c1; ++c) {
       const size_t k0 = std::min(n, c * kTrainChunk), k1 = std::min(n, (c + 1) * kTrainChunk);
       rank_forward_chunk(m, in, a, k0, k1);
-      rank_backward_chunk(m, in, a, ones.data(), k0, k1, nullptr, dA, dX);
+      rank_backward_chunk(m, wt, in, a, ones.data(), k0, k1, nullptr, dA, dX);
     }
   });
   std::memcpy(f, a.f.data(), n * sizeof(double));
