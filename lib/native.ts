@@ -33,6 +33,10 @@ interface GraphsIn { count: number; vertices: number; features: number; adjacenc
 interface DenseIn { w: F32; b: F32 }
 interface GcnWeightsIn { layers: DenseIn[]; fc?: DenseIn }
 interface HeadIn { layers: DenseIn[]; out: DenseIn }
+export interface RankParamsIn { layers: Array<{ w: F64, b?: F64 }>, fc: F64, fcBias?: number, norm?: string, pool?: string }
+export interface RankTrainIn { epochs: number, lr: number, momentum: number, ties: string }
+export interface RankTrainOut { layers: Array<{ w: F64, b?: F64 }>, fc: F64, losses: F64 }
+export interface RankGradOut { f: F64, dA: F64, dX: F64 }
 interface LossOut { loss: number; grad: F64; comparable: number }
 interface LogLossOut { loss: number; gradA: F64; gradB: F64 }
 export interface GainOut {
@@ -148,10 +152,15 @@ export interface Addon {
   renasEncode(vertices: Uint8Array, adjacency: Uint32Array, ops: Uint8Array, indices: Uint32Array | null, channels: number, layout: string,
     augment: boolean, seed: number, flopsScale: number, paramsScale: number, async: true): Promise<Float32Array>
   renasOrder(vertices: Uint8Array, adjacency: Uint32Array, ops: Uint8Array, indices: Uint32Array | null, augment: boolean, seed: number): Uint8Array
-  gcnScore(graphs: GraphsIn, weights: GcnWeightsIn, threads: number | undefined, device: string, dedup: boolean, async?: false): F64
-  gcnScore(graphs: GraphsIn, weights: GcnWeightsIn, threads: number | undefined, device: string, dedup: boolean, async: true): Promise<F64>
-  gcnEmbed(graphs: GraphsIn, weights: GcnWeightsIn, threads: number | undefined, device: string, dedup: boolean, async?: false): F32
-  gcnEmbed(graphs: GraphsIn, weights: GcnWeightsIn, threads: number | undefined, device: string, dedup: boolean, async: true): Promise<F32>
+  gcnScore(graphs: GraphsIn, weights: GcnWeightsIn, threads: number | undefined, device: string, dedup: boolean, async?: false, norm?: string, pool?: string): F64
+  gcnScore(graphs: GraphsIn, weights: GcnWeightsIn, threads: number | undefined, device: string, dedup: boolean, async: true, norm?: string, pool?: string): Promise<F64>
+  gcnEmbed(graphs: GraphsIn, weights: GcnWeightsIn, threads: number | undefined, device: string, dedup: boolean, async?: false, norm?: string, pool?: string): F32
+  gcnEmbed(graphs: GraphsIn, weights: GcnWeightsIn, threads: number | undefined, device: string, dedup: boolean, async: true, norm?: string, pool?: string): Promise<F32>
+  gcnTrain(graphs: GraphsIn, indices: Uint32Array, acc: F64, params: RankParamsIn, settings: RankTrainIn, threads: number | undefined, abort: Int32Array | undefined, async?: false): RankTrainOut
+  gcnTrain(graphs: GraphsIn, indices: Uint32Array, acc: F64, params: RankParamsIn, settings: RankTrainIn, threads: number | undefined, abort: Int32Array | undefined, async: true): Promise<RankTrainOut>
+  rankPairLoss(f: F64, acc: F64, ties: string, async?: false): { loss: number, grad: F64, pairs: number }
+  gcnScoreGrad(graphs: GraphsIn, params: RankParamsIn, threads: number | undefined, async?: false): RankGradOut
+  gcnScoreGrad(graphs: GraphsIn, params: RankParamsIn, threads: number | undefined, async: true): Promise<RankGradOut>
   comparatorProbability(embA: F32, embB: F32, head: HeadIn, threads: number | undefined, async?: false): F64
   comparatorProbability(embA: F32, embB: F32, head: HeadIn, threads: number | undefined, async: true): Promise<F64>
   forestFit(x: F32, y: F64, columns: number, params: ForestParamsRaw, threads: number | undefined, async?: false): ForestArraysRaw

@@ -1222,6 +1222,23 @@ GraphsIn ReadGraphs(Napi::Env env, const Props& obj, const char* fn, const std::
   return g;  // (moving GraphsIn keeps the views' buffers: owned copies move with their storage)
 }
 
+// Optional (norm, pool) strings at index, index + 1: 'sym' (default) | 'row', 'real' (default) | 'all'.
+nasrank::GcnVariant ReadGcnVariant(const Napi::CallbackInfo& info, size_t index, const char* fn) {
+  Napi::Env env = info.Env();
+  nasrank::GcnVariant v;
+  if (index < info.Length() && !info[index].IsUndefined()) {
+    std::string norm = ReadString(info, index, fn, "norm");
+    if (norm != "sym" && norm != "row") ThrowRange(env, std::string(fn) + ": norm must be 'sym' or 'row', got '" + norm + "'");
+    v.norm_row = norm == "row";
+  }
+  if (index + 1 < info.Length() && !info[index + 1].IsUndefined()) {
+    std::string pool = ReadString(info, index + 1, fn, "pool");
+    if (pool != "real" && pool != "all") ThrowRange(env, std::string(fn) + ": pool must be 'real' or 'all', got '" + pool + "'");
+    v.pool_all = pool == "all";
+  }
+  return v;
+}
+
 // The output typed array is created on the main thread before the work starts and kept
 // alive by a reference, so a large result (e.g. embeddings of a whole space) is written in
 // place instead of being copied at the end.
@@ -1230,6 +1247,7 @@ struct GcnJob : Job {
   DenseLayers layers;
   F32 fc_w, fc_b;
   bool score = true, cuda = false, dedup = true;
+  nasrank::GcnVariant variant;
   int threads = 1;
   Napi::Reference<Napi::Value> out_ref;
   float* embed = nullptr;
@@ -1238,7 +1256,7 @@ struct GcnJob : Job {
     const float* w = score ? fc_w.data : nullptr;
     float b = score ? fc_b.data[0] : 0.0f;
     if (cuda) nasrank::cuda_gcn_forward(graphs.view, layers.dense.data(), layers.dense.size(), w, b, embed, scores);
-    else nasrank::gcn_forward(graphs.view, layers.dense.data(), layers.dense.size(), w, b, embed, scores, threads, dedup);
+    else nasrank::gcn_forward(graphs.view, layers.dense.data(), layers.dense.size(), w, b, embed, scores, threads, dedup, variant);
   }
   Napi::Value Result(Napi::Env) override { return out_ref.Value(); }
 };
@@ -1266,6 +1284,8 @@ Napi::Value RunGcn(const Napi::CallbackInfo& info, bool score, const char* fn) {
   job->cuda = ReadDeviceCuda(info, 3, fn);
   job->dedup = info.Length() <= 4 || info[4].IsUndefined() || ReadBool(info, 4, fn, "dedup");
   bool async = ReadAsync(info, 5, fn);
+  job->variant = ReadGcnVariant(info, 6, fn);
+  if (job->cuda && (job->variant.norm_row || job->variant.pool_all)) ThrowRange(env, std::string(fn) + ": device 'cuda' supports norm 'sym' and pool 'real' only");
   const size_t count = job->graphs.view.count;
   if (score) {
     auto out = Napi::Float64Array::New(env, count);
@@ -1289,6 +1309,243 @@ Napi::Value RunGcn(const Napi::CallbackInfo& info, bool score, const char* fn) {
 
 Napi::Value GcnScore(const Napi::CallbackInfo& info) { return RunGcn(info, true, "gcnScore"); }
 Napi::Value GcnEmbed(const Napi::CallbackInfo& info) { return RunGcn(info, false, "gcnEmbed"); }
+
+// ---- the ranking GCN in float64: gcnTrain, gcnScoreGrad --------------------------------
+
+// A Float64Array of finite values, copied.
+std::vector<double> ReadF64Copy(Napi::Env env, Napi::Value v, const char* fn, const std::string& name) {
+  View<double> view = TakeTyped<double>(env, v, napi_float64_array, fn, name, "Float64Array");
+  for (size_t i = 0; i < view.size; ++i)
+    if (!std::isfinite(view.data[i])) ThrowRange(env, std::string(fn) + ": " + At(name, i) + " is " + (std::isnan(view.data[i]) ? "NaN" : "infinite") + "; values must be finite");
+  return std::vector<double>(view.data, view.data + view.size);
+}
+
+// params: {layers: [{w, b?}], fc, fcBias?, norm?, pool?}; owned copies plus the kernel's view.
+struct RankParamsIn {
+  std::vector<std::vector<double>> w, b;
+  std::vector<double> fc;
+  nasrank::RankGcnParams view;
+  void Bind() {
+    view.w.clear();
+    view.b.clear();
+    for (auto& x : w) view.w.push_back(x.data());
+    for (auto& x : b) view.b.push_back(x.data());
+    view.fc = fc.data();
+  }
+};
+
+RankParamsIn ReadRankParams(Napi::Env env, Napi::Value v, const char* fn, size_t vertices, size_t features) {
+  const Props obj(ReadObject(env, v, fn, "params"), {"layers", "fc", "fcBias", "norm", "pool"});
+  Napi::Value layers_v = obj.Get("layers");
+  if (layers_v.IsEmpty() || !layers_v.IsArray()) ThrowType(env, std::string(fn) + ": params.layers must be an array of {w, b?} layers");
+  auto arr = layers_v.As<Napi::Array>();
+  const size_t n = arr.Length();
+  if (n == 0 || n > 1024) ThrowRange(env, std::string(fn) + ": params.layers must hold 1 to 1024 layers, got " + std::to_string(n));
+  std::vector<Props> layer_props;
+  for (size_t l = 0; l < n; ++l) layer_props.emplace_back(ReadObject(env, arr.Get(static_cast<uint32_t>(l)), fn, At("params.layers", l)), std::initializer_list<const char*>{"w", "b"});
+  Napi::Value norm_v = obj.Get("norm"), pool_v = obj.Get("pool"), fcb_v = obj.Get("fcBias");
+  RankParamsIn p;
+  p.view.vertices = vertices;
+  p.view.features = features;
+  p.view.dims.push_back(features);
+  size_t in = features;
+  bool with_bias = false;
+  for (size_t l = 0; l < n; ++l) {
+    const std::string name = At("params.layers", l);
+    std::vector<double> w = ReadF64Copy(env, layer_props[l].Get("w"), fn, Join(name, "w"));
+    if (w.empty() || w.size() % in != 0 || w.size() / in > kMaxWidth)
+      ThrowRange(env, std::string(fn) + ": " + Join(name, "w") + " has length " + std::to_string(w.size()) + "; it must be input width " + std::to_string(in) + " x an output width in [1, " + std::to_string(kMaxWidth) + "], row-major");
+    const size_t out = w.size() / in;
+    Napi::Value bv = layer_props[l].Get("b");
+    const bool has_b = !(bv.IsEmpty() || bv.IsUndefined() || bv.IsNull());
+    if (l == 0) with_bias = has_b;
+    else if (has_b != with_bias) ThrowType(env, std::string(fn) + ": " + Join(name, "b") + (with_bias ? " is missing" : " is set") + "; either every layer has a bias or none");
+    if (has_b) {
+      std::vector<double> b = ReadF64Copy(env, bv, fn, Join(name, "b"));
+      if (b.size() != out) ThrowRange(env, std::string(fn) + ": " + Join(name, "b") + " has length " + std::to_string(b.size()) + " but the layer's output width is " + std::to_string(out));
+      p.b.push_back(std::move(b));
+    }
+    p.w.push_back(std::move(w));
+    p.view.dims.push_back(out);
+    in = out;
+  }
+  p.fc = ReadF64Copy(env, obj.Get("fc"), fn, "params.fc");
+  if (p.fc.size() != in) ThrowRange(env, std::string(fn) + ": params.fc has length " + std::to_string(p.fc.size()) + " but the last layer's width is " + std::to_string(in));
+  if (!(fcb_v.IsEmpty() || fcb_v.IsUndefined())) {
+    if (!fcb_v.IsNumber() || !std::isfinite(fcb_v.As<Napi::Number>().DoubleValue())) ThrowType(env, std::string(fn) + ": params.fcBias must be a finite number");
+    p.view.fc_b = fcb_v.As<Napi::Number>().DoubleValue();
+  }
+  if (!(norm_v.IsEmpty() || norm_v.IsUndefined())) {
+    std::string norm = norm_v.IsString() ? norm_v.As<Napi::String>().Utf8Value() : "";
+    if (norm != "sym" && norm != "row") ThrowRange(env, std::string(fn) + ": params.norm must be 'sym' or 'row'");
+    p.view.variant.norm_row = norm == "row";
+  }
+  if (!(pool_v.IsEmpty() || pool_v.IsUndefined())) {
+    std::string pool = pool_v.IsString() ? pool_v.As<Napi::String>().Utf8Value() : "";
+    if (pool != "real" && pool != "all") ThrowRange(env, std::string(fn) + ": params.pool must be 'real' or 'all'");
+    p.view.variant.pool_all = pool == "all";
+  }
+  p.Bind();
+  return p;
+}
+
+Napi::Object RankParamsOut(Napi::Env env, RankParamsIn& p) {
+  auto out = Napi::Object::New(env);
+  auto layers = Napi::Array::New(env, p.w.size());
+  for (size_t l = 0; l < p.w.size(); ++l) {
+    auto layer = Napi::Object::New(env);
+    layer.Set("w", ToFloat64Array(env, p.w[l]));
+    if (!p.b.empty()) layer.Set("b", ToFloat64Array(env, p.b[l]));
+    layers.Set(static_cast<uint32_t>(l), layer);
+  }
+  out.Set("layers", layers);
+  out.Set("fc", ToFloat64Array(env, p.fc));
+  return out;
+}
+
+struct GcnTrainJob : Job {
+  GraphsIn graphs;
+  std::vector<uint32_t> idx;
+  std::vector<double> acc, losses;
+  RankParamsIn params;
+  nasrank::RankTrainSettings settings;
+  int threads = 1;
+  const volatile int32_t* abort = nullptr;
+  Napi::Reference<Napi::Value> abort_ref;
+  void Execute() override {
+    params.Bind();
+    nasrank::gcn_train(graphs.view, idx.data(), idx.size(), acc.data(), params.view, settings, losses.data(), threads, abort);
+  }
+  Napi::Value Result(Napi::Env env) override {
+    auto out = RankParamsOut(env, params);
+    out.Set("losses", ToFloat64Array(env, losses));
+    return out;
+  }
+};
+
+// (graphs, indices: Uint32Array, acc: Float64Array, params, settings {epochs, lr, momentum, ties},
+//  threads, abort: Int32Array | undefined, async) -> {layers, fc, losses}. A non-zero abort[0]
+// stops training before the next epoch (the call fails with "aborted").
+Napi::Value GcnTrain(const Napi::CallbackInfo& info) {
+  const char* fn = "gcnTrain";
+  Napi::Env env = info.Env();
+  auto job = std::make_unique<GcnTrainJob>();
+  const Props graphs = FetchGraphs(env, info.Length() > 0 ? info[0] : env.Undefined(), fn, "graphs");
+  const Props settings(ReadObject(env, info.Length() > 4 ? info[4] : env.Undefined(), fn, "settings"), {"epochs", "lr", "momentum", "ties"});
+  job->graphs = ReadGraphs(env, graphs, fn, "graphs");
+  job->graphs.Own();
+  job->idx = ReadIndices(info, 1, fn, job->graphs.view.count);
+  job->acc = ReadF64Copy(env, info.Length() > 2 ? info[2] : env.Undefined(), fn, "acc");
+  if (job->acc.size() != job->idx.size()) ThrowRange(env, std::string(fn) + ": acc has length " + std::to_string(job->acc.size()) + " but there are " + std::to_string(job->idx.size()) + " graphs (indices)");
+  if (job->idx.size() < 2) ThrowRange(env, std::string(fn) + ": the pairwise loss needs at least 2 graphs, got " + std::to_string(job->idx.size()));
+  job->params = ReadRankParams(env, info.Length() > 3 ? info[3] : env.Undefined(), fn, job->graphs.view.vertices, job->graphs.view.features);
+  job->settings.epochs = ReadIntProp(env, settings, "epochs", fn, "settings", 0, 1e9);
+  auto num = [&](const char* key, double lo, bool lo_open, double hi, bool hi_open) {
+    Napi::Value v = settings.Get(key);
+    double x = v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : NAN;
+    bool ok = std::isfinite(x) && (lo_open ? x > lo : x >= lo) && (hi_open ? x < hi : x <= hi);
+    if (!ok) ThrowRange(env, std::string(fn) + ": settings." + key + " must be a number in " + (lo_open ? "(" : "[") + Num(lo) + ", " + Num(hi) + (hi_open ? ")" : "]"));
+    return x;
+  };
+  job->settings.lr = num("lr", 0, true, 1e300, false);
+  job->settings.momentum = num("momentum", 0, false, 1, true);
+  Napi::Value ties = settings.Get("ties");
+  std::string t = ties.IsString() ? ties.As<Napi::String>().Utf8Value() : "";
+  if (t != "positive" && t != "ignore") ThrowRange(env, std::string(fn) + ": settings.ties must be 'positive' or 'ignore'");
+  job->settings.ties_ignore = t == "ignore";
+  job->threads = ReadThreads(info, 5, fn);
+  if (info.Length() > 6 && !info[6].IsUndefined()) {
+    Napi::Value a = info[6];
+    if (!a.IsTypedArray() || a.As<Napi::TypedArray>().TypedArrayType() != napi_int32_array || a.As<Napi::TypedArray>().ElementLength() < 1)
+      ThrowType(env, std::string(fn) + ": abort must be an Int32Array of length >= 1 (on a SharedArrayBuffer to abort an async call)");
+    job->abort = reinterpret_cast<const volatile int32_t*>(a.As<Napi::Int32Array>().Data());
+    job->abort_ref = Napi::Persistent(a);
+  }
+  bool async = ReadAsync(info, 7, fn);
+  job->losses.assign(job->settings.epochs, 0.0);
+  job->fn = fn;
+  job->size = std::to_string(job->idx.size()) + " graphs";
+  return Run(env, std::move(job), async);
+}
+
+struct RankPairLossJob : Job {
+  Vec f, acc;
+  bool ties_ignore = false;
+  std::vector<double> grad;
+  double loss = 0.0;
+  size_t pairs = 0;
+  void Execute() override {
+    grad.assign(f.size, 0.0);
+    loss = nasrank::ordered_pair_loss(f.data, acc.data, f.size, ties_ignore, grad.data(), &pairs);
+  }
+  Napi::Value Result(Napi::Env env) override {
+    auto out = Napi::Object::New(env);
+    out.Set("loss", loss);
+    out.Set("grad", ToFloat64Array(env, grad));
+    out.Set("pairs", static_cast<double>(pairs));
+    return out;
+  }
+};
+
+// (f, acc, ties: 'positive' | 'ignore', async) -> {loss, grad, pairs}: gcnTrain's loss.
+Napi::Value RankPairLoss(const Napi::CallbackInfo& info) {
+  const char* fn = "rankPairLoss";
+  Napi::Env env = info.Env();
+  auto job = std::make_unique<RankPairLossJob>();
+  job->f = ReadVec(info, 0, fn, "f");
+  job->acc = ReadVec(info, 1, fn, "acc");
+  RequireSameLength(env, fn, "f", job->f, "acc", job->acc);
+  if (job->f.size < 2) ThrowRange(env, std::string(fn) + ": the pairwise loss needs at least 2 architectures, got " + std::to_string(job->f.size));
+  std::string ties = ReadString(info, 2, fn, "ties");
+  if (ties != "positive" && ties != "ignore") ThrowRange(env, std::string(fn) + ": ties must be 'positive' or 'ignore', got '" + ties + "'");
+  job->ties_ignore = ties == "ignore";
+  bool async = ReadAsync(info, 3, fn);
+  if (async) {
+    job->f.Own();
+    job->acc.Own();
+  }
+  job->fn = fn;
+  job->size = "n = " + std::to_string(job->f.size);
+  return Run(env, std::move(job), async);
+}
+
+struct GcnScoreGradJob : Job {
+  GraphsIn graphs;
+  RankParamsIn params;
+  int threads = 1;
+  std::vector<double> f, dA, dX;
+  void Execute() override {
+    params.Bind();
+    nasrank::gcn_score_grad(graphs.view, params.view, f.data(), dA.data(), dX.data(), threads);
+  }
+  Napi::Value Result(Napi::Env env) override {
+    auto out = Napi::Object::New(env);
+    out.Set("f", ToFloat64Array(env, f));
+    out.Set("dA", ToFloat64Array(env, dA));
+    out.Set("dX", ToFloat64Array(env, dX));
+    return out;
+  }
+};
+
+// (graphs, params, threads, async) -> {f, dA, dX}.
+Napi::Value GcnScoreGrad(const Napi::CallbackInfo& info) {
+  const char* fn = "gcnScoreGrad";
+  Napi::Env env = info.Env();
+  auto job = std::make_unique<GcnScoreGradJob>();
+  const Props graphs = FetchGraphs(env, info.Length() > 0 ? info[0] : env.Undefined(), fn, "graphs");
+  job->graphs = ReadGraphs(env, graphs, fn, "graphs");
+  job->graphs.Own();
+  job->params = ReadRankParams(env, info.Length() > 1 ? info[1] : env.Undefined(), fn, job->graphs.view.vertices, job->graphs.view.features);
+  job->threads = ReadThreads(info, 2, fn);
+  bool async = ReadAsync(info, 3, fn);
+  const size_t n = job->graphs.view.count, V = job->graphs.view.vertices, F = job->graphs.view.features;
+  job->f.assign(n, 0.0);
+  job->dA.assign(n * V * V, 0.0);
+  job->dX.assign(n * V * F, 0.0);
+  job->fn = fn;
+  job->size = std::to_string(n) + " graphs";
+  return Run(env, std::move(job), async);
+}
 
 struct ComparatorJob : Job {
   F32 a, b;
@@ -1962,6 +2219,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("renasOrder", Napi::Function::New(env, Guarded<RenasOrder>, "renasOrder", const_cast<char*>("renasOrder")));
   exports.Set("gcnScore", Napi::Function::New(env, Guarded<GcnScore>, "gcnScore", const_cast<char*>("gcnScore")));
   exports.Set("gcnEmbed", Napi::Function::New(env, Guarded<GcnEmbed>, "gcnEmbed", const_cast<char*>("gcnEmbed")));
+  exports.Set("gcnTrain", Napi::Function::New(env, Guarded<GcnTrain>, "gcnTrain", const_cast<char*>("gcnTrain")));
+  exports.Set("gcnScoreGrad", Napi::Function::New(env, Guarded<GcnScoreGrad>, "gcnScoreGrad", const_cast<char*>("gcnScoreGrad")));
+  exports.Set("rankPairLoss", Napi::Function::New(env, Guarded<RankPairLoss>, "rankPairLoss", const_cast<char*>("rankPairLoss")));
   exports.Set("comparatorProbability", Napi::Function::New(env, Guarded<ComparatorProbability>, "comparatorProbability", const_cast<char*>("comparatorProbability")));
   exports.Set("comparatorRowMeans", Napi::Function::New(env, Guarded<ComparatorRowMeans>, "comparatorRowMeans", const_cast<char*>("comparatorRowMeans")));
   exports.Set("comparatorKendallCounts", Napi::Function::New(env, Guarded<ComparatorKendallCounts>, "comparatorKendallCounts", const_cast<char*>("comparatorKendallCounts")));

@@ -434,7 +434,7 @@ constexpr size_t kPlainSubBatchRows = 192;
 //      by the GEMM.
 //   4. Masked mean of each graph's rows (through their ids), embedding and/or FC score.
 void gcn_forward(const GcnGraphs& g, const GcnDense* layers, size_t n_layers, const float* fc_w,
-                 float fc_b, float* embed_out, double* score_out, int threads, bool dedup) {
+                 float fc_b, float* embed_out, double* score_out, int threads, bool dedup, GcnVariant variant) {
   if (g.count == 0 || n_layers == 0) return;
   const size_t V = g.vertices, F = g.features;
   const size_t H = layers[n_layers - 1].out;
@@ -470,7 +470,7 @@ void gcn_forward(const GcnGraphs& g, const GcnDense* layers, size_t n_layers, co
       const float* adj = g.adjacency + gi * V * V;
       s.real.clear();
       for (size_t v = 0; v < V; ++v)
-        if (mask[v] != 0.0f) s.real.push_back(static_cast<uint32_t>(v));
+        if (variant.pool_all || mask[v] != 0.0f) s.real.push_back(static_cast<uint32_t>(v));
       const size_t nv = s.real.size();
       s.inv_sqrt_deg.resize(nv);
       for (size_t a = 0; a < nv; ++a) {
@@ -485,7 +485,7 @@ void gcn_forward(const GcnGraphs& g, const GcnDense* layers, size_t n_layers, co
           const float t = arow[s.real[b]] + (a == b ? 1.0f : 0.0f);
           if (t != 0.0f) {
             s.col.push_back(static_cast<uint32_t>(rows + b));
-            s.val.push_back(s.inv_sqrt_deg[a] * t * s.inv_sqrt_deg[b]);
+            s.val.push_back(variant.norm_row ? t * s.inv_sqrt_deg[a] : s.inv_sqrt_deg[a] * t * s.inv_sqrt_deg[b]);
           }
         }
         s.row_ptr.push_back(static_cast<uint32_t>(s.col.size()));
@@ -670,6 +670,447 @@ void comparator_head(const float* emb_a, size_t count_a, const float* emb_b, siz
     }
   };
   parallel_chunks_safe(count, chunk_count(count, 256, threads), threads, run);
+}
+
+// ---- the ranking GCN in float64: training (Mauch et al.) and input gradients -------------
+// Dense over the V padded vertices of each graph (V <= a few dozen): per graph the
+// normalised adjacency N (V x V), then per layer P = N H, H' = ReLU(P W + b). With
+// pool_all every vertex is real; otherwise padded vertices have zero rows and columns in N
+// and are left out of the mean, so they never reach the score. The work is split into fixed
+// chunks of kTrainChunk graphs; gradient partials are per chunk and summed in chunk order,
+// so results do not depend on the thread count.
+
+namespace {
+
+constexpr size_t kTrainChunk = 32;
+
+// The per-graph inputs of a set of graphs, in double: N, X and the pooling weight per row.
+struct RankInputs {
+  size_t n = 0, V = 0, F = 0;
+  std::vector<double> norm, x, pool, deg;  // n*V*V, n*V*F, n*V (1/count or 0), n*V (d_i, 0 for padding)
+  std::vector<uint8_t> real;               // n*V
+};
+
+void rank_inputs(const GcnGraphs& g, const uint32_t* idx, size_t n, const GcnVariant& variant, RankInputs& in) {
+  const size_t V = g.vertices, F = g.features;
+  in.n = n;
+  in.V = V;
+  in.F = F;
+  in.norm.assign(n * V * V, 0.0);
+  in.x.assign(n * V * F, 0.0);
+  in.pool.assign(n * V, 0.0);
+  in.deg.assign(n * V, 0.0);
+  in.real.assign(n * V, 0);
+  std::vector<double> s(V);
+  for (size_t k = 0; k < n; ++k) {
+    const size_t gi = idx ? idx[k] : k;
+    const float* mask = g.mask + gi * V;
+    const float* adj = g.adjacency + gi * V * V;
+    uint8_t* real = in.real.data() + k * V;
+    size_t count = 0;
+    for (size_t v = 0; v < V; ++v) {
+      real[v] = (variant.pool_all || mask[v] != 0.0f) ? 1 : 0;
+      count += real[v];
+    }
+    double* N = in.norm.data() + k * V * V;
+    for (size_t i = 0; i < V; ++i) {
+      if (!real[i]) continue;
+      double d = 1.0;
+      for (size_t j = 0; j < V; ++j)
+        if (real[j]) d += adj[i * V + j];
+      in.deg[k * V + i] = d;
+      s[i] = 1.0 / std::sqrt(d);
+    }
+    for (size_t i = 0; i < V; ++i) {
+      if (!real[i]) continue;
+      for (size_t j = 0; j < V; ++j) {
+        if (!real[j]) continue;
+        const double a = static_cast<double>(adj[i * V + j]) + (i == j ? 1.0 : 0.0);
+        N[i * V + j] = variant.norm_row ? a * s[i] : a * s[i] * s[j];
+      }
+    }
+    for (size_t v = 0; v < V; ++v) {
+      in.pool[k * V + v] = real[v] ? 1.0 / static_cast<double>(count) : 0.0;
+      for (size_t f = 0; f < F; ++f) in.x[(k * V + v) * F + f] = g.x[(gi * V + v) * F + f];
+    }
+  }
+}
+
+// Activations of all n graphs: h[l] (n*V*dims[l]) for l = 0..layers (h[0] = X), p[l] =
+// N h[l] (n*V*dims[l]) for l < layers, r (n*width) the pooled readout, f (n).
+struct RankActs {
+  std::vector<std::vector<double>> h, p;
+  std::vector<double> r, f;
+};
+
+void rank_alloc(const RankGcnParams& m, size_t n, RankActs& a) {
+  const size_t V = m.vertices, L = m.dims.size() - 1;
+  a.h.resize(L + 1);
+  a.p.resize(L);
+  for (size_t l = 0; l <= L; ++l) a.h[l].resize(n * V * m.dims[l]);
+  for (size_t l = 0; l < L; ++l) a.p[l].resize(n * V * m.dims[l]);
+  a.r.resize(n * m.dims.back());
+  a.f.resize(n);
+}
+
+// out (rows x n) = a (rows x k) · b (k x n), four rows at a time (each row of b is loaded once
+// per four output rows); every output sums over k in order, so the blocking does not change
+// the result. A k-step where all four a entries are zero is skipped (ReLU / one-hot zeros).
+NASRANK_GCN_CLONES
+void gemm_rows(const double* a, size_t rows, size_t k, const double* b, size_t n, double* out) {
+  size_t r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    double* o0 = out + r * n;
+    double* o1 = o0 + n;
+    double* o2 = o1 + n;
+    double* o3 = o2 + n;
+    for (size_t c = 0; c < n; ++c) o0[c] = o1[c] = o2[c] = o3[c] = 0.0;
+    const double* a0 = a + r * k;
+    for (size_t kk = 0; kk < k; ++kk) {
+      const double x0 = a0[kk], x1 = a0[k + kk], x2 = a0[2 * k + kk], x3 = a0[3 * k + kk];
+      if (x0 == 0.0 && x1 == 0.0 && x2 == 0.0 && x3 == 0.0) continue;
+      const double* br = b + kk * n;
+      for (size_t c = 0; c < n; ++c) {
+        const double bv = br[c];
+        o0[c] += x0 * bv;
+        o1[c] += x1 * bv;
+        o2[c] += x2 * bv;
+        o3[c] += x3 * bv;
+      }
+    }
+  }
+  for (; r < rows; ++r) {
+    double* o = out + r * n;
+    for (size_t c = 0; c < n; ++c) o[c] = 0.0;
+    for (size_t kk = 0; kk < k; ++kk) {
+      const double x = a[r * k + kk];
+      if (x == 0.0) continue;
+      const double* br = b + kk * n;
+      for (size_t c = 0; c < n; ++c) o[c] += x * br[c];
+    }
+  }
+}
+
+// g (k x n) += aᵀ (k x rows) · d (rows x n), four rows at a time.
+NASRANK_GCN_CLONES
+void gemm_at_b_add(const double* a, size_t rows, size_t k, const double* d, size_t n, double* g) {
+  size_t r = 0;
+  for (; r + 4 <= rows; r += 4) {
+    const double* a0 = a + r * k;
+    const double* d0 = d + r * n;
+    const double* d1 = d0 + n;
+    const double* d2 = d1 + n;
+    const double* d3 = d2 + n;
+    for (size_t kk = 0; kk < k; ++kk) {
+      const double x0 = a0[kk], x1 = a0[k + kk], x2 = a0[2 * k + kk], x3 = a0[3 * k + kk];
+      if (x0 == 0.0 && x1 == 0.0 && x2 == 0.0 && x3 == 0.0) continue;
+      double* gr = g + kk * n;
+      for (size_t c = 0; c < n; ++c) gr[c] += x0 * d0[c] + x1 * d1[c] + x2 * d2[c] + x3 * d3[c];
+    }
+  }
+  for (; r < rows; ++r) {
+    const double* dr = d + r * n;
+    for (size_t kk = 0; kk < k; ++kk) {
+      const double x = a[r * k + kk];
+      if (x == 0.0) continue;
+      double* gr = g + kk * n;
+      for (size_t c = 0; c < n; ++c) gr[c] += x * dr[c];
+    }
+  }
+}
+
+NASRANK_GCN_CLONES
+void rank_forward_chunk(const RankGcnParams& m, const RankInputs& in, RankActs& a, size_t k0, size_t k1) {
+  const size_t V = m.vertices, L = m.dims.size() - 1, W = m.dims.back();
+  std::memcpy(a.h[0].data() + k0 * V * m.features, in.x.data() + k0 * V * m.features, (k1 - k0) * V * m.features * sizeof(double));
+  for (size_t l = 0; l < L; ++l) {
+    const size_t din = m.dims[l], dout = m.dims[l + 1];
+    const double* Wl = m.w[l];
+    const double* bl = m.b.empty() ? nullptr : m.b[l];
+    for (size_t k = k0; k < k1; ++k) {
+      const double* N = in.norm.data() + k * V * V;
+      const double* H = a.h[l].data() + k * V * din;
+      double* P = a.p[l].data() + k * V * din;
+      for (size_t i = 0; i < V; ++i) {
+        double* pr = P + i * din;
+        for (size_t c = 0; c < din; ++c) pr[c] = 0.0;
+        for (size_t j = 0; j < V; ++j) {
+          const double nij = N[i * V + j];
+          if (nij == 0.0) continue;
+          const double* hr = H + j * din;
+          for (size_t c = 0; c < din; ++c) pr[c] += nij * hr[c];
+        }
+      }
+    }
+    double* Z = a.h[l + 1].data() + k0 * V * dout;
+    const size_t rows = (k1 - k0) * V;
+    gemm_rows(a.p[l].data() + k0 * V * din, rows, din, Wl, dout, Z);
+    for (size_t r = 0; r < rows; ++r) {
+      double* zr = Z + r * dout;
+      if (bl)
+        for (size_t c = 0; c < dout; ++c) zr[c] += bl[c];
+      for (size_t c = 0; c < dout; ++c) zr[c] = zr[c] > 0.0 ? zr[c] : 0.0;
+    }
+  }
+  for (size_t k = k0; k < k1; ++k) {
+    const double* H = a.h[L].data() + k * V * W;
+    double* r = a.r.data() + k * W;
+    for (size_t c = 0; c < W; ++c) r[c] = 0.0;
+    double inv = 0.0;
+    for (size_t i = 0; i < V; ++i) {
+      if (in.pool[k * V + i] == 0.0) continue;
+      inv = in.pool[k * V + i];
+      for (size_t c = 0; c < W; ++c) r[c] += H[i * W + c];
+    }
+    double s = 0.0;
+    for (size_t c = 0; c < W; ++c) {
+      r[c] *= inv;
+      s += r[c] * m.fc[c];
+    }
+    a.f[k] = s + m.fc_b;
+  }
+}
+
+// Gradient partials of one chunk: w[l], b[l] (empty without bias), fc.
+struct RankGrads {
+  std::vector<std::vector<double>> w, b;
+  std::vector<double> fc;
+  void init(const RankGcnParams& m) {
+    const size_t L = m.dims.size() - 1;
+    w.resize(L);
+    b.resize(m.b.empty() ? 0 : L);
+    for (size_t l = 0; l < L; ++l) w[l].assign(m.dims[l] * m.dims[l + 1], 0.0);
+    for (size_t l = 0; l < b.size(); ++l) b[l].assign(m.dims[l + 1], 0.0);
+    fc.assign(m.dims.back(), 0.0);
+  }
+  void zero() {
+    for (auto& v : w) std::fill(v.begin(), v.end(), 0.0);
+    for (auto& v : b) std::fill(v.begin(), v.end(), 0.0);
+    std::fill(fc.begin(), fc.end(), 0.0);
+  }
+};
+
+// Backward of graphs [k0, k1) from df: weight gradients into g (when non-null); with dA/dX
+// non-null, the input gradients of those graphs (indexed like the graphs).
+NASRANK_GCN_CLONES
+void rank_backward_chunk(const RankGcnParams& m, const std::vector<const double*>& wt, const RankInputs& in, const RankActs& a,
+                         const double* df, size_t k0, size_t k1, RankGrads* g, double* dA, double* dX) {
+  const size_t V = m.vertices, L = m.dims.size() - 1, W = m.dims.back();
+  const size_t cn = k1 - k0;
+  const bool inputs = dA != nullptr;
+  size_t widest = m.features;
+  for (size_t d : m.dims) widest = std::max(widest, d);
+  std::vector<double> dH(cn * V * widest), dP(cn * V * widest), dN(inputs ? cn * V * V : 0, 0.0);
+  if (g)
+    for (size_t k = k0; k < k1; ++k)
+      for (size_t c = 0; c < W; ++c) g->fc[c] += df[k] * a.r[k * W + c];
+  for (size_t k = k0; k < k1; ++k)
+    for (size_t i = 0; i < V; ++i) {
+      const double pw = in.pool[k * V + i];
+      double* d = dH.data() + ((k - k0) * V + i) * W;
+      for (size_t c = 0; c < W; ++c) d[c] = pw == 0.0 ? 0.0 : df[k] * m.fc[c] * pw;
+    }
+  for (size_t l = L; l-- > 0;) {
+    const size_t din = m.dims[l], dout = m.dims[l + 1];
+    const double* Hn = a.h[l + 1].data() + k0 * V * dout;
+    const double* P = a.p[l].data() + k0 * V * din;
+    const size_t rows = cn * V;
+    for (size_t t = 0; t < rows * dout; ++t)
+      if (Hn[t] <= 0.0) dH[t] = 0.0;
+    if (g) {
+      gemm_at_b_add(P, rows, din, dH.data(), dout, g->w[l].data());
+      if (!g->b.empty()) {
+        double* gb = g->b[l].data();
+        for (size_t r = 0; r < rows; ++r) {
+          const double* dz = dH.data() + r * dout;
+          for (size_t c = 0; c < dout; ++c) gb[c] += dz[c];
+        }
+      }
+    }
+    if (l == 0 && !inputs) break;
+    // dP = dZ Wᵀ (Wᵀ prepared by the caller: dout x din)
+    gemm_rows(dH.data(), rows, dout, wt[l], din, dP.data());
+    const double* Hp = a.h[l].data() + k0 * V * din;
+    if (inputs) {
+      for (size_t k = 0; k < cn; ++k)
+        for (size_t i = 0; i < V; ++i) {
+          const double* dp = dP.data() + (k * V + i) * din;
+          for (size_t j = 0; j < V; ++j) {
+            const double* hr = Hp + (k * V + j) * din;
+            double s = 0.0;
+            for (size_t c = 0; c < din; ++c) s += dp[c] * hr[c];
+            dN[k * V * V + i * V + j] += s;
+          }
+        }
+    }
+    // dH_prev = Nᵀ dP
+    for (size_t t = 0; t < rows * din; ++t) dH[t] = 0.0;
+    for (size_t k = 0; k < cn; ++k) {
+      const double* N = in.norm.data() + (k0 + k) * V * V;
+      for (size_t i = 0; i < V; ++i) {
+        const double* dp = dP.data() + (k * V + i) * din;
+        for (size_t j = 0; j < V; ++j) {
+          const double nij = N[i * V + j];
+          if (nij == 0.0) continue;
+          double* o = dH.data() + (k * V + j) * din;
+          for (size_t c = 0; c < din; ++c) o[c] += nij * dp[c];
+        }
+      }
+    }
+  }
+  if (!inputs) return;
+  const size_t F = m.features;
+  for (size_t k = 0; k < cn; ++k) {
+    std::memcpy(dX + (k0 + k) * V * F, dH.data() + k * V * F, V * F * sizeof(double));
+    const double* N = in.norm.data() + (k0 + k) * V * V;
+    const double* dn = dN.data() + k * V * V;
+    const uint8_t* real = in.real.data() + (k0 + k) * V;
+    const double* deg = in.deg.data() + (k0 + k) * V;
+    double* out = dA + (k0 + k) * V * V;
+    for (size_t t = 0; t < V * V; ++t) out[t] = 0.0;
+    // Row sums Σ_b dN_ib N_ib and, for the symmetric form, column sums Σ_a dN_ai N_ai.
+    for (size_t i = 0; i < V; ++i) {
+      if (!real[i]) continue;
+      const double si = 1.0 / std::sqrt(deg[i]);
+      double rs = 0.0;
+      for (size_t b = 0; b < V; ++b) rs += dn[i * V + b] * N[i * V + b];
+      if (m.variant.norm_row) {
+        // N_ij = Ã_ij s_i: dÃ_ij = dN_ij s_i − ½ s_i² Σ_b dN_ib N_ib
+        for (size_t j = 0; j < V; ++j)
+          if (real[j]) out[i * V + j] = dn[i * V + j] * si - 0.5 * si * si * rs;
+      } else {
+        double cs = 0.0;
+        for (size_t q = 0; q < V; ++q) cs += dn[q * V + i] * N[q * V + i];
+        for (size_t j = 0; j < V; ++j)
+          if (real[j]) out[i * V + j] = dn[i * V + j] * si / std::sqrt(deg[j]) - 0.5 * si * si * (rs + cs);
+      }
+    }
+  }
+}
+
+// Wᵀ of every layer (dout x din), into storage; returns the pointers.
+std::vector<const double*> transposes(const RankGcnParams& m, std::vector<std::vector<double>>& storage) {
+  const size_t L = m.dims.size() - 1;
+  storage.resize(L);
+  std::vector<const double*> out(L);
+  for (size_t l = 0; l < L; ++l) {
+    const size_t din = m.dims[l], dout = m.dims[l + 1];
+    storage[l].resize(din * dout);
+    for (size_t i = 0; i < din; ++i)
+      for (size_t c = 0; c < dout; ++c) storage[l][c * din + i] = m.w[l][i * dout + c];
+    out[l] = storage[l].data();
+  }
+  return out;
+}
+
+
+}  // namespace
+
+double ordered_pair_loss(const double* f, const double* acc, size_t n, bool ties_ignore, double* grad, size_t* pairs) {
+  // Each unordered pair {i, j} once: both orders share d = f_i − f_j up to sign, so one
+  // e = exp(−|d|) and one log1p(e) give softplus(±d) = max(±d, 0) + log1p(e) and σ(d)
+  // (the same values, bit for bit, as computing each order on its own).
+  for (size_t i = 0; i < n; ++i) grad[i] = 0.0;
+  double loss = 0.0;
+  size_t count = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const double fi = f[i], ai = acc[i];
+    double gi = 0.0;
+    for (size_t j = i + 1; j < n; ++j) {
+      const double aj = acc[j];
+      if (ties_ignore && ai == aj) continue;
+      const double d = fi - f[j];
+      const double e = std::exp(-std::fabs(d));
+      const double lp = std::log1p(e);
+      const double sp_pos = (d > 0 ? d : 0.0) + lp;   // softplus(d) = −ln(1 − σ(d))
+      const double sp_neg = (d < 0 ? -d : 0.0) + lp;  // softplus(−d) = −ln σ(d)
+      const double sig = d >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+      const double sig_neg = d <= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);  // σ(−d)
+      // (i, j): y = [acc_i ≥ acc_j]; (j, i): y = [acc_j ≥ acc_i].
+      const bool yij = ai >= aj, yji = aj >= ai;
+      loss += (yij ? sp_neg : sp_pos) + (yji ? sp_pos : sp_neg);
+      const double gij = sig - (yij ? 1.0 : 0.0);
+      const double gji = sig_neg - (yji ? 1.0 : 0.0);
+      gi += gij - gji;
+      grad[j] += gji - gij;
+      count += 2;
+    }
+    grad[i] += gi;
+  }
+  if (pairs) *pairs = count;
+  if (count == 0) return 0.0;
+  const double inv = static_cast<double>(count);
+  for (size_t i = 0; i < n; ++i) grad[i] /= inv;
+  return loss / inv;
+}
+
+void gcn_train(const GcnGraphs& graphs, const uint32_t* idx, size_t n, const double* acc, RankGcnParams& m,
+               const RankTrainSettings& s, double* losses, int threads, const volatile int32_t* abort) {
+  if (n < 2) throw std::invalid_argument("the pairwise loss needs at least 2 graphs");
+  RankInputs in;
+  rank_inputs(graphs, idx, n, m.variant, in);
+  RankActs a;
+  rank_alloc(m, n, a);
+  const size_t chunks = (n + kTrainChunk - 1) / kTrainChunk;
+  std::vector<RankGrads> part(chunks);
+  for (auto& p : part) p.init(m);
+  RankGrads vel;
+  vel.init(m);
+  std::vector<double> df(n);
+  std::vector<std::vector<double>> wt_storage;
+  const size_t L = m.dims.size() - 1;
+  auto bounds = [&](size_t c) { return std::min(n, c * kTrainChunk); };
+  for (size_t t = 0; t < s.epochs; ++t) {
+    if (abort && *abort != 0) throw TrainAborted();
+    parallel_chunks_safe(chunks, chunks, threads, [&](size_t, size_t c0, size_t c1) {
+      for (size_t c = c0; c < c1; ++c) rank_forward_chunk(m, in, a, bounds(c), bounds(c + 1));
+    });
+    const double loss = ordered_pair_loss(a.f.data(), acc, n, s.ties_ignore, df.data(), nullptr);
+    const std::vector<const double*> wt = transposes(m, wt_storage);
+    if (!std::isfinite(loss)) throw TrainDiverged(t, "the loss is " + std::string(std::isnan(loss) ? "NaN" : "infinite") + " at epoch " + std::to_string(t));
+    losses[t] = loss;
+    parallel_chunks_safe(chunks, chunks, threads, [&](size_t, size_t c0, size_t c1) {
+      for (size_t c = c0; c < c1; ++c) {
+        part[c].zero();
+        rank_backward_chunk(m, wt, in, a, df.data(), bounds(c), bounds(c + 1), &part[c], nullptr, nullptr);
+      }
+    });
+    const double lr = 0.5 * s.lr * (1.0 + std::cos(3.141592653589793 * static_cast<double>(t) / static_cast<double>(s.epochs)));
+    auto update = [&](double* p, double* v, size_t size, auto grad_of) {
+      for (size_t q = 0; q < size; ++q) {
+        double g = 0.0;
+        for (size_t c = 0; c < chunks; ++c) g += grad_of(c)[q];
+        v[q] = s.momentum * v[q] + g;
+        p[q] -= lr * v[q];
+      }
+    };
+    for (size_t l = 0; l < L; ++l) {
+      update(m.w[l], vel.w[l].data(), vel.w[l].size(), [&](size_t c) { return part[c].w[l].data(); });
+      if (!m.b.empty()) update(m.b[l], vel.b[l].data(), vel.b[l].size(), [&](size_t c) { return part[c].b[l].data(); });
+    }
+    update(m.fc, vel.fc.data(), vel.fc.size(), [&](size_t c) { return part[c].fc.data(); });
+  }
+}
+
+void gcn_score_grad(const GcnGraphs& graphs, const RankGcnParams& m, double* f, double* dA, double* dX, int threads) {
+  const size_t n = graphs.count;
+  if (n == 0) return;
+  RankInputs in;
+  rank_inputs(graphs, nullptr, n, m.variant, in);
+  RankActs a;
+  rank_alloc(m, n, a);
+  const std::vector<double> ones(n, 1.0);
+  std::vector<std::vector<double>> wt_storage;
+  const std::vector<const double*> wt = transposes(m, wt_storage);
+  const size_t chunks = (n + kTrainChunk - 1) / kTrainChunk;
+  parallel_chunks_safe(chunks, chunks, threads, [&](size_t, size_t c0, size_t c1) {
+    for (size_t c = c0; c < c1; ++c) {
+      const size_t k0 = std::min(n, c * kTrainChunk), k1 = std::min(n, (c + 1) * kTrainChunk);
+      rank_forward_chunk(m, in, a, k0, k1);
+      rank_backward_chunk(m, wt, in, a, ones.data(), k0, k1, nullptr, dA, dX);
+    }
+  });
+  std::memcpy(f, a.f.data(), n * sizeof(double));
 }
 
 }  // namespace nasrank

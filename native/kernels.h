@@ -4,6 +4,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <stdexcept>
+#include <string>
 #include <vector>
 
 namespace nasrank {
@@ -83,9 +85,58 @@ struct GcnDense {
 // widths (layers[0].in == features, layers[l].in == layers[l-1].out). With dedup, rows
 // whose computation is identical (same features / same Â entries over the same inputs) are
 // computed once per sub-batch; the results are bit-identical either way.
+// The GCN's variant: norm_row uses D̃^-1/2 Ã (left-only, Mauch et al.) instead of the
+// symmetric D̃^-1/2 Ã D̃^-1/2; pool_all treats every vertex as real (mask ignored: a padded
+// vertex's Ã row is its self-loop) and pools the mean over all V rows. Defaults: the
+// symmetric, real-vertex GCN (gcnScore's original contract).
+struct GcnVariant {
+  bool norm_row = false;
+  bool pool_all = false;
+};
 void gcn_forward(const GcnGraphs& graphs, const GcnDense* layers, size_t n_layers,
                  const float* fc_w, float fc_b, float* embed_out, double* score_out, int threads,
-                 bool dedup = true);
+                 bool dedup = true, GcnVariant variant = GcnVariant());
+
+// ---- the ranking GCN trainer and input gradients (gcn.cc), float64 ---------------------
+// The same layers as gcn_forward (any GcnVariant, bias optional), dense over the V padded
+// vertices, in double. Parameters are updated in place by gcn_train.
+struct RankGcnParams {
+  size_t vertices = 0, features = 0;
+  std::vector<size_t> dims;   // dims[0] = features, dims[l + 1] = width of layer l
+  std::vector<double*> w;     // layer l: dims[l] x dims[l + 1], row-major
+  std::vector<double*> b;     // layer l: dims[l + 1] entries; empty = no bias
+  double* fc = nullptr;       // dims.back() entries
+  double fc_b = 0.0;          // never trained (a pairwise loss gives it no gradient)
+  GcnVariant variant;
+};
+struct RankTrainSettings {
+  size_t epochs = 0;
+  double lr = 0.01, momentum = 0.9;
+  bool ties_ignore = false;
+};
+// Thrown by gcn_train when *abort became non-zero (checked before every epoch).
+struct TrainAborted : std::runtime_error {
+  TrainAborted() : std::runtime_error("aborted") {}
+};
+// Thrown by gcn_train on a non-finite loss.
+struct TrainDiverged : std::runtime_error {
+  size_t epoch;
+  explicit TrainDiverged(size_t e, const std::string& m) : std::runtime_error(m), epoch(e) {}
+};
+// Eq. 5-7 of Mauch et al.: mean over ordered pairs i != j of -ln p_ij, p = sigma(f_i - f_j)
+// when acc_i >= acc_j (y = 1), else 1 - sigma; ties y = 1 both ways or dropped. grad (n)
+// receives dL/df; returns the loss (0 with no pairs); *pairs the pairs counted.
+double ordered_pair_loss(const double* f, const double* acc, size_t n, bool ties_ignore, double* grad, size_t* pairs);
+// Full-batch training on graphs idx[0..n) with accuracies acc (higher is better): `epochs`
+// steps of momentum SGD (v <- mu v + g, w <- w - lr_t v) with lr_t = lr/2 (1 + cos(pi t/T)).
+// losses (epochs) gets the loss before each update. Work is split into fixed chunks of
+// graphs whose gradient partials are summed in chunk order: bit-identical for any thread
+// count. abort may be null.
+void gcn_train(const GcnGraphs& graphs, const uint32_t* idx, size_t n, const double* acc, RankGcnParams& params,
+               const RankTrainSettings& settings, double* losses, int threads, const volatile int32_t* abort);
+// Scores f (count) and their input gradients dA = df/dA (count*V*V, through Ã and D̃) and
+// dX = df/dX (count*V*F) of every graph.
+void gcn_score_grad(const GcnGraphs& graphs, const RankGcnParams& params, double* f, double* dA, double* dX, int threads);
 // CTNAS comparator head: p_i = sigmoid(dense_out(ReLU(... ReLU([a_i, b_i] W_0 + b_0) ...))),
 // hidden[0].in == 2*dim, out_w has hidden[n-1].out entries (2*dim without hidden layers).
 // count_a == count_b, or either is 1 (broadcast against the other); prob has max(count)

@@ -17,6 +17,10 @@ export interface GcnOptions {
    * output vertex) are computed once per sub-batch; results are bit-identical either way.
    */
   dedup?: boolean
+  /** Normalisation: 'sym' D̃^−½ÃD̃^−½ (default) or 'row' D̃^−½Ã (left-only, Mauch et al.). */
+  norm?: 'sym' | 'row'
+  /** Readout: 'real' the mean over real vertices (default), or 'all' every vertex real (mask ignored) and the mean over all V rows. */
+  pool?: 'real' | 'all'
 }
 
 export interface ComparatorOptions {
@@ -26,9 +30,16 @@ export interface ComparatorOptions {
 
 const DEVICES = ['cpu', 'cuda'] as const
 
+const NORMS = ['sym', 'row'] as const
+const POOLS = ['real', 'all'] as const
+
 function gcnArgs (options: GcnOptions | undefined, fn: string) {
-  const opts = checkOptions<GcnOptions>(options, fn, ['threads', 'device', 'dedup'])
+  const opts = checkOptions<GcnOptions>(options, fn, ['threads', 'device', 'dedup', 'norm', 'pool'])
   return [threadsOption(opts.threads, fn), oneOf(opts.device, 'cpu', DEVICES, fn, 'device'), boolean(opts.dedup, true, fn, 'dedup')] as const
+}
+function variantArgs (options: GcnOptions | undefined, fn: string): [string, string] {
+  const opts = checkOptions<GcnOptions>(options, fn, ['threads', 'device', 'dedup', 'norm', 'pool'])
+  return [oneOf(opts.norm, 'sym', NORMS, fn, 'norm'), oneOf(opts.pool, 'real', POOLS, fn, 'pool')]
 }
 
 function comparatorArgs (options: ComparatorOptions | undefined, fn: string) {
@@ -46,17 +57,18 @@ function rejecting<T> (run: () => Promise<T>): Promise<T> {
 
 /**
  * Scores every graph of the batch with a trained GCN: per layer H ← ReLU(Â·H·W + b) with
- * Â = D̃^−½ Ã D̃^−½, Ã = A + diag(mask), then the mean over real vertices and the readout
+ * Â = D̃^−½ Ã D̃^−½ (options.norm 'row': D̃^−½ Ã), Ã = A + diag(mask), then the mean over real
+ * vertices (options.pool 'all': every vertex, padding included) and the readout
  * fc. float32 compute (AVX2/FMA where available), double pooling and readout; one score per
  * graph. Agrees with {@link GcnModel}'s `score` to ~1e-6 relative.
  */
 export function gcnScore (graphs: GraphBatch, weights: GcnWeights, options?: GcnOptions): Float64Array {
-  return addon.gcnScore(graphs, weights, ...gcnArgs(options, 'gcnScore'))
+  return addon.gcnScore(graphs, weights, ...gcnArgs(options, 'gcnScore'), false, ...variantArgs(options, 'gcnScore'))
 }
 
 /** {@link gcnScore} off the main thread (inputs are copied first). */
 export function gcnScoreAsync (graphs: GraphBatch, weights: GcnWeights, options?: GcnOptions): Promise<Float64Array> {
-  return rejecting(() => named('gcnScoreAsync').gcnScore(graphs, weights, ...gcnArgs(options, 'gcnScoreAsync'), true))
+  return rejecting(() => named('gcnScoreAsync').gcnScore(graphs, weights, ...gcnArgs(options, 'gcnScoreAsync'), true, ...variantArgs(options, 'gcnScoreAsync')))
 }
 
 /**
@@ -64,12 +76,12 @@ export function gcnScoreAsync (graphs: GraphBatch, weights: GcnWeights, options?
  * H the last layer's width. A readout in `weights` is ignored.
  */
 export function gcnEmbed (graphs: GraphBatch, weights: GcnEmbedWeights, options?: GcnOptions): Float32Array {
-  return addon.gcnEmbed(graphs, weights, ...gcnArgs(options, 'gcnEmbed'))
+  return addon.gcnEmbed(graphs, weights, ...gcnArgs(options, 'gcnEmbed'), false, ...variantArgs(options, 'gcnEmbed'))
 }
 
 /** {@link gcnEmbed} off the main thread (inputs are copied first). */
 export function gcnEmbedAsync (graphs: GraphBatch, weights: GcnEmbedWeights, options?: GcnOptions): Promise<Float32Array> {
-  return rejecting(() => named('gcnEmbedAsync').gcnEmbed(graphs, weights, ...gcnArgs(options, 'gcnEmbedAsync'), true))
+  return rejecting(() => named('gcnEmbedAsync').gcnEmbed(graphs, weights, ...gcnArgs(options, 'gcnEmbedAsync'), true, ...variantArgs(options, 'gcnEmbedAsync')))
 }
 
 /**
@@ -140,4 +152,105 @@ export function gcnCompareAsync (graphsA: GraphBatch, graphsB: GraphBatch, weigh
     const b = await pb
     return named(fn, { head: 'weights.head' }).comparatorProbability(a, b, w.head, threads, true)
   })
+}
+
+// ---- the ranking GCN in float64 (Mauch et al.): training and input gradients ------------
+
+/** Float64 GCN parameters for {@link gcnTrain} / {@link gcnScoreGrad}: layers w (in × out row-major), optional biases (all or none), readout fc (no trained bias). */
+export interface RankGcnParams {
+  layers: Array<{ w: Float64Array, b?: Float64Array }>
+  fc: Float64Array
+  /** A constant added to every score (default 0; not trained: the pairwise loss gives it no gradient). */
+  fcBias?: number
+  norm?: 'sym' | 'row'
+  pool?: 'real' | 'all'
+}
+
+export interface GcnTrainSettings {
+  /** Full-batch steps (one per epoch). */
+  epochs: number
+  /** Initial learning rate of the cosine-by-step schedule (> 0). */
+  lr: number
+  /** SGD momentum in [0, 1) (PyTorch form v ← μv + g, w ← w − η v). */
+  momentum: number
+  /** Tied accuracies: y = 1 in both orders ('positive') or the pair dropped ('ignore'). */
+  ties: 'positive' | 'ignore'
+}
+
+export interface GcnTrainOptions {
+  /** Worker threads (default as for {@link gcnScore}); results are bit-identical for any count. */
+  threads?: number
+  /** Async only: stops training before the next epoch; the promise rejects with the signal's reason. */
+  signal?: AbortSignal
+}
+
+export interface GcnTrainResult {
+  layers: Array<{ w: Float64Array, b?: Float64Array }>
+  fc: Float64Array
+  /** The loss before each update. */
+  losses: Float64Array
+}
+
+function trainArgs (indices: ArrayLike<number>, options: GcnTrainOptions | undefined, fn: string) {
+  const opts = checkOptions<GcnTrainOptions>(options, fn, ['threads', 'signal'])
+  if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw new TypeError(`${fn}: options.signal must be an AbortSignal, got ${describe(opts.signal)}`)
+  if (indices === null || typeof indices !== 'object' || typeof indices.length !== 'number') throw new TypeError(`${fn}: indices must be an array of graph indices, got ${describe(indices)}`)
+  const idx = new Uint32Array(indices.length)
+  for (let k = 0; k < indices.length; k++) {
+    const v = indices[k]
+    if (!Number.isInteger(v) || v < 0 || v > 0xFFFFFFFF) throw new RangeError(`${fn}: indices[${k}] is ${describe(v)}; graph indices must be non-negative integers`)
+    idx[k] = v
+  }
+  return { idx, threads: threadsOption(opts.threads, fn), signal: opts.signal }
+}
+
+/**
+ * Trains the ranking GCN of Mauch et al. on the graphs at `indices` with accuracies `acc`
+ * (higher is better): `epochs` full-batch steps of the ordered-pair logistic loss (Eq. 5–7),
+ * momentum SGD, cosine-by-step learning rate. Float64, bit-identical for any thread count.
+ * Returns new parameters (the inputs are not changed) and the loss per step. A non-finite
+ * loss is an Error naming the epoch.
+ */
+export function gcnTrain (graphs: GraphBatch, indices: ArrayLike<number>, acc: Float64Array, params: RankGcnParams, settings: GcnTrainSettings, options?: Omit<GcnTrainOptions, 'signal'>): GcnTrainResult {
+  const { idx, threads } = trainArgs(indices, options, 'gcnTrain')
+  return addon.gcnTrain(graphs, idx, acc, params, settings, threads, undefined)
+}
+
+/** {@link gcnTrain} off the main thread (inputs are copied first); `signal` aborts between epochs. */
+export function gcnTrainAsync (graphs: GraphBatch, indices: ArrayLike<number>, acc: Float64Array, params: RankGcnParams, settings: GcnTrainSettings, options?: GcnTrainOptions): Promise<GcnTrainResult> {
+  return rejecting(async () => {
+    const fn = 'gcnTrainAsync'
+    const { idx, threads, signal } = trainArgs(indices, options, fn)
+    if (signal?.aborted === true) throw signal.reason ?? new Error(`${fn}: aborted`)
+    const flag = new Int32Array(new SharedArrayBuffer(4))
+    const onAbort = (): void => { Atomics.store(flag, 0, 1) }
+    signal?.addEventListener('abort', onAbort, { once: true })
+    try {
+      return await named(fn).gcnTrain(graphs, idx, acc, params, settings, threads, flag, true)
+    } catch (err) {
+      if (Atomics.load(flag, 0) === 1 && signal !== undefined) throw signal.reason ?? new Error(`${fn}: aborted`)
+      throw err
+    } finally {
+      signal?.removeEventListener('abort', onAbort)
+    }
+  })
+}
+
+/**
+ * Scores f and input gradients of every graph: dA[g·V² + i·V + j] = ∂f_g/∂A_ij (through Ã
+ * and D̃), dX[g·V·F + v·F + c] = ∂f_g/∂X_vc. Float64.
+ */
+export function gcnScoreGrad (graphs: GraphBatch, params: RankGcnParams, options?: { threads?: number }): { f: Float64Array, dA: Float64Array, dX: Float64Array } {
+  const opts = checkOptions<{ threads?: number }>(options, 'gcnScoreGrad', ['threads'])
+  return addon.gcnScoreGrad(graphs, params, threadsOption(opts.threads, 'gcnScoreGrad'))
+}
+
+/**
+ * gcnTrain's loss on its own (Eq. 5–7 of Mauch et al.): the mean over ordered pairs i ≠ j of
+ * −ln p_ij, p = σ(f_i − f_j) when acc_i ≥ acc_j, else 1 − σ; ties y = 1 both ways
+ * ('positive') or dropped ('ignore'). Returns the loss, dL/df and the pairs counted; the
+ * same arithmetic as {@link orderedPairLoss} in lib/models/rank-gcn.ts.
+ */
+export function rankPairLoss (f: Float64Array, acc: Float64Array, ties: 'positive' | 'ignore' = 'positive'): { loss: number, grad: Float64Array, pairs: number } {
+  return addon.rankPairLoss(f, acc, oneOf(ties, 'positive', ['positive', 'ignore'] as const, 'rankPairLoss', 'ties'))
 }

@@ -15,6 +15,8 @@
 // hundred graphs, 2000 full-batch steps) tfjs per-op overhead dominates.
 import { Random } from '../random'
 import { checkOptions, describe, oneOf } from '../validate'
+import { gcnScoreAsync, gcnScoreGrad, gcnTrainAsync, type RankGcnParams } from './gcn-native'
+import type { GraphBatch } from './types'
 
 export interface RankGcnOptions {
   /** Units of each graph convolution (default 256, the paper's). */
@@ -301,6 +303,51 @@ export class RankGcn {
     }
     return losses
   }
+}
+
+/**
+ * The native float64 path of {@link RankGcn} (native/gcn.cc, same model, same arithmetic up
+ * to summation order): training (`gcnTrain`), scoring (`gcnScore` in float32 with
+ * norm 'row', pool 'all' and zero biases) and input gradients (`gcnScoreGrad`). The JS
+ * methods of RankGcn stay the reference the tests hold these to.
+ */
+export function rankGcnParams (model: RankGcn): RankGcnParams {
+  return { layers: model.w.map(w => ({ w })), fc: model.fc, norm: 'row', pool: 'all' }
+}
+
+export interface NativeFitOptions {
+  threads?: number
+  signal?: AbortSignal
+  /** Appended to the error message of a non-finite loss (e.g. the seed and iteration). */
+  label?: string
+}
+
+/** {@link RankGcn.fit} natively (off the main thread): updates the model's weights, returns the loss per step. */
+export async function fitNative (model: RankGcn, graphs: GraphBatch, acc: ArrayLike<number>, indices: ArrayLike<number>, options: NativeFitOptions = {}): Promise<Float64Array> {
+  if (acc.length !== indices.length) throw new RangeError(`RankGcn.fit: acc has ${acc.length} values for ${indices.length} graphs`)
+  if (model.epochs === 0) return new Float64Array(0)
+  let out
+  try {
+    out = await gcnTrainAsync(graphs, indices, Float64Array.from(acc), rankGcnParams(model), { epochs: model.epochs, lr: model.lr, momentum: model.momentum, ties: model.ties }, { threads: options.threads, signal: options.signal })
+  } catch (err) {
+    const m = err instanceof Error ? /the loss is (\S+) at epoch (\d+)/.exec(err.message) : null
+    if (m !== null) throw new RangeError(`RankGcn.fit${options.label ?? ''}: the loss is ${m[1]} at epoch ${m[2]}`)
+    throw err
+  }
+  out.layers.forEach((l, i) => model.w[i].set(l.w))
+  model.fc.set(out.fc)
+  return out.losses
+}
+
+/** Scores of every graph of `graphs` by the model, natively in float32 (agrees with {@link RankGcn.score} to ~1e-6 relative). */
+export async function scoreNative (model: RankGcn, graphs: GraphBatch, threads?: number): Promise<Float64Array> {
+  const layers = model.w.map((w, l) => ({ w: Float32Array.from(w), b: new Float32Array(model.dims[l + 1]) }))
+  return await gcnScoreAsync(graphs, { layers, fc: { w: Float32Array.from(model.fc), b: new Float32Array(1) } }, { threads, norm: 'row', pool: 'all' })
+}
+
+/** {@link RankGcn.inputGradient} natively (float64). */
+export function inputGradientNative (model: RankGcn, graphs: GraphBatch, threads?: number): { f: Float64Array, dA: Float64Array, dX: Float64Array } {
+  return gcnScoreGrad(graphs, rankGcnParams(model), { threads })
 }
 
 /**

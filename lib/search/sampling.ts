@@ -17,8 +17,12 @@
 // A pool shorter than needed (after 20·N′ draws for ev) is topped up uniformly; the loop records it.
 // Every random draw comes from Random(seed, stream(t, purpose)), so a run is a pure function
 // of its seed and settings. Choices the paper leaves open are listed in docs/sampling.md.
+// The GCN is trained natively in float64 (gcnTrain), pools are scored by gcnScore (float32,
+// norm 'row', pool 'all') and the ML sampler's input gradients come from gcnScoreGrad; the
+// JS RankGcn is their tested reference (no JS fallback: the addon ships prebuilt).
 import { Random } from '../random'
-import { RankGcn, type RankGcnOptions, type RankGraphs } from '../models/rank-gcn'
+import { RankGcn, fitNative, inputGradientNative, scoreNative, type RankGcnOptions } from '../models/rank-gcn'
+import type { GraphBatch } from '../models/types'
 import { nb101GraphBatch, nb201GraphBatch } from '../encode/graph'
 import { NB201_DAG_LINKS, NB201_SIZE } from '../spaces/nb201'
 import * as nb101 from '../spaces/nb101'
@@ -119,8 +123,8 @@ export function sampling (settings?: SamplingSettings): SearchMethod {
 }
 
 /** The graphs of every bench row (cached per bench). */
-const GRAPHS = new WeakMap<Bench, RankGraphs>()
-export function benchGraphs (bench: Bench): RankGraphs {
+const GRAPHS = new WeakMap<Bench, GraphBatch>()
+export function benchGraphs (bench: Bench): GraphBatch {
   let g = GRAPHS.get(bench)
   if (g === undefined) {
     g = bench.space === 'nb201' ? nb201GraphBatch(bench.archs as Uint8Array) : nb101GraphBatch(bench.archs as nb101.Nb101Cells)
@@ -145,7 +149,7 @@ export async function samplingLoop (run: SearchRun, s: ResolvedSamplingSettings,
       model = new RankGcn(graphs.vertices, graphs.features, { width: s.width, layers: s.layers, epochs: s.epochs, lr: s.lr, momentum: s.momentum, ties: s.ties })
       model.init(new Random(run.seed, stream(t, P_INIT)))
     }
-    const losses = model.fit(graphs, values, rows, ` (seed ${run.seed}, iteration ${t})`)
+    const losses = await fitNative(model, graphs, values, rows, { signal: run.signal, label: ` (seed ${run.seed}, iteration ${t})` })
     await yieldToEventLoop(run.signal)
     const want = Math.min(s.k, oracle.budget - oracle.count)
     const random = new Random(run.seed, stream(t, P_POOL))
@@ -165,8 +169,8 @@ export async function samplingLoop (run: SearchRun, s: ResolvedSamplingSettings,
       }
       pool = Int32Array.from(list)
     }
-    const scores = model.score(graphs, pool)
-    const chosen = topK(pool, scores, want)
+    const all = await scoreNative(model, graphs)
+    const chosen = topK(pool, Float64Array.from(pool, r => all[r]), want)
     for (const row of chosen) oracle.query(row)
     observer?.iteration?.({ t, ...(s.sampler === 'whole' ? {} : { pool }), poolSize: pool.length, toppedUp, chosen, loss: losses.length > 0 ? losses[losses.length - 1] : NaN })
     await yieldToEventLoop(run.signal)
@@ -225,7 +229,7 @@ function nb201Rows (bench: Bench): Int32Array {
  * argmax architecture `ops`: ∂f/∂θ[e][o] = ∂f/∂X[e+1][o] for an op o ≥ 1 (the one-hot feature
  * of the edge's vertex) and, for o = none, −Σ ∂f/∂A over the links of the edge's vertex whose
  * other end is present (choosing none removes them). `dA` (64) and `dX` (48) are one graph's
- * input gradients from RankGcn.inputGradient.
+ * input gradients (gcnScoreGrad, or RankGcn.inputGradient).
  */
 export function nb201StraightThrough (ops: ArrayLike<number>, dA: ArrayLike<number>, dX: ArrayLike<number>, out: Float64Array, offset = 0): void {
   for (let e = 0; e < 6; e++) {
@@ -269,14 +273,14 @@ export function mlPool (model: RankGcn, oracle: Oracle, n: number, steps: number
     }
     const batch = nb201GraphBatch(ops)
     const last = step === steps
-    const { f, dA, dX } = last ? { f: model.score(batch), dA: null, dX: null } : model.inputGradient(batch)
+    const { f, dA, dX } = inputGradientNative(model, batch)
     for (let s = 0; s < n; s++) {
       let idx = 0
       for (let e = 0; e < 6; e++) idx += ops[s * 6 + e] * POW5[e]
       const row = rowByIndex[idx]
       if (row >= 0 && !oracle.has(row) && f[s] > bestF[s]) { bestF[s] = f[s]; bestRow[s] = row }
     }
-    if (last || dA === null || dX === null) break
+    if (last) break
     for (let s = 0; s < n; s++) nb201StraightThrough(ops.subarray(s * 6, s * 6 + 6), dA.subarray(s * 64, s * 64 + 64), dX.subarray(s * 48, s * 48 + 48), grad, s * 30)
     const c1 = 1 - Math.pow(b1, step + 1); const c2 = 1 - Math.pow(b2, step + 1)
     for (let k = 0; k < theta.length; k++) {
