@@ -1334,15 +1334,29 @@ struct RankParamsIn {
   }
 };
 
-RankParamsIn ReadRankParams(Napi::Env env, Napi::Value v, const char* fn, size_t vertices, size_t features) {
-  const Props obj(ReadObject(env, v, fn, "params"), {"layers", "fc", "fcBias", "norm", "pool"});
-  Napi::Value layers_v = obj.Get("layers");
+// Phase one of params: every property read (user code may run) before any data is taken.
+struct RankParamsProps {
+  Props obj;
+  std::vector<Props> layers;
+};
+
+RankParamsProps FetchRankParams(Napi::Env env, Napi::Value v, const char* fn) {
+  RankParamsProps pp;
+  pp.obj = Props(ReadObject(env, v, fn, "params"), {"layers", "fc", "fcBias", "norm", "pool"});
+  Napi::Value layers_v = pp.obj.Get("layers");
   if (layers_v.IsEmpty() || !layers_v.IsArray()) ThrowType(env, std::string(fn) + ": params.layers must be an array of {w, b?} layers");
   auto arr = layers_v.As<Napi::Array>();
   const size_t n = arr.Length();
   if (n == 0 || n > 1024) ThrowRange(env, std::string(fn) + ": params.layers must hold 1 to 1024 layers, got " + std::to_string(n));
-  std::vector<Props> layer_props;
-  for (size_t l = 0; l < n; ++l) layer_props.emplace_back(ReadObject(env, arr.Get(static_cast<uint32_t>(l)), fn, At("params.layers", l)), std::initializer_list<const char*>{"w", "b"});
+  for (size_t l = 0; l < n; ++l) pp.layers.emplace_back(ReadObject(env, arr.Get(static_cast<uint32_t>(l)), fn, At("params.layers", l)), std::initializer_list<const char*>{"w", "b"});
+  return pp;
+}
+
+// Phase two of params: the data, checked and copied.
+RankParamsIn ReadRankParams(Napi::Env env, const RankParamsProps& pp, const char* fn, size_t vertices, size_t features) {
+  const Props& obj = pp.obj;
+  const std::vector<Props>& layer_props = pp.layers;
+  const size_t n = layer_props.size();
   Napi::Value norm_v = obj.Get("norm"), pool_v = obj.Get("pool"), fcb_v = obj.Get("fcBias");
   RankParamsIn p;
   p.view.vertices = vertices;
@@ -1430,7 +1444,9 @@ Napi::Value GcnTrain(const Napi::CallbackInfo& info) {
   const char* fn = "gcnTrain";
   Napi::Env env = info.Env();
   auto job = std::make_unique<GcnTrainJob>();
+  // Phase one: every property read (user code may run); phase two: data.
   const Props graphs = FetchGraphs(env, info.Length() > 0 ? info[0] : env.Undefined(), fn, "graphs");
+  const RankParamsProps params = FetchRankParams(env, info.Length() > 3 ? info[3] : env.Undefined(), fn);
   const Props settings(ReadObject(env, info.Length() > 4 ? info[4] : env.Undefined(), fn, "settings"), {"epochs", "lr", "momentum", "ties"});
   job->graphs = ReadGraphs(env, graphs, fn, "graphs");
   job->graphs.Own();
@@ -1438,7 +1454,7 @@ Napi::Value GcnTrain(const Napi::CallbackInfo& info) {
   job->acc = ReadF64Copy(env, info.Length() > 2 ? info[2] : env.Undefined(), fn, "acc");
   if (job->acc.size() != job->idx.size()) ThrowRange(env, std::string(fn) + ": acc has length " + std::to_string(job->acc.size()) + " but there are " + std::to_string(job->idx.size()) + " graphs (indices)");
   if (job->idx.size() < 2) ThrowRange(env, std::string(fn) + ": the pairwise loss needs at least 2 graphs, got " + std::to_string(job->idx.size()));
-  job->params = ReadRankParams(env, info.Length() > 3 ? info[3] : env.Undefined(), fn, job->graphs.view.vertices, job->graphs.view.features);
+  job->params = ReadRankParams(env, params, fn, job->graphs.view.vertices, job->graphs.view.features);
   job->settings.epochs = ReadIntProp(env, settings, "epochs", fn, "settings", 0, 1e9);
   auto num = [&](const char* key, double lo, bool lo_open, double hi, bool hi_open) {
     Napi::Value v = settings.Get(key);
@@ -1533,9 +1549,10 @@ Napi::Value GcnScoreGrad(const Napi::CallbackInfo& info) {
   Napi::Env env = info.Env();
   auto job = std::make_unique<GcnScoreGradJob>();
   const Props graphs = FetchGraphs(env, info.Length() > 0 ? info[0] : env.Undefined(), fn, "graphs");
+  const RankParamsProps params = FetchRankParams(env, info.Length() > 1 ? info[1] : env.Undefined(), fn);
   job->graphs = ReadGraphs(env, graphs, fn, "graphs");
   job->graphs.Own();
-  job->params = ReadRankParams(env, info.Length() > 1 ? info[1] : env.Undefined(), fn, job->graphs.view.vertices, job->graphs.view.features);
+  job->params = ReadRankParams(env, params, fn, job->graphs.view.vertices, job->graphs.view.features);
   job->threads = ReadThreads(info, 2, fn);
   bool async = ReadAsync(info, 3, fn);
   const size_t n = job->graphs.view.count, V = job->graphs.view.vertices, F = job->graphs.view.features;

@@ -40,6 +40,14 @@ const f32 = (r: () => number, n: number) => Float32Array.from({ length: n }, () 
 
 const forest = N.forestFit(f32(rand(5), 3 * 60), f64(rand(6), 60), 3, { trees: 5, seed: 1 })
 const cloneForest = () => ({ columns: forest.columns, sizes: forest.sizes.slice(), feature: forest.feature.slice(), threshold: forest.threshold.slice(), left: forest.left.slice(), right: forest.right.slice(), value: forest.value.slice(), samples: forest.samples.slice() })
+/** Float64 parameters of the ranking GCN for the fixtures' graphs (F = 5): 2 layers of 4 units, biases, row norm, pool all. */
+const rankParams = (r: () => number) => ({
+  layers: [{ w: f64(r, 5 * 4), b: f64(r, 4) }, { w: f64(r, 4 * 4), b: f64(r, 4) }],
+  fc: f64(r, 4),
+  norm: 'row',
+  pool: 'all'
+})
+const trainSettings = () => ({ epochs: 2, lr: 0.01, momentum: 0.9, ties: 'positive' })
 const rawParams = () => ({ trees: 3, maxFeatures: 2, minSamplesSplit: 2, minSamplesLeaf: 1, maxDepth: 0, bootstrap: true, seed: 3 })
 
 interface Spec {
@@ -100,6 +108,17 @@ const specs: Spec[] = [
   { name: 'forestPredictAsync', call: N.forestPredictAsync as (...a: Args) => unknown, plain: N.forestPredict as (...a: Args) => unknown, make: (n, r) => [cloneForest(), f32(r, 3 * n)] },
   { name: 'forestHold', call: (f: unknown) => N.forestPredict(N.forestHold(f as N.RegressionForest), new Float32Array(6)), make: () => [cloneForest()] },
   { name: 'crc32c', call: N.crc32c as (...a: Args) => unknown, make: (n, r) => [Uint8Array.from({ length: n }, () => r() * 256)] },
+  { name: 'gcnTrain', call: N.gcnTrain as (...a: Args) => unknown, make: (n, r) => { const g = Math.ceil(n / 8) + 1; return [fx.graphs(g), Array.from({ length: g }, (_, k) => k), f64(r, g), rankParams(r), trainSettings()] } },
+  {
+    name: 'gcnTrainAsync',
+    call: N.gcnTrainAsync as (...a: Args) => unknown,
+    plain: N.gcnTrain as (...a: Args) => unknown,
+    make: (n, r) => { const g = Math.ceil(n / 8) + 1; return [fx.graphs(g), Array.from({ length: g }, (_, k) => k), f64(r, g), rankParams(r), trainSettings()] }
+  },
+  { name: 'gcnScoreGrad', call: N.gcnScoreGrad as (...a: Args) => unknown, make: (n, r) => [fx.graphs(Math.ceil(n / 8)), rankParams(r)] },
+  { name: 'rankPairLoss', call: N.rankPairLoss as (...a: Args) => unknown, make: (n, r) => [f64(r, n + 2), f64(r, n + 2)] },
+  { name: 'comparatorRowMeans', call: N.comparatorRowMeans as (...a: Args) => unknown, make: (n, r) => [{ u: f64(r, n), v: f64(r, n), bias: 0.5 }] },
+  { name: 'linearComparatorKendall', call: N.linearComparatorKendall as (...a: Args) => unknown, make: (n, r) => [{ u: f64(r, n + 2), v: f64(r, n + 2) }, f64(r, n + 2)] },
   // The raw addon, for object arguments the public wrappers rebuild (hostile getters reach it only so).
   { name: 'forestFit', call: (x, y, p) => addon.forestFit(x as Float32Array, y as Float64Array, 2, p as never, 1), make: (n, r) => [f32(r, 2 * n), f64(r, n), rawParams()] },
   { name: 'forestPredict', call: (f, x) => addon.forestPredict(f as never, x as Float32Array, 3, 'median', 2), make: (n, r) => [cloneForest(), f32(r, 3 * n)] },

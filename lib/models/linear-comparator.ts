@@ -4,7 +4,7 @@
 //   baselineUpdate — Alg. 2: the row means and β = argmax (≥: the last maximum wins);
 //   linearComparatorKendall — Eq. 12 from exact integer counts, both tie rules.
 // Each row is one thread's fixed-order sum: the result does not depend on the thread count.
-import { addon } from '../native'
+import { addon, named } from '../native'
 import { checkOptions, describe, oneOf, threadsOption, toFloat64, type NumericArray } from '../validate'
 import type { KendallTies } from '../metrics/comparator-kendall'
 
@@ -72,7 +72,7 @@ export function linearComparatorKendall (heads: LinearHeads, truth: NumericArray
   if (t.length !== u.length) throw new RangeError(`${fn}: truth has ${t.length} values but heads.u has ${u.length}; they must be equal`)
   if (u.length < 2) throw new RangeError(`${fn}: needs at least 2 architectures, got ${u.length}`)
   const rule = oneOf(ties, 'paper', ['paper', 'code'] as const, fn, 'ties')
-  const c = addon.comparatorKendallCounts(u, v, bias, t, rule, threadsOption(o.threads, fn))
+  const c = named(fn).comparatorKendallCounts(u, v, bias, t, rule, threadsOption(o.threads, fn))
   const pairs = u.length * (u.length - 1) / 2
   return { tau: (c.concordant - c.discordant) / pairs, ...c, pairs }
 }
