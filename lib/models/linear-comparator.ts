@@ -24,11 +24,12 @@ export interface LinearComparatorOptions {
 
 function readHeads (heads: unknown, fn: string): { u: Float64Array, v: Float64Array, bias: number } {
   if (heads === null || typeof heads !== 'object') throw new TypeError(`${fn}: heads must be {u, v, bias?}, got ${describe(heads)}`)
-  const h = heads as LinearHeads
-  const u = toFloat64(h.u, fn, 'heads.u')
-  const v = toFloat64(h.v, fn, 'heads.v')
+  // Every property first (a getter may run user code), then the data.
+  const { u: uIn, v: vIn, bias: biasIn } = heads as LinearHeads
+  const u = toFloat64(uIn, fn, 'heads.u')
+  const v = toFloat64(vIn, fn, 'heads.v')
   if (u.length !== v.length) throw new RangeError(`${fn}: heads.u has ${u.length} values but heads.v has ${v.length}; they must be equal`)
-  const bias = h.bias ?? 0
+  const bias = biasIn ?? 0
   if (typeof bias !== 'number' || !Number.isFinite(bias)) throw new TypeError(`${fn}: heads.bias must be a finite number, got ${describe(bias)}`)
   return { u, v, bias }
 }
