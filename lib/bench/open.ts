@@ -93,7 +93,9 @@ function nb201Table (uri: string): BenchData {
     metrics,
     costs: {
       params: table.has('params') ? table.column('params') : nb201.paramsBatch(ops, dataset),
-      flops: table.has('flops') ? table.column('flops') : nb201.flopsBatch(ops, dataset)
+      flops: table.has('flops') ? table.column('flops') : nb201.flopsBatch(ops, dataset),
+      // Latencies (ms; e.g. HW-NAS-Bench's latency_<device>) are costs too, read without queries.
+      ...Object.fromEntries(table.columns.filter(c => c === 'latency' || c.startsWith('latency_')).map(c => [c, table.column(c)]))
     },
     archs: ops,
     rowOf: arch => {

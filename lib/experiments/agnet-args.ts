@@ -6,10 +6,14 @@ import { choice, integer, interruptible, list, openingStatus, outDir, real, Usag
 
 // The same values as AGNET_TABLES / AGNET_BASELINES in agnet.ts (a test checks).
 export const CLI_AGNET_TABLES = ['2', '6'] as const
+/** Table 5 (the hardware-aware variant) runs alone, on agnet-hw.ts. */
+const TABLE_CHOICES = ['2', '5', '6'] as const
 const BASELINES = ['rs', 're', 'ls', 'bananas'] as const
 
 export interface AgNetArgs {
   tables: Array<2 | 6>
+  /** --table 5: the hardware-aware Table 5 instead of Tables 2 and 6. */
+  table5: null | { latency: 'table' | 'flops', devices?: string[], limits?: number[] }
   bench: string
   dataset?: string
   budget: number
@@ -36,6 +40,9 @@ export interface RawAgNetOptions {
   pretrainSteps?: string
   weights?: string
   lr?: string
+  device?: string
+  limits?: string
+  latency?: string
   jobs: string
   out: string
   force?: boolean
@@ -45,7 +52,20 @@ export interface RawAgNetOptions {
 /** Validates the options; every error is a UsageError naming the option. */
 export function agnetArgs (raw: RawAgNetOptions): AgNetArgs {
   const quick = raw.quick === true
-  const tables = raw.table === undefined ? [2, 6] as Array<2 | 6> : list('--table', raw.table, s => Number(choice('--table', s, CLI_AGNET_TABLES)) as 2 | 6)
+  const picked = raw.table === undefined ? [2, 6] : list('--table', raw.table, s => Number(choice('--table', s, TABLE_CHOICES)))
+  let table5: AgNetArgs['table5'] = null
+  if (picked.includes(5)) {
+    if (picked.length > 1) throw new UsageError(`--table 5 (the hardware-aware search) runs alone; got '${raw.table as string}'`)
+    if (quick) throw new UsageError('--quick runs Tables 2 and 6; give --table 5 without --quick')
+    const latency = choice('--latency', raw.latency ?? 'table', ['table', 'flops'] as const)
+    const devices = raw.device !== undefined ? list('--device', raw.device, s => s) : undefined
+    if (devices !== undefined && latency === 'flops') throw new UsageError('--device picks latency_<device> columns; with --latency flops there is no device to pick')
+    const limits = raw.limits !== undefined ? list('--limits', raw.limits, s => real('--limits', s, x => x > 0, '> 0 (a latency limit L)')) : undefined
+    table5 = { latency, ...(devices !== undefined ? { devices } : {}), ...(limits !== undefined ? { limits } : {}) }
+  } else {
+    for (const [flag, v] of [['--device', raw.device], ['--limits', raw.limits], ['--latency', raw.latency]] as const) if (v !== undefined) throw new UsageError(`${flag} belongs to --table 5 (the hardware-aware search)`)
+  }
+  const tables = picked.filter(t => t !== 5) as Array<2 | 6>
   const bench = raw.bench
   if (!(bench === 'synthetic-201' || /^nb201:./.test(bench))) throw new UsageError(`--bench: AG-Net's Tables 2 and 6 run on NAS-Bench-201: synthetic-201 or nb201:<table.csv|dir>, got '${bench}'`)
   if (raw.dataset !== undefined && !bench.startsWith('nb201:')) throw new UsageError(`--dataset picks the dataset of an nb201:<dir> holding several; ${bench} has one`)
@@ -62,10 +82,11 @@ export function agnetArgs (raw: RawAgNetOptions): AgNetArgs {
   if ((budget - 16) % 16 !== 0) throw new UsageError(`--budget must be 16 + m·16 (the initial draws plus whole iterations of 16), got ${budget}`)
   return {
     tables,
+    table5,
     bench,
     dataset: raw.dataset,
     budget,
-    seeds: raw.seeds !== undefined ? integer('--seeds', raw.seeds, 1) : quick ? 2 : 20,
+    seeds: raw.seeds !== undefined ? integer('--seeds', raw.seeds, 1) : quick ? 2 : table5 !== null ? 10 : 20,
     seedStart: integer('--seed-start', raw.seedStart, 0),
     baselines: raw.baselines !== undefined ? list('--baselines', raw.baselines, s => choice('--baselines', s, BASELINES)) : quick ? ['rs', 're'] : ['rs', 're', 'bananas'],
     agnet,
@@ -83,7 +104,7 @@ export function agnetCommand (): Command {
       'evolution, BANANAS) on one NAS-Bench-201 table, same seeds: Table 2 (AG-Net vs baselines at 96 and 192 queries), ' +
       'Table 6 (no LSO, no backprop) and Fig. 3 (best-so-far). The generator is pretrained once (query-free) and saved in --out. ' +
       'Writes report.md, results.jsonl/.csv, best-so-far.svg; re-running resumes.')
-    .option('--table <2,6>', 'which tables (default both)')
+    .option('--table <2,6|5>', 'which tables (default 2,6); 5: the hardware-aware search, alone')
     .option('--bench <uri>', 'synthetic-201, nb201:<table.csv> or nb201:<dir>', 'synthetic-201')
     .option('--dataset <D>', 'the dataset of an nb201:<dir> holding several (e.g. cifar100)')
     .option('--budget <N>', 'queries per search, 16 + m·16 (default 192; --quick: 96)')
@@ -93,13 +114,17 @@ export function agnetCommand (): Command {
     .option('--epochs <N>', "AG-Net's retraining epochs per iteration (default 30, the paper's; --quick: 5)")
     .option('--lr <x>', "AG-Net's retraining learning rate (default 1e-3, the paper's)")
     .option('--pretrain-steps <N>', 'pretrain the generator for N steps of batch 32 instead of using the shipped weights (1000 steps)')
+    .option('--latency <table|flops>', "Table 5: the bench's latency_<device> columns (default) or flops as a labelled proxy")
+    .option('--device <list>', 'Table 5: devices, the names after latency_ (default: every latency column)')
+    .option('--limits <list>', "Table 5: latency limits L > 0 (default: per device, its column's 5/25/50% quantiles)")
     .option('--weights <file>', 'a pretrained generator (nasrank agnet weights file) instead of pretraining')
     .option('--jobs <N>', 'cells run at once, each in a worker thread', '1')
     .option('--out <dir>', 'results directory; re-running with the same DIR resumes', 'agnet-results')
     .option('--force', 'overwrite files in --out that nasrank did not write')
     .option('--quick', 'a small SYNTHETIC run (synthetic-201, 2 seeds, 96 queries, 5 epochs, shipped weights)')
     .addHelpText('after', '\nExamples:\n  nasrank reproduce agnet --quick\n' +
-      '  nasrank reproduce agnet --bench nb201:nb201-cifar10-hp200.csv --table 2 --seeds 5 --budget 96 --epochs 10 --jobs 2')
+      '  nasrank reproduce agnet --bench nb201:nb201-cifar10-hp200.csv --table 2 --seeds 5 --budget 96 --epochs 10 --jobs 2\n' +
+      '  nasrank reproduce agnet --bench nb201:nb201-cifar10-hp200.csv --table 5 --device pixel3 --limits 2,4 --seeds 10 --budget 96 --epochs 5 --jobs 2')
     .action(async (raw: RawAgNetOptions) => {
       const args = agnetArgs(raw)
       /* eslint-disable @typescript-eslint/no-require-imports */
@@ -109,7 +134,24 @@ export function agnetCommand (): Command {
       console.error(openingStatus(args.bench))
       const controller = interruptible(line => console.error(line))
       try {
-        const result = await runAgNetExperiment({
+        const common = {
+          bench: args.bench,
+          ...(args.dataset !== undefined ? { dataset: args.dataset } : {}),
+          budget: args.budget,
+          seeds: args.seeds,
+          seedStart: args.seedStart,
+          agnet: args.agnet,
+          jobs: args.jobs,
+          out: args.out,
+          force: args.force,
+          command: process.argv.slice(2),
+          signal: controller.signal,
+          warn: (line: string) => console.error(`warning: ${line}`),
+          progress: (done: number, total: number, label: string, timing?: { elapsedSeconds: number, etaSeconds: number }) => { if (timing !== undefined) console.error(formatProgress(done, total, label, timing)) }
+        }
+        const result = args.table5 !== null
+          ? await (require('./agnet-hw') as typeof import('./agnet-hw')).runAgNetHwExperiment({ ...common, ...args.table5 }) // eslint-disable-line @typescript-eslint/no-require-imports
+          : await runAgNetExperiment({
           bench: args.bench,
           ...(args.dataset !== undefined ? { dataset: args.dataset } : {}),
           tables: args.tables,

@@ -233,6 +233,37 @@ export class AgNetSurrogate {
   }
 }
 
+/**
+ * The hardware-aware surrogate (AG-Net's HW variant, Eq. 4–6; the authors' code): the input is
+ * g ++ a one-hot of the device, and the one-hot is concatenated again to every hidden layer's
+ * input: 4 × [L(D+K→D), ReLU], then L(D+K→2) → (accuracy, latency).
+ */
+export class AgNetHwSurrogate {
+  readonly params: Param[] = []
+  readonly inputs: number
+  readonly devices: number
+  private readonly layers: Lin[] = []
+  private readonly head: Lin
+
+  constructor (inputs: number, devices: number, random: Random) {
+    this.inputs = inputs
+    this.devices = devices
+    for (let l = 0; l < 4; l++) this.layers.push(lin(this.params, random, `hw${l}`, inputs + devices, inputs))
+    this.head = lin(this.params, random, 'hw.head', inputs + devices, 2)
+  }
+
+  /** x: rows of g; device: the one-hot's position (the same for every row). Returns rows × 2. */
+  forward (t: Tape, x: Mat, device: number): Mat {
+    if (!Number.isInteger(device) || device < 0 || device >= this.devices) throw new RangeError(`AgNetHwSurrogate: device must be an integer in [0, ${this.devices}), got ${device}`)
+    const oneHot = new Float64Array(x.rows * this.devices)
+    for (let r = 0; r < x.rows; r++) oneHot[r * this.devices + device] = 1
+    const d = t.constant(x.rows, this.devices, oneHot)
+    let h = x
+    for (const l of this.layers) h = t.relu(t.linear([h, d], l.W, l.b))
+    return t.linear([h, d], this.head.W, this.head.b)
+  }
+}
+
 /** Per-sample reconstruction loss parts of Eq. 1 for one batch. */
 export interface ReconstructionLoss {
   /** Per-sample CE over nodes (mean over the M nodes). */

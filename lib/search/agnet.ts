@@ -26,7 +26,7 @@ import { intSetting, numberSetting, readSettings } from './settings'
 import { oneOf } from '../validate'
 import type { SearchMethod, SearchRun, SearchTrajectory } from './types'
 import type { Bench } from '../bench/bench'
-import { AGNET_LATENT, AgNetGenerator, AgNetSurrogate, reconstructionLoss, restore, snapshot, Adam, Mat, Tape, type AgNetShape } from '../models/agnet'
+import { AGNET_LATENT, AgNetGenerator, AgNetHwSurrogate, AgNetSurrogate, reconstructionLoss, restore, snapshot, Adam, Mat, Tape, type AgNetShape } from '../models/agnet'
 import { AGNET_NB201_CLASSES, AGNET_NB201_EDGES, AGNET_NB201_NODES, agnetEdgeCount, agnetNb201Classes, agnetNb201DecodeGraph, agnetNb201EncodeInto, AGNET_OUTPUT } from '../encode/agnet'
 import { sigmoid } from '../models/autodiff'
 
@@ -74,15 +74,96 @@ export interface AgNetSettings {
    * made by agnetPretrain with the default steps and seed.
    */
   weights?: string
+  /**
+   * What ranks the candidates: 'logits' (the paper: the jointly trained surrogate f on the
+   * generator's logits) or 'encoding' (nasrank's change, chosen on CIFAR-10 — docs/agnet.md: the
+   * paper's training is kept unchanged, and a second MLP of the same shape, trained in the same
+   * batches on the true encoding g of the queried architectures (weighted MSE, no gradient into
+   * G), scores the decoded candidates' g). Default 'logits'.
+   */
+  scorer?: 'logits' | 'encoding'
+  /**
+   * The hardware-aware variant (Eq. 4–6, Table 5): the bench's cost column holding the
+   * latency to constrain (e.g. 'latency_pixel3', or 'flops' as a proxy). Costs are read without
+   * counting queries. With it: a surrogate on g ++ a device one-hot predicting accuracy and
+   * latency, α 0.95, λ 0.5, Adam lr 2e-4 with weight decay 1e-4, candidate batches 500…2,500,
+   * and the joint ranking of `agnetHwScores` for the rank weights and for the queries.
+   */
+  latency?: string
+  /** The latency limit L (> 0, in the column's unit); required with `latency`. */
+  limit?: number
+  /** Joint 0: rank by accuracy only (infeasible ×1000); Joint 1: accuracy rank + latency rank. */
+  joint?: 0 | 1
+  /** Weight λ of the accuracy MSE against the latency MSE in the HW surrogate's loss (default 0.5). */
+  lambda?: number
+  /** The devices of the one-hot, in order (default: the bench's latency_<device> columns, or the latency column alone). */
+  devices?: string[]
+  /**
+   * How candidate edges are read from the edge logits: 'sample' (the paper: Bernoulli(σ)) or
+   * 'threshold' (σ > 0.5). On NB-201 every one of the 28 edge bits must match the fixed DAG, so
+   * Bernoulli noise on slightly moved logits makes most decodes invalid (docs/agnet.md).
+   */
+  edges?: 'sample' | 'threshold'
 }
 
-const KEYS = ['variant', 'init', 'k', 'epochs', 'batchSize', 'lr', 'alpha', 'rankK', 'candidates', 'retries', 'zRange', 'pretrainSteps', 'pretrainSeed', 'weights'] as const
+const KEYS = ['variant', 'init', 'k', 'epochs', 'batchSize', 'lr', 'alpha', 'rankK', 'candidates', 'retries', 'zRange', 'pretrainSteps', 'pretrainSeed', 'weights', 'scorer', 'latency', 'limit', 'joint', 'lambda', 'devices', 'edges'] as const
 const PRETRAIN_BATCH = 32
 const PRETRAIN_LR = 2e-4
 const BETA1 = 0.5
 const BETA2 = 0.999
 /** Candidate z batches: 100, 200, …, 900 (at most 4,500 z). */
 const Z_BATCHES = [100, 200, 300, 400, 500, 600, 700, 800, 900]
+
+/** Candidate z batches of the HW variant: 500, 1,000, …, 2,500. */
+const Z_BATCHES_HW = [500, 1000, 1500, 2000, 2500]
+
+/**
+ * The HW variant's joint ranking score (lower is better): (accuracy rank + joint·latency rank)
+ * × 1000 when the latency is above the limit. Ranks count from 1: 1 + #{j : acc_j > acc_i} and
+ * 1 + #{j : lat_j < lat_i} (ties share a rank), so the penalty also moves the most accurate
+ * infeasible architecture behind every feasible one. A NaN latency counts as infeasible.
+ */
+export function agnetHwScores (acc: ArrayLike<number>, lat: ArrayLike<number>, limit: number, joint: 0 | 1): Float64Array {
+  const n = acc.length
+  if (lat.length !== n) throw new RangeError(`agnetHwScores: acc has ${n} values, lat ${lat.length}`)
+  if (!(limit > 0)) throw new RangeError(`agnetHwScores: limit must be > 0, got ${limit}`)
+  // Ranks from keys where smaller is better (NaN: last).
+  const rankOf = (key: (i: number) => number): Float64Array => {
+    const k = Float64Array.from({ length: n }, (_, i) => key(i))
+    const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => k[a] < k[b] ? -1 : k[a] > k[b] ? 1 : a - b)
+    const r = new Float64Array(n)
+    let above = 0
+    for (let p = 0; p < n; p++) {
+      if (p > 0 && k[order[p]] !== k[order[p - 1]]) above = p
+      r[order[p]] = 1 + above
+    }
+    return r
+  }
+  const accRank = rankOf(i => Number.isNaN(acc[i]) ? Infinity : -acc[i])
+  const latRank = joint === 1 ? rankOf(i => Number.isNaN(lat[i]) ? Infinity : lat[i]) : null
+  const out = new Float64Array(n)
+  for (let i = 0; i < n; i++) {
+    const s = accRank[i] + (latRank !== null ? latRank[i] : 0)
+    out[i] = !(lat[i] <= limit) ? 1000 * s : s
+  }
+  return out
+}
+
+/**
+ * The HW variant's incumbent among queried architectures: Joint 0 the best value with latency
+ * ≤ limit (−1 when none is feasible); Joint 1 the least joint score (ties: the better value, then
+ * the earlier query).
+ */
+export function agnetHwIncumbent (values: ArrayLike<number>, lat: ArrayLike<number>, limit: number, joint: 0 | 1): number {
+  let best = -1
+  if (joint === 0) {
+    for (let i = 0; i < values.length; i++) if (lat[i] <= limit && (best < 0 || values[i] > values[best])) best = i
+    return best
+  }
+  const s = agnetHwScores(values, lat, limit, 1)
+  for (let i = 0; i < values.length; i++) if (best < 0 || s[i] < s[best] || (s[i] === s[best] && values[i] > values[best])) best = i
+  return best
+}
 
 /** The rank weights of Eq. 3: w_i = 1/(kN + rank_i), rank_i = #{j : v_j > v_i} (ties share a rank). */
 export function agnetRankWeights (values: ArrayLike<number>, k: number): Float64Array {
@@ -176,7 +257,7 @@ export function agnetPretrain (space: AgNetSpace, steps: number, seed: number, o
  * Samples discrete graphs from the generator's output (node classes ~ Categorical(softmax),
  * the last node forced to the output, the graph cut at the first output; edges ~ Bernoulli(σ)).
  */
-export function agnetSampleGraph (shape: AgNetShape, out: Mat, r: number, random: Random, classes: Uint8Array, edges: Uint8Array): number {
+export function agnetSampleGraph (shape: AgNetShape, out: Mat, r: number, random: Random, classes: Uint8Array, edges: Uint8Array, edgeRule: 'sample' | 'threshold' = 'sample'): number {
   const { nodes: M, classes: C } = shape
   const D = out.cols
   const row = out.data.subarray(r * D, (r + 1) * D)
@@ -197,27 +278,49 @@ export function agnetSampleGraph (shape: AgNetShape, out: Mat, r: number, random
     if (cls === AGNET_OUTPUT) { n = v + 1; break }
   }
   const E = agnetEdgeCount(n)
-  for (let k = 0; k < E; k++) edges[k] = random.float() < sigmoid(row[M * C + k]) ? 1 : 0
+  if (edgeRule === 'threshold') for (let k = 0; k < E; k++) edges[k] = row[M * C + k] > 0 ? 1 : 0
+  else for (let k = 0; k < E; k++) edges[k] = random.float() < sigmoid(row[M * C + k]) ? 1 : 0
   return n
 }
 
 function resolveSettings (settings: unknown) {
   const fn = 'agnet'
   const s = readSettings<AgNetSettings>(settings, fn, KEYS)
+  const hw = s.latency !== undefined
+  if (hw) {
+    if (typeof s.latency !== 'string' || s.latency === '') throw new TypeError(`${fn}: settings.latency must be a cost column name (e.g. 'latency_pixel3' or 'flops'), got ${String(s.latency)}`)
+    if (typeof s.limit !== 'number' || !Number.isFinite(s.limit) || s.limit <= 0) throw new RangeError(`${fn}: settings.limit (the latency limit L) must be a number > 0, got ${String(s.limit)}`)
+    if (s.variant !== undefined && s.variant !== 'agnet') throw new RangeError(`${fn}: the hardware-aware variant (settings.latency) runs with variant 'agnet' only, got '${String(s.variant)}'`)
+    if (s.scorer !== undefined && s.scorer !== 'logits') throw new RangeError(`${fn}: the hardware-aware variant scores on the logits (settings.scorer 'logits'), got '${String(s.scorer)}'`)
+  } else {
+    for (const k of ['limit', 'joint', 'lambda', 'devices', 'edges'] as const) if (s[k] !== undefined) throw new RangeError(`${fn}: settings.${k} belongs to the hardware-aware variant; give settings.latency too`)
+  }
+  if (s.joint !== undefined && s.joint !== 0 && s.joint !== 1) throw new RangeError(`${fn}: settings.joint must be 0 or 1, got ${String(s.joint)}`)
+  if (s.lambda !== undefined && (typeof s.lambda !== 'number' || !(s.lambda >= 0 && s.lambda <= 1))) throw new RangeError(`${fn}: settings.lambda must be a number in [0, 1], got ${String(s.lambda)}`)
+  if (s.devices !== undefined && (!Array.isArray(s.devices) || s.devices.length === 0 || s.devices.some(d => typeof d !== 'string' || d === '') || !s.devices.includes(s.latency as string))) {
+    throw new RangeError(`${fn}: settings.devices must be a non-empty list of cost column names that includes settings.latency ('${String(s.latency)}'), got ${JSON.stringify(s.devices)}`)
+  }
   return Object.freeze({
+    latency: hw ? s.latency as string : null,
+    limit: hw ? s.limit as number : null,
+    joint: hw ? (s.joint ?? 0) : null,
+    lambda: hw ? (s.lambda ?? 0.5) : null,
+    devices: hw && s.devices !== undefined ? Object.freeze([...s.devices]) : null,
     variant: oneOf(s.variant, 'agnet', AGNET_VARIANTS, fn, 'settings.variant'),
     init: intSetting(s.init, 16, fn, 'init', 1),
     k: intSetting(s.k, 16, fn, 'k', 1),
     epochs: s.epochs === undefined ? undefined : intSetting(s.epochs, 30, fn, 'epochs', 1),
     batchSize: intSetting(s.batchSize, 16, fn, 'batchSize', 1),
-    lr: numberSetting(s.lr, 1e-3, fn, 'lr', 0),
-    alpha: alphaSetting(s.alpha, fn),
+    lr: numberSetting(s.lr, hw ? 2e-4 : 1e-3, fn, 'lr', 0),
+    alpha: alphaSetting(s.alpha, fn, hw ? 0.95 : 0.9),
     rankK: numberSetting(s.rankK, 0.01, fn, 'rankK', 0),
     candidates: intSetting(s.candidates, 100, fn, 'candidates', 1),
     retries: intSetting(s.retries, 3, fn, 'retries', 0),
     zRange: numberSetting(s.zRange, 3, fn, 'zRange', 0),
     pretrainSteps: intSetting(s.pretrainSteps, 1000, fn, 'pretrainSteps', 0),
     pretrainSeed: intSetting(s.pretrainSeed, 0, fn, 'pretrainSeed', 0),
+    edges: oneOf(s.edges, 'sample', ['sample', 'threshold'] as const, fn, 'settings.edges'),
+    scorer: oneOf(s.scorer, 'logits', ['logits', 'encoding'] as const, fn, 'settings.scorer'),
     weights: weightsSetting(s.weights ?? (s.pretrainSteps === undefined && s.pretrainSeed === undefined ? 'shipped' : undefined), fn)
   })
 }
@@ -283,18 +386,38 @@ export function agnetLoadWeights (file: string, shape: AgNetShape): AgNetGenerat
 
 type Resolved = ReturnType<typeof resolveSettings>
 
-export function agnet (settings?: AgNetSettings): SearchMethod {
+/** What one iteration of the loop saw (diagnostics; not part of the method's settings or results). */
+export interface AgNetIteration {
+  /** Architectures queried before this iteration's retraining. */
+  queried: number
+  /** z decoded this iteration, how many gave a valid cell, and how many of those were new and distinct. */
+  drawn: number
+  valid: number
+  found: number
+  /** Consecutive iterations without a candidate so far (retries spent). */
+  empty: number
+  /** The scored pool (bench rows) and the surrogate's scores, in pool order (empty when nothing was found). */
+  pool: readonly number[]
+  scores: ArrayLike<number>
+}
+
+export interface AgNetHooks {
+  /** Called after each iteration's candidates are scored (or found empty). */
+  onIteration?: (it: AgNetIteration) => void
+}
+
+export function agnet (settings?: AgNetSettings, hooks: AgNetHooks = {}): SearchMethod {
   const resolved = resolveSettings(settings)
   return Object.freeze({
     name: 'agnet',
     settings: resolved,
     spaces: Object.freeze(['nb201'] as const),
-    run: async (run: SearchRun): Promise<SearchTrajectory> => runAgNet(run, resolved)
+    run: async (run: SearchRun): Promise<SearchTrajectory> => runAgNet(run, resolved, hooks)
   })
 }
 
-function alphaSetting (v: unknown, fn: string): number {
-  if (v === undefined) return 0.9
+function alphaSetting (v: unknown, fn: string, fallback: number): number {
+  if (v === undefined) return fallback
   if (typeof v !== 'number' || !Number.isFinite(v) || v < 0 || v > 1) throw new RangeError(`${fn}: settings.alpha must be a number in [0, 1], got ${String(v)}`)
   return v
 }
@@ -311,7 +434,7 @@ function nb201Rows (bench: Bench): Int32Array {
   return rows
 }
 
-async function runAgNet (run: SearchRun, st: Resolved): Promise<SearchTrajectory> {
+async function runAgNet (run: SearchRun, st: Resolved, hooks: AgNetHooks): Promise<SearchTrajectory> {
   const bench = run.bench
   if (bench.space !== 'nb201') throw new RangeError(`agnet: the bench '${bench.name}' is a ${bench.space} bench; this version of agnet searches NB-201 benches only`)
   const space = AGNET_NB201_SPACE
@@ -333,6 +456,12 @@ async function runAgNet (run: SearchRun, st: Resolved): Promise<SearchTrajectory
   const opt = new Adam([...gen.params, ...surrogate.params], { lr: st.lr, beta1: BETA1, beta2: BETA2 })
   const backprop = st.variant !== 'no-backprop'
   const D = gen.length
+  // scorer 'encoding' (not with no-backprop, whose f already sees g): a ranking MLP on the true g.
+  const ranker = st.scorer === 'encoding' && backprop ? new AgNetSurrogate(D, new Random(run.seed, 4)) : null
+  const rankOpt = ranker !== null ? new Adam(ranker.params, { lr: st.lr, beta1: BETA1, beta2: BETA2 }) : null
+  // The hardware-aware variant: its own surrogate (g ++ device one-hot → accuracy, latency) and optimiser.
+  const hw = st.latency !== null ? hwSetup(bench, st, D, run.seed) : null
+  const optimiser = hw !== null ? new Adam([...gen.params, ...hw.surrogate.params], { lr: st.lr, beta1: BETA1, beta2: BETA2, weightDecay: HW_WEIGHT_DECAY }) : opt
 
   const graphOf = (row: number, classes: Uint8Array, cAt: number, edges: Uint8Array, eAt: number): void => {
     agnetNb201Classes(archs, 6 * row, classes.subarray(cAt, cAt + M))
@@ -344,7 +473,11 @@ async function runAgNet (run: SearchRun, st: Resolved): Promise<SearchTrajectory
     // 2. Retrain G and f on the queried architectures, weighted by rank.
     const { rows, values } = oracle.queried()
     const n = rows.length
-    const w = st.variant === 'no-lso' ? new Float64Array(n).fill(1) : agnetRankWeights(values, st.rankK)
+    const w = st.variant === 'no-lso'
+      ? new Float64Array(n).fill(1)
+      : hw !== null
+        ? agnetRankWeights(Array.from(agnetHwScores(values, rows.map(r => hw.lat[r]), hw.limit, hw.joint), v => -v), st.rankK)
+        : agnetRankWeights(values, st.rankK)
     for (let epoch = 0; epoch < epochs; epoch++) {
       const draws = drawProportional(w, n, model)
       for (let at = 0; at < n; at += st.batchSize) {
@@ -359,6 +492,10 @@ async function runAgNet (run: SearchRun, st: Resolved): Promise<SearchTrajectory
           target[r] = values[i] * scale
           gw[r] = w[i] / B
         }
+        if (hw !== null) {
+          hwStep(hw, gen, shape, st, model, classes, edges, gw, target, rows, draws, at, B, optimiser)
+          continue
+        }
         const tape = new Tape(true)
         const { out } = gen.forward(tape, normalZ(model, B))
         const surrogateIn = backprop ? out : trueEncoding(classes, B, D)
@@ -369,6 +506,14 @@ async function runAgNet (run: SearchRun, st: Resolved): Promise<SearchTrajectory
         else reconstructionLoss(shape, out, classes, edges, Float64Array.from(gw, v => v * (1 - st.alpha)), 2)
         tape.backward()
         opt.update()
+        if (ranker !== null && rankOpt !== null) {
+          const rt = new Tape(true)
+          const fr = ranker.forward(rt, trueEncoding(classes, B, D))
+          const frg = fr.g()
+          for (let r = 0; r < B; r++) frg[r] += gw[r] * 2 * (fr.data[r] - target[r])
+          rt.backward()
+          rankOpt.update()
+        }
       }
       await yieldToEventLoop(run.signal)
     }
@@ -379,15 +524,19 @@ async function runAgNet (run: SearchRun, st: Resolved): Promise<SearchTrajectory
     const inPool = new Set<number>()
     const cls = new Uint8Array(M)
     const edg = new Uint8Array(E)
-    for (const size of Z_BATCHES) {
+    let drawn = 0
+    let valid = 0
+    for (const size of hw !== null ? Z_BATCHES_HW : Z_BATCHES) {
       if (found.length > st.candidates) break
+      drawn += size
       const z = new Float64Array(size * AGNET_LATENT)
       for (let i = 0; i < z.length; i++) z[i] = (2 * model.float() - 1) * st.zRange
       const { out } = gen.forward(new Tape(false), new Mat(size, AGNET_LATENT, z))
       for (let r = 0; r < size; r++) {
-        const nodes = agnetSampleGraph(shape, out, r, model, cls, edg)
+        const nodes = agnetSampleGraph(shape, out, r, model, cls, edg, st.edges)
         const ops = agnetNb201DecodeGraph(cls.subarray(0, nodes), edg.subarray(0, agnetEdgeCount(nodes)))
         if (ops === null) continue
+        valid++
         const row = rowOf[ops[0] * 3125 + ops[1] * 625 + ops[2] * 125 + ops[3] * 25 + ops[4] * 5 + ops[5]]
         if (row < 0 || oracle.has(row) || inPool.has(row)) continue
         inPool.add(row)
@@ -395,7 +544,9 @@ async function runAgNet (run: SearchRun, st: Resolved): Promise<SearchTrajectory
       }
       await yieldToEventLoop(run.signal)
     }
+    const queriedBefore = oracle.count
     if (found.length === 0) {
+      hooks.onIteration?.({ queried: queriedBefore, drawn, valid, found: 0, empty: empty + 1, pool: [], scores: [] })
       // No new candidates: retrain again up to `retries` times, then the run stops short.
       if (++empty > st.retries) break
       continue
@@ -406,14 +557,90 @@ async function runAgNet (run: SearchRun, st: Resolved): Promise<SearchTrajectory
     // 4. Score by the surrogate (on the logits; no-backprop: on the decoded encoding) and query the best.
     const x = new Float64Array(pool.length * D)
     pool.forEach((c, i) => {
-      if (backprop) x.set(c.logits, i * D)
+      if (backprop && ranker === null) x.set(c.logits, i * D)
       else agnetNb201EncodeInto(archs, 6 * c.row, x, i * D)
     })
-    const score = surrogate.forward(new Tape(false), new Mat(pool.length, D, x)).data
+    let score: Float64Array
+    if (hw !== null) {
+      const pred = hw.surrogate.forward(new Tape(false), new Mat(pool.length, D, x), hw.device).data
+      const acc = Float64Array.from(pool, (_, i) => pred[2 * i])
+      const lat = Float64Array.from(pool, (_, i) => pred[2 * i + 1] / hw.latScale)
+      score = agnetHwScores(acc, lat, hw.limit, hw.joint).map(v => -v)
+    } else score = (ranker ?? surrogate).forward(new Tape(false), new Mat(pool.length, D, x)).data
+    hooks.onIteration?.({ queried: queriedBefore, drawn, valid, found: found.length, empty, pool: pool.map(c => c.row), scores: score })
     const order = pool.map((_, i) => i).sort((a, b) => score[b] - score[a] || a - b)
     for (let i = 0; i < Math.min(want, pool.length); i++) oracle.query(pool[order[i]].row)
   }
   return oracle.trajectory()
+}
+
+const HW_WEIGHT_DECAY = 1e-4
+
+interface HwState {
+  surrogate: AgNetHwSurrogate
+  device: number
+  devices: readonly string[]
+  /** The latency column over the bench's rows (NaN: unknown). */
+  lat: Float64Array
+  limit: number
+  joint: 0 | 1
+  lambda: number
+  /** Latency targets are divided by this (1: the column's unit; the MSE term is normalised anyway). */
+  latScale: number
+}
+
+function hwSetup (bench: Bench, st: Resolved, D: number, seed: number): HwState {
+  const name = st.latency as string
+  if (!bench.costs.includes(name)) throw new RangeError(`agnet: settings.latency: ${bench.name} has no cost column '${name}' (cost columns: ${bench.costs.join(', ') || 'none'})`)
+  const devices = st.devices ?? (name.startsWith('latency_') ? bench.costs.filter(c => c.startsWith('latency_')).sort() : [name])
+  for (const d of devices) if (!bench.costs.includes(d)) throw new RangeError(`agnet: settings.devices: ${bench.name} has no cost column '${d}' (cost columns: ${bench.costs.join(', ')})`)
+  return {
+    surrogate: new AgNetHwSurrogate(D, devices.length, new Random(seed, 5)),
+    device: devices.indexOf(name),
+    devices,
+    lat: bench.cost(name),
+    limit: st.limit as number,
+    joint: st.joint as 0 | 1,
+    lambda: st.lambda as number,
+    latScale: 1
+  }
+}
+
+/**
+ * One HW training step (Eq. 4–6): (1−α)·L_G + α·(λ·MSE_acc + (1−λ)·MSE_lat), rank-weighted
+ * means, each of the three terms divided by max(term, 1) (detached).
+ */
+function hwStep (hw: HwState, gen: AgNetGenerator, shape: AgNetShape, st: Resolved, model: Random, classes: Uint8Array, edges: Uint8Array, gw: Float64Array, target: Float64Array,
+  rows: readonly number[], draws: Int32Array, at: number, B: number, opt: Adam): void {
+  const tape = new Tape(true)
+  const { out } = gen.forward(tape, normalZ(model, B))
+  const rl = reconstructionLoss(shape, out, classes, edges, Float64Array.from(gw, v => v * (1 - st.alpha)))
+  let tg = 0
+  for (let r = 0; r < B; r++) tg += gw[r] * (rl.ce[r] + rl.bce[r])
+  if (tg > 1) { const g = out.g(); for (let i = 0; i < g.length; i++) g[i] /= tg }
+  const f = hw.surrogate.forward(tape, out, hw.device)
+  const acc = new Float64Array(B)
+  const lat = new Float64Array(B)
+  let ta = 0
+  let tl = 0
+  const known = new Uint8Array(B)
+  for (let r = 0; r < B; r++) {
+    const row = rows[draws[at + r]]
+    acc[r] = f.data[2 * r] - target[r]
+    const l = hw.lat[row] * hw.latScale
+    if (Number.isFinite(l)) { known[r] = 1; lat[r] = f.data[2 * r + 1] - l }
+    ta += gw[r] * acc[r] * acc[r]
+    tl += known[r] === 1 ? gw[r] * lat[r] * lat[r] : 0
+  }
+  const fg = f.g()
+  const na = Math.max(ta, 1)
+  const nl = Math.max(tl, 1)
+  for (let r = 0; r < B; r++) {
+    fg[2 * r] += st.alpha * hw.lambda * gw[r] * 2 * acc[r] / na
+    if (known[r] === 1) fg[2 * r + 1] += st.alpha * (1 - hw.lambda) * gw[r] * 2 * lat[r] / nl
+  }
+  tape.backward()
+  opt.update()
 }
 
 /** The true encoding g of graphs given by node classes (NB-201: the DAG's edges). */
