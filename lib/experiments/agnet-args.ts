@@ -151,23 +151,7 @@ export function agnetCommand (): Command {
         }
         const result = args.table5 !== null
           ? await (require('./agnet-hw') as typeof import('./agnet-hw')).runAgNetHwExperiment({ ...common, ...args.table5 }) // eslint-disable-line @typescript-eslint/no-require-imports
-          : await runAgNetExperiment({
-          bench: args.bench,
-          ...(args.dataset !== undefined ? { dataset: args.dataset } : {}),
-          tables: args.tables,
-          budget: args.budget,
-          seeds: args.seeds,
-          seedStart: args.seedStart,
-          baselines: args.baselines,
-          agnet: args.agnet,
-          jobs: args.jobs,
-          out: args.out,
-          force: args.force,
-          command: process.argv.slice(2),
-          signal: controller.signal,
-          warn: line => console.error(`warning: ${line}`),
-          progress: (done, total, label, timing) => { if (timing !== undefined) console.error(formatProgress(done, total, label, timing)) }
-        })
+          : await runAgNetExperiment({ ...common, tables: args.tables, baselines: args.baselines })
         console.error(`${result.ran} cells run, ${result.skipped} reused${result.partial ? `, ${result.remaining} to do` : ''}; report: ${result.reportFile}`)
         process.stdout.write(fs.readFileSync(result.reportFile, 'utf8'))
         if (controller.signal.aborted) process.exitCode = 130
