@@ -2,23 +2,16 @@
 // works without the addon). The actions load mip-cli.ts.
 import { Command } from 'commander'
 import { choice, integer, outDir, real, UsageError } from '../cli-args'
+import type { MipOptions } from '../bpe/mip'
 
 export const CLI_MIP_EVALUATORS = ['synthetic-bpe', 'trainer'] as const
 
 /** Alg. 1 options shared by both commands. */
-export interface MipCliOptions {
+export interface MipCliOptions extends Pick<MipOptions, 'archs' | 'k' | 'rounds' | 'tau' | 'lambda' | 'threshold' | 'stop' | 'normalise'> {
   evaluator: string
   /** The full setting f of a BPE table, by dimension. */
   full?: Record<string, number>
   omega?: string
-  archs?: number
-  k?: number
-  rounds?: number
-  tau?: number
-  lambda?: number
-  threshold?: number
-  stop?: 'one' | 'none'
-  normalise?: 'forest' | 'tree'
   /** --bpe trainer: data, image counts, training seed. */
   trainer?: { data?: string, trainImages?: number, val?: number, seed?: number, cost?: 'flops' | 'seconds' }
 }

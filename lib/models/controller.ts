@@ -83,13 +83,7 @@ export class Controller {
       st.set(cn, 6 * H)
       st.set(hn, 8 * H)
       const logits = new Float64Array(C)
-      let mx = -Infinity
-      for (let a = 0; a < C; a++) {
-        let acc = P[o.bo + a]
-        for (let k = 0; k < H; k++) acc += P[o.wo + a * H + k] * hn[k]
-        logits[a] = acc
-        if (acc > mx) mx = acc
-      }
+      const mx = outputLogits(P, o.bo, o.wo, hn, logits)
       let z = 0
       for (let a = 0; a < C; a++) z += Math.exp(logits[a] - mx)
       const lz = mx + Math.log(z)
@@ -159,13 +153,7 @@ export class Controller {
           hn[k] = sigmoid(gates[3 * H + k]) * Math.tanh(cn[k])
         }
         const p = new Float64Array(C)
-        let mx = -Infinity
-        for (let a = 0; a < C; a++) {
-          let acc = P[o.bo + a]
-          for (let k = 0; k < H; k++) acc += P[o.wo + a * H + k] * hn[k]
-          p[a] = acc
-          if (acc > mx) mx = acc
-        }
+        const mx = outputLogits(P, o.bo, o.wo, hn, p)
         let z = 0
         for (let a = 0; a < C; a++) { p[a] = Math.exp(p[a] - mx); z += p[a] }
         for (let a = 0; a < C; a++) p[a] /= z
@@ -258,4 +246,17 @@ export class Controller {
 
 function sigmoid (x: number): number {
   return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))
+}
+
+/** The output layer: out[a] = P[bo + a] + Σ_k P[wo + a·H + k]·h[k] for a < out.length (H = h.length); returns max_a out[a]. */
+function outputLogits (P: Float64Array, bo: number, wo: number, h: Float64Array, out: Float64Array): number {
+  const H = h.length
+  let mx = -Infinity
+  for (let a = 0; a < out.length; a++) {
+    let acc = P[bo + a]
+    for (let k = 0; k < H; k++) acc += P[wo + a * H + k] * h[k]
+    out[a] = acc
+    if (acc > mx) mx = acc
+  }
+  return mx
 }
