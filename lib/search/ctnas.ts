@@ -9,7 +9,8 @@
 //   3. T iterations (Alg. 1): the controller (lib/models/controller.ts) samples one
 //      architecture α; its reward is NAC(α, β) against the current baseline β, plus the
 //      detached entropy bonus 5e-4·H (paper); REINFORCE loss −log π·r, no reward baseline;
-//      Adam. Every `exploreEvery` iterations, data exploration (Alg. 3): 2·`explorePairs`
+//      Adam (the iteration and the sampling are native/controller.cc; the TypeScript
+//      Controller is their tested reference). Every `exploreEvery` iterations, data exploration (Alg. 3): 2·`explorePairs`
 //      controller samples make `explorePairs` pairs, labelled y' = 1{p ≥ 0.5} by the NAC; the
 //      `exploreKeep` most confident (largest |p − 0.5|) join the pseudo-labelled set, which
 //      accumulates. Every `nacEvery` iterations one NAC step on a batch mixing pseudo and true
@@ -222,9 +223,9 @@ async function runCtnas (run: SearchRun, o: Resolved, hooks: CtnasHooks): Promis
     for (let e = 0; e < 6; e++) i += sample.ops[e] * POW5[e]
     return i
   }
-  const draw = (): number => toIndex(controller.sample(random))
+  const draw = (): number => toIndex(controller.sampleNative(random))
   const drawMany = (n: number): number[] => {
-    const seqs = controller.sampleMany(n, random)
+    const seqs = controller.sampleManyNative(n, random)
     return Array.from({ length: n }, (_, k) => {
       let i = 0
       for (let e = 0; e < 6; e++) i += seqs[6 * k + e] * POW5[e]
@@ -237,12 +238,10 @@ async function runCtnas (run: SearchRun, o: Resolved, hooks: CtnasHooks): Promis
   let explored: number[] = []
   const pseudoPick = new Set<number>()
   for (let t = 1; t <= o.iterations; t++) {
-    const sample = controller.sample(random)
+    const sample = controller.sampleNative(random)
     const alpha = toIndex(sample)
     const reward = nac.compare([alpha], [beta])[0] + o.entropy * sample.entropy
-    controller.grad.fill(0)
-    controller.backward(sample, reward)
-    adam.step(controller.params, controller.grad)
+    controller.stepNative(sample, reward, 0, adam)
 
     if (o.pseudoRatio > 0 && t % o.exploreEvery === 0) {
       const xa: number[] = []; const xb: number[] = []
