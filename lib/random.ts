@@ -116,14 +116,13 @@ export class Random {
   }
 
   /** The generator's state: four uint32 words (for checkpoints; Random.fromState restores it). */
-  state (): [number, number, number, number] {
-    return [this.s0, this.s1, this.s2, this.s3]
-  }
+  state (): Uint32Array { return Uint32Array.of(this.s0, this.s1, this.s2, this.s3) }
 
-  /** A generator in a saved state (from state()); it continues the saved sequence. */
-  static fromState (state: unknown): Random {
+  /** A generator in a saved state (from state(), or its words as a plain array); it continues the saved sequence. */
+  static fromState (words: unknown): Random {
+    const state = words instanceof Uint32Array ? Array.from(words) : words
     if (!Array.isArray(state) || state.length !== 4 || !state.every(w => Number.isInteger(w) && w >= 0 && w < TWO32)) {
-      throw new RangeError(`Random.fromState: state must be four integers in [0, 2^32 - 1], got ${describe(state)}`)
+      throw new RangeError(`Random.fromState: state must be four integers in [0, 2^32 - 1], got ${describe(words)}`)
     }
     if (state.every(w => w === 0)) throw new RangeError('Random.fromState: the all-zero state is not a state of this generator')
     const r = Object.create(Random.prototype) as Random

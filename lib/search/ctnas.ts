@@ -275,7 +275,7 @@ async function runCtnas (run: SearchRun, o: Resolved, hooks: CtnasHooks): Promis
       version: CHECKPOINT_VERSION,
       key: ckKey,
       t,
-      random: random.state(),
+      random: Array.from(random.state()) as CtnasCheckpoint['random'],
       labelled: labRows,
       nac: { params: b64(nac.params), m: b64(nac.adam.m), v: b64(nac.adam.v), t: nac.adam.t },
       controller: { params: b64(controller.params), m: b64(adam.m), v: b64(adam.v), t: adam.t },
