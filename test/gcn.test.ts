@@ -171,6 +171,38 @@ t.test('the tfjs model and the native kernels agree to 1e-4', async t => {
   }
 })
 
+t.test("the tfjs model's norm and pool options agree with the native kernels' (1e-4)", async t => {
+  await initTfBackend()
+  for (const kind of [101, 201] as const) {
+    const g = mixedBatch(kind, 70 + kind, 50)
+    for (const norm of ['sym', 'row'] as const) {
+      for (const pool of ['real', 'all'] as const) {
+        const model = await GcnModel.create({ features: g.features, widths: [32, 16], seed: kind, norm, pool })
+        t.teardown(() => model.dispose())
+        t.equal(model.norm, norm); t.equal(model.pool, pool)
+        const w = model.exportWeights()
+        const rand = rng(kind + 7)
+        for (const l of [...w.layers, w.fc]) for (let i = 0; i < l.b.length; i++) l.b[i] = Math.fround(0.3 * (rand() - 0.5))
+        model.setWeights(w)
+        const native = gcnScore(g, w, { norm, pool })
+        const tfScores = model.predict(g)
+        t.ok(maxRelError(native, tfScores) <= TOL, `NB-${kind} ${norm}/${pool}: scores agree (max ${maxRelError(native, tfScores).toExponential(2)})`)
+        t.ok(maxRelError(gcnEmbed(g, w, { norm, pool }), model.embedBatch(g)) <= TOL, `NB-${kind} ${norm}/${pool}: embeddings agree`)
+        const again = await GcnModel.fromWeights(w, { norm, pool })
+        t.teardown(() => again.dispose())
+        t.same(again.predict(g), tfScores, 'fromWeights takes the options too')
+      }
+    }
+    // The variants differ (the options are not ignored).
+    const a = await GcnModel.create({ features: g.features, widths: [8], seed: 1 })
+    const b = await GcnModel.create({ features: g.features, widths: [8], seed: 1, norm: 'row', pool: 'all' })
+    t.teardown(() => { a.dispose(); b.dispose() })
+    t.ok(maxRelError(a.predict(g), b.predict(g)) > 1e-3, 'row/all scores differ from sym/real')
+  }
+  await t.rejects(GcnModel.create({ features: 5, norm: 'left' as never }), { name: 'TypeError', message: /GcnModel\.create: norm must be one of 'sym', 'row'/ })
+  await t.rejects(GcnModel.fromWeights({ layers: [{ w: new Float32Array(10), b: new Float32Array(2) }] }, { pool: 'none' as never }), { name: 'TypeError', message: /GcnModel\.fromWeights: pool must be one of 'real', 'all'/ })
+})
+
 t.test('the tfjs comparator and the native comparator agree to 1e-4', async t => {
   await initTfBackend()
   for (const hidden of [[64], []]) {

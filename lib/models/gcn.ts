@@ -2,6 +2,9 @@
 //   Ã = A + diag(mask), D̃ = diag(row sums of Ã), Â = D̃^−½ Ã D̃^−½ (padded vertices: 0),
 //   H₀ = X, H_{l+1} = ReLU(Â H_l W_l + b_l), e = masked mean of H_L over real vertices,
 //   score = e·w_fc + b_fc.
+// Options `norm: 'row'` (Â = D̃^−½ Ã, left only: Mauch et al.'s Eq. 3) and `pool: 'all'` (every
+// vertex is a vertex: Ã = A + I over all V, and the mean runs over all V rows, padding included)
+// give the variants of the native kernels' options of the same names.
 // Trainable (its variables go to any tfjs optimizer) and exportable to the plain
 // Float32Array weights that the native kernels (gcnScore / gcnEmbed) run.
 //
@@ -9,7 +12,7 @@
 // receives the tfjs module when it is created (GcnModel.create awaits the backend helper).
 import { Random, checkSeed } from '../random'
 import type * as TF from '@tensorflow/tfjs'
-import { describe } from '../validate'
+import { describe, oneOf } from '../validate'
 import { ensureTfBackend, initTfBackend, type Tf, type TfBackendChoice } from './backend'
 import { checkTf } from './tf'
 import type { TfModule, TfTensor1D, TfTensor2D, TfTensor3D, TfVariable } from './tf-types'
@@ -48,6 +51,10 @@ export interface GcnModelOptions {
   seed?: number
   /** tfjs backend to initialise first (default: keep the active one, else 'auto'). */
   backend?: TfBackendChoice
+  /** Normalisation: 'sym' D̃^−½ Ã D̃^−½ (default) or 'row' D̃^−½ Ã (as gcnScore's option). */
+  norm?: 'sym' | 'row'
+  /** Pooling: 'real' vertices only (default) or 'all' V rows, padding included (as gcnScore's option). */
+  pool?: 'real' | 'all'
 }
 
 export interface FromWeightsOptions {
@@ -55,6 +62,10 @@ export interface FromWeightsOptions {
   trainable?: boolean
   /** tfjs backend to initialise first (default: keep the active one, else 'auto'). */
   backend?: TfBackendChoice
+  /** As GcnModelOptions.norm (default 'sym'). */
+  norm?: 'sym' | 'row'
+  /** As GcnModelOptions.pool (default 'real'). */
+  pool?: 'real' | 'all'
 }
 
 export interface BatchOptions {
@@ -168,13 +179,17 @@ export class GcnModel {
   readonly features: number
   readonly widths: readonly number[]
   readonly readout: boolean
+  readonly norm: 'sym' | 'row'
+  readonly pool: 'real' | 'all'
   private readonly layers: DenseVariables[]
   private readonly fc: DenseVariables | undefined
 
-  private constructor (tf: Tf, features: number, weights: GcnEmbedWeights, readout: boolean, trainable: boolean) {
+  private constructor (tf: Tf, features: number, weights: GcnEmbedWeights, readout: boolean, trainable: boolean, norm: 'sym' | 'row', pool: 'real' | 'all') {
     this.tfjs = tf
     this.features = features
     this.readout = readout
+    this.norm = norm
+    this.pool = pool
     const widths: number[] = []
     let inputs = features
     this.layers = weights.layers.map(l => {
@@ -197,6 +212,8 @@ export class GcnModel {
     if (typeof readout !== 'boolean') throw new TypeError(`${fn}: readout must be a boolean, got ${describe(readout)}`)
     const seed = options.seed ?? 0
     checkSeed(seed, fn)
+    const norm = oneOf(options.norm, 'sym', ['sym', 'row'] as const, fn, 'norm')
+    const pool = oneOf(options.pool, 'real', ['real', 'all'] as const, fn, 'pool')
     const { tf } = options.backend !== undefined ? await initTfBackend({ backend: options.backend }) : await ensureTfBackend()
     const rand = new Random(seed)
     const layers: DenseWeights[] = []
@@ -206,7 +223,7 @@ export class GcnModel {
       inputs = w
     }
     const fc = readout ? glorotDense(inputs, 1, rand) : undefined
-    return new GcnModel(tf, features, { layers, fc }, readout, true)
+    return new GcnModel(tf, features, { layers, fc }, readout, true, norm, pool)
   }
 
   /**
@@ -217,8 +234,10 @@ export class GcnModel {
     const fn = 'GcnModel.fromWeights'
     const { features, readout } = GcnModel.checkWeights(weights, fn)
     const trainable = options?.trainable ?? true
+    const norm = oneOf(options?.norm, 'sym', ['sym', 'row'] as const, fn, 'norm')
+    const pool = oneOf(options?.pool, 'real', ['real', 'all'] as const, fn, 'pool')
     const { tf } = options?.backend !== undefined ? await initTfBackend({ backend: options.backend }) : await ensureTfBackend()
-    return new GcnModel(tf, features, weights, readout, trainable)
+    return new GcnModel(tf, features, weights, readout, trainable, norm, pool)
   }
 
   private static checkWeights (weights: GcnEmbedWeights, fn: string, features?: number): { features: number; readout: boolean } {
@@ -264,7 +283,7 @@ export class GcnModel {
     return graphTensorsT(this.tfjs, g, start, end ?? g.count)
   }
 
-  /** Â = D̃^−½ (A + diag(mask)) D̃^−½ with zero rows/columns for padded vertices: [B,V,V]. */
+  /** Â = D̃^−½ (A + diag(mask)) D̃^−½ with zero rows/columns for padded vertices (norm 'row': D̃^−½ Ã; pool 'all': mask ≡ 1): [B,V,V]. */
   normalizedAdjacency (g: GraphTensors): TfTensor3D {
     return this.normalizedAdjacencyT(asGraphTensorsT(g))
   }
@@ -284,11 +303,15 @@ export class GcnModel {
     const tf = this.tfjs
     return tf.tidy(() => {
       const V = g.mask.shape[1]
-      const aTilde = tf.add(g.adjacency, tf.mul(tf.eye(V).expandDims(0), g.mask.expandDims(2)))
+      const mask = this.pool === 'all' ? tf.onesLike(g.mask) : g.mask
+      // pool 'real': padded vertices take no part (their rows and columns of A are 0).
+      const adjacency = this.pool === 'all' ? g.adjacency : tf.mul(tf.mul(g.adjacency, mask.expandDims(2)), mask.expandDims(1))
+      const aTilde = tf.add(adjacency, tf.mul(tf.eye(V).expandDims(0), mask.expandDims(2)))
       const deg = tf.sum(aTilde, 2)
       // Padded vertices have degree 0: rsqrt(0 + 1) · 0 = 0 keeps them out (and finite).
-      const s = tf.mul(g.mask, tf.rsqrt(tf.add(deg, tf.sub(1, g.mask))))
-      return tf.mul(tf.mul(aTilde, s.expandDims(2)), s.expandDims(1)) as TF.Tensor3D
+      const s = tf.mul(mask, tf.rsqrt(tf.add(deg, tf.sub(1, mask))))
+      const left = tf.mul(aTilde, s.expandDims(2))
+      return (this.norm === 'row' ? left : tf.mul(left, s.expandDims(1))) as TF.Tensor3D
     })
   }
 
@@ -305,6 +328,7 @@ export class GcnModel {
         const n = layer.b.shape[0]
         h = tf.fused.matMul({ a: z, b: layer.w as TF.Tensor2D, bias: layer.b, activation: 'relu' }).reshape([B, V, n])
       }
+      if (this.pool === 'all') return tf.mean(h, 1) as TF.Tensor2D
       const real = tf.maximum(tf.sum(g.mask, 1, true), 1)
       return tf.div(tf.sum(tf.mul(h, g.mask.expandDims(2)), 1), real) as TF.Tensor2D
     })
