@@ -88,7 +88,13 @@ t.test('plan errors before any work', async t => {
     [{ pool: 15625 }, /--pool 15625 must be below the size of the space/],
     [{ checkpoints: [10, 5] }, /--checkpoints must be strictly ascending/],
     [{ gcn: { width: 0 } }, /settings\.width must be an integer in \[1,/],
-    [{ bench: 'synthetic-101' }, /this experiment's rows are the NAS-Bench-201 protocol/]
+    [{ gcn: { initial: 6, k: 4 }, budget: 9 }, /--budget must be an integer in \[10,/],
+    [{ pools: [100, 20000] }, /--pool 20000 must be below the size of the space \(15625\); --pool all is the pb-whole row/],
+    [{ pools: [3] }, /--pool must be an integer in \[4,/],
+    [{ figures: [11] }, /--figure must be an integer in \[2, 10\], got 11/],
+    [{ gcn: { alpha: 2 } }, /settings\.alpha must be a number in \[0, 1\]/],
+    [{ gcn: { pMutate: 0 } }, /settings\.pMutate must be a finite number in \(0, 1\]/],
+    [{ gcn: { momentum: 1 } }, /settings\.momentum must be a number in \[0, 1\)/]
   ]
   for (const [patch, message] of cases) {
     await t.rejects(runSamplingExperiment({ ...small(out), ...patch }), message)
@@ -102,15 +108,37 @@ t.test('the CLI: help, usage errors (exit 2), a run', async t => {
   const run = (...args: string[]): { status: number | null, stdout: string, stderr: string } => spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8' })
   const help = run('reproduce', 'sampling', '--help')
   t.equal(help.status, 0)
-  for (const flag of ['--bench <uri>', '--rows <list>', '--pool <N>', '--budget <N>', '--gcn-width <N>', '--gcn-epochs <N>', '--lr <x>', '--ml-steps <N>', '--quick', '--jobs <N>', '--out <dir>']) t.match(help.stdout, flag)
+  for (const flag of ['--bench <uri>', '--rows <list>', '--sampler <list>', '--pool <list>', '--figure <list>', '--initial <N>', '--k <N>', '--momentum <x>', '--alpha <x>', '--p-mutate <x>', '--parents <N>', '--budget <N>', '--gcn-width <N>', '--gcn-epochs <N>', '--lr <x>', '--ml-steps <N>', '--quick', '--jobs <N>', '--out <dir>']) t.match(help.stdout, flag)
   const cases: Array<[string[], RegExp]> = [
     [[], /--bench <uri> is required/],
-    [['--bench', 'synthetic-101'], /runs on NAS-Bench-201/],
+    [['--bench', 'nb301:x'], /runs on NAS-Bench-201 or NAS-Bench-101/],
     [['--quick', '--rows', 'whole,grid'], /unknown --rows 'grid'/],
-    [['--quick', '--pool', '3'], /--pool must be an integer >= 4, got '3'/],
+    [['--quick', '--sampler', 'grid'], /unknown --sampler 'grid' \(whole, uniform, ml, ev, random\)/],
+    [['--quick', '--sampler', 'ev', '--rows', 'ev'], /--rows and --sampler both pick the rows; give one of them/],
+    [['--quick', '--sampler', 'ev,ev'], /--sampler: 'ev' is given twice/],
+    [['--quick', '--pool', '3'], /--pool must be 'all' or an integer in \[4, \|S\|\) \(K = 4 to the size of the space\), got '3'/],
+    [['--quick', '--k', '8', '--pool', '6'], /--pool must be 'all' or an integer in \[8, \|S\|\)/],
+    [['--quick', '--pool', 'al'], /--pool must be 'all' or an integer/],
+    [['--quick', '--sampler', 'uniform,ml', '--pool', 'all'], /--pool all is the pb-whole row; the uniform, ml rows need an integer N′ as well/],
+    [['--quick', '--pool', '100,100'], /--pool: 100 is given twice/],
+    [['--quick', '--initial', '1'], /--initial must be an integer >= 2, got '1'/],
+    [['--quick', '--k', '0'], /--k must be an integer >= 1, got '0'/],
+    [['--quick', '--parents', '0'], /--parents must be an integer >= 1, got '0'/],
+    [['--quick', '--seeds', '0'], /--seeds must be an integer >= 1, got '0'/],
+    [['--quick', '--budget', '7'], /--budget must be >= --initial \+ --k = 4 \+ 4 = 8, got '7'/],
+    [['--quick', '--initial', '10', '--budget', '12'], /--budget must be >= --initial \+ --k = 10 \+ 4 = 14, got '12'/],
+    [['--quick', '--momentum', '1'], /--momentum must be a number in \[0, 1\), got '1'/],
+    [['--quick', '--momentum', '-0.1'], /--momentum must be a number in \[0, 1\)/],
+    [['--quick', '--alpha', '1.5'], /--alpha must be a number in \[0, 1\], got '1.5'/],
+    [['--quick', '--p-mutate', '0'], /--p-mutate must be a number in \(0, 1\], got '0'/],
+    [['--quick', '--p-mutate', '1.01'], /--p-mutate must be a number in \(0, 1\]/],
+    [['--quick', '--figure', '1'], /--figure must be an integer in \[2, 10\] \(the paper's Figs 2–10\), got '1'/],
+    [['--quick', '--figure', '11'], /--figure must be an integer in \[2, 10\]/],
+    [['--quick', '--figure', '3,3'], /--figure: 3 is given twice/],
     [['--quick', '--lr', '-1'], /--lr must be a number > 0/],
     [['--quick', '--budget', '40', '--checkpoints', '50'], /--checkpoints: 50 is beyond --budget 40/],
-    [['--quick', '--sampler', 'ev'], /unknown option '--sampler'/]
+    [['--quick', '--smapler', 'ev'], /unknown option '--smapler'/],
+    [['--bench', 'synthetic-201', '--pool', '20000', '--budget', '10', '--seeds', '1'], /--pool 20000 must be below the size of the space \(15625\)/]
   ]
   for (const [args, message] of cases) {
     const r = run('reproduce', 'sampling', ...args)

@@ -15,32 +15,36 @@ import { type ResultRow } from './results'
 import { benchDigest, benchKey, benchRef, reopenBench, preflightOut, runExperiment, stableJson, PlanError, type BenchRef, type Cell, type ProgressFn, type ReportInput, type RunOptions } from './runner'
 import { csvText, markdownTable, meanSd } from '../report/table'
 import { lineSvg } from '../report/plots'
+import { figureRows, type CliGcnSettings } from './sampling-args'
+import { removeCheckpoint } from '../search/sampling'
+import * as path from 'node:path'
 
-export const SAMPLING_OUTPUTS = ['report.md', 'results.csv', 'best-so-far.svg'] as const
+/** The figures --figure draws (one SVG each). */
+export const SAMPLING_FIGURES = [2, 3, 4, 5, 6, 7, 8, 9, 10] as const
+export const SAMPLING_OUTPUTS = ['report.md', 'results.csv', 'best-so-far.svg', ...SAMPLING_FIGURES.map(n => `fig${n}.svg`)] as const
 /** Bumped when a cell's computation or rows change, so an older --out recomputes. */
-const SAMPLING_PROTOCOL = 1
-/** T₀ of the paper: the gain's C is every evaluation after the first T0 of a run. */
-const T0 = 4
+const SAMPLING_PROTOCOL = 2
+/** Pools up to this size are stored in the rows (the gain's S′; the issue: "stored if N′ ≤ 1000"). */
+const STORED_POOL = 1000
 
 /** The rows of the experiment by name. */
 export const SAMPLING_VARIANTS = ['whole', 'uniform', 'ml', 'ev', 'rs', 're', 'bananas'] as const
 export type SamplingVariant = typeof SAMPLING_VARIANTS[number]
 
-/** The GCN settings a run may change from the paper's (recorded in every row). */
-export interface GcnRunSettings {
-  width?: number
-  epochs?: number
-  lr?: number
-  mlSteps?: number
-}
+/** The predictor-loop settings a run may change from the paper's (recorded in every row). */
+export type GcnRunSettings = CliGcnSettings
 
 export interface SamplingPlan extends RunOptions {
   bench: Bench | string
   dataset?: string
-  /** Rows to run (default all of SAMPLING_VARIANTS). */
+  /** Rows to run (default all of SAMPLING_VARIANTS, or what the figures need). */
   variants?: SamplingVariant[]
-  /** Pool size N′ of uniform, ml and ev (default 100). */
+  /** Pool size N′ of uniform, ml and ev (default 100); `pools` gives several. */
   pool?: number
+  /** Pool sizes N′ of the uniform, ml and ev rows, one row each; 'all' adds the pb-whole row. */
+  pools?: Array<number | 'all'>
+  /** The paper's figures to draw (2..10); they pick rows and pools when variants / pools are not given. */
+  figures?: number[]
   /** Distinct architectures per search (default 150). */
   budget?: number
   /** Query counts of the table (default 50, 100, 150 up to the budget). */
@@ -51,19 +55,26 @@ export interface SamplingPlan extends RunOptions {
   gcn?: GcnRunSettings
   /** BANANAS settings (default its paper's). */
   bananas?: Record<string, unknown>
+  /** Checkpoint every iteration of a predictor-loop run under out/checkpoints (default true). */
+  iterationCheckpoints?: boolean
   progress?: ProgressFn
 }
 
+/** One row of the report: a variant, and for the pool rows its N′. */
+export interface SamplingSeries { key: string, variant: SamplingVariant, pool: number | null }
+
 export interface SamplingSpec {
   bench: BenchRef
-  variants: SamplingVariant[]
-  pool: number
+  series: SamplingSeries[]
   budget: number
   rowCheckpoints: number[]
   seeds: number
   seedStart: number
   gcn: GcnRunSettings
   bananas: Record<string, unknown>
+  figures: number[]
+  /** Folder of the per-iteration checkpoints (null: none). */
+  checkpointDir: string | null
 }
 
 function fail (message: string): never { throw new PlanError(`reproduce sampling: ${message}`) }
@@ -73,15 +84,36 @@ function integer (value: unknown, option: string, min: number, max = Number.MAX_
   return value
 }
 
+const POOLED = new Set<SamplingVariant>(['uniform', 'ml', 'ev'])
+
 /** The search method of a row. */
-function variantMethod (v: SamplingVariant, spec: Pick<SamplingSpec, 'pool' | 'gcn' | 'bananas'>): SearchMethod {
+function seriesMethod (s: SamplingSeries, spec: Pick<SamplingSpec, 'gcn' | 'bananas'>): SearchMethod {
+  const v = s.variant
   if (v === 'rs' || v === 're') return searchMethod(v)
   if (v === 'bananas') return searchMethod('bananas', spec.bananas)
-  return searchMethod('sampling', { sampler: v, ...(v === 'whole' ? {} : { pool: spec.pool }), ...spec.gcn })
+  return searchMethod('sampling', { sampler: v, ...(s.pool !== null ? { pool: s.pool } : {}), ...spec.gcn })
 }
 
-function label (v: SamplingVariant, pool: number): string {
-  return v === 'whole' ? 'pb-whole' : v === 'uniform' || v === 'ml' || v === 'ev' ? `${v} N′=${pool}` : v === 're' ? 're (aging evolution)' : v === 'rs' ? 'rs (random search)' : v
+export function seriesLabel (s: SamplingSeries): string {
+  const v = s.variant
+  return v === 'whole' ? 'pb-whole' : s.pool !== null ? `${v} N′=${s.pool}` : v === 're' ? 're (aging evolution)' : v === 'rs' ? 'rs (random search)' : v
+}
+
+/** The rows and pool sizes of a plan: given, or what its figures need (docs/sampling.md). */
+export function planSeries (plan: Pick<SamplingPlan, 'variants' | 'pool' | 'pools' | 'figures'>, size: number): SamplingSeries[] {
+  const need = plan.figures !== undefined && plan.figures.length > 0 ? figureRows(plan.figures) : null
+  let variants: SamplingVariant[] = [...(plan.variants ?? need?.rows ?? SAMPLING_VARIANTS)]
+  const given = plan.pools ?? (plan.pool !== undefined ? [plan.pool] : undefined)
+  let pools = (given ?? need?.pools ?? [100]).filter((p): p is number => p !== 'all')
+  if (given === undefined && need !== null) pools = pools.filter(p => p < size) // a figure's 10000 on a space smaller than that
+  if (given?.includes('all') === true && !variants.includes('whole')) variants = ['whole', ...variants]
+  if (given !== undefined && !given.some(p => p !== 'all') && plan.variants === undefined) variants = variants.filter(v => !POOLED.has(v))
+  const out: SamplingSeries[] = []
+  for (const v of SAMPLING_VARIANTS.filter(x => variants.includes(x))) {
+    if (POOLED.has(v)) for (const n of pools) out.push({ key: `${v}@${n}`, variant: v, pool: n })
+    else out.push({ key: v, variant: v, pool: null })
+  }
+  return out
 }
 
 function checkPlan (plan: SamplingPlan): void {
@@ -93,10 +125,16 @@ function checkPlan (plan: SamplingPlan): void {
     if (seen.has(v)) fail(`--rows: '${v}' is given twice`)
     seen.add(v)
   }
+  let loop: ReturnType<typeof samplingSettings>
+  try { loop = samplingSettings({ ...(plan.gcn ?? {}) }) } catch (err) { fail((err as Error).message) }
   integer(plan.seeds ?? 20, '--seeds', 1)
   integer(plan.seedStart ?? 0, '--seed-start', 0)
-  const budget = integer(plan.budget ?? 150, '--budget', T0 + 4)
-  integer(plan.pool ?? 100, '--pool', 4)
+  const budget = integer(plan.budget ?? 150, '--budget', loop.initial + loop.k)
+  for (const p of plan.pools ?? (plan.pool !== undefined ? [plan.pool] : [])) if (p !== 'all') integer(p, '--pool', loop.k)
+  if (plan.figures !== undefined) {
+    if (!Array.isArray(plan.figures)) fail('--figure: give a list of figure numbers')
+    for (const f of plan.figures) if (!(SAMPLING_FIGURES as readonly number[]).includes(f)) fail(`--figure must be an integer in [2, 10], got ${JSON.stringify(f)}`)
+  }
   if (plan.checkpoints !== undefined) {
     if (!Array.isArray(plan.checkpoints) || plan.checkpoints.length === 0) fail('--checkpoints: give at least one query count')
     plan.checkpoints.forEach((c, i) => {
@@ -104,7 +142,6 @@ function checkPlan (plan: SamplingPlan): void {
       if (i > 0 && c <= plan.checkpoints![i - 1]) fail(`--checkpoints must be strictly ascending, got ${plan.checkpoints!.join(',')}`)
     })
   }
-  try { samplingSettings({ ...(plan.gcn ?? {}) }) } catch (err) { fail((err as Error).message) }
   try { searchMethod('bananas', plan.bananas) } catch (err) { fail((err as Error).message) }
 }
 
@@ -113,14 +150,14 @@ function shortHash (value: unknown): string {
 }
 
 /** Captures the trajectory a method returns (the gain needs every evaluation, not only incumbents). */
-function capturing (method: SearchMethod, its: SamplingIteration[] | null): { method: SearchMethod, trajectory: () => SearchTrajectory } {
+function capturing (method: SearchMethod, its: SamplingIteration[] | null, checkpoint?: string): { method: SearchMethod, trajectory: () => SearchTrajectory } {
   let last: SearchTrajectory | null = null
   const wrapped: SearchMethod = {
     name: method.name,
     settings: method.settings,
     run: async run => {
       last = its !== null && method.name === 'sampling'
-        ? await samplingLoop(run, method.settings as ReturnType<typeof samplingSettings>, { iteration: it => its.push(it) })
+        ? await samplingLoop(run, method.settings as ReturnType<typeof samplingSettings>, { iteration: it => its.push(it) }, checkpoint !== undefined ? { file: checkpoint } : undefined)
         : await method.run(run)
       return last
     }
@@ -131,25 +168,32 @@ function capturing (method: SearchMethod, its: SamplingIteration[] | null): { me
 function planCells (spec: SamplingSpec, bench: Bench, signal?: AbortSignal): Cell[] {
   const cells: Cell[] = []
   const searched = bench.column({ metric: searchedMetric(bench) })
-  for (const v of spec.variants) {
-    const method = variantMethod(v, spec)
+  const test = bench.column({ metric: 'test' })
+  const initial = samplingSettings(spec.gcn).initial
+  for (const series of spec.series) {
+    const method = seriesMethod(series, spec)
     const key = shortHash(method.settings)
     for (let seed = spec.seedStart; seed < spec.seedStart + spec.seeds; seed++) {
+      const id = `sampling/${benchKey(bench)}/${series.variant}@${key}/budget${spec.budget}/q${shortHash(spec.rowCheckpoints).slice(0, 8)}/seed${seed}/v${SAMPLING_PROTOCOL}`
       cells.push({
-        id: `sampling/${benchKey(bench)}/${v}@${key}/budget${spec.budget}/q${shortHash(spec.rowCheckpoints).slice(0, 8)}/seed${seed}/v${SAMPLING_PROTOCOL}`,
+        id,
         fields: { bench: bench.uri, bench_digest: benchDigest(bench), bench_synthetic: bench.synthetic },
         run: async () => {
           const its: SamplingIteration[] = []
-          const cap = capturing(method, its)
+          const checkpoint = spec.checkpointDir !== null && method.name === 'sampling' ? path.join(spec.checkpointDir, `${createHash('sha256').update(id).digest('hex').slice(0, 24)}.json`) : undefined
+          const cap = capturing(method, its, checkpoint)
           const started = Date.now()
           const result = await runSearch(cap.method, bench, { budget: spec.budget, seed, checkpoints: spec.rowCheckpoints, ...(signal !== undefined ? { signal } : {}) })
           const seconds = (Date.now() - started) / 1000
           const traj = cap.trajectory()
-          const cVals = Array.from(traj.values.slice(T0))
-          const poolVals = its.flatMap(it => it.pool === undefined ? [] : Array.from(it.pool, r => searched[r]))
+          const cVals = Array.from(traj.values.slice(initial))
+          const stored = method.name === 'sampling' && series.pool !== null && series.pool <= STORED_POOL
+          const poolVals = stored ? its.flatMap(it => it.pool === undefined ? [] : Array.from(it.pool, r => searched[r])) : null
           const toppedUp = its.reduce((s, it) => s + it.toppedUp, 0)
+          if (checkpoint !== undefined) removeCheckpoint(checkpoint)
           return result.checkpoints.map((c, i) => ({
-            variant: v,
+            variant: series.variant,
+            pool: series.pool,
             method: result.method,
             seed,
             budget: spec.budget,
@@ -161,8 +205,15 @@ function planCells (spec: SamplingSpec, bench: Bench, signal?: AbortSignal): Cel
             bench_row: c.row,
             settings: result.settings,
             search_seconds: seconds,
-            // The gain's multisets, once per cell (on its last row).
-            ...(i === result.checkpoints.length - 1 ? { c_vals: cVals, ...(method.name === 'sampling' ? { pool_vals: v === 'whole' ? null : poolVals, topped_up: toppedUp, iterations: its.length } : {}) } : {})
+            // The gain's multisets and the figures' trajectories, once per cell (on its last row).
+            ...(i === result.checkpoints.length - 1
+              ? {
+                  c_vals: cVals,
+                  traj_val: Array.from(traj.values),
+                  traj_test: Array.from(traj.rows, r => test[r]),
+                  ...(method.name === 'sampling' ? { pool_vals: poolVals, topped_up: toppedUp, iterations: its.length } : {})
+                }
+              : {})
           }))
         }
       })
@@ -186,24 +237,25 @@ export async function runSamplingExperiment (plan: SamplingPlan): Promise<Sampli
     try { bench = await openBench(plan.bench, plan.dataset !== undefined ? { dataset: plan.dataset } : {}) } catch (err) { fail(`--bench ${plan.bench}: ${(err as Error).message}`) }
   } else if (plan.bench instanceof Bench) bench = plan.bench
   else fail('--bench: give a Bench or a bench uri')
-  if (bench.space !== 'nb201') fail(`--bench ${bench.uri}: this experiment's rows are the NAS-Bench-201 protocol (the ml pool and pb-whole's per-iteration scoring of every cell); ${bench.name} is ${bench.space}`)
   if (!bench.metrics.includes('test')) fail(`--bench ${bench.uri}: ${bench.name} has no test accuracy`)
   const budget = plan.budget ?? 150
-  const pool = plan.pool ?? 100
   if (budget > bench.size) fail(`--budget ${budget} is above the size of the space (${bench.size})`)
-  if (pool >= bench.size) fail(`--pool ${pool} must be below the size of the space (${bench.size})`)
+  for (const p of plan.pools ?? (plan.pool !== undefined ? [plan.pool] : [])) if (p !== 'all' && p >= bench.size) fail(`--pool ${p} must be below the size of the space (${bench.size}); --pool all is the pb-whole row`)
+  const series = planSeries(plan, bench.size)
+  if (series.length === 0) fail('no rows to run (--pool sizes all at or above the size of the space?)')
   const checkpoints = plan.checkpoints !== undefined ? [...plan.checkpoints] : [...[50, 100, 150].filter(c => c < budget), budget]
   const curve = Array.from({ length: 15 }, (_, k) => Math.max(1, Math.round((budget * (k + 1)) / 15)))
   const spec: SamplingSpec = {
     bench: benchRef(bench, plan.dataset),
-    variants: [...(plan.variants ?? SAMPLING_VARIANTS)],
-    pool,
+    series,
     budget,
     rowCheckpoints: [...new Set([...checkpoints, ...curve])].sort((a, b) => a - b),
     seeds: plan.seeds ?? 20,
     seedStart: plan.seedStart ?? 0,
     gcn: { ...(plan.gcn ?? {}) },
-    bananas: { ...(plan.bananas ?? {}) }
+    bananas: { ...(plan.bananas ?? {}) },
+    figures: [...(plan.figures ?? [])].sort((a, b) => a - b),
+    checkpointDir: plan.iterationCheckpoints === false ? null : path.resolve(plan.out, 'checkpoints')
   }
   return await runExperiment({ ...plan, outputs: SAMPLING_OUTPUTS }, () => ({
     cells: planCells(spec, bench, plan.signal),
@@ -244,6 +296,11 @@ export function targetsAt (space: ArrayLike<number>, counts: number[]): number[]
 
 // ---- report --------------------------------------------------------------------------------
 
+/** The report row of a result row: its variant, and N′ for the pool rows. */
+function rowKey (r: ResultRow): string {
+  return typeof r.pool === 'number' ? `${String(r.variant)}@${r.pool}` : String(r.variant)
+}
+
 function stats (values: number[]): { mean: number, sd: number, se: number, n: number } {
   const { mean, sd, n } = meanSd(values)
   return { mean, sd, se: n > 0 ? sd / Math.sqrt(n) : NaN, n }
@@ -264,8 +321,12 @@ function datasetOf (bench: Bench, given: string | undefined): string {
 async function writeReport (input: ReportInput, bench: Bench, spec: SamplingSpec, checkpoints: number[]): Promise<string> {
   const rows = input.rows
   const f = (x: number, d = 2): string => Number.isFinite(x) ? x.toFixed(d) : '—'
-  const at = (v: string, q: number): ResultRow[] => rows.filter(r => r.variant === v && r.queries === q)
-  const variants = spec.variants.filter(v => rows.some(r => r.variant === v))
+  const at = (v: string, q: number): ResultRow[] => rows.filter(r => rowKey(r) === v && r.queries === q)
+  const shown = spec.series.filter(s => rows.some(r => rowKey(r) === s.key))
+  const variants = shown.map(s => s.key)
+  const labelOf = new Map(spec.series.map(s => [s.key, seriesLabel(s)]))
+  const label = (key: string): string => labelOf.get(key) ?? key
+  const initial = samplingSettings(spec.gcn).initial
   const dataset = datasetOf(bench, spec.bench.dataset)
   const gcn = samplingSettings(spec.gcn)
   const paperGcn = samplingSettings({})
@@ -278,7 +339,7 @@ async function writeReport (input: ReportInput, bench: Bench, spec: SamplingSpec
   const cols = checkpoints.map(q => `${q} queries`)
   lines.push('## Test accuracy of the incumbent', '', 'Mean ± sd (± se) over seeds; s/run: mean wall time of one search.', '')
   lines.push(markdownTable(['Row', 'Seeds', ...cols, 's/run'], variants.map(v => [
-    label(v, spec.pool), String(new Set(rows.filter(r => r.variant === v).map(r => r.seed)).size),
+    label(v), String(new Set(rows.filter(r => rowKey(r) === v).map(r => r.seed)).size),
     ...checkpoints.map(q => { const s = stats(at(v, q).map(r => r.test as number)); return s.n === 0 ? '—' : `${f(s.mean)} ± ${f(s.sd)} (± ${f(s.se)})` }),
     f(stats(at(v, checkpoints[0]).map(r => r.search_seconds as number)).mean, 1)
   ])))
@@ -291,7 +352,7 @@ async function writeReport (input: ReportInput, bench: Bench, spec: SamplingSpec
   const fmtDiff = (s: { mean: number, se: number, n: number }): string => s.n === 0 ? '—' : `${s.mean >= 0 ? '+' : ''}${f(s.mean)} ± ${f(s.se)} (${s.n})`
   if (variants.includes('re')) {
     lines.push('## Paired differences against aging evolution', '', 'Test accuracy minus re\'s on the same seed; mean ± se (seeds).', '')
-    lines.push(markdownTable(['Row', ...cols], variants.filter(v => v !== 're').map(v => [`${label(v, spec.pool)} − re`, ...checkpoints.map(q => fmtDiff(paired(v, 're', q)))])))
+    lines.push(markdownTable(['Row', ...cols], variants.filter(v => v !== 're').map(v => [`${label(v)} − re`, ...checkpoints.map(q => fmtDiff(paired(v, 're', q)))])))
   }
 
   lines.push('## Quality targets', '')
@@ -302,9 +363,10 @@ async function writeReport (input: ReportInput, bench: Bench, spec: SamplingSpec
     lines.push(`- **G1** (pb-whole well above aging evolution; the issue's re figures ${g1.re[0]} / ${g1.re[1]} at 50 / 100): target ≥ ${g1.q50} at q = 50 and ≥ ${g1.q100} at q = 100. ` +
       `Measured ${f(q50.mean)} ± ${f(q50.se)} and ${f(q100.mean)} ± ${f(q100.se)} → ${q50.n === 0 || q100.n === 0 ? 'not measured' : q50.mean >= g1.q50 && q100.mean >= g1.q100 ? 'met' : 'not met'}.`)
   } else lines.push(`- G1: the targets are for real NB-201 CIFAR-10 / CIFAR-100 with the pb-whole row (this run: ${dataset}${variants.includes('whole') ? '' : ', no pb-whole'}).`)
-  if (variants.includes('ev') && variants.includes('uniform')) {
+  const g2 = shown.filter(s => s.variant === 'ev' && variants.includes(`uniform@${String(s.pool)}`))
+  if (g2.length > 0) {
     const q2 = [...spec.rowCheckpoints].reverse().find(q => q <= 100) ?? spec.rowCheckpoints[0]
-    lines.push(`- **G2** (the paper: ev ≥ uniform at equal N′; the issue's q = 100): ev − uniform at q = ${q2} (paired, mean ± se): ${fmtDiff(paired('ev', 'uniform', q2))}.`)
+    lines.push(`- **G2** (the paper: ev ≥ uniform at equal N′; the issue's q = 100): ev − uniform at q = ${q2} (paired, mean ± se): ${g2.map(s => `N′ = ${String(s.pool)}: ${fmtDiff(paired(s.key, `uniform@${String(s.pool)}`, q2))}`).join('; ')}.`)
   }
   lines.push('- Anchors (other papers, search on validation): AG-Net 94.24 (CIFAR-10, 96 queries) / 73.12 (CIFAR-100); random search 93.89 / 72.07 at 192; optimum 94.37 / 73.51.', '')
 
@@ -314,17 +376,17 @@ async function writeReport (input: ReportInput, bench: Bench, spec: SamplingSpec
   const targets = targetsAt(space, ms)
   lines.push('## Sample-efficiency gain (G3)', '',
     `Eq. 15 at the targets J (validation accuracy reached by the best M_S architectures of S, |S| = ${space.length}): gain = 10·log10(E_S[τ]/E_C[τ]) dB, E[τ] = (n+1)/(M+1); ` +
-    `C = every evaluation after the first ${T0} of each run, pooled over seeds; for the pools, the split S → S′ (sampling) + S′ → C (predictor), S′ = the pooled pools; M_C = evaluations in C reaching J. ` +
+    `C = every evaluation after the first ${initial} of each run, pooled over seeds; for the pools, the split S → S′ (sampling) + S′ → C (predictor), S′ = the pooled pools; M_C = evaluations in C reaching J. ` +
     `With M_C = 0 the gain is not 0 but 10·log10(E_S/(|C|+1)) — read it as "J not reached". ` +
     `Ceiling 10·log10((|S|+1)/(M_S+1)): ${ms.map(m => f(10 * Math.log10((space.length + 1) / (m + 1)), 1)).join(' / ')} dB. ` +
     'The paper (NB-101, text only): about 50 dB for J < 0.05 error with N′ = |S|, about 25 dB lower at N′ = 100; ML about 30, uniform about 25 and ev approaching 50 dB for J < 0.05 at N′ ≤ 1000.', '')
   const gainRows: string[][] = []
   for (const v of variants) {
-    const last = rows.filter(r => r.variant === v && Array.isArray(r.c_vals))
+    const last = rows.filter(r => rowKey(r) === v && Array.isArray(r.c_vals))
     if (last.length === 0) continue
     const c = last.flatMap(r => r.c_vals as number[])
     const pools = last.flatMap(r => Array.isArray(r.pool_vals) ? r.pool_vals as number[] : [])
-    gainRows.push([label(v, spec.pool), String(last.length), String(c.length), ...targets.map(t => {
+    gainRows.push([label(v), String(last.length), String(c.length), ...targets.map(t => {
       const g = pooledGainDb(space, c, t)
       const split = pools.length > 0 ? ` (${f(pooledGainDb(space, pools, t), 1)} + ${f(10 * Math.log10(expectedTrials(pools, t) / expectedTrials(c, t)), 1)})` : ''
       return `${f(g, 1)}${split} [M_C = ${reaching(c, t)}]`
@@ -336,13 +398,13 @@ async function writeReport (input: ReportInput, bench: Bench, spec: SamplingSpec
 
   const points = variants.flatMap(v => spec.rowCheckpoints.map(q => {
     const s = stats(at(v, q).map(r => r.test as number))
-    return s.n === 0 ? undefined : { series: label(v, spec.pool), x: q, y: s.mean, sd: s.n > 1 ? s.se : 0 }
+    return s.n === 0 ? undefined : { series: label(v), x: q, y: s.mean, sd: s.n > 1 ? s.se : 0 }
   })).filter((p): p is { series: string, x: number, y: number, sd: number } => p !== undefined)
   if (points.length > 0) {
     input.write('best-so-far.svg', await lineSvg({ title: 'Best-so-far test accuracy (mean ± se over seeds)', subtitle: bench.label, xTitle: 'queries (distinct architectures)', yTitle: 'test accuracy of the incumbent', points }))
     lines.push('## Best-so-far curves', '', '![Best-so-far test accuracy vs queries](best-so-far.svg)', '')
   }
-  input.write('results.csv', csvText(['variant', 'seed', 'queries', 'val', 'test', 'arch', 'search_seconds'],
-    rows.map(r => [String(r.variant), r.seed as number, r.queries as number, r.val as number, r.test as number, String(r.arch), r.search_seconds as number])))
+  input.write('results.csv', csvText(['variant', 'pool', 'seed', 'queries', 'val', 'test', 'arch', 'search_seconds'],
+    rows.map(r => [String(r.variant), typeof r.pool === 'number' ? r.pool : '', r.seed as number, r.queries as number, r.val as number, r.test as number, String(r.arch), r.search_seconds as number])))
   return input.write('report.md', lines.join('\n') + '\n')
 }

@@ -91,11 +91,14 @@ export function searchArgs (raw: RawSearchOptions): SearchArgs {
     const flag = (k: string): string => `--${k.replace(/[A-Z]/g, c => `-${c.toLowerCase()}`)}`
     if (!methods.includes('sampling')) throw new UsageError(`${flag(samplingFlags[0])} sets the sampling method; add sampling to --method`)
     const st: Record<string, unknown> = {}
+    if (raw.sampler === 'random') throw new UsageError('--sampler random is random search, the rs method: give --method rs (or --method rs,sampling)')
     if (raw.sampler !== undefined) st.sampler = choice('--sampler', raw.sampler, CLI_SAMPLERS)
     if (raw.pool !== undefined) {
       if (raw.pool === 'all') st.sampler = 'whole'
       else {
-        st.pool = integer('--pool', raw.pool, 4)
+        const n = Number(raw.pool)
+        if (raw.pool.trim() === '' || !Number.isInteger(n) || n < 4) throw new UsageError(`--pool must be 'all' or an integer in [4, |S|) (K = 4 to the size of the space), got '${raw.pool}'`)
+        st.pool = n
         if (st.sampler === undefined) throw new UsageError("--pool N sizes the uniform, ml or ev pool: give --sampler uniform|ml|ev (or --pool all)")
         if (st.sampler === 'whole') throw new UsageError("--pool N: --sampler whole scores every architecture; give --pool all or another sampler")
       }
