@@ -258,7 +258,7 @@ t.test('NB-101 ML sampler: reaches the top 1 % of f over all 423,624 cells (brut
   b101.resetQueries()
   const oracle = new Oracle({ bench: b101, budget: 100, seed: 0, metric: 'val' })
   for (const r of [bestRow, 5, 77]) oracle.query(r)
-  const pool = mlPool101(model, oracle, 40, 30, 0.05, new Random(2), all)
+  const pool = await mlPool101(model, oracle, 40, 30, 0.05, new Random(2))
   t.ok(pool.length > 0 && pool.length <= 40, `${pool.length} architectures`)
   t.equal(new Set(pool).size, pool.length, 'deduplicated')
   t.notOk(Array.from(pool).some(r => oracle.has(r)), 'nothing evaluated')
@@ -269,7 +269,7 @@ t.test('NB-101 ML sampler: reaches the top 1 % of f over all 423,624 cells (brut
   const uni = uniformPool(oracle, b101.size, 40, new Random(2))
   const meanUni = Array.from(uni, r => all[r]).reduce((s, x) => s + x, 0) / uni.length
   t.ok(meanMl > meanUni, `ML pool mean ${meanMl} > uniform pool mean ${meanUni}`)
-  t.same(Array.from(mlPool101(model, oracle, 40, 30, 0.05, new Random(2), all)), Array.from(pool), 'deterministic')
+  t.same(Array.from(await mlPool101(model, oracle, 40, 30, 0.05, new Random(2))), Array.from(pool), 'deterministic')
   // The loop runs the ml sampler on NB-101.
   const its: SamplingIteration[] = []
   b101.resetQueries(3)

@@ -223,14 +223,13 @@ export async function samplingLoop (run: SearchRun, s: ResolvedSamplingSettings,
     await yieldToEventLoop(run.signal)
     const want = Math.min(s.k, oracle.budget - oracle.count)
     const random = new Random(run.seed, stream(t, P_POOL))
-    const all = await scoreNative(model, graphs)
     let pool: Int32Array
     if (s.sampler === 'whole') pool = unevaluated(oracle, bench.size)
     else if (s.sampler === 'uniform') pool = uniformPool(oracle, bench.size, s.pool, random)
     else if (s.sampler === 'ml') {
       pool = bench.space === 'nb201'
         ? mlPool(model, oracle, s.pool, s.mlSteps, s.mlLr, new Random(run.seed, stream(t, P_START)))
-        : mlPool101(model, oracle, s.pool, s.mlSteps, s.mlLr, new Random(run.seed, stream(t, P_START)), all)
+        : await mlPool101(model, oracle, s.pool, s.mlSteps, s.mlLr, new Random(run.seed, stream(t, P_START)))
     } else pool = evolutionaryPool(bench, oracle, s.pool, s.parents, s.alpha, s.pMutate, random)
     let toppedUp = 0
     if (pool.length < want) {
@@ -243,7 +242,10 @@ export async function samplingLoop (run: SearchRun, s: ResolvedSamplingSettings,
       }
       pool = Int32Array.from(list)
     }
-    const chosen = topK(pool, Float64Array.from(pool, r => all[r]), want)
+    // Scores of S′ only (a graph's score does not depend on the batch it is in: whole = every row).
+    let scores: Float64Array
+    if (s.sampler === 'whole') { const all = await scoreNative(model, graphs); scores = Float64Array.from(pool, r => all[r]) } else scores = await scoreNative(model, gatherGraphs(graphs, pool))
+    const chosen = topK(pool, scores, want)
     for (const row of chosen) oracle.query(row)
     const it: SamplingIteration = { t, ...(s.sampler === 'whole' ? {} : { pool }), poolSize: pool.length, toppedUp, chosen, loss: losses.length > 0 ? losses[losses.length - 1] : NaN }
     if (ckFile !== null) saveIteration(ckFile, key, it, oracle.queried().rows, t)
@@ -251,6 +253,19 @@ export async function samplingLoop (run: SearchRun, s: ResolvedSamplingSettings,
     await yieldToEventLoop(run.signal)
   }
   return oracle.trajectory()
+}
+
+/** The graphs of `rows` of a batch, in that order. */
+export function gatherGraphs (g: GraphBatch, rows: ArrayLike<number>): GraphBatch {
+  const V = g.vertices; const F = g.features; const n = rows.length
+  const out: GraphBatch = { count: n, vertices: V, features: F, adjacency: new Float32Array(n * V * V), x: new Float32Array(n * V * F), mask: new Float32Array(n * V) }
+  for (let i = 0; i < n; i++) {
+    const r = rows[i]
+    out.adjacency.set(g.adjacency.subarray(r * V * V, (r + 1) * V * V), i * V * V)
+    out.x.set(g.x.subarray(r * V * F, (r + 1) * V * F), i * V * F)
+    out.mask.set(g.mask.subarray(r * V, (r + 1) * V), i * V)
+  }
+  return out
 }
 
 /** The k rows of `pool` with the highest scores (ties: earlier pool position first), in that order. */
@@ -431,11 +446,12 @@ function nb101RowOf (bench: Bench, bits: number, ops: Uint8Array, memo: Map<numb
  * ML pool (Eq. 8–9) on NB-101: `n` starts θ ~ U(−1, 1)^36 (21 edge logits, 5 × 3 op logits),
  * `steps` Adam ascent steps on f with straight-through gradients (gcnScoreGrad at the forward
  * graph: thresholded A, argmax ops, unpruned); per start, the valid iterate (nb101.spec accepts
- * it, ≤ 9 edges after pruning, its hash in the bench, not evaluated) with the highest score
- * `scores[row]` (the pruned cell's score, as the pool is ranked) is kept; pruned to its bench
+ * it, ≤ 9 edges after pruning, its hash in the bench, not evaluated) with the highest score of
+ * its pruned cell (gcnScore of the bench's graph, as the pool is ranked) is kept, as its bench
  * row; duplicates dropped.
  */
-export function mlPool101 (model: RankGcn, oracle: Oracle, n: number, steps: number, lr: number, starts: Random, scores: ArrayLike<number>): Int32Array {
+export async function mlPool101 (model: RankGcn, oracle: Oracle, n: number, steps: number, lr: number, starts: Random): Promise<Int32Array> {
+  const graphs = benchGraphs(oracle.run.bench)
   const bench = oracle.run.bench
   const P = NB101_THETA
   const theta = new Float64Array(n * P)
@@ -449,10 +465,20 @@ export function mlPool101 (model: RankGcn, oracle: Oracle, n: number, steps: num
   const memo = new Map<number, number>()
   const b1 = 0.9; const b2 = 0.999; const eps = 1e-8
   for (let step = 0; step <= steps; step++) {
+    const rowAt = new Int32Array(n)
     for (let s = 0; s < n; s++) {
       const { bits, ops } = nb101Forward(theta, s * P, batch, s)
-      const row = nb101RowOf(bench, bits, ops, memo)
-      if (row >= 0 && !oracle.has(row) && scores[row] > bestF[s]) { bestF[s] = scores[row]; bestRow[s] = row }
+      rowAt[s] = nb101RowOf(bench, bits, ops, memo)
+    }
+    const valid = Array.from(rowAt).filter(r => r >= 0 && !oracle.has(r))
+    if (valid.length > 0) {
+      const scores = await scoreNative(model, gatherGraphs(graphs, valid))
+      for (let s = 0, k = 0; s < n; s++) {
+        const row = rowAt[s]
+        if (row < 0 || oracle.has(row)) continue
+        const score = scores[k++]
+        if (score > bestF[s]) { bestF[s] = score; bestRow[s] = row }
+      }
     }
     if (step === steps) break
     const { dA, dX } = inputGradientNative(model, batch)
