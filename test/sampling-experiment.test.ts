@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process'
 import { Bench } from '../lib/bench/bench'
 import { synthetic201 } from '../lib/bench/synthetic'
 import { runSamplingExperiment, pooledGainDb, expectedTrials, targetsAt, SAMPLING_VARIANTS, type SamplingPlan } from '../lib/experiments/sampling'
-import { CLI_SAMPLING_ROWS } from '../lib/experiments/sampling-args'
+import { CLI_SAMPLING_ROWS, samplingArgs } from '../lib/experiments/sampling-args'
 import { PlanError } from '../lib/experiments/runner'
 import { sampleEfficiencyGain } from '../lib/metrics/sample-efficiency'
 import { Random } from '../lib/random'
@@ -150,4 +150,27 @@ t.test('the CLI: help, usage errors (exit 2), a run', async t => {
   t.equal(r.status, 0, r.stderr)
   t.match(r.stdout, /# Efficient sampling for predictor-based NAS/)
   t.match(r.stdout, /\| uniform N′=100 \| 1 \|/)
+})
+
+t.test('NB-101 in the experiment: synthetic-101 rows pb-whole, uniform, ml, ev, rs', async t => {
+  const out = tmp(t)
+  const r = await runSamplingExperiment({ bench: 'synthetic-101', out, budget: 12, seeds: 1, pools: [30], variants: ['whole', 'uniform', 'ml', 'ev', 'rs'], checkpoints: [12], gcn: { width: 6, epochs: 8, mlSteps: 3 }, figures: [3, 8] })
+  t.same([r.ran, r.partial], [5, false])
+  const rows = rowsOf(out).filter(x => Array.isArray(x.traj_val))
+  t.same(rows.map(x => `${String(x.variant)}@${String(x.pool)}`), ['whole@null', 'uniform@30', 'ml@30', 'ev@30', 'rs@null'])
+  t.ok(rows.every(x => (x.traj_val as number[]).length === 12 && new Set(x.traj_val as number[]).size > 1), 'every run made 12 evaluations')
+  t.ok(rows.filter(x => x.pool === 30).every(x => (x.pool_vals as number[]).length > 0), 'pools of N′ ≤ 1000 stored')
+  const report = fs.readFileSync(r.reportFile, 'utf8')
+  t.match(report, /SYNTHETIC/)
+  t.match(report, /\|S\| = 423624/)
+  t.match(report, /\| ml N′=30 \| -?\d+\.\d \+ -?\d+\.\d = -?\d+\.\d \|/)
+})
+
+t.test('--quick: synthetic-201 quality rows, then the synthetic-101 figures part into <out>/synthetic-101', async t => {
+  const a = samplingArgs({ quick: true, out: 'q-out', jobs: '1' })
+  t.same([a.bench, a.budget, a.seeds, a.gcn], ['synthetic-201', 50, 2, { width: 32, epochs: 100, mlSteps: 20 }])
+  t.same(a.quickFigures, { bench: 'synthetic-101', seeds: 2, budget: 40, gcn: { width: 32, epochs: 200, mlSteps: 20 }, figures: [2, 3, 4, 5, 6, 7, 8, 9, 10], out: path.join('q-out', 'synthetic-101') })
+  t.same(samplingArgs({ quick: true, out: 'q', jobs: '1', figure: '3,2' }).quickFigures?.figures, [2, 3])
+  t.equal(samplingArgs({ quick: true, bench: 'synthetic-201', out: 'q', jobs: '1' }).quickFigures, undefined, 'with --bench: that bench only')
+  t.same(samplingArgs({ bench: 'synthetic-201', out: 'q', jobs: '1', sampler: 'uniform,random', pool: 'all,1000,100' }).rows, ['uniform', 'rs'])
 })

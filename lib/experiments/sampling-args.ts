@@ -1,6 +1,7 @@
 // `nasrank reproduce sampling`: the options and their validation, before any work (light: help
 // loads no search code). The action loads sampling-cli.ts, which runs runSamplingExperiment.
 import { Command } from 'commander'
+import * as path from 'node:path'
 import { choice, integer, list, openingStatus, outDir, real, UsageError } from '../cli-args'
 
 /** SAMPLING_VARIANTS of sampling.ts (a test checks), repeated so that help loads nothing. */
@@ -42,6 +43,8 @@ export interface SamplingArgs {
   out: string
   force: boolean
   quick: boolean
+  /** --quick without --bench: the synthetic-101 figures part, run after the first into this folder. */
+  quickFigures?: { bench: string, seeds: number, budget: number, gcn: CliGcnSettings, figures: number[], out: string }
 }
 
 export interface RawSamplingOptions {
@@ -73,19 +76,23 @@ export interface RawSamplingOptions {
 
 /** --quick: synthetic-201, 2 seeds, budget 50, GCN 32 units × 100 steps, 20 ML steps, BANANAS 50 epochs. */
 export const QUICK = Object.freeze({ bench: 'synthetic-201', seeds: 2, budget: 50, gcn: Object.freeze({ width: 32, epochs: 100, mlSteps: 20 }) })
+/** --quick's second part (without --bench): the paper's Figs 2–10 on synthetic-101, into <out>/synthetic-101. */
+export const QUICK_FIGURES = Object.freeze({ bench: 'synthetic-101', seeds: 2, budget: 40, gcn: Object.freeze({ width: 32, epochs: 200, mlSteps: 20 }), figures: Object.freeze([...FIGURES]), dir: 'synthetic-101' })
 
-/** The rows and pool sizes a figure needs when --rows / --sampler / --pool do not say (the issue's table). */
-export function figureRows (figures: readonly number[]): { rows: CliSamplingRow[], pools: number[] } {
+/**
+ * The rows and pool sizes the figures need when --rows / --sampler / --pool do not say (the
+ * issue's table): Figs 2–5 pb-whole (N′ = all), uniform at N′ = 10000, 1000, 100 and rs;
+ * Figs 6–10 ML and ev at N′ = 1000, 100 beside uniform at the same sizes and rs.
+ */
+export function figureRows (figures: readonly number[]): { rows: CliSamplingRow[], pools: Partial<Record<CliSamplingRow, number[]>> } {
   const rows = new Set<CliSamplingRow>()
-  const pools = new Set<number>()
+  const pools: Partial<Record<CliSamplingRow, Set<number>>> = {}
+  const add = (r: CliSamplingRow, ns: number[]): void => { rows.add(r); const set = pools[r] ?? new Set<number>(); ns.forEach(n => set.add(n)); if (ns.length > 0) pools[r] = set }
   for (const f of figures) {
-    if (f <= 5) { rows.add('whole'); rows.add('uniform'); rows.add('rs'); [10000, 1000, 100].forEach(n => pools.add(n)) } else {
-      rows.add('uniform'); rows.add('ml'); rows.add('ev'); rows.add('rs'); [1000, 100].forEach(n => pools.add(n))
-    }
+    if (f <= 5) { add('whole', []); add('uniform', [10000, 1000, 100]); add('rs', []) } else { add('uniform', [1000, 100]); add('ml', [1000, 100]); add('ev', [1000, 100]); add('rs', []) }
   }
-  return { rows: CLI_SAMPLING_ROWS.filter(r => rows.has(r)), pools: [...pools].sort((a, b) => b - a) }
+  return { rows: CLI_SAMPLING_ROWS.filter(r => rows.has(r)), pools: Object.fromEntries(Object.entries(pools).map(([r, set]) => [r, [...set].sort((x, y) => y - x)])) }
 }
-
 
 export function samplingArgs (raw: RawSamplingOptions): SamplingArgs {
   const quick = raw.quick === true
@@ -175,7 +182,8 @@ export function samplingArgs (raw: RawSamplingOptions): SamplingArgs {
     jobs: integer('--jobs', raw.jobs, 1),
     out: outDir('--out', raw.out),
     force: raw.force === true,
-    quick
+    quick,
+    ...(quick && raw.bench === undefined ? { quickFigures: { bench: QUICK_FIGURES.bench, seeds: QUICK_FIGURES.seeds, budget: QUICK_FIGURES.budget, gcn: { ...QUICK_FIGURES.gcn }, figures: figures ?? [...QUICK_FIGURES.figures], out: path.join(raw.out, QUICK_FIGURES.dir) } } : {})
   }
 }
 
@@ -209,7 +217,7 @@ export function samplingCommand (): Command {
     .option('--jobs <N>', 'runs at once, each in a worker thread', '1')
     .option('--out <dir>', 'results directory; re-running with the same DIR resumes', 'sampling-results')
     .option('--force', 'overwrite files in --out that nasrank did not write')
-    .option('--quick', `a small SYNTHETIC run: synthetic-201, ${QUICK.seeds} seeds, budget ${QUICK.budget}, GCN ${QUICK.gcn.width} units × ${QUICK.gcn.epochs} steps, ${QUICK.gcn.mlSteps} ML steps`)
+    .option('--quick', `a small SYNTHETIC run: synthetic-201, ${QUICK.seeds} seeds, budget ${QUICK.budget}, GCN ${QUICK.gcn.width} units × ${QUICK.gcn.epochs} steps, ${QUICK.gcn.mlSteps} ML steps; then (without --bench) Figs 2–10 on synthetic-101 (${QUICK_FIGURES.seeds} seeds, budget ${QUICK_FIGURES.budget}, GCN ${QUICK_FIGURES.gcn.width} × ${QUICK_FIGURES.gcn.epochs}, ${QUICK_FIGURES.gcn.mlSteps} ML steps) into <out>/${QUICK_FIGURES.dir}`)
     .addHelpText('after', '\nExamples:\n  nasrank reproduce sampling --quick\n' +
       '  nasrank reproduce sampling --bench nb201:nb201-cifar10-hp200.csv --budget 100 --seeds 20 --gcn-width 32 --gcn-epochs 100 --lr 0.05 --jobs 2')
     .action(async (raw: RawSamplingOptions) => {

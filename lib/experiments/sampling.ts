@@ -14,7 +14,8 @@ import { runSearch, searchedMetric, searchMethod, samplingLoop, samplingSettings
 import { type ResultRow } from './results'
 import { benchDigest, benchKey, benchRef, reopenBench, preflightOut, runExperiment, stableJson, PlanError, type BenchRef, type Cell, type ProgressFn, type ReportInput, type RunOptions } from './runner'
 import { csvText, markdownTable, meanSd } from '../report/table'
-import { lineSvg } from '../report/plots'
+import { histogramSvg, lineSvg } from '../report/plots'
+import { Reach, accuracyOf, bestSoFarCurves, errorOf, gainCurve, histogram, oracles, targetGrid } from './sampling-figures'
 import { figureRows, type CliGcnSettings } from './sampling-args'
 import { removeCheckpoint } from '../search/sampling'
 import * as path from 'node:path'
@@ -104,13 +105,14 @@ export function planSeries (plan: Pick<SamplingPlan, 'variants' | 'pool' | 'pool
   const need = plan.figures !== undefined && plan.figures.length > 0 ? figureRows(plan.figures) : null
   let variants: SamplingVariant[] = [...(plan.variants ?? need?.rows ?? SAMPLING_VARIANTS)]
   const given = plan.pools ?? (plan.pool !== undefined ? [plan.pool] : undefined)
-  let pools = (given ?? need?.pools ?? [100]).filter((p): p is number => p !== 'all')
-  if (given === undefined && need !== null) pools = pools.filter(p => p < size) // a figure's 10000 on a space smaller than that
+  const pools = (given ?? [100]).filter((p): p is number => p !== 'all')
+  // A figure's sizes per row, less those at or above |S| (10000 on NAS-Bench-201's 15,625 stays).
+  const poolsOf = (v: SamplingVariant): number[] => given === undefined && need !== null ? (need.pools[v] ?? [100]).filter(p => p < size) : pools
   if (given?.includes('all') === true && !variants.includes('whole')) variants = ['whole', ...variants]
   if (given !== undefined && !given.some(p => p !== 'all') && plan.variants === undefined) variants = variants.filter(v => !POOLED.has(v))
   const out: SamplingSeries[] = []
   for (const v of SAMPLING_VARIANTS.filter(x => variants.includes(x))) {
-    if (POOLED.has(v)) for (const n of pools) out.push({ key: `${v}@${n}`, variant: v, pool: n })
+    if (POOLED.has(v)) for (const n of poolsOf(v)) out.push({ key: `${v}@${n}`, variant: v, pool: n })
     else out.push({ key: v, variant: v, pool: null })
   }
   return out
@@ -404,7 +406,135 @@ async function writeReport (input: ReportInput, bench: Bench, spec: SamplingSpec
     input.write('best-so-far.svg', await lineSvg({ title: 'Best-so-far test accuracy (mean ± se over seeds)', subtitle: bench.label, xTitle: 'queries (distinct architectures)', yTitle: 'test accuracy of the incumbent', points }))
     lines.push('## Best-so-far curves', '', '![Best-so-far test accuracy vs queries](best-so-far.svg)', '')
   }
+  lines.push(...await writeFigures(input, bench, spec, label, rowKey))
   input.write('results.csv', csvText(['variant', 'pool', 'seed', 'queries', 'val', 'test', 'arch', 'search_seconds'],
     rows.map(r => [String(r.variant), typeof r.pool === 'number' ? r.pool : '', r.seed as number, r.queries as number, r.val as number, r.test as number, String(r.arch), r.search_seconds as number])))
   return input.write('report.md', lines.join('\n') + '\n')
+}
+
+// ---- figures (--figure) ----------------------------------------------------------------------
+
+/** The paper's text figures (no numbers tables in the paper), printed beside ours. */
+const PAPER_TEXT: Record<number, string> = {
+  2: 'Paper (NB-101): q(J_v) of uniform pools moves towards low error as N′ grows; the whole space (N′ = |S|) concentrates C at the lowest errors.',
+  3: 'Paper (NB-101, Fig 3): about 50 dB for J < 0.05 at N′ = |S|; gain(0.05) about 25 dB lower at N′ = 100 (a factor of 300); unchanged for J > 0.07.',
+  4: 'Paper (Figs 4/5): N′ = |S| and 10000 approach the validation oracle, 1000 and 100 do not; "all runs converged to the validation oracle after … about 1400" evaluations.',
+  5: 'Paper (Figs 4/5): N′ = |S| and 10000 approach the validation oracle, 1000 and 100 do not.',
+  6: 'Paper (Fig 6): the ML and ev pools put more of C at low error than a uniform pool of the same N′.',
+  7: 'Paper (Fig 7): for J < 0.05, ML about 30 dB, uniform about 25, ev approaching 50; ML slightly below uniform for J > 0.05.',
+  8: 'Paper (Fig 8): gain_e (sampling, S → S′) high for J > 0.05; gain_p (predictor, S′ → C) large below it.',
+  9: 'Paper (Figs 9/10): ML ≈ uniform, ev ≈ N′ = |S| in best validation error vs evaluations.',
+  10: 'Paper (Figs 9/10): ML ≈ uniform, ev ≈ N′ = |S| in test error at the best validation.'
+}
+
+/** The report rows a figure shows (by key), among those with trajectories. */
+function figureKeys (fig: number, spec: SamplingSpec, have: Set<string>): string[] {
+  const s = spec.series.filter(x => have.has(x.key))
+  if (fig <= 5) return s.filter(x => x.variant === 'whole' || x.variant === 'uniform' || x.variant === 'rs').map(x => x.key)
+  if (fig === 8) return s.filter(x => x.pool !== null && x.pool <= STORED_POOL).map(x => x.key)
+  const pools = new Set(s.filter(x => x.variant === 'ml' || x.variant === 'ev').map(x => x.pool))
+  return s.filter(x => x.variant === 'ml' || x.variant === 'ev' || x.variant === 'rs' || (x.variant === 'uniform' && pools.has(x.pool))).map(x => x.key)
+}
+
+/** The figures section of report.md (and its SVGs) for the figures of the plan. */
+async function writeFigures (input: ReportInput, bench: Bench, spec: SamplingSpec, label: (key: string) => string, rowKeyOf: (r: ResultRow) => string): Promise<string[]> {
+  const lines: string[] = []
+  if (spec.figures.length === 0) return lines
+  const scale = bench.scale
+  const searched = searchedMetric(bench)
+  const valCol = bench.column({ metric: searched })
+  const testCol = bench.column({ metric: 'test' })
+  const S = new Reach(valCol)
+  const initial = samplingSettings(spec.gcn).initial
+  const runsOf = new Map<string, ResultRow[]>()
+  for (const r of input.rows) {
+    if (!Array.isArray(r.traj_val)) continue
+    const k = rowKeyOf(r)
+    runsOf.set(k, [...(runsOf.get(k) ?? []), r])
+  }
+  const have = new Set(runsOf.keys())
+  const f = (x: number, d = 1): string => Number.isFinite(x) ? x.toFixed(d) : '—'
+  const orc = oracles(valCol, testCol, scale)
+  // The targets of the tables: J where M_S = 1, 10, …, 10⁴ (within |S|), then 0.05 and 0.07.
+  const msList = [1, 10, 100, 1000, 10000].filter(m => m <= S.size)
+  const targets = [...msList.map(m => ({ head: `M_S=${m}`, j: errorOf(S.atRank(m), scale) })), { head: 'J=0.05', j: 0.05 }, { head: 'J=0.07', j: 0.07 }]
+  const grid = targetGrid(S, scale)
+  const reaches = (rows: ResultRow[]): { c: Reach, pools: Reach | null } => {
+    const pooled = rows.flatMap(r => Array.isArray(r.pool_vals) ? r.pool_vals as number[] : [])
+    return { c: new Reach(rows.flatMap(r => (r.traj_val as number[]).slice(initial))), pools: pooled.length > 0 ? new Reach(pooled) : null }
+  }
+  lines.push('## Figures (Mauch et al. Figs 2–10)', '',
+    `J = 1 − ${searched} accuracy (error). S = the whole ${searched} column (|S| = ${S.size}); C = every evaluation after the first ${initial} of each run, pooled over seeds as a multiset; S′ = the pooled pools (stored for N′ ≤ ${STORED_POOL}). ` +
+    `Oracles: best ${searched} error ${f(orc.valOracleVal, 4)} (its test error ${f(orc.valOracleTest, 4)}); best test error ${f(orc.testOracleTest, 4)} (its ${searched} error ${f(orc.testOracleVal, 4)}). ` +
+    `Table columns: J where M_S (architectures of S reaching J) = ${msList.join(', ')}, and J = 0.05, 0.07: ${targets.map(t => `${t.head}: J = ${f(t.j, 4)}`).join('; ')}. Ceiling 10·log10((|S|+1)/(M_S+1)) dB: ${targets.map(t => f(10 * Math.log10((S.size + 1) / (S.count(accuracyOf(t.j, scale)) + 1)))).join(' / ')}.`, '')
+  for (const fig of spec.figures) {
+    const keys = figureKeys(fig, spec, have)
+    const head = `### Fig ${fig}`
+    if (keys.length === 0) { lines.push(head, '', `No rows for this figure in this run (it needs ${fig <= 5 ? 'pb-whole, uniform or rs' : fig === 8 ? 'uniform, ml or ev rows with N′ ≤ ' + String(STORED_POOL) : 'ml or ev'} rows).`, ''); continue }
+    const file = `fig${fig}.svg`
+    const sub = `${bench.label}${bench.synthetic ? ' (SYNTHETIC)' : ''}; ${spec.seeds} seeds, budget ${spec.budget}`
+    if (fig === 2 || fig === 6) {
+      const hi = errorOf(S.atRank(Math.ceil(S.size / 2)), scale)
+      const lo = errorOf(S.atRank(1), scale)
+      const series = [{ series: 'S (whole space)', ...histogram(Array.from(valCol, v => errorOf(v, scale)), lo, hi, 30), total: S.size }]
+      const tab: string[][] = [['S (whole space)', String(S.size), ...[0.05, 0.07].map(j => f(100 * S.count(accuracyOf(j, scale)) / S.size, 2)), f(100 * (1 - series[0].outside / S.size), 1)]]
+      for (const k of keys) {
+        const c = runsOf.get(k)!.flatMap(r => (r.traj_val as number[]).slice(initial))
+        const h = histogram(c.map(v => errorOf(v, scale)), lo, hi, 30)
+        series.push({ series: label(k), ...h, total: c.length })
+        const cr = new Reach(c)
+        tab.push([label(k), String(c.length), ...[0.05, 0.07].map(j => f(100 * cr.count(accuracyOf(j, scale)) / Math.max(1, c.length), 2)), f(100 * (1 - h.outside / Math.max(1, c.length)), 1)])
+      }
+      input.write(file, await histogramSvg({ title: `Fig ${fig}: q(J_v) of the evaluated architectures`, subtitle: sub, xTitle: `J_v (${searched} error)`, yTitle: 'fraction', series, normalize: true }))
+      lines.push(head, '', `![Fig ${fig}](${file})`, '', markdownTable(['Set', 'n', '% with J_v ≤ 0.05', '% ≤ 0.07', `% in the plotted range (the better half of S, J_v ≤ ${f(hi, 4)})`], tab), '')
+    } else if (fig === 3 || fig === 7 || fig === 8) {
+      const points: Array<{ series: string, x: number, y: number }> = []
+      const tab: string[][] = []
+      for (const k of keys) {
+        const runs = runsOf.get(k)!
+        const { c, pools } = reaches(runs)
+        for (const p of gainCurve(S, c, pools, grid, scale)) {
+          if (fig === 8) {
+            if (p.gainE !== undefined) points.push({ series: `${label(k)} gain_e`, x: p.j, y: p.gainE }, { series: `${label(k)} gain_p`, x: p.j, y: p.gainP! })
+          } else points.push({ series: label(k), x: p.j, y: p.gain })
+        }
+        const at = gainCurve(S, c, pools, targets.map(t => t.j), scale)
+        if (fig === 8) {
+          tab.push([label(k), ...at.map(p => p.gainE === undefined ? '—' : `${f(p.gainE)} + ${f(p.gainP!)} = ${f(p.gain)}`)])
+        } else {
+          // Per run: one run's C against S (mean ± sd over runs).
+          const per = targets.map(t => meanSd(runs.map(r => gainCurve(S, new Reach((r.traj_val as number[]).slice(initial)), null, [t.j], scale)[0].gain)))
+          tab.push([label(k), ...at.map((p, i) => `${f(p.gain)} (${f(per[i].mean)} ± ${f(per[i].sd)}) [M_C ${p.mc}]`)])
+        }
+      }
+      if (fig !== 8) {
+        for (const j of grid) points.push({ series: 'ceiling', x: j, y: 10 * Math.log10((S.size + 1) / (S.count(accuracyOf(j, scale)) + 1)) })
+        tab.push(['ceiling', ...targets.map(t => f(10 * Math.log10((S.size + 1) / (S.count(accuracyOf(t.j, scale)) + 1))))])
+      }
+      input.write(file, await lineSvg({ title: fig === 8 ? 'Fig 8: gain_e (S → S′) and gain_p (S′ → C) vs J' : `Fig ${fig}: sample-efficiency gain vs J (pooled)`, subtitle: sub, xTitle: `J (${searched} error)`, yTitle: 'gain (dB)', points }))
+      lines.push(head, '', `![Fig ${fig}](${file})`, '',
+        fig === 8 ? 'gain_e + gain_p = gain (Eq. 16–17), dB, pooled; "—": pools not stored.' : 'Pooled gain in dB (per-run gain, mean ± sd over runs) [M_C: evaluations in C reaching J].', '',
+        markdownTable(['Row', ...targets.map(t => `${t.head} (J ${f(t.j, 4)})`)], tab), '')
+    } else {
+      const which = fig === 4 || fig === 9 ? 'val' : 'test'
+      const points: Array<{ series: string, x: number, y: number, sd?: number }> = []
+      const at = [...new Set([initial, Math.round(spec.budget / 4), Math.round(spec.budget / 2), spec.budget])].filter(e => e >= 1)
+      const tab: string[][] = []
+      for (const k of keys) {
+        const runs = runsOf.get(k)!.map(r => ({ val: r.traj_val as number[], test: r.traj_test as number[] }))
+        const curve = bestSoFarCurves(runs, scale)[which]
+        const step = Math.max(1, Math.floor(curve.length / 60))
+        for (const p of curve) if ((p.x - 1) % step === 0 || p.x === curve.length) points.push({ series: label(k), x: p.x, y: p.mean, sd: p.sd })
+        tab.push([label(k), ...at.map(e => { const p = curve[e - 1]; return p === undefined ? '—' : `${f(p.mean, 4)} ± ${f(p.sd, 4)}` })])
+      }
+      const oracleLines: Array<[string, number]> = which === 'val'
+        ? [['validation oracle', orc.valOracleVal], ['test oracle (its val error)', orc.testOracleVal]]
+        : [['validation oracle (its test error)', orc.valOracleTest], ['test oracle', orc.testOracleTest]]
+      for (const [name, y] of oracleLines) { points.push({ series: name, x: 1, y }, { series: name, x: spec.budget, y }); tab.push([name, ...at.map(() => f(y, 4))]) }
+      input.write(file, await lineSvg({ title: which === 'val' ? `Fig ${fig}: best ${searched} error vs evaluations (mean ± sd)` : `Fig ${fig}: test error at the best ${searched} vs evaluations (mean ± sd)`, subtitle: sub, xTitle: 'evaluations', yTitle: which === 'val' ? `best ${searched} error` : 'test error at the best validation', points }))
+      lines.push(head, '', `![Fig ${fig}](${file})`, '', markdownTable(['Row', ...at.map(e => `${e} evaluations`)], tab), '')
+    }
+    lines.push(`- ${PAPER_TEXT[fig]}${bench.synthetic ? ' (Ours above is SYNTHETIC: compare shapes, not levels.)' : bench.space === 'nb201' ? ' (Ours above is NAS-Bench-201: compare shapes, not levels.)' : ''}`, '')
+  }
+  return lines
 }
