@@ -15,7 +15,7 @@ import { nb201GraphBatch } from '../lib/encode/graph'
 import { NB201_DAG_LINKS } from '../lib/spaces/nb201'
 import { Oracle } from '../lib/search/oracle'
 import { runSearch, searchMethod } from '../lib/search/index'
-import { NB101_THETA, benchGraphs, evolutionaryPool, mlPool, mlPool101, nb101Forward, nb101StraightThrough, nb201StraightThrough, readCheckpoint, removeCheckpoint, samplingLoop, samplingSettings, topK, uniformPool, type SamplingIteration } from '../lib/search/sampling'
+import { NB101_THETA, benchGraphs, evolutionaryPool, gatherGraphs, mlPool, mlPool101, nb101Forward, nb101StraightThrough, nb201StraightThrough, readCheckpoint, removeCheckpoint, samplingLoop, samplingSettings, topK, uniformPool, type SamplingIteration } from '../lib/search/sampling'
 
 const bench = new Bench(synthetic201())
 const ops = bench.archs as Uint8Array
@@ -312,5 +312,16 @@ t.test('per-iteration checkpoints: a run aborted after iteration t and resumed e
     t.equal(readCheckpoint(file, 'other'), null)
     removeCheckpoint(file)
     t.notOk(fs.existsSync(file) || fs.existsSync(`${file}.pools.jsonl`))
+  }
+})
+
+t.test('scoring S′ alone: a graph\'s score is the same in a gathered batch as among all cells (bit for bit)', async t => {
+  const graphs = benchGraphs(bench)
+  for (const width of [8, 32]) {
+    const model = new RankGcn(8, 6, { width }).init(new Random(width))
+    const all = await scoreNative(model, graphs)
+    const rows = Array.from({ length: 300 }, (_, i) => (i * 7919) % bench.size)
+    const sub = await scoreNative(model, gatherGraphs(graphs, rows))
+    t.same(Array.from(sub), rows.map(r => all[r]), `width ${width}`)
   }
 })
