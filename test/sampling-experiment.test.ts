@@ -174,3 +174,43 @@ t.test('--quick: synthetic-201 quality rows, then the synthetic-101 figures part
   t.equal(samplingArgs({ quick: true, bench: 'synthetic-201', out: 'q', jobs: '1' }).quickFigures, undefined, 'with --bench: that bench only')
   t.same(samplingArgs({ bench: 'synthetic-201', out: 'q', jobs: '1', sampler: 'uniform,random', pool: 'all,1000,100' }).rows, ['uniform', 'rs'])
 })
+
+t.test('an experiment interrupted inside a run resumes from its last iteration: the same rows as an uninterrupted one', async t => {
+  const plan = (out: string): SamplingPlan => ({ bench, out, budget: 40, seeds: 1, pools: [30], variants: ['ev'], checkpoints: [40], gcn: { width: 8, epochs: 30 } })
+  const ref = tmp(t)
+  await runSamplingExperiment(plan(ref))
+  const out = tmp(t)
+  const dir = path.join(out, 'checkpoints')
+  fs.mkdirSync(dir, { recursive: true })
+  const controller = new AbortController()
+  let seenT = -1
+  const watcher = fs.watch(dir, () => {
+    for (const f of fs.readdirSync(dir).filter(n => n.endsWith('.json'))) {
+      try { seenT = Math.max(seenT, JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8')).t) } catch {}
+    }
+    if (seenT >= 3) controller.abort(new Error('interrupted'))
+  })
+  try { await runSamplingExperiment({ ...plan(out), signal: controller.signal }) } catch {} finally { watcher.close() }
+  t.ok(controller.signal.aborted, `aborted at iteration ${seenT}`)
+  const left = fs.readdirSync(dir).filter(n => n.endsWith('.json'))
+  t.equal(left.length, 1, 'the interrupted run left its checkpoint')
+  const t0 = JSON.parse(fs.readFileSync(path.join(dir, left[0]), 'utf8')).t
+  t.ok(t0 >= 3 && t0 < 9, `checkpoint at iteration ${t0} of 9`)
+  t.notOk(fs.existsSync(path.join(out, 'results.jsonl')) && rowsOf(out).length > 0, 'no rows yet')
+  // A copy whose saved S′ of iteration 1 is altered: the resumed run reports it, so it did resume from the file.
+  const copy = tmp(t)
+  fs.cpSync(out, copy, { recursive: true })
+  const side = path.join(copy, 'checkpoints', `${left[0]}.pools.jsonl`)
+  const lines = fs.readFileSync(side, 'utf8').split('\n')
+  const first = JSON.parse(lines[0])
+  lines[0] = JSON.stringify({ ...first, pool: [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] })
+  fs.writeFileSync(side, lines.join('\n'))
+  await runSamplingExperiment(plan(copy))
+  const searched = bench.column({ metric: 'val' })
+  const altered = rowsOf(copy).find(r => Array.isArray(r.pool_vals))!.pool_vals as number[]
+  t.same(altered.slice(0, 10), Array.from(searched.slice(0, 10)), 'the resumed run read iteration 1 from the checkpoint')
+  const again = await runSamplingExperiment(plan(out))
+  t.equal(again.ran, 1)
+  t.same(comparable(out), comparable(ref), 'resumed rows = uninterrupted rows')
+  t.same(fs.readdirSync(dir), [], 'checkpoint removed once the rows are stored')
+})
