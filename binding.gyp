@@ -9,6 +9,7 @@
         "native/correlation.cc",
         "native/kendall.cc",
         "native/comparator.cc",
+        "native/controller.cc",
         "native/scratch.cc",
         "native/pairwise.cc",
         "native/triplet.cc",

@@ -9,7 +9,12 @@
 //   2. |H| = 1,024 ranked (baseline update of Alg. 2 at scale), 2 threads; PyTorch embed-once.
 //   3. All 15,625 NB-201 cells: Eq. 5 row means (2.4·10⁸ ordered pairs) and Eq. 12 KTau
 //      (1.2·10⁸ pairs, exact counts), native at 2 threads vs the same loops in plain JS.
-//   4. nasrank only: one NAC training step, one controller iteration.
+//   4. nasrank only: one NAC training step, one data exploration.
+//   5. The REINFORCE controller (LSTMCell 64, 6 decisions, 5 choices): one iteration (sample,
+//      log π, entropy, BPTT, Adam) and 1,024 samples, native (native/controller.cc) against the
+//      TypeScript reference, PyTorch CPU (nn.LSTMCell + Linear + Embedding, autograd, torch Adam,
+//      1 thread; float32 as the code, and float64) and a tfjs-wasm twin (tf.variableGrads +
+//      tf.train.adam); every peer's log π of the same decisions is checked against ours.
 // A missing peer (no python3 with numpy / torch, no tfjs wasm) is skipped with a message.
 // Usage: node benchmarks/ctnas.js [--repeat 20] [--json out.json]   (run `npx tsc` first)
 const fs = require('fs')
@@ -224,6 +229,158 @@ async function tfjsPeer () {
   json.rank100.tfjs_wasm_ms = t100.ms
 }
 
+// ---- 5: the controller --------------------------------------------------------------------
+async function controllerBench () {
+  const H = 64
+  const C = m.CONTROLLER_CHOICES
+  const T = m.CONTROLLER_STEPS
+  const crng = new m.Random(11)
+  const ctrl = new m.Controller(crng.fork(), H)
+  const start = Float64Array.from(ctrl.params)
+  const forced = [1, 4, 0, 2, 3, 3]
+  const ourLogPi = ctrl.sampleNative(null, forced).logProb
+  const iterations = 200
+  const reward = 0.5
+  const runIterations = (native) => {
+    ctrl.params.set(start)
+    const adam = new Adam(ctrl.params.length, 2e-4, 0.5, 0.999, 5e-4)
+    const r = new m.Random(12)
+    for (let k = 0; k < iterations; k++) {
+      if (native) {
+        ctrl.stepNative(ctrl.sampleNative(r), reward, 0, adam)
+      } else {
+        const s = ctrl.sample(r)
+        ctrl.grad.fill(0)
+        ctrl.backward(s, reward)
+        adam.step(ctrl.params, ctrl.grad)
+      }
+    }
+  }
+  const nat = time(() => runIterations(true), repeat)
+  // CPU time of the same work (the machine may be shared: wall time then overstates it).
+  let natCpu = Infinity
+  for (let k = 0; k < repeat; k++) { const c0 = process.cpuUsage(); runIterations(true); const d = process.cpuUsage(c0); natCpu = Math.min(natCpu, (d.user + d.system) / 1000) }
+  const ts = time(() => runIterations(false), Math.max(1, Math.ceil(repeat / 4)))
+  ctrl.params.set(start)
+  const many = time(() => ctrl.sampleManyNative(1024, crng), repeat)
+  const manyTs = time(() => ctrl.sampleMany(1024, crng), Math.max(1, Math.ceil(repeat / 4)))
+  const perIt = (x) => x / iterations
+  const rows = [
+    { task: 'one iteration: sample, log π, entropy, BPTT, Adam', native: `${fmt(perIt(nat.ms))} (CPU ${fmt(perIt(natCpu))})`, TypeScript: `${fmt(perIt(ts.ms))} (${ratio(ts.ms, nat.ms)})` },
+    { task: '1,024 samples (data exploration; grouped by prefix)', native: fmt(many.ms), TypeScript: `${fmt(manyTs.ms)} (${ratio(manyTs.ms, many.ms)})` }
+  ]
+  json.controller = { iterations, native_ms_per_iteration: perIt(nat.ms), native_cpu_ms_per_iteration: perIt(natCpu), ts_ms_per_iteration: perIt(ts.ms), sample1024_native_ms: many.ms, sample1024_ts_ms: manyTs.ms }
+
+  const torchPy = findPython(['numpy', 'torch'])
+  if (torchPy === null) console.log('controller PyTorch peer: SKIPPED (no python3 with torch)')
+  else {
+    const peer = runPython(torchPy, `
+import torch
+torch.set_num_threads(1)
+H = ${H}; C = ${C}; T = ${T}; ITER = ${iterations}; R = ${repeat}
+P64 = torch.from_numpy(params)
+class Controller(torch.nn.Module):
+    # nasrank's controller: LSTMCell(H) (gates i, f, g, o), Linear(H -> C), Embedding(C, H);
+    # step 0 reads zeros, step t the embedding of decision t-1.
+    def __init__(self, dtype):
+        super().__init__()
+        self.cell = torch.nn.LSTMCell(H, H); self.out = torch.nn.Linear(H, C); self.emb = torch.nn.Embedding(C, H)
+        at = 0
+        with torch.no_grad():
+            for t in [self.cell.weight_ih, self.cell.bias_ih, self.cell.weight_hh, self.cell.bias_hh, self.out.weight, self.out.bias, self.emb.weight]:
+                n = t.numel(); t.copy_(P64[at:at + n].reshape(t.shape)); at += n
+        self.to(dtype); self.dtype = dtype
+    def forward(self, forced=None):
+        h = torch.zeros(1, H, dtype=self.dtype); c = torch.zeros(1, H, dtype=self.dtype); x = torch.zeros(1, H, dtype=self.dtype)
+        logp = 0; ent = 0; ops = []
+        for t in range(T):
+            h, c = self.cell(x, (h, c))
+            lp = torch.log_softmax(self.out(h), -1)
+            p = lp.exp()
+            a = forced[t] if forced is not None else int(torch.multinomial(p.detach(), 1))
+            logp = logp + lp[0, a]; ent = ent - (p * lp).sum()
+            ops.append(a); x = self.emb(torch.tensor([a]))
+        return ops, logp, ent
+out = {'torch': torch.__version__}
+for name, dtype in [('f32', torch.float32), ('f64', torch.float64)]:
+    ctrl = Controller(dtype)
+    out['logpi_' + name] = float(ctrl(${JSON.stringify(forced)})[1])
+    opt = torch.optim.Adam(ctrl.parameters(), lr=2e-4, betas=(0.5, 0.999), weight_decay=5e-4)
+    def iterate():
+        ops, logp, ent = ctrl()
+        loss = -logp * ${reward}
+        opt.zero_grad(); loss.backward(); opt.step()
+    iterate()
+    best = 1e9
+    for _ in range(R):
+        t0 = time.perf_counter()
+        for _ in range(ITER): iterate()
+        best = min(best, (time.perf_counter() - t0) * 1000 / ITER)
+    out['iter_' + name] = best
+print(json.dumps(out))
+`, { params: start })
+    for (const k of ['f32', 'f64']) {
+      const d = Math.abs(peer[`logpi_${k}`] - ourLogPi)
+      if (d > (k === 'f64' ? 1e-9 : 1e-4)) throw new Error(`PyTorch ${k} controller disagrees with nasrank's log π (${peer[`logpi_${k}`]} vs ${ourLogPi})`)
+    }
+    rows[0]['PyTorch f32 (code)'] = `${fmt(peer.iter_f32)} (${ratio(peer.iter_f32, perIt(nat.ms))})`
+    rows[0]['PyTorch f64'] = `${fmt(peer.iter_f64)} (${ratio(peer.iter_f64, perIt(nat.ms))})`
+    Object.assign(json.controller, { torch_f32_ms_per_iteration: peer.iter_f32, torch_f64_ms_per_iteration: peer.iter_f64 })
+  }
+
+  let tf
+  try { ({ tf } = await m.initTfBackend({ backend: 'wasm' })) } catch (err) { console.log(`controller tfjs-wasm twin: SKIPPED (${err.message})`); return rows }
+  let at = 0
+  const take = (shape) => { const n = shape.reduce((a, b) => a * b, 1); const v = tf.variable(tf.tensor(Float32Array.from(start.subarray(at, at + n)), shape)); at += n; return v }
+  const Wih = take([4 * H, H]); const bih = take([4 * H]); const Whh = take([4 * H, H]); const bhh = take([4 * H])
+  const Wo = take([C, H]); const bo = take([C]); const E = take([C, H])
+  const vars = [Wih, bih, Whh, bhh, Wo, bo, E]
+  const wd = 5e-4
+  const logPi = (ops, r) => {
+    let h = tf.zeros([1, H]); let c = tf.zeros([1, H]); let x = null
+    let lp = tf.scalar(0)
+    const picked = []
+    for (let t = 0; t < T; t++) {
+      let g = tf.add(tf.add(tf.matMul(h, Whh, false, true), bhh), bih)
+      if (x !== null) g = tf.add(g, tf.matMul(x, Wih, false, true))
+      const [i, f, gg, o] = tf.split(g, 4, 1)
+      c = tf.add(tf.mul(tf.sigmoid(f), c), tf.mul(tf.sigmoid(i), tf.tanh(gg)))
+      h = tf.mul(tf.sigmoid(o), tf.tanh(c))
+      const logp = tf.logSoftmax(tf.add(tf.matMul(h, Wo, false, true), bo))
+      let a = ops !== null ? ops[t] : C - 1
+      if (ops === null) { // sample from π: the probabilities leave the device each step
+        const p = tf.exp(logp).dataSync(); const u = r.float(); let acc = 0
+        for (let k = 0; k < C; k++) { acc += p[k]; if (u < acc) { a = k; break } }
+      }
+      picked.push(a)
+      // One-hot products instead of gather: gather's gradient needs a kernel wasm lacks.
+      const hot = tf.oneHot(tf.tensor1d([a], 'int32'), C).toFloat()
+      lp = tf.add(lp, tf.sum(tf.mul(logp, hot)))
+      x = tf.matMul(hot, E)
+    }
+    return { lp, picked }
+  }
+  const twin = tf.tidy(() => logPi(forced, null).lp.dataSync()[0])
+  if (Math.abs(twin - ourLogPi) > 1e-4) throw new Error(`tfjs controller twin disagrees with nasrank's log π (${twin} vs ${ourLogPi})`)
+  const opt = tf.train.adam(2e-4, 0.5, 0.999)
+  const r = new m.Random(12)
+  const tfIters = 20
+  const tt = time(() => {
+    for (let k = 0; k < tfIters; k++) {
+      tf.tidy(() => {
+        const { grads } = tf.variableGrads(() => {
+          const l2 = vars.reduce((acc, v) => tf.add(acc, tf.sum(tf.square(v))), tf.scalar(0))
+          return tf.add(tf.mul(logPi(null, r).lp, -reward), tf.mul(l2, wd / 2))
+        }, vars)
+        opt.applyGradients(grads)
+      })
+    }
+  }, Math.max(1, Math.ceil(repeat / 4)))
+  rows[0]['tfjs-wasm'] = `${fmt(tt.ms / tfIters)} (${ratio(tt.ms / tfIters, perIt(nat.ms))})`
+  json.controller.tfjs_wasm_ms_per_iteration = tt.ms / tfIters
+  return rows
+}
+
 async function main () {
   await tfjsPeer()
 
@@ -262,23 +419,17 @@ async function main () {
   const step = time(() => nac.train(pairs), repeat)
   rows.push({ task: 'one NAC step (256 pairs of 90 architectures, fwd + bwd + Adam)', nasrank: fmt(step.ms) })
   const controller = new m.Controller(random.fork())
-  const adam = new Adam(controller.params.length, 2e-4, 0.5, 0.999, 5e-4)
-  const iter = time(() => {
-    const s = controller.sample(random)
-    controller.grad.fill(0)
-    controller.backward(s, 0.5)
-    adam.step(controller.params, controller.grad)
-  }, repeat * 10)
-  rows.push({ task: 'one controller iteration (sample, BPTT, Adam)', nasrank: fmt(iter.ms) })
-  const ex = time(() => nac.compare(...(() => { const s = controller.sampleMany(1024, random); const a = []; const b = []; for (let k = 0; k < 512; k++) { let x = 0; let y = 0; for (let e = 0; e < 6; e++) { x = x * 5 + s[12 * k + e]; y = y * 5 + s[12 * k + 6 + e] } a.push(x); b.push(y) } return [a, b] })()), repeat)
+  const ex = time(() => nac.compare(...(() => { const s = controller.sampleManyNative(1024, random); const a = []; const b = []; for (let k = 0; k < 512; k++) { let x = 0; let y = 0; for (let e = 0; e < 6; e++) { x = x * 5 + s[12 * k + e]; y = y * 5 + s[12 * k + 6 + e] } a.push(x); b.push(y) } return [a, b] })()), repeat)
   rows.push({ task: 'one data exploration (1,024 controller samples, 512 NAC pairs)', nasrank: fmt(ex.ms) })
   json.nacStep_ms = step.ms
-  json.controllerIteration_ms = iter.ms
   json.exploration_ms = ex.ms
 
   console.log(`\nMachine: ${json.machine}; load average ${require('os').loadavg().map(x => x.toFixed(1)).join(' ')}`)
   printTable('CTNAS timings (best of repeats; peer columns: time (peer / nasrank))',
     ['task', 'nasrank', 'PyTorch cartesian_traverse (code, f32)', 'PyTorch embed-once (f32)', 'numpy', 'tfjs-wasm embed-once', 'plain JS'], rows)
+  const crows = await controllerBench()
+  printTable('CTNAS controller, 1 thread (best of repeats; peer columns: time (peer / native))',
+    ['task', 'native', 'TypeScript', 'PyTorch f32 (code)', 'PyTorch f64', 'tfjs-wasm'], crows)
   if (jsonOut !== null) fs.writeFileSync(jsonOut, JSON.stringify(json, null, 2))
 }
 main().catch(err => { console.error(err); process.exit(1) })

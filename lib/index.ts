@@ -68,7 +68,7 @@ export {
 } from './search/index'
 export { Mlp, type MlpOptions } from './models/mlp'
 export { Nac, type NacOptions, type NacPairs } from './models/nac'
-export { Controller, type ControllerSample } from './models/controller'
+export { Controller, CONTROLLER_STEPS, CONTROLLER_CHOICES, type ControllerSample } from './models/controller'
 export { selectPseudoPairs, baselineScores } from './search/ctnas'
 export { comparatorKendall, scalarKendall, type KendallTies } from './metrics/comparator-kendall'
 export { comparatorRowMeans, baselineUpdate, linearComparatorKendall, type LinearHeads, type LinearComparatorOptions } from './models/linear-comparator'

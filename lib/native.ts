@@ -171,6 +171,11 @@ export interface Addon {
   comparatorRowMeans(u: F64, v: F64, bias: number, threads: number | undefined, async?: false): F64
   comparatorRowMeans(u: F64, v: F64, bias: number, threads: number | undefined, async: true): Promise<F64>
   comparatorKendallCounts(u: F64, v: F64, bias: number, truth: F64, ties: string, threads: number | undefined, async?: false): { concordant: number, discordant: number, zero: number }
+  controllerSample(params: F64, hidden: number, choices: number, draws: F64 | null, forced: Uint8Array | null, opsOut: Uint8Array, cacheOut: F64): { logProb: number, entropy: number }
+  controllerBackward(params: F64, grad: F64, hidden: number, choices: number, ops: Uint8Array, cache: F64, coefLogProb: number, coefEntropy: number): void
+  controllerStep(params: F64, grad: F64, m: F64, v: F64, hidden: number, choices: number, ops: Uint8Array, cache: F64, coefLogProb: number, coefEntropy: number,
+    step: number, lr: number, beta1: number, beta2: number, weightDecay: number, eps: number): void
+  controllerSampleMany(params: F64, hidden: number, choices: number, steps: number, draws: F64): Uint8Array
   crc32c(data: Uint8Array, crc?: number, impl?: 'auto' | 'portable' | 'hardware'): number
   nb101ParsePayload(payload: Uint8Array): Nb101RecordRaw
   nb101Ingest(path: string, lenient: boolean, chunkBytes: number, maxRecordBytes: number, onProgress: ((p: IngestProgressRaw) => void) | null): Promise<Nb101IngestRaw>

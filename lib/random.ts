@@ -115,6 +115,22 @@ export class Random {
     return new Random(this.uint32() * 2097152 + (this.uint32() >>> 11), 0)
   }
 
+  /** The generator's state: four uint32 words (for checkpoints; Random.fromState restores it). */
+  state (): [number, number, number, number] {
+    return [this.s0, this.s1, this.s2, this.s3]
+  }
+
+  /** A generator in a saved state (from state()); it continues the saved sequence. */
+  static fromState (state: unknown): Random {
+    if (!Array.isArray(state) || state.length !== 4 || !state.every(w => Number.isInteger(w) && w >= 0 && w < TWO32)) {
+      throw new RangeError(`Random.fromState: state must be four integers in [0, 2^32 - 1], got ${describe(state)}`)
+    }
+    if (state.every(w => w === 0)) throw new RangeError('Random.fromState: the all-zero state is not a state of this generator')
+    const r = Object.create(Random.prototype) as Random
+    r.s0 = state[0]; r.s1 = state[1]; r.s2 = state[2]; r.s3 = state[3]
+    return r
+  }
+
   /** A copy with the same state (both then produce the same sequence). */
   clone (): Random {
     const copy = Object.create(Random.prototype) as Random

@@ -2216,6 +2216,228 @@ Napi::Value RunLinearComparator(const Napi::CallbackInfo& info, bool kendall) {
 Napi::Value ComparatorRowMeans(const Napi::CallbackInfo& info) { return RunLinearComparator(info, false); }
 Napi::Value ComparatorKendallCounts(const Napi::CallbackInfo& info) { return RunLinearComparator(info, true); }
 
+// ---- CTNAS controller ------------------------------------------------------------------
+// Synchronous (an iteration is tens of microseconds). The controller's state arrays (params,
+// grad, Adam's m and v, the cache) are written in place: each must be a Float64Array of the
+// exact length, and no two may share memory.
+
+struct MutableF64 {
+  double* data = nullptr;
+  size_t size = 0;
+  const char* name = "";
+};
+
+MutableF64 ReadMutableF64(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name) {
+  Napi::Env env = info.Env();
+  Napi::Value v = index < info.Length() ? info[index] : env.Undefined();
+  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
+    ThrowType(env, std::string(fn) + ": " + name + " must be a Float64Array");
+  }
+  napi_typedarray_type type;
+  size_t length = 0, offset = 0;
+  void* data = nullptr;
+  napi_value buffer = nullptr;
+  if (napi_get_typedarray_info(env, v, &type, &length, &data, &buffer, &offset) != napi_ok) throw Napi::Error::New(env);
+  bool plain = false;
+  if (napi_is_arraybuffer(env, buffer, &plain) != napi_ok) throw Napi::Error::New(env);
+  if (plain) {
+    bool detached = false;
+    if (napi_is_detached_arraybuffer(env, buffer, &detached) != napi_ok) throw Napi::Error::New(env);
+    if (detached) ThrowType(env, std::string(fn) + ": " + name + " is detached (its ArrayBuffer was transferred)");
+  }
+  MutableF64 out;
+  out.data = static_cast<double*>(data);
+  out.size = length;
+  out.name = name;
+  return out;
+}
+
+void RequireLength(Napi::Env env, const char* fn, const char* name, size_t got, size_t want, const std::string& why) {
+  if (got != want) {
+    ThrowRange(env, std::string(fn) + ": " + name + " has length " + std::to_string(got) + " but must have " + std::to_string(want) + " (" + why + ")");
+  }
+}
+
+void RequireDisjoint(Napi::Env env, const char* fn, std::initializer_list<const MutableF64*> arrays) {
+  for (auto a = arrays.begin(); a != arrays.end(); ++a) {
+    for (auto b = a + 1; b != arrays.end(); ++b) {
+      const double* a0 = (*a)->data; const double* a1 = a0 + (*a)->size;
+      const double* b0 = (*b)->data; const double* b1 = b0 + (*b)->size;
+      if ((*a)->size > 0 && (*b)->size > 0 && a0 < b1 && b0 < a1) {
+        ThrowRange(env, std::string(fn) + ": " + (*a)->name + " and " + (*b)->name + " share memory; they must be separate arrays");
+      }
+    }
+  }
+}
+
+size_t ReadCount(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name, double lo, double hi) {
+  double x = ReadFinite(info, index, fn, name);
+  if (std::floor(x) != x || x < lo || x > hi) {
+    ThrowRange(info.Env(), std::string(fn) + ": " + name + " must be an integer in [" + Num(lo) + ", " + Num(hi) + "], got " + Num(x));
+  }
+  return static_cast<size_t>(x);
+}
+
+// Shape of a controller call: hidden, choices at info[i], info[i+1].
+struct ControllerShape {
+  size_t hidden = 0, choices = 0, params = 0;
+};
+
+ControllerShape ReadControllerShape(const Napi::CallbackInfo& info, size_t index, const char* fn) {
+  ControllerShape s;
+  s.hidden = ReadCount(info, index, fn, "hidden", 1, 4096);
+  s.choices = ReadCount(info, index + 1, fn, "choices", 2, 255);
+  s.params = nasrank::controller_param_count(s.hidden, s.choices);
+  return s;
+}
+
+void CheckDraws(Napi::Env env, const char* fn, const Vec& draws) {
+  for (size_t k = 0; k < draws.size; ++k) {
+    if (!(draws.data[k] >= 0 && draws.data[k] < 1)) {
+      ThrowRange(env, std::string(fn) + ": draws[" + std::to_string(k) + "] must be in [0, 1), got " + Num(draws.data[k]));
+    }
+  }
+}
+
+void CheckOps(Napi::Env env, const char* fn, const char* name, const View<uint8_t>& ops, size_t choices) {
+  for (size_t t = 0; t < ops.size; ++t) {
+    if (ops.data[t] >= choices) {
+      ThrowRange(env, std::string(fn) + ": " + name + "[" + std::to_string(t) + "] is " + std::to_string(ops.data[t]) +
+                          "; decisions must be < choices (" + std::to_string(choices) + ")");
+    }
+  }
+}
+
+// controllerSample(params, hidden, choices, draws | null, forced | null, opsOut, cacheOut)
+//   → { logProb, entropy }. steps = opsOut.length; draws (Float64Array in [0, 1)) or forced
+//   (Uint8Array of decisions) has that length.
+Napi::Value ControllerSample(const Napi::CallbackInfo& info) {
+  const char* fn = "controllerSample";
+  Napi::Env env = info.Env();
+  ControllerShape s = ReadControllerShape(info, 1, fn);
+  const bool have_draws = info.Length() > 3 && !info[3].IsNull() && !info[3].IsUndefined();
+  const bool have_forced = info.Length() > 4 && !info[4].IsNull() && !info[4].IsUndefined();
+  if (have_draws == have_forced) ThrowType(env, std::string(fn) + ": give exactly one of draws (Float64Array) and forced (Uint8Array)");
+  Vec params = ReadVec(info, 0, fn, "params");
+  RequireLength(env, fn, "params", params.size, s.params, "the controller's parameter count for hidden " + std::to_string(s.hidden) + ", choices " + std::to_string(s.choices));
+  View<uint8_t> ops_view = ReadTyped<uint8_t>(info, 5, fn, "opsOut", napi_uint8_array, "Uint8Array");
+  const size_t steps = ops_view.size;
+  if (steps == 0) ThrowRange(env, std::string(fn) + ": opsOut is empty; it holds one decision per step");
+  if (ops_view.data == nullptr || !ops_view.owned.empty()) ThrowType(env, std::string(fn) + ": opsOut must not live in a SharedArrayBuffer");
+  MutableF64 cache = ReadMutableF64(info, 6, fn, "cacheOut");
+  RequireLength(env, fn, "cacheOut", cache.size, steps * (10 * s.hidden + s.choices), "steps × (10·hidden + choices)");
+  Vec draws;
+  View<uint8_t> forced;
+  if (have_draws) {
+    draws = ReadVec(info, 3, fn, "draws");
+    RequireLength(env, fn, "draws", draws.size, steps, "one per step, as opsOut");
+    CheckDraws(env, fn, draws);
+  } else {
+    forced = ReadTyped<uint8_t>(info, 4, fn, "forced", napi_uint8_array, "Uint8Array");
+    RequireLength(env, fn, "forced", forced.size, steps, "one per step, as opsOut");
+    CheckOps(env, fn, "forced", forced, s.choices);
+  }
+  // The outputs must not overlap an input (the kernel would read what it writes).
+  auto overlaps = [](const void* a, size_t an, const void* b, size_t bn) {
+    const char* a0 = static_cast<const char*>(a);
+    const char* b0 = static_cast<const char*>(b);
+    return an > 0 && bn > 0 && a0 < b0 + bn && b0 < a0 + an;
+  };
+  const size_t pb = params.size * sizeof(double), cb = cache.size * sizeof(double);
+  if (overlaps(params.data, pb, cache.data, cb) || overlaps(params.data, pb, ops_view.data, steps) || overlaps(cache.data, cb, ops_view.data, steps) ||
+      (have_draws && (overlaps(draws.data, draws.size * sizeof(double), cache.data, cb) || overlaps(draws.data, draws.size * sizeof(double), ops_view.data, steps))) ||
+      (!have_draws && (overlaps(forced.data, steps, cache.data, cb) || overlaps(forced.data, steps, ops_view.data, steps)))) {
+    ThrowRange(env, std::string(fn) + ": opsOut and cacheOut must not share memory with each other or with params, draws or forced");
+  }
+  uint8_t* ops = const_cast<uint8_t*>(ops_view.data);
+  auto r = nasrank::controller_sample(params.data, s.hidden, s.choices, steps, have_draws ? draws.data : nullptr,
+                                      have_draws ? nullptr : forced.data, ops, cache.data);
+  if (!std::isfinite(r.log_prob) || !std::isfinite(r.entropy)) {
+    ThrowRange(env, std::string(fn) + ": log π is " + Num(r.log_prob) + " and the entropy " + Num(r.entropy) + "; the parameters drive the softmax out of range");
+  }
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("logProb", Napi::Number::New(env, r.log_prob));
+  o.Set("entropy", Napi::Number::New(env, r.entropy));
+  return o;
+}
+
+// controllerBackward(params, grad, hidden, choices, ops, cache, coefLogProb, coefEntropy):
+// grad += ∂(−coefLogProb·log π − coefEntropy·H)/∂params of the sample (ops, cache).
+// controllerStep(params, grad, m, v, hidden, choices, ops, cache, coefLogProb, coefEntropy,
+//                step, lr, beta1, beta2, weightDecay, eps): grad ← that gradient, then one
+// Adam update of params (m, v updated; step ≥ 1 is the bias-correction count after this step).
+Napi::Value RunControllerBackward(const Napi::CallbackInfo& info, bool adam) {
+  const char* fn = adam ? "controllerStep" : "controllerBackward";
+  Napi::Env env = info.Env();
+  const size_t at = adam ? 4 : 2;  // index of hidden
+  ControllerShape s = ReadControllerShape(info, at, fn);
+  const double coef_lp = ReadFinite(info, at + 4, fn, "coefLogProb");
+  const double coef_ent = ReadFinite(info, at + 5, fn, "coefEntropy");
+  double step = 0, lr = 0, beta1 = 0, beta2 = 0, wd = 0, eps = 0;
+  if (adam) {
+    step = static_cast<double>(ReadCount(info, 10, fn, "step", 1, 9007199254740991.0));
+    lr = ReadFinite(info, 11, fn, "lr");
+    beta1 = ReadFinite(info, 12, fn, "beta1");
+    beta2 = ReadFinite(info, 13, fn, "beta2");
+    wd = ReadFinite(info, 14, fn, "weightDecay");
+    eps = ReadFinite(info, 15, fn, "eps");
+    if (!(lr > 0)) ThrowRange(env, std::string(fn) + ": lr must be > 0, got " + Num(lr));
+    if (!(beta1 >= 0 && beta1 < 1)) ThrowRange(env, std::string(fn) + ": beta1 must be in [0, 1), got " + Num(beta1));
+    if (!(beta2 >= 0 && beta2 < 1)) ThrowRange(env, std::string(fn) + ": beta2 must be in [0, 1), got " + Num(beta2));
+    if (!(wd >= 0)) ThrowRange(env, std::string(fn) + ": weightDecay must be ≥ 0, got " + Num(wd));
+    if (!(eps > 0)) ThrowRange(env, std::string(fn) + ": eps must be > 0, got " + Num(eps));
+  }
+  MutableF64 params = ReadMutableF64(info, 0, fn, "params");
+  MutableF64 grad = ReadMutableF64(info, 1, fn, "grad");
+  MutableF64 m, v;
+  const std::string why = "the controller's parameter count for hidden " + std::to_string(s.hidden) + ", choices " + std::to_string(s.choices);
+  RequireLength(env, fn, "params", params.size, s.params, why);
+  RequireLength(env, fn, "grad", grad.size, s.params, why);
+  if (adam) {
+    m = ReadMutableF64(info, 2, fn, "m");
+    v = ReadMutableF64(info, 3, fn, "v");
+    RequireLength(env, fn, "m", m.size, s.params, why);
+    RequireLength(env, fn, "v", v.size, s.params, why);
+  }
+  View<uint8_t> ops = ReadTyped<uint8_t>(info, at + 2, fn, "ops", napi_uint8_array, "Uint8Array");
+  const size_t steps = ops.size;
+  if (steps == 0) ThrowRange(env, std::string(fn) + ": ops is empty; it holds one decision per step");
+  CheckOps(env, fn, "ops", ops, s.choices);
+  MutableF64 cache = ReadMutableF64(info, at + 3, fn, "cache");
+  RequireLength(env, fn, "cache", cache.size, steps * (10 * s.hidden + s.choices), "steps × (10·hidden + choices), from controllerSample");
+  if (adam) RequireDisjoint(env, fn, {&params, &grad, &m, &v, &cache});
+  else RequireDisjoint(env, fn, {&params, &grad, &cache});
+  if (adam) std::fill(grad.data, grad.data + grad.size, 0.0);
+  nasrank::controller_backward(params.data, grad.data, s.hidden, s.choices, steps, ops.data, cache.data, coef_lp, coef_ent);
+  if (adam) {
+    // Checked after the update instead of element by element before it: a non-finite
+    // parameter, gradient or moment leaves a non-finite parameter.
+    if (!nasrank::adam_update(params.data, grad.data, m.data, v.data, s.params, step, lr, beta1, beta2, wd, eps)) ThrowRange(env, std::string(fn) + ": a parameter became non-finite (check the reward and the learning rate)");
+  }
+  return env.Undefined();
+}
+
+Napi::Value ControllerBackward(const Napi::CallbackInfo& info) { return RunControllerBackward(info, false); }
+Napi::Value ControllerStep(const Napi::CallbackInfo& info) { return RunControllerBackward(info, true); }
+
+// controllerSampleMany(params, hidden, choices, steps, draws) → Uint8Array n × steps, n =
+// draws.length / steps; draws step-major (draws[t·n + k]).
+Napi::Value ControllerSampleMany(const Napi::CallbackInfo& info) {
+  const char* fn = "controllerSampleMany";
+  Napi::Env env = info.Env();
+  ControllerShape s = ReadControllerShape(info, 1, fn);
+  const size_t steps = ReadCount(info, 3, fn, "steps", 1, 4096);
+  Vec params = ReadVec(info, 0, fn, "params");
+  RequireLength(env, fn, "params", params.size, s.params, "the controller's parameter count for hidden " + std::to_string(s.hidden) + ", choices " + std::to_string(s.choices));
+  Vec draws = ReadVec(info, 4, fn, "draws");
+  if (draws.size % steps != 0) ThrowRange(env, std::string(fn) + ": draws has length " + std::to_string(draws.size) + ", not a multiple of steps (" + std::to_string(steps) + ")");
+  CheckDraws(env, fn, draws);
+  const size_t n = draws.size / steps;
+  auto out = Napi::Uint8Array::New(env, n * steps);
+  nasrank::controller_sample_many(params.data, s.hidden, s.choices, steps, n, draws.data, out.Data());
+  return out;
+}
+
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("info", Napi::Function::New(env, Guarded<Info>, "info", const_cast<char*>("info")));
   exports.Set("setThreads", Napi::Function::New(env, Guarded<SetThreads>, "setThreads", const_cast<char*>("setThreads")));
@@ -2240,6 +2462,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("gcnScoreGrad", Napi::Function::New(env, Guarded<GcnScoreGrad>, "gcnScoreGrad", const_cast<char*>("gcnScoreGrad")));
   exports.Set("rankPairLoss", Napi::Function::New(env, Guarded<RankPairLoss>, "rankPairLoss", const_cast<char*>("rankPairLoss")));
   exports.Set("comparatorProbability", Napi::Function::New(env, Guarded<ComparatorProbability>, "comparatorProbability", const_cast<char*>("comparatorProbability")));
+  exports.Set("controllerSample", Napi::Function::New(env, Guarded<ControllerSample>, "controllerSample", const_cast<char*>("controllerSample")));
+  exports.Set("controllerBackward", Napi::Function::New(env, Guarded<ControllerBackward>, "controllerBackward", const_cast<char*>("controllerBackward")));
+  exports.Set("controllerStep", Napi::Function::New(env, Guarded<ControllerStep>, "controllerStep", const_cast<char*>("controllerStep")));
+  exports.Set("controllerSampleMany", Napi::Function::New(env, Guarded<ControllerSampleMany>, "controllerSampleMany", const_cast<char*>("controllerSampleMany")));
   exports.Set("comparatorRowMeans", Napi::Function::New(env, Guarded<ComparatorRowMeans>, "comparatorRowMeans", const_cast<char*>("comparatorRowMeans")));
   exports.Set("comparatorKendallCounts", Napi::Function::New(env, Guarded<ComparatorKendallCounts>, "comparatorKendallCounts", const_cast<char*>("comparatorKendallCounts")));
   exports.Set("crc32c", Napi::Function::New(env, Guarded<Crc32c>, "crc32c", const_cast<char*>("crc32c")));

@@ -209,4 +209,27 @@ struct ComparatorKendallCounts {
 ComparatorKendallCounts comparator_kendall(const double* u, const double* v, size_t n, double bias, const double* truth, bool code_ties,
                                            int threads);
 
+// ---- CTNAS REINFORCE controller (controller.cc; lib/models/controller.ts is the reference) ----
+// An LSTMCell of `hidden` units over `steps` decisions among `choices`; parameter and cache
+// layouts are the TypeScript ones (10·hidden + choices doubles of cache per step).
+size_t controller_param_count(size_t hidden, size_t choices);
+struct ControllerSampleResult {
+  double log_prob = 0, entropy = 0;
+};
+// One sequence: decision t is the first a with draws[t] < Σ_{b≤a} p_b (else the last), or
+// forced[t] when forced is not null. Writes ops[steps] and cache[steps·(10H + C)].
+ControllerSampleResult controller_sample(const double* params, size_t hidden, size_t choices, size_t steps,
+                                         const double* draws, const uint8_t* forced, uint8_t* ops, double* cache);
+// Adds to grad the gradient of −coef_log_prob·log π − coef_entropy·H of one sample.
+void controller_backward(const double* params, double* grad, size_t hidden, size_t choices, size_t steps,
+                         const uint8_t* ops, const double* cache, double coef_log_prob, double coef_entropy);
+// n sequences (forward only), draws step-major (draws[t·n + k] for sample k at step t); samples
+// sharing a prefix share its LSTM state. ops_out[k·steps + t].
+void controller_sample_many(const double* params, size_t hidden, size_t choices, size_t steps, size_t n,
+                            const double* draws, uint8_t* ops_out);
+// Adam with coupled weight decay (g + wd·p), bias-corrected at `step` (≥ 1): lib/models/nac.ts's Adam.
+// Returns false when a parameter came out non-finite.
+bool adam_update(double* params, const double* grad, double* m, double* v, size_t n, double step, double lr,
+                 double beta1, double beta2, double weight_decay, double eps);
+
 }  // namespace nasrank

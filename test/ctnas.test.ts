@@ -5,6 +5,8 @@
 // data exploration's selection, the baseline curriculum (Eq. 5) and the search method under
 // the harness (query accounting, determinism, bad settings).
 import t from 'tap'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
 import { Bench } from '../lib/bench/bench'
 import { synthetic201 } from '../lib/bench/synthetic'
 import { Random } from '../lib/random'
@@ -343,4 +345,48 @@ t.test('ctnas onFinal hook: the labelled set, the picked rows and the final NAC'
   t.equal(new Set([...s.labelled.map(i => s.rowByIndex[i]), ...s.picked]).size, 25, 'labelled and picked are the 25 distinct queries')
   t.equal(r.queried, 25)
   t.equal(s.nac.hidden, 8)
+})
+
+t.test('checkpoints: a run interrupted after iteration t and resumed equals the uninterrupted run, bit for bit', async t => {
+  const bench = new Bench(synthetic201())
+  const settings = { iterations: 250, pretrainEpochs: 10, exploreEvery: 30, explorePairs: 32, exploreKeep: 16, baselineEvery: 40, finalSamples: 30, hidden: 16 }
+  const dir = t.testdir({})
+  const file = path.join(dir, 'ck', 'run.json')
+  const opts = { budget: 40, seed: 6, checkpoints: [30, 40] }
+  let wholeFinal: CtnasFinalState | undefined
+  const whole = await runSearch(ctnas(settings, { onFinal: f => { wholeFinal = f } }), bench, opts)
+
+  // Interrupted at t = 130: the last checkpoint is t = 100 (every 50).
+  const stop = new Error('interrupted')
+  await t.rejects(runSearch(ctnas(settings, { checkpointEvery: 50, onIteration: it => { if (it === 130) throw stop } }), bench, { ...opts, checkpointFile: file }), /interrupted/)
+  t.equal((JSON.parse(fs.readFileSync(file, 'utf8')) as { t: number }).t, 100, 'the checkpoint holds iteration 100')
+  const seen: number[] = []
+  let resumedFinal: CtnasFinalState | undefined
+  const resumed = await runSearch(ctnas(settings, { checkpointEvery: 50, onIteration: it => seen.push(it), onFinal: f => { resumedFinal = f } }), bench, { ...opts, checkpointFile: file })
+  t.equal(seen[0], 101, 'the resumed run starts at iteration 101')
+  const a = wholeFinal as CtnasFinalState
+  const b = resumedFinal as CtnasFinalState
+  t.same(b.baselines, a.baselines, 'same baselines')
+  t.same(b.ranked, a.ranked, 'same final ranking')
+  t.same(b.picked, a.picked, 'same picks')
+  t.same(Array.from(b.controller.params), Array.from(a.controller.params), 'same controller parameters, bit for bit')
+  t.same(Array.from(b.nac.params), Array.from(a.nac.params), 'same NAC parameters, bit for bit')
+  t.same(b.random.state(), a.random.state(), 'same PRNG state')
+  t.same(resumed.checkpoints, whole.checkpoints, 'resumed = uninterrupted (incumbents)')
+  t.same(resumed.queried, whole.queried)
+
+  // A checkpoint of another run (another seed) is not used: that run starts afresh, and equals its own uninterrupted run.
+  const other: number[] = []
+  const seed7 = await runSearch(ctnas(settings, { checkpointEvery: 50, onIteration: it => other.push(it) }), bench, { ...opts, seed: 7, checkpointFile: file })
+  t.equal(other[0], 1, 'another run ignores the file')
+  t.same(seed7.checkpoints, (await runSearch(ctnas(settings), bench, { ...opts, seed: 7 })).checkpoints)
+
+  // Checkpointing does not change a run's result.
+  t.same((await runSearch(ctnas(settings, { checkpointEvery: 7 }), bench, { ...opts, checkpointFile: path.join(dir, 'other.json') })).checkpoints, whole.checkpoints)
+
+  // A damaged file is an error naming it, not a silent restart.
+  fs.writeFileSync(file, '{"version": 1, "key": ')
+  await t.rejects(runSearch(ctnas(settings), bench, { ...opts, checkpointFile: file }), /checkpoint .*run\.json is not valid JSON/)
+  await t.rejects(runSearch(ctnas(settings, { checkpointEvery: 0 }), bench, opts), /hooks.checkpointEvery must be an integer ≥ 1/)
+  await t.rejects(runSearch(ctnas(settings), bench, { ...opts, checkpointFile: '' }), /options.checkpointFile must be a non-empty path/)
 })

@@ -50,6 +50,20 @@ const rankParams = (r: () => number) => ({
 const trainSettings = () => ({ epochs: 2, lr: 0.01, momentum: 0.9, ties: 'positive' })
 const rawParams = () => ({ trees: 3, maxFeatures: 2, minSamplesSplit: 2, minSamplesLeaf: 1, maxDepth: 0, bootstrap: true, seed: 3 })
 
+/** Uniform draws in [0, 1). */
+const unit = (r: () => number, n: number) => Float64Array.from({ length: n }, () => r())
+/** A controller of 4 units over 5 choices (205 parameters) and one sample of 3 decisions from it. */
+const ctrl = {
+  params: (r: () => number) => Float64Array.from({ length: 205 }, () => r() - 0.5),
+  sampled: (r: () => number): Args => {
+    const p = ctrl.params(r)
+    const ops = new Uint8Array(3)
+    const cache = new Float64Array(3 * 45)
+    addon.controllerSample(p, 4, 5, unit(r, 3), null, ops, cache)
+    return [p, new Float64Array(205), ops, cache]
+  }
+}
+
 interface Spec {
   name: string
   call: (...a: Args) => unknown
@@ -119,6 +133,12 @@ const specs: Spec[] = [
   { name: 'rankPairLoss', call: N.rankPairLoss as (...a: Args) => unknown, make: (n, r) => [f64(r, n + 2), f64(r, n + 2)] },
   { name: 'comparatorRowMeans', call: N.comparatorRowMeans as (...a: Args) => unknown, make: (n, r) => [{ u: f64(r, n), v: f64(r, n), bias: 0.5 }] },
   { name: 'linearComparatorKendall', call: N.linearComparatorKendall as (...a: Args) => unknown, make: (n, r) => [{ u: f64(r, n + 2), v: f64(r, n + 2) }, f64(r, n + 2)] },
+  // The CTNAS controller (raw addon: the Controller methods build these arrays themselves). H = 4, C = 5, 3 steps.
+  { name: 'controllerSample', call: (p, d, o, c) => addon.controllerSample(p as Float64Array, 4, 5, d as Float64Array, null, o as Uint8Array, c as Float64Array), make: (n, r) => [ctrl.params(r), unit(r, 3), new Uint8Array(3), new Float64Array(3 * 45)] },
+  { name: 'controllerSample', call: (p, f, o, c) => addon.controllerSample(p as Float64Array, 4, 5, null, f as Uint8Array, o as Uint8Array, c as Float64Array), make: (n, r) => [ctrl.params(r), Uint8Array.from([n % 5, 1, 4]), new Uint8Array(3), new Float64Array(3 * 45)] },
+  { name: 'controllerBackward', call: (p, g, o, c) => addon.controllerBackward(p as Float64Array, g as Float64Array, 4, 5, o as Uint8Array, c as Float64Array, 0.5, 0.1), make: (n, r) => ctrl.sampled(r) },
+  { name: 'controllerStep', call: (p, g, o, c, m, v) => addon.controllerStep(p as Float64Array, g as Float64Array, m as Float64Array, v as Float64Array, 4, 5, o as Uint8Array, c as Float64Array, 0.5, 0.1, 1, 1e-3, 0.5, 0.999, 5e-4, 1e-8), make: (n, r) => [...ctrl.sampled(r), new Float64Array(205), new Float64Array(205)] },
+  { name: 'controllerSampleMany', call: (p, d) => addon.controllerSampleMany(p as Float64Array, 4, 5, 3, d as Float64Array), make: (n, r) => [ctrl.params(r), unit(r, 3 * (n + 1))] },
   // The raw addon, for object arguments the public wrappers rebuild (hostile getters reach it only so).
   { name: 'forestFit', call: (x, y, p) => addon.forestFit(x as Float32Array, y as Float64Array, 2, p as never, 1), make: (n, r) => [f32(r, 2 * n), f64(r, n), rawParams()] },
   { name: 'forestPredict', call: (f, x) => addon.forestPredict(f as never, x as Float32Array, 3, 'median', 2), make: (n, r) => [cloneForest(), f32(r, 3 * n)] },

@@ -5,6 +5,8 @@
 // paired differences against the first method, regret against the bench's best test
 // accuracy, and best-so-far curves (mean ± se bands) of all methods in one SVG.
 import { createHash } from 'node:crypto'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
 import { Bench } from '../bench/bench'
 import { openBench } from '../bench/open'
 import { runSearch, searchedMetric, searchMethod, SEARCH_METHODS } from '../search'
@@ -53,6 +55,8 @@ export interface SearchSpec {
   seeds: number
   seedStart: number
   epochs?: number
+  /** Where methods that checkpoint (ctnas) keep each running cell's state: out/checkpoints (not a setting: results do not depend on it). */
+  checkpointDir?: string
 }
 
 interface Resolved { spec: SearchSpec, checkpoints: number[], bench: Bench }
@@ -159,12 +163,25 @@ function planCells (spec: SearchSpec, bench: Bench, signal?: AbortSignal): Cell[
     const method = searchMethod(name, spec.methodSettings[name])
     const settingsKey = shortHash(method.settings)
     for (let seed = spec.seedStart; seed < spec.seedStart + spec.seeds; seed++) {
+      const id = `search/${benchKey(bench)}/ep${spec.epochs ?? 'max'}/${name}@${settingsKey}/budget${spec.budget}/q${spec.rowCheckpoints.length}-${shortHash(spec.rowCheckpoints).slice(0, 8)}/seed${seed}/v${SEARCH_PROTOCOL}`
       cells.push({
-        id: `search/${benchKey(bench)}/ep${spec.epochs ?? 'max'}/${name}@${settingsKey}/budget${spec.budget}/q${spec.rowCheckpoints.length}-${shortHash(spec.rowCheckpoints).slice(0, 8)}/seed${seed}/v${SEARCH_PROTOCOL}`,
+        id,
         fields: { bench: bench.uri, bench_digest: benchDigest(bench), bench_synthetic: bench.synthetic },
         run: async () => {
           const started = Date.now()
-          const result = await runSearch(method, bench, { budget: spec.budget, seed, checkpoints: spec.rowCheckpoints, ...(spec.epochs !== undefined ? { epochs: spec.epochs } : {}), ...(signal !== undefined ? { signal } : {}) })
+          const checkpointFile = spec.checkpointDir !== undefined ? path.join(spec.checkpointDir, `${createHash('sha256').update(id).digest('hex').slice(0, 24)}.json`) : undefined
+          const result = await runSearch(method, bench, {
+            budget: spec.budget,
+            seed,
+            checkpoints: spec.rowCheckpoints,
+            ...(spec.epochs !== undefined ? { epochs: spec.epochs } : {}),
+            ...(signal !== undefined ? { signal } : {}),
+            ...(checkpointFile !== undefined ? { checkpointFile } : {})
+          })
+          if (checkpointFile !== undefined) {
+            fs.rmSync(checkpointFile, { force: true })
+            try { fs.rmdirSync(path.dirname(checkpointFile)) } catch { /* other cells' checkpoints are still there, or it was never made */ }
+          }
           const seconds = (Date.now() - started) / 1000
           return result.checkpoints.map(c => ({
             method: name,
@@ -219,9 +236,10 @@ export async function runSearchExperiment (plan: SearchPlan): Promise<SearchExpe
     if (plan.dataset !== undefined && plan.dataset !== holds) fail(`--dataset ${plan.dataset}: the bench given (${bench.label}) holds ${holds}; open the bench with that dataset, or pass its uri`)
   } else fail('--bench: give a Bench (openBench(uri)) or a bench uri')
   const { spec, checkpoints } = resolve(plan, bench)
+  const withDir: SearchSpec = { ...spec, checkpointDir: path.resolve(plan.out, 'checkpoints') }
   return await runExperiment({ ...plan, outputs: SEARCH_OUTPUTS }, () => ({
-    cells: planCells(spec, bench, plan.signal),
-    spec: { module: 'search', data: spec },
+    cells: planCells(withDir, bench, plan.signal),
+    spec: { module: 'search', data: withDir },
     settings: { ...spec, bench: spec.bench, checkpoints },
     report: async input => await writeReport(input, bench, spec, checkpoints)
   }))

@@ -5,6 +5,8 @@
 // log π and the entropy are sums over the 6 decisions. Gradients by hand-written BPTT
 // (test/ctnas.test.ts checks them against finite differences and the exact expectation).
 import { Random } from '../random'
+import { addon } from '../native'
+import type { Adam } from './nac'
 
 export const CONTROLLER_STEPS = 6
 export const CONTROLLER_CHOICES = 5
@@ -14,8 +16,10 @@ export interface ControllerSample {
   ops: Uint8Array
   logProb: number
   entropy: number
-  /** Forward state kept for the backward pass. */
+  /** Forward state kept for the backward pass, one array per step. */
   cache: Float64Array[]
+  /** The same state in one array (views of it are `cache`), when sampled natively. */
+  flat?: Float64Array
 }
 
 export class Controller {
@@ -109,6 +113,58 @@ export class Controller {
       h = hn; c = cn
     }
     return { ops: out, logProb, entropy, cache }
+  }
+
+  /**
+   * sample(), computed by the native kernel (native/controller.cc): the same draws from
+   * `random` (one float per decision, in order), the same decisions, log π and entropy to
+   * rounding (the kernel sums in another order).
+   */
+  sampleNative (random: Random | null, ops?: ArrayLike<number>): ControllerSample {
+    const H = this.hidden
+    const C = CONTROLLER_CHOICES
+    const T = CONTROLLER_STEPS
+    const out = new Uint8Array(T)
+    const flat = new Float64Array(T * (10 * H + C))
+    let r: { logProb: number, entropy: number }
+    if (ops !== undefined) {
+      if (ops.length !== T) throw new RangeError(`Controller.sampleNative: ops must hold ${T} decisions, got ${ops.length}`)
+      r = addon.controllerSample(this.params, H, C, null, Uint8Array.from(ops), out, flat)
+    } else {
+      if (random === null) throw new TypeError('Controller.sampleNative: random is required when ops is not given')
+      const draws = new Float64Array(T)
+      for (let t = 0; t < T; t++) draws[t] = random.float()
+      r = addon.controllerSample(this.params, H, C, draws, null, out, flat)
+    }
+    const stride = 10 * H + C
+    const cache = Array.from({ length: T }, (_, t) => flat.subarray(t * stride, (t + 1) * stride))
+    return { ops: out, logProb: r.logProb, entropy: r.entropy, cache, flat }
+  }
+
+  /**
+   * One REINFORCE update, natively: this.grad ← ∇(−coefLogProb·log π − coefEntropy·H) of the
+   * sample (as backward() after zeroing), then one step of `adam` on this.params.
+   */
+  stepNative (s: ControllerSample, coefLogProb: number, coefEntropy: number, adam: Adam): void {
+    if (adam.size !== this.params.length) throw new RangeError(`Controller.stepNative: adam holds ${adam.size} parameters, the controller ${this.params.length}`)
+    const flat = s.flat ?? concatCache(s.cache)
+    addon.controllerStep(this.params, this.grad, adam.m, adam.v, this.hidden, CONTROLLER_CHOICES, s.ops, flat, coefLogProb, coefEntropy,
+      adam.t + 1, adam.lr, adam.beta1, adam.beta2, adam.weightDecay, adam.eps)
+    adam.t++
+  }
+
+  /** backward(), natively (adds to this.grad). */
+  backwardNative (s: ControllerSample, coefLogProb: number, coefEntropy = 0): void {
+    addon.controllerBackward(this.params, this.grad, this.hidden, CONTROLLER_CHOICES, s.ops, s.flat ?? concatCache(s.cache), coefLogProb, coefEntropy)
+  }
+
+  /** sampleMany(), natively: the same draws in the same order, the same sequences. */
+  sampleManyNative (n: number, random: Random): Uint8Array {
+    if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`Controller.sampleManyNative: n must be a non-negative integer, got ${n}`)
+    if (n === 0) return new Uint8Array(0)
+    const draws = new Float64Array(n * CONTROLLER_STEPS)
+    for (let k = 0; k < draws.length; k++) draws[k] = random.float()
+    return addon.controllerSampleMany(this.params, this.hidden, CONTROLLER_CHOICES, CONTROLLER_STEPS, draws)
   }
 
   /**
@@ -242,6 +298,13 @@ export class Controller {
       dhNext = dhPrev; dcNext = dcPrev
     }
   }
+}
+
+function concatCache (cache: Float64Array[]): Float64Array {
+  const stride = cache[0]?.length ?? 0
+  const flat = new Float64Array(cache.length * stride)
+  cache.forEach((st, t) => flat.set(st, t * stride))
+  return flat
 }
 
 function sigmoid (x: number): number {

@@ -9,7 +9,8 @@
 //   3. T iterations (Alg. 1): the controller (lib/models/controller.ts) samples one
 //      architecture α; its reward is NAC(α, β) against the current baseline β, plus the
 //      detached entropy bonus 5e-4·H (paper); REINFORCE loss −log π·r, no reward baseline;
-//      Adam. Every `exploreEvery` iterations, data exploration (Alg. 3): 2·`explorePairs`
+//      Adam (the iteration and the sampling are native/controller.cc; the TypeScript
+//      Controller is their tested reference). Every `exploreEvery` iterations, data exploration (Alg. 3): 2·`explorePairs`
 //      controller samples make `explorePairs` pairs, labelled y' = 1{p ≥ 0.5} by the NAC; the
 //      `exploreKeep` most confident (largest |p − 0.5|) join the pseudo-labelled set, which
 //      accumulates. Every `nacEvery` iterations one NAC step on a batch mixing pseudo and true
@@ -26,7 +27,10 @@
 // sample at each update. The paper's schedule (T = 10,000, every step every iteration) is the
 // default; lighter schedules are settings and are recorded in every result row.
 import { Random } from '../random'
+import * as fs from 'node:fs'
+import * as path from 'node:path'
 import { Oracle } from './oracle'
+import { writeFileAtomicSync } from '../bench/atomic'
 import { intSetting, numberSetting, readSettings } from './settings'
 import { oneOf } from '../validate'
 import { Nac, nacGraphTable, Adam } from '../models/nac'
@@ -121,6 +125,10 @@ export interface CtnasFinalState {
 export interface CtnasHooks {
   /** Called once, after the final pick was queried. */
   onFinal?: (state: CtnasFinalState) => void
+  /** With SearchRun.checkpoint: save the state after pretraining and every this many controller iterations (default 1000). */
+  checkpointEvery?: number
+  /** Called after each controller iteration t (tests use it to interrupt a run). */
+  onIteration?: (t: number) => void
 }
 
 export function ctnas (settings?: CtnasSettings, hooks: CtnasHooks = {}): SearchMethod {
@@ -174,7 +182,12 @@ async function runCtnas (run: SearchRun, o: Resolved, hooks: CtnasHooks): Promis
     throw new RangeError(`${fn}: the budget (${run.budget}) must cover at least 2 labelled architectures and topK = ${o.topK} (labelled ${o.labelled ?? 'budget − topK'} = ${M})`)
   }
   const oracle = new Oracle(run)
-  const random = new Random(run.seed)
+  let random = new Random(run.seed)
+  const every = hooks.checkpointEvery ?? 1000
+  if (!Number.isInteger(every) || every < 1) throw new RangeError(`${fn}: hooks.checkpointEvery must be an integer ≥ 1, got ${String(hooks.checkpointEvery)}`)
+  const ckFile = run.checkpoint ?? null
+  const ckKey = ckFile !== null ? checkpointKey(run, o) : ''
+  const resumed = ckFile !== null ? readCheckpoint(ckFile, ckKey, fn) : null
   const ops = bench.archs as Uint8Array
   const rowByIndex = new Int32Array(NB201_SIZE).fill(-1)
   const indexOfRow = new Int32Array(bench.size)
@@ -185,13 +198,16 @@ async function runCtnas (run: SearchRun, o: Resolved, hooks: CtnasHooks): Promis
   }
   const pruned = nacGraphTable().pruned
 
-  // 1. Labelled architectures.
+  // 1. Labelled architectures (a resumed run queries the saved ones again, in order).
   const lab: number[] = []
   const acc: number[] = []
+  const labRows: number[] = []
+  if (resumed !== null && resumed.labelled.length !== M) throw new RangeError(`${fn}: checkpoint ${ckFile as string} holds ${resumed.labelled.length} labelled rows, the run labels ${M}; delete it to start the run afresh`)
   while (lab.length < M) {
-    const row = oracle.randomUnqueried(random)
+    const row = resumed !== null ? resumed.labelled[lab.length] : oracle.randomUnqueried(random)
     acc.push(oracle.query(row))
     lab.push(indexOfRow[row])
+    labRows.push(row)
   }
   const nac = new Nac(random.fork(), { hidden: o.hidden, lr: o.nacLr, weightDecay: o.weightDecay })
   const B = o.batchPairs
@@ -205,7 +221,7 @@ async function runCtnas (run: SearchRun, o: Resolved, hooks: CtnasHooks): Promis
   }
   // 2. Pretraining.
   const steps = Math.ceil(M / B)
-  for (let epoch = 0; epoch < o.pretrainEpochs; epoch++) {
+  for (let epoch = 0; epoch < (resumed !== null ? 0 : o.pretrainEpochs); epoch++) {
     for (let k = 0; k < steps; k++) {
       const a: number[] = []; const b: number[] = []; const y: number[] = []
       labelledPairs(B, a, b, y)
@@ -222,9 +238,9 @@ async function runCtnas (run: SearchRun, o: Resolved, hooks: CtnasHooks): Promis
     for (let e = 0; e < 6; e++) i += sample.ops[e] * POW5[e]
     return i
   }
-  const draw = (): number => toIndex(controller.sample(random))
+  const draw = (): number => toIndex(controller.sampleNative(random))
   const drawMany = (n: number): number[] => {
-    const seqs = controller.sampleMany(n, random)
+    const seqs = controller.sampleManyNative(n, random)
     return Array.from({ length: n }, (_, k) => {
       let i = 0
       for (let e = 0; e < 6; e++) i += seqs[6 * k + e] * POW5[e]
@@ -236,13 +252,49 @@ async function runCtnas (run: SearchRun, o: Resolved, hooks: CtnasHooks): Promis
   const pa: number[] = []; const pb: number[] = []; const py: number[] = []
   let explored: number[] = []
   const pseudoPick = new Set<number>()
-  for (let t = 1; t <= o.iterations; t++) {
-    const sample = controller.sample(random)
+  let start = 1
+  if (resumed !== null) {
+    restore(nac.params, resumed.nac.params, 'nac.params', ckFile as string)
+    restore(nac.adam.m, resumed.nac.m, 'nac.m', ckFile as string)
+    restore(nac.adam.v, resumed.nac.v, 'nac.v', ckFile as string)
+    nac.adam.t = resumed.nac.t
+    restore(controller.params, resumed.controller.params, 'controller.params', ckFile as string)
+    restore(adam.m, resumed.controller.m, 'controller.m', ckFile as string)
+    restore(adam.v, resumed.controller.v, 'controller.v', ckFile as string)
+    adam.t = resumed.controller.t
+    beta = resumed.beta
+    baselines.length = 0; baselines.push(...resumed.baselines)
+    pa.push(...resumed.pa); pb.push(...resumed.pb); py.push(...resumed.py)
+    explored = [...resumed.explored]
+    random = Random.fromState(resumed.random)
+    start = resumed.t + 1
+  }
+  const save = (t: number): void => {
+    if (ckFile === null) return
+    const state: CtnasCheckpoint = {
+      version: CHECKPOINT_VERSION,
+      key: ckKey,
+      t,
+      random: random.state(),
+      labelled: labRows,
+      nac: { params: b64(nac.params), m: b64(nac.adam.m), v: b64(nac.adam.v), t: nac.adam.t },
+      controller: { params: b64(controller.params), m: b64(adam.m), v: b64(adam.v), t: adam.t },
+      beta,
+      baselines,
+      explored,
+      pa,
+      pb,
+      py
+    }
+    fs.mkdirSync(path.dirname(ckFile), { recursive: true })
+    writeFileAtomicSync(ckFile, JSON.stringify(state))
+  }
+  if (resumed === null) save(0)
+  for (let t = start; t <= o.iterations; t++) {
+    const sample = controller.sampleNative(random)
     const alpha = toIndex(sample)
     const reward = nac.compare([alpha], [beta])[0] + o.entropy * sample.entropy
-    controller.grad.fill(0)
-    controller.backward(sample, reward)
-    adam.step(controller.params, controller.grad)
+    controller.stepNative(sample, reward, 0, adam)
 
     if (o.pseudoRatio > 0 && t % o.exploreEvery === 0) {
       const xa: number[] = []; const xb: number[] = []
@@ -271,6 +323,8 @@ async function runCtnas (run: SearchRun, o: Resolved, hooks: CtnasHooks): Promis
       else if (o.baseline === 'curriculum') beta = curriculum(nac, [...baselines, ...explored], pruned)
       baselines.push(beta)
     }
+    if (t % every === 0) save(t)
+    hooks.onIteration?.(t)
     if (t % 100 === 0) await yieldToEventLoop(run.signal)
   }
 
@@ -319,4 +373,68 @@ function dedupe (indices: number[], pruned: Int32Array): number[] {
 async function yieldToEventLoop (signal?: AbortSignal): Promise<void> {
   await new Promise(resolve => setImmediate(resolve))
   if (signal?.aborted === true) throw signal.reason ?? new Error('search aborted')
+}
+
+// ---- checkpoints ---------------------------------------------------------------------------
+// One JSON file: the iteration, the PRNG state, the labelled rows in query order, the NAC's and
+// the controller's parameters and Adam states (float64, base64, little-endian), the baselines,
+// the last exploration and the pseudo-labelled pairs. A resumed run continues bit for bit.
+
+const CHECKPOINT_VERSION = 1
+
+interface CtnasCheckpoint {
+  version: number
+  key: string
+  t: number
+  random: [number, number, number, number]
+  labelled: number[]
+  nac: { params: string, m: string, v: string, t: number }
+  controller: { params: string, m: string, v: string, t: number }
+  beta: number
+  baselines: number[]
+  explored: number[]
+  pa: number[]
+  pb: number[]
+  py: number[]
+}
+
+function checkpointKey (run: SearchRun, o: Resolved): string {
+  return JSON.stringify({ method: 'ctnas', settings: o, seed: run.seed, budget: run.budget, metric: run.metric, epochs: run.epochs ?? null, bench: run.bench.name, size: run.bench.size })
+}
+
+function b64 (a: Float64Array): string {
+  return Buffer.from(a.buffer, a.byteOffset, a.byteLength).toString('base64')
+}
+
+function restore (target: Float64Array, data: string, what: string, file: string): void {
+  const bytes = Buffer.from(data, 'base64')
+  if (bytes.length !== target.byteLength) throw new RangeError(`ctnas: checkpoint ${file}: ${what} holds ${bytes.length / 8} values, the run needs ${target.length}`)
+  const values = new Float64Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length))
+  for (let k = 0; k < values.length; k++) {
+    if (!Number.isFinite(values[k])) throw new RangeError(`ctnas: checkpoint ${file}: ${what}[${k}] is not finite`)
+  }
+  target.set(values)
+}
+
+/** The saved state of this run, or null (no file, or the state of another run: it is then overwritten). */
+function readCheckpoint (file: string, key: string, fn: string): CtnasCheckpoint | null {
+  let text: string
+  try { text = fs.readFileSync(file, 'utf8') } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return null
+    throw err
+  }
+  let state: CtnasCheckpoint
+  try { state = JSON.parse(text) as CtnasCheckpoint } catch (err) {
+    throw new RangeError(`${fn}: checkpoint ${file} is not valid JSON (${(err as Error).message}); delete it to start the run afresh`)
+  }
+  if (state === null || typeof state !== 'object' || state.version !== CHECKPOINT_VERSION || state.key !== key) return null
+  const size = (JSON.parse(key) as { size: number }).size
+  if (Array.isArray(state.labelled) && (new Set(state.labelled).size !== state.labelled.length || !state.labelled.every(r => Number.isInteger(r) && r >= 0 && r < size))) {
+    throw new RangeError(`${fn}: checkpoint ${file}: the labelled rows are not distinct rows of the bench; delete it to start the run afresh`)
+  }
+  if (!Number.isInteger(state.t) || state.t < 0 || !Array.isArray(state.labelled) || !Array.isArray(state.baselines) ||
+      !Array.isArray(state.pa) || state.pa.length !== state.pb?.length || state.pa.length !== state.py?.length || !Array.isArray(state.explored)) {
+    throw new RangeError(`${fn}: checkpoint ${file} is malformed; delete it to start the run afresh`)
+  }
+  return state
 }

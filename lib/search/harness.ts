@@ -18,6 +18,8 @@ export interface RunSearchOptions {
   /** Training budget of the searched results (default: the bench's largest). */
   epochs?: number
   signal?: AbortSignal
+  /** A file the method may save its state to and resume from (SearchRun.checkpoint; ctnas uses it). */
+  checkpointFile?: string
 }
 
 export interface SearchCheckpoint {
@@ -44,7 +46,7 @@ export interface SearchResult {
   checkpoints: SearchCheckpoint[]
 }
 
-const OPTION_KEYS = ['budget', 'seed', 'checkpoints', 'epochs', 'signal'] as const
+const OPTION_KEYS = ['budget', 'seed', 'checkpoints', 'epochs', 'signal', 'checkpointFile'] as const
 const COLUMNS = new WeakMap<Bench, Map<string, Float64Array>>()
 
 /** A whole metric column, read once per bench (uncounted) and cached; NaN where the bench has no value. */
@@ -123,13 +125,16 @@ export async function runSearch (method: SearchMethod, bench: Bench, options: Ru
     throw new RangeError(`${fn}: options.epochs: ${bench.name} has no results at epochs ${typeof epochs === 'number' ? epochs : describe(epochs)} (available: ${bench.epochs.join(', ')})`)
   }
   if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw new TypeError(`${fn}: options.signal must be an AbortSignal, got ${describe(opts.signal)}`)
+  if (opts.checkpointFile !== undefined && (typeof opts.checkpointFile !== 'string' || opts.checkpointFile === '')) {
+    throw new TypeError(`${fn}: options.checkpointFile must be a non-empty path, got ${describe(opts.checkpointFile)}`)
+  }
   const metric = searchedMetric(bench, fn)
   const searched = column(bench, metric, epochs)
   const test = bench.metrics.includes('test') ? column(bench, 'test', largest) : new Float64Array(bench.size).fill(NaN)
   if (opts.signal?.aborted === true) throw opts.signal.reason ?? new Error(`${fn}: aborted`)
 
   bench.resetQueries(seed)
-  const trajectory = await method.run({ bench, budget, seed, metric, ...(opts.epochs !== undefined ? { epochs } : {}), ...(opts.signal !== undefined ? { signal: opts.signal } : {}) })
+  const trajectory = await method.run({ bench, budget, seed, metric, ...(opts.epochs !== undefined ? { epochs } : {}), ...(opts.signal !== undefined ? { signal: opts.signal } : {}), ...(opts.checkpointFile !== undefined ? { checkpoint: opts.checkpointFile } : {}) })
   const n = checkTrajectory(trajectory, method.name, bench, budget, searched)
 
   const out: SearchCheckpoint[] = []

@@ -17,6 +17,12 @@ export interface SearchRun {
   /** Training budget of the queried results (default: the bench's largest). */
   epochs?: number
   signal?: AbortSignal
+  /**
+   * A file a method that supports it (ctnas) saves its state to every so often and resumes
+   * from when the file holds a state of the same run (same settings, seed, budget and bench);
+   * other methods ignore it. The caller removes it once the result is stored.
+   */
+  checkpoint?: string
 }
 
 /** What a search method returns: every distinct row it queried, in query order. */
