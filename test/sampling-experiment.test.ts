@@ -212,5 +212,5 @@ t.test('an experiment interrupted inside a run resumes from its last iteration: 
   const again = await runSamplingExperiment(plan(out))
   t.equal(again.ran, 1)
   t.same(comparable(out), comparable(ref), 'resumed rows = uninterrupted rows')
-  t.same(fs.readdirSync(dir), [], 'checkpoint removed once the rows are stored')
+  t.notOk(fs.existsSync(dir) && fs.readdirSync(dir).length > 0, 'checkpoint (and its side file) removed once the rows are stored')
 })

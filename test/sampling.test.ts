@@ -14,7 +14,7 @@ import { RankGcn, fitNative, inputGradientNative, scoreNative } from '../lib/mod
 import { nb201GraphBatch } from '../lib/encode/graph'
 import { NB201_DAG_LINKS } from '../lib/spaces/nb201'
 import { Oracle } from '../lib/search/oracle'
-import { runSearch, searchMethod } from '../lib/search/index'
+import { removeRunCheckpoint, runSearch, searchMethod } from '../lib/search/index'
 import { NB101_THETA, benchGraphs, evolutionaryPool, gatherGraphs, mlPool, mlPool101, nb101Forward, nb101StraightThrough, nb201StraightThrough, readCheckpoint, removeCheckpoint, samplingLoop, samplingSettings, topK, uniformPool, type SamplingIteration } from '../lib/search/sampling'
 
 const bench = new Bench(synthetic201())
@@ -324,4 +324,18 @@ t.test('scoring S′ alone: a graph\'s score is the same in a gathered batch as 
     const sub = await scoreNative(model, gatherGraphs(graphs, rows))
     t.same(Array.from(sub), rows.map(r => all[r]), `width ${width}`)
   }
+})
+
+t.test('through the harness: runSearch({ checkpointFile }) checkpoints each iteration; interrupted and resumed = uninterrupted', async t => {
+  const method = searchMethod('sampling', { sampler: 'ev', pool: 30, width: 8, epochs: 15 })
+  const ref = await runSearch(method, bench, { budget: 30, seed: 6 })
+  const file = path.join(tmpDir(t), 'cell.json')
+  const controller = new AbortController()
+  const timer = setInterval(() => { try { if (JSON.parse(fs.readFileSync(file, 'utf8')).t >= 2) controller.abort(new Error('stop')) } catch {} }, 1)
+  try { await runSearch(method, bench, { budget: 30, seed: 6, checkpointFile: file, signal: controller.signal }) } catch {} finally { clearInterval(timer) }
+  const saved = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')).t as number : -1
+  const again = await runSearch(method, bench, { budget: 30, seed: 6, checkpointFile: file })
+  t.same(again.checkpoints, ref.checkpoints, `resumed from iteration ${saved}: the same result`)
+  removeRunCheckpoint(file)
+  t.same(fs.readdirSync(path.dirname(file)), [], 'removeRunCheckpoint removes the file and its side file')
 })

@@ -10,14 +10,14 @@
 import { createHash } from 'node:crypto'
 import { Bench } from '../bench/bench'
 import { openBench } from '../bench/open'
-import { runSearch, searchedMetric, searchMethod, samplingLoop, samplingSettings, type SearchMethod, type SearchTrajectory, type SamplingIteration } from '../search'
+import { removeRunCheckpoint, runSearch, searchedMetric, searchMethod, samplingLoop, samplingSettings, type SearchMethod, type SearchTrajectory, type SamplingIteration } from '../search'
 import { type ResultRow } from './results'
 import { benchDigest, benchKey, benchRef, reopenBench, preflightOut, runExperiment, stableJson, PlanError, type BenchRef, type Cell, type ProgressFn, type ReportInput, type RunOptions } from './runner'
 import { csvText, markdownTable, meanSd } from '../report/table'
 import { histogramSvg, lineSvg } from '../report/plots'
 import { Reach, accuracyOf, bestSoFarCurves, errorOf, gainCurve, histogram, oracles, targetGrid } from './sampling-figures'
 import { figureRows, type CliGcnSettings } from './sampling-args'
-import { removeCheckpoint } from '../search/sampling'
+import * as fs from 'node:fs'
 import * as path from 'node:path'
 
 /** The figures --figure draws (one SVG each). */
@@ -152,14 +152,14 @@ function shortHash (value: unknown): string {
 }
 
 /** Captures the trajectory a method returns (the gain needs every evaluation, not only incumbents). */
-function capturing (method: SearchMethod, its: SamplingIteration[] | null, checkpoint?: string): { method: SearchMethod, trajectory: () => SearchTrajectory } {
+function capturing (method: SearchMethod, its: SamplingIteration[] | null): { method: SearchMethod, trajectory: () => SearchTrajectory } {
   let last: SearchTrajectory | null = null
   const wrapped: SearchMethod = {
     name: method.name,
     settings: method.settings,
     run: async run => {
       last = its !== null && method.name === 'sampling'
-        ? await samplingLoop(run, method.settings as ReturnType<typeof samplingSettings>, { iteration: it => its.push(it) }, checkpoint !== undefined ? { file: checkpoint } : undefined)
+        ? await samplingLoop(run, method.settings as ReturnType<typeof samplingSettings>, { iteration: it => its.push(it) })
         : await method.run(run)
       return last
     }
@@ -183,16 +183,19 @@ function planCells (spec: SamplingSpec, bench: Bench, signal?: AbortSignal): Cel
         run: async () => {
           const its: SamplingIteration[] = []
           const checkpoint = spec.checkpointDir !== null && method.name === 'sampling' ? path.join(spec.checkpointDir, `${createHash('sha256').update(id).digest('hex').slice(0, 24)}.json`) : undefined
-          const cap = capturing(method, its, checkpoint)
+          const cap = capturing(method, its)
           const started = Date.now()
-          const result = await runSearch(cap.method, bench, { budget: spec.budget, seed, checkpoints: spec.rowCheckpoints, ...(signal !== undefined ? { signal } : {}) })
+          const result = await runSearch(cap.method, bench, { budget: spec.budget, seed, checkpoints: spec.rowCheckpoints, ...(signal !== undefined ? { signal } : {}), ...(checkpoint !== undefined ? { checkpointFile: checkpoint } : {}) })
           const seconds = (Date.now() - started) / 1000
           const traj = cap.trajectory()
           const cVals = Array.from(traj.values.slice(initial))
           const stored = method.name === 'sampling' && series.pool !== null && series.pool <= STORED_POOL
           const poolVals = stored ? its.flatMap(it => it.pool === undefined ? [] : Array.from(it.pool, r => searched[r])) : null
           const toppedUp = its.reduce((s, it) => s + it.toppedUp, 0)
-          if (checkpoint !== undefined) removeCheckpoint(checkpoint)
+          if (checkpoint !== undefined) {
+            removeRunCheckpoint(checkpoint)
+            try { fs.rmdirSync(path.dirname(checkpoint)) } catch { /* other cells' checkpoints are still there */ }
+          }
           return result.checkpoints.map((c, i) => ({
             variant: series.variant,
             pool: series.pool,

@@ -24,6 +24,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { Random } from '../random'
 import { writeFileAtomic } from '../experiments/results'
+import { removeRunCheckpoint } from './harness'
 import { RankGcn, fitNative, inputGradientNative, scoreNative, type RankGcnOptions } from '../models/rank-gcn'
 import type { GraphBatch } from '../models/types'
 import { nb101GraphBatch, nb201GraphBatch } from '../encode/graph'
@@ -175,11 +176,8 @@ export function readCheckpoint (file: string, key: string): CheckpointState | nu
   return { t, rows: main.rows as number[], iterations }
 }
 
-/** Removes a run's checkpoint files (once its rows are stored). */
-export function removeCheckpoint (file: string): void {
-  fs.rmSync(file, { force: true })
-  fs.rmSync(`${file}.pools.jsonl`, { force: true })
-}
+/** Removes a run's checkpoint files (once its rows are stored): removeRunCheckpoint of the harness. */
+export const removeCheckpoint = removeRunCheckpoint
 
 function saveIteration (file: string, key: string, it: SamplingIteration | null, rows: readonly number[], t: number): void {
   fs.mkdirSync(path.dirname(file), { recursive: true })
@@ -192,13 +190,16 @@ function saveIteration (file: string, key: string, it: SamplingIteration | null,
   writeFileAtomic(file, JSON.stringify({ key, t, rows }))
 }
 
-/** Alg. 1 on a search run, with the resolved settings; `observer` sees each iteration; `checkpoint` saves (and resumes from) each iteration. */
+/**
+ * Alg. 1 on a search run, with the resolved settings; `observer` sees each iteration;
+ * `checkpoint` (default: the run's SearchRun.checkpoint file) saves and resumes each iteration.
+ */
 export async function samplingLoop (run: SearchRun, s: ResolvedSamplingSettings, observer?: SamplingObserver, checkpoint?: SamplingCheckpoint): Promise<SearchTrajectory> {
   const oracle = new Oracle(run)
   const bench = run.bench
   if (s.sampler !== 'whole' && s.pool >= bench.size) throw new RangeError(`sampling: settings.pool = ${s.pool} must be below the size of the space (${bench.size}); use sampler 'whole' for all of it`)
   const graphs = benchGraphs(bench)
-  const ckFile = checkpoint !== undefined && !s.warmStart ? checkpoint.file : null
+  const ckFile = s.warmStart ? null : checkpoint?.file ?? run.checkpoint ?? null
   const key = ckFile !== null ? checkpointKey(run, s) : ''
   const resumed = ckFile !== null ? readCheckpoint(ckFile, key) : null
   let t0 = 1
