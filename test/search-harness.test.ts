@@ -36,7 +36,7 @@ t.test('options are validated before any work, with errors naming the option', a
   await t.rejects(runSearch(spy, bench, { budget: 10, seed: 0, checkpoints: [5, 11] }), /checkpoints\[1\] must be an integer in \[1, budget = 10\], got 11/)
   await t.rejects(runSearch(spy, bench, { budget: 10, seed: 0, checkpoints: [] }), /checkpoints must be a non-empty array/)
   await t.rejects(runSearch(spy, bench, { budget: 10, seed: 0, epochs: 13 }), /options\.epochs: .* has no results at epochs 13 \(available: 12, 200\)/)
-  await t.rejects(runSearch(spy, bench, { budget: 10, seed: 0, budjet: 3 } as never), /unknown option 'budjet' \(known: budget, seed, checkpoints, epochs, signal\)/)
+  await t.rejects(runSearch(spy, bench, { budget: 10, seed: 0, budjet: 3 } as never), /unknown option 'budjet' \(known: budget, seed, checkpoints, epochs, signal, checkpointFile\)/)
   await t.rejects(runSearch({} as never, bench, { budget: 10, seed: 0 }), /method must be a SearchMethod/)
   await t.rejects(runSearch(spy, {} as never, { budget: 10, seed: 0 }), /bench must be a Bench/)
   await t.rejects(runSearch(spy, bench, undefined as never), /options \{ budget, seed \} are required/)
