@@ -265,7 +265,7 @@ export async function runSamplingExperiment (plan: SamplingPlan): Promise<Sampli
   return await runExperiment({ ...plan, outputs: SAMPLING_OUTPUTS }, () => ({
     cells: planCells(spec, bench, plan.signal),
     spec: { module: 'sampling', data: spec },
-    settings: { ...spec, checkpoints },
+    settings: { ...spec, checkpointDir: undefined, checkpoints }, // the checkpoint folder is not a setting: results do not depend on it
     report: async input => await writeReport(input, bench, spec, checkpoints)
   }))
 }
