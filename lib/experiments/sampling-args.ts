@@ -191,9 +191,10 @@ export function samplingCommand (): Command {
   return new Command('sampling')
     .summary('Mauch et al.: GCN predictor loop with uniform / ML / evolutionary pools, vs rs, re, BANANAS')
     .description('Runs the efficient-sampling predictor loop (pb-whole, and uniform, ML and evolutionary pools of N′ ' +
-      'architectures) beside random search, aging evolution and BANANAS on one NAS-Bench-201 table, many seeds each, ' +
-      'and reports the test accuracy of the incumbent, paired differences against aging evolution, the quality targets and ' +
-      'the sample-efficiency gain. Results go to --out (results.jsonl, report.md); re-running resumes.')
+      'architectures) beside random search, aging evolution and BANANAS on one NAS-Bench-201 or NAS-Bench-101 bench, many seeds each, ' +
+      'and reports the test accuracy of the incumbent, paired differences against aging evolution, the quality targets, ' +
+      'the sample-efficiency gain and (--figure) the paper\'s Figs 2–10. Results go to --out (results.jsonl, report.md); ' +
+      're-running resumes, inside a run from its last iteration.')
     .option('--bench <uri>', 'nb201:<table.csv>, nb201:<dir> (with --dataset), synthetic-201, synthetic-101 or nb101:<nasbench_only108.tfrecord>')
     .option('--dataset <D>', 'the dataset of an nb201:<dir> holding several (e.g. cifar100)')
     .option('--rows <list>', `rows to run: ${CLI_SAMPLING_ROWS.join(', ')} (default all)`)
