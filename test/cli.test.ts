@@ -207,13 +207,22 @@ t.test('search: options validated before any work', async t => {
     [['--bench', 'synthetic-201', '--metod', 'rs'], /unknown option '--metod' \(did you mean --method\?\)/],
     [['--bench', 'synthetic-201', '--sampler', 'ev'], /--sampler sets the sampling method; add sampling to --method/],
     [['--bench', 'synthetic-201', '--method', 'sampling', '--sampler', 'grid'], /unknown --sampler 'grid' \(whole, uniform, ml, ev\)/],
-    [['--bench', 'synthetic-201', '--method', 'sampling', '--sampler', 'ev', '--pool', '3'], /--pool must be an integer >= 4, got '3'/],
+    [['--bench', 'synthetic-201', '--method', 'sampling', '--sampler', 'ev', '--pool', '3'], /--pool must be 'all' or an integer in \[4, \|S\|\) .*got '3'/],
+    [['--bench', 'synthetic-201', '--method', 'sampling', '--sampler', 'random'], /--sampler random is random search, the rs method: give --method rs/],
     [['--bench', 'synthetic-201', '--method', 'sampling', '--pool', '100'], /--pool N sizes the uniform, ml or ev pool: give --sampler/],
     [['--bench', 'synthetic-201', '--method', 'sampling', '--sampler', 'whole', '--pool', '100'], /--sampler whole scores every architecture/],
     [['--bench', 'synthetic-201', '--method', 'sampling', '--sampler', 'ev', '--pool', '15625'], /--pool 15625 must be below the size of the space \(.* has 15625 architectures\)/],
     [['--bench', 'synthetic-201', '--method', 'sampling', '--lr', '0'], /--lr must be a number > 0/],
     [['--bench', 'synthetic-201', '--method', 'sampling', '--momentum', '1'], /--momentum must be a number in \[0, 1\)/],
-    [['--bench', 'synthetic-201', '--method', 'sampling', '--gcn-width', '0'], /--gcn-width must be an integer >= 1/]
+    [['--bench', 'synthetic-201', '--method', 'sampling', '--gcn-width', '0'], /--gcn-width must be an integer >= 1/],
+    [['--bench', 'synthetic-201', '--method', 'sampling', '--initial', '1'], /--initial must be an integer >= 2, got '1'/],
+    [['--bench', 'synthetic-201', '--method', 'sampling', '--k', '0'], /--k must be an integer >= 1, got '0'/],
+    [['--bench', 'synthetic-201', '--method', 'sampling', '--parents', '0'], /--parents must be an integer >= 1/],
+    [['--bench', 'synthetic-201', '--method', 'sampling', '--alpha', '-0.5'], /--alpha must be a number in \[0, 1\], got '-0.5'/],
+    [['--bench', 'synthetic-201', '--method', 'sampling', '--p-mutate', '0'], /--p-mutate must be a number in \(0, 1\], got '0'/],
+    [['--bench', 'synthetic-201', '--method', 'sampling', '--sampler', 'ev', '--k', '10', '--pool', '8'], /--pool must be 'all' or an integer in \[10, \|S\|\)/],
+    [['--bench', 'synthetic-201', '--method', 'sampling', '--initial', '10', '--budget', '12'], /--budget must be >= --initial \+ --k = 10 \+ 4 = 14 for the sampling method, got '12'/],
+    [['--bench', 'synthetic-201', '--method', 'rs', '--alpha', '0.5'], /--alpha sets the sampling method; add sampling to --method/]
   ]
   for (const [args, message] of cases) {
     const r = run('search', ...args)

@@ -2,15 +2,20 @@
 // gradient against finite differences of the relaxed architecture, the ML sampler against
 // brute force, the uniform and evolutionary pool semantics, and the loop's accounting.
 import t from 'tap'
+import type * as Tap from 'tap'
+import * as fs from 'node:fs'
+import * as os from 'node:os'
+import * as path from 'node:path'
+import { synthetic101 } from '../lib/bench/synthetic'
 import { Bench } from '../lib/bench/bench'
 import { synthetic201 } from '../lib/bench/synthetic'
 import { Random } from '../lib/random'
-import { RankGcn, fitNative, scoreNative } from '../lib/models/rank-gcn'
+import { RankGcn, fitNative, inputGradientNative, scoreNative } from '../lib/models/rank-gcn'
 import { nb201GraphBatch } from '../lib/encode/graph'
 import { NB201_DAG_LINKS } from '../lib/spaces/nb201'
 import { Oracle } from '../lib/search/oracle'
-import { runSearch, searchMethod } from '../lib/search/index'
-import { benchGraphs, evolutionaryPool, mlPool, nb201StraightThrough, samplingLoop, samplingSettings, topK, uniformPool, type SamplingIteration } from '../lib/search/sampling'
+import { removeRunCheckpoint, runSearch, searchMethod } from '../lib/search/index'
+import { NB101_THETA, benchGraphs, evolutionaryPool, gatherGraphs, mlPool, mlPool101, nb101Forward, nb101StraightThrough, nb201StraightThrough, readCheckpoint, removeCheckpoint, samplingLoop, samplingSettings, topK, uniformPool, type SamplingIteration } from '../lib/search/sampling'
 
 const bench = new Bench(synthetic201())
 const ops = bench.archs as Uint8Array
@@ -193,4 +198,144 @@ t.test('settings are validated with errors naming them', async t => {
   t.throws(() => searchMethod('sampling', { warmStart: 1 }), /settings\.warmStart must be a boolean/)
   t.throws(() => searchMethod('sampling', { sampelr: 'ml' }), /unknown option 'sampelr'/)
   await t.rejects(runSearch(searchMethod('sampling', { sampler: 'uniform', pool: 15625, width: 4, epochs: 1 }), bench, { budget: 10, seed: 0 }), /settings\.pool = 15625 must be below the size of the space \(15625\)/)
+})
+
+// ---- NB-101 ML pool and per-iteration checkpoints ------------------------------------------
+
+t.test('NB-101 straight-through gradient = ∂f/∂(A, X) of the relaxed raw graph (finite differences)', async t => {
+  const model = new RankGcn(7, 5, { width: 9 }).init(new Random(5))
+  const random = new Random(11)
+  let worst = 0
+  let checked = 0
+  for (let trial = 0; trial < 10; trial++) {
+    const theta = Float64Array.from({ length: NB101_THETA }, () => 2 * random.float() - 1)
+    const batch = { count: 1, vertices: 7, features: 5, adjacency: new Float32Array(49), x: new Float32Array(35), mask: new Float32Array(7) }
+    const { bits, ops } = nb101Forward(theta, 0, batch, 0)
+    // The forward graph: thresholded logits, argmax ops, input at 0 and output at 6.
+    for (let k = 0, i = 0; i < 7; i++) for (let j = i + 1; j < 7; j++, k++) t.equal(batch.adjacency[i * 7 + j], theta[k] > 0 ? 1 : 0)
+    t.equal(ops[0], 0); t.equal(ops[6], 4)
+    for (let v = 1; v <= 5; v++) t.equal(batch.x[v * 5 + ops[v]], 1)
+    t.ok(bits >= 0)
+    const { dA, dX } = model.inputGradient(batch)
+    const native = inputGradientNative(model, batch)
+    const st = new Float64Array(NB101_THETA)
+    nb101StraightThrough(dA, dX, st)
+    const stNative = new Float64Array(NB101_THETA)
+    nb101StraightThrough(native.dA, native.dX, stNative)
+    for (let k = 0; k < NB101_THETA; k++) if (Math.abs(st[k] - stNative[k]) > 1e-9) t.fail(`native vs JS at ${k}`)
+    // Relaxed input: entry k of θ's image (A[i][j] or X[v][1+o]) moved by ±h.
+    const h = 1e-6
+    const entry = (k: number): { field: 'adjacency' | 'x', at: number } => {
+      if (k < 21) { let q = 0; for (let i = 0; i < 7; i++) for (let j = i + 1; j < 7; j++, q++) if (q === k) return { field: 'adjacency', at: i * 7 + j } }
+      const v = 1 + Math.floor((k - 21) / 3); const o = (k - 21) % 3
+      return { field: 'x', at: v * 5 + 1 + o }
+    }
+    for (let k = 0; k < NB101_THETA; k++) {
+      const { field, at } = entry(k)
+      const relaxed = (d: number): number => {
+        const g = { ...batch, adjacency: Float64Array.from(batch.adjacency), x: Float64Array.from(batch.x) }
+        g[field][at] += d
+        return model.score(g as never)[0]
+      }
+      const fd = (relaxed(h) - relaxed(-h)) / (2 * h)
+      const fwd = (relaxed(h) - relaxed(0)) / h
+      if (Math.abs(fwd - fd) > 1e-4) continue // a ReLU kink
+      worst = Math.max(worst, Math.abs(fd - st[k]))
+      checked++
+    }
+  }
+  t.ok(checked > 250, `${checked} of 360 entries away from kinks`)
+  t.ok(worst < 1e-6, `max |fd − straight-through| = ${worst}`)
+})
+
+t.test('NB-101 ML sampler: reaches the top 1 % of f over all 423,624 cells (brute force), valid, new, deduplicated', async t => {
+  const b101 = new Bench(await synthetic101())
+  const model = new RankGcn(7, 5, { width: 16 }).init(new Random(21))
+  const all = await scoreNative(model, benchGraphs(b101))
+  const sorted = Float64Array.from(all).sort()
+  const p99 = sorted[Math.floor(0.99 * all.length)]
+  const bestRow = all.indexOf(sorted[all.length - 1])
+  b101.resetQueries()
+  const oracle = new Oracle({ bench: b101, budget: 100, seed: 0, metric: 'val' })
+  for (const r of [bestRow, 5, 77]) oracle.query(r)
+  const pool = await mlPool101(model, oracle, 40, 30, 0.05, new Random(2))
+  t.ok(pool.length > 0 && pool.length <= 40, `${pool.length} architectures`)
+  t.equal(new Set(pool).size, pool.length, 'deduplicated')
+  t.notOk(Array.from(pool).some(r => oracle.has(r)), 'nothing evaluated')
+  const scores = Array.from(pool, r => all[r])
+  const top = Math.max(...scores)
+  t.ok(top >= p99, `best of the ML pool ${top} ≥ 99th percentile ${p99} (optimum excluded as evaluated)`)
+  const meanMl = scores.reduce((s, x) => s + x, 0) / scores.length
+  const uni = uniformPool(oracle, b101.size, 40, new Random(2))
+  const meanUni = Array.from(uni, r => all[r]).reduce((s, x) => s + x, 0) / uni.length
+  t.ok(meanMl > meanUni, `ML pool mean ${meanMl} > uniform pool mean ${meanUni}`)
+  t.same(Array.from(await mlPool101(model, oracle, 40, 30, 0.05, new Random(2))), Array.from(pool), 'deterministic')
+  // The loop runs the ml sampler on NB-101.
+  const its: SamplingIteration[] = []
+  b101.resetQueries(3)
+  const traj = await samplingLoop({ bench: b101, budget: 12, seed: 3, metric: 'val' }, samplingSettings({ sampler: 'ml', pool: 20, width: 8, epochs: 10, mlSteps: 5 }), { iteration: it => its.push(it) })
+  t.equal(new Set(traj.rows).size, 12)
+  t.equal(its.length, 2)
+})
+
+function tmpDir (t: Tap.Test): string {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nasrank-ckpt-'))
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
+  return dir
+}
+
+t.test('per-iteration checkpoints: a run aborted after iteration t and resumed equals an uninterrupted one', async t => {
+  for (const sampler of ['uniform', 'ml', 'ev', 'whole'] as const) {
+    const s = samplingSettings({ sampler, pool: 30, width: 8, epochs: 15, mlSteps: 5 })
+    const flat = (its: SamplingIteration[]): unknown => its.map(i => ({ ...i, pool: i.pool === undefined ? null : Array.from(i.pool), chosen: Array.from(i.chosen) }))
+    bench.resetQueries(1)
+    const full: SamplingIteration[] = []
+    const ref = await samplingLoop({ bench, budget: 26, seed: 4, metric: 'val' }, s, { iteration: it => full.push(it) })
+    const dir = tmpDir(t)
+    const file = path.join(dir, 'run.json')
+    for (const stopAfter of [3, 5]) {
+      const controller = new AbortController()
+      bench.resetQueries(1)
+      await t.rejects(samplingLoop({ bench, budget: 26, seed: 4, metric: 'val', signal: controller.signal }, s, { iteration: it => { if (it.t === stopAfter) controller.abort(new Error('stop')) } }, { file }), /stop/)
+      t.equal(JSON.parse(fs.readFileSync(file, 'utf8')).t, stopAfter, `${sampler}: checkpoint after iteration ${stopAfter}`)
+    }
+    // A torn last line (an iteration whose main checkpoint never landed) is dropped.
+    fs.appendFileSync(`${file}.pools.jsonl`, '{"t":6,"pool":[1,2')
+    const resumed: SamplingIteration[] = []
+    bench.resetQueries(1)
+    const again = await samplingLoop({ bench, budget: 26, seed: 4, metric: 'val' }, s, { iteration: it => resumed.push(it) }, { file })
+    t.same(Array.from(again.rows), Array.from(ref.rows), `${sampler}: the same rows in the same order`)
+    t.same(Array.from(again.values), Array.from(ref.values))
+    t.same(flat(resumed), flat(full), `${sampler}: the same iterations (pools, chosen, losses)`)
+    t.equal(bench.queries, 26, 'queries counted once each')
+    // Another setting does not resume from this file.
+    t.equal(readCheckpoint(file, 'other'), null)
+    removeCheckpoint(file)
+    t.notOk(fs.existsSync(file) || fs.existsSync(`${file}.pools.jsonl`))
+  }
+})
+
+t.test('scoring S′ alone: a graph\'s score is the same in a gathered batch as among all cells (bit for bit)', async t => {
+  const graphs = benchGraphs(bench)
+  for (const width of [8, 32]) {
+    const model = new RankGcn(8, 6, { width }).init(new Random(width))
+    const all = await scoreNative(model, graphs)
+    const rows = Array.from({ length: 300 }, (_, i) => (i * 7919) % bench.size)
+    const sub = await scoreNative(model, gatherGraphs(graphs, rows))
+    t.same(Array.from(sub), rows.map(r => all[r]), `width ${width}`)
+  }
+})
+
+t.test('through the harness: runSearch({ checkpointFile }) checkpoints each iteration; interrupted and resumed = uninterrupted', async t => {
+  const method = searchMethod('sampling', { sampler: 'ev', pool: 30, width: 8, epochs: 15 })
+  const ref = await runSearch(method, bench, { budget: 30, seed: 6 })
+  const file = path.join(tmpDir(t), 'cell.json')
+  const controller = new AbortController()
+  const timer = setInterval(() => { try { if (JSON.parse(fs.readFileSync(file, 'utf8')).t >= 2) controller.abort(new Error('stop')) } catch {} }, 1)
+  try { await runSearch(method, bench, { budget: 30, seed: 6, checkpointFile: file, signal: controller.signal }) } catch {} finally { clearInterval(timer) }
+  const saved = fs.existsSync(file) ? JSON.parse(fs.readFileSync(file, 'utf8')).t as number : -1
+  const again = await runSearch(method, bench, { budget: 30, seed: 6, checkpointFile: file })
+  t.same(again.checkpoints, ref.checkpoints, `resumed from iteration ${saved}: the same result`)
+  removeRunCheckpoint(file)
+  t.same(fs.readdirSync(path.dirname(file)), [], 'removeRunCheckpoint removes the file and its side file')
 })

@@ -13,7 +13,8 @@ export async function samplingCommandRun (args: SamplingArgs, command: string[],
     bench: args.bench,
     ...(args.dataset !== undefined ? { dataset: args.dataset } : {}),
     ...(args.rows !== undefined ? { variants: args.rows } : {}),
-    ...(args.pool !== undefined ? { pool: args.pool } : {}),
+    ...(args.pools !== undefined ? { pools: args.pools } : {}),
+    ...(args.figures !== undefined ? { figures: args.figures } : {}),
     ...(args.budget !== undefined ? { budget: args.budget } : {}),
     ...(args.checkpoints !== undefined ? { checkpoints: args.checkpoints } : {}),
     ...(args.seeds !== undefined ? { seeds: args.seeds } : {}),
@@ -39,6 +40,14 @@ export async function samplingCommandRun (args: SamplingArgs, command: string[],
     const result = await runSamplingExperiment(plan)
     log(`${result.ran} cells run, ${result.skipped} reused${result.partial ? `, ${result.remaining} to do` : ''}; report: ${result.reportFile}`)
     process.stdout.write(fs.readFileSync(result.reportFile, 'utf8'))
+    const q = args.quickFigures
+    if (q !== undefined && !controller.signal.aborted) {
+      log(`--quick, part 2: Figs ${q.figures.join(', ')} on ${q.bench} into ${q.out}`)
+      resumedLogged = false
+      const figs = await runSamplingExperiment({ ...plan, bench: q.bench, seeds: q.seeds, budget: q.budget, gcn: q.gcn, figures: q.figures, out: q.out, variants: undefined, pools: undefined, checkpoints: undefined })
+      log(`${figs.ran} cells run, ${figs.skipped} reused${figs.partial ? `, ${figs.remaining} to do` : ''}; report: ${figs.reportFile}`)
+      process.stdout.write('\n' + fs.readFileSync(figs.reportFile, 'utf8'))
+    }
     return controller.signal.aborted ? 130 : 0
   } finally {
     controller.dispose()

@@ -59,6 +59,11 @@ export interface RawSearchOptions {
   gcnEpochs?: string
   lr?: string
   momentum?: string
+  initial?: string
+  k?: string
+  parents?: string
+  alpha?: string
+  pMutate?: string
 }
 
 /** Validates the options; every error is a UsageError that names the option. */
@@ -85,17 +90,20 @@ export function searchArgs (raw: RawSearchOptions): SearchArgs {
       if (k > 0 && checkpoints[k] <= checkpoints[k - 1]) throw new UsageError(`--checkpoints must be increasing, got '${raw.checkpoints}'`)
     }
   }
-  const samplingFlags = (['sampler', 'pool', 'gcnWidth', 'gcnEpochs', 'lr', 'momentum'] as const).filter(k => raw[k] !== undefined)
+  const samplingFlags = (['sampler', 'pool', 'gcnWidth', 'gcnEpochs', 'lr', 'momentum', 'initial', 'k', 'parents', 'alpha', 'pMutate'] as const).filter(k => raw[k] !== undefined)
   let methodSettings: Record<string, Record<string, unknown>> | undefined
   if (samplingFlags.length > 0) {
     const flag = (k: string): string => `--${k.replace(/[A-Z]/g, c => `-${c.toLowerCase()}`)}`
     if (!methods.includes('sampling')) throw new UsageError(`${flag(samplingFlags[0])} sets the sampling method; add sampling to --method`)
     const st: Record<string, unknown> = {}
+    if (raw.sampler === 'random') throw new UsageError('--sampler random is random search, the rs method: give --method rs (or --method rs,sampling)')
     if (raw.sampler !== undefined) st.sampler = choice('--sampler', raw.sampler, CLI_SAMPLERS)
     if (raw.pool !== undefined) {
       if (raw.pool === 'all') st.sampler = 'whole'
       else {
-        st.pool = integer('--pool', raw.pool, 4)
+        const n = Number(raw.pool)
+        if (raw.pool.trim() === '' || !Number.isInteger(n) || n < 4) throw new UsageError(`--pool must be 'all' or an integer in [4, |S|) (K = 4 to the size of the space), got '${raw.pool}'`)
+        st.pool = n
         if (st.sampler === undefined) throw new UsageError("--pool N sizes the uniform, ml or ev pool: give --sampler uniform|ml|ev (or --pool all)")
         if (st.sampler === 'whole') throw new UsageError("--pool N: --sampler whole scores every architecture; give --pool all or another sampler")
       }
@@ -104,6 +112,15 @@ export function searchArgs (raw: RawSearchOptions): SearchArgs {
     if (raw.gcnEpochs !== undefined) st.epochs = integer('--gcn-epochs', raw.gcnEpochs, 1)
     if (raw.lr !== undefined) st.lr = real('--lr', raw.lr, x => x > 0, '> 0')
     if (raw.momentum !== undefined) st.momentum = real('--momentum', raw.momentum, x => x >= 0 && x < 1, 'in [0, 1)')
+    if (raw.initial !== undefined) st.initial = integer('--initial', raw.initial, 2)
+    if (raw.k !== undefined) st.k = integer('--k', raw.k, 1)
+    if (raw.parents !== undefined) st.parents = integer('--parents', raw.parents, 1)
+    if (raw.alpha !== undefined) st.alpha = real('--alpha', raw.alpha, x => x >= 0 && x <= 1, 'in [0, 1]')
+    if (raw.pMutate !== undefined) st.pMutate = real('--p-mutate', raw.pMutate, x => x > 0 && x <= 1, 'in (0, 1]')
+    const k = (st.k as number | undefined) ?? 4
+    if (typeof st.pool === 'number' && st.pool < k) throw new UsageError(`--pool must be 'all' or an integer in [${k}, |S|) (K = ${k} to the size of the space), got '${String(raw.pool)}'`)
+    const initial = (st.initial as number | undefined) ?? 4
+    if (budget < initial + k) throw new UsageError(`--budget must be >= --initial + --k = ${initial} + ${k} = ${initial + k} for the sampling method, got '${raw.budget}'`)
     methodSettings = { sampling: st }
   }
   return {
@@ -153,6 +170,11 @@ export function searchCommand (): Command {
     .option('--gcn-epochs <N>', 'sampling: SGD steps per iteration (default 2000, the paper\'s)')
     .option('--lr <x>', 'sampling: initial learning rate of the cosine schedule (default 0.01)')
     .option('--momentum <x>', 'sampling: SGD momentum in [0, 1) (default 0.9)')
+    .option('--initial <N>', 'sampling: random architectures evaluated first, T₀ >= 2 (default 4)')
+    .option('--k <N>', 'sampling: architectures evaluated per iteration, K >= 1 (default 4)')
+    .option('--parents <N>', 'sampling, ev pool: parents P >= 1 (default 10)')
+    .option('--alpha <x>', 'sampling, ev pool: mutant fraction α in [0, 1] (default 0.5)')
+    .option('--p-mutate <x>', 'sampling, ev pool: per-bit mutation probability in (0, 1] (default 0.05)')
     .addHelpText('after', '\nExamples:\n  nasrank search --bench nb201:nb201-cifar10-hp200.csv --method rs,re,ls --budget 150 --seeds 100\n' +
       '  nasrank search --bench nb201:nb201-cifar10-hp200.csv --method re,sampling --sampler ev --pool 100 --budget 100\n' +
       '  nasrank search --bench nb201:nb201-cifar10-hp200.csv --seeds 100 --queue redis://grid-head:6379/0   (workers: nasrank worker --queue redis://grid-head:6379/0)')

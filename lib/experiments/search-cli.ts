@@ -22,7 +22,9 @@ export const SEARCH_USAGE = `nasrank search --method rs,re,ls,bananas,ctnas --be
   --pool N|all         sampling's pool size N′ (default 100); all = --sampler whole
   --gcn-width N        sampling's GCN units per layer (default 256)
   --gcn-epochs N       sampling's SGD steps per iteration (default 2000)
-  --lr x, --momentum x sampling's SGD (defaults 0.01, 0.9)`
+  --lr x, --momentum x sampling's SGD (defaults 0.01, 0.9)
+  --initial N, --k N   sampling's T₀ >= 2 and K >= 1 (defaults 4, 4)
+  --parents N, --alpha x, --p-mutate x  sampling's ev pool: P >= 1, α in [0, 1], p_mutate in (0, 1] (defaults 10, 0.5, 0.05)`
 
 /** What `nasrank search` passes after parsing its options. */
 export interface SearchCommandOptions {

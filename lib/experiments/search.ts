@@ -9,7 +9,7 @@ import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { Bench } from '../bench/bench'
 import { openBench } from '../bench/open'
-import { runSearch, searchedMetric, searchMethod, SEARCH_METHODS } from '../search'
+import { removeRunCheckpoint, runSearch, searchedMetric, searchMethod, SEARCH_METHODS } from '../search'
 import { type ResultRow } from './results'
 import { benchDigest, benchKey, benchRef, reopenBench, preflightOut, runExperiment, stableJson, PlanError, type BenchRef, type Cell, type RunResult, type ProgressFn, type ReportInput, type RunOptions } from './runner'
 import { csvText, markdownTable, meanSd } from '../report/table'
@@ -179,7 +179,7 @@ function planCells (spec: SearchSpec, bench: Bench, signal?: AbortSignal): Cell[
             ...(checkpointFile !== undefined ? { checkpointFile } : {})
           })
           if (checkpointFile !== undefined) {
-            fs.rmSync(checkpointFile, { force: true })
+            removeRunCheckpoint(checkpointFile)
             try { fs.rmdirSync(path.dirname(checkpointFile)) } catch { /* other cells' checkpoints are still there, or it was never made */ }
           }
           const seconds = (Date.now() - started) / 1000

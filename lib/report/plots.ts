@@ -98,3 +98,36 @@ export async function barSvg (plot: BarPlot): Promise<string> {
     ]
   })
 }
+
+export interface HistogramPlot {
+  title: string
+  xTitle: string
+  yTitle: string
+  /** One step line per series: counts over bins with edges (bins + 1, ascending); `normalize` divides by the series' total. */
+  series: ReadonlyArray<{ series: string, edges: readonly number[], counts: readonly number[], total?: number }>
+  normalize?: boolean
+  subtitle?: string
+}
+
+/** Histograms of several series over shared or different bins, as step lines (e.g. q(J) of Mauch et al. Fig 2). */
+export async function histogramSvg (plot: HistogramPlot): Promise<string> {
+  const values = plot.series.flatMap(s => {
+    const total = plot.normalize === true ? (s.total ?? s.counts.reduce((a, b) => a + b, 0)) : 1
+    const ys = s.counts.map(c => total > 0 ? c / total : 0)
+    // Step after each left edge; the last bin closes at the last edge.
+    return [...ys.map((y, k) => ({ series: s.series, x: s.edges[k], y })), { series: s.series, x: s.edges[s.edges.length - 1], y: ys[ys.length - 1] ?? 0 }]
+  })
+  return await render({
+    $schema: 'https://vega.github.io/schema/vega-lite/v5.json',
+    title: header(plot.title, plot.subtitle),
+    width: 420,
+    height: 300,
+    data: { values },
+    mark: { type: 'line', interpolate: 'step-after' },
+    encoding: {
+      x: { field: 'x', type: 'quantitative', title: plot.xTitle },
+      y: { field: 'y', type: 'quantitative', title: plot.yTitle },
+      color: { field: 'series', type: 'nominal', title: null }
+    }
+  })
+}

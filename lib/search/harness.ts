@@ -4,6 +4,8 @@
 // asks about counts once, and the report reads, at each budget checkpoint, the incumbent
 // (best searched value so far; ties keep the first seen) and its test accuracy, read
 // without counting.
+import * as fs from 'node:fs'
+import * as path from 'node:path'
 import { Bench, type Metric } from '../bench/bench'
 import { checkSeed } from '../random'
 import { checkOptions, describe } from '../validate'
@@ -173,4 +175,18 @@ function checkTrajectory (t: SearchTrajectory, name: string, bench: Bench, budge
     throw new RangeError(`${fn} returned ${n} distinct rows but the bench counted ${bench.queries} distinct queries (every query must be in the trajectory, and every trajectory row queried)`)
   }
   return n
+}
+
+/**
+ * Removes a run's checkpoint (SearchRun.checkpoint) once its result is stored: the file and the
+ * side files a method keeps beside it, named `<file>.<suffix>` (e.g. the sampling loop's S′ log
+ * `<file>.pools.jsonl`).
+ */
+export function removeRunCheckpoint (file: string): void {
+  fs.rmSync(file, { force: true })
+  const dir = path.dirname(file)
+  const base = path.basename(file) + '.'
+  let names: string[] = []
+  try { names = fs.readdirSync(dir) } catch { return }
+  for (const n of names) if (n.startsWith(base)) fs.rmSync(path.join(dir, n), { force: true })
 }

@@ -40,7 +40,7 @@ export function searchMethod (name: string, settings?: Record<string, unknown>):
   return (SEARCH_METHODS[name as SearchMethodName] as (s?: Record<string, unknown>) => SearchMethod)(settings)
 }
 
-export { runSearch, searchedMetric, type RunSearchOptions, type SearchResult, type SearchCheckpoint } from './harness'
+export { runSearch, searchedMetric, removeRunCheckpoint, type RunSearchOptions, type SearchResult, type SearchCheckpoint } from './harness'
 export { benchSpace, type BenchSpace } from './space'
 export { Oracle } from './oracle'
 export { randomSearchExpectation } from './expectation'

@@ -20,7 +20,11 @@
 // The GCN is trained natively in float64 (gcnTrain), pools are scored by gcnScore (float32,
 // norm 'row', pool 'all') and the ML sampler's input gradients come from gcnScoreGrad; the
 // JS RankGcn is their tested reference (no JS fallback: the addon ships prebuilt).
+import * as fs from 'node:fs'
+import * as path from 'node:path'
 import { Random } from '../random'
+import { writeFileAtomic } from '../experiments/results'
+import { removeRunCheckpoint } from './harness'
 import { RankGcn, fitNative, inputGradientNative, scoreNative, type RankGcnOptions } from '../models/rank-gcn'
 import type { GraphBatch } from '../models/types'
 import { nb101GraphBatch, nb201GraphBatch } from '../encode/graph'
@@ -133,17 +137,84 @@ export function benchGraphs (bench: Bench): GraphBatch {
   return g
 }
 
-/** Alg. 1 on a search run, with the resolved settings; `observer` sees each iteration. */
-export async function samplingLoop (run: SearchRun, s: ResolvedSamplingSettings, observer?: SamplingObserver): Promise<SearchTrajectory> {
+/**
+ * Per-iteration checkpoint of one run: `file` holds the evaluated rows in order and the last
+ * finished iteration (written atomically after every iteration); `file + '.pools.jsonl'` one
+ * line per iteration (S′ ids, the chosen rows, top-ups, loss), appended before the main file,
+ * so a torn last line belongs to an iteration the main file does not count and is dropped.
+ * A run with the same `key` (seed, budget, settings, bench) resumes from it and, since every
+ * draw comes from Random(seed, stream(t, purpose)), ends with the rows and iterations of an
+ * uninterrupted run. Not used with warmStart (the model is not saved).
+ */
+export interface SamplingCheckpoint {
+  file: string
+}
+
+interface CheckpointState { t: number, rows: number[], iterations: SamplingIteration[] }
+
+function checkpointKey (run: SearchRun, s: ResolvedSamplingSettings): string {
+  return JSON.stringify({ v: 1, seed: run.seed, budget: run.budget, bench: run.bench.uri, size: run.bench.size, metric: run.metric ?? null, settings: Object.keys(s).sort().map(k => [k, (s as Record<string, unknown>)[k]]) })
+}
+
+/** Reads a checkpoint; null when there is none or it belongs to other settings. Drops a torn tail of the side file. */
+export function readCheckpoint (file: string, key: string): CheckpointState | null {
+  let main: { key?: unknown, t?: unknown, rows?: unknown }
+  try { main = JSON.parse(fs.readFileSync(file, 'utf8')) } catch { return null }
+  if (main.key !== key || typeof main.t !== 'number' || !Array.isArray(main.rows)) return null
+  const t = main.t
+  const iterations: SamplingIteration[] = []
+  let text = ''
+  try { text = fs.readFileSync(`${file}.pools.jsonl`, 'utf8') } catch { if (t > 0) return null }
+  for (const line of text.split('\n')) {
+    if (iterations.length === t) break
+    let it: { t: number, pool?: number[], poolSize: number, toppedUp: number, chosen: number[], loss: number | null }
+    try { it = JSON.parse(line) } catch { break } // the torn tail
+    if (it.t !== iterations.length + 1) break
+    iterations.push({ t: it.t, ...(it.pool !== undefined ? { pool: Int32Array.from(it.pool) } : {}), poolSize: it.poolSize, toppedUp: it.toppedUp, chosen: Int32Array.from(it.chosen), loss: it.loss ?? NaN })
+  }
+  if (iterations.length !== t) return null
+  return { t, rows: main.rows as number[], iterations }
+}
+
+/** Removes a run's checkpoint files (once its rows are stored): removeRunCheckpoint of the harness. */
+export const removeCheckpoint = removeRunCheckpoint
+
+function saveIteration (file: string, key: string, it: SamplingIteration | null, rows: readonly number[], t: number): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true })
+  if (it === null) fs.writeFileSync(`${file}.pools.jsonl`, '')
+  else {
+    const line = JSON.stringify({ t: it.t, ...(it.pool !== undefined ? { pool: Array.from(it.pool) } : {}), poolSize: it.poolSize, toppedUp: it.toppedUp, chosen: Array.from(it.chosen), loss: Number.isFinite(it.loss) ? it.loss : null })
+    const fd = fs.openSync(`${file}.pools.jsonl`, 'a')
+    try { fs.writeSync(fd, line + '\n'); fs.fsyncSync(fd) } finally { fs.closeSync(fd) }
+  }
+  writeFileAtomic(file, JSON.stringify({ key, t, rows }))
+}
+
+/**
+ * Alg. 1 on a search run, with the resolved settings; `observer` sees each iteration;
+ * `checkpoint` (default: the run's SearchRun.checkpoint file) saves and resumes each iteration.
+ */
+export async function samplingLoop (run: SearchRun, s: ResolvedSamplingSettings, observer?: SamplingObserver, checkpoint?: SamplingCheckpoint): Promise<SearchTrajectory> {
   const oracle = new Oracle(run)
   const bench = run.bench
   if (s.sampler !== 'whole' && s.pool >= bench.size) throw new RangeError(`sampling: settings.pool = ${s.pool} must be below the size of the space (${bench.size}); use sampler 'whole' for all of it`)
-  if (s.sampler === 'ml' && bench.space !== 'nb201') throw new RangeError(`sampling: the ml sampler is implemented for NAS-Bench-201 benches; ${bench.name} is ${bench.space}`)
   const graphs = benchGraphs(bench)
-  const init = new Random(run.seed, stream(0, P_POOL))
-  while (oracle.count < s.initial && !oracle.done) oracle.query(oracle.randomUnqueried(init))
+  const ckFile = s.warmStart ? null : checkpoint?.file ?? run.checkpoint ?? null
+  const key = ckFile !== null ? checkpointKey(run, s) : ''
+  const resumed = ckFile !== null ? readCheckpoint(ckFile, key) : null
+  let t0 = 1
+  if (resumed !== null) {
+    // Replays the saved evaluations (they count as the run's queries, as they did) and iterations.
+    for (const row of resumed.rows) oracle.query(row)
+    for (const it of resumed.iterations) observer?.iteration?.(it)
+    t0 = resumed.t + 1
+  } else {
+    const init = new Random(run.seed, stream(0, P_POOL))
+    while (oracle.count < s.initial && !oracle.done) oracle.query(oracle.randomUnqueried(init))
+    if (ckFile !== null) saveIteration(ckFile, key, null, oracle.queried().rows, 0)
+  }
   let model: RankGcn | null = null
-  for (let t = 1; !oracle.done; t++) {
+  for (let t = t0; !oracle.done; t++) {
     const { rows, values } = oracle.queried()
     if (model === null || !s.warmStart) {
       model = new RankGcn(graphs.vertices, graphs.features, { width: s.width, layers: s.layers, epochs: s.epochs, lr: s.lr, momentum: s.momentum, ties: s.ties })
@@ -156,8 +227,11 @@ export async function samplingLoop (run: SearchRun, s: ResolvedSamplingSettings,
     let pool: Int32Array
     if (s.sampler === 'whole') pool = unevaluated(oracle, bench.size)
     else if (s.sampler === 'uniform') pool = uniformPool(oracle, bench.size, s.pool, random)
-    else if (s.sampler === 'ml') pool = mlPool(model, oracle, s.pool, s.mlSteps, s.mlLr, new Random(run.seed, stream(t, P_START)))
-    else pool = evolutionaryPool(bench, oracle, s.pool, s.parents, s.alpha, s.pMutate, random)
+    else if (s.sampler === 'ml') {
+      pool = bench.space === 'nb201'
+        ? mlPool(model, oracle, s.pool, s.mlSteps, s.mlLr, new Random(run.seed, stream(t, P_START)))
+        : await mlPool101(model, oracle, s.pool, s.mlSteps, s.mlLr, new Random(run.seed, stream(t, P_START)))
+    } else pool = evolutionaryPool(bench, oracle, s.pool, s.parents, s.alpha, s.pMutate, random)
     let toppedUp = 0
     if (pool.length < want) {
       const extra = new Random(run.seed, stream(t, P_TOPUP))
@@ -169,13 +243,30 @@ export async function samplingLoop (run: SearchRun, s: ResolvedSamplingSettings,
       }
       pool = Int32Array.from(list)
     }
-    const all = await scoreNative(model, graphs)
-    const chosen = topK(pool, Float64Array.from(pool, r => all[r]), want)
+    // Scores of S′ only (a graph's score does not depend on the batch it is in: whole = every row).
+    let scores: Float64Array
+    if (s.sampler === 'whole') { const all = await scoreNative(model, graphs); scores = Float64Array.from(pool, r => all[r]) } else scores = await scoreNative(model, gatherGraphs(graphs, pool))
+    const chosen = topK(pool, scores, want)
     for (const row of chosen) oracle.query(row)
-    observer?.iteration?.({ t, ...(s.sampler === 'whole' ? {} : { pool }), poolSize: pool.length, toppedUp, chosen, loss: losses.length > 0 ? losses[losses.length - 1] : NaN })
+    const it: SamplingIteration = { t, ...(s.sampler === 'whole' ? {} : { pool }), poolSize: pool.length, toppedUp, chosen, loss: losses.length > 0 ? losses[losses.length - 1] : NaN }
+    if (ckFile !== null) saveIteration(ckFile, key, it, oracle.queried().rows, t)
+    observer?.iteration?.(it)
     await yieldToEventLoop(run.signal)
   }
   return oracle.trajectory()
+}
+
+/** The graphs of `rows` of a batch, in that order. */
+export function gatherGraphs (g: GraphBatch, rows: ArrayLike<number>): GraphBatch {
+  const V = g.vertices; const F = g.features; const n = rows.length
+  const out: GraphBatch = { count: n, vertices: V, features: F, adjacency: new Float32Array(n * V * V), x: new Float32Array(n * V * F), mask: new Float32Array(n * V) }
+  for (let i = 0; i < n; i++) {
+    const r = rows[i]
+    out.adjacency.set(g.adjacency.subarray(r * V * V, (r + 1) * V * V), i * V * V)
+    out.x.set(g.x.subarray(r * V * F, (r + 1) * V * F), i * V * F)
+    out.mask.set(g.mask.subarray(r * V, (r + 1) * V), i * V)
+  }
+  return out
 }
 
 /** The k rows of `pool` with the highest scores (ties: earlier pool position first), in that order. */
@@ -282,6 +373,117 @@ export function mlPool (model: RankGcn, oracle: Oracle, n: number, steps: number
     }
     if (last) break
     for (let s = 0; s < n; s++) nb201StraightThrough(ops.subarray(s * 6, s * 6 + 6), dA.subarray(s * 64, s * 64 + 64), dX.subarray(s * 48, s * 48 + 48), grad, s * 30)
+    const c1 = 1 - Math.pow(b1, step + 1); const c2 = 1 - Math.pow(b2, step + 1)
+    for (let k = 0; k < theta.length; k++) {
+      m[k] = b1 * m[k] + (1 - b1) * grad[k]
+      v[k] = b2 * v[k] + (1 - b2) * grad[k] * grad[k]
+      theta[k] += lr * (m[k] / c1) / (Math.sqrt(v[k] / c2) + eps) // ascent
+    }
+  }
+  const seen = new Set<number>()
+  const out: number[] = []
+  for (let s = 0; s < n; s++) if (bestRow[s] >= 0 && !seen.has(bestRow[s])) { seen.add(bestRow[s]); out.push(bestRow[s]) }
+  return Int32Array.from(out)
+}
+
+// ---- ML sampler (NB-101) ----------------------------------------------------------------
+
+// Bit k of the 21 upper-triangle logits ↔ edge (i, j), i < j (nb101's packed order).
+const EDGE_I = new Uint8Array(21)
+const EDGE_J = new Uint8Array(21)
+for (let i = 0, k = 0; i < 7; i++) for (let j = i + 1; j < 7; j++, k++) { EDGE_I[k] = i; EDGE_J[k] = j }
+/** NB-101 ML logits per start: 21 edges, then 5 interior vertices × 3 ops (conv1x1, conv3x3, maxpool: op codes 1..3). */
+export const NB101_THETA = 36
+
+/**
+ * The forward architecture of NB-101 logits θ (36 per start): edge i → j present iff its logit
+ * > 0, interior vertex v's op the argmax of its 3 logits; written as the raw (unpruned) 7-vertex
+ * graph (A, one-hot X with input / output at vertices 0 / 6) into `batch` at graph `g`, and
+ * returned as bits + op codes.
+ */
+export function nb101Forward (theta: ArrayLike<number>, offset: number, batch: GraphBatch, g: number): { bits: number, ops: Uint8Array } {
+  let bits = 0
+  const ops = new Uint8Array(7)
+  ops[0] = 0; ops[6] = 4
+  const A = batch.adjacency; const X = batch.x
+  A.fill(0, g * 49, g * 49 + 49); X.fill(0, g * 35, g * 35 + 35)
+  for (let k = 0; k < 21; k++) if (theta[offset + k] > 0) { bits |= 1 << k; A[g * 49 + EDGE_I[k] * 7 + EDGE_J[k]] = 1 }
+  for (let v = 1; v <= 5; v++) {
+    const b = offset + 21 + (v - 1) * 3
+    let best = 0
+    for (let o = 1; o < 3; o++) if (theta[b + o] > theta[b + best]) best = o
+    ops[v] = 1 + best
+  }
+  for (let v = 0; v < 7; v++) { X[g * 35 + v * 5 + ops[v]] = 1; batch.mask[g * 7 + v] = 1 }
+  return { bits, ops }
+}
+
+/**
+ * Straight-through gradient of f with respect to the 36 NB-101 logits at the forward graph:
+ * ∂f/∂θ_edge(i,j) = ∂f/∂A[i][j] and ∂f/∂θ[v][o] = ∂f/∂X[v][1 + o] — the gradient of f at the
+ * relaxed input (A and X continuous), passed through the threshold and the argmax unchanged.
+ */
+export function nb101StraightThrough (dA: ArrayLike<number>, dX: ArrayLike<number>, out: Float64Array, offset = 0): void {
+  for (let k = 0; k < 21; k++) out[offset + k] = dA[EDGE_I[k] * 7 + EDGE_J[k]]
+  for (let v = 1; v <= 5; v++) for (let o = 0; o < 3; o++) out[offset + 21 + (v - 1) * 3 + o] = dX[v * 5 + 1 + o]
+}
+
+/** The bench row of a raw NB-101 graph (bits over 7 vertices, op codes), or −1 when invalid (spec rules, > 9 edges) or not in the bench. */
+function nb101RowOf (bench: Bench, bits: number, ops: Uint8Array, memo: Map<number, number>): number {
+  let full = bits
+  for (let v = 1; v <= 5; v++) full = full * 4 + ops[v]
+  const known = memo.get(full)
+  if (known !== undefined) return known
+  const matrix = Array.from({ length: 7 }, () => new Array<number>(7).fill(0))
+  for (let k = 0; k < 21; k++) if ((bits >>> k) & 1) matrix[EDGE_I[k]][EDGE_J[k]] = 1
+  const c = nb101.check(matrix, Array.from(ops, o => nb101.OPS[o]))
+  let row = -1
+  if (c.valid) { try { row = bench.rowOf(c.hash) } catch { row = -1 } }
+  memo.set(full, row)
+  return row
+}
+
+/**
+ * ML pool (Eq. 8–9) on NB-101: `n` starts θ ~ U(−1, 1)^36 (21 edge logits, 5 × 3 op logits),
+ * `steps` Adam ascent steps on f with straight-through gradients (gcnScoreGrad at the forward
+ * graph: thresholded A, argmax ops, unpruned); per start, the valid iterate (nb101.spec accepts
+ * it, ≤ 9 edges after pruning, its hash in the bench, not evaluated) with the highest score of
+ * its pruned cell (gcnScore of the bench's graph, as the pool is ranked) is kept, as its bench
+ * row; duplicates dropped.
+ */
+export async function mlPool101 (model: RankGcn, oracle: Oracle, n: number, steps: number, lr: number, starts: Random): Promise<Int32Array> {
+  const graphs = benchGraphs(oracle.run.bench)
+  const bench = oracle.run.bench
+  const P = NB101_THETA
+  const theta = new Float64Array(n * P)
+  for (let k = 0; k < theta.length; k++) theta[k] = 2 * starts.float() - 1
+  const m = new Float64Array(n * P)
+  const v = new Float64Array(n * P)
+  const grad = new Float64Array(n * P)
+  const bestRow = new Int32Array(n).fill(-1)
+  const bestF = new Float64Array(n).fill(-Infinity)
+  const batch: GraphBatch = { count: n, vertices: 7, features: 5, adjacency: new Float32Array(n * 49), x: new Float32Array(n * 35), mask: new Float32Array(n * 7) }
+  const memo = new Map<number, number>()
+  const b1 = 0.9; const b2 = 0.999; const eps = 1e-8
+  for (let step = 0; step <= steps; step++) {
+    const rowAt = new Int32Array(n)
+    for (let s = 0; s < n; s++) {
+      const { bits, ops } = nb101Forward(theta, s * P, batch, s)
+      rowAt[s] = nb101RowOf(bench, bits, ops, memo)
+    }
+    const valid = Array.from(rowAt).filter(r => r >= 0 && !oracle.has(r))
+    if (valid.length > 0) {
+      const scores = await scoreNative(model, gatherGraphs(graphs, valid))
+      for (let s = 0, k = 0; s < n; s++) {
+        const row = rowAt[s]
+        if (row < 0 || oracle.has(row)) continue
+        const score = scores[k++]
+        if (score > bestF[s]) { bestF[s] = score; bestRow[s] = row }
+      }
+    }
+    if (step === steps) break
+    const { dA, dX } = inputGradientNative(model, batch)
+    for (let s = 0; s < n; s++) nb101StraightThrough(dA.subarray(s * 49, s * 49 + 49), dX.subarray(s * 35, s * 35 + 35), grad, s * P)
     const c1 = 1 - Math.pow(b1, step + 1); const c2 = 1 - Math.pow(b2, step + 1)
     for (let k = 0; k < theta.length; k++) {
       m[k] = b1 * m[k] + (1 - b1) * grad[k]
