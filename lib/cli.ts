@@ -216,4 +216,20 @@ async function main (argv: string[]): Promise<void> {
   }
 }
 
-if (require.main === module) void main(process.argv.slice(2))
+/**
+ * A reader that stops early (`nasrank … --help | head`) closes the pipe: the next write fails
+ * with EPIPE, asynchronously, as an 'error' event that would otherwise crash the process with a
+ * stack trace. Nothing more can be shown, so leave quietly with the status so far.
+ */
+function quietOnClosedPipe (stream: NodeJS.WriteStream): void {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(process.exitCode ?? 0)
+    throw err
+  })
+}
+
+if (require.main === module) {
+  quietOnClosedPipe(process.stdout)
+  quietOnClosedPipe(process.stderr)
+  void main(process.argv.slice(2))
+}

@@ -270,3 +270,16 @@ t.test('long set-up steps say what they do on a TTY and nothing in a pipe', { sk
   t.match(tty.stdout, /\r\x1b\[K/, 'the status line is erased before the output')
   t.match(tty.stdout, /"architectures": 15625/)
 })
+
+t.test('a reader that closes the pipe early (nasrank … --help | head) ends the process quietly', async t => {
+  const { spawn } = await import('node:child_process')
+  for (const args of [['reproduce', 'sampling', '--help'], ['--help'], ['reproduce', 'ctnas', '--help']]) {
+    const child = spawn(process.execPath, [bin, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
+    child.stdout.destroy() // the reader is gone before the first write
+    let err = ''
+    child.stderr.on('data', d => { err += String(d) })
+    const code = await new Promise<number | null>(resolve => child.on('close', resolve))
+    t.equal(code, 0, `${args.join(' ')}: exit status 0`)
+    t.notMatch(err, /EPIPE|Unhandled/, `${args.join(' ')}: no stack trace`)
+  }
+})
