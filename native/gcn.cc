@@ -753,11 +753,142 @@ void rank_alloc(const RankGcnParams& m, size_t n, RankActs& a) {
   a.f.resize(n);
 }
 
+// ---- float64 GEMM with a packed AVX2/FMA micro-kernel -------------------------------------
+// C (m×n, row-major, ldc) = [C +] A·B, A (m×k) read through strides (A(i, kk) = a[i·ars +
+// kk·acs], so Aᵀ of a row-major matrix is just other strides), B (k×n) row-major (ldb).
+// B is packed into 8-column panels (k×8, zero-padded), A into 6-row panels (k-major) in
+// blocks of 96 rows; a 6×8 register tile (12 ymm accumulators) runs the whole k loop with
+// FMAs, then stores (or adds to C). Every output is one fixed-order sum over k, so the
+// result depends on the operands only, never on how callers split the work across threads.
+constexpr size_t kDMR = 6;    // rows per register tile / packed A panel
+constexpr size_t kDNR = 8;    // columns per register tile / packed B panel
+constexpr size_t kDMC = 96;   // rows of A packed at a time (96 × 256 doubles = 192 KiB, in L2)
+
+void pack_db(const double* b, size_t ldb, size_t k, size_t n, double* bp) {
+  const size_t panels = (n + kDNR - 1) / kDNR;
+  for (size_t q = 0; q < panels; ++q) {
+    const size_t c0 = q * kDNR, cn = std::min(kDNR, n - c0);
+    double* dst = bp + q * k * kDNR;
+    for (size_t kk = 0; kk < k; ++kk) {
+      const double* src = b + kk * ldb + c0;
+      size_t c = 0;
+      for (; c < cn; ++c) dst[kk * kDNR + c] = src[c];
+      for (; c < kDNR; ++c) dst[kk * kDNR + c] = 0.0;
+    }
+  }
+}
+
+void pack_da(const double* a, size_t ars, size_t acs, size_t i0, size_t m, size_t k, double* ap) {
+  const size_t panels = (m + kDMR - 1) / kDMR;
+  for (size_t p = 0; p < panels; ++p) {
+    const size_t r0 = i0 + p * kDMR, rn = std::min(kDMR, i0 + m - r0);
+    double* dst = ap + p * k * kDMR;
+    if (acs == 1) {
+      for (size_t r = 0; r < rn; ++r) {
+        const double* src = a + (r0 + r) * ars;
+        for (size_t kk = 0; kk < k; ++kk) dst[kk * kDMR + r] = src[kk];
+      }
+    } else {
+      for (size_t kk = 0; kk < k; ++kk) {
+        const double* src = a + kk * acs + r0 * ars;
+        for (size_t r = 0; r < rn; ++r) dst[kk * kDMR + r] = src[r * ars];
+      }
+    }
+    for (size_t r = rn; r < kDMR; ++r)
+      for (size_t kk = 0; kk < k; ++kk) dst[kk * kDMR + r] = 0.0;
+  }
+}
+
+#if NASRANK_GCN_AVX2
+__attribute__((target("avx2,fma"))) void dtile_avx2(const double* a, const double* b, size_t k, double* c, size_t ldc,
+                                                    size_t rows, size_t cols, bool accumulate) {
+  __m256d c00 = _mm256_setzero_pd(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+  __m256d c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+  for (size_t kk = 0; kk < k; ++kk) {
+    const __m256d b0 = _mm256_loadu_pd(b + kk * kDNR);
+    const __m256d b1 = _mm256_loadu_pd(b + kk * kDNR + 4);
+    const double* ak = a + kk * kDMR;
+    __m256d x = _mm256_broadcast_sd(ak + 0);
+    c00 = _mm256_fmadd_pd(x, b0, c00);
+    c01 = _mm256_fmadd_pd(x, b1, c01);
+    x = _mm256_broadcast_sd(ak + 1);
+    c10 = _mm256_fmadd_pd(x, b0, c10);
+    c11 = _mm256_fmadd_pd(x, b1, c11);
+    x = _mm256_broadcast_sd(ak + 2);
+    c20 = _mm256_fmadd_pd(x, b0, c20);
+    c21 = _mm256_fmadd_pd(x, b1, c21);
+    x = _mm256_broadcast_sd(ak + 3);
+    c30 = _mm256_fmadd_pd(x, b0, c30);
+    c31 = _mm256_fmadd_pd(x, b1, c31);
+    x = _mm256_broadcast_sd(ak + 4);
+    c40 = _mm256_fmadd_pd(x, b0, c40);
+    c41 = _mm256_fmadd_pd(x, b1, c41);
+    x = _mm256_broadcast_sd(ak + 5);
+    c50 = _mm256_fmadd_pd(x, b0, c50);
+    c51 = _mm256_fmadd_pd(x, b1, c51);
+  }
+  const __m256d acc[kDMR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+  if (cols == kDNR) {
+    for (size_t r = 0; r < rows; ++r) {
+      double* o = c + r * ldc;
+      __m256d v0 = acc[r][0], v1 = acc[r][1];
+      if (accumulate) {
+        v0 = _mm256_add_pd(_mm256_loadu_pd(o), v0);
+        v1 = _mm256_add_pd(_mm256_loadu_pd(o + 4), v1);
+      }
+      _mm256_storeu_pd(o, v0);
+      _mm256_storeu_pd(o + 4, v1);
+    }
+  } else {
+    alignas(32) double tmp[kDMR][kDNR];
+    for (size_t r = 0; r < kDMR; ++r) {
+      _mm256_store_pd(tmp[r], acc[r][0]);
+      _mm256_store_pd(tmp[r] + 4, acc[r][1]);
+    }
+    for (size_t r = 0; r < rows; ++r) {
+      double* o = c + r * ldc;
+      for (size_t j = 0; j < cols; ++j) o[j] = accumulate ? o[j] + tmp[r][j] : tmp[r][j];
+    }
+  }
+}
+
+// Packed buffers per thread (grow-only; the workers of one parallel call reuse theirs).
+struct DgemmScratch {
+  std::vector<double> ap, bp;
+};
+
+__attribute__((target("avx2,fma"))) void dgemm_avx2(size_t m, size_t n, size_t k, const double* a, size_t ars, size_t acs,
+                                                    const double* b, size_t ldb, double* c, size_t ldc, bool accumulate) {
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    if (!accumulate)
+      for (size_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, 0.0);
+    return;
+  }
+  static thread_local DgemmScratch s;
+  const size_t npanels = (n + kDNR - 1) / kDNR;
+  if (s.bp.size() < npanels * k * kDNR) s.bp.resize(npanels * k * kDNR);
+  if (s.ap.size() < round_up(kDMC, kDMR) * k) s.ap.resize(round_up(kDMC, kDMR) * k);
+  pack_db(b, ldb, k, n, s.bp.data());
+  for (size_t i0 = 0; i0 < m; i0 += kDMC) {
+    const size_t mc = std::min(kDMC, m - i0), mpanels = (mc + kDMR - 1) / kDMR;
+    pack_da(a, ars, acs, i0, mc, k, s.ap.data());
+    for (size_t q = 0; q < npanels; ++q) {
+      const double* bq = s.bp.data() + q * k * kDNR;
+      const size_t cols = std::min(kDNR, n - q * kDNR);
+      for (size_t p = 0; p < mpanels; ++p)
+        dtile_avx2(s.ap.data() + p * k * kDMR, bq, k, c + (i0 + p * kDMR) * ldc + q * kDNR, ldc,
+                   std::min(kDMR, mc - p * kDMR), cols, accumulate);
+    }
+  }
+}
+#endif
+
 // out (rows x n) = a (rows x k) · b (k x n), four rows at a time (each row of b is loaded once
 // per four output rows); every output sums over k in order, so the blocking does not change
 // the result. A k-step where all four a entries are zero is skipped (ReLU / one-hot zeros).
 NASRANK_GCN_CLONES
-void gemm_rows(const double* a, size_t rows, size_t k, const double* b, size_t n, double* out) {
+void gemm_rows_portable(const double* a, size_t rows, size_t k, const double* b, size_t n, double* out) {
   size_t r = 0;
   for (; r + 4 <= rows; r += 4) {
     double* o0 = out + r * n;
@@ -793,7 +924,7 @@ void gemm_rows(const double* a, size_t rows, size_t k, const double* b, size_t n
 
 // g (k x n) += aᵀ (k x rows) · d (rows x n), four rows at a time.
 NASRANK_GCN_CLONES
-void gemm_at_b_add(const double* a, size_t rows, size_t k, const double* d, size_t n, double* g) {
+void gemm_at_b_add_portable(const double* a, size_t rows, size_t k, const double* d, size_t n, double* g) {
   size_t r = 0;
   for (; r + 4 <= rows; r += 4) {
     const double* a0 = a + r * k;
@@ -817,6 +948,23 @@ void gemm_at_b_add(const double* a, size_t rows, size_t k, const double* d, size
       for (size_t c = 0; c < n; ++c) gr[c] += x * dr[c];
     }
   }
+}
+
+// The dispatchers: the AVX2/FMA packed GEMM when the CPU has it (and NASRANK_NO_AVX2 is not
+// set), else the portable loops above (a different summation order, the same on any thread
+// count either way).
+void gemm_rows(const double* a, size_t rows, size_t k, const double* b, size_t n, double* out) {
+#if NASRANK_GCN_AVX2
+  if (use_avx2()) return dgemm_avx2(rows, n, k, a, k, 1, b, n, out, n, false);
+#endif
+  gemm_rows_portable(a, rows, k, b, n, out);
+}
+
+void gemm_at_b_add(const double* a, size_t rows, size_t k, const double* d, size_t n, double* g) {
+#if NASRANK_GCN_AVX2
+  if (use_avx2()) return dgemm_avx2(k, n, rows, a, 1, k, d, n, g, n, true);
+#endif
+  gemm_at_b_add_portable(a, rows, k, d, n, g);
 }
 
 NASRANK_GCN_CLONES
