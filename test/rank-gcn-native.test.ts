@@ -246,6 +246,25 @@ t.test('rankPairLoss (gcnTrain\'s loss) equals orderedPairLoss, ties both ways; 
     t.ok(close(got.loss, want.loss, 1e-12), `${ties}: loss ${got.loss} vs ${want.loss}`)
     t.ok(Array.from(got.grad).every((v, i) => Math.abs(v - want.grad[i]) < 1e-15), `${ties}: gradient`)
   }
+  // Vector path: n not a multiple of 4 (masked tails), scores from 1e-9 to 1e3 apart (exp
+  // underflow past |d| = 708), equal scores, and a well-ordered set whose loss is ~e^-40
+  // (relative accuracy of log1p for tiny arguments).
+  const cases: Array<[string, Float64Array, Float64Array]> = []
+  for (const m of [2, 3, 5, 7, 61, 62, 63]) {
+    const fm = Float64Array.from({ length: m }, (_, i) => i % 5 === 0 ? 0.5 : random.normal() * (i % 3 === 0 ? 600 : i % 3 === 1 ? 1e-9 : 3))
+    cases.push([`wide n=${m}`, fm, Float64Array.from({ length: m }, () => random.int(4))])
+  }
+  cases.push(['separated', Float64Array.from({ length: 45 }, (_, i) => 40 * i + random.float()), Float64Array.from({ length: 45 }, (_, i) => i)])
+  for (const [name, fc, ac] of cases) {
+    for (const ties of ['positive', 'ignore'] as const) {
+      const want = orderedPairLoss(fc, ac, ties)
+      const got = rankPairLoss(fc, ac, ties)
+      const gmax = want.grad.reduce((m, v) => Math.max(m, Math.abs(v)), 0)
+      t.ok(got.pairs === want.pairs && Math.abs(got.loss - want.loss) <= 1e-12 * Math.abs(want.loss) &&
+        Array.from(got.grad).every((v, i) => Math.abs(v - want.grad[i]) <= 1e-13 * Math.abs(want.grad[i]) + 1e-15 * gmax),
+      `${name}, ${ties}: loss ${got.loss} vs ${want.loss}`)
+    }
+  }
   t.throws(() => rankPairLoss(Float64Array.of(1), Float64Array.of(1)), /at least 2 architectures, got 1/)
   t.throws(() => rankPairLoss(Float64Array.of(1, 2, 3), Float64Array.of(1, NaN, 3)), /acc\[1\] is NaN/)
   t.throws(() => rankPairLoss(Float64Array.of(1, 2), Float64Array.of(1)), /acc has length 1/)
