@@ -61,6 +61,13 @@ void count_reaching(const double* values, size_t n, const double* targets, size_
 // True when every value of `sub` occurs in `super` at least as often (multiset subset).
 // On failure *missing receives the index into `sub` of a value that is not covered.
 bool is_sub_multiset(const double* sub, size_t m, const double* super, size_t n, size_t* missing);
+// The same on sorted keys (sort.h's sortable_key), each set sorted once by sorted_keys (LSD
+// radix) and shared between the check and the counts.
+void sorted_keys(const double* values, size_t n, std::vector<uint64_t>& keys);
+void count_reaching_sorted(const uint64_t* keys, size_t n, const double* targets, size_t t, bool higher_is_better,
+                           double* counts);
+bool is_sub_multiset_sorted(const double* sub, const uint64_t* sub_keys, size_t m, const uint64_t* super_keys, size_t n,
+                            size_t* missing);
 
 // ---- GCN scoring and the CTNAS comparator head (gcn.cc, cuda/gcn.cu) ---------------
 // A batch of graphs in the contract's padded form: adjacency count*V*V (A[i*V+j] != 0 for
