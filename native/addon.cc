@@ -1261,7 +1261,7 @@ struct GcnJob : Job {
   void Execute() override {
     const float* w = score ? fc_w.data : nullptr;
     float b = score ? fc_b.data[0] : 0.0f;
-    if (cuda) nasrank::cuda_gcn_forward(graphs.view, layers.dense.data(), layers.dense.size(), w, b, embed, scores);
+    if (cuda) nasrank::cuda_gcn_forward(graphs.view, layers.dense.data(), layers.dense.size(), w, b, embed, scores, variant);
     else nasrank::gcn_forward(graphs.view, layers.dense.data(), layers.dense.size(), w, b, embed, scores, threads, dedup, variant);
   }
   Napi::Value Result(Napi::Env) override { return out_ref.Value(); }
@@ -1291,7 +1291,6 @@ Napi::Value RunGcn(const Napi::CallbackInfo& info, bool score, const char* fn) {
   job->dedup = info.Length() <= 4 || info[4].IsUndefined() || ReadBool(info, 4, fn, "dedup");
   bool async = ReadAsync(info, 5, fn);
   job->variant = ReadGcnVariant(info, 6, fn);
-  if (job->cuda && (job->variant.norm_row || job->variant.pool_all)) ThrowRange(env, std::string(fn) + ": device 'cuda' supports norm 'sym' and pool 'real' only");
   const size_t count = job->graphs.view.count;
   if (score) {
     auto out = Napi::Float64Array::New(env, count);

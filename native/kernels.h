@@ -200,9 +200,10 @@ LossSums cuda_pairwise_rank_loss(const double* pred, const double* target, size_
                                  double margin, double* grad);
 LossSums cuda_triplet_rank_loss(const double* dist, const double* target, size_t n, Phi phi,
                                 double margin, double* grad);
-// gcn_forward on the device (same contract; no thread count). Dense over padded vertices.
+// gcn_forward on the device (same contract, any GcnVariant; no thread count). Dense over
+// padded vertices.
 void cuda_gcn_forward(const GcnGraphs& graphs, const GcnDense* layers, size_t n_layers,
-                      const float* fc_w, float fc_b, float* embed_out, double* score_out);
+                      const float* fc_w, float fc_b, float* embed_out, double* score_out, GcnVariant variant);
 
 
 // ---- CTNAS comparator with a linear head (comparator.cc) ---------------------------

@@ -5,7 +5,8 @@
 // abort, and argument errors.
 import t from 'tap'
 import { RankGcn, fitNative, inputGradientNative, orderedPairLoss, rankGcnParams, scoreNative } from '../lib/models/rank-gcn'
-import { gcnScore, gcnScoreGrad, gcnTrain, gcnTrainAsync, rankPairLoss, type RankGcnParams } from '../lib/models/gcn-native'
+import { gcnEmbed, gcnScore, gcnScoreGrad, gcnTrain, gcnTrainAsync, rankPairLoss, type RankGcnParams } from '../lib/models/gcn-native'
+import { nativeInfo } from '../lib/index'
 import type { GraphBatch } from '../lib/models/types'
 import { Random } from '../lib/random'
 
@@ -96,6 +97,24 @@ t.test('gcnScore with norm/pool options equals the reference (float32); default 
     }
   }
   t.throws(() => gcnScore(g, { layers: [{ w: new Float32Array(F), b: new Float32Array(1) }], fc: { w: new Float32Array(1), b: new Float32Array(1) } }, { norm: 'left' as 'row' }), /norm/)
+})
+
+t.test('the CUDA twin takes norm/pool: every variant equals the CPU kernel and the reference', { skip: !nativeInfo().cudaDevice && 'no CUDA build or no CUDA device' }, async t => {
+  const g = randomBatch(300, new Random(19))
+  for (const norm of ['sym', 'row'] as const) {
+    for (const pool of ['real', 'all'] as const) {
+      const p = randomParams(new Random(9), [16, 8], true, norm, pool)
+      const w = { layers: p.layers.map(l => ({ w: Float32Array.from(l.w), b: Float32Array.from(l.b ?? []) })), fc: { w: Float32Array.from(p.fc), b: Float32Array.of(0.25) } }
+      const gpu = gcnScore(g, w, { norm, pool, device: 'cuda' })
+      const cpu = gcnScore(g, w, { norm, pool })
+      let worst = 0
+      for (let k = 0; k < g.count; k++) worst = Math.max(worst, Math.abs(gpu[k] - reference(p, g, k)) / Math.max(1, Math.abs(reference(p, g, k))), Math.abs(gpu[k] - cpu[k]) / Math.max(1, Math.abs(cpu[k])))
+      t.ok(worst < 1e-5, `${norm}/${pool}: scores, max rel err ${worst}`)
+      const eg = gcnEmbed(g, { layers: w.layers }, { norm, pool, device: 'cuda' })
+      const ec = gcnEmbed(g, { layers: w.layers }, { norm, pool })
+      t.ok(eg.every((v, i) => Math.abs(v - ec[i]) <= 1e-5 * Math.max(1, Math.abs(ec[i]))), `${norm}/${pool}: embeddings`)
+    }
+  }
 })
 
 t.test('native scoring of the JS model equals RankGcn.score', async t => {
