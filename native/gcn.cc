@@ -738,9 +738,12 @@ void rank_inputs(const GcnGraphs& g, const uint32_t* idx, size_t n, const GcnVar
 
 // Activations of all n graphs: h[l] (n*V*dims[l]) for l = 0..layers (h[0] = X), p[l] =
 // N h[l] (n*V*dims[l]) for l < layers, r (n*width) the pooled readout, f (n).
+// base: the first graph held (activations of graph k live at k − base; gcnScoreGrad keeps only
+// one chunk's at a time).
 struct RankActs {
   std::vector<std::vector<double>> h, p;
   std::vector<double> r, f;
+  size_t base = 0;
 };
 
 void rank_alloc(const RankGcnParams& m, size_t n, RankActs& a) {
@@ -967,18 +970,63 @@ void gemm_at_b_add(const double* a, size_t rows, size_t k, const double* d, size
   gemm_at_b_add_portable(a, rows, k, d, n, g);
 }
 
+// dN (V×V) += dP Hᵀ for one graph: V² dot products of length din. A single running sum per
+// dot is latency-bound (one dependent add per element); these keep 4 (portable) or 8 (AVX2)
+// partial sums in a fixed order.
+void add_dot_block_portable(const double* dp, const double* h, size_t V, size_t din, double* dn) {
+  for (size_t i = 0; i < V; ++i)
+    for (size_t j = 0; j < V; ++j) {
+      const double* a = dp + i * din;
+      const double* b = h + j * din;
+      double p[4] = {0.0, 0.0, 0.0, 0.0};
+      size_t c = 0;
+      for (; c + 4 <= din; c += 4)
+        for (size_t q = 0; q < 4; ++q) p[q] += a[c + q] * b[c + q];
+      for (; c < din; ++c) p[c % 4] += a[c] * b[c];
+      dn[i * V + j] += (p[0] + p[1]) + (p[2] + p[3]);
+    }
+}
+
+#if NASRANK_GCN_AVX2
+__attribute__((target("avx2,fma"))) void add_dot_block_avx2(const double* dp, const double* h, size_t V, size_t din, double* dn) {
+  const size_t d8 = din & ~size_t(7);
+  for (size_t i = 0; i < V; ++i)
+    for (size_t j = 0; j < V; ++j) {
+      const double* a = dp + i * din;
+      const double* b = h + j * din;
+      __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
+      for (size_t c = 0; c < d8; c += 8) {
+        s0 = _mm256_fmadd_pd(_mm256_loadu_pd(a + c), _mm256_loadu_pd(b + c), s0);
+        s1 = _mm256_fmadd_pd(_mm256_loadu_pd(a + c + 4), _mm256_loadu_pd(b + c + 4), s1);
+      }
+      alignas(32) double t[4];
+      _mm256_store_pd(t, _mm256_add_pd(s0, s1));
+      double s = (t[0] + t[1]) + (t[2] + t[3]);
+      for (size_t c = d8; c < din; ++c) s += a[c] * b[c];
+      dn[i * V + j] += s;
+    }
+}
+#endif
+
+void add_dot_block(const double* dp, const double* h, size_t V, size_t din, double* dn) {
+#if NASRANK_GCN_AVX2
+  if (use_avx2()) return add_dot_block_avx2(dp, h, V, din, dn);
+#endif
+  add_dot_block_portable(dp, h, V, din, dn);
+}
+
 NASRANK_GCN_CLONES
 void rank_forward_chunk(const RankGcnParams& m, const RankInputs& in, RankActs& a, size_t k0, size_t k1) {
   const size_t V = m.vertices, L = m.dims.size() - 1, W = m.dims.back();
-  std::memcpy(a.h[0].data() + k0 * V * m.features, in.x.data() + k0 * V * m.features, (k1 - k0) * V * m.features * sizeof(double));
+  std::memcpy(a.h[0].data() + (k0 - a.base) * V * m.features, in.x.data() + k0 * V * m.features, (k1 - k0) * V * m.features * sizeof(double));
   for (size_t l = 0; l < L; ++l) {
     const size_t din = m.dims[l], dout = m.dims[l + 1];
     const double* Wl = m.w[l];
     const double* bl = m.b.empty() ? nullptr : m.b[l];
     for (size_t k = k0; k < k1; ++k) {
       const double* N = in.norm.data() + k * V * V;
-      const double* H = a.h[l].data() + k * V * din;
-      double* P = a.p[l].data() + k * V * din;
+      const double* H = a.h[l].data() + (k - a.base) * V * din;
+      double* P = a.p[l].data() + (k - a.base) * V * din;
       for (size_t i = 0; i < V; ++i) {
         double* pr = P + i * din;
         for (size_t c = 0; c < din; ++c) pr[c] = 0.0;
@@ -990,9 +1038,9 @@ void rank_forward_chunk(const RankGcnParams& m, const RankInputs& in, RankActs& 
         }
       }
     }
-    double* Z = a.h[l + 1].data() + k0 * V * dout;
+    double* Z = a.h[l + 1].data() + (k0 - a.base) * V * dout;
     const size_t rows = (k1 - k0) * V;
-    gemm_rows(a.p[l].data() + k0 * V * din, rows, din, Wl, dout, Z);
+    gemm_rows(a.p[l].data() + (k0 - a.base) * V * din, rows, din, Wl, dout, Z);
     for (size_t r = 0; r < rows; ++r) {
       double* zr = Z + r * dout;
       if (bl)
@@ -1001,8 +1049,8 @@ void rank_forward_chunk(const RankGcnParams& m, const RankInputs& in, RankActs& 
     }
   }
   for (size_t k = k0; k < k1; ++k) {
-    const double* H = a.h[L].data() + k * V * W;
-    double* r = a.r.data() + k * W;
+    const double* H = a.h[L].data() + (k - a.base) * V * W;
+    double* r = a.r.data() + (k - a.base) * W;
     for (size_t c = 0; c < W; ++c) r[c] = 0.0;
     double inv = 0.0;
     for (size_t i = 0; i < V; ++i) {
@@ -1015,7 +1063,7 @@ void rank_forward_chunk(const RankGcnParams& m, const RankInputs& in, RankActs& 
       r[c] *= inv;
       s += r[c] * m.fc[c];
     }
-    a.f[k] = s + m.fc_b;
+    a.f[k - a.base] = s + m.fc_b;
   }
 }
 
@@ -1051,7 +1099,7 @@ void rank_backward_chunk(const RankGcnParams& m, const std::vector<const double*
   std::vector<double> dH(cn * V * widest), dP(cn * V * widest), dN(inputs ? cn * V * V : 0, 0.0);
   if (g)
     for (size_t k = k0; k < k1; ++k)
-      for (size_t c = 0; c < W; ++c) g->fc[c] += df[k] * a.r[k * W + c];
+      for (size_t c = 0; c < W; ++c) g->fc[c] += df[k] * a.r[(k - a.base) * W + c];
   for (size_t k = k0; k < k1; ++k)
     for (size_t i = 0; i < V; ++i) {
       const double pw = in.pool[k * V + i];
@@ -1060,8 +1108,8 @@ void rank_backward_chunk(const RankGcnParams& m, const std::vector<const double*
     }
   for (size_t l = L; l-- > 0;) {
     const size_t din = m.dims[l], dout = m.dims[l + 1];
-    const double* Hn = a.h[l + 1].data() + k0 * V * dout;
-    const double* P = a.p[l].data() + k0 * V * din;
+    const double* Hn = a.h[l + 1].data() + (k0 - a.base) * V * dout;
+    const double* P = a.p[l].data() + (k0 - a.base) * V * din;
     const size_t rows = cn * V;
     for (size_t t = 0; t < rows * dout; ++t)
       if (Hn[t] <= 0.0) dH[t] = 0.0;
@@ -1078,19 +1126,9 @@ void rank_backward_chunk(const RankGcnParams& m, const std::vector<const double*
     if (l == 0 && !inputs) break;
     // dP = dZ Wᵀ (Wᵀ prepared by the caller: dout x din)
     gemm_rows(dH.data(), rows, dout, wt[l], din, dP.data());
-    const double* Hp = a.h[l].data() + k0 * V * din;
-    if (inputs) {
-      for (size_t k = 0; k < cn; ++k)
-        for (size_t i = 0; i < V; ++i) {
-          const double* dp = dP.data() + (k * V + i) * din;
-          for (size_t j = 0; j < V; ++j) {
-            const double* hr = Hp + (k * V + j) * din;
-            double s = 0.0;
-            for (size_t c = 0; c < din; ++c) s += dp[c] * hr[c];
-            dN[k * V * V + i * V + j] += s;
-          }
-        }
-    }
+    const double* Hp = a.h[l].data() + (k0 - a.base) * V * din;
+    if (inputs)
+      for (size_t k = 0; k < cn; ++k) add_dot_block(dP.data() + k * V * din, Hp + k * V * din, V, din, dN.data() + k * V * V);
     // dH_prev = Nᵀ dP
     for (size_t t = 0; t < rows * din; ++t) dH[t] = 0.0;
     for (size_t k = 0; k < cn; ++k) {
@@ -1368,20 +1406,38 @@ void gcn_score_grad(const GcnGraphs& graphs, const RankGcnParams& m, double* f, 
   if (n == 0) return;
   RankInputs in;
   rank_inputs(graphs, nullptr, n, m.variant, in);
-  RankActs a;
-  rank_alloc(m, n, a);
   const std::vector<double> ones(n, 1.0);
   std::vector<std::vector<double>> wt_storage;
   const std::vector<const double*> wt = transposes(m, wt_storage);
   const size_t chunks = (n + kTrainChunk - 1) / kTrainChunk;
+  // Activations of one chunk at a time (a few MB, reused through a free list: at most one
+  // set per worker), not of all n graphs.
+  std::mutex mu;
+  std::vector<std::unique_ptr<RankActs>> free_acts;
   parallel_chunks_safe(chunks, chunks, threads, [&](size_t, size_t c0, size_t c1) {
+    std::unique_ptr<RankActs> held;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!free_acts.empty()) {
+        held = std::move(free_acts.back());
+        free_acts.pop_back();
+      }
+    }
+    if (!held) {
+      held.reset(new RankActs());
+      rank_alloc(m, kTrainChunk, *held);
+    }
+    RankActs& a = *held;
     for (size_t c = c0; c < c1; ++c) {
       const size_t k0 = std::min(n, c * kTrainChunk), k1 = std::min(n, (c + 1) * kTrainChunk);
+      a.base = k0;
       rank_forward_chunk(m, in, a, k0, k1);
       rank_backward_chunk(m, wt, in, a, ones.data(), k0, k1, nullptr, dA, dX);
+      std::memcpy(f + k0, a.f.data(), (k1 - k0) * sizeof(double));
     }
+    std::lock_guard<std::mutex> lock(mu);
+    free_acts.push_back(std::move(held));
   });
-  std::memcpy(f, a.f.data(), n * sizeof(double));
 }
 
 }  // namespace nasrank
