@@ -767,15 +767,17 @@ constexpr size_t kDMR = 6;    // rows per register tile / packed A panel
 constexpr size_t kDNR = 8;    // columns per register tile / packed B panel
 constexpr size_t kDMC = 96;   // rows of A packed at a time (96 × 256 doubles = 192 KiB, in L2)
 
-void pack_db(const double* b, size_t ldb, size_t k, size_t n, double* bp) {
+// B(kk, j) = b[kk·brs + j·bcs] (bcs = 1: row-major; brs = 1: the transpose of a row-major
+// matrix, so Wᵀ is packed straight from W).
+void pack_db(const double* b, size_t brs, size_t bcs, size_t k, size_t n, double* bp) {
   const size_t panels = (n + kDNR - 1) / kDNR;
   for (size_t q = 0; q < panels; ++q) {
     const size_t c0 = q * kDNR, cn = std::min(kDNR, n - c0);
     double* dst = bp + q * k * kDNR;
     for (size_t kk = 0; kk < k; ++kk) {
-      const double* src = b + kk * ldb + c0;
+      const double* src = b + kk * brs + c0 * bcs;
       size_t c = 0;
-      for (; c < cn; ++c) dst[kk * kDNR + c] = src[c];
+      for (; c < cn; ++c) dst[kk * kDNR + c] = src[c * bcs];
       for (; c < kDNR; ++c) dst[kk * kDNR + c] = 0.0;
     }
   }
@@ -855,35 +857,40 @@ __attribute__((target("avx2,fma"))) void dtile_avx2(const double* a, const doubl
   }
 }
 
-// Packed buffers per thread (grow-only; the workers of one parallel call reuse theirs).
-struct DgemmScratch {
-  std::vector<double> ap, bp;
-};
 
-__attribute__((target("avx2,fma"))) void dgemm_avx2(size_t m, size_t n, size_t k, const double* a, size_t ars, size_t acs,
-                                                    const double* b, size_t ldb, double* c, size_t ldc, bool accumulate) {
+// C = [C +] A·B with B already packed (pack_db: ceil(n/8) panels of k×8).
+__attribute__((target("avx2,fma"))) void dgemm_avx2_packed(size_t m, size_t n, size_t k, const double* a, size_t ars,
+                                                           size_t acs, const double* bp, double* c, size_t ldc, bool accumulate) {
   if (m == 0 || n == 0) return;
   if (k == 0) {
     if (!accumulate)
       for (size_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, 0.0);
     return;
   }
-  static thread_local DgemmScratch s;
+  static thread_local std::vector<double> ap;
+  if (ap.size() < round_up(kDMC, kDMR) * k) ap.resize(round_up(kDMC, kDMR) * k);
   const size_t npanels = (n + kDNR - 1) / kDNR;
-  if (s.bp.size() < npanels * k * kDNR) s.bp.resize(npanels * k * kDNR);
-  if (s.ap.size() < round_up(kDMC, kDMR) * k) s.ap.resize(round_up(kDMC, kDMR) * k);
-  pack_db(b, ldb, k, n, s.bp.data());
   for (size_t i0 = 0; i0 < m; i0 += kDMC) {
     const size_t mc = std::min(kDMC, m - i0), mpanels = (mc + kDMR - 1) / kDMR;
-    pack_da(a, ars, acs, i0, mc, k, s.ap.data());
+    pack_da(a, ars, acs, i0, mc, k, ap.data());
     for (size_t q = 0; q < npanels; ++q) {
-      const double* bq = s.bp.data() + q * k * kDNR;
+      const double* bq = bp + q * k * kDNR;
       const size_t cols = std::min(kDNR, n - q * kDNR);
       for (size_t p = 0; p < mpanels; ++p)
-        dtile_avx2(s.ap.data() + p * k * kDMR, bq, k, c + (i0 + p * kDMR) * ldc + q * kDNR, ldc,
+        dtile_avx2(ap.data() + p * k * kDMR, bq, k, c + (i0 + p * kDMR) * ldc + q * kDNR, ldc,
                    std::min(kDMR, mc - p * kDMR), cols, accumulate);
     }
   }
+}
+
+// The same, packing B (row-major, ldb) first into a per-thread buffer.
+void dgemm_avx2(size_t m, size_t n, size_t k, const double* a, size_t ars, size_t acs, const double* b, size_t ldb, double* c,
+                size_t ldc, bool accumulate) {
+  static thread_local std::vector<double> bp;
+  const size_t need = round_up(n, kDNR) * k;
+  if (bp.size() < need) bp.resize(need);
+  pack_db(b, ldb, 1, k, n, bp.data());
+  dgemm_avx2_packed(m, n, k, a, ars, acs, bp.data(), c, ldc, accumulate);
 }
 #endif
 
@@ -956,9 +963,33 @@ void gemm_at_b_add_portable(const double* a, size_t rows, size_t k, const double
 // The dispatchers: the AVX2/FMA packed GEMM when the CPU has it (and NASRANK_NO_AVX2 is not
 // set), else the portable loops above (a different summation order, the same on any thread
 // count either way).
-void gemm_rows(const double* a, size_t rows, size_t k, const double* b, size_t n, double* out) {
+// Every layer's W and Wᵀ packed for the AVX2 GEMM, once per call (gcnScoreGrad) or epoch
+// (gcnTrain) instead of once per chunk. Empty without AVX2.
+struct RankPacked {
+  std::vector<std::vector<double>> w, wt;
+};
+
+void pack_rank_weights(const RankGcnParams& m, RankPacked& pk) {
+  if (!use_avx2()) return;
+  const size_t L = m.dims.size() - 1;
+  pk.w.resize(L);
+  pk.wt.resize(L);
+  for (size_t l = 0; l < L; ++l) {
+    const size_t din = m.dims[l], dout = m.dims[l + 1];
+    pk.w[l].resize(round_up(dout, kDNR) * din);
+    pack_db(m.w[l], dout, 1, din, dout, pk.w[l].data());
+    pk.wt[l].resize(round_up(din, kDNR) * dout);
+    pack_db(m.w[l], 1, dout, dout, din, pk.wt[l].data());
+  }
+}
+
+// b_packed: b packed by pack_db (or null).
+void gemm_rows(const double* a, size_t rows, size_t k, const double* b, size_t n, double* out, const double* b_packed = nullptr) {
 #if NASRANK_GCN_AVX2
-  if (use_avx2()) return dgemm_avx2(rows, n, k, a, k, 1, b, n, out, n, false);
+  if (use_avx2()) {
+    if (b_packed) return dgemm_avx2_packed(rows, n, k, a, k, 1, b_packed, out, n, false);
+    return dgemm_avx2(rows, n, k, a, k, 1, b, n, out, n, false);
+  }
 #endif
   gemm_rows_portable(a, rows, k, b, n, out);
 }
@@ -1016,7 +1047,7 @@ void add_dot_block(const double* dp, const double* h, size_t V, size_t din, doub
 }
 
 NASRANK_GCN_CLONES
-void rank_forward_chunk(const RankGcnParams& m, const RankInputs& in, RankActs& a, size_t k0, size_t k1) {
+void rank_forward_chunk(const RankGcnParams& m, const RankInputs& in, RankActs& a, size_t k0, size_t k1, const RankPacked& pk) {
   const size_t V = m.vertices, L = m.dims.size() - 1, W = m.dims.back();
   std::memcpy(a.h[0].data() + (k0 - a.base) * V * m.features, in.x.data() + k0 * V * m.features, (k1 - k0) * V * m.features * sizeof(double));
   for (size_t l = 0; l < L; ++l) {
@@ -1040,7 +1071,7 @@ void rank_forward_chunk(const RankGcnParams& m, const RankInputs& in, RankActs& 
     }
     double* Z = a.h[l + 1].data() + (k0 - a.base) * V * dout;
     const size_t rows = (k1 - k0) * V;
-    gemm_rows(a.p[l].data() + (k0 - a.base) * V * din, rows, din, Wl, dout, Z);
+    gemm_rows(a.p[l].data() + (k0 - a.base) * V * din, rows, din, Wl, dout, Z, pk.w.empty() ? nullptr : pk.w[l].data());
     for (size_t r = 0; r < rows; ++r) {
       double* zr = Z + r * dout;
       if (bl)
@@ -1089,7 +1120,7 @@ struct RankGrads {
 // Backward of graphs [k0, k1) from df: weight gradients into g (when non-null); with dA/dX
 // non-null, the input gradients of those graphs (indexed like the graphs).
 NASRANK_GCN_CLONES
-void rank_backward_chunk(const RankGcnParams& m, const std::vector<const double*>& wt, const RankInputs& in, const RankActs& a,
+void rank_backward_chunk(const RankGcnParams& m, const std::vector<const double*>& wt, const RankPacked& pk, const RankInputs& in, const RankActs& a,
                          const double* df, size_t k0, size_t k1, RankGrads* g, double* dA, double* dX) {
   const size_t V = m.vertices, L = m.dims.size() - 1, W = m.dims.back();
   const size_t cn = k1 - k0;
@@ -1125,7 +1156,7 @@ void rank_backward_chunk(const RankGcnParams& m, const std::vector<const double*
     }
     if (l == 0 && !inputs) break;
     // dP = dZ Wᵀ (Wᵀ prepared by the caller: dout x din)
-    gemm_rows(dH.data(), rows, dout, wt[l], din, dP.data());
+    gemm_rows(dH.data(), rows, dout, wt[l], din, dP.data(), pk.wt.empty() ? nullptr : pk.wt[l].data());
     const double* Hp = a.h[l].data() + (k0 - a.base) * V * din;
     if (inputs)
       for (size_t k = 0; k < cn; ++k) add_dot_block(dP.data() + k * V * din, Hp + k * V * din, V, din, dN.data() + k * V * V);
@@ -1369,10 +1400,12 @@ void gcn_train(const GcnGraphs& graphs, const uint32_t* idx, size_t n, const dou
   std::vector<std::vector<double>> wt_storage;
   const size_t L = m.dims.size() - 1;
   auto bounds = [&](size_t c) { return std::min(n, c * kTrainChunk); };
+  RankPacked pk;
   for (size_t t = 0; t < s.epochs; ++t) {
     if (abort && *abort != 0) throw TrainAborted();
+    pack_rank_weights(m, pk);  // this epoch's weights
     parallel_chunks_safe(chunks, chunks, threads, [&](size_t, size_t c0, size_t c1) {
-      for (size_t c = c0; c < c1; ++c) rank_forward_chunk(m, in, a, bounds(c), bounds(c + 1));
+      for (size_t c = c0; c < c1; ++c) rank_forward_chunk(m, in, a, bounds(c), bounds(c + 1), pk);
     });
     const double loss = ordered_pair_loss(a.f.data(), acc, n, s.ties_ignore, df.data(), nullptr);
     const std::vector<const double*> wt = transposes(m, wt_storage);
@@ -1381,7 +1414,7 @@ void gcn_train(const GcnGraphs& graphs, const uint32_t* idx, size_t n, const dou
     parallel_chunks_safe(chunks, chunks, threads, [&](size_t, size_t c0, size_t c1) {
       for (size_t c = c0; c < c1; ++c) {
         part[c].zero();
-        rank_backward_chunk(m, wt, in, a, df.data(), bounds(c), bounds(c + 1), &part[c], nullptr, nullptr);
+        rank_backward_chunk(m, wt, pk, in, a, df.data(), bounds(c), bounds(c + 1), &part[c], nullptr, nullptr);
       }
     });
     const double lr = 0.5 * s.lr * (1.0 + std::cos(3.141592653589793 * static_cast<double>(t) / static_cast<double>(s.epochs)));
@@ -1409,6 +1442,8 @@ void gcn_score_grad(const GcnGraphs& graphs, const RankGcnParams& m, double* f, 
   const std::vector<double> ones(n, 1.0);
   std::vector<std::vector<double>> wt_storage;
   const std::vector<const double*> wt = transposes(m, wt_storage);
+  RankPacked pk;
+  pack_rank_weights(m, pk);
   const size_t chunks = (n + kTrainChunk - 1) / kTrainChunk;
   // Activations of one chunk at a time (a few MB, reused through a free list: at most one
   // set per worker), not of all n graphs.
@@ -1431,8 +1466,8 @@ void gcn_score_grad(const GcnGraphs& graphs, const RankGcnParams& m, double* f, 
     for (size_t c = c0; c < c1; ++c) {
       const size_t k0 = std::min(n, c * kTrainChunk), k1 = std::min(n, (c + 1) * kTrainChunk);
       a.base = k0;
-      rank_forward_chunk(m, in, a, k0, k1);
-      rank_backward_chunk(m, wt, in, a, ones.data(), k0, k1, nullptr, dA, dX);
+      rank_forward_chunk(m, in, a, k0, k1, pk);
+      rank_backward_chunk(m, wt, pk, in, a, ones.data(), k0, k1, nullptr, dA, dX);
       std::memcpy(f + k0, a.f.data(), (k1 - k0) * sizeof(double));
     }
     std::lock_guard<std::mutex> lock(mu);
