@@ -763,19 +763,25 @@ void rank_alloc(const RankGcnParams& m, size_t n, RankActs& a) {
 // blocks of 96 rows; a 6×8 register tile (12 ymm accumulators) runs the whole k loop with
 // FMAs, then stores (or adds to C). Every output is one fixed-order sum over k, so the
 // result depends on the operands only, never on how callers split the work across threads.
+//
+// Zero work is skipped exactly: rows of A that are all zero (padded vertices with pool
+// 'all', rows ReLU cut entirely) are left out of the packed panels and their C rows set to
+// zero (or left as they are when accumulating), and a caller may restrict the k range to a
+// list of indices (kidx; the weight gradient skips graph rows whose dZ is zero). A skipped
+// term is a product with a zero factor, so the sums are the same.
 constexpr size_t kDMR = 6;    // rows per register tile / packed A panel
 constexpr size_t kDNR = 8;    // columns per register tile / packed B panel
 constexpr size_t kDMC = 96;   // rows of A packed at a time (96 × 256 doubles = 192 KiB, in L2)
 
-// B(kk, j) = b[kk·brs + j·bcs] (bcs = 1: row-major; brs = 1: the transpose of a row-major
-// matrix, so Wᵀ is packed straight from W).
-void pack_db(const double* b, size_t brs, size_t bcs, size_t k, size_t n, double* bp) {
+// B(kk, j) = b[kidx(kk)·brs + j·bcs] (bcs = 1: row-major; brs = 1: the transpose of a
+// row-major matrix, so Wᵀ is packed straight from W); kidx(kk) = kk without a list.
+void pack_db(const double* b, size_t brs, size_t bcs, size_t k, size_t n, double* bp, const uint32_t* kidx = nullptr) {
   const size_t panels = (n + kDNR - 1) / kDNR;
   for (size_t q = 0; q < panels; ++q) {
     const size_t c0 = q * kDNR, cn = std::min(kDNR, n - c0);
     double* dst = bp + q * k * kDNR;
     for (size_t kk = 0; kk < k; ++kk) {
-      const double* src = b + kk * brs + c0 * bcs;
+      const double* src = b + (kidx ? kidx[kk] : kk) * brs + c0 * bcs;
       size_t c = 0;
       for (; c < cn; ++c) dst[kk * kDNR + c] = src[c * bcs];
       for (; c < kDNR; ++c) dst[kk * kDNR + c] = 0.0;
@@ -783,30 +789,41 @@ void pack_db(const double* b, size_t brs, size_t bcs, size_t k, size_t n, double
   }
 }
 
-void pack_da(const double* a, size_t ars, size_t acs, size_t i0, size_t m, size_t k, double* ap) {
-  const size_t panels = (m + kDMR - 1) / kDMR;
-  for (size_t p = 0; p < panels; ++p) {
-    const size_t r0 = i0 + p * kDMR, rn = std::min(kDMR, i0 + m - r0);
-    double* dst = ap + p * k * kDMR;
-    if (acs == 1) {
-      for (size_t r = 0; r < rn; ++r) {
-        const double* src = a + (r0 + r) * ars;
-        for (size_t kk = 0; kk < k; ++kk) dst[kk * kDMR + r] = src[kk];
+// Packs the rows of [i0, i0 + m) that are not all zero, in order, into 6-row panels (the last
+// zero-padded); their indices go to rows. Returns how many.
+size_t pack_da_live(const double* a, size_t ars, size_t acs, const uint32_t* kidx, size_t i0, size_t m, size_t k,
+                    double* ap, uint32_t* rows) {
+  size_t live = 0;
+  for (size_t i = i0; i < i0 + m; ++i) {
+    double* dst = ap + (live / kDMR) * k * kDMR + (live % kDMR);
+    bool nz = false;
+    if (acs == 1 && !kidx) {
+      const double* src = a + i * ars;
+      for (size_t kk = 0; kk < k; ++kk) {
+        dst[kk * kDMR] = src[kk];
+        nz |= src[kk] != 0.0;
       }
     } else {
+      const double* src = a + i * ars;
       for (size_t kk = 0; kk < k; ++kk) {
-        const double* src = a + kk * acs + r0 * ars;
-        for (size_t r = 0; r < rn; ++r) dst[kk * kDMR + r] = src[r * ars];
+        const double v = src[(kidx ? kidx[kk] : kk) * acs];
+        dst[kk * kDMR] = v;
+        nz |= v != 0.0;
       }
     }
-    for (size_t r = rn; r < kDMR; ++r)
-      for (size_t kk = 0; kk < k; ++kk) dst[kk * kDMR + r] = 0.0;
+    if (nz) rows[live++] = static_cast<uint32_t>(i);
   }
+  for (size_t r = live; r % kDMR != 0; ++r) {
+    double* dst = ap + (r / kDMR) * k * kDMR + (r % kDMR);
+    for (size_t kk = 0; kk < k; ++kk) dst[kk * kDMR] = 0.0;
+  }
+  return live;
 }
 
 #if NASRANK_GCN_AVX2
-__attribute__((target("avx2,fma"))) void dtile_avx2(const double* a, const double* b, size_t k, double* c, size_t ldc,
-                                                    size_t rows, size_t cols, bool accumulate) {
+// One 6×8 tile: rows r < `rows` of the result go to out[r] + col0.
+__attribute__((target("avx2,fma"))) void dtile_avx2(const double* a, const double* b, size_t k, double* const* out,
+                                                    size_t col0, size_t rows, size_t cols, bool accumulate) {
   __m256d c00 = _mm256_setzero_pd(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
   __m256d c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
   for (size_t kk = 0; kk < k; ++kk) {
@@ -835,7 +852,7 @@ __attribute__((target("avx2,fma"))) void dtile_avx2(const double* a, const doubl
   const __m256d acc[kDMR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
   if (cols == kDNR) {
     for (size_t r = 0; r < rows; ++r) {
-      double* o = c + r * ldc;
+      double* o = out[r] + col0;
       __m256d v0 = acc[r][0], v1 = acc[r][1];
       if (accumulate) {
         v0 = _mm256_add_pd(_mm256_loadu_pd(o), v0);
@@ -851,16 +868,16 @@ __attribute__((target("avx2,fma"))) void dtile_avx2(const double* a, const doubl
       _mm256_store_pd(tmp[r] + 4, acc[r][1]);
     }
     for (size_t r = 0; r < rows; ++r) {
-      double* o = c + r * ldc;
+      double* o = out[r] + col0;
       for (size_t j = 0; j < cols; ++j) o[j] = accumulate ? o[j] + tmp[r][j] : tmp[r][j];
     }
   }
 }
 
-
-// C = [C +] A·B with B already packed (pack_db: ceil(n/8) panels of k×8).
+// C = [C +] A·B with B already packed (pack_db: ceil(n/8) panels of k×8, over the same kidx).
 __attribute__((target("avx2,fma"))) void dgemm_avx2_packed(size_t m, size_t n, size_t k, const double* a, size_t ars,
-                                                           size_t acs, const double* bp, double* c, size_t ldc, bool accumulate) {
+                                                           size_t acs, const uint32_t* kidx, const double* bp, double* c,
+                                                           size_t ldc, bool accumulate) {
   if (m == 0 || n == 0) return;
   if (k == 0) {
     if (!accumulate)
@@ -868,29 +885,41 @@ __attribute__((target("avx2,fma"))) void dgemm_avx2_packed(size_t m, size_t n, s
     return;
   }
   static thread_local std::vector<double> ap;
+  static thread_local std::vector<uint32_t> rows;
   if (ap.size() < round_up(kDMC, kDMR) * k) ap.resize(round_up(kDMC, kDMR) * k);
+  rows.resize(kDMC);
   const size_t npanels = (n + kDNR - 1) / kDNR;
   for (size_t i0 = 0; i0 < m; i0 += kDMC) {
-    const size_t mc = std::min(kDMC, m - i0), mpanels = (mc + kDMR - 1) / kDMR;
-    pack_da(a, ars, acs, i0, mc, k, ap.data());
-    for (size_t q = 0; q < npanels; ++q) {
-      const double* bq = bp + q * k * kDNR;
-      const size_t cols = std::min(kDNR, n - q * kDNR);
-      for (size_t p = 0; p < mpanels; ++p)
-        dtile_avx2(ap.data() + p * k * kDMR, bq, k, c + (i0 + p * kDMR) * ldc + q * kDNR, ldc,
-                   std::min(kDMR, mc - p * kDMR), cols, accumulate);
+    const size_t mc = std::min(kDMC, m - i0);
+    const size_t live = pack_da_live(a, ars, acs, kidx, i0, mc, k, ap.data(), rows.data());
+    if (!accumulate && live < mc) {
+      for (size_t i = i0, r = 0; i < i0 + mc; ++i) {
+        if (r < live && rows[r] == i) {
+          ++r;
+          continue;
+        }
+        std::fill(c + i * ldc, c + i * ldc + n, 0.0);
+      }
+    }
+    const size_t mpanels = (live + kDMR - 1) / kDMR;
+    for (size_t p = 0; p < mpanels; ++p) {
+      const size_t rn = std::min(kDMR, live - p * kDMR);
+      double* out[kDMR];
+      for (size_t r = 0; r < rn; ++r) out[r] = c + static_cast<size_t>(rows[p * kDMR + r]) * ldc;
+      for (size_t q = 0; q < npanels; ++q)
+        dtile_avx2(ap.data() + p * k * kDMR, bp + q * k * kDNR, k, out, q * kDNR, rn, std::min(kDNR, n - q * kDNR), accumulate);
     }
   }
 }
 
-// The same, packing B (row-major, ldb) first into a per-thread buffer.
-void dgemm_avx2(size_t m, size_t n, size_t k, const double* a, size_t ars, size_t acs, const double* b, size_t ldb, double* c,
-                size_t ldc, bool accumulate) {
+// The same, packing B (rows kidx(kk) of a row-major matrix, ldb) first into a per-thread buffer.
+void dgemm_avx2(size_t m, size_t n, size_t k, const double* a, size_t ars, size_t acs, const uint32_t* kidx, const double* b,
+                size_t ldb, double* c, size_t ldc, bool accumulate) {
   static thread_local std::vector<double> bp;
   const size_t need = round_up(n, kDNR) * k;
   if (bp.size() < need) bp.resize(need);
-  pack_db(b, ldb, 1, k, n, bp.data());
-  dgemm_avx2_packed(m, n, k, a, ars, acs, bp.data(), c, ldc, accumulate);
+  pack_db(b, ldb, 1, k, n, bp.data(), kidx);
+  dgemm_avx2_packed(m, n, k, a, ars, acs, kidx, bp.data(), c, ldc, accumulate);
 }
 #endif
 
@@ -987,8 +1016,8 @@ void pack_rank_weights(const RankGcnParams& m, RankPacked& pk) {
 void gemm_rows(const double* a, size_t rows, size_t k, const double* b, size_t n, double* out, const double* b_packed = nullptr) {
 #if NASRANK_GCN_AVX2
   if (use_avx2()) {
-    if (b_packed) return dgemm_avx2_packed(rows, n, k, a, k, 1, b_packed, out, n, false);
-    return dgemm_avx2(rows, n, k, a, k, 1, b, n, out, n, false);
+    if (b_packed) return dgemm_avx2_packed(rows, n, k, a, k, 1, nullptr, b_packed, out, n, false);
+    return dgemm_avx2(rows, n, k, a, k, 1, nullptr, b, n, out, n, false);
   }
 #endif
   gemm_rows_portable(a, rows, k, b, n, out);
@@ -996,7 +1025,18 @@ void gemm_rows(const double* a, size_t rows, size_t k, const double* b, size_t n
 
 void gemm_at_b_add(const double* a, size_t rows, size_t k, const double* d, size_t n, double* g) {
 #if NASRANK_GCN_AVX2
-  if (use_avx2()) return dgemm_avx2(k, n, rows, a, 1, k, d, n, g, n, true);
+  if (use_avx2()) {
+    // Only the graph rows whose dZ is not all zero contribute.
+    static thread_local std::vector<uint32_t> live;
+    live.clear();
+    for (size_t r = 0; r < rows; ++r) {
+      const double* dr = d + r * n;
+      bool nz = false;
+      for (size_t c = 0; c < n; ++c) nz |= dr[c] != 0.0;
+      if (nz) live.push_back(static_cast<uint32_t>(r));
+    }
+    return dgemm_avx2(k, n, live.size(), a, 1, k, live.data(), d, n, g, n, true);
+  }
 #endif
   gemm_at_b_add_portable(a, rows, k, d, n, g);
 }
