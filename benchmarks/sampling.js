@@ -122,7 +122,7 @@ async function main () {
     gcnTrain(g, idx, acc, params, { ...settings, epochs: 1 }, { threads: THREADS }) // warm-up
     const nat = cpuMs(() => gcnTrain(g, idx, acc, params, settings, { threads: THREADS }))
     const natMs = nat.wall / (EPOCHS + 1); const natCpu = nat.cpu / (EPOCHS + 1)
-    if (n === 1000 || stepMs1000 === null) stepMs1000 = { n, ms: natMs }
+    if (n === 1000 || stepMs1000 === null) stepMs1000 = { n, ms: natMs, cpu: natCpu }
     const row = { n: String(n), native: `${fmt(natMs)} (cpu ${fmt(natCpu)})` }
     let torchRes = null
     if (py !== null) {
@@ -214,8 +214,8 @@ async function main () {
     const p32 = { layers: p.layers.map(l => ({ w: Float32Array.from(l.w), b: new Float32Array(WIDTH) })), fc: { w: Float32Array.from(p.fc), b: new Float32Array(1) } }
     const grad = best(() => gcnScoreGrad(g, p, { threads: THREADS }), 3)
     const fwd = best(() => gcnScore(g, p32, { norm: 'row', pool: 'all', threads: THREADS }), 3)
-    const row = { graphs: '1000', gcnScoreGrad: fmt(grad.wall), 'forward (gcnScore)': fmt(fwd.wall), 'grad / forward': ratio(grad.wall, fwd.wall) }
-    json.scoreGrad = { ms: grad.wall, forwardMs: fwd.wall }
+    const row = { graphs: '1000', gcnScoreGrad: `${fmt(grad.wall)} (cpu ${fmt(grad.cpu)})`, 'forward (gcnScore)': `${fmt(fwd.wall)} (cpu ${fmt(fwd.cpu)})`, 'grad / forward': ratio(grad.wall, fwd.wall) }
+    json.scoreGrad = { ms: grad.wall, cpuMs: grad.cpu, forwardMs: fwd.wall, forwardCpuMs: fwd.cpu }
     if (tf !== null) {
       const V = g.vertices; const F = g.features
       const Ws = p.layers.map((l, i) => tf.tensor(Float32Array.from(l.w), [i === 0 ? F : WIDTH, WIDTH])); const fcT = tf.tensor(Float32Array.from(p.fc), [WIDTH, 1])
@@ -233,9 +233,9 @@ async function main () {
       const r = best(run, 2)
       let worst = 0
       for (let i = 0; i < grad.out.dX.length; i++) worst = Math.max(worst, Math.abs(r.out[1][i] - grad.out.dX[i]))
-      row['tf.grads'] = `${fmt(r.wall)} (max abs ΔdX ${worst.toExponential(1)})`
+      row['tf.grads'] = `${fmt(r.wall)} (cpu ${fmt(r.cpu)}; max abs ΔdX ${worst.toExponential(1)})`
       row['tf.grads / native'] = ratio(r.wall, grad.wall)
-      json.scoreGrad.tfjsMs = r.wall
+      json.scoreGrad.tfjsMs = r.wall; json.scoreGrad.tfjsCpuMs = r.cpu
       tf.dispose([...Ws, fcT, A, X])
     }
     printTable(`Input gradients ∂f/∂(A, X) (width ${WIDTH}, ${THREADS} thread(s))`, ['graphs', 'gcnScoreGrad', 'forward (gcnScore)', 'grad / forward', 'tf.grads', 'tf.grads / native'], [row])
@@ -250,8 +250,8 @@ async function main () {
     const nat = best(() => rankPairLoss(f, acc), 5)
     const agree = Math.abs(js.out.loss - nat.out.loss) < 1e-12 * Math.abs(js.out.loss)
     printTable('All-pairs ordered loss (value and gradient), n = 2000', ['n', 'native rankPairLoss', 'plain JS orderedPairLoss', 'JS / native', `share of a step (n = ${stepMs1000.n})`, 'agree'],
-      [{ n: '2000', 'native rankPairLoss': fmt(nat.wall), 'plain JS orderedPairLoss': fmt(js.wall), 'JS / native': ratio(js.wall, nat.wall), [`share of a step (n = ${stepMs1000.n})`]: `${(100 * nat.wall / stepMs1000.ms).toFixed(1)} %`, agree: agree ? 'yes' : 'NO' }])
-    json.loss = { nativeMs: nat.wall, jsMs: js.wall }
+      [{ n: '2000', 'native rankPairLoss': `${fmt(nat.wall)} (cpu ${fmt(nat.cpu)})`, 'plain JS orderedPairLoss': `${fmt(js.wall)} (cpu ${fmt(js.cpu)})`, 'JS / native': ratio(js.wall, nat.wall), [`share of a step (n = ${stepMs1000.n})`]: `${(100 * nat.wall / stepMs1000.ms).toFixed(1)} % (cpu ${(100 * nat.cpu / stepMs1000.cpu).toFixed(1)} %)`, agree: agree ? 'yes' : 'NO' }])
+    json.loss = { nativeMs: nat.wall, nativeCpuMs: nat.cpu, jsMs: js.wall, jsCpuMs: js.cpu }
   }
 
   // 5. The pooled gain.
@@ -263,8 +263,8 @@ async function main () {
     const cand = Float64Array.from(perm.subarray(0, 30000), i => space[i])
     const targets = Float64Array.from({ length: 1000 }, (_, i) => i / 10)
     const nat = best(() => sampleEfficiencyGain({ space, candidates: cand, targets }), 5)
-    const row = { 'size of S': String(S), 'size of C': '30000', targets: '1000', native: fmt(nat.wall) }
-    json.gain = { nativeMs: nat.wall }
+    const row = { 'size of S': String(S), 'size of C': '30000', targets: '1000', native: `${fmt(nat.wall)} (cpu ${fmt(nat.cpu)})` }
+    json.gain = { nativeMs: nat.wall, nativeCpuMs: nat.cpu }
     if (pyNp !== null) {
       const r = runPython(pyNp, `
 s = np.sort(space); c = np.sort(cand)

@@ -616,15 +616,17 @@ struct GainJob : Job {
   bool has_subset = false;
   bool higher_is_better = false;
   std::vector<double> m_space, m_cand, m_subset;
+  // Sorted keys of each set, made once by the validation (main thread) and used again here.
+  std::vector<uint64_t> k_space, k_cand, k_subset;
   void Execute() override {
     size_t t = targets.size;
     m_space.assign(t, 0);
     m_cand.assign(t, 0);
-    nasrank::count_reaching(space.data, space.size, targets.data, t, higher_is_better, m_space.data());
-    nasrank::count_reaching(candidates.data, candidates.size, targets.data, t, higher_is_better, m_cand.data());
+    nasrank::count_reaching_sorted(k_space.data(), k_space.size(), targets.data, t, higher_is_better, m_space.data());
+    nasrank::count_reaching_sorted(k_cand.data(), k_cand.size(), targets.data, t, higher_is_better, m_cand.data());
     if (has_subset) {
       m_subset.assign(t, 0);
-      nasrank::count_reaching(subset.data, subset.size, targets.data, t, higher_is_better, m_subset.data());
+      nasrank::count_reaching_sorted(k_subset.data(), k_subset.size(), targets.data, t, higher_is_better, m_subset.data());
     }
   }
   // E[tau] = (K + 1) / (M + 1): expected uniform draws without replacement from a set of
@@ -659,9 +661,10 @@ struct GainJob : Job {
   }
 };
 
-void RequireSubMultiset(Napi::Env env, const char* fn, const char* sub_name, const Vec& sub, const char* super_name, const Vec& super) {
+void RequireSubMultiset(Napi::Env env, const char* fn, const char* sub_name, const Vec& sub, const std::vector<uint64_t>& sub_keys,
+                        const char* super_name, const std::vector<uint64_t>& super_keys) {
   size_t missing = 0;
-  if (!nasrank::is_sub_multiset(sub.data, sub.size, super.data, super.size, &missing)) {
+  if (!nasrank::is_sub_multiset_sorted(sub.data, sub_keys.data(), sub.size, super_keys.data(), super_keys.size(), &missing)) {
     ThrowRange(env, std::string(fn) + ": " + sub_name + "[" + std::to_string(missing) + "] = " + Num(sub.data[missing]) +
                         " does not occur in " + super_name + " (often enough); " + sub_name + " must be a subset of " + super_name);
   }
@@ -678,12 +681,15 @@ Napi::Value SampleEfficiencyGain(const Napi::CallbackInfo& info) {
   if (job->space.size == 0) ThrowRange(env, std::string(fn) + ": space must not be empty");
   if (job->candidates.size == 0) ThrowRange(env, std::string(fn) + ": candidates must not be empty");
   job->has_subset = info.Length() > 3 && !info[3].IsNull() && !info[3].IsUndefined();
+  nasrank::sorted_keys(job->space.data, job->space.size, job->k_space);
+  nasrank::sorted_keys(job->candidates.data, job->candidates.size, job->k_cand);
   if (job->has_subset) {
     job->subset = ReadVec(info, 3, fn, "subset");
-    RequireSubMultiset(env, fn, "subset", job->subset, "space", job->space);
-    RequireSubMultiset(env, fn, "candidates", job->candidates, "subset", job->subset);
+    nasrank::sorted_keys(job->subset.data, job->subset.size, job->k_subset);
+    RequireSubMultiset(env, fn, "subset", job->subset, job->k_subset, "space", job->k_space);
+    RequireSubMultiset(env, fn, "candidates", job->candidates, job->k_cand, "subset", job->k_subset);
   } else {
-    RequireSubMultiset(env, fn, "candidates", job->candidates, "space", job->space);
+    RequireSubMultiset(env, fn, "candidates", job->candidates, job->k_cand, "space", job->k_space);
   }
   job->higher_is_better = ReadBool(info, 4, fn, "higherIsBetter");
   bool async = ReadAsync(info, 5, fn);
@@ -1255,7 +1261,7 @@ struct GcnJob : Job {
   void Execute() override {
     const float* w = score ? fc_w.data : nullptr;
     float b = score ? fc_b.data[0] : 0.0f;
-    if (cuda) nasrank::cuda_gcn_forward(graphs.view, layers.dense.data(), layers.dense.size(), w, b, embed, scores);
+    if (cuda) nasrank::cuda_gcn_forward(graphs.view, layers.dense.data(), layers.dense.size(), w, b, embed, scores, variant);
     else nasrank::gcn_forward(graphs.view, layers.dense.data(), layers.dense.size(), w, b, embed, scores, threads, dedup, variant);
   }
   Napi::Value Result(Napi::Env) override { return out_ref.Value(); }
@@ -1285,7 +1291,6 @@ Napi::Value RunGcn(const Napi::CallbackInfo& info, bool score, const char* fn) {
   job->dedup = info.Length() <= 4 || info[4].IsUndefined() || ReadBool(info, 4, fn, "dedup");
   bool async = ReadAsync(info, 5, fn);
   job->variant = ReadGcnVariant(info, 6, fn);
-  if (job->cuda && (job->variant.norm_row || job->variant.pool_all)) ThrowRange(env, std::string(fn) + ": device 'cuda' supports norm 'sym' and pool 'real' only");
   const size_t count = job->graphs.view.count;
   if (score) {
     auto out = Napi::Float64Array::New(env, count);

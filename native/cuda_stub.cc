@@ -19,7 +19,7 @@ LossSums cuda_triplet_rank_loss(const double*, const double*, size_t, Phi, doubl
   throw std::runtime_error("nasrank was built without CUDA");
 }
 
-void cuda_gcn_forward(const GcnGraphs&, const GcnDense*, size_t, const float*, float, float*, double*) {
+void cuda_gcn_forward(const GcnGraphs&, const GcnDense*, size_t, const float*, float, float*, double*, GcnVariant) {
   throw std::runtime_error("nasrank was built without CUDA: gcnScore/gcnEmbed with device 'cuda' need `npm run build:cuda` on a machine with nvcc");
 }
 

@@ -738,9 +738,12 @@ void rank_inputs(const GcnGraphs& g, const uint32_t* idx, size_t n, const GcnVar
 
 // Activations of all n graphs: h[l] (n*V*dims[l]) for l = 0..layers (h[0] = X), p[l] =
 // N h[l] (n*V*dims[l]) for l < layers, r (n*width) the pooled readout, f (n).
+// base: the first graph held (activations of graph k live at k − base; gcnScoreGrad keeps only
+// one chunk's at a time).
 struct RankActs {
   std::vector<std::vector<double>> h, p;
   std::vector<double> r, f;
+  size_t base = 0;
 };
 
 void rank_alloc(const RankGcnParams& m, size_t n, RankActs& a) {
@@ -753,11 +756,178 @@ void rank_alloc(const RankGcnParams& m, size_t n, RankActs& a) {
   a.f.resize(n);
 }
 
+// ---- float64 GEMM with a packed AVX2/FMA micro-kernel -------------------------------------
+// C (m×n, row-major, ldc) = [C +] A·B, A (m×k) read through strides (A(i, kk) = a[i·ars +
+// kk·acs], so Aᵀ of a row-major matrix is just other strides), B (k×n) row-major (ldb).
+// B is packed into 8-column panels (k×8, zero-padded), A into 6-row panels (k-major) in
+// blocks of 96 rows; a 6×8 register tile (12 ymm accumulators) runs the whole k loop with
+// FMAs, then stores (or adds to C). Every output is one fixed-order sum over k, so the
+// result depends on the operands only, never on how callers split the work across threads.
+//
+// Zero work is skipped exactly: rows of A that are all zero (padded vertices with pool
+// 'all', rows ReLU cut entirely) are left out of the packed panels and their C rows set to
+// zero (or left as they are when accumulating), and a caller may restrict the k range to a
+// list of indices (kidx; the weight gradient skips graph rows whose dZ is zero). A skipped
+// term is a product with a zero factor, so the sums are the same.
+constexpr size_t kDMR = 6;    // rows per register tile / packed A panel
+constexpr size_t kDNR = 8;    // columns per register tile / packed B panel
+constexpr size_t kDMC = 96;   // rows of A packed at a time (96 × 256 doubles = 192 KiB, in L2)
+
+// B(kk, j) = b[kidx(kk)·brs + j·bcs] (bcs = 1: row-major; brs = 1: the transpose of a
+// row-major matrix, so Wᵀ is packed straight from W); kidx(kk) = kk without a list.
+void pack_db(const double* b, size_t brs, size_t bcs, size_t k, size_t n, double* bp, const uint32_t* kidx = nullptr) {
+  const size_t panels = (n + kDNR - 1) / kDNR;
+  for (size_t q = 0; q < panels; ++q) {
+    const size_t c0 = q * kDNR, cn = std::min(kDNR, n - c0);
+    double* dst = bp + q * k * kDNR;
+    for (size_t kk = 0; kk < k; ++kk) {
+      const double* src = b + (kidx ? kidx[kk] : kk) * brs + c0 * bcs;
+      size_t c = 0;
+      for (; c < cn; ++c) dst[kk * kDNR + c] = src[c * bcs];
+      for (; c < kDNR; ++c) dst[kk * kDNR + c] = 0.0;
+    }
+  }
+}
+
+// Packs the rows of [i0, i0 + m) that are not all zero, in order, into 6-row panels (the last
+// zero-padded); their indices go to rows. Returns how many.
+size_t pack_da_live(const double* a, size_t ars, size_t acs, const uint32_t* kidx, size_t i0, size_t m, size_t k,
+                    double* ap, uint32_t* rows) {
+  size_t live = 0;
+  for (size_t i = i0; i < i0 + m; ++i) {
+    double* dst = ap + (live / kDMR) * k * kDMR + (live % kDMR);
+    bool nz = false;
+    if (acs == 1 && !kidx) {
+      const double* src = a + i * ars;
+      for (size_t kk = 0; kk < k; ++kk) {
+        dst[kk * kDMR] = src[kk];
+        nz |= src[kk] != 0.0;
+      }
+    } else {
+      const double* src = a + i * ars;
+      for (size_t kk = 0; kk < k; ++kk) {
+        const double v = src[(kidx ? kidx[kk] : kk) * acs];
+        dst[kk * kDMR] = v;
+        nz |= v != 0.0;
+      }
+    }
+    if (nz) rows[live++] = static_cast<uint32_t>(i);
+  }
+  for (size_t r = live; r % kDMR != 0; ++r) {
+    double* dst = ap + (r / kDMR) * k * kDMR + (r % kDMR);
+    for (size_t kk = 0; kk < k; ++kk) dst[kk * kDMR] = 0.0;
+  }
+  return live;
+}
+
+#if NASRANK_GCN_AVX2
+// One 6×8 tile: rows r < `rows` of the result go to out[r] + col0.
+__attribute__((target("avx2,fma"))) void dtile_avx2(const double* a, const double* b, size_t k, double* const* out,
+                                                    size_t col0, size_t rows, size_t cols, bool accumulate) {
+  __m256d c00 = _mm256_setzero_pd(), c01 = c00, c10 = c00, c11 = c00, c20 = c00, c21 = c00;
+  __m256d c30 = c00, c31 = c00, c40 = c00, c41 = c00, c50 = c00, c51 = c00;
+  for (size_t kk = 0; kk < k; ++kk) {
+    const __m256d b0 = _mm256_loadu_pd(b + kk * kDNR);
+    const __m256d b1 = _mm256_loadu_pd(b + kk * kDNR + 4);
+    const double* ak = a + kk * kDMR;
+    __m256d x = _mm256_broadcast_sd(ak + 0);
+    c00 = _mm256_fmadd_pd(x, b0, c00);
+    c01 = _mm256_fmadd_pd(x, b1, c01);
+    x = _mm256_broadcast_sd(ak + 1);
+    c10 = _mm256_fmadd_pd(x, b0, c10);
+    c11 = _mm256_fmadd_pd(x, b1, c11);
+    x = _mm256_broadcast_sd(ak + 2);
+    c20 = _mm256_fmadd_pd(x, b0, c20);
+    c21 = _mm256_fmadd_pd(x, b1, c21);
+    x = _mm256_broadcast_sd(ak + 3);
+    c30 = _mm256_fmadd_pd(x, b0, c30);
+    c31 = _mm256_fmadd_pd(x, b1, c31);
+    x = _mm256_broadcast_sd(ak + 4);
+    c40 = _mm256_fmadd_pd(x, b0, c40);
+    c41 = _mm256_fmadd_pd(x, b1, c41);
+    x = _mm256_broadcast_sd(ak + 5);
+    c50 = _mm256_fmadd_pd(x, b0, c50);
+    c51 = _mm256_fmadd_pd(x, b1, c51);
+  }
+  const __m256d acc[kDMR][2] = {{c00, c01}, {c10, c11}, {c20, c21}, {c30, c31}, {c40, c41}, {c50, c51}};
+  if (cols == kDNR) {
+    for (size_t r = 0; r < rows; ++r) {
+      double* o = out[r] + col0;
+      __m256d v0 = acc[r][0], v1 = acc[r][1];
+      if (accumulate) {
+        v0 = _mm256_add_pd(_mm256_loadu_pd(o), v0);
+        v1 = _mm256_add_pd(_mm256_loadu_pd(o + 4), v1);
+      }
+      _mm256_storeu_pd(o, v0);
+      _mm256_storeu_pd(o + 4, v1);
+    }
+  } else {
+    alignas(32) double tmp[kDMR][kDNR];
+    for (size_t r = 0; r < kDMR; ++r) {
+      _mm256_store_pd(tmp[r], acc[r][0]);
+      _mm256_store_pd(tmp[r] + 4, acc[r][1]);
+    }
+    for (size_t r = 0; r < rows; ++r) {
+      double* o = out[r] + col0;
+      for (size_t j = 0; j < cols; ++j) o[j] = accumulate ? o[j] + tmp[r][j] : tmp[r][j];
+    }
+  }
+}
+
+// C = [C +] A·B with B already packed (pack_db: ceil(n/8) panels of k×8, over the same kidx).
+__attribute__((target("avx2,fma"))) void dgemm_avx2_packed(size_t m, size_t n, size_t k, const double* a, size_t ars,
+                                                           size_t acs, const uint32_t* kidx, const double* bp, double* c,
+                                                           size_t ldc, bool accumulate) {
+  if (m == 0 || n == 0) return;
+  if (k == 0) {
+    if (!accumulate)
+      for (size_t i = 0; i < m; ++i) std::fill(c + i * ldc, c + i * ldc + n, 0.0);
+    return;
+  }
+  static thread_local std::vector<double> ap;
+  static thread_local std::vector<uint32_t> rows;
+  if (ap.size() < round_up(kDMC, kDMR) * k) ap.resize(round_up(kDMC, kDMR) * k);
+  rows.resize(kDMC);
+  const size_t npanels = (n + kDNR - 1) / kDNR;
+  for (size_t i0 = 0; i0 < m; i0 += kDMC) {
+    const size_t mc = std::min(kDMC, m - i0);
+    const size_t live = pack_da_live(a, ars, acs, kidx, i0, mc, k, ap.data(), rows.data());
+    if (!accumulate && live < mc) {
+      for (size_t i = i0, r = 0; i < i0 + mc; ++i) {
+        if (r < live && rows[r] == i) {
+          ++r;
+          continue;
+        }
+        std::fill(c + i * ldc, c + i * ldc + n, 0.0);
+      }
+    }
+    const size_t mpanels = (live + kDMR - 1) / kDMR;
+    for (size_t p = 0; p < mpanels; ++p) {
+      const size_t rn = std::min(kDMR, live - p * kDMR);
+      double* out[kDMR];
+      for (size_t r = 0; r < rn; ++r) out[r] = c + static_cast<size_t>(rows[p * kDMR + r]) * ldc;
+      for (size_t q = 0; q < npanels; ++q)
+        dtile_avx2(ap.data() + p * k * kDMR, bp + q * k * kDNR, k, out, q * kDNR, rn, std::min(kDNR, n - q * kDNR), accumulate);
+    }
+  }
+}
+
+// The same, packing B (rows kidx(kk) of a row-major matrix, ldb) first into a per-thread buffer.
+void dgemm_avx2(size_t m, size_t n, size_t k, const double* a, size_t ars, size_t acs, const uint32_t* kidx, const double* b,
+                size_t ldb, double* c, size_t ldc, bool accumulate) {
+  static thread_local std::vector<double> bp;
+  const size_t need = round_up(n, kDNR) * k;
+  if (bp.size() < need) bp.resize(need);
+  pack_db(b, ldb, 1, k, n, bp.data(), kidx);
+  dgemm_avx2_packed(m, n, k, a, ars, acs, kidx, bp.data(), c, ldc, accumulate);
+}
+#endif
+
 // out (rows x n) = a (rows x k) · b (k x n), four rows at a time (each row of b is loaded once
 // per four output rows); every output sums over k in order, so the blocking does not change
 // the result. A k-step where all four a entries are zero is skipped (ReLU / one-hot zeros).
 NASRANK_GCN_CLONES
-void gemm_rows(const double* a, size_t rows, size_t k, const double* b, size_t n, double* out) {
+void gemm_rows_portable(const double* a, size_t rows, size_t k, const double* b, size_t n, double* out) {
   size_t r = 0;
   for (; r + 4 <= rows; r += 4) {
     double* o0 = out + r * n;
@@ -793,7 +963,7 @@ void gemm_rows(const double* a, size_t rows, size_t k, const double* b, size_t n
 
 // g (k x n) += aᵀ (k x rows) · d (rows x n), four rows at a time.
 NASRANK_GCN_CLONES
-void gemm_at_b_add(const double* a, size_t rows, size_t k, const double* d, size_t n, double* g) {
+void gemm_at_b_add_portable(const double* a, size_t rows, size_t k, const double* d, size_t n, double* g) {
   size_t r = 0;
   for (; r + 4 <= rows; r += 4) {
     const double* a0 = a + r * k;
@@ -819,18 +989,115 @@ void gemm_at_b_add(const double* a, size_t rows, size_t k, const double* d, size
   }
 }
 
+// The dispatchers: the AVX2/FMA packed GEMM when the CPU has it (and NASRANK_NO_AVX2 is not
+// set), else the portable loops above (a different summation order, the same on any thread
+// count either way).
+// Every layer's W and Wᵀ packed for the AVX2 GEMM, once per call (gcnScoreGrad) or epoch
+// (gcnTrain) instead of once per chunk. Empty without AVX2.
+struct RankPacked {
+  std::vector<std::vector<double>> w, wt;
+};
+
+void pack_rank_weights(const RankGcnParams& m, RankPacked& pk) {
+  if (!use_avx2()) return;
+  const size_t L = m.dims.size() - 1;
+  pk.w.resize(L);
+  pk.wt.resize(L);
+  for (size_t l = 0; l < L; ++l) {
+    const size_t din = m.dims[l], dout = m.dims[l + 1];
+    pk.w[l].resize(round_up(dout, kDNR) * din);
+    pack_db(m.w[l], dout, 1, din, dout, pk.w[l].data());
+    pk.wt[l].resize(round_up(din, kDNR) * dout);
+    pack_db(m.w[l], 1, dout, dout, din, pk.wt[l].data());
+  }
+}
+
+// b_packed: b packed by pack_db (or null).
+void gemm_rows(const double* a, size_t rows, size_t k, const double* b, size_t n, double* out, const double* b_packed = nullptr) {
+#if NASRANK_GCN_AVX2
+  if (use_avx2()) {
+    if (b_packed) return dgemm_avx2_packed(rows, n, k, a, k, 1, nullptr, b_packed, out, n, false);
+    return dgemm_avx2(rows, n, k, a, k, 1, nullptr, b, n, out, n, false);
+  }
+#endif
+  gemm_rows_portable(a, rows, k, b, n, out);
+}
+
+void gemm_at_b_add(const double* a, size_t rows, size_t k, const double* d, size_t n, double* g) {
+#if NASRANK_GCN_AVX2
+  if (use_avx2()) {
+    // Only the graph rows whose dZ is not all zero contribute.
+    static thread_local std::vector<uint32_t> live;
+    live.clear();
+    for (size_t r = 0; r < rows; ++r) {
+      const double* dr = d + r * n;
+      bool nz = false;
+      for (size_t c = 0; c < n; ++c) nz |= dr[c] != 0.0;
+      if (nz) live.push_back(static_cast<uint32_t>(r));
+    }
+    return dgemm_avx2(k, n, live.size(), a, 1, k, live.data(), d, n, g, n, true);
+  }
+#endif
+  gemm_at_b_add_portable(a, rows, k, d, n, g);
+}
+
+// dN (V×V) += dP Hᵀ for one graph: V² dot products of length din. A single running sum per
+// dot is latency-bound (one dependent add per element); these keep 4 (portable) or 8 (AVX2)
+// partial sums in a fixed order.
+void add_dot_block_portable(const double* dp, const double* h, size_t V, size_t din, double* dn) {
+  for (size_t i = 0; i < V; ++i)
+    for (size_t j = 0; j < V; ++j) {
+      const double* a = dp + i * din;
+      const double* b = h + j * din;
+      double p[4] = {0.0, 0.0, 0.0, 0.0};
+      size_t c = 0;
+      for (; c + 4 <= din; c += 4)
+        for (size_t q = 0; q < 4; ++q) p[q] += a[c + q] * b[c + q];
+      for (; c < din; ++c) p[c % 4] += a[c] * b[c];
+      dn[i * V + j] += (p[0] + p[1]) + (p[2] + p[3]);
+    }
+}
+
+#if NASRANK_GCN_AVX2
+__attribute__((target("avx2,fma"))) void add_dot_block_avx2(const double* dp, const double* h, size_t V, size_t din, double* dn) {
+  const size_t d8 = din & ~size_t(7);
+  for (size_t i = 0; i < V; ++i)
+    for (size_t j = 0; j < V; ++j) {
+      const double* a = dp + i * din;
+      const double* b = h + j * din;
+      __m256d s0 = _mm256_setzero_pd(), s1 = _mm256_setzero_pd();
+      for (size_t c = 0; c < d8; c += 8) {
+        s0 = _mm256_fmadd_pd(_mm256_loadu_pd(a + c), _mm256_loadu_pd(b + c), s0);
+        s1 = _mm256_fmadd_pd(_mm256_loadu_pd(a + c + 4), _mm256_loadu_pd(b + c + 4), s1);
+      }
+      alignas(32) double t[4];
+      _mm256_store_pd(t, _mm256_add_pd(s0, s1));
+      double s = (t[0] + t[1]) + (t[2] + t[3]);
+      for (size_t c = d8; c < din; ++c) s += a[c] * b[c];
+      dn[i * V + j] += s;
+    }
+}
+#endif
+
+void add_dot_block(const double* dp, const double* h, size_t V, size_t din, double* dn) {
+#if NASRANK_GCN_AVX2
+  if (use_avx2()) return add_dot_block_avx2(dp, h, V, din, dn);
+#endif
+  add_dot_block_portable(dp, h, V, din, dn);
+}
+
 NASRANK_GCN_CLONES
-void rank_forward_chunk(const RankGcnParams& m, const RankInputs& in, RankActs& a, size_t k0, size_t k1) {
+void rank_forward_chunk(const RankGcnParams& m, const RankInputs& in, RankActs& a, size_t k0, size_t k1, const RankPacked& pk) {
   const size_t V = m.vertices, L = m.dims.size() - 1, W = m.dims.back();
-  std::memcpy(a.h[0].data() + k0 * V * m.features, in.x.data() + k0 * V * m.features, (k1 - k0) * V * m.features * sizeof(double));
+  std::memcpy(a.h[0].data() + (k0 - a.base) * V * m.features, in.x.data() + k0 * V * m.features, (k1 - k0) * V * m.features * sizeof(double));
   for (size_t l = 0; l < L; ++l) {
     const size_t din = m.dims[l], dout = m.dims[l + 1];
     const double* Wl = m.w[l];
     const double* bl = m.b.empty() ? nullptr : m.b[l];
     for (size_t k = k0; k < k1; ++k) {
       const double* N = in.norm.data() + k * V * V;
-      const double* H = a.h[l].data() + k * V * din;
-      double* P = a.p[l].data() + k * V * din;
+      const double* H = a.h[l].data() + (k - a.base) * V * din;
+      double* P = a.p[l].data() + (k - a.base) * V * din;
       for (size_t i = 0; i < V; ++i) {
         double* pr = P + i * din;
         for (size_t c = 0; c < din; ++c) pr[c] = 0.0;
@@ -842,9 +1109,9 @@ void rank_forward_chunk(const RankGcnParams& m, const RankInputs& in, RankActs& 
         }
       }
     }
-    double* Z = a.h[l + 1].data() + k0 * V * dout;
+    double* Z = a.h[l + 1].data() + (k0 - a.base) * V * dout;
     const size_t rows = (k1 - k0) * V;
-    gemm_rows(a.p[l].data() + k0 * V * din, rows, din, Wl, dout, Z);
+    gemm_rows(a.p[l].data() + (k0 - a.base) * V * din, rows, din, Wl, dout, Z, pk.w.empty() ? nullptr : pk.w[l].data());
     for (size_t r = 0; r < rows; ++r) {
       double* zr = Z + r * dout;
       if (bl)
@@ -853,8 +1120,8 @@ void rank_forward_chunk(const RankGcnParams& m, const RankInputs& in, RankActs& 
     }
   }
   for (size_t k = k0; k < k1; ++k) {
-    const double* H = a.h[L].data() + k * V * W;
-    double* r = a.r.data() + k * W;
+    const double* H = a.h[L].data() + (k - a.base) * V * W;
+    double* r = a.r.data() + (k - a.base) * W;
     for (size_t c = 0; c < W; ++c) r[c] = 0.0;
     double inv = 0.0;
     for (size_t i = 0; i < V; ++i) {
@@ -867,7 +1134,7 @@ void rank_forward_chunk(const RankGcnParams& m, const RankInputs& in, RankActs& 
       r[c] *= inv;
       s += r[c] * m.fc[c];
     }
-    a.f[k] = s + m.fc_b;
+    a.f[k - a.base] = s + m.fc_b;
   }
 }
 
@@ -893,7 +1160,7 @@ struct RankGrads {
 // Backward of graphs [k0, k1) from df: weight gradients into g (when non-null); with dA/dX
 // non-null, the input gradients of those graphs (indexed like the graphs).
 NASRANK_GCN_CLONES
-void rank_backward_chunk(const RankGcnParams& m, const std::vector<const double*>& wt, const RankInputs& in, const RankActs& a,
+void rank_backward_chunk(const RankGcnParams& m, const std::vector<const double*>& wt, const RankPacked& pk, const RankInputs& in, const RankActs& a,
                          const double* df, size_t k0, size_t k1, RankGrads* g, double* dA, double* dX) {
   const size_t V = m.vertices, L = m.dims.size() - 1, W = m.dims.back();
   const size_t cn = k1 - k0;
@@ -903,7 +1170,7 @@ void rank_backward_chunk(const RankGcnParams& m, const std::vector<const double*
   std::vector<double> dH(cn * V * widest), dP(cn * V * widest), dN(inputs ? cn * V * V : 0, 0.0);
   if (g)
     for (size_t k = k0; k < k1; ++k)
-      for (size_t c = 0; c < W; ++c) g->fc[c] += df[k] * a.r[k * W + c];
+      for (size_t c = 0; c < W; ++c) g->fc[c] += df[k] * a.r[(k - a.base) * W + c];
   for (size_t k = k0; k < k1; ++k)
     for (size_t i = 0; i < V; ++i) {
       const double pw = in.pool[k * V + i];
@@ -912,8 +1179,8 @@ void rank_backward_chunk(const RankGcnParams& m, const std::vector<const double*
     }
   for (size_t l = L; l-- > 0;) {
     const size_t din = m.dims[l], dout = m.dims[l + 1];
-    const double* Hn = a.h[l + 1].data() + k0 * V * dout;
-    const double* P = a.p[l].data() + k0 * V * din;
+    const double* Hn = a.h[l + 1].data() + (k0 - a.base) * V * dout;
+    const double* P = a.p[l].data() + (k0 - a.base) * V * din;
     const size_t rows = cn * V;
     for (size_t t = 0; t < rows * dout; ++t)
       if (Hn[t] <= 0.0) dH[t] = 0.0;
@@ -929,20 +1196,10 @@ void rank_backward_chunk(const RankGcnParams& m, const std::vector<const double*
     }
     if (l == 0 && !inputs) break;
     // dP = dZ Wᵀ (Wᵀ prepared by the caller: dout x din)
-    gemm_rows(dH.data(), rows, dout, wt[l], din, dP.data());
-    const double* Hp = a.h[l].data() + k0 * V * din;
-    if (inputs) {
-      for (size_t k = 0; k < cn; ++k)
-        for (size_t i = 0; i < V; ++i) {
-          const double* dp = dP.data() + (k * V + i) * din;
-          for (size_t j = 0; j < V; ++j) {
-            const double* hr = Hp + (k * V + j) * din;
-            double s = 0.0;
-            for (size_t c = 0; c < din; ++c) s += dp[c] * hr[c];
-            dN[k * V * V + i * V + j] += s;
-          }
-        }
-    }
+    gemm_rows(dH.data(), rows, dout, wt[l], din, dP.data(), pk.wt.empty() ? nullptr : pk.wt[l].data());
+    const double* Hp = a.h[l].data() + (k0 - a.base) * V * din;
+    if (inputs)
+      for (size_t k = 0; k < cn; ++k) add_dot_block(dP.data() + k * V * din, Hp + k * V * din, V, din, dN.data() + k * V * V);
     // dH_prev = Nᵀ dP
     for (size_t t = 0; t < rows * din; ++t) dH[t] = 0.0;
     for (size_t k = 0; k < cn; ++k) {
@@ -1006,7 +1263,149 @@ std::vector<const double*> transposes(const RankGcnParams& m, std::vector<std::v
 
 }  // namespace
 
+namespace {
+#if NASRANK_GCN_AVX2
+// exp(x) for x in [−708, 0] (callers clamp; lanes below are zeroed by them): x = k ln2 + r,
+// |r| ≤ ½ ln2, e^r by its Taylor polynomial of degree 13 (truncation < 4e-18 relative),
+// times 2^k built in the exponent bits. Within a few ulp of std::exp.
+__attribute__((target("avx2,fma"))) inline __m256d exp_neg_avx2(__m256d x) {
+  const __m256d k = _mm256_round_pd(_mm256_mul_pd(x, _mm256_set1_pd(1.4426950408889634)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256d r = _mm256_fnmadd_pd(k, _mm256_set1_pd(6.93147180369123816490e-01), x);
+  r = _mm256_fnmadd_pd(k, _mm256_set1_pd(1.90821492927058770002e-10), r);
+  // Estrin's scheme (a short dependency chain; the loss loop is latency-bound otherwise).
+  const __m256d r2 = _mm256_mul_pd(r, r), r4 = _mm256_mul_pd(r2, r2), r8 = _mm256_mul_pd(r4, r4);
+  const __m256d q0 = _mm256_fmadd_pd(r, _mm256_set1_pd(1.0), _mm256_set1_pd(1.0));
+  const __m256d q1 = _mm256_fmadd_pd(r, _mm256_set1_pd(1.0 / 6.0), _mm256_set1_pd(0.5));
+  const __m256d q2 = _mm256_fmadd_pd(r, _mm256_set1_pd(1.0 / 120.0), _mm256_set1_pd(1.0 / 24.0));
+  const __m256d q3 = _mm256_fmadd_pd(r, _mm256_set1_pd(1.0 / 5040.0), _mm256_set1_pd(1.0 / 720.0));
+  const __m256d q4 = _mm256_fmadd_pd(r, _mm256_set1_pd(1.0 / 362880.0), _mm256_set1_pd(1.0 / 40320.0));
+  const __m256d q5 = _mm256_fmadd_pd(r, _mm256_set1_pd(1.0 / 39916800.0), _mm256_set1_pd(1.0 / 3628800.0));
+  const __m256d q6 = _mm256_fmadd_pd(r, _mm256_set1_pd(1.0 / 6227020800.0), _mm256_set1_pd(1.0 / 479001600.0));
+  const __m256d s0 = _mm256_fmadd_pd(q1, r2, q0), s1 = _mm256_fmadd_pd(q3, r2, q2), s2 = _mm256_fmadd_pd(q5, r2, q4);
+  const __m256d t0 = _mm256_fmadd_pd(s1, r4, s0), t1 = _mm256_fmadd_pd(q6, r4, s2);
+  const __m256d p = _mm256_fmadd_pd(t1, r8, t0);
+  // 2^k for k in [−1021, 0]: biased exponent k + 1023 ≥ 2, a normal number.
+  const __m256i ki = _mm256_cvtepi32_epi64(_mm256_cvtpd_epi32(k));
+  const __m256i bits = _mm256_slli_epi64(_mm256_add_epi64(ki, _mm256_set1_epi64x(1023)), 52);
+  return _mm256_mul_pd(p, _mm256_castsi256_pd(bits));
+}
+
+// log(u) for u in [1, 2] (fdlibm's e_log.c for exponent 0 or, above √2, u/2 with k = 1:
+// f = u − 1 exactly, s = f/(2 + f), the minimax polynomial Lg1..Lg7 in s²; < 1 ulp).
+__attribute__((target("avx2,fma"))) inline __m256d log_1_2_avx2(__m256d u) {
+  const __m256d one = _mm256_set1_pd(1.0);
+  const __m256d big = _mm256_cmp_pd(u, _mm256_set1_pd(1.41421356237309504880), _CMP_GT_OQ);
+  const __m256d kf = _mm256_and_pd(big, one);
+  const __m256d f = _mm256_sub_pd(_mm256_blendv_pd(u, _mm256_mul_pd(u, _mm256_set1_pd(0.5)), big), one);
+  const __m256d s = _mm256_div_pd(f, _mm256_add_pd(_mm256_set1_pd(2.0), f));
+  const __m256d z = _mm256_mul_pd(s, s), w = _mm256_mul_pd(z, z);
+  __m256d t1 = _mm256_fmadd_pd(w, _mm256_set1_pd(1.531383769920937332e-01), _mm256_set1_pd(2.222219843214978396e-01));
+  t1 = _mm256_fmadd_pd(w, t1, _mm256_set1_pd(3.999999999940941908e-01));
+  t1 = _mm256_mul_pd(w, t1);
+  __m256d t2 = _mm256_fmadd_pd(w, _mm256_set1_pd(1.479819860511658591e-01), _mm256_set1_pd(1.818357216161805012e-01));
+  t2 = _mm256_fmadd_pd(w, t2, _mm256_set1_pd(2.857142874366239149e-01));
+  t2 = _mm256_fmadd_pd(w, t2, _mm256_set1_pd(6.666666666666735130e-01));
+  t2 = _mm256_mul_pd(z, t2);
+  const __m256d R = _mm256_add_pd(t2, t1);
+  const __m256d hfsq = _mm256_mul_pd(_mm256_set1_pd(0.5), _mm256_mul_pd(f, f));
+  // k ln2_hi − ((hfsq − (s (hfsq + R) + k ln2_lo)) − f)
+  const __m256d inner = _mm256_fmadd_pd(kf, _mm256_set1_pd(1.90821492927058770002e-10), _mm256_mul_pd(s, _mm256_add_pd(hfsq, R)));
+  return _mm256_sub_pd(_mm256_mul_pd(kf, _mm256_set1_pd(6.93147180369123816490e-01)), _mm256_sub_pd(_mm256_sub_pd(hfsq, inner), f));
+}
+
+// ordered_pair_loss with four j per step: e = exp(−|d|) and log1p(e) = log(u) + c/u (u = 1 + e
+// rounded, c = e − (u − 1) its exact rounding error, as fdlibm's log1p corrects), σ from
+// 1/u. exp(−|d|) without a per-pair exp: with x_k = exp(f_k − max f) and 1/x_k computed once
+// per item, exp(−|d|) = min(x_i, x_j) / max(x_i, x_j), one product; lanes where either
+// f − max f < −700 (x subnormal or zero) take exp_neg_avx2 instead. Per-pair values agree with the scalar path to a few ulp; the sums run in four lanes
+// (a fixed order). f, acc are padded to a multiple of 4 (the padding lanes are masked out).
+__attribute__((target("avx2,fma"))) double ordered_pair_loss_avx2(const double* f, const double* acc, size_t n, bool ties_ignore,
+                                                                  double* grad, size_t* pairs) {
+  const size_t np = round_up(n, 4);
+  std::vector<double> fp(np, 0.0), ap(np, 0.0), gp(np, 0.0), xp(np, 1.0), ip(np, 1.0);
+  std::memcpy(fp.data(), f, n * sizeof(double));
+  std::memcpy(ap.data(), acc, n * sizeof(double));
+  const double fmax = *std::max_element(f, f + n);
+  for (size_t k = 0; k < n; ++k) {
+    if (f[k] - fmax >= -700.0) {
+      xp[k] = std::exp(f[k] - fmax);
+      ip[k] = 1.0 / xp[k];
+    } else {
+      xp[k] = 0.0;  // marks the exp fallback
+    }
+  }
+  const __m256d zero = _mm256_setzero_pd(), one = _mm256_set1_pd(1.0);
+  const __m256d sign = _mm256_set1_pd(-0.0), lo = _mm256_set1_pd(-708.0);
+  const __m256d lane = _mm256_setr_pd(0.0, 1.0, 2.0, 3.0);
+  __m256d loss = zero;
+  size_t count = 0;
+  for (size_t i = 0; i + 1 < n; ++i) {
+    const __m256d fi = _mm256_set1_pd(fp[i]), ai = _mm256_set1_pd(ap[i]);
+    const __m256d xi = _mm256_set1_pd(xp[i]), ii = _mm256_set1_pd(ip[i]);
+    __m256d gi = zero;
+    const size_t j0 = (i + 1) & ~size_t(3);
+    for (size_t j = j0; j < n; j += 4) {
+      // lanes j' with i < j' < n
+      const __m256d idx = _mm256_add_pd(_mm256_set1_pd(static_cast<double>(j)), lane);
+      __m256d valid = _mm256_and_pd(_mm256_cmp_pd(idx, _mm256_set1_pd(static_cast<double>(i)), _CMP_GT_OQ),
+                                    _mm256_cmp_pd(idx, _mm256_set1_pd(static_cast<double>(n)), _CMP_LT_OQ));
+      const __m256d aj = _mm256_loadu_pd(ap.data() + j);
+      if (ties_ignore) valid = _mm256_and_pd(valid, _mm256_cmp_pd(ai, aj, _CMP_NEQ_UQ));
+      const int vm = _mm256_movemask_pd(valid);
+      if (vm == 0) continue;
+      count += 2 * static_cast<size_t>(__builtin_popcount(static_cast<unsigned>(vm)));
+      const __m256d d = _mm256_sub_pd(fi, _mm256_loadu_pd(fp.data() + j));
+      const __m256d xj = _mm256_loadu_pd(xp.data() + j);
+      const __m256d dge = _mm256_cmp_pd(d, zero, _CMP_GE_OQ);
+      // d ≥ 0: x_j / x_i; else x_i / x_j.
+      __m256d e = _mm256_blendv_pd(_mm256_mul_pd(xi, _mm256_loadu_pd(ip.data() + j)), _mm256_mul_pd(xj, ii), dge);
+      const __m256d slow = _mm256_or_pd(_mm256_cmp_pd(xi, zero, _CMP_EQ_OQ), _mm256_cmp_pd(xj, zero, _CMP_EQ_OQ));
+      if (_mm256_movemask_pd(_mm256_and_pd(slow, valid)) != 0) {
+        const __m256d nad = _mm256_or_pd(d, sign);  // −|d|
+        const __m256d under = _mm256_cmp_pd(nad, lo, _CMP_LT_OQ);
+        e = _mm256_blendv_pd(e, _mm256_andnot_pd(under, exp_neg_avx2(_mm256_max_pd(nad, lo))), slow);
+      }
+      const __m256d u = _mm256_add_pd(one, e);
+      const __m256d r = _mm256_div_pd(one, u);
+      const __m256d c = _mm256_sub_pd(e, _mm256_sub_pd(u, one));
+      const __m256d lp = _mm256_fmadd_pd(c, r, log_1_2_avx2(u));
+      const __m256d sp_pos = _mm256_add_pd(_mm256_max_pd(d, zero), lp);                       // softplus(d)
+      const __m256d sp_neg = _mm256_add_pd(_mm256_max_pd(_mm256_sub_pd(zero, d), zero), lp);  // softplus(−d)
+      const __m256d er = _mm256_mul_pd(e, r);
+      const __m256d dneg = _mm256_cmp_pd(d, zero, _CMP_LE_OQ);
+      const __m256d sig = _mm256_blendv_pd(er, r, dge);       // σ(d)
+      const __m256d sig_neg = _mm256_blendv_pd(er, r, dneg);  // σ(−d)
+      const __m256d yij = _mm256_cmp_pd(ai, aj, _CMP_GE_OQ), yji = _mm256_cmp_pd(aj, ai, _CMP_GE_OQ);
+      const __m256d l = _mm256_add_pd(_mm256_blendv_pd(sp_pos, sp_neg, yij), _mm256_blendv_pd(sp_neg, sp_pos, yji));
+      loss = _mm256_add_pd(loss, _mm256_and_pd(valid, l));
+      const __m256d gij = _mm256_sub_pd(sig, _mm256_and_pd(yij, one));
+      const __m256d gji = _mm256_sub_pd(sig_neg, _mm256_and_pd(yji, one));
+      const __m256d diff = _mm256_and_pd(valid, _mm256_sub_pd(gij, gji));
+      gi = _mm256_add_pd(gi, diff);
+      _mm256_storeu_pd(gp.data() + j, _mm256_sub_pd(_mm256_loadu_pd(gp.data() + j), diff));
+    }
+    alignas(32) double g4[4];
+    _mm256_store_pd(g4, gi);
+    gp[i] += (g4[0] + g4[1]) + (g4[2] + g4[3]);
+  }
+  alignas(32) double l4[4];
+  _mm256_store_pd(l4, loss);
+  if (pairs) *pairs = count;
+  if (count == 0) {
+    for (size_t i = 0; i < n; ++i) grad[i] = 0.0;
+    return 0.0;
+  }
+  const double inv = static_cast<double>(count);
+  for (size_t i = 0; i < n; ++i) grad[i] = gp[i] / inv;
+  return ((l4[0] + l4[1]) + (l4[2] + l4[3])) / inv;
+}
+#endif
+}  // namespace
+
 double ordered_pair_loss(const double* f, const double* acc, size_t n, bool ties_ignore, double* grad, size_t* pairs) {
+#if NASRANK_GCN_AVX2
+  if (use_avx2()) return ordered_pair_loss_avx2(f, acc, n, ties_ignore, grad, pairs);
+#endif
   // Each unordered pair {i, j} once: both orders share d = f_i − f_j up to sign, so one
   // e = exp(−|d|) and one log1p(e) give softplus(±d) = max(±d, 0) + log1p(e) and σ(d)
   // (the same values, bit for bit, as computing each order on its own).
@@ -1060,10 +1459,12 @@ void gcn_train(const GcnGraphs& graphs, const uint32_t* idx, size_t n, const dou
   std::vector<std::vector<double>> wt_storage;
   const size_t L = m.dims.size() - 1;
   auto bounds = [&](size_t c) { return std::min(n, c * kTrainChunk); };
+  RankPacked pk;
   for (size_t t = 0; t < s.epochs; ++t) {
     if (abort && *abort != 0) throw TrainAborted();
+    pack_rank_weights(m, pk);  // this epoch's weights
     parallel_chunks_safe(chunks, chunks, threads, [&](size_t, size_t c0, size_t c1) {
-      for (size_t c = c0; c < c1; ++c) rank_forward_chunk(m, in, a, bounds(c), bounds(c + 1));
+      for (size_t c = c0; c < c1; ++c) rank_forward_chunk(m, in, a, bounds(c), bounds(c + 1), pk);
     });
     const double loss = ordered_pair_loss(a.f.data(), acc, n, s.ties_ignore, df.data(), nullptr);
     const std::vector<const double*> wt = transposes(m, wt_storage);
@@ -1072,7 +1473,7 @@ void gcn_train(const GcnGraphs& graphs, const uint32_t* idx, size_t n, const dou
     parallel_chunks_safe(chunks, chunks, threads, [&](size_t, size_t c0, size_t c1) {
       for (size_t c = c0; c < c1; ++c) {
         part[c].zero();
-        rank_backward_chunk(m, wt, in, a, df.data(), bounds(c), bounds(c + 1), &part[c], nullptr, nullptr);
+        rank_backward_chunk(m, wt, pk, in, a, df.data(), bounds(c), bounds(c + 1), &part[c], nullptr, nullptr);
       }
     });
     const double lr = 0.5 * s.lr * (1.0 + std::cos(3.141592653589793 * static_cast<double>(t) / static_cast<double>(s.epochs)));
@@ -1097,20 +1498,40 @@ void gcn_score_grad(const GcnGraphs& graphs, const RankGcnParams& m, double* f, 
   if (n == 0) return;
   RankInputs in;
   rank_inputs(graphs, nullptr, n, m.variant, in);
-  RankActs a;
-  rank_alloc(m, n, a);
   const std::vector<double> ones(n, 1.0);
   std::vector<std::vector<double>> wt_storage;
   const std::vector<const double*> wt = transposes(m, wt_storage);
+  RankPacked pk;
+  pack_rank_weights(m, pk);
   const size_t chunks = (n + kTrainChunk - 1) / kTrainChunk;
+  // Activations of one chunk at a time (a few MB, reused through a free list: at most one
+  // set per worker), not of all n graphs.
+  std::mutex mu;
+  std::vector<std::unique_ptr<RankActs>> free_acts;
   parallel_chunks_safe(chunks, chunks, threads, [&](size_t, size_t c0, size_t c1) {
+    std::unique_ptr<RankActs> held;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      if (!free_acts.empty()) {
+        held = std::move(free_acts.back());
+        free_acts.pop_back();
+      }
+    }
+    if (!held) {
+      held.reset(new RankActs());
+      rank_alloc(m, kTrainChunk, *held);
+    }
+    RankActs& a = *held;
     for (size_t c = c0; c < c1; ++c) {
       const size_t k0 = std::min(n, c * kTrainChunk), k1 = std::min(n, (c + 1) * kTrainChunk);
-      rank_forward_chunk(m, in, a, k0, k1);
-      rank_backward_chunk(m, wt, in, a, ones.data(), k0, k1, nullptr, dA, dX);
+      a.base = k0;
+      rank_forward_chunk(m, in, a, k0, k1, pk);
+      rank_backward_chunk(m, wt, pk, in, a, ones.data(), k0, k1, nullptr, dA, dX);
+      std::memcpy(f + k0, a.f.data(), (k1 - k0) * sizeof(double));
     }
+    std::lock_guard<std::mutex> lock(mu);
+    free_acts.push_back(std::move(held));
   });
-  std::memcpy(f, a.f.data(), n * sizeof(double));
 }
 
 }  // namespace nasrank

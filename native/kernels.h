@@ -61,6 +61,13 @@ void count_reaching(const double* values, size_t n, const double* targets, size_
 // True when every value of `sub` occurs in `super` at least as often (multiset subset).
 // On failure *missing receives the index into `sub` of a value that is not covered.
 bool is_sub_multiset(const double* sub, size_t m, const double* super, size_t n, size_t* missing);
+// The same on sorted keys (sort.h's sortable_key), each set sorted once by sorted_keys (LSD
+// radix) and shared between the check and the counts.
+void sorted_keys(const double* values, size_t n, std::vector<uint64_t>& keys);
+void count_reaching_sorted(const uint64_t* keys, size_t n, const double* targets, size_t t, bool higher_is_better,
+                           double* counts);
+bool is_sub_multiset_sorted(const double* sub, const uint64_t* sub_keys, size_t m, const uint64_t* super_keys, size_t n,
+                            size_t* missing);
 
 // ---- GCN scoring and the CTNAS comparator head (gcn.cc, cuda/gcn.cu) ---------------
 // A batch of graphs in the contract's padded form: adjacency count*V*V (A[i*V+j] != 0 for
@@ -193,9 +200,10 @@ LossSums cuda_pairwise_rank_loss(const double* pred, const double* target, size_
                                  double margin, double* grad);
 LossSums cuda_triplet_rank_loss(const double* dist, const double* target, size_t n, Phi phi,
                                 double margin, double* grad);
-// gcn_forward on the device (same contract; no thread count). Dense over padded vertices.
+// gcn_forward on the device (same contract, any GcnVariant; no thread count). Dense over
+// padded vertices.
 void cuda_gcn_forward(const GcnGraphs& graphs, const GcnDense* layers, size_t n_layers,
-                      const float* fc_w, float fc_b, float* embed_out, double* score_out);
+                      const float* fc_w, float fc_b, float* embed_out, double* score_out, GcnVariant variant);
 
 
 // ---- CTNAS comparator with a linear head (comparator.cc) ---------------------------

@@ -5,7 +5,8 @@
 // abort, and argument errors.
 import t from 'tap'
 import { RankGcn, fitNative, inputGradientNative, orderedPairLoss, rankGcnParams, scoreNative } from '../lib/models/rank-gcn'
-import { gcnScore, gcnScoreGrad, gcnTrain, gcnTrainAsync, rankPairLoss, type RankGcnParams } from '../lib/models/gcn-native'
+import { gcnEmbed, gcnScore, gcnScoreGrad, gcnTrain, gcnTrainAsync, rankPairLoss, type RankGcnParams } from '../lib/models/gcn-native'
+import { nativeInfo } from '../lib/index'
 import type { GraphBatch } from '../lib/models/types'
 import { Random } from '../lib/random'
 
@@ -96,6 +97,24 @@ t.test('gcnScore with norm/pool options equals the reference (float32); default 
     }
   }
   t.throws(() => gcnScore(g, { layers: [{ w: new Float32Array(F), b: new Float32Array(1) }], fc: { w: new Float32Array(1), b: new Float32Array(1) } }, { norm: 'left' as 'row' }), /norm/)
+})
+
+t.test('the CUDA twin takes norm/pool: every variant equals the CPU kernel and the reference', { skip: !nativeInfo().cudaDevice && 'no CUDA build or no CUDA device' }, async t => {
+  const g = randomBatch(300, new Random(19))
+  for (const norm of ['sym', 'row'] as const) {
+    for (const pool of ['real', 'all'] as const) {
+      const p = randomParams(new Random(9), [16, 8], true, norm, pool)
+      const w = { layers: p.layers.map(l => ({ w: Float32Array.from(l.w), b: Float32Array.from(l.b ?? []) })), fc: { w: Float32Array.from(p.fc), b: Float32Array.of(0.25) } }
+      const gpu = gcnScore(g, w, { norm, pool, device: 'cuda' })
+      const cpu = gcnScore(g, w, { norm, pool })
+      let worst = 0
+      for (let k = 0; k < g.count; k++) worst = Math.max(worst, Math.abs(gpu[k] - reference(p, g, k)) / Math.max(1, Math.abs(reference(p, g, k))), Math.abs(gpu[k] - cpu[k]) / Math.max(1, Math.abs(cpu[k])))
+      t.ok(worst < 1e-5, `${norm}/${pool}: scores, max rel err ${worst}`)
+      const eg = gcnEmbed(g, { layers: w.layers }, { norm, pool, device: 'cuda' })
+      const ec = gcnEmbed(g, { layers: w.layers }, { norm, pool })
+      t.ok(eg.every((v, i) => Math.abs(v - ec[i]) <= 1e-5 * Math.max(1, Math.abs(ec[i]))), `${norm}/${pool}: embeddings`)
+    }
+  }
 })
 
 t.test('native scoring of the JS model equals RankGcn.score', async t => {
@@ -245,6 +264,30 @@ t.test('rankPairLoss (gcnTrain\'s loss) equals orderedPairLoss, ties both ways; 
     t.equal(got.pairs, want.pairs, `${ties}: pairs`)
     t.ok(close(got.loss, want.loss, 1e-12), `${ties}: loss ${got.loss} vs ${want.loss}`)
     t.ok(Array.from(got.grad).every((v, i) => Math.abs(v - want.grad[i]) < 1e-15), `${ties}: gradient`)
+  }
+  // Vector path: n not a multiple of 4 (masked tails), scores from 1e-9 to 1e3 apart (exp
+  // underflow past |d| = 708), equal scores, and a well-ordered set whose loss is ~e^-40
+  // (relative accuracy of log1p for tiny arguments).
+  const cases: Array<[string, Float64Array, Float64Array]> = []
+  for (const m of [2, 3, 5, 7, 61, 62, 63]) {
+    const fm = Float64Array.from({ length: m }, (_, i) => i % 5 === 0 ? 0.5 : random.normal() * (i % 3 === 0 ? 600 : i % 3 === 1 ? 1e-9 : 3))
+    cases.push([`wide n=${m}`, fm, Float64Array.from({ length: m }, () => random.int(4))])
+  }
+  cases.push(['separated', Float64Array.from({ length: 45 }, (_, i) => 40 * i + random.float()), Float64Array.from({ length: 45 }, (_, i) => i)])
+  cases.push(['separated, spread < 700', Float64Array.from({ length: 17 }, (_, i) => 40 * i + random.float()), Float64Array.from({ length: 17 }, (_, i) => i)])
+  cases.push(['equal scores', new Float64Array(9).fill(3.25), Float64Array.from({ length: 9 }, (_, i) => i % 3)])
+  for (const [name, fc, ac] of cases) {
+    for (const ties of ['positive', 'ignore'] as const) {
+      const want = orderedPairLoss(fc, ac, ties)
+      const got = rankPairLoss(fc, ac, ties)
+      // Gradient entries are sums of σ − y over a row, divided by the pair count: σ − 1 cancels
+      // for well-separated pairs in the reference as well, so they are compared on the scale of
+      // one term (1 / pairs), to 1e-12 of it.
+      const unit = 1 / Math.max(1, want.pairs)
+      t.ok(got.pairs === want.pairs && Math.abs(got.loss - want.loss) <= 1e-12 * Math.abs(want.loss) &&
+        Array.from(got.grad).every((v, i) => Math.abs(v - want.grad[i]) <= 1e-12 * (unit + Math.abs(want.grad[i]))),
+      `${name}, ${ties}: loss ${got.loss} vs ${want.loss}`)
+    }
   }
   t.throws(() => rankPairLoss(Float64Array.of(1), Float64Array.of(1)), /at least 2 architectures, got 1/)
   t.throws(() => rankPairLoss(Float64Array.of(1, 2, 3), Float64Array.of(1, NaN, 3)), /acc\[1\] is NaN/)

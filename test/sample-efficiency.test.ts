@@ -92,3 +92,31 @@ t.test('validation', async t => {
   // An empty target list is valid: no gains to report.
   t.equal(sampleEfficiencyGain({ ...ok, targets: [] }).gainDb.length, 0)
 })
+
+t.test('large sets (the radix-sorted path): counts and the uncovered index equal a plain loop', async t => {
+  const rand = rng(21)
+  // Negative, ±0, tiny and huge magnitudes, many duplicates: every radix digit varies.
+  const pick = (): number => {
+    const u = rand()
+    if (u < 0.1) return u < 0.05 ? 0 : -0
+    const v = Math.round(rand() * 50) / 7 * 10 ** Math.floor(rand() * 40 - 20)
+    return rand() < 0.5 ? -v : v
+  }
+  const space = Array.from({ length: 5000 }, pick)
+  const cands = space.filter(() => rand() < 0.4)
+  const targets = [...Array.from({ length: 40 }, pick), 0, -0, space[7], space[11]]
+  for (const higherIsBetter of [false, true]) {
+    const out = sampleEfficiencyGain({ space, candidates: cands, targets, higherIsBetter })
+    const ref = reference(space, cands, targets, higherIsBetter)
+    t.ok(ref.every((r, k) => out.reachingSpace[k] === r.mS && out.reachingCandidates[k] === r.mC && close(out.gainDb[k], r.gain)), `higher=${higherIsBetter}: every target`)
+  }
+  // One value too many: the report names its first occurrence beyond the copies S has.
+  const v = space[3]
+  const have = space.filter(x => x === v).length
+  const extra = [...cands.filter(x => x !== v), ...Array.from({ length: have + 2 }, () => v)]
+  const want = extra.length - 2
+  t.throws(() => sampleEfficiencyGain({ space, candidates: extra, targets }), { name: 'RangeError', message: new RegExp(`candidates\\[${want}\\]`) })
+  // The smallest absent value is the one named.
+  const absent = [...cands, 1e30, -1e30, 1e30]
+  t.throws(() => sampleEfficiencyGain({ space, candidates: absent, targets }), { name: 'RangeError', message: new RegExp(`candidates\\[${cands.length + 1}\\] = -1e\\+30`) })
+})

@@ -4,11 +4,13 @@
 // never reach a real vertex or the masked mean.
 //
 // Per device batch of graphs (sized to bound device memory):
-//   1. norm_kernel     s[g,i] = mask ? 1/sqrt(1 + Σ_j A[g,i,j]) : 0       (thread per vertex)
-//   2. ahat_kernel     Â[g,i,j] = s_i (A_ij + [i == j] mask_i) s_j         (thread per entry)
+//   1. norm_kernel     s[g,i] = real_i ? 1/sqrt(1 + Σ_j A[g,i,j]) : 0      (thread per vertex)
+//   2. ahat_kernel     Â[g,i,j] = s_i (A_ij + [i == j] real_i) s_j  (norm 'sym'), or
+//                      s_i (A_ij + [i == j] real_i)  (norm 'row')        (thread per entry)
 //   3. per layer: aggregate_kernel Z[g,i,:] = Σ_j Â[g,i,j] H[g,j,:]  (thread per output)
 //                 gemm_kernel      H'[r,:] = ReLU(Z[r,:] W + b)  (16×16 shared-memory tiles)
-//   4. pool_kernel     e[g,c] = Σ_i mask_i H[g,i,c] / max(Σ mask, 1)  (double accumulation)
+//   4. pool_kernel     e[g,c] = Σ_i real_i H[g,i,c] / max(Σ real, 1)  (double accumulation)
+// real_i = mask_i != 0, or 1 for every vertex with pool 'all' (GcnVariant, as on the CPU).
 //      score_kernel    score[g] = e[g,:] · fc_w + fc_b                 (double)
 // float32 compute like the CPU kernel; every launch is checked. No atomics: each output is
 // written by one thread, so results are run-to-run identical.
@@ -80,9 +82,9 @@ void launched(const char* what) {
 
 // s[v] for every vertex v of the batch (v = g*V + i).
 __global__ void norm_kernel(const float* __restrict__ adj, const float* __restrict__ mask, long long vertices_total, int V,
-                            float* __restrict__ s) {
+                            int pool_all, float* __restrict__ s) {
   for (long long v = blockIdx.x * (long long)blockDim.x + threadIdx.x; v < vertices_total; v += (long long)gridDim.x * blockDim.x) {
-    if (mask[v] == 0.0f) {
+    if (!pool_all && mask[v] == 0.0f) {
       s[v] = 0.0f;
       continue;
     }
@@ -95,14 +97,15 @@ __global__ void norm_kernel(const float* __restrict__ adj, const float* __restri
 
 // Â for every entry e = (g*V + i)*V + j.
 __global__ void ahat_kernel(const float* __restrict__ adj, const float* __restrict__ mask, const float* __restrict__ s,
-                            long long entries, int V, float* __restrict__ ahat) {
+                            long long entries, int V, int norm_row, int pool_all, float* __restrict__ ahat) {
   for (long long e = blockIdx.x * (long long)blockDim.x + threadIdx.x; e < entries; e += (long long)gridDim.x * blockDim.x) {
     const long long row = e / V;  // g*V + i
     const int j = static_cast<int>(e % V);
     const int i = static_cast<int>(row % V);
     const long long g = row / V;
-    const float t = adj[e] + (i == j ? mask[row] : 0.0f);
-    ahat[e] = s[row] * t * s[g * V + j];
+    const float real_i = pool_all ? 1.0f : (mask[row] != 0.0f ? 1.0f : 0.0f);
+    const float t = adj[e] + (i == j ? real_i : 0.0f);
+    ahat[e] = norm_row ? t * s[row] : s[row] * t * s[g * V + j];
   }
 }
 
@@ -146,14 +149,13 @@ __global__ void gemm_kernel(const float* __restrict__ z, const float* __restrict
 
 // e[g, c] = Σ_i mask[g,i] h[g,i,c] / max(Σ_i mask[g,i], 1), for every o = g*H + c.
 __global__ void pool_kernel(const float* __restrict__ h, const float* __restrict__ mask, long long outputs, int V, int H,
-                            double* __restrict__ pooled) {
+                            int pool_all, double* __restrict__ pooled) {
   for (long long o = blockIdx.x * (long long)blockDim.x + threadIdx.x; o < outputs; o += (long long)gridDim.x * blockDim.x) {
     const long long g = o / H;
     const int c = static_cast<int>(o % H);
     double sum = 0.0, real = 0.0;
     for (int i = 0; i < V; ++i) {
-      const float m = mask[g * V + i];
-      if (m != 0.0f) {
+      if (pool_all || mask[g * V + i] != 0.0f) {
         sum += static_cast<double>(h[(g * V + i) * H + c]);
         real += 1.0;
       }
@@ -180,7 +182,8 @@ __global__ void score_kernel(const double* __restrict__ pooled, const float* __r
 }  // namespace
 
 void cuda_gcn_forward(const GcnGraphs& g, const GcnDense* layers, size_t n_layers, const float* fc_w, float fc_b,
-                      float* embed_out, double* score_out) {
+                      float* embed_out, double* score_out, GcnVariant variant) {
+  const int norm_row = variant.norm_row ? 1 : 0, pool_all = variant.pool_all ? 1 : 0;
   if (g.count == 0 || n_layers == 0) return;
   int devices = 0;
   check(cudaGetDeviceCount(&devices), "cudaGetDeviceCount");
@@ -214,10 +217,10 @@ void cuda_gcn_forward(const GcnGraphs& g, const GcnDense* layers, size_t n_layer
     d_mask.upload(g.mask + g0 * V, nb * V);
     d_h.upload(g.x + g0 * V * F, nb * V * F);
 
-    norm_kernel<<<blocks_for(nb * V), kThreads>>>(d_adj.get(), d_mask.get(), verts, static_cast<int>(V), d_s.get());
+    norm_kernel<<<blocks_for(nb * V), kThreads>>>(d_adj.get(), d_mask.get(), verts, static_cast<int>(V), pool_all, d_s.get());
     launched("norm kernel launch");
     ahat_kernel<<<blocks_for(nb * V * V), kThreads>>>(d_adj.get(), d_mask.get(), d_s.get(), verts * static_cast<long long>(V),
-                                                       static_cast<int>(V), d_ahat.get());
+                                                       static_cast<int>(V), norm_row, pool_all, d_ahat.get());
     launched("ahat kernel launch");
 
     float* h = d_h.get();
@@ -236,7 +239,7 @@ void cuda_gcn_forward(const GcnGraphs& g, const GcnDense* layers, size_t n_layer
       k = n;
     }
     pool_kernel<<<blocks_for(nb * H), kThreads>>>(h, d_mask.get(), static_cast<long long>(nb * H), static_cast<int>(V),
-                                                  static_cast<int>(H), d_pooled.get());
+                                                  static_cast<int>(H), pool_all, d_pooled.get());
     launched("pool kernel launch");
     if (embed_out) {
       embed_kernel<<<blocks_for(nb * H), kThreads>>>(d_pooled.get(), static_cast<long long>(nb * H), d_embed.get());
