@@ -337,12 +337,18 @@ export function nb201StraightThrough (ops: ArrayLike<number>, dA: ArrayLike<numb
   }
 }
 
+/** What the NB-201 ML pool ascends: f and ∂f/∂A, ∂f/∂X (V×V and V×F per graph) of a GraphBatch; a RankGcn is one, any differentiable f another. */
+export interface DifferentiableScorer {
+  scoreGrad: (batch: GraphBatch) => { f: ArrayLike<number>, dA: Float64Array, dX: Float64Array }
+}
+
 /**
  * ML pool (Eq. 8–9) on NB-201: `n` starts θ ~ U(−1, 1)^(6×5), `steps` Adam ascent steps of f at
  * learning rate `lr` with straight-through gradients; per start, the best-scoring argmax
  * architecture met (before or after any step) that is not evaluated; duplicates dropped.
  */
-export function mlPool (model: RankGcn, oracle: Oracle, n: number, steps: number, lr: number, starts: Random): Int32Array {
+export function mlPool (model: RankGcn | DifferentiableScorer, oracle: Oracle, n: number, steps: number, lr: number, starts: Random): Int32Array {
+  const scoreGrad = model instanceof RankGcn ? (b: GraphBatch) => inputGradientNative(model, b) : model.scoreGrad
   const bench = oracle.run.bench
   const rowByIndex = nb201Rows(bench)
   const theta = new Float64Array(n * 30)
@@ -364,7 +370,7 @@ export function mlPool (model: RankGcn, oracle: Oracle, n: number, steps: number
     }
     const batch = nb201GraphBatch(ops)
     const last = step === steps
-    const { f, dA, dX } = inputGradientNative(model, batch)
+    const { f, dA, dX } = scoreGrad(batch)
     for (let s = 0; s < n; s++) {
       let idx = 0
       for (let e = 0; e < 6; e++) idx += ops[s * 6 + e] * POW5[e]
