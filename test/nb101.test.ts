@@ -368,6 +368,36 @@ t.test('random specs, mutation and crossover: seeded, valid, pruned', async t =>
   t.throws(() => nb101.mutate(INCEPTION, 'x' as never), { name: 'TypeError', message: /nb101\.mutate: rng must be a Random or a seed/ })
   t.throws(() => nb101.mutate(INCEPTION, -3), { name: 'RangeError', message: /seed must be an integer/ })
 
+  // Per-bit probabilities: each edge bit flips with edgeProbability, each op changes with
+  // opProbability. Against rate = 7p (edge p, op 1.4p) on a 7-vertex parent: the share of
+  // mutants whose ops changed, f = 5q / (5q + 21·p·v) (v: the share of edge flips that give a
+  // valid new cell, the same for both), so v from the rate run predicts the per-bit share.
+  const full: Nb101Spec = { matrix: [[0, 1, 0, 0, 0, 0, 0], [0, 0, 1, 0, 0, 0, 0], [0, 0, 0, 1, 0, 0, 0], [0, 0, 0, 0, 1, 0, 0], [0, 0, 0, 0, 0, 1, 0], [0, 0, 0, 0, 0, 0, 1], [0, 0, 0, 0, 0, 0, 0]], ops: ['input', 'conv3x3-bn-relu', 'conv1x1-bn-relu', 'maxpool3x3', 'conv3x3-bn-relu', 'conv1x1-bn-relu', 'output'] }
+  const opShare = (options: { rate?: number, edgeProbability?: number, opProbability?: number }, seed: number): number => {
+    const rr = new Random(seed)
+    let changed = 0
+    const N = 4000
+    for (let k = 0; k < N; k++) {
+      const c = nb101.mutate(full, rr, options)
+      if (c.ops.length === 7 && c.ops.some((o, i) => o !== full.ops[i])) changed++
+    }
+    return changed / N
+  }
+  const p = 0.01
+  const fRate = opShare({ rate: 7 * p }, 41)
+  const v = 7 * (1 - fRate) / (21 * fRate) // rate run: f = 5·1.4p / (5·1.4p + 21·p·v) = 7 / (7 + 21v)
+  const predicted = 5 / (5 + 21 * v)
+  const fBit = opShare({ edgeProbability: p, opProbability: p }, 42)
+  const se = Math.sqrt(predicted * (1 - predicted) / 4000) + Math.sqrt(fRate * (1 - fRate) / 4000)
+  t.ok(Math.abs(fBit - predicted) < 4 * se, `per-bit op share ${fBit.toFixed(3)} vs ${predicted.toFixed(3)} predicted from the rate run (${fRate.toFixed(3)}; v ${v.toFixed(2)})`)
+  const pb = nb101.mutate(full, 3, { edgeProbability: 0.05, opProbability: 0.05 })
+  t.ok(ref.isValid(pb.matrix, pb.ops)); t.not(nb101.hash(pb), nb101.hash(full))
+  t.same(nb101.mutate(full, 3, { edgeProbability: 0.05, opProbability: 0.05 }), pb, 'deterministic')
+  t.throws(() => nb101.mutate(full, 1, { edgeProbability: 0.1 }), { name: 'TypeError', message: /give both edgeProbability and opProbability/ })
+  t.throws(() => nb101.mutate(full, 1, { rate: 1, edgeProbability: 0.1, opProbability: 0.1 }), { name: 'TypeError', message: /not both/ })
+  t.throws(() => nb101.mutate(full, 1, { edgeProbability: 0, opProbability: 0.1 }), { name: 'RangeError', message: /edgeProbability must be in \(0, 1\]/ })
+  t.throws(() => nb101.mutate(full, 1, { edgeProbability: 0.1, opProbability: 1.5 }), { name: 'RangeError', message: /opProbability must be in \(0, 1\]/ })
+
   const c1 = new Random(31); const c2 = new Random(31)
   let fromBoth = 0
   for (let k = 0; k + 1 < a.length; k++) {

@@ -534,8 +534,8 @@ function rowOf101 (bench: Bench, spec: nb101.Nb101Spec): number {
  * order); while |S′| < n: A₁, A₂ uniform among the parents; mutate(A₁) while |S′| < αn, else
  * crossover(A₁, A₂); a child that is invalid, not in the bench, evaluated or already in S′ is
  * drawn again. Stops after 20·n draws (the loop tops the pool up). NB-201: per-edge mutation
- * with probability pMutate; NB-101: nb101.mutate at rate 7·pMutate (each of the 21 edge bits
- * flips with probability pMutate) and nb101.crossover.
+ * with probability pMutate; NB-101: nb101.mutate with per-bit probabilities (each of the 21 edge
+ * bits flips, and each interior op changes, with probability pMutate) and nb101.crossover.
  */
 export function evolutionaryPool (bench: Bench, oracle: Oracle, n: number, parents: number, alpha: number, pMutate: number, random: Random): Int32Array {
   const { rows, values } = oracle.queried()
@@ -551,7 +551,7 @@ export function evolutionaryPool (bench: Bench, oracle: Oracle, n: number, paren
     if (pool.length < mutants) {
       if (cells === null) child = nb201Mutate(bench, a, pMutate, random)
       else {
-        try { child = rowOf101(bench, nb101.mutate(nb101.cellAt(cells, a), random, { rate: 7 * pMutate })) } catch { child = -1 }
+        try { child = rowOf101(bench, nb101.mutate(nb101.cellAt(cells, a), random, { edgeProbability: pMutate, opProbability: pMutate })) } catch { child = -1 }
       }
     } else if (cells === null) child = nb201Crossover(bench, a, b, random)
     else {

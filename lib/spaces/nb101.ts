@@ -579,6 +579,13 @@ export interface MutateOptions {
    * the two others) with probability rate/5. Must be > 0.
    */
   rate?: number
+  /**
+   * Per-bit probabilities instead of `rate` (give both or neither): each of the 21 edge bits
+   * flips with `edgeProbability`, each interior op (its one-hot as one unit) changes to one of
+   * the two others with `opProbability`. Each in (0, 1].
+   */
+  edgeProbability?: number
+  opProbability?: number
 }
 
 /**
@@ -590,13 +597,23 @@ export function mutate (cell: Nb101Spec, rng: Random | number, options?: MutateO
   const fn = 'nb101.mutate'
   const parent = analyzeSpec(cell, fn, 'cell', true)
   const r = rngArg(rng, fn)
-  const opts = checkOptions<MutateOptions>(options, fn, ['rate'])
+  const opts = checkOptions<MutateOptions>(options, fn, ['rate', 'edgeProbability', 'opProbability'])
+  const perBit = opts.edgeProbability !== undefined || opts.opProbability !== undefined
+  if (perBit && (opts.edgeProbability === undefined || opts.opProbability === undefined)) {
+    throw new TypeError(`${fn}: give both edgeProbability and opProbability (or rate), got only ${opts.edgeProbability !== undefined ? 'edgeProbability' : 'opProbability'}`)
+  }
+  if (perBit && opts.rate !== undefined) throw new TypeError(`${fn}: give rate or the per-bit probabilities (edgeProbability, opProbability), not both`)
   const rate = finiteNumber(opts.rate, 1, fn, 'rate')
   if (!(rate > 0)) throw new RangeError(`${fn}: rate must be > 0, got ${rate}`)
+  const probability = (v: number | undefined, name: string): number => {
+    const p = finiteNumber(v, 0, fn, name)
+    if (!(p > 0 && p <= 1)) throw new RangeError(`${fn}: ${name} must be in (0, 1], got ${p}`)
+    return p
+  }
+  const edgeP = perBit ? probability(opts.edgeProbability, 'edgeProbability') : rate / 7
+  const opP = perBit ? probability(opts.opProbability, 'opProbability') : rate / 5
   const base = pad7(parent)
   for (let u = 1; u < 6; u++) if (!base.real[u]) base.ops[u] = INTERIOR_CODES[r.int(3)]
-  const edgeP = rate / 7
-  const opP = rate / 5
   const matrix = new Uint8Array(49)
   const ops = new Uint8Array(7)
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
