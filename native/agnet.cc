@@ -236,6 +236,12 @@ class Arena {
   size_t block_ = 0, pos_ = 0;
 };
 
+// One arena per thread, kept between calls (no page faults on every training step).
+Arena& thread_arena() {
+  thread_local Arena arena;
+  return arena;
+}
+
 // A [rows × cols] value on the tape; g is null when no gradient flows into it.
 struct T {
   double* v = nullptr;
@@ -655,7 +661,7 @@ void agnet_forward(const AgNetDims& dims, const double* params, const double* z,
   const size_t chunks = (rows + kChunk - 1) / kChunk;
   const size_t groups = std::min<size_t>(chunks, 64);
   parallel_chunks(chunks, groups, threads, [&](size_t, size_t begin, size_t end) {
-    Arena arena;
+    Arena& arena = thread_arena();
     for (size_t c = begin; c < end; ++c) {
       const size_t r0 = c * kChunk, R = std::min(kChunk, rows - r0);
       arena.reset();
@@ -677,7 +683,7 @@ void agnet_gradient(const AgNetDims& dims, const double* params, const double* z
   const size_t chunks = (rows + kChunk - 1) / kChunk;
   std::vector<std::vector<double>> grads(chunks);
   parallel_chunks(chunks, chunks, threads, [&](size_t, size_t begin, size_t end) {
-    Arena arena;
+    Arena& arena = thread_arena();
     for (size_t c = begin; c < end; ++c) {
       const size_t r0 = c * kChunk, R = std::min(kChunk, rows - r0);
       grads[c].assign(P, 0.0);

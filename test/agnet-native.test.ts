@@ -8,7 +8,9 @@ import { Adam, Mat, Tape } from '../lib/models/autodiff'
 import { AgNetGenerator, reconstructionLoss } from '../lib/models/agnet'
 import { AgNetNative, agnetFlatParams } from '../lib/models/agnet-native'
 import { agnetEdgeCount, agnetNb201DecodeGraph } from '../lib/encode/agnet'
-import { agnetSampleGraph, agnetLoadWeights, AGNET_NB201_WEIGHTS } from '../lib/search/agnet'
+import { agnetSampleGraph, agnetLoadWeights, AGNET_NB201_WEIGHTS, agnet, agnetPretrain, agnetGeneratorQuality, AGNET_NB201_SPACE } from '../lib/search/agnet'
+import { Bench } from '../lib/bench/bench'
+import { synthetic201 } from '../lib/bench/synthetic'
 import { nb201 } from '../lib/spaces/nb201'
 
 const SHAPE = { nodes: 8, classes: 7 }
@@ -234,4 +236,38 @@ t.test('argument validation names the argument', async t => {
   t.throws(() => new AgNetNative(SHAPE, agnetFlatParams(gen), { threads: 0 }), /threads/)
   await t.rejects(nat.forwardAsync(new Float64Array(3)), /z must be a Float64Array/)
   t.same(await nat.forwardAsync(b.z), nat.forward(b.z), 'async forward = sync')
+})
+
+t.test('pretraining: the native engine follows the JS tape (same draws); valid-unique selects the best checkpoint', async t => {
+  const steps = 12
+  const jsLoss: number[] = []
+  const natLoss: number[] = []
+  const js = agnetPretrain(AGNET_NB201_SPACE, steps, 31, (_, l) => jsLoss.push(l), { engine: 'js' })
+  const nat = agnetPretrain(AGNET_NB201_SPACE, steps, 31, (_, l) => natLoss.push(l), { engine: 'native' })
+  t.ok(maxDiff(jsLoss, natLoss) < 1e-9, `losses per step: max |Δ| ${maxDiff(jsLoss, natLoss)}`)
+  t.ok(maxDiff(agnetFlatParams(js), agnetFlatParams(nat)) < 1e-9, `parameters after ${steps} steps`)
+  t.throws(() => agnetPretrain(AGNET_NB201_SPACE, 2, 31, undefined, { engine: 'gpu' as 'js' }), /options.engine must be 'native' or 'js'/)
+  t.throws(() => agnetPretrain(AGNET_NB201_SPACE, 2, 31, undefined, { select: 'best' as 'last' }), /options.select/)
+  // Selection: score every 4 steps; the result is the checkpoint with the most distinct valid cells.
+  const seen: Array<{ step: number, distinct: number }> = []
+  const chosen = agnetPretrain(AGNET_NB201_SPACE, 12, 32, undefined, { checkpointEvery: 4, select: 'valid-unique', onCheckpoint: (step, q) => seen.push({ step, distinct: q.distinct }) })
+  t.same(seen.map(c => c.step), [4, 8, 12], 'scored at 4, 8 and the end')
+  let best = seen[0]
+  for (const c of seen) if (c.distinct > best.distinct) best = c
+  const again = agnetPretrain(AGNET_NB201_SPACE, best.step, 32)
+  t.same(agnetFlatParams(chosen), agnetFlatParams(again), `the chosen parameters are those of step ${best.step}`)
+  t.equal(agnetGeneratorQuality(chosen).distinct, best.distinct, 'and score as recorded')
+})
+
+t.test('the search loop: native and JS engines query the same architectures', async t => {
+  const bench = new Bench(synthetic201())
+  for (const variant of ['agnet', 'no-backprop'] as const) {
+    const settings = { epochs: 1, init: 8, k: 8, candidates: 20, lr: 1e-4, variant }
+    const rows = async (engine: 'native' | 'js'): Promise<number[]> =>
+      Array.from((await agnet({ ...settings, engine }).run({ bench, budget: 16, seed: 5, metric: 'val' })).rows)
+    const n = await rows('native')
+    t.equal(n.length, 16, `${variant}: the budget is spent`)
+    t.same(n, await rows('js'), `${variant}: same queries`)
+  }
+  t.throws(() => agnet({ engine: 'gpu' as 'js' }), /settings.engine must be one of 'native', 'js'/)
 })
