@@ -113,7 +113,7 @@ export function agnetCommand (): Command {
     .option('--baselines <list>', 'baselines of Table 2: rs, re, ls, bananas (default rs,re,bananas; --quick: rs,re)')
     .option('--epochs <N>', "AG-Net's retraining epochs per iteration (default 30, the paper's; --quick: 5)")
     .option('--lr <x>', "AG-Net's retraining learning rate (default 1e-3, the paper's)")
-    .option('--pretrain-steps <N>', 'pretrain the generator for N steps of batch 32 instead of using the shipped weights (1000 steps)')
+    .option('--pretrain-steps <N>', 'pretrain the generator for N steps of batch 32 instead of using the shipped weights (30,000 steps, checkpoint 26,000)')
     .option('--latency <table|flops>', "Table 5: the bench's latency_<device> columns (default) or flops as a labelled proxy")
     .option('--device <list>', 'Table 5: devices, the names after latency_ (default: every latency column)')
     .option('--limits <list>', "Table 5: latency limits L > 0 (default: per device, its column's 5/25/50% quantiles)")
@@ -170,7 +170,7 @@ export function agnetToolCommand (): Command {
     .summary('pretrain the NB-201 generator (query-free) and write its weights')
     .description('Pretrains the AG-Net generator on random NAS-Bench-201 cells (reconstruction loss, batch 32, Adam 2e-4, ' +
       'betas 0.5/0.999) and writes the weights, how they were made and their SHA-256 to --out (JSON). ' +
-      'The shipped weights/agnet-nb201.json is `--steps 1000 --seed 0`.')
+      'The shipped weights/agnet-nb201.json is `--steps 30000 --seed 0 --checkpoint-every 1000 --select valid-unique` (step 26,000 kept).')
     .option('--space <name>', 'search space (nb201)', 'nb201')
     .option('--steps <N>', 'steps of batch 32', '1000')
     .option('--seed <N>', 'seed of the initialisation and the random cells', '0')

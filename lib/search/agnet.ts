@@ -46,7 +46,7 @@ export interface AgNetSettings {
   /** Retraining batch size (default 16). */
   batchSize?: number
   /**
-   * Retraining Adam learning rate (default 1e-3, the paper's). With the shipped 1,000-step
+   * Retraining Adam learning rate (default 1e-3, the paper's). With a short (1,000-step)
    * pretraining, the first steps at 1e-3 drop the valid share of decoded cells from 86% to ~0%;
    * `retries` lets it recover (docs/agnet.md).
    */
@@ -65,14 +65,15 @@ export interface AgNetSettings {
   retries?: number
   /** z ~ U(−range, range)^32 for candidates (default 3). */
   zRange?: number
-  /** Pretraining steps of batch 32 (default 1000; the paper: 78,125 — see docs/agnet.md). */
+  /** Pretraining steps of batch 32 when pretraining anew (default 1000; the shipped weights: 30,000; the paper: 78,125 — see docs/agnet.md). */
   pretrainSteps?: number
   /** Seed of the pretraining (default 0: one pretrained generator shared by every run). */
   pretrainSeed?: number
   /**
    * A weights file of `agnetSaveWeights` used instead of pretraining, or 'shipped' (the default
    * unless pretrainSteps or pretrainSeed is given): the package's weights/agnet-nb201.json,
-   * made by agnetPretrain with the default steps and seed.
+   * made by agnetPretrain: seed 0, 30,000 steps scored every 1,000, the checkpoint with the most
+   * distinct valid cells kept (step 26,000; `nasrank agnet pretrain`, docs/agnet.md).
    */
   weights?: string
   /**
@@ -409,7 +410,7 @@ function packageRoot (): string {
   }
 }
 
-/** The shipped NB-201 generator (agnetPretrain, 1000 steps, seed 0; see docs/agnet.md). */
+/** The shipped NB-201 generator (agnetPretrain, seed 0, 30,000 steps, checkpoint 26,000 selected by valid-unique; see docs/agnet.md). */
 export const AGNET_NB201_WEIGHTS = path.join(packageRoot(), 'weights', 'agnet-nb201.json')
 
 function weightsFile (weights: string): string { return weights === 'shipped' ? AGNET_NB201_WEIGHTS : weights }
