@@ -137,6 +137,7 @@ function main () {
   console.log(python === null ? 'PyTorch peer skipped: no python3 with torch and numpy' : `PyTorch port check: max |out − native out| on 32 rows = ${portDiff.toExponential(2)}`)
   console.log('tfjs twin: none (the generator has no tfjs implementation)')
   console.log(`pretraining throughput at batch 32: native ${(1000 / ms.native32).toFixed(1)} steps/s → 78,125 steps in ${(78125 * ms.native32 / 60000).toFixed(1)} min`)
+  console.log(JSON.stringify({ benchmark: 'agnet', threads: THREADS, repeat: REPEAT, ms, torch: torch === null ? null : { step16: torch.step16, step32: torch.step32, generate: torch.generate }, portDiff }))
 }
 
 main()
