@@ -22,6 +22,7 @@
         "native/crc32c.cc",
         "native/tfrecord.cc",
         "native/forest.cc",
+        "native/agnet.cc",
         "native/cuda_stub.cc"
       ],
       "include_dirs": ["<!(node -p \"require('node-addon-api').include_dir\")"],

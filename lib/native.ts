@@ -120,6 +120,12 @@ type ForestIn = Pick<ForestArraysRaw, 'sizes' | 'feature' | 'threshold' | 'left'
 /** An opaque native handle made by forestHold. */
 export type HeldForestHandle = { readonly __heldForest: unique symbol }
 
+export interface AgNetTargetIn { classes: Uint8Array, edges: Uint8Array, weights: F64, ceScale: number }
+export interface AgNetAdamIn { m: F64, v: F64, step: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number }
+export interface AgNetStepOut { out: F64, ce?: F64, bce?: F64, grad?: F64 }
+export interface AgNetDecodeIn { dag: Uint8Array, classOps: Int32Array, base: number, input: number, output: number }
+export interface AgNetGenerateOut { out: F64, length: Int32Array, classes: Uint8Array, edges: Uint8Array, index: Int32Array, fresh: Uint8Array }
+
 /** The addon's raw surface: typed arrays in, no defaults. lib/ wraps it for users. */
 export interface Addon {
   info(): Omit<NativeInfo, 'path'>
@@ -178,6 +184,10 @@ export interface Addon {
   controllerSampleMany(params: F64, hidden: number, choices: number, steps: number, draws: F64): Uint8Array
   crc32c(data: Uint8Array, crc?: number, impl?: 'auto' | 'portable' | 'hardware'): number
   nb101ParsePayload(payload: Uint8Array): Nb101RecordRaw
+  agnetForward(params: F64, nodes: number, classes: number, z: F64, threads: number | undefined, async?: false): F64
+  agnetForward(params: F64, nodes: number, classes: number, z: F64, threads: number | undefined, async: true): Promise<F64>
+  agnetTrainStep(params: F64, nodes: number, classes: number, z: F64, target: AgNetTargetIn | null, dout: F64 | null, adam: AgNetAdamIn | null, threads: number | undefined): AgNetStepOut
+  agnetGenerate(params: F64, nodes: number, classes: number, z: F64, state: Uint32Array, edgeRule: string, decode: AgNetDecodeIn, seen: Uint8Array | null, threads: number | undefined): AgNetGenerateOut
   nb101Ingest(path: string, lenient: boolean, chunkBytes: number, maxRecordBytes: number, onProgress: ((p: IngestProgressRaw) => void) | null): Promise<Nb101IngestRaw>
 }
 

@@ -130,6 +130,15 @@ export class Random {
     return r
   }
 
+  /** Continues from a state of {@link state} (e.g. one a native kernel advanced). */
+  setState (state: ArrayLike<number>): void {
+    if (state.length !== 4) throw new RangeError(`Random.setState: state must hold 4 words, got ${state.length}`)
+    const w = Array.from({ length: 4 }, (_, k) => state[k])
+    if (w.some(v => !Number.isInteger(v) || v < 0 || v >= TWO32)) throw new RangeError('Random.setState: state words must be integers in [0, 2^32)')
+    if ((w[0] | w[1] | w[2] | w[3]) === 0) throw new RangeError('Random.setState: the all-zero state is not a state of this generator')
+    ;[this.s0, this.s1, this.s2, this.s3] = w
+  }
+
   /** A copy with the same state (both then produce the same sequence). */
   clone (): Random {
     const copy = Object.create(Random.prototype) as Random

@@ -15,6 +15,7 @@
 #include <system_error>
 #include <vector>
 
+#include "agnet.h"
 #include "kernels.h"
 #include "md5.h"
 #include "nb101.h"
@@ -2441,6 +2442,227 @@ Napi::Value ControllerSampleMany(const Napi::CallbackInfo& info) {
   auto out = Napi::Uint8Array::New(env, n * steps);
   nasrank::controller_sample_many(params.data, s.hidden, s.choices, steps, n, draws.data, out.Data());
   return out;
+// ---- AG-Net generator (agnet.cc) ----------------------------------------------------------
+
+nasrank::AgNetDims ReadAgNetDims(const Napi::CallbackInfo& info, size_t index, const char* fn) {
+  nasrank::AgNetDims d;
+  double nodes = ReadFinite(info, index, fn, "nodes");
+  double classes = ReadFinite(info, index + 1, fn, "classes");
+  if (nodes < 3 || nodes > 32 || std::floor(nodes) != nodes) ThrowRange(info.Env(), std::string(fn) + ": nodes must be an integer in [3, 32], got " + Num(nodes));
+  if (classes < 3 || classes > 64 || std::floor(classes) != classes) ThrowRange(info.Env(), std::string(fn) + ": classes must be an integer in [3, 64], got " + Num(classes));
+  d.nodes = static_cast<int>(nodes);
+  d.classes = static_cast<int>(classes);
+  return d;
+}
+
+// The flat parameters (finite, the generator's count) and z (finite, rows × 32, rows >= 1).
+size_t ReadAgNetInputs(const Napi::CallbackInfo& info, const char* fn, const nasrank::AgNetDims& d, Vec& params, Vec& z) {
+  Napi::Env env = info.Env();
+  params = ReadVec(info, 0, fn, "params");
+  const size_t P = nasrank::agnet_param_count(d);
+  if (params.size != P) {
+    ThrowRange(env, std::string(fn) + ": params has length " + std::to_string(params.size) + " but the generator for " + std::to_string(d.nodes) + " nodes × " +
+                        std::to_string(d.classes) + " classes has " + std::to_string(P) + " parameters");
+  }
+  z = ReadVec(info, 3, fn, "z");
+  if (z.size == 0 || z.size % 32 != 0) ThrowRange(env, std::string(fn) + ": z must hold rows × 32 values (rows >= 1), got length " + std::to_string(z.size));
+  return z.size / 32;
+}
+
+// A Float64Array written in place (not in a SharedArrayBuffer).
+double* Writable(Napi::Env env, Vec& v, const char* fn, const std::string& name) {
+  if (!v.owned.empty()) ThrowType(env, std::string(fn) + ": " + name + " must not live in a SharedArrayBuffer (it is updated in place)");
+  return const_cast<double*>(v.data);
+}
+
+struct AgNetForwardJob : Job {
+  nasrank::AgNetDims dims;
+  Vec params, z;
+  size_t rows = 0;
+  int threads = 1;
+  std::unique_ptr<double[]> out;
+  void Execute() override {
+    out.reset(new double[rows * dims.length()]);
+    nasrank::agnet_forward(dims, params.data, z.data, rows, out.get(), threads);
+  }
+  Napi::Value Result(Napi::Env env) override { return AdoptFloat64Array(env, std::move(out), rows * dims.length()); }
+};
+
+// (params, nodes, classes, z, threads, async) -> out [rows × length].
+Napi::Value AgNetForward(const Napi::CallbackInfo& info) {
+  const char* fn = "agnetForward";
+  Napi::Env env = info.Env();
+  auto job = std::make_unique<AgNetForwardJob>();
+  job->dims = ReadAgNetDims(info, 1, fn);
+  job->rows = ReadAgNetInputs(info, fn, job->dims, job->params, job->z);
+  job->threads = ReadThreads(info, 4, fn);
+  bool async = ReadAsync(info, 5, fn);
+  if (async) {
+    job->params.Own();
+    job->z.Own();
+  }
+  job->fn = fn;
+  job->size = "rows = " + std::to_string(job->rows);
+  return Run(env, std::move(job), async);
+}
+
+// (params, nodes, classes, z, target | null, dout | null, adam | null, threads) ->
+// {out, ce, bce, grad}: target {classes: Uint8Array, edges: Uint8Array, weights: Float64Array,
+// ceScale}; adam {m, v, step, lr, beta1, beta2, eps, weightDecay} updates params, m and v in
+// place (and grad is then absent). Synchronous: it writes into its arguments.
+Napi::Value AgNetTrainStep(const Napi::CallbackInfo& info) {
+  const char* fn = "agnetTrainStep";
+  Napi::Env env = info.Env();
+  nasrank::AgNetDims dims = ReadAgNetDims(info, 1, fn);
+  Napi::Value target_v = info.Length() > 4 ? info[4] : env.Undefined();
+  Napi::Value dout_v = info.Length() > 5 ? info[5] : env.Undefined();
+  Napi::Value adam_v = info.Length() > 6 ? info[6] : env.Undefined();
+  const bool has_target = !target_v.IsNull() && !target_v.IsUndefined();
+  const bool has_dout = !dout_v.IsNull() && !dout_v.IsUndefined();
+  const bool has_adam = !adam_v.IsNull() && !adam_v.IsUndefined();
+  Props target_p, adam_p;
+  if (has_target) target_p = Props(ReadObject(env, target_v, fn, "target"), {"classes", "edges", "weights", "ceScale"});
+  if (has_adam) adam_p = Props(ReadObject(env, adam_v, fn, "adam"), {"m", "v", "step", "lr", "beta1", "beta2", "eps", "weightDecay"});
+  int threads = ReadThreads(info, 7, fn);
+  auto num = [&](const Props& p, const char* key, const std::string& name) {
+    Napi::Value v = p.Get(key);
+    if (v.IsEmpty() || !v.IsNumber()) ThrowType(env, std::string(fn) + ": " + name + "." + key + " must be a number");
+    double d = v.As<Napi::Number>().DoubleValue();
+    if (!std::isfinite(d)) ThrowRange(env, std::string(fn) + ": " + name + "." + key + " must be finite, got " + Num(d));
+    return d;
+  };
+  // Phase two: data pointers.
+  Vec params, z;
+  const size_t rows = ReadAgNetInputs(info, fn, dims, params, z);
+  const size_t P = params.size, D = dims.length();
+  const int M = dims.nodes, C = dims.classes, E = dims.edges();
+  View<uint8_t> classes, edges;
+  Vec weights, dout, m, v;
+  nasrank::AgNetTarget target;
+  if (has_target) {
+    classes = TakeTyped<uint8_t>(env, target_p.Get("classes"), napi_uint8_array, fn, "target.classes", "Uint8Array");
+    edges = TakeTyped<uint8_t>(env, target_p.Get("edges"), napi_uint8_array, fn, "target.edges", "Uint8Array");
+    weights = TakeTyped<double>(env, target_p.Get("weights"), napi_float64_array, fn, "target.weights", "Float64Array");
+    if (classes.size != rows * M) ThrowRange(env, std::string(fn) + ": target.classes has length " + std::to_string(classes.size) + " but must have rows × nodes = " + std::to_string(rows * M));
+    if (edges.size != rows * E) ThrowRange(env, std::string(fn) + ": target.edges has length " + std::to_string(edges.size) + " but must have rows × edges = " + std::to_string(rows * E));
+    if (weights.size != rows) ThrowRange(env, std::string(fn) + ": target.weights has length " + std::to_string(weights.size) + " but must have one per row (" + std::to_string(rows) + ")");
+    for (size_t i = 0; i < classes.size; ++i)
+      if (classes.data[i] >= C) ThrowRange(env, std::string(fn) + ": target.classes[" + std::to_string(i) + "] is " + std::to_string(classes.data[i]) + "; classes must be < " + std::to_string(C));
+    for (size_t i = 0; i < edges.size; ++i)
+      if (edges.data[i] > 1) ThrowRange(env, std::string(fn) + ": target.edges[" + std::to_string(i) + "] is " + std::to_string(edges.data[i]) + "; edge bits must be 0 or 1");
+    for (size_t i = 0; i < weights.size; ++i)
+      if (!std::isfinite(weights.data[i])) ThrowRange(env, std::string(fn) + ": target.weights[" + std::to_string(i) + "] is not finite");
+    target.classes = classes.data;
+    target.edges = edges.data;
+    target.weights = weights.data;
+    target.ce_scale = num(target_p, "ceScale", "target");
+  }
+  if (has_dout) {
+    dout = ReadVec(info, 5, fn, "dout");
+    if (dout.size != rows * D) ThrowRange(env, std::string(fn) + ": dout has length " + std::to_string(dout.size) + " but must have rows × length = " + std::to_string(rows * D));
+  }
+  nasrank::AgNetAdam adam;
+  double* params_w = nullptr;
+  if (has_adam) {
+    m = TakeTyped<double>(env, adam_p.Get("m"), napi_float64_array, fn, "adam.m", "Float64Array");
+    v = TakeTyped<double>(env, adam_p.Get("v"), napi_float64_array, fn, "adam.v", "Float64Array");
+    if (m.size != P || v.size != P) ThrowRange(env, std::string(fn) + ": adam.m and adam.v must have one value per parameter (" + std::to_string(P) + ")");
+    adam.step = num(adam_p, "step", "adam");
+    if (adam.step < 0 || std::floor(adam.step) != adam.step) ThrowRange(env, std::string(fn) + ": adam.step must be an integer >= 0, got " + Num(adam.step));
+    adam.lr = num(adam_p, "lr", "adam");
+    adam.beta1 = num(adam_p, "beta1", "adam");
+    adam.beta2 = num(adam_p, "beta2", "adam");
+    adam.eps = num(adam_p, "eps", "adam");
+    adam.weight_decay = num(adam_p, "weightDecay", "adam");
+    if (adam.lr < 0 || !(adam.beta1 >= 0 && adam.beta1 < 1) || !(adam.beta2 >= 0 && adam.beta2 < 1) || !(adam.eps > 0) || adam.weight_decay < 0) {
+      ThrowRange(env, std::string(fn) + ": adam needs lr >= 0, beta1 and beta2 in [0, 1), eps > 0 and weightDecay >= 0");
+    }
+    for (size_t i = 0; i < P; ++i)
+      if (!std::isfinite(m.data[i]) || !std::isfinite(v.data[i]) || v.data[i] < 0) ThrowRange(env, std::string(fn) + ": adam.m/adam.v[" + std::to_string(i) + "] must be finite (v >= 0)");
+    params_w = Writable(env, params, fn, "params");
+    adam.m = Writable(env, m, fn, "adam.m");
+    adam.v = Writable(env, v, fn, "adam.v");
+  }
+  std::vector<double> out(rows * D), ce(has_target ? rows : 0), bce(has_target ? rows : 0), grad(P);
+  try {
+    nasrank::agnet_gradient(dims, params.data, z.data, rows, has_target ? &target : nullptr, has_dout ? dout.data : nullptr, out.data(),
+                            has_target ? ce.data() : nullptr, has_target ? bce.data() : nullptr, grad.data(), threads);
+    if (has_adam) nasrank::agnet_adam(params_w, grad.data(), P, adam);
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, std::string(fn) + ": " + e.what());
+  }
+  auto result = Napi::Object::New(env);
+  result.Set("out", ToFloat64Array(env, out));
+  if (has_target) {
+    result.Set("ce", ToFloat64Array(env, ce));
+    result.Set("bce", ToFloat64Array(env, bce));
+  }
+  if (!has_adam) result.Set("grad", ToFloat64Array(env, grad));
+  return result;
+}
+
+// (params, nodes, classes, z, state: Uint32Array(4), edgeRule 'sample' | 'threshold',
+//  decode {dag: Uint8Array(E), classOps: Int32Array(C), base, input, output}, seen: Uint8Array | null, threads)
+// -> {out, length, classes, edges, index, fresh}. state and seen are updated in place.
+Napi::Value AgNetGenerate(const Napi::CallbackInfo& info) {
+  const char* fn = "agnetGenerate";
+  Napi::Env env = info.Env();
+  nasrank::AgNetDims dims = ReadAgNetDims(info, 1, fn);
+  std::string rule = ReadString(info, 5, fn, "edgeRule");
+  if (rule != "sample" && rule != "threshold") ThrowRange(env, std::string(fn) + ": edgeRule must be 'sample' or 'threshold', got '" + rule + "'");
+  Props dec(ReadObject(env, info.Length() > 6 ? info[6] : env.Undefined(), fn, "decode"), {"dag", "classOps", "base", "input", "output"});
+  Napi::Value seen_v = info.Length() > 7 ? info[7] : env.Undefined();
+  const bool has_seen = !seen_v.IsNull() && !seen_v.IsUndefined();
+  int threads = ReadThreads(info, 8, fn);
+  const int M = dims.nodes, C = dims.classes, E = dims.edges();
+  size_t base = ReadIntProp(env, dec, "base", fn, "decode", 1, 64);
+  size_t input = ReadIntProp(env, dec, "input", fn, "decode", 0, C - 1);
+  size_t output = ReadIntProp(env, dec, "output", fn, "decode", 0, C - 1);
+  double space = std::pow(static_cast<double>(base), M - 2);
+  if (space > 1e9) ThrowRange(env, std::string(fn) + ": decode.base^(nodes − 2) must be at most 1e9, got " + Num(space));
+  Vec params, z;
+  const size_t rows = ReadAgNetInputs(info, fn, dims, params, z);
+  auto state = ReadTyped<uint32_t>(info, 4, fn, "state", napi_uint32_array, "Uint32Array");
+  if (state.size != 4 || !state.owned.empty()) ThrowRange(env, std::string(fn) + ": state must be a Uint32Array of 4 words (not shared)");
+  auto dag = TakeTyped<uint8_t>(env, dec.Get("dag"), napi_uint8_array, fn, "decode.dag", "Uint8Array");
+  auto ops = TakeTyped<int32_t>(env, dec.Get("classOps"), napi_int32_array, fn, "decode.classOps", "Int32Array");
+  if (dag.size != static_cast<size_t>(E)) ThrowRange(env, std::string(fn) + ": decode.dag has length " + std::to_string(dag.size) + " but must have one bit per edge slot (" + std::to_string(E) + ")");
+  if (ops.size != static_cast<size_t>(C)) ThrowRange(env, std::string(fn) + ": decode.classOps has length " + std::to_string(ops.size) + " but must have one op code per class (" + std::to_string(C) + ")");
+  for (size_t i = 0; i < ops.size; ++i)
+    if (ops.data[i] < -1 || ops.data[i] >= static_cast<int32_t>(base)) ThrowRange(env, std::string(fn) + ": decode.classOps[" + std::to_string(i) + "] must be −1 or an op code in [0, base)");
+  View<uint8_t> seen;
+  if (has_seen) {
+    seen = TakeTyped<uint8_t>(env, seen_v, napi_uint8_array, fn, "seen", "Uint8Array");
+    if (seen.size != static_cast<size_t>(space) || !seen.owned.empty()) ThrowRange(env, std::string(fn) + ": seen must be a Uint8Array of base^(nodes − 2) = " + Num(space) + " flags (not shared)");
+  }
+  const size_t D = dims.length();
+  nasrank::AgNetDecode decode;
+  decode.dag = dag.data;
+  decode.class_ops = ops.data;
+  decode.base = static_cast<int>(base);
+  decode.input = static_cast<int>(input);
+  decode.output = static_cast<int>(output);
+  std::vector<double> out(rows * D);
+  auto length = Napi::Int32Array::New(env, rows);
+  auto classes = Napi::Uint8Array::New(env, rows * M);
+  auto edges = Napi::Uint8Array::New(env, rows * E);
+  auto index = Napi::Int32Array::New(env, rows);
+  auto fresh = Napi::Uint8Array::New(env, rows);
+  try {
+    nasrank::agnet_generate(dims, params.data, z.data, rows, const_cast<uint32_t*>(state.data), rule == "threshold", decode,
+                            has_seen ? const_cast<uint8_t*>(seen.data) : nullptr, out.data(), length.Data(), classes.Data(), edges.Data(),
+                            index.Data(), fresh.Data(), threads);
+  } catch (const std::exception& e) {
+    throw Napi::Error::New(env, std::string(fn) + ": " + e.what());
+  }
+  auto result = Napi::Object::New(env);
+  result.Set("out", ToFloat64Array(env, out));
+  result.Set("length", length);
+  result.Set("classes", classes);
+  result.Set("edges", edges);
+  result.Set("index", index);
+  result.Set("fresh", fresh);
+  return result;
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
@@ -2478,6 +2700,9 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("forestFit", Napi::Function::New(env, Guarded<ForestFit>, "forestFit", const_cast<char*>("forestFit")));
   exports.Set("forestPredict", Napi::Function::New(env, Guarded<ForestPredict>, "forestPredict", const_cast<char*>("forestPredict")));
   exports.Set("forestHold", Napi::Function::New(env, Guarded<ForestHold>, "forestHold", const_cast<char*>("forestHold")));
+  exports.Set("agnetForward", Napi::Function::New(env, Guarded<AgNetForward>, "agnetForward", const_cast<char*>("agnetForward")));
+  exports.Set("agnetTrainStep", Napi::Function::New(env, Guarded<AgNetTrainStep>, "agnetTrainStep", const_cast<char*>("agnetTrainStep")));
+  exports.Set("agnetGenerate", Napi::Function::New(env, Guarded<AgNetGenerate>, "agnetGenerate", const_cast<char*>("agnetGenerate")));
   exports.Set("nb101Ingest", Napi::Function::New(env, Guarded<Nb101Ingest>, "nb101Ingest", const_cast<char*>("nb101Ingest")));
   return exports;
 }

@@ -33,6 +33,24 @@ class Random {
     return result;
   }
 
+  // A generator continuing from a state of State() (lib/random.ts Random.state()).
+  static Random FromState(const uint32_t state[4]) {
+    Random r(0, 0, 0);
+    for (int k = 0; k < 4; ++k) r.s_[k] = state[k];
+    if ((r.s_[0] | r.s_[1] | r.s_[2] | r.s_[3]) == 0) r.s_[0] = 1;
+    return r;
+  }
+  void State(uint32_t state[4]) const {
+    for (int k = 0; k < 4; ++k) state[k] = s_[k];
+  }
+
+  // Uniform in [0, 1) with 53 random bits (two draws), as lib/random.ts float().
+  double uniform() {
+    const uint32_t a = next() >> 5;
+    const uint32_t b = next() >> 6;
+    return (a * 67108864.0 + b) / 9007199254740992.0;
+  }
+
   // Uniform integer in [0, n), n in [1, 2^32], by rejection (always draws at least once).
   uint32_t below(uint64_t n) {
     const uint64_t limit = (uint64_t{1} << 32) - ((uint64_t{1} << 32) % n);

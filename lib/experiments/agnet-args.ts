@@ -113,7 +113,7 @@ export function agnetCommand (): Command {
     .option('--baselines <list>', 'baselines of Table 2: rs, re, ls, bananas (default rs,re,bananas; --quick: rs,re)')
     .option('--epochs <N>', "AG-Net's retraining epochs per iteration (default 30, the paper's; --quick: 5)")
     .option('--lr <x>', "AG-Net's retraining learning rate (default 1e-3, the paper's)")
-    .option('--pretrain-steps <N>', 'pretrain the generator for N steps of batch 32 instead of using the shipped weights (1000 steps)')
+    .option('--pretrain-steps <N>', 'pretrain the generator for N steps of batch 32 instead of using the shipped weights (30,000 steps, checkpoint 26,000)')
     .option('--latency <table|flops>', "Table 5: the bench's latency_<device> columns (default) or flops as a labelled proxy")
     .option('--device <list>', 'Table 5: devices, the names after latency_ (default: every latency column)')
     .option('--limits <list>', "Table 5: latency limits L > 0 (default: per device, its column's 5/25/50% quantiles)")
@@ -170,26 +170,58 @@ export function agnetToolCommand (): Command {
     .summary('pretrain the NB-201 generator (query-free) and write its weights')
     .description('Pretrains the AG-Net generator on random NAS-Bench-201 cells (reconstruction loss, batch 32, Adam 2e-4, ' +
       'betas 0.5/0.999) and writes the weights, how they were made and their SHA-256 to --out (JSON). ' +
-      'The shipped weights/agnet-nb201.json is `--steps 1000 --seed 0`.')
+      'The shipped weights/agnet-nb201.json is `--steps 30000 --seed 0 --checkpoint-every 1000 --select valid-unique` (step 26,000 kept).')
     .option('--space <name>', 'search space (nb201)', 'nb201')
     .option('--steps <N>', 'steps of batch 32', '1000')
     .option('--seed <N>', 'seed of the initialisation and the random cells', '0')
+    .option('--engine <name>', 'native (native/agnet.cc) or js (the autodiff tape, the reference)', 'native')
+    .option('--checkpoint-every <N>', 'score the generator every N steps (distinct valid cells of 4,500 z ~ U(-3, 3)); 0: never', '0')
+    .option('--select <rule>', 'last (the final parameters) or valid-unique (the scored checkpoint with the most distinct valid cells)', 'last')
+    .option('--threads <N>', 'native worker threads (default: all)')
     .requiredOption('--out <file>', 'weights file to write (JSON)')
-    .addHelpText('after', '\nExample:\n  nasrank agnet pretrain --steps 1000 --out agnet-nb201.json')
-    .action((raw: { space: string, steps: string, seed: string, out: string }) => {
+    .addHelpText('after', '\nExample:\n  nasrank agnet pretrain --steps 1000 --out agnet-nb201.json\n  nasrank agnet pretrain --steps 20000 --checkpoint-every 1000 --select valid-unique --out agnet-nb201.json')
+    .action((raw: { space: string, steps: string, seed: string, engine: string, checkpointEvery: string, select: string, threads?: string, out: string }) => {
       choice('--space', raw.space, ['nb201'] as const)
       const steps = integer('--steps', raw.steps, 1)
       const seed = integer('--seed', raw.seed, 0)
+      const engine = choice('--engine', raw.engine, ['native', 'js'] as const)
+      const checkpointEvery = integer('--checkpoint-every', raw.checkpointEvery, 0)
+      const select = choice('--select', raw.select, ['last', 'valid-unique'] as const)
+      const threads = raw.threads === undefined ? undefined : integer('--threads', raw.threads, 1)
       /* eslint-disable @typescript-eslint/no-require-imports */
       const { agnetPretrain, agnetSaveWeights, AGNET_NB201_SPACE } = require('../search/agnet') as typeof import('../search/agnet')
       /* eslint-enable @typescript-eslint/no-require-imports */
       let sum = 0
+      const started = Date.now()
+      const checkpoints: Array<{ step: number, valid: number, distinct: number }> = []
       const gen = agnetPretrain(AGNET_NB201_SPACE, steps, seed, (step, loss) => {
         sum += loss
-        if ((step + 1) % 100 === 0 || step + 1 === steps) { console.error(`step ${step + 1}/${steps}: reconstruction loss ${(sum / ((step % 100) + 1)).toFixed(4)}`); sum = 0 }
+        if ((step + 1) % 100 === 0 || step + 1 === steps) {
+          const s = (Date.now() - started) / 1000
+          console.error(`step ${step + 1}/${steps}: reconstruction loss ${(sum / ((step % 100) + 1)).toFixed(4)} (${s.toFixed(0)} s, ${((step + 1) / s).toFixed(1)} steps/s)`)
+          sum = 0
+        }
+      }, {
+        engine,
+        threads,
+        checkpointEvery,
+        select,
+        onCheckpoint: (step, q) => {
+          checkpoints.push({ step, valid: q.valid, distinct: q.distinct })
+          console.error(`checkpoint ${step}: ${q.valid}/${q.draws} valid, ${q.distinct} distinct`)
+        }
       })
-      const sha = agnetSaveWeights(raw.out, gen, { space: 'nb201', steps, seed, batch: 32, lr: 2e-4, betas: [0.5, 0.999], made: 'agnetPretrain' })
-      console.log(`${raw.out}: ${gen.parameterCount} parameters, sha256 ${sha}`)
+      const seconds = (Date.now() - started) / 1000
+      let selected = steps
+      if (select === 'valid-unique') {
+        let best = -1
+        for (const c of checkpoints) if (c.distinct > best) { best = c.distinct; selected = c.step }
+      }
+      const sha = agnetSaveWeights(raw.out, gen, {
+        space: 'nb201', steps, seed, batch: 32, lr: 2e-4, betas: [0.5, 0.999], made: 'agnetPretrain', engine,
+        select, checkpointEvery, selectedStep: selected, checkpoints, seconds: Math.round(seconds)
+      })
+      console.log(`${raw.out}: ${gen.parameterCount} parameters, sha256 ${sha}` + (select === 'valid-unique' ? `, selected step ${selected}` : ''))
     }))
   return agnet
 }

@@ -29,6 +29,7 @@ import type { Bench } from '../bench/bench'
 import { AGNET_LATENT, AgNetGenerator, AgNetHwSurrogate, AgNetSurrogate, reconstructionLoss, restore, snapshot, Adam, Mat, Tape, type AgNetShape } from '../models/agnet'
 import { AGNET_NB201_CLASSES, AGNET_NB201_EDGES, AGNET_NB201_NODES, agnetEdgeCount, agnetNb201Classes, agnetNb201DecodeGraph, agnetNb201EncodeInto, AGNET_OUTPUT } from '../encode/agnet'
 import { sigmoid } from '../models/autodiff'
+import { AgNetNative } from '../models/agnet-native'
 
 export type AgNetVariant = 'agnet' | 'no-lso' | 'no-backprop'
 export const AGNET_VARIANTS: readonly AgNetVariant[] = Object.freeze(['agnet', 'no-lso', 'no-backprop'] as const)
@@ -45,7 +46,7 @@ export interface AgNetSettings {
   /** Retraining batch size (default 16). */
   batchSize?: number
   /**
-   * Retraining Adam learning rate (default 1e-3, the paper's). With the shipped 1,000-step
+   * Retraining Adam learning rate (default 1e-3, the paper's). With a short (1,000-step)
    * pretraining, the first steps at 1e-3 drop the valid share of decoded cells from 86% to ~0%;
    * `retries` lets it recover (docs/agnet.md).
    */
@@ -64,14 +65,15 @@ export interface AgNetSettings {
   retries?: number
   /** z ~ U(−range, range)^32 for candidates (default 3). */
   zRange?: number
-  /** Pretraining steps of batch 32 (default 1000; the paper: 78,125 — see docs/agnet.md). */
+  /** Pretraining steps of batch 32 when pretraining anew (default 1000; the shipped weights: 30,000; the paper: 78,125 — see docs/agnet.md). */
   pretrainSteps?: number
   /** Seed of the pretraining (default 0: one pretrained generator shared by every run). */
   pretrainSeed?: number
   /**
    * A weights file of `agnetSaveWeights` used instead of pretraining, or 'shipped' (the default
    * unless pretrainSteps or pretrainSeed is given): the package's weights/agnet-nb201.json,
-   * made by agnetPretrain with the default steps and seed.
+   * made by agnetPretrain: seed 0, 30,000 steps scored every 1,000, the checkpoint with the most
+   * distinct valid cells kept (step 26,000; `nasrank agnet pretrain`, docs/agnet.md).
    */
   weights?: string
   /**
@@ -104,9 +106,15 @@ export interface AgNetSettings {
    * Bernoulli noise on slightly moved logits makes most decodes invalid (docs/agnet.md).
    */
   edges?: 'sample' | 'threshold'
+  /**
+   * Where the generator runs: 'native' (default; native/agnet.cc: forward, backward, Adam and
+   * candidate generation) or 'js' (the autodiff tape, the reference). The same random draws;
+   * values agree to rounding.
+   */
+  engine?: 'native' | 'js'
 }
 
-const KEYS = ['variant', 'init', 'k', 'epochs', 'batchSize', 'lr', 'alpha', 'rankK', 'candidates', 'retries', 'zRange', 'pretrainSteps', 'pretrainSeed', 'weights', 'scorer', 'latency', 'limit', 'joint', 'lambda', 'devices', 'edges'] as const
+const KEYS = ['variant', 'init', 'k', 'epochs', 'batchSize', 'lr', 'alpha', 'rankK', 'candidates', 'retries', 'zRange', 'pretrainSteps', 'pretrainSeed', 'weights', 'scorer', 'latency', 'limit', 'joint', 'lambda', 'devices', 'edges', 'engine'] as const
 const PRETRAIN_BATCH = 32
 const PRETRAIN_LR = 2e-4
 const BETA1 = 0.5
@@ -222,33 +230,98 @@ function normalZ (random: Random, rows: number): Mat {
 
 const PRETRAINED = new Map<string, Float64Array[]>()
 
-/** Pretrains a generator on random architectures (Eq. 1 only); cached per (space, steps, seed). */
-export function agnetPretrain (space: AgNetSpace, steps: number, seed: number, onStep?: (step: number, loss: number) => void): AgNetGenerator {
+export interface AgNetPretrainOptions {
+  /** 'native' (default: native/agnet.cc) or 'js' (the autodiff tape, the reference). Same random draws; the values agree to rounding. */
+  engine?: 'native' | 'js'
+  /** Native worker threads (default: the addon's). */
+  threads?: number
+  /** Score the generator every this many steps (0: never; default 0) with {@link agnetGeneratorQuality}. */
+  checkpointEvery?: number
+  /** Which parameters to return: 'last' (default) or 'valid-unique' (the checkpoint, or the end, with the most distinct valid cells). */
+  select?: 'last' | 'valid-unique'
+  /** Called after each scored checkpoint. */
+  onCheckpoint?: (step: number, quality: AgNetQuality) => void
+}
+
+/** How many of `draws` z ~ U(−3, 3)^32 decode (sampled edges, as the search) to valid and to distinct valid NB-201 cells. */
+export interface AgNetQuality { draws: number, valid: number, distinct: number }
+
+/** Candidate quality of a generator: `draws` z ~ U(−3, 3)^32 from a fixed stream, sampled as the search samples them. */
+export function agnetGeneratorQuality (gen: AgNetGenerator | AgNetNative, draws = 4500, seed = 0): AgNetQuality {
+  const nat = gen instanceof AgNetNative ? gen : AgNetNative.fromGenerator(gen)
+  const random = new Random(seed, 7)
+  const z = new Float64Array(draws * AGNET_LATENT)
+  for (let i = 0; i < z.length; i++) z[i] = (2 * random.float() - 1) * 3
+  const r = nat.generate(z, random, 'sample', new Uint8Array(15625))
+  let valid = 0
+  let distinct = 0
+  for (let i = 0; i < draws; i++) { if (r.index[i] >= 0) valid++; distinct += r.fresh[i] }
+  return { draws, valid, distinct }
+}
+
+/**
+ * Pretrains a generator on random architectures (Eq. 1 only); cached per (space, steps, seed,
+ * selection). With select 'valid-unique' the parameters returned are those of the scored
+ * checkpoint (every `checkpointEvery` steps, and the end) with the most distinct valid cells.
+ */
+export function agnetPretrain (space: AgNetSpace, steps: number, seed: number, onStep?: (step: number, loss: number) => void, options: AgNetPretrainOptions = {}): AgNetGenerator {
   const gen = new AgNetGenerator(space.shape, new Random(seed, 1))
-  const key = `${space.name}:${steps}:${seed}`
+  const engine = options.engine ?? 'native'
+  const every = options.checkpointEvery ?? 0
+  const select = options.select ?? 'last'
+  if (engine !== 'native' && engine !== 'js') throw new RangeError(`agnetPretrain: options.engine must be 'native' or 'js', got ${String(engine)}`)
+  if (!Number.isInteger(every) || every < 0) throw new RangeError(`agnetPretrain: options.checkpointEvery must be an integer >= 0, got ${every}`)
+  if (select !== 'last' && select !== 'valid-unique') throw new RangeError(`agnetPretrain: options.select must be 'last' or 'valid-unique', got ${String(select)}`)
+  if (select === 'valid-unique' && space.name !== 'nb201') throw new RangeError('agnetPretrain: select \'valid-unique\' scores NB-201 cells')
+  const key = `${space.name}:${steps}:${seed}:${engine}:${select}:${select === 'last' ? 0 : every}`
   const cached = PRETRAINED.get(key)
   if (cached !== undefined) { restore(gen.params, cached); return gen }
   const random = new Random(seed, 2)
-  const opt = new Adam(gen.params, { lr: PRETRAIN_LR, beta1: BETA1, beta2: BETA2 })
+  const nat = engine === 'native' ? AgNetNative.fromGenerator(gen, { threads: options.threads }) : null
+  const opt = nat === null ? new Adam(gen.params, { lr: PRETRAIN_LR, beta1: BETA1, beta2: BETA2 }) : null
+  nat?.setAdam({ lr: PRETRAIN_LR, beta1: BETA1, beta2: BETA2 })
   const { nodes: M } = space.shape
   const E = agnetEdgeCount(M)
   const B = PRETRAIN_BATCH
   const classes = new Uint8Array(B * M)
   const edges = new Uint8Array(B * E)
   const w = new Float64Array(B).fill(1 / B)
+  let best: { distinct: number, params: Float64Array } | null = null
+  const score = (step: number): void => {
+    const probe = nat ?? AgNetNative.fromGenerator(gen)
+    const q = agnetGeneratorQuality(probe)
+    options.onCheckpoint?.(step, q)
+    if (select === 'valid-unique' && (best === null || q.distinct > best.distinct)) best = { distinct: q.distinct, params: Float64Array.from(probe.params) }
+  }
   for (let step = 0; step < steps; step++) {
     for (let r = 0; r < B; r++) space.randomGraph(random, classes, r * M, edges, r * E)
-    const tape = new Tape(true)
-    const { out } = gen.forward(tape, normalZ(random, B))
-    const loss = reconstructionLoss(space.shape, out, classes, edges, w)
-    tape.backward()
-    opt.update()
+    const z = normalZ(random, B)
+    let ce: Float64Array
+    let bce: Float64Array
+    if (nat !== null) {
+      const r = nat.trainStep(z.data, { target: { classes, edges, weights: w } })
+      ce = r.ce as Float64Array
+      bce = r.bce as Float64Array
+    } else {
+      const tape = new Tape(true)
+      const { out } = gen.forward(tape, z)
+      const loss = reconstructionLoss(space.shape, out, classes, edges, w)
+      tape.backward()
+      ;(opt as Adam).update()
+      ce = loss.ce
+      bce = loss.bce
+    }
     if (onStep !== undefined) {
       let l = 0
-      for (let r = 0; r < B; r++) l += (loss.ce[r] + loss.bce[r]) / B
+      for (let r = 0; r < B; r++) l += (ce[r] + bce[r]) / B
       onStep(step, l)
     }
+    if (every > 0 && (step + 1) % every === 0 && step + 1 < steps) score(step + 1)
   }
+  if (every > 0 || select === 'valid-unique') score(steps)
+  if (nat !== null) nat.copyTo(gen)
+  const chosen = best as { distinct: number, params: Float64Array } | null
+  if (chosen !== null) new AgNetNative(gen.shape, chosen.params).copyTo(gen)
   PRETRAINED.set(key, snapshot(gen.params))
   return gen
 }
@@ -321,6 +394,7 @@ function resolveSettings (settings: unknown) {
     pretrainSeed: intSetting(s.pretrainSeed, 0, fn, 'pretrainSeed', 0),
     edges: oneOf(s.edges, 'sample', ['sample', 'threshold'] as const, fn, 'settings.edges'),
     scorer: oneOf(s.scorer, 'logits', ['logits', 'encoding'] as const, fn, 'settings.scorer'),
+    engine: oneOf(s.engine, 'native', ['native', 'js'] as const, fn, 'settings.engine'),
     weights: weightsSetting(s.weights ?? (s.pretrainSteps === undefined && s.pretrainSeed === undefined ? 'shipped' : undefined), fn)
   })
 }
@@ -336,7 +410,7 @@ function packageRoot (): string {
   }
 }
 
-/** The shipped NB-201 generator (agnetPretrain, 1000 steps, seed 0; see docs/agnet.md). */
+/** The shipped NB-201 generator (agnetPretrain, seed 0, 30,000 steps, checkpoint 26,000 selected by valid-unique; see docs/agnet.md). */
 export const AGNET_NB201_WEIGHTS = path.join(packageRoot(), 'weights', 'agnet-nb201.json')
 
 function weightsFile (weights: string): string { return weights === 'shipped' ? AGNET_NB201_WEIGHTS : weights }
@@ -453,7 +527,16 @@ async function runAgNet (run: SearchRun, st: Resolved, hooks: AgNetHooks): Promi
   const gen = st.weights !== null ? agnetLoadWeights(weightsFile(st.weights), shape) : agnetPretrain(space, st.pretrainSteps, st.pretrainSeed)
   const model = new Random(run.seed, 3)
   const surrogate = new AgNetSurrogate(gen.length, model)
-  const opt = new Adam([...gen.params, ...surrogate.params], { lr: st.lr, beta1: BETA1, beta2: BETA2 })
+  // engine 'native': G trains in native/agnet.cc (its own Adam, the same hyperparameters: Adam is
+  // per parameter, so splitting it from the surrogate's changes nothing); 'js': the tape.
+  const nat = st.engine === 'native' ? AgNetNative.fromGenerator(gen) : null
+  const genParams = nat === null ? gen.params : []
+  nat?.setAdam({ lr: st.lr, beta1: BETA1, beta2: BETA2, weightDecay: st.latency !== null ? HW_WEIGHT_DECAY : 0 })
+  const opt = new Adam([...genParams, ...surrogate.params], { lr: st.lr, beta1: BETA1, beta2: BETA2 })
+  const engine: GenEngine = {
+    forward: (tape, z) => nat === null ? gen.forward(tape, z).out : new Mat(z.rows, gen.length, nat.forward(z.data), true),
+    update: (z, out) => { if (nat !== null) nat.trainStep(z.data, { dout: out.grad ?? new Float64Array(out.data.length) }) }
+  }
   const backprop = st.variant !== 'no-backprop'
   const D = gen.length
   // scorer 'encoding' (not with no-backprop, whose f already sees g): a ranking MLP on the true g.
@@ -461,7 +544,7 @@ async function runAgNet (run: SearchRun, st: Resolved, hooks: AgNetHooks): Promi
   const rankOpt = ranker !== null ? new Adam(ranker.params, { lr: st.lr, beta1: BETA1, beta2: BETA2 }) : null
   // The hardware-aware variant: its own surrogate (g ++ device one-hot → accuracy, latency) and optimiser.
   const hw = st.latency !== null ? hwSetup(bench, st, D, run.seed) : null
-  const optimiser = hw !== null ? new Adam([...gen.params, ...hw.surrogate.params], { lr: st.lr, beta1: BETA1, beta2: BETA2, weightDecay: HW_WEIGHT_DECAY }) : opt
+  const optimiser = hw !== null ? new Adam([...genParams, ...hw.surrogate.params], { lr: st.lr, beta1: BETA1, beta2: BETA2, weightDecay: HW_WEIGHT_DECAY }) : opt
 
   const graphOf = (row: number, classes: Uint8Array, cAt: number, edges: Uint8Array, eAt: number): void => {
     agnetNb201Classes(archs, 6 * row, classes.subarray(cAt, cAt + M))
@@ -493,11 +576,12 @@ async function runAgNet (run: SearchRun, st: Resolved, hooks: AgNetHooks): Promi
           gw[r] = w[i] / B
         }
         if (hw !== null) {
-          hwStep(hw, gen, shape, st, model, classes, edges, gw, target, rows, draws, at, B, optimiser)
+          hwStep(hw, engine, shape, st, model, classes, edges, gw, target, rows, draws, at, B, optimiser)
           continue
         }
         const tape = new Tape(true)
-        const { out } = gen.forward(tape, normalZ(model, B))
+        const z = normalZ(model, B)
+        const out = engine.forward(tape, z)
         const surrogateIn = backprop ? out : trueEncoding(classes, B, D)
         const f = surrogate.forward(tape, surrogateIn)
         const fg = f.g()
@@ -505,6 +589,7 @@ async function runAgNet (run: SearchRun, st: Resolved, hooks: AgNetHooks): Promi
         if (backprop) reconstructionLoss(shape, out, classes, edges, Float64Array.from(gw, v => v * (1 - st.alpha)))
         else reconstructionLoss(shape, out, classes, edges, Float64Array.from(gw, v => v * (1 - st.alpha)), 2)
         tape.backward()
+        engine.update(z, out)
         opt.update()
         if (ranker !== null && rankOpt !== null) {
           const rt = new Tape(true)
@@ -522,6 +607,9 @@ async function runAgNet (run: SearchRun, st: Resolved, hooks: AgNetHooks): Promi
     const want = Math.min(st.k, oracle.budget - oracle.count)
     const found: Array<{ row: number, logits: Float64Array }> = []
     const inPool = new Set<number>()
+    // Native dedup: NB-201 indices already seen (not in the bench, or queried).
+    const seen = nat !== null ? new Uint8Array(rowOf.length) : null
+    if (seen !== null) for (let i = 0; i < rowOf.length; i++) if (rowOf[i] < 0 || oracle.has(rowOf[i])) seen[i] = 1
     const cls = new Uint8Array(M)
     const edg = new Uint8Array(E)
     let drawn = 0
@@ -531,6 +619,16 @@ async function runAgNet (run: SearchRun, st: Resolved, hooks: AgNetHooks): Promi
       drawn += size
       const z = new Float64Array(size * AGNET_LATENT)
       for (let i = 0; i < z.length; i++) z[i] = (2 * model.float() - 1) * st.zRange
+      if (nat !== null && seen !== null) {
+        const g = nat.generate(z, model, st.edges, seen)
+        for (let r = 0; r < size; r++) {
+          if (g.index[r] < 0) continue
+          valid++
+          if (g.fresh[r] === 1) found.push({ row: rowOf[g.index[r]], logits: g.out.slice(r * D, (r + 1) * D) })
+        }
+        await yieldToEventLoop(run.signal)
+        continue
+      }
       const { out } = gen.forward(new Tape(false), new Mat(size, AGNET_LATENT, z))
       for (let r = 0; r < size; r++) {
         const nodes = agnetSampleGraph(shape, out, r, model, cls, edg, st.edges)
@@ -610,10 +708,17 @@ function hwSetup (bench: Bench, st: Resolved, D: number, seed: number): HwState 
  * One HW training step (Eq. 4–6): (1−α)·L_G + α·(λ·MSE_acc + (1−λ)·MSE_lat), rank-weighted
  * means, each of the three terms divided by max(term, 1) (detached).
  */
-function hwStep (hw: HwState, gen: AgNetGenerator, shape: AgNetShape, st: Resolved, model: Random, classes: Uint8Array, edges: Uint8Array, gw: Float64Array, target: Float64Array,
+/** How the loop runs G: the forward onto a tape (native: a leaf Mat that collects the output gradient) and the update after tape.backward(). */
+interface GenEngine {
+  forward: (tape: Tape, z: Mat) => Mat
+  update: (z: Mat, out: Mat) => void
+}
+
+function hwStep (hw: HwState, gen: GenEngine, shape: AgNetShape, st: Resolved, model: Random, classes: Uint8Array, edges: Uint8Array, gw: Float64Array, target: Float64Array,
   rows: readonly number[], draws: Int32Array, at: number, B: number, opt: Adam): void {
   const tape = new Tape(true)
-  const { out } = gen.forward(tape, normalZ(model, B))
+  const z = normalZ(model, B)
+  const out = gen.forward(tape, z)
   const rl = reconstructionLoss(shape, out, classes, edges, Float64Array.from(gw, v => v * (1 - st.alpha)))
   let tg = 0
   for (let r = 0; r < B; r++) tg += gw[r] * (rl.ce[r] + rl.bce[r])
@@ -640,6 +745,7 @@ function hwStep (hw: HwState, gen: AgNetGenerator, shape: AgNetShape, st: Resolv
     if (known[r] === 1) fg[2 * r + 1] += st.alpha * (1 - hw.lambda) * gw[r] * 2 * lat[r] / nl
   }
   tape.backward()
+  gen.update(z, out)
   opt.update()
 }
 
