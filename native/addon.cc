@@ -2442,6 +2442,8 @@ Napi::Value ControllerSampleMany(const Napi::CallbackInfo& info) {
   auto out = Napi::Uint8Array::New(env, n * steps);
   nasrank::controller_sample_many(params.data, s.hidden, s.choices, steps, n, draws.data, out.Data());
   return out;
+}
+
 // ---- AG-Net generator (agnet.cc) ----------------------------------------------------------
 
 nasrank::AgNetDims ReadAgNetDims(const Napi::CallbackInfo& info, size_t index, const char* fn) {

@@ -15,6 +15,9 @@ import * as v8 from 'node:v8'
 import * as vm from 'node:vm'
 import * as N from '../lib/index'
 import { addon } from '../lib/native'
+import { AgNetGenerator } from '../lib/models/agnet'
+import { agnetFlatParams } from '../lib/models/agnet-native'
+import { AGNET_INPUT, AGNET_NB201_EDGES, AGNET_OUTPUT, AGNET_TO_NB201_OP } from '../lib/encode/agnet'
 
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const fx = require('./fixtures/native-calls.js')
@@ -62,6 +65,15 @@ const ctrl = {
     addon.controllerSample(p, 4, 5, unit(r, 3), null, ops, cache)
     return [p, new Float64Array(205), ops, cache]
   }
+}
+
+/** The AG-Net NB-201 generator's parameters (made once), latent rows, Eq. 1 targets and the decoding tables. */
+const agnetParams = agnetFlatParams(new AgNetGenerator({ nodes: 8, classes: 7 }, new N.Random(4)))
+const agnet = {
+  params: () => Float64Array.from(agnetParams),
+  z: (r: () => number, rows: number) => Float64Array.from({ length: 32 * Math.max(1, rows) }, () => 6 * r() - 3),
+  target: (r: () => number, rows: number) => ({ classes: Uint8Array.from({ length: rows * 8 }, () => Math.floor(r() * 7)), edges: Uint8Array.from({ length: rows * 28 }, () => (r() < 0.5 ? 1 : 0)), weights: f64(r, rows), ceScale: 1 }),
+  decode: () => ({ dag: Uint8Array.from(AGNET_NB201_EDGES), classOps: Int32Array.from(AGNET_TO_NB201_OP), base: 5, input: AGNET_INPUT, output: AGNET_OUTPUT })
 }
 
 interface Spec {
@@ -139,6 +151,12 @@ const specs: Spec[] = [
   { name: 'controllerBackward', call: (p, g, o, c) => addon.controllerBackward(p as Float64Array, g as Float64Array, 4, 5, o as Uint8Array, c as Float64Array, 0.5, 0.1), make: (n, r) => ctrl.sampled(r) },
   { name: 'controllerStep', call: (p, g, o, c, m, v) => addon.controllerStep(p as Float64Array, g as Float64Array, m as Float64Array, v as Float64Array, 4, 5, o as Uint8Array, c as Float64Array, 0.5, 0.1, 1, 1e-3, 0.5, 0.999, 5e-4, 1e-8), make: (n, r) => [...ctrl.sampled(r), new Float64Array(205), new Float64Array(205)] },
   { name: 'controllerSampleMany', call: (p, d) => addon.controllerSampleMany(p as Float64Array, 4, 5, 3, d as Float64Array), make: (n, r) => [ctrl.params(r), unit(r, 3 * (n + 1))] },
+  // The AG-Net generator (raw addon; NB-201 shape 8 × 7, 84 outputs per row). agnetTrainStep without Adam and
+  // agnetGenerate on a fresh PRNG state: both leave their arguments as they were, as the oracle needs.
+  { name: 'agnetForward', call: (p, z) => addon.agnetForward(p as Float64Array, 8, 7, z as Float64Array, 1), make: (n, r) => [agnet.params(), agnet.z(r, n)] },
+  { name: 'agnetForward', call: (p, z) => addon.agnetForward(p as Float64Array, 8, 7, z as Float64Array, 2, true), plain: (p, z) => addon.agnetForward(p as Float64Array, 8, 7, z as Float64Array, 2), make: (n, r) => [agnet.params(), agnet.z(r, n)] },
+  { name: 'agnetTrainStep', call: (p, z, target, dout) => addon.agnetTrainStep(p as Float64Array, 8, 7, z as Float64Array, target as never, dout as Float64Array, null, 1), make: (n, r) => { const b = 1 + (n % 4); return [agnet.params(), agnet.z(r, b), agnet.target(r, b), f64(r, b * 84)] } },
+  { name: 'agnetGenerate', call: (p, z, d) => addon.agnetGenerate(p as Float64Array, 8, 7, z as Float64Array, Uint32Array.of(1, 2, 3, 4), 'sample', d as never, null, 1), make: (n, r) => [agnet.params(), agnet.z(r, 1 + (n % 5)), agnet.decode()] },
   // The raw addon, for object arguments the public wrappers rebuild (hostile getters reach it only so).
   { name: 'forestFit', call: (x, y, p) => addon.forestFit(x as Float32Array, y as Float64Array, 2, p as never, 1), make: (n, r) => [f32(r, 2 * n), f64(r, n), rawParams()] },
   { name: 'forestPredict', call: (f, x) => addon.forestPredict(f as never, x as Float32Array, 3, 'median', 2), make: (n, r) => [cloneForest(), f32(r, 3 * n)] },
