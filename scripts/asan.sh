@@ -56,7 +56,7 @@ tests=("$@")
 if [ ${#tests[@]} -eq 0 ]; then
   tests=(test/native-safety.test.ts test/fuzz.test.ts test/kendall.test.ts test/correlation.test.ts test/pairwise-rank-loss.test.ts
     test/triplet-rank-loss.test.ts test/pairwise-log-loss.test.ts test/sample-efficiency.test.ts test/forest.test.ts test/nb101.test.ts
-    test/renas-encode.test.ts test/tfrecord.test.ts test/rank-gcn-native.test.ts test/linear-comparator.test.ts test/controller-native.test.ts)
+    test/renas-encode.test.ts test/tfrecord.test.ts test/rank-gcn-native.test.ts test/linear-comparator.test.ts test/controller-native.test.ts test/agnet-native.test.ts)
 fi
 npm run build --silent
 export NASRANK_ADDON="$out/nasrank.node" NASRANK_ASAN=1
