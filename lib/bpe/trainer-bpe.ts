@@ -5,8 +5,8 @@
 // resumed run reaches the same decisions); the CPU and wall seconds of each training are
 // recorded beside it (`cpu_seconds`, `seconds`, with `final`, the last epoch's accuracy).
 // With cost 'seconds' (--cost seconds) the cost is the training's measured CPU seconds (T̄ and
-// the Eq. 1 trade-off in CPU-s; recorded, so a resumed run replays them); Eq. 2's sampler still
-// weighs settings by FLOPs (no power law fitted to the times yet). Ω's `layers` is N, the
+// the Eq. 1 trade-off in CPU-s; recorded, so a resumed run replays them); the callers then
+// price Eq. 2 by a power law fitted to measured times (cost-model.ts). Ω's `layers` is N, the
 // cells per stage; tfjs has no fp16 training, so Ω has no fp dimension.
 //
 // CPU preset (CPU_OMEGA): epochs {1,2,4}, batch {64,128,256}, lr {0.025,0.05,0.1}, layers (N)

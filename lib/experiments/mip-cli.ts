@@ -6,6 +6,7 @@ import { syntheticBpe } from '../bpe/evaluators'
 import { runMip } from '../bpe/mip'
 import { readBpeTable, tableBpe } from '../bpe/table'
 import { recordedEvaluator } from '../bpe/record'
+import { calibrateSecondsCost } from '../bpe/cost-model'
 import { PAPER_OMEGA, parseOmega, OmegaError } from '../bpe/omega'
 import { markdownTable } from '../report/table'
 import { initTfBackend } from '../models/backend'
@@ -69,6 +70,11 @@ export async function runBpe (a: BpeArgs): Promise<string> {
   for (const w of ev.warnings ?? []) console.error(`warning: ${w}`)
   const recorded = a.record !== undefined ? recordedEvaluator(ev, a.record, line => console.error(`warning: ${line}`)) : undefined
   if (recorded !== undefined) ev = recorded
+  if (a.evaluator === 'trainer' && a.trainer?.cost === 'seconds') {
+    const calibrated = await calibrateSecondsCost(ev)
+    console.error(calibrated.calibration.label)
+    ev = calibrated
+  }
   let r
   try {
     r = await runMip(ev, { ...mipOf(a), seed: a.seed, warn: line => console.error(`warning: ${line}`) })

@@ -30,6 +30,7 @@ import { initTfBackend, loadTf } from '../models/backend'
 import { openImageData } from '../data/idx'
 import { CPU_OMEGA, trainerBpe } from '../bpe/trainer-bpe'
 import { recordedEvaluator } from '../bpe/record'
+import { calibrateSecondsCost, type CalibratedEvaluator } from '../bpe/cost-model'
 import { splitImages, trainCell } from '../bpe/trainer'
 import { nb201 } from '../spaces/nb201'
 import { preflightOut, runExperiment, stableJson, PlanError, type Cell, type ProgressFn, type ReportInput, type RunOptions } from './runner'
@@ -145,6 +146,8 @@ async function openContext (spec: MipSpec): Promise<Context> {
     try {
       evaluator = recordedEvaluator(trainerBpe(tf, { data, omega: spec.omega, ...(spec.full !== undefined ? { full: spec.full } : {}), val: tr.val, ...(tr.trainImages !== undefined ? { trainImages: tr.trainImages } : {}), seed: tr.seed, cost: tr.cost }), tr.record)
     } catch (err) { fail((err as Error).message) }
+    // --cost seconds: Eq. 2 from a power law fitted to a recorded calibration run (replayed on resume).
+    if (tr.cost === 'seconds') evaluator = await calibrateSecondsCost(evaluator)
   } else {
     bench = await openBench('synthetic-201')
     evaluator = syntheticBpe(bench, { omega: spec.omega })
@@ -345,6 +348,8 @@ async function writeReport (input: ReportInput, spec: MipSpec, ctx: Context): Pr
     `Evaluator **${ev.name}**${ev.synthetic ? ' — SYNTHETIC: architectures and accuracies of the synthetic NAS-Bench-201 teacher, r_s and GPU-hours from fits to the paper\'s result sheet; not real training' : ''}. ` +
     `Full setting f: ${ev.fullLabel}. Ω: ${spec.omega.dims.map(d => `${d.name} {${d.values.join(', ')}}`).join('; ')} (${omegaSize(spec.omega)} settings). ` +
     `Alg. 1: |G| ${spec.mip.archs}, K ${spec.mip.k}, T ${spec.mip.rounds}, τ ${spec.mip.tau}, λ ${spec.mip.lambda}, threshold ${spec.mip.threshold}, stop ${spec.mip.stop}, importance normalised per ${spec.mip.normalise}; forest ${spec.mip.trees} trees, ${spec.mip.maxFeatures} of the features per split, depth ${spec.mip.maxDepth}. Seeds ${spec.seedStart}–${spec.seedStart + spec.seeds - 1}.`, '']
+  const calibration = (ev as Partial<CalibratedEvaluator>).calibration
+  if (calibration !== undefined) lines.push(`${calibration.label}.`, '')
   const summaries = of('summary')
   const samplesOf = (kind: string, seed: number): ResultRow[] => rows.filter(r => r.kind === kind && r.seed === seed)
   if (summaries.length > 0) {
