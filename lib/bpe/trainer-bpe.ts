@@ -34,9 +34,9 @@ export const CPU_OMEGA: Omega = Object.freeze({
   ].map(d => Object.freeze({ name: d.name as BpeDimName, values: Object.freeze(d.values) })))
 })
 
-/** Values of dimensions a sub-Ω leaves out. */
+/** Values of dimensions a sub-Ω leaves out (image: the data's side; 28 is Fashion-MNIST's). */
 export const TRAINER_DEFAULTS: Readonly<Record<Exclude<BpeDimName, 'fp'>, number>> = Object.freeze({ epochs: 1, batch: 128, lr: 0.05, layers: 1, channels: 8, cutout: 0, image: 28 })
-/** FULL-CPU: the budget proxy f on 2 cores (see the module comment). */
+/** FULL-CPU: the budget proxy f on 2 cores (see the module comment; image: the data's side). */
 export const TRAINER_FULL: Readonly<Record<Exclude<BpeDimName, 'fp'>, number>> = Object.freeze({ epochs: 16, batch: 128, lr: 0.05, layers: 2, channels: 8, cutout: 0, image: 28 })
 
 export interface TrainerBpeOptions {
@@ -55,8 +55,8 @@ export interface TrainerBpeOptions {
   onTrained?: (arch: number, what: string, r: TrainResult) => void
 }
 
-function toSetting (v: Partial<Record<BpeDimName, number>>): TrainSetting {
-  const x = { ...TRAINER_DEFAULTS, ...v }
+function toSetting (v: Partial<Record<BpeDimName, number>>, side: number): TrainSetting {
+  const x = { ...TRAINER_DEFAULTS, image: side, ...v }
   return { epochs: x.epochs, batch: x.batch, lr: x.lr, cells: x.layers, channels: x.channels, image: x.image, cutout: x.cutout }
 }
 
@@ -72,15 +72,15 @@ export function trainerBpe (tf: Tf, options: TrainerBpeOptions): BpeEvaluator {
   for (const k of Object.keys(options.full ?? {})) {
     if (!(k in TRAINER_FULL)) throw new OmegaError(`--full: unknown dimension '${k}' (${Object.keys(TRAINER_FULL).join(', ')})`)
   }
-  const fullValues = { ...TRAINER_FULL, ...(options.full ?? {}) } as Record<Exclude<BpeDimName, 'fp'>, number>
-  const full = toSetting(fullValues)
+  const fullValues = { ...TRAINER_FULL, image: data.height, ...(options.full ?? {}) } as Record<Exclude<BpeDimName, 'fp'>, number>
+  const full = toSetting(fullValues, data.height)
   checkTrainSetting(full, data, '--full')
   for (const d of omega.dims) {
-    for (const v of d.values) checkTrainSetting(toSetting({ [d.name]: v }), data, '--omega')
+    for (const v of d.values) checkTrainSetting(toSetting({ [d.name]: v }, data.height), data, '--omega')
   }
   const flopsOf = (v: Partial<Record<BpeDimName, number>>): number => {
-    const x = { ...TRAINER_DEFAULTS, ...v }
-    return skeletonTrainingFlops({ ...x, fp: 32 }, x.layers)
+    const x = { ...TRAINER_DEFAULTS, image: data.height, ...v }
+    return skeletonTrainingFlops({ ...x, fp: 32 }, x.layers, { inChannels: data.channels, classes: data.classes })
   }
   const warnings: string[] = []
   const maxFlops = omega.dims.reduce((acc, d) => ({ ...acc, [d.name]: d.values.reduce((best, v) => flopsOf({ [d.name]: v }) > flopsOf({ [d.name]: best }) ? v : best, d.values[0]) }), {} as Partial<Record<BpeDimName, number>>)
@@ -111,7 +111,7 @@ export function trainerBpe (tf: Tf, options: TrainerBpeOptions): BpeEvaluator {
     pool: Int32Array.from(pool),
     describeArch: id => nb201.format(nb201.fromIndex(id)),
     full: async archs => await train(full, archs, 'full'),
-    evaluate: async (setting, archs) => await train(toSetting(settingValues(omega, setting)), archs, 'b'),
+    evaluate: async (setting, archs) => await train(toSetting(settingValues(omega, setting), data.height), archs, 'b'),
     flops: setting => flopsOf(settingValues(omega, setting)),
     warnings
   }

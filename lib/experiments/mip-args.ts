@@ -73,7 +73,7 @@ function mipOptions (raw: RawMip): MipCliOptions {
   }
   const trainerOpts = raw.data !== undefined || raw.trainImages !== undefined || raw.val !== undefined || raw.trainSeed !== undefined || raw.cost !== undefined
   if (trainerOpts && evaluator !== 'trainer') throw new UsageError('--data, --train-images, --val, --train-seed and --cost are options of --bpe trainer')
-  if (raw.data !== undefined && raw.data !== 'fashion-mnist' && !/^fashion-mnist:.+/.test(raw.data)) throw new UsageError(`--data must be fashion-mnist (the shipped subset) or fashion-mnist:<dir>, got '${raw.data}'`)
+  if (raw.data !== undefined && raw.data !== 'fashion-mnist' && !/^(fashion-mnist|cifar10):.+/.test(raw.data)) throw new UsageError(`--data must be fashion-mnist (the shipped subset), fashion-mnist:<dir> or cifar10:<dir>, got '${raw.data}'`)
   return {
     evaluator,
     ...(full !== undefined ? { full } : {}),
@@ -104,7 +104,7 @@ function addMipOptions (cmd: Command): Command {
   return cmd
     .option('--bpe <evaluator>', 'how a setting is measured: synthetic-bpe (SYNTHETIC), trainer (real tfjs training of NB-201 cells on Fashion-MNIST), or table:<csv> (columns arch, one per dimension, accuracy, seconds)', 'synthetic-bpe')
     .option('--full <setting>', "the full setting f as 'dim=value,…' (a BPE table: default its most expensive setting; trainer: overrides FULL-CPU, 16 epochs, batch 128, lr 0.05, layers 2, channels 8, cutout 0, image 28)")
-    .option('--data <spec>', '--bpe trainer: fashion-mnist (the shipped 8,000-image subset, default) or fashion-mnist:<dir> (full IDX files)')
+    .option('--data <spec>', '--bpe trainer: fashion-mnist (the shipped 8,000-image subset, default), fashion-mnist:<dir> (full IDX files) or cifar10:<dir> (the binary version: data_batch_1…5.bin; image values must divide 32)')
     .option('--train-images <N>', '--bpe trainer: training images (default 2,000)')
     .option('--val <N>', '--bpe trainer: held-out validation images of the training file (default 1,000)')
     .option('--train-seed <N>', '--bpe trainer: training seed (default 0)')
