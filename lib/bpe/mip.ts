@@ -61,6 +61,8 @@ export interface BpeEvaluator {
   flops: (setting: Int32Array) => number
   /** Settings the evaluator can measure (a table evaluator: those present); default every one. */
   available?: (setting: Int32Array) => boolean
+  /** What f is, when it is not the evaluator's default (records key f's measurements by it). */
+  fullKey?: string
   /** Problems found when it was built (e.g. f cheaper than some setting), for the caller to show. */
   warnings?: readonly string[]
 }

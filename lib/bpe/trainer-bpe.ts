@@ -16,6 +16,7 @@
 // that cost nothing at their middle values (batch 128, lr 0.05) and no cutout; `full` overrides.
 import type { Tf } from '../models/backend'
 import type { ImageSet } from '../data/idx'
+import type { Bench } from '../bench/bench'
 import { nb201 } from '../spaces/nb201'
 import { skeletonTrainingFlops } from './evaluators'
 import type { BpeEvaluation, BpeEvaluator } from './mip'
@@ -53,6 +54,43 @@ export interface TrainerBpeOptions {
   cost?: 'flops' | 'seconds'
   /** Called after each training (progress lines). */
   onTrained?: (arch: number, what: string, r: TrainResult) => void
+  /**
+   * f from a NAS-Bench-201 table instead of training (`--full nb201:<table>`, the bench opened
+   * from it): the 200-epoch `val` accuracy (else `test`) of each cell, T̄_f the GFLOP of that
+   * schedule (200 epochs × NB-201's training images × 3 × nb201.flops).
+   */
+  fullTable?: Bench
+}
+
+/** The dataset a NAS-Bench-201 table location names (for the cross-dataset label). */
+function tableDataset (uri: string): string {
+  if (/imagenet/i.test(uri)) return 'ImageNet16-120'
+  if (/cifar-?100/i.test(uri)) return 'CIFAR-100'
+  if (/cifar-?10/i.test(uri)) return 'CIFAR-10'
+  return 'an unnamed dataset (CIFAR-10 by default)'
+}
+
+/** f from an NB-201 table: accuracy per trainer architecture id, the schedule's GFLOP, the label. */
+export function nb201TableFull (bench: Bench, data: ImageSet): { accuracy: (arch: number) => number, gflop: (arch: number) => number, has: (arch: number) => boolean, label: string, crossDataset: boolean } {
+  if (bench.space !== 'nb201') throw new OmegaError(`--full nb201:<table>: ${bench.label} is not a NAS-Bench-201 table`)
+  if (!bench.epochs.includes(200)) throw new OmegaError(`--full nb201:<table>: ${bench.label} has no 200-epoch schedule (epochs ${bench.epochs.join(', ')}); f needs the 200-epoch table (nb201-<dataset>-hp200.csv)`)
+  const metric = bench.metrics.includes('val') ? 'val' : bench.metrics.includes('test') ? 'test' : undefined
+  if (metric === undefined) throw new OmegaError(`--full nb201:<table>: ${bench.label} has neither val nor test accuracy`)
+  const column = bench.epochs.length > 1 ? bench.column({ metric, epochs: 200 }) : bench.column({ metric })
+  const dataset = tableDataset(bench.uri)
+  const nbDataset = dataset === 'CIFAR-100' ? 'cifar100' : dataset === 'ImageNet16-120' ? 'ImageNet16-120' : 'cifar10'
+  // NB-201's 200-epoch runs: cifar10-valid (val) trains on 25,000 images, cifar10 (test) on 50,000; CIFAR-100 on 50,000; ImageNet16-120 on 151,700.
+  const images = nbDataset === 'cifar10' ? (metric === 'val' ? 25000 : 50000) : nbDataset === 'cifar100' ? 50000 : 151700
+  const same = (dataset === 'CIFAR-10' && data.label.startsWith('cifar10')) || (dataset === 'CIFAR-100' && data.label.startsWith('cifar100'))
+  const label = `${bench.label}: NAS-Bench-201's 200-epoch ${metric} accuracy (%), T̄_f its ${images.toLocaleString('en-US')}-image schedule in GFLOP — ` +
+    (same ? `the same dataset as b (${data.label}) but NB-201's training pipeline` : `CROSS-DATASET: f is ${dataset} (NB-201's training), b is ${data.label}`)
+  return {
+    accuracy: arch => column[bench.rowOf(nb201.fromIndex(arch))],
+    has: arch => { try { bench.rowOf(nb201.fromIndex(arch)); return true } catch { return false } },
+    gflop: arch => 200 * images * 3 * nb201.flops(nb201.fromIndex(arch), nbDataset) / 1e9,
+    label,
+    crossDataset: !same
+  }
 }
 
 function toSetting (v: Partial<Record<BpeDimName, number>>, side: number): TrainSetting {
@@ -72,6 +110,9 @@ export function trainerBpe (tf: Tf, options: TrainerBpeOptions): BpeEvaluator {
   for (const k of Object.keys(options.full ?? {})) {
     if (!(k in TRAINER_FULL)) throw new OmegaError(`--full: unknown dimension '${k}' (${Object.keys(TRAINER_FULL).join(', ')})`)
   }
+  const table = options.fullTable !== undefined ? nb201TableFull(options.fullTable, data) : undefined
+  if (table !== undefined && options.full !== undefined) throw new OmegaError('--full: give either a setting (dim=value,…) or nb201:<table>, not both')
+  if (table !== undefined && costMode === 'seconds') throw new OmegaError('--full nb201:<table> with --cost seconds: T̄_f of a table is not in this machine\'s CPU seconds; use --cost flops (f priced as NB-201\'s 200-epoch schedule in GFLOP)')
   const fullValues = { ...TRAINER_FULL, image: data.height, ...(options.full ?? {}) } as Record<Exclude<BpeDimName, 'fp'>, number>
   const full = toSetting(fullValues, data.height)
   checkTrainSetting(full, data, '--full')
@@ -84,9 +125,10 @@ export function trainerBpe (tf: Tf, options: TrainerBpeOptions): BpeEvaluator {
   }
   const warnings: string[] = []
   const maxFlops = omega.dims.reduce((acc, d) => ({ ...acc, [d.name]: d.values.reduce((best, v) => flopsOf({ [d.name]: v }) > flopsOf({ [d.name]: best }) ? v : best, d.values[0]) }), {} as Partial<Record<BpeDimName, number>>)
-  if (flopsOf(fullValues) < flopsOf(maxFlops)) warnings.push(`--full: f (${JSON.stringify(fullValues)}) costs fewer FLOPs than Ω's most expensive setting`)
+  if (table !== undefined) warnings.push(`--full ${table.label}`)
+  else if (flopsOf(fullValues) < flopsOf(maxFlops)) warnings.push(`--full: f (${JSON.stringify(fullValues)}) costs fewer FLOPs than Ω's most expensive setting`)
   const pool: number[] = []
-  for (let i = 0; i < nb201.size; i++) if (nb201.prune(nb201.fromIndex(i)).some(x => x !== 0)) pool.push(i)
+  for (let i = 0; i < nb201.size; i++) if (nb201.prune(nb201.fromIndex(i)).some(x => x !== 0) && (table === undefined || table.has(i))) pool.push(i)
   const train = async (setting: TrainSetting, archs: Int32Array, what: string): Promise<BpeEvaluation> => {
     const accuracy = new Float64Array(archs.length)
     const costs = new Float64Array(archs.length)
@@ -107,10 +149,16 @@ export function trainerBpe (tf: Tf, options: TrainerBpeOptions): BpeEvaluator {
     synthetic: false,
     omega,
     costUnit: costMode === 'seconds' ? 'CPU-s' : 'GFLOP',
-    fullLabel: `FULL-CPU (budget proxy, not converged): ${Object.entries(fullValues).map(([k, v]) => `${k} ${v}`).join(', ')}; ${split.train.length} training and ${split.val.length} held-out validation images of ${data.label}; best validation top-1 (%)`,
+    fullLabel: table !== undefined ? table.label : `FULL-CPU (budget proxy, not converged): ${Object.entries(fullValues).map(([k, v]) => `${k} ${v}`).join(', ')}; ${split.train.length} training and ${split.val.length} held-out validation images of ${data.label}; best validation top-1 (%)`,
     pool: Int32Array.from(pool),
     describeArch: id => nb201.format(nb201.fromIndex(id)),
-    full: async archs => await train(full, archs, 'full'),
+    full: async archs => {
+      if (table === undefined) return await train(full, archs, 'full')
+      const accuracy = Float64Array.from(archs, a => table.accuracy(a))
+      const costs = Float64Array.from(archs, a => table.gflop(a))
+      return { accuracy, costs, cost: costs.reduce((x, y) => x + y, 0) / Math.max(1, costs.length) }
+    },
+    ...(table !== undefined ? { fullKey: `nb201-table:${options.fullTable?.uri ?? ''}` } : {}),
     evaluate: async (setting, archs) => await train(toSetting(settingValues(omega, setting), data.height), archs, 'b'),
     flops: setting => flopsOf(settingValues(omega, setting)),
     warnings

@@ -11,6 +11,8 @@ export interface MipCliOptions extends Pick<MipOptions, 'archs' | 'k' | 'rounds'
   evaluator: string
   /** The full setting f of a BPE table, by dimension. */
   full?: Record<string, number>
+  /** --bpe trainer: f from a NAS-Bench-201 table ('nb201:<table>'). */
+  fullTable?: string
   omega?: string
   /** --bpe trainer: data, image counts, training seed. */
   trainer?: { data?: string, trainImages?: number, val?: number, seed?: number, cost?: 'flops' | 'seconds' }
@@ -61,7 +63,13 @@ function mipOptions (raw: RawMip): MipCliOptions {
   if (raw.omega !== undefined && raw.omega.trim() === '') throw new UsageError('--omega must not be empty')
   if (raw.omega !== undefined && evaluator.startsWith('table:')) throw new UsageError('--omega: a BPE table defines Ω by the settings it holds')
   let full: Record<string, number> | undefined
-  if (raw.full !== undefined) {
+  let fullTable: string | undefined
+  if (raw.full !== undefined && raw.full.startsWith('nb201:')) {
+    if (evaluator !== 'trainer') throw new UsageError('--full nb201:<table> is an option of --bpe trainer (f = the table\'s 200-epoch accuracy of the trained cells)')
+    if (raw.full === 'nb201:') throw new UsageError('--full nb201:<table> needs the table (a nb201-<dataset>-hp200.csv or a folder of them) after nb201:')
+    if (raw.cost === 'seconds') throw new UsageError('--full nb201:<table> with --cost seconds: a table\'s f is not in this machine\'s CPU seconds; use --cost flops')
+    fullTable = raw.full
+  } else if (raw.full !== undefined) {
     if (!evaluator.startsWith('table:') && evaluator !== 'trainer') throw new UsageError('--full names a setting of a BPE table (--bpe table:<csv>) or of the trainer (--bpe trainer)')
     full = {}
     for (const part of raw.full.split(',')) {
@@ -77,6 +85,7 @@ function mipOptions (raw: RawMip): MipCliOptions {
   return {
     evaluator,
     ...(full !== undefined ? { full } : {}),
+    ...(fullTable !== undefined ? { fullTable } : {}),
     ...(trainerOpts
       ? {
           trainer: {
@@ -103,7 +112,7 @@ function mipOptions (raw: RawMip): MipCliOptions {
 function addMipOptions (cmd: Command): Command {
   return cmd
     .option('--bpe <evaluator>', 'how a setting is measured: synthetic-bpe (SYNTHETIC), trainer (real tfjs training of NB-201 cells on Fashion-MNIST), or table:<csv> (columns arch, one per dimension, accuracy, seconds)', 'synthetic-bpe')
-    .option('--full <setting>', "the full setting f as 'dim=value,…' (a BPE table: default its most expensive setting; trainer: overrides FULL-CPU, 16 epochs, batch 128, lr 0.05, layers 2, channels 8, cutout 0, image 28)")
+    .option('--full <setting>', "the full setting f as 'dim=value,…' (a BPE table: default its most expensive setting; trainer: overrides FULL-CPU, 16 epochs, batch 128, lr 0.05, layers 2, channels 8, cutout 0, image the data's side), or for --bpe trainer nb201:<table> (f = NAS-Bench-201's 200-epoch val accuracy, else test, of the cells: a nb201-<dataset>-hp200.csv or a folder with one)")
     .option('--data <spec>', '--bpe trainer: fashion-mnist (the shipped 8,000-image subset, default), fashion-mnist:<dir> (full IDX files) or cifar10:<dir> (the binary version: data_batch_1…5.bin; image values must divide 32)')
     .option('--train-images <N>', '--bpe trainer: training images (default 2,000)')
     .option('--val <N>', '--bpe trainer: held-out validation images of the training file (default 1,000)')

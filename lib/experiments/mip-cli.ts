@@ -29,7 +29,7 @@ export async function reproduceMip (a: ReproduceMipArgs & { command: string[] },
     const result = await runMipExperiment({
       out: a.out, force: a.force, jobs: a.jobs, command: a.command, signal: controller.signal,
       evaluator: a.evaluator, ...(a.full !== undefined ? { full: a.full } : {}), ...(a.omega !== undefined ? { omega: a.omega } : {}), seeds: a.seeds, seedStart: a.seedStart,
-      mip: mipOf(a), ...(a.trainer !== undefined ? { trainer: a.trainer } : {}), ...(a.quick ? { smoke: true } : {}), ...(a.parts !== undefined ? { parts: a.parts } : {}), ...(a.tables !== undefined ? { tables: a.tables } : {}), ...(a.dataset !== undefined ? { dataset: a.dataset } : {}),
+      mip: mipOf(a), ...(a.trainer !== undefined ? { trainer: a.trainer } : {}), ...(a.fullTable !== undefined ? { fullTable: a.fullTable } : {}), ...(a.quick ? { smoke: true } : {}), ...(a.parts !== undefined ? { parts: a.parts } : {}), ...(a.tables !== undefined ? { tables: a.tables } : {}), ...(a.dataset !== undefined ? { dataset: a.dataset } : {}),
       warn: line => log(`warning: ${line}`),
       progress: (done, total, label, timing) => { if (timing !== undefined) log(formatProgress(done, total, label, timing)) }
     })
@@ -51,6 +51,10 @@ export async function runBpe (a: BpeArgs): Promise<string> {
   if (a.evaluator === 'trainer') {
     let data
     try { data = openImageData(a.trainer?.data ?? 'fashion-mnist') } catch (err) { throw new PlanError((err as Error).message) }
+    let fullTable
+    if (a.fullTable !== undefined) {
+      try { fullTable = await openBench(a.fullTable) } catch (err) { throw new PlanError(`--full ${a.fullTable}: ${(err as Error).message}`) }
+    }
     const { tf, backend } = await initTfBackend()
     console.error(`tfjs backend: ${backend}`)
     let n = 0
@@ -58,7 +62,7 @@ export async function runBpe (a: BpeArgs): Promise<string> {
       ev = trainerBpe(tf, {
         data, omega, ...(a.full !== undefined ? { full: a.full } : {}), ...(a.trainer?.val !== undefined ? { val: a.trainer.val } : {}),
         ...(a.trainer?.trainImages !== undefined ? { trainImages: a.trainer.trainImages } : {}), seed: a.trainer?.seed ?? 0,
-        ...(a.trainer?.cost !== undefined ? { cost: a.trainer.cost } : {}),
+        ...(a.trainer?.cost !== undefined ? { cost: a.trainer.cost } : {}), ...(fullTable !== undefined ? { fullTable } : {}),
         onTrained: (arch, what, r) => console.error(`trained ${++n}: arch ${arch} (${what}) top-1 ${r.best.toFixed(2)} %, ${r.cpuSeconds.toFixed(1)} CPU-s (${r.seconds.toFixed(1)} s wall)${r.diverged ? ', diverged' : ''}`)
       })
     } catch (err) { throw new PlanError((err as Error).message) }
@@ -85,7 +89,7 @@ export async function runBpe (a: BpeArgs): Promise<string> {
   if (recorded !== undefined) console.error(`${recorded.measured} measurements made, ${recorded.replayed} replayed from ${a.record as string}`)
   if (a.json) return JSON.stringify({ evaluator: ev.name, synthetic: ev.synthetic, full: ev.fullLabel, cost_unit: ev.costUnit, ...r }, null, 2) + '\n'
   const row = (i: number): string[] => [r.samples[i].key, r.samples[i].rs.toFixed(3), r.samples[i].cost.toFixed(3)]
-  return [`MIP on ${ev.name}${ev.synthetic ? ' (SYNTHETIC — not real training)' : ''}, seed ${a.seed}: ${r.samples.length} settings evaluated on |G| = ${r.archs.length}; T̄_f ${r.fullCost.toFixed(3)} ${ev.costUnit}.`, '',
+  return [`MIP on ${ev.name}${ev.synthetic ? ' (SYNTHETIC — not real training)' : ''}, seed ${a.seed}: ${r.samples.length} settings evaluated on |G| = ${r.archs.length}; T̄_f ${r.fullCost.toFixed(3)} ${ev.costUnit}.`, '', `Full setting f: ${ev.fullLabel}.`, '',
     markdownTable(['Pick', 'Setting', 'r_s', `T̄ (${ev.costUnit})`], [['argmax r_s', ...row(r.best)], [`Eq. 1 (λ ${r.options.lambda})`, ...row(r.eq1)]]), '',
     'Pareto front (min T̄, max r_s):', '', markdownTable(['Setting', 'r_s', `T̄ (${ev.costUnit})`], r.pareto.map(row)), '',
     `Prune order: ${r.prunes.map(p => `${p.dim}=${p.value} (${p.branch})`).join(' → ')}`, ''].join('\n')

@@ -62,6 +62,8 @@ export interface MipPlan extends RunOptions {
   trainer?: { data?: string, trainImages?: number, val?: number, seed?: number, cost?: 'flops' | 'seconds' }
   /** Add the trainer smoke (4 cells, 1 epoch, 1,000 images; --quick). */
   smoke?: boolean
+  /** --bpe trainer: f from a NAS-Bench-201 table ('nb201:<table>'). */
+  fullTable?: string
 }
 
 export interface MipSpec {
@@ -74,7 +76,7 @@ export interface MipSpec {
   tables?: { uri: string, dataset: string }
   full?: Partial<Record<string, number>>
   /** The trainer evaluator's data, image counts, seed and the folder its trainings are recorded in. */
-  trainer?: { data: string, trainImages?: number, val: number, seed: number, cost: 'flops' | 'seconds', record: string }
+  trainer?: { data: string, trainImages?: number, val: number, seed: number, cost: 'flops' | 'seconds', record: string, fullTable?: string }
   smoke?: boolean
 }
 
@@ -93,6 +95,7 @@ export function resolveMipPlan (plan: MipPlan): MipSpec {
   if (isTable && plan.omega !== undefined) fail('--omega: a BPE table defines Ω by the settings it holds')
   if (!isTable && !isTrainer && plan.full !== undefined) fail('--full names a setting of a BPE table (--bpe table:<csv>) or of the trainer (--bpe trainer)')
   if (!isTrainer && plan.trainer !== undefined) fail('--data, --train-images and --val are options of --bpe trainer')
+  if (!isTrainer && plan.fullTable !== undefined) fail('--full nb201:<table> is an option of --bpe trainer')
   let omega: Omega
   try {
     omega = plan.omega === undefined ? (isTrainer ? CPU_OMEGA : PAPER_OMEGA) : parseOmega(plan.omega)
@@ -119,7 +122,7 @@ export function resolveMipPlan (plan: MipPlan): MipSpec {
     ...(plan.tables !== undefined ? { tables: { uri: plan.tables.startsWith('nb201:') ? plan.tables : `nb201:${plan.tables}`, dataset: plan.dataset ?? 'cifar10' } } : {}),
     ...(plan.full !== undefined ? { full: plan.full } : {}),
     ...(isTrainer
-      ? { trainer: { data: plan.trainer?.data ?? 'fashion-mnist', ...(plan.trainer?.trainImages !== undefined ? { trainImages: plan.trainer.trainImages } : {}), val: plan.trainer?.val ?? 1000, seed: plan.trainer?.seed ?? 0, cost: plan.trainer?.cost ?? 'flops', record: path.resolve(plan.out, 'trainings') } }
+      ? { trainer: { data: plan.trainer?.data ?? 'fashion-mnist', ...(plan.trainer?.trainImages !== undefined ? { trainImages: plan.trainer.trainImages } : {}), val: plan.trainer?.val ?? 1000, seed: plan.trainer?.seed ?? 0, cost: plan.trainer?.cost ?? 'flops', record: path.resolve(plan.out, 'trainings'), ...(plan.fullTable !== undefined ? { fullTable: plan.fullTable } : {}) } }
       : {}),
     ...(plan.smoke === true ? { smoke: true } : {})
   }
@@ -143,8 +146,12 @@ async function openContext (spec: MipSpec): Promise<Context> {
     const { tf } = await initTfBackend()
     let data
     try { data = openImageData(tr.data) } catch (err) { fail((err as Error).message) }
+    let fullTable: Bench | undefined
+    if (tr.fullTable !== undefined) {
+      try { fullTable = await openBench(tr.fullTable) } catch (err) { fail(`--full ${tr.fullTable}: ${(err as Error).message}`) }
+    }
     try {
-      evaluator = recordedEvaluator(trainerBpe(tf, { data, omega: spec.omega, ...(spec.full !== undefined ? { full: spec.full } : {}), val: tr.val, ...(tr.trainImages !== undefined ? { trainImages: tr.trainImages } : {}), seed: tr.seed, cost: tr.cost }), tr.record)
+      evaluator = recordedEvaluator(trainerBpe(tf, { data, omega: spec.omega, ...(spec.full !== undefined ? { full: spec.full } : {}), val: tr.val, ...(tr.trainImages !== undefined ? { trainImages: tr.trainImages } : {}), seed: tr.seed, cost: tr.cost, ...(fullTable !== undefined ? { fullTable } : {}) }), tr.record)
     } catch (err) { fail((err as Error).message) }
     // --cost seconds: Eq. 2 from a power law fitted to a recorded calibration run (replayed on resume).
     if (tr.cost === 'seconds') evaluator = await calibrateSecondsCost(evaluator)
