@@ -29,6 +29,8 @@ export interface PowerLaw {
   r2: number
   /** exp(a + Σ b_i·x_i) of a setting (value indices into Ω). */
   predict: (setting: ArrayLike<number>) => number
+  /** The same for values given by dimension (any value, e.g. f's: an extrapolation outside Ω). */
+  predictValues: (values: Partial<Record<BpeDimName, number>>) => number
 }
 
 /** Least squares y ≈ X·β (normal equations with a tiny ridge, Gaussian elimination with pivoting). */
@@ -67,7 +69,12 @@ export function fitPowerLaw (omega: Omega, rows: ReadonlyArray<{ setting: ArrayL
   const mean = y.reduce((a, b) => a + b, 0) / y.length
   const tss = y.reduce((a, b) => a + (b - mean) ** 2, 0)
   const rss = rows.reduce((a, r, k) => a + (y[k] - logPredict(r.setting)) ** 2, 0)
-  return { intercept, exponents, n: rows.length, r2: tss > 0 ? 1 - rss / tss : 1, predict: setting => Math.exp(logPredict(setting)) }
+  const predictValues = (values: Partial<Record<BpeDimName, number>>): number => Math.exp(intercept + omega.dims.reduce((x, d, i) => {
+    const v = values[d.name]
+    if (v === undefined) throw new OmegaError(`predictValues: no value for ${d.name}`)
+    return x + exponents[i] * powerLawFeature(d.name, v)
+  }, 0))
+  return { intercept, exponents, n: rows.length, r2: tss > 0 ? 1 - rss / tss : 1, predict: setting => Math.exp(logPredict(setting)), predictValues }
 }
 
 /** The one-factor-at-a-time design around `anchor`: the anchor, then each dimension at each other value. */

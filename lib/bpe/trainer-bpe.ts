@@ -35,6 +35,58 @@ export const CPU_OMEGA: Omega = Object.freeze({
   ].map(d => Object.freeze({ name: d.name as BpeDimName, values: Object.freeze(d.values) })))
 })
 
+/**
+ * The paper's Ω for the trainer (GPU servers, `--data cifar10:<dir>`): the paper's values with
+ * layers read as N (cells per stage) {2, …, 8} and no fp dimension (tfjs has no fp16
+ * training); 35,840 settings.
+ */
+export const PAPER_TRAINER_OMEGA: Omega = Object.freeze({
+  dims: Object.freeze([
+    { name: 'epochs', values: [10, 15, 20, 25, 30, 50, 100, 300] },
+    { name: 'batch', values: [96, 128, 256, 512, 1024] },
+    { name: 'lr', values: [0.025, 0.03, 0.06, 0.1] },
+    { name: 'layers', values: [2, 3, 4, 5, 6, 7, 8] },
+    { name: 'channels', values: [8, 10, 12, 14, 16, 24, 36, 64] },
+    { name: 'cutout', values: [0, 16] },
+    { name: 'image', values: [16, 32] }
+  ].map(d => Object.freeze({ name: d.name as BpeDimName, values: Object.freeze(d.values) })))
+})
+
+export interface TrainerPreset {
+  omega: Omega
+  /** f (dims not given: TRAINER_FULL, image the data's side). */
+  full: Partial<Record<Exclude<BpeDimName, 'fp'>, number>>
+  /** The image side the data must have (undefined: any that the image values divide). */
+  side?: number
+  /** Training / validation images when not given. */
+  trainImages?: number
+  val?: number
+  description: string
+  /** What f is called in reports. */
+  fullName: string
+}
+
+/**
+ * Presets: 'cpu' (2 cores: CPU_OMEGA, FULL-CPU, the shipped Fashion-MNIST subset; sized in
+ * docs/mip.md) and 'paper' (the paper's Ω on CIFAR-10 32 px for GPU servers; f NB-201's
+ * final schedule: 200 epochs, batch 96, lr 0.025, N 5, C 16, cutout 16, 32 px; all training
+ * images less 5,000 held out for validation).
+ */
+export const TRAINER_PRESETS: Readonly<Record<'cpu' | 'paper', TrainerPreset>> = Object.freeze({
+  cpu: { omega: CPU_OMEGA, full: {}, trainImages: 1000, val: 500, fullName: 'FULL-CPU (budget proxy, not converged)', description: 'CPU preset: epochs {1,2,4}, batch {64,128,256}, lr {0.025,0.05,0.1}, N {1,2}, C {4,8}, cutout {0,7}, image {14,28}; f FULL-CPU; 1,000 training and 500 validation images' },
+  paper: { omega: PAPER_TRAINER_OMEGA, full: { epochs: 200, batch: 96, lr: 0.025, layers: 5, channels: 16, cutout: 16, image: 32 }, side: 32, val: 5000, fullName: 'f of the paper preset (NB-201-like final training)', description: "paper preset: the paper's Ω with N {2,…,8}, no fp; f 200 epochs, batch 96, lr 0.025, N 5, C 16, cutout 16, 32 px; CIFAR-10 (--data cifar10:<dir>)" }
+})
+
+/** Checks that a preset fits the data (errors name --preset). */
+export function checkPresetData (name: 'cpu' | 'paper', data: ImageSet): void {
+  const p = TRAINER_PRESETS[name]
+  if (p.side !== undefined && data.height !== p.side) throw new OmegaError(`--preset ${name}: needs ${p.side}-px images (--data cifar10:<dir>), got ${data.label} at ${data.height} px`)
+  const side = Math.min(...(p.omega.dims.find(d => d.name === 'image')?.values ?? [data.height]))
+  if (data.height % side !== 0) throw new OmegaError(`--preset ${name}: its image sides do not divide ${data.label}'s ${data.height} px`)
+  const need = (p.val ?? 1000) + (p.trainImages ?? 1)
+  if (data.n < need) throw new OmegaError(`--preset ${name}: needs at least ${need} images, ${data.label} has ${data.n}`)
+}
+
 /** Values of dimensions a sub-Ω leaves out (image: the data's side; 28 is Fashion-MNIST's). */
 export const TRAINER_DEFAULTS: Readonly<Record<Exclude<BpeDimName, 'fp'>, number>> = Object.freeze({ epochs: 1, batch: 128, lr: 0.05, layers: 1, channels: 8, cutout: 0, image: 28 })
 /** FULL-CPU: the budget proxy f on 2 cores (see the module comment; image: the data's side). */
@@ -60,6 +112,8 @@ export interface TrainerBpeOptions {
    * schedule (200 epochs × NB-201's training images × 3 × nb201.flops).
    */
   fullTable?: Bench
+  /** What f is called in reports (default 'FULL-CPU (budget proxy, not converged)'). */
+  fullName?: string
 }
 
 /** The dataset a NAS-Bench-201 table location names (for the cross-dataset label). */
@@ -129,7 +183,17 @@ export function trainerBpe (tf: Tf, options: TrainerBpeOptions): BpeEvaluator {
   else if (flopsOf(fullValues) < flopsOf(maxFlops)) warnings.push(`--full: f (${JSON.stringify(fullValues)}) costs fewer FLOPs than Ω's most expensive setting`)
   const pool: number[] = []
   for (let i = 0; i < nb201.size; i++) if (nb201.prune(nb201.fromIndex(i)).some(x => x !== 0) && (table === undefined || table.has(i))) pool.push(i)
+  // The process's first training also pays for compiling the backend's kernels (≈ 0.6 CPU-s
+  // on wasm), which would be charged to whichever setting comes first — with --cost seconds, a
+  // bias in the fitted law. One untimed 1-epoch training on 16 images warms the backend first.
+  let warm = false
+  const warmUp = async (setting: TrainSetting, arch: number): Promise<void> => {
+    if (warm) return
+    warm = true
+    await trainCell(tf, nb201.fromIndex(arch), { ...setting, epochs: 1, batch: 8 }, { data: split.data, train: split.train.slice(0, 16), val: split.val.slice(0, 16) }, 0)
+  }
   const train = async (setting: TrainSetting, archs: Int32Array, what: string): Promise<BpeEvaluation> => {
+    if (archs.length > 0) await warmUp(setting, pool[0])
     const accuracy = new Float64Array(archs.length)
     const costs = new Float64Array(archs.length)
     const details: Array<Record<string, number | boolean>> = []
@@ -149,8 +213,9 @@ export function trainerBpe (tf: Tf, options: TrainerBpeOptions): BpeEvaluator {
     synthetic: false,
     omega,
     costUnit: costMode === 'seconds' ? 'CPU-s' : 'GFLOP',
-    fullLabel: table !== undefined ? table.label : `FULL-CPU (budget proxy, not converged): ${Object.entries(fullValues).map(([k, v]) => `${k} ${v}`).join(', ')}; ${split.train.length} training and ${split.val.length} held-out validation images of ${data.label}; best validation top-1 (%)`,
+    fullLabel: table !== undefined ? table.label : `${options.fullName ?? 'FULL-CPU (budget proxy, not converged)'}: ${Object.entries(fullValues).map(([k, v]) => `${k} ${v}`).join(', ')}; ${split.train.length} training and ${split.val.length} held-out validation images of ${data.label}; best validation top-1 (%)`,
     pool: Int32Array.from(pool),
+    trainImages: split.train.length,
     describeArch: id => nb201.format(nb201.fromIndex(id)),
     full: async archs => {
       if (table === undefined) return await train(full, archs, 'full')

@@ -28,7 +28,7 @@ import { type ResultRow } from './results'
 import * as path from 'node:path'
 import { initTfBackend, loadTf } from '../models/backend'
 import { openImageData } from '../data/idx'
-import { CPU_OMEGA, trainerBpe } from '../bpe/trainer-bpe'
+import { checkPresetData, CPU_OMEGA, TRAINER_PRESETS, trainerBpe } from '../bpe/trainer-bpe'
 import { recordedEvaluator } from '../bpe/record'
 import { calibrateSecondsCost, type CalibratedEvaluator } from '../bpe/cost-model'
 import { splitImages, trainCell } from '../bpe/trainer'
@@ -64,6 +64,8 @@ export interface MipPlan extends RunOptions {
   smoke?: boolean
   /** --bpe trainer: f from a NAS-Bench-201 table ('nb201:<table>'). */
   fullTable?: string
+  /** --bpe trainer: a preset's Ω, f and image counts (cpu, paper). */
+  preset?: 'cpu' | 'paper'
 }
 
 export interface MipSpec {
@@ -78,6 +80,7 @@ export interface MipSpec {
   /** The trainer evaluator's data, image counts, seed and the folder its trainings are recorded in. */
   trainer?: { data: string, trainImages?: number, val: number, seed: number, cost: 'flops' | 'seconds', record: string, fullTable?: string }
   smoke?: boolean
+  preset?: 'cpu' | 'paper'
 }
 
 function fail (message: string): never { throw new PlanError(`reproduce mip: ${message}`) }
@@ -96,9 +99,13 @@ export function resolveMipPlan (plan: MipPlan): MipSpec {
   if (!isTable && !isTrainer && plan.full !== undefined) fail('--full names a setting of a BPE table (--bpe table:<csv>) or of the trainer (--bpe trainer)')
   if (!isTrainer && plan.trainer !== undefined) fail('--data, --train-images and --val are options of --bpe trainer')
   if (!isTrainer && plan.fullTable !== undefined) fail('--full nb201:<table> is an option of --bpe trainer')
+  if (plan.preset !== undefined && !isTrainer) fail('--preset is an option of --bpe trainer')
+  if (plan.preset !== undefined && plan.omega !== undefined) fail('--preset and --omega both give Ω: give one')
+  const preset = plan.preset !== undefined ? TRAINER_PRESETS[plan.preset] : undefined
+  if (plan.preset !== undefined && preset === undefined) fail(`--preset: unknown preset '${String(plan.preset)}' (cpu, paper)`)
   let omega: Omega
   try {
-    omega = plan.omega === undefined ? (isTrainer ? CPU_OMEGA : PAPER_OMEGA) : parseOmega(plan.omega)
+    omega = plan.omega === undefined ? (preset !== undefined ? preset.omega : isTrainer ? CPU_OMEGA : PAPER_OMEGA) : parseOmega(plan.omega)
     checkOmega(omega, '--omega')
   } catch (err) { fail((err as Error).message) }
   const int = (v: number | undefined, fallback: number, option: string, min: number): number => {
@@ -120,9 +127,10 @@ export function resolveMipPlan (plan: MipPlan): MipSpec {
     mip,
     parts,
     ...(plan.tables !== undefined ? { tables: { uri: plan.tables.startsWith('nb201:') ? plan.tables : `nb201:${plan.tables}`, dataset: plan.dataset ?? 'cifar10' } } : {}),
-    ...(plan.full !== undefined ? { full: plan.full } : {}),
+    ...(plan.full !== undefined || (preset !== undefined && plan.fullTable === undefined) ? { full: { ...(plan.fullTable === undefined ? preset?.full : {}), ...plan.full } } : {}),
+    ...(plan.preset !== undefined ? { preset: plan.preset } : {}),
     ...(isTrainer
-      ? { trainer: { data: plan.trainer?.data ?? 'fashion-mnist', ...(plan.trainer?.trainImages !== undefined ? { trainImages: plan.trainer.trainImages } : {}), val: plan.trainer?.val ?? 1000, seed: plan.trainer?.seed ?? 0, cost: plan.trainer?.cost ?? 'flops', record: path.resolve(plan.out, 'trainings'), ...(plan.fullTable !== undefined ? { fullTable: plan.fullTable } : {}) } }
+      ? { trainer: { data: plan.trainer?.data ?? 'fashion-mnist', ...((plan.trainer?.trainImages ?? preset?.trainImages) !== undefined ? { trainImages: plan.trainer?.trainImages ?? preset?.trainImages } : {}), val: plan.trainer?.val ?? preset?.val ?? 1000, seed: plan.trainer?.seed ?? 0, cost: plan.trainer?.cost ?? 'flops', record: path.resolve(plan.out, 'trainings'), ...(plan.fullTable !== undefined ? { fullTable: plan.fullTable } : {}) } }
       : {}),
     ...(plan.smoke === true ? { smoke: true } : {})
   }
@@ -145,13 +153,16 @@ async function openContext (spec: MipSpec): Promise<Context> {
     const tr = spec.trainer
     const { tf } = await initTfBackend()
     let data
-    try { data = openImageData(tr.data) } catch (err) { fail((err as Error).message) }
+    try {
+      data = openImageData(tr.data)
+      if (spec.preset !== undefined) checkPresetData(spec.preset, data)
+    } catch (err) { fail((err as Error).message) }
     let fullTable: Bench | undefined
     if (tr.fullTable !== undefined) {
       try { fullTable = await openBench(tr.fullTable) } catch (err) { fail(`--full ${tr.fullTable}: ${(err as Error).message}`) }
     }
     try {
-      evaluator = recordedEvaluator(trainerBpe(tf, { data, omega: spec.omega, ...(spec.full !== undefined ? { full: spec.full } : {}), val: tr.val, ...(tr.trainImages !== undefined ? { trainImages: tr.trainImages } : {}), seed: tr.seed, cost: tr.cost, ...(fullTable !== undefined ? { fullTable } : {}) }), tr.record)
+      evaluator = recordedEvaluator(trainerBpe(tf, { data, omega: spec.omega, ...(spec.full !== undefined ? { full: spec.full } : {}), val: tr.val, ...(tr.trainImages !== undefined ? { trainImages: tr.trainImages } : {}), seed: tr.seed, cost: tr.cost, ...(fullTable !== undefined ? { fullTable } : {}), ...(spec.preset !== undefined ? { fullName: TRAINER_PRESETS[spec.preset].fullName } : {}) }), tr.record)
     } catch (err) { fail((err as Error).message) }
     // --cost seconds: Eq. 2 from a power law fitted to a recorded calibration run (replayed on resume).
     if (tr.cost === 'seconds') evaluator = await calibrateSecondsCost(evaluator)
