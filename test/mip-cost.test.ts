@@ -11,6 +11,8 @@ import { drawUnseen, runMip, samplingProbabilities, type BpeEvaluator } from '..
 import { omegaSize, settingAt, settingKey, settingValues, type Omega } from '../lib/bpe/omega'
 import { recordedEvaluator } from '../lib/bpe/record'
 import { Random } from '../lib/random'
+import { runBpe } from '../lib/experiments/mip-cli'
+import { bpeArgs } from '../lib/experiments/mip-args'
 
 const OMEGA: Omega = { dims: [
   { name: 'epochs', values: [1, 2, 4] },
@@ -120,4 +122,26 @@ t.test('a recorded calibration replays to the same law (resume)', async t => {
   t.equal(n, measured, 'nothing re-measured')
   t.same(again.calibration.law.exponents, first.calibration.law.exponents)
   t.equal(again.calibration.law.intercept, first.calibration.law.intercept)
+})
+
+t.test('nasrank bpe --bpe trainer --cost seconds: the calibration is recorded, the law reported, a re-run replays all', async t => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nasrank-mip-cost-cli-'))
+  t.teardown(() => fs.rmSync(dir, { recursive: true, force: true }))
+  const args = bpeArgs({ bpe: 'trainer', seed: '0', cost: 'seconds', omega: 'epochs=1;channels=4;layers=1;image=14,28;batch=64,128', full: 'epochs=2,channels=4,layers=1,image=28,batch=64', archs: '3', k: '2', trainImages: '100', val: '100', record: dir })
+  const lines: string[] = []
+  const error = console.error
+  console.error = (...a: unknown[]) => { lines.push(a.join(' ')) }
+  let out: string
+  let again: string
+  try {
+    out = await runBpe(args)
+    again = await runBpe(args)
+  } finally { console.error = error }
+  t.ok(lines.some(l => /Eq\. 2 prices settings by a power law fitted to measured CPU-s \(3 calibration settings/.test(l)), 'the law is reported')
+  const records = fs.readFileSync(path.join(dir, 'results.jsonl'), 'utf8').trim().split('\n').map(l => JSON.parse(l))
+  // 3 calibration settings × 2 cells, f × 3, and the MIP settings × 3 (a calibration setting drawn again is replayed where the cells coincide).
+  t.ok(records.length >= 6 + 3)
+  t.ok(lines.some(l => /^0 measurements made/.test(l)), 'the re-run measures nothing')
+  t.equal(again, out, 'the re-run reaches the same decisions')
+  t.match(out, /MIP on trainer-.*-cpus, seed 0/)
 })
