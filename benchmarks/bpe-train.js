@@ -5,6 +5,13 @@
 // flip, normalise, cutout, in JavaScript). CPU seconds per step (the machine is shared, so wall
 // time is printed too but the ratio uses CPU time); both networks report their parameter count,
 // which must agree. Run: npm run build && node benchmarks/bpe-train.js [--steps 10]
+//
+// --size [--preset cpu] [--archs 20] [--calibration-archs 2] [--f-cpu S]: sizes one MIP run of the preset
+// from real trainings (no peer: a plan, not a comparison). The preset's trainer (its Ω, f and
+// image counts) trains the --cost seconds calibration (one factor at a time around the cheapest
+// setting, lib/bpe/cost-model.ts) and f on one cell; the fitted power law prices every setting,
+// and the run's CPU time is extrapolated as |G|·(T(f) + K·(d−1)·E[T(b)]), E over round 1's
+// Eq. 2 probabilities (later rounds fix dimensions, mostly to cheap values: an upper-side figure).
 const { findPython, machine, printTable } = require('./peers')
 const { spawnSync } = require('child_process')
 const { initTfBackend } = require('../dist/lib/models/backend')
@@ -137,4 +144,36 @@ async function main () {
   printTable('Training step, one thread each', ['setting', 'params', 'fwd MMAC/img', 'tfjs-wasm CPU ms/step', 'tfjs wall ms', 'PyTorch CPU ms/step', 'PyTorch wall ms', 'tfjs / PyTorch (CPU)', 'data prep ms (share of tfjs step)', 'tfjs GMAC/s (3× fwd)'], rows)
 }
 
-main().catch(err => { console.error(err); process.exit(1) })
+async function size () {
+  const arg = (name, fallback) => { const i = process.argv.indexOf(name); return i >= 0 ? process.argv[i + 1] : fallback }
+  const presetName = arg('--preset', 'cpu')
+  const archs = Number(arg('--archs', '20'))
+  const k = Number(arg('--k', '10'))
+  const { TRAINER_PRESETS, trainerBpe, TRAINER_FULL } = require('../dist/lib/bpe/trainer-bpe')
+  const { calibrateSecondsCost } = require('../dist/lib/bpe/cost-model')
+  const { estimateMip, drawArchs } = require('../dist/lib/bpe/mip')
+  const preset = TRAINER_PRESETS[presetName]
+  const { tf, backend } = await initTfBackend({ backend: 'wasm' })
+  const data = openImageData(arg('--data', 'fashion-mnist'))
+  const ev = trainerBpe(tf, { data, omega: preset.omega, full: preset.full, val: preset.val, trainImages: preset.trainImages, fullName: preset.fullName, cost: 'seconds' })
+  console.log(`Machine: ${machine()}; tfjs ${backend}; ${preset.description}; ${ev.trainImages} training images`)
+  const t0 = cpuMs()
+  const cal = await calibrateSecondsCost(ev, { archs: Number(arg('--calibration-archs', '2')) })
+  const calCpu = (cpuMs() - t0) / 1000
+  printTable('Calibration (mean CPU-s per training over the calibration cells)', ['setting', 'CPU-s'], cal.calibration.settings.map((key, i) => ({ setting: key, 'CPU-s': cal.calibration.seconds[i].toFixed(2) })))
+  console.log(cal.calibration.label)
+  // --f-cpu S reuses a measured f (CPU-s of one f training) instead of training it again.
+  const f0 = cpuMs()
+  const fr = process.argv.includes('--f-cpu') ? null : await ev.full(drawArchs(ev.pool, 1, 0, 7))
+  const fCpu = fr === null ? Number(arg('--f-cpu')) : (cpuMs() - f0) / 1000
+  const fValues = { ...TRAINER_FULL, image: data.height, ...preset.full }
+  const fPred = cal.calibration.law.predictValues(fValues)
+  const est = estimateMip(cal, { archs, k })
+  const b = est.meanFlops
+  const total = archs * fCpu + est.evaluated * archs * b
+  console.log(`f (${JSON.stringify(fValues)}) on one cell: ${fCpu.toFixed(1)} CPU-s ${fr === null ? 'given (--f-cpu)' : 'measured'} (the law extrapolates ${fPred.toFixed(1)})${fr === null ? '' : `; top-1 ${fr.accuracy[0].toFixed(2)} %`}`)
+  console.log(`One MIP run, |G| ${archs}, K ${k}: ${est.evaluated} settings, ${est.trainings} trainings; E[T(b)] under round 1's Eq. 2 ${b.toFixed(2)} CPU-s (cheapest ${est.minFlops.toFixed(2)}, dearest ${est.maxFlops.toFixed(2)})`)
+  console.log(`Extrapolated CPU time of one run: f ${(archs * fCpu / 60).toFixed(1)} min + b ${(est.evaluated * archs * b / 60).toFixed(1)} min = ${(total / 3600).toFixed(2)} h of one core; two seeds side by side at --jobs 2 on 2 cores: ${(total / 3600).toFixed(2)} h wall if the cores are free (calibration itself took ${calCpu.toFixed(0)} CPU-s)`)
+}
+
+(process.argv.includes('--size') ? size() : main()).catch(err => { console.error(err); process.exit(1) })

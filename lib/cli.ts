@@ -125,6 +125,8 @@ export function program (): Command {
   const nasrank = new Command('nasrank')
     .description('Predictor-based neural architecture search: ranking kernels, benchmarks, predictors and the papers\' experiments.')
     .version(version, '-V, --version', 'the package version')
+    // Options after a subcommand belong to it (`nasrank bpe grid --omega …` is grid's --omega, not bpe's).
+    .enablePositionalOptions()
     .addHelpText('after', '\nExamples:\n' +
       '  nasrank reproduce renas --quick           the ReNAS tables on the synthetic benchmarks, in minutes\n' +
       '  nasrank bench info synthetic-101          what a benchmark offers\n' +

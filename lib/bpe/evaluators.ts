@@ -44,9 +44,9 @@ export function syntheticHours (v: Readonly<Record<BpeDimName, number>>): number
   return 0.0864 * (v.epochs / 10) ** 0.954 * (v.layers / 6) ** 0.852 * (v.channels / 8) ** 0.204 * (v.image / 16) ** 0.471 * (v.batch / 128) ** -0.463
 }
 
-/** Training FLOPs per image seen (3 × forward) × epochs of the NB-201 skeleton over the mean op mix; cells = layers/3 (linear in cells). */
-export function skeletonTrainingFlops (v: Readonly<Record<BpeDimName, number>>, cellsPerStage: number): number {
-  const one = nb201.networkCost({ channels: v.channels, cells: 1, image: v.image })
+/** Training FLOPs per image seen (3 × forward) × epochs of the NB-201 skeleton over the mean op mix; cells = layers/3 (linear in cells); input channels and classes default to 3 and 10. */
+export function skeletonTrainingFlops (v: Readonly<Record<BpeDimName, number>>, cellsPerStage: number, io: { inChannels?: number, classes?: number } = {}): number {
+  const one = nb201.networkCost({ channels: v.channels, cells: 1, image: v.image, ...io })
   const meanEdge = one.flops.perEdge.reduce((a, b) => a + b, 0) / one.flops.perEdge.length
   return v.epochs * 3 * (one.flops.base + 6 * meanEdge * cellsPerStage)
 }

@@ -61,6 +61,10 @@ export interface BpeEvaluator {
   flops: (setting: Int32Array) => number
   /** Settings the evaluator can measure (a table evaluator: those present); default every one. */
   available?: (setting: Int32Array) => boolean
+  /** A trainer: training images per epoch (a plan turns FLOPs per image into a run's total). */
+  trainImages?: number
+  /** What f is, when it is not the evaluator's default (records key f's measurements by it). */
+  fullKey?: string
   /** Problems found when it was built (e.g. f cheaper than some setting), for the caller to show. */
   warnings?: readonly string[]
 }
@@ -422,4 +426,48 @@ export async function randomBpeSearch (evaluator: BpeEvaluator, budget: number, 
     samples.push({ round: 0, setting: [...s], key: settingKey(omega, s), values: settingValues(omega, s), rs: rankCorrelation(full.accuracy, e.accuracy), cost: e.cost, diverged: e.diverged ?? 0 })
   }
   return { samples, best: samples.length > 0 ? bestRow(samples) : -1, spent }
+}
+
+/** What one MIP run will cost before it runs (`nasrank bpe --plan`). */
+export interface MipPlanEstimate {
+  settings: number
+  /** Settings evaluated by Alg. 1 with stop 'one' (K·(d−1), at most Ω less f). */
+  evaluated: number
+  trainings: number
+  /** Mean FLOPs (the evaluator's scale) of a setting drawn by round 1's Eq. 2, and of the cheapest and dearest settings. */
+  meanFlops: number
+  minFlops: number
+  maxFlops: number
+}
+
+/**
+ * The size of one MIP run: |G|·(1 + K·(d−1)) trainings (f, then K settings per round until one
+ * dimension is left) and the mean FLOPs of a setting under round 1's Eq. 2 probabilities (later
+ * rounds fix dimensions, mostly to cheap values, so this is an upper-side estimate). Exact over
+ * Ω up to 200,000 settings, else 20,000 draws (seed 0).
+ */
+export function estimateMip (evaluator: BpeEvaluator, options: MipOptions = {}): MipPlanEstimate {
+  const o = resolveMipOptions(options)
+  const omega = evaluator.omega
+  const size = omegaSize(omega)
+  const fixed = new Int32Array(omega.dims.length).fill(-1)
+  const p = samplingProbabilities(omega, evaluator.flops, fixed, o.tau)
+  let mean = 0; let min = Infinity; let max = -Infinity
+  if (size <= 200_000) {
+    for (let k = 0; k < size; k++) {
+      const s = settingAt(omega, k)
+      let w = 1
+      for (let i = 0; i < s.length; i++) w *= p[i][s[i]]
+      const f = evaluator.flops(s)
+      mean += w * f; min = Math.min(min, f); max = Math.max(max, f)
+    }
+  } else {
+    const random = new Random(0, 9)
+    for (let k = 0; k < 20000; k++) mean += evaluator.flops(sampleSetting(p, random)) / 20000
+    min = evaluator.flops(cheapestValues(omega, evaluator.flops))
+    max = NaN
+  }
+  const rounds = o.stop === 'one' ? omega.dims.length - 1 : omega.dims.length
+  const evaluated = Math.min(size, o.k * Math.min(o.rounds, rounds))
+  return { settings: size, evaluated, trainings: o.archs * (1 + evaluated), meanFlops: mean, minFlops: min, maxFlops: max }
 }

@@ -41,7 +41,7 @@ export function recordedEvaluator (evaluator: BpeEvaluator, dir: string, warn?: 
     ...evaluator,
     get measured () { return measured },
     get replayed () { return replayed },
-    full: async archs => await measure('full', archs, async m => await evaluator.full(m)),
+    full: async archs => await measure(evaluator.fullKey !== undefined ? `full=${evaluator.fullKey}` : 'full', archs, async m => await evaluator.full(m)),
     evaluate: async (setting, archs) => await measure(settingKey(evaluator.omega, setting), archs, async m => await evaluator.evaluate(setting, m))
   }
 }

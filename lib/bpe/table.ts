@@ -10,6 +10,7 @@ import * as fs from 'node:fs'
 import { DataFileError } from '../bench/errors'
 import { parseCsv } from '../bench/table'
 import type { BpeEvaluator } from './mip'
+import { fitPowerLaw } from './cost-model'
 import { BPE_DIMS, checkOmega, settingIndex, settingKey, type BpeDimName, type Omega } from './omega'
 
 export interface BpeTable {
@@ -66,25 +67,6 @@ export function readBpeTable (file: string, text = fs.readFileSync(file, 'utf8')
   return { file, omega, archs, accuracy, seconds }
 }
 
-/** Least squares y ≈ X·β (normal equations with a tiny ridge, Gaussian elimination). */
-function leastSquares (x: number[][], y: number[]): number[] {
-  const p = x[0].length
-  const a = Array.from({ length: p }, (_, i) => Array.from({ length: p + 1 }, (_, j) => (j === p ? x.reduce((s, r, k) => s + r[i] * y[k], 0) : x.reduce((s, r) => s + r[i] * r[j], 0) + (i === j ? 1e-9 : 0))))
-  for (let c = 0; c < p; c++) {
-    let piv = c
-    for (let r = c + 1; r < p; r++) if (Math.abs(a[r][c]) > Math.abs(a[piv][c])) piv = r
-    ;[a[c], a[piv]] = [a[piv], a[c]]
-    for (let r = 0; r < p; r++) {
-      if (r === c || a[c][c] === 0) continue
-      const f = a[r][c] / a[c][c]
-      for (let j = c; j <= p; j++) a[r][j] -= f * a[c][j]
-    }
-  }
-  return a.map((row, i) => (row[i] === 0 ? 0 : row[p] / row[i]))
-}
-
-const feature = (name: BpeDimName, v: number): number => name === 'fp' ? (v === 16 ? 1 : 0) : name === 'cutout' ? (v > 0 ? 1 : 0) : name === 'lr' ? Math.log(v) : Math.log(v)
-
 /** The table as an evaluator (see the module comment). */
 export function tableBpe (table: BpeTable, options: { full?: Partial<Record<BpeDimName, number>> } = {}): BpeEvaluator {
   const { omega } = table
@@ -105,14 +87,13 @@ export function tableBpe (table: BpeTable, options: { full?: Partial<Record<BpeD
     full = settingIndex(omega, s)
     if (!table.accuracy.has(full)) fail(table.file, undefined, `--full: the table has no rows at ${settingKey(omega, s)}`)
   } else full = settings.reduce((best, s) => (meanSeconds(s) > meanSeconds(best) ? s : best), settings[0])
-  const valueOf = (s: Int32Array, i: number): number => omega.dims[i].values[s[i]]
   const settingRows = settings.map(k => {
     const s = omega.dims.map(() => 0)
     let r = k
     for (let i = omega.dims.length - 1; i >= 0; i--) { const n = omega.dims[i].values.length; s[i] = r % n; r = Math.floor(r / n) }
     return Int32Array.from(s)
   })
-  const beta = leastSquares(settingRows.map(s => [1, ...omega.dims.map((d, i) => feature(d.name, valueOf(s, i)))]), settings.map(s => Math.log(meanSeconds(s))))
+  const law = fitPowerLaw(omega, settingRows.map((s, k) => ({ setting: s, seconds: meanSeconds(settings[k]) })))
   const fullSetting = settingRows[settings.indexOf(full)]
   const warnings: string[] = []
   const dearer = settings.filter(s => s !== full && meanSeconds(s) > meanSeconds(full))
@@ -137,7 +118,7 @@ export function tableBpe (table: BpeTable, options: { full?: Partial<Record<BpeD
       const sec = table.seconds.get(idx) as Float64Array
       return { accuracy: Float64Array.from(archs, a => acc[a]), cost: archs.reduce((x, a) => x + sec[a], 0) / archs.length, costs: Float64Array.from(archs, a => sec[a]) }
     },
-    flops: setting => Math.exp(beta[0] + omega.dims.reduce((x, d, i) => x + beta[i + 1] * feature(d.name, valueOf(setting, i)), 0)),
+    flops: setting => law.predict(setting),
     available,
     warnings
   }

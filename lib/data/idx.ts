@@ -5,6 +5,7 @@
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import * as zlib from 'node:zlib'
+import { readCifar10 } from './cifar'
 
 /** A malformed or unreadable IDX file; the message names the file and the byte offset. */
 export class IdxError extends Error {
@@ -133,7 +134,7 @@ export function shippedFashionDir (): string {
   throw new IdxError('the shipped Fashion-MNIST subset (data/fashion-mnist-subset) is missing from this installation')
 }
 
-/** `fashion-mnist` (the shipped subset) or `fashion-mnist:<dir>` (full IDX files). */
+/** `fashion-mnist` (the shipped subset), `fashion-mnist:<dir>` (full IDX files) or `cifar10:<dir>` (the binary version's data_batch_1…5.bin). */
 export function openImageData (spec: string): ImageSet {
   if (spec === 'fashion-mnist' || spec === 'fashion-mnist-subset') {
     const f = fashionFiles(shippedFashionDir())
@@ -145,5 +146,10 @@ export function openImageData (spec: string): ImageSet {
     const f = fashionFiles(dir)
     return imageSetFromIdx(f.images, f.labels, `fashion-mnist:${path.resolve(dir)}`)
   }
-  throw new IdxError(`--data: unknown data set '${spec}' (fashion-mnist, fashion-mnist:<dir>)`)
+  if (spec.startsWith('cifar10:')) {
+    const dir = spec.slice('cifar10:'.length)
+    if (dir === '') throw new IdxError('--data cifar10:<dir> needs the folder after the colon')
+    return readCifar10(dir)
+  }
+  throw new IdxError(`--data: unknown data set '${spec}' (fashion-mnist, fashion-mnist:<dir>, cifar10:<dir>)`)
 }

@@ -28,8 +28,9 @@ import { type ResultRow } from './results'
 import * as path from 'node:path'
 import { initTfBackend, loadTf } from '../models/backend'
 import { openImageData } from '../data/idx'
-import { CPU_OMEGA, trainerBpe } from '../bpe/trainer-bpe'
+import { checkPresetData, CPU_OMEGA, TRAINER_PRESETS, trainerBpe } from '../bpe/trainer-bpe'
 import { recordedEvaluator } from '../bpe/record'
+import { calibrateSecondsCost, type CalibratedEvaluator } from '../bpe/cost-model'
 import { splitImages, trainCell } from '../bpe/trainer'
 import { nb201 } from '../spaces/nb201'
 import { preflightOut, runExperiment, stableJson, PlanError, type Cell, type ProgressFn, type ReportInput, type RunOptions } from './runner'
@@ -61,6 +62,10 @@ export interface MipPlan extends RunOptions {
   trainer?: { data?: string, trainImages?: number, val?: number, seed?: number, cost?: 'flops' | 'seconds' }
   /** Add the trainer smoke (4 cells, 1 epoch, 1,000 images; --quick). */
   smoke?: boolean
+  /** --bpe trainer: f from a NAS-Bench-201 table ('nb201:<table>'). */
+  fullTable?: string
+  /** --bpe trainer: a preset's Ω, f and image counts (cpu, paper). */
+  preset?: 'cpu' | 'paper'
 }
 
 export interface MipSpec {
@@ -73,8 +78,9 @@ export interface MipSpec {
   tables?: { uri: string, dataset: string }
   full?: Partial<Record<string, number>>
   /** The trainer evaluator's data, image counts, seed and the folder its trainings are recorded in. */
-  trainer?: { data: string, trainImages?: number, val: number, seed: number, cost: 'flops' | 'seconds', record: string }
+  trainer?: { data: string, trainImages?: number, val: number, seed: number, cost: 'flops' | 'seconds', record: string, fullTable?: string }
   smoke?: boolean
+  preset?: 'cpu' | 'paper'
 }
 
 function fail (message: string): never { throw new PlanError(`reproduce mip: ${message}`) }
@@ -92,9 +98,14 @@ export function resolveMipPlan (plan: MipPlan): MipSpec {
   if (isTable && plan.omega !== undefined) fail('--omega: a BPE table defines Ω by the settings it holds')
   if (!isTable && !isTrainer && plan.full !== undefined) fail('--full names a setting of a BPE table (--bpe table:<csv>) or of the trainer (--bpe trainer)')
   if (!isTrainer && plan.trainer !== undefined) fail('--data, --train-images and --val are options of --bpe trainer')
+  if (!isTrainer && plan.fullTable !== undefined) fail('--full nb201:<table> is an option of --bpe trainer')
+  if (plan.preset !== undefined && !isTrainer) fail('--preset is an option of --bpe trainer')
+  if (plan.preset !== undefined && plan.omega !== undefined) fail('--preset and --omega both give Ω: give one')
+  const preset = plan.preset !== undefined ? TRAINER_PRESETS[plan.preset] : undefined
+  if (plan.preset !== undefined && preset === undefined) fail(`--preset: unknown preset '${String(plan.preset)}' (cpu, paper)`)
   let omega: Omega
   try {
-    omega = plan.omega === undefined ? (isTrainer ? CPU_OMEGA : PAPER_OMEGA) : parseOmega(plan.omega)
+    omega = plan.omega === undefined ? (preset !== undefined ? preset.omega : isTrainer ? CPU_OMEGA : PAPER_OMEGA) : parseOmega(plan.omega)
     checkOmega(omega, '--omega')
   } catch (err) { fail((err as Error).message) }
   const int = (v: number | undefined, fallback: number, option: string, min: number): number => {
@@ -116,9 +127,10 @@ export function resolveMipPlan (plan: MipPlan): MipSpec {
     mip,
     parts,
     ...(plan.tables !== undefined ? { tables: { uri: plan.tables.startsWith('nb201:') ? plan.tables : `nb201:${plan.tables}`, dataset: plan.dataset ?? 'cifar10' } } : {}),
-    ...(plan.full !== undefined ? { full: plan.full } : {}),
+    ...(plan.full !== undefined || (preset !== undefined && plan.fullTable === undefined) ? { full: { ...(plan.fullTable === undefined ? preset?.full : {}), ...plan.full } } : {}),
+    ...(plan.preset !== undefined ? { preset: plan.preset } : {}),
     ...(isTrainer
-      ? { trainer: { data: plan.trainer?.data ?? 'fashion-mnist', ...(plan.trainer?.trainImages !== undefined ? { trainImages: plan.trainer.trainImages } : {}), val: plan.trainer?.val ?? 1000, seed: plan.trainer?.seed ?? 0, cost: plan.trainer?.cost ?? 'flops', record: path.resolve(plan.out, 'trainings') } }
+      ? { trainer: { data: plan.trainer?.data ?? 'fashion-mnist', ...((plan.trainer?.trainImages ?? preset?.trainImages) !== undefined ? { trainImages: plan.trainer?.trainImages ?? preset?.trainImages } : {}), val: plan.trainer?.val ?? preset?.val ?? 1000, seed: plan.trainer?.seed ?? 0, cost: plan.trainer?.cost ?? 'flops', record: path.resolve(plan.out, 'trainings'), ...(plan.fullTable !== undefined ? { fullTable: plan.fullTable } : {}) } }
       : {}),
     ...(plan.smoke === true ? { smoke: true } : {})
   }
@@ -141,10 +153,19 @@ async function openContext (spec: MipSpec): Promise<Context> {
     const tr = spec.trainer
     const { tf } = await initTfBackend()
     let data
-    try { data = openImageData(tr.data) } catch (err) { fail((err as Error).message) }
     try {
-      evaluator = recordedEvaluator(trainerBpe(tf, { data, omega: spec.omega, ...(spec.full !== undefined ? { full: spec.full } : {}), val: tr.val, ...(tr.trainImages !== undefined ? { trainImages: tr.trainImages } : {}), seed: tr.seed, cost: tr.cost }), tr.record)
+      data = openImageData(tr.data)
+      if (spec.preset !== undefined) checkPresetData(spec.preset, data)
     } catch (err) { fail((err as Error).message) }
+    let fullTable: Bench | undefined
+    if (tr.fullTable !== undefined) {
+      try { fullTable = await openBench(tr.fullTable) } catch (err) { fail(`--full ${tr.fullTable}: ${(err as Error).message}`) }
+    }
+    try {
+      evaluator = recordedEvaluator(trainerBpe(tf, { data, omega: spec.omega, ...(spec.full !== undefined ? { full: spec.full } : {}), val: tr.val, ...(tr.trainImages !== undefined ? { trainImages: tr.trainImages } : {}), seed: tr.seed, cost: tr.cost, ...(fullTable !== undefined ? { fullTable } : {}), ...(spec.preset !== undefined ? { fullName: TRAINER_PRESETS[spec.preset].fullName } : {}) }), tr.record)
+    } catch (err) { fail((err as Error).message) }
+    // --cost seconds: Eq. 2 from a power law fitted to a recorded calibration run (replayed on resume).
+    if (tr.cost === 'seconds') evaluator = await calibrateSecondsCost(evaluator)
   } else {
     bench = await openBench('synthetic-201')
     evaluator = syntheticBpe(bench, { omega: spec.omega })
@@ -345,6 +366,8 @@ async function writeReport (input: ReportInput, spec: MipSpec, ctx: Context): Pr
     `Evaluator **${ev.name}**${ev.synthetic ? ' — SYNTHETIC: architectures and accuracies of the synthetic NAS-Bench-201 teacher, r_s and GPU-hours from fits to the paper\'s result sheet; not real training' : ''}. ` +
     `Full setting f: ${ev.fullLabel}. Ω: ${spec.omega.dims.map(d => `${d.name} {${d.values.join(', ')}}`).join('; ')} (${omegaSize(spec.omega)} settings). ` +
     `Alg. 1: |G| ${spec.mip.archs}, K ${spec.mip.k}, T ${spec.mip.rounds}, τ ${spec.mip.tau}, λ ${spec.mip.lambda}, threshold ${spec.mip.threshold}, stop ${spec.mip.stop}, importance normalised per ${spec.mip.normalise}; forest ${spec.mip.trees} trees, ${spec.mip.maxFeatures} of the features per split, depth ${spec.mip.maxDepth}. Seeds ${spec.seedStart}–${spec.seedStart + spec.seeds - 1}.`, '']
+  const calibration = (ev as Partial<CalibratedEvaluator>).calibration
+  if (calibration !== undefined) lines.push(`${calibration.label}.`, '')
   const summaries = of('summary')
   const samplesOf = (kind: string, seed: number): ResultRow[] => rows.filter(r => r.kind === kind && r.seed === seed)
   if (summaries.length > 0) {
