@@ -104,16 +104,22 @@ using Vec = View<double>;
 // Phase two of reading an argument: the typed array's data, refused when its buffer is
 // detached (a detached array reads as length 0, which would pass as an empty input) and
 // copied when it is shared.
-template <class T>
-View<T> TakeTyped(Napi::Env env, Napi::Value v, napi_typedarray_type type, const std::string& fn, const std::string& name, const char* type_name) {
+struct TypedData {
+  void* data = nullptr;
+  size_t length = 0;
+  bool shared = false;  // in a SharedArrayBuffer
+};
+
+// A typed array of exactly `type`: its data, refused when detached.
+TypedData TypedArrayData(Napi::Env env, Napi::Value v, napi_typedarray_type type, const std::string& fn, const std::string& name, const char* type_name) {
   if (v.IsEmpty() || !v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != type) {
     ThrowType(env, fn + ": " + name + (type_name[0] == 'I' ? " must be an " : " must be a ") + type_name);
   }
   napi_typedarray_type actual;
-  size_t length = 0, offset = 0;
-  void* data = nullptr;
+  size_t offset = 0;
   napi_value buffer = nullptr;
-  if (napi_get_typedarray_info(env, v, &actual, &length, &data, &buffer, &offset) != napi_ok) throw Napi::Error::New(env);
+  TypedData out;
+  if (napi_get_typedarray_info(env, v, &actual, &out.length, &out.data, &buffer, &offset) != napi_ok) throw Napi::Error::New(env);
   bool plain = false;
   if (napi_is_arraybuffer(env, buffer, &plain) != napi_ok) throw Napi::Error::New(env);
   if (plain) {
@@ -121,10 +127,17 @@ View<T> TakeTyped(Napi::Env env, Napi::Value v, napi_typedarray_type type, const
     if (napi_is_detached_arraybuffer(env, buffer, &detached) != napi_ok) throw Napi::Error::New(env);
     if (detached) ThrowType(env, fn + ": " + name + " is detached (its ArrayBuffer was transferred)");
   }
+  out.shared = !plain;
+  return out;
+}
+
+template <class T>
+View<T> TakeTyped(Napi::Env env, Napi::Value v, napi_typedarray_type type, const std::string& fn, const std::string& name, const char* type_name) {
+  TypedData d = TypedArrayData(env, v, type, fn, name, type_name);
   View<T> out;
-  out.data = static_cast<const T*>(data);
-  out.size = length;
-  if (!plain) out.Own();  // SharedArrayBuffer
+  out.data = static_cast<const T*>(d.data);
+  out.size = d.length;
+  if (d.shared) out.Own();  // SharedArrayBuffer
   return out;
 }
 
@@ -2235,25 +2248,11 @@ struct MutableF64 {
 
 MutableF64 ReadMutableF64(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name) {
   Napi::Env env = info.Env();
-  Napi::Value v = index < info.Length() ? info[index] : env.Undefined();
-  if (!v.IsTypedArray() || v.As<Napi::TypedArray>().TypedArrayType() != napi_float64_array) {
-    ThrowType(env, std::string(fn) + ": " + name + " must be a Float64Array");
-  }
-  napi_typedarray_type type;
-  size_t length = 0, offset = 0;
-  void* data = nullptr;
-  napi_value buffer = nullptr;
-  if (napi_get_typedarray_info(env, v, &type, &length, &data, &buffer, &offset) != napi_ok) throw Napi::Error::New(env);
-  bool plain = false;
-  if (napi_is_arraybuffer(env, buffer, &plain) != napi_ok) throw Napi::Error::New(env);
-  if (plain) {
-    bool detached = false;
-    if (napi_is_detached_arraybuffer(env, buffer, &detached) != napi_ok) throw Napi::Error::New(env);
-    if (detached) ThrowType(env, std::string(fn) + ": " + name + " is detached (its ArrayBuffer was transferred)");
-  }
+  // Written in place, so a SharedArrayBuffer is used as is (not copied as inputs are).
+  TypedData d = TypedArrayData(env, index < info.Length() ? info[index] : env.Undefined(), napi_float64_array, fn, name, "Float64Array");
   MutableF64 out;
-  out.data = static_cast<double*>(data);
-  out.size = length;
+  out.data = static_cast<double*>(d.data);
+  out.size = d.length;
   out.name = name;
   return out;
 }

@@ -144,8 +144,7 @@ struct Kernels {
 Kernels pick_kernels() {
   Kernels k;
 #ifdef NASRANK_AGNET_HAVE_AVX2
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && !avx2_disabled_by_env()) {
+  if (avx2_fma_usable()) {
     k.fwd = fwd_avx2;
     k.wt = wt_avx2;
   }

@@ -203,14 +203,7 @@ struct Avx2 {
   }
 };
 
-bool ctrl_use_avx2() {
-  static const bool yes = [] {
-    if (avx2_disabled_by_env()) return false;
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  }();
-  return yes;
-}
+bool ctrl_use_avx2() { return avx2_fma_usable(); }
 #endif
 
 struct Offsets {

@@ -203,18 +203,7 @@ __attribute__((target("avx2,fma"))) void gemm_avx2(const float* ap, size_t rows,
 }
 #endif
 
-bool use_avx2() {
-#if NASRANK_GCN_AVX2
-  static const bool yes = [] {
-    if (avx2_disabled_by_env()) return false;
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  }();
-  return yes;
-#else
-  return false;
-#endif
-}
+bool use_avx2() { return NASRANK_GCN_AVX2 && avx2_fma_usable(); }
 
 void gemm(const float* ap, size_t rows, const PackedB& b, bool relu, float* out, size_t ld) {
   if (rows == 0 || b.n == 0) return;
