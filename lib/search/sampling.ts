@@ -359,7 +359,6 @@ export function mlPool (model: RankGcn | DifferentiableScorer, oracle: Oracle, n
   const bestRow = new Int32Array(n).fill(-1)
   const bestF = new Float64Array(n).fill(-Infinity)
   const ops = new Uint8Array(n * 6)
-  const b1 = 0.9; const b2 = 0.999; const eps = 1e-8
   for (let step = 0; step <= steps; step++) {
     for (let s = 0; s < n; s++) {
       for (let e = 0; e < 6; e++) {
@@ -379,16 +378,27 @@ export function mlPool (model: RankGcn | DifferentiableScorer, oracle: Oracle, n
     }
     if (last) break
     for (let s = 0; s < n; s++) nb201StraightThrough(ops.subarray(s * 6, s * 6 + 6), dA.subarray(s * 64, s * 64 + 64), dX.subarray(s * 48, s * 48 + 48), grad, s * 30)
-    const c1 = 1 - Math.pow(b1, step + 1); const c2 = 1 - Math.pow(b2, step + 1)
-    for (let k = 0; k < theta.length; k++) {
-      m[k] = b1 * m[k] + (1 - b1) * grad[k]
-      v[k] = b2 * v[k] + (1 - b2) * grad[k] * grad[k]
-      theta[k] += lr * (m[k] / c1) / (Math.sqrt(v[k] / c2) + eps) // ascent
-    }
+    adamAscent(theta, m, v, grad, step + 1, lr)
   }
+  return distinctRows(bestRow)
+}
+
+/** One Adam step (β 0.9 / 0.999, ε 1e-8) of gradient *ascent* on θ at step t ≥ 1 (the ML pools' optimiser). */
+function adamAscent (theta: Float64Array, m: Float64Array, v: Float64Array, grad: Float64Array, t: number, lr: number): void {
+  const b1 = 0.9; const b2 = 0.999; const eps = 1e-8
+  const c1 = 1 - Math.pow(b1, t); const c2 = 1 - Math.pow(b2, t)
+  for (let k = 0; k < theta.length; k++) {
+    m[k] = b1 * m[k] + (1 - b1) * grad[k]
+    v[k] = b2 * v[k] + (1 - b2) * grad[k] * grad[k]
+    theta[k] += lr * (m[k] / c1) / (Math.sqrt(v[k] / c2) + eps)
+  }
+}
+
+/** The rows of `best` that are set (≥ 0), first occurrences only, in order. */
+function distinctRows (best: Int32Array): Int32Array {
   const seen = new Set<number>()
   const out: number[] = []
-  for (let s = 0; s < n; s++) if (bestRow[s] >= 0 && !seen.has(bestRow[s])) { seen.add(bestRow[s]); out.push(bestRow[s]) }
+  for (const row of best) if (row >= 0 && !seen.has(row)) { seen.add(row); out.push(row) }
   return Int32Array.from(out)
 }
 
@@ -470,7 +480,6 @@ export async function mlPool101 (model: RankGcn, oracle: Oracle, n: number, step
   const bestF = new Float64Array(n).fill(-Infinity)
   const batch: GraphBatch = { count: n, vertices: 7, features: 5, adjacency: new Float32Array(n * 49), x: new Float32Array(n * 35), mask: new Float32Array(n * 7) }
   const memo = new Map<number, number>()
-  const b1 = 0.9; const b2 = 0.999; const eps = 1e-8
   for (let step = 0; step <= steps; step++) {
     const rowAt = new Int32Array(n)
     for (let s = 0; s < n; s++) {
@@ -490,17 +499,9 @@ export async function mlPool101 (model: RankGcn, oracle: Oracle, n: number, step
     if (step === steps) break
     const { dA, dX } = inputGradientNative(model, batch)
     for (let s = 0; s < n; s++) nb101StraightThrough(dA.subarray(s * 49, s * 49 + 49), dX.subarray(s * 35, s * 35 + 35), grad, s * P)
-    const c1 = 1 - Math.pow(b1, step + 1); const c2 = 1 - Math.pow(b2, step + 1)
-    for (let k = 0; k < theta.length; k++) {
-      m[k] = b1 * m[k] + (1 - b1) * grad[k]
-      v[k] = b2 * v[k] + (1 - b2) * grad[k] * grad[k]
-      theta[k] += lr * (m[k] / c1) / (Math.sqrt(v[k] / c2) + eps) // ascent
-    }
+    adamAscent(theta, m, v, grad, step + 1, lr)
   }
-  const seen = new Set<number>()
-  const out: number[] = []
-  for (let s = 0; s < n; s++) if (bestRow[s] >= 0 && !seen.has(bestRow[s])) { seen.add(bestRow[s]); out.push(bestRow[s]) }
-  return Int32Array.from(out)
+  return distinctRows(bestRow)
 }
 
 // ---- evolutionary sampler (Alg. 2) ---------------------------------------------------------
