@@ -17,13 +17,13 @@ const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nasrank-bpe-table-'))
 const write = (name: string, text: string): string => { const f = path.join(dir, name); fs.writeFileSync(f, text); return f }
 
 /** A grid: 40 archs × epochs {1,2,4} × channels {4,8} × image {14,28}, seconds an exact power law; accuracy = truth + noise shrinking with epochs. */
-function gridCsv (skip?: (e: number, c: number, i: number) => boolean): string {
+function gridCsv (skip?: (e: number, c: number, i: number) => boolean, imagePower = 2): string {
   const r = new Random(3)
   const truth = Array.from({ length: 40 }, () => r.float())
   const lines = ['arch,epochs,channels,image,accuracy,seconds']
   for (const e of [1, 2, 4]) for (const c of [4, 8]) for (const i of [14, 28]) {
     if (skip?.(e, c, i) === true) continue
-    truth.forEach((v, a) => lines.push(`cell-${a},${e},${c},${i},${(v + (0.6 / e) * r.normal()).toFixed(6)},${(3 * e * c ** 1.5 * (i / 14) ** 2).toFixed(9)}`))
+    truth.forEach((v, a) => lines.push(`cell-${a},${e},${c},${i},${(v + (0.6 / e) * r.normal()).toFixed(6)},${(3 * e * c ** 1.5 * (i / 14) ** imagePower).toFixed(9)}`))
   }
   return lines.join('\n') + '\n'
 }
@@ -86,6 +86,15 @@ t.test('the built bin: bpe and reproduce mip on a table', async t => {
   t.equal(m.status, 0, m.stderr)
   t.match(m.stdout, /Table 1: the found BPE/)
   t.notMatch(m.stdout, /SYNTHETIC/)
+  // A changed --full on the same folder is a different f: its cells are computed, never replayed
+  // from the runs against the default f.
+  const cellsOf = (): string[] => fs.readFileSync(path.join(out, 'results.jsonl'), 'utf8').trim().split('\n').map(l => JSON.parse(l).cell as string)
+  const before = new Set(cellsOf())
+  const m2 = spawnSync(process.execPath, [bin, 'reproduce', 'mip', '--bpe', `table:${file}`, '--archs', '30', '--k', '3', '--seeds', '2', '--full', 'epochs=2,channels=4,image=14', '--out', out], { encoding: 'utf8' })
+  t.equal(m2.status, 0, m2.stderr)
+  t.match(m2.stdout, /Full setting f: the table's epochs=2,channels=4,image=14/)
+  const added = [...new Set(cellsOf().filter(c => !before.has(c)))]
+  t.equal(added.filter(c => c.startsWith('mip/')).length, 2, 'both seeds re-run against the new f')
   const t2 = spawnSync(process.execPath, [bin, 'reproduce', 'mip', '--bpe', `table:${file}`, '--table', '2', '--out', path.join(dir, 'o2')], { encoding: 'utf8' })
   t.equal(t2.status, 2)
   t.match(t2.stderr, /no test accuracy/)
@@ -111,4 +120,25 @@ t.test('recorded evaluations: an interrupted MIP run resumes to the same decisio
   t.same(resumed, whole, 'same decisions and outputs as the uninterrupted run')
   t.equal(calls, total - before, 'only the missing measurements are made')
   t.equal(again.replayed, before + 30, 'the recorded measurements (and R_f) are replayed')
+})
+
+t.test('MIP against random search: a seed where random search affords no setting is scored r_s = 0, not dropped', async t => {
+  // 28-px settings cost 2^12 times the 14-px ones: Eq. 2 all but never draws them, so MIP spends
+  // little, and a uniform draw of one is beyond MIP's total on some seeds.
+  const file = write('dear.csv', gridCsv(undefined, 12))
+  const out = path.join(dir, 'dear-out')
+  const m = spawnSync(process.execPath, [bin, 'reproduce', 'mip', '--bpe', `table:${file}`, '--archs', '30', '--k', '2', '--seeds', '6', '--out', out], { encoding: 'utf8' })
+  t.equal(m.status, 0, m.stderr)
+  const rows = fs.readFileSync(path.join(out, 'results.jsonl'), 'utf8').trim().split('\n').map(l => JSON.parse(l))
+  const summaries = rows.filter(r => r.kind === 'summary')
+  t.equal(summaries.length, 6)
+  const none = summaries.filter(r => r.random_best === -1).length
+  t.ok(none >= 1, `random search afforded nothing on ${none} seeds`)
+  const report = fs.readFileSync(path.join(out, 'report.md'), 'utf8')
+  t.match(report, /MIP − RS, paired: [+−-][0-9.]+ ± [0-9.]+ \(se, n 6\)/, 'every seed is paired')
+  t.match(report, new RegExp(`On ${none} of 6 seeds random search could not afford a single setting`))
+  // The scored mean: RS's best r_s per seed, 0 where it had none.
+  const rsBest = summaries.map(s => { const r = rows.filter(x => x.kind === 'random-sample' && x.seed === s.seed); return r.length > 0 ? Math.max(...r.map(x => x.rs)) : 0 })
+  const mean = rsBest.reduce((a, b) => a + b, 0) / rsBest.length
+  t.match(report, new RegExp(`\\| Uniform RS \\| ${mean.toFixed(3)} ±`))
 })

@@ -223,7 +223,8 @@ export function trainerBpe (tf: Tf, options: TrainerBpeOptions): BpeEvaluator {
       const costs = Float64Array.from(archs, a => table.gflop(a))
       return { accuracy, costs, cost: costs.reduce((x, y) => x + y, 0) / Math.max(1, costs.length) }
     },
-    ...(table !== undefined ? { fullKey: `nb201-table:${options.fullTable?.uri ?? ''}` } : {}),
+    // Recorded measurements of f are keyed by what f is, so a changed --full never replays a stale f.
+    fullKey: table !== undefined ? `nb201-table:${options.fullTable?.uri ?? ''}` : `trained:${Object.entries(fullValues).map(([k, v]) => `${k}=${v}`).join(',')}`,
     evaluate: async (setting, archs) => await train(toSetting(settingValues(omega, setting), data.height), archs, 'b'),
     flops: setting => flopsOf(settingValues(omega, setting)),
     warnings
