@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process'
 import { runMipExperiment } from '../lib/experiments/mip'
 import { initTfBackend } from '../lib/models/backend'
 import { openImageData } from '../lib/data/idx'
-import { CPU_OMEGA, trainerBpe } from '../lib/bpe/trainer-bpe'
+import { CPU_OMEGA, omegaWithoutLr, tiedLr, trainerBpe } from '../lib/bpe/trainer-bpe'
 import { omegaSize, parseOmega, settingFromValues } from '../lib/bpe/omega'
 
 const bin = path.join(__dirname, '..', 'dist', 'lib', 'cli.js')
@@ -78,9 +78,42 @@ t.test('the built bin: bpe --bpe trainer with --record; bad options', async t =>
   const b = run(...args)
   t.match(b.stderr, /0 measurements made, 15 replayed/)
   t.equal(b.stdout, a.stdout, 'replayed run prints the same')
-  t.match(run('bpe', '--val', '3').stderr, /--val, --train-seed and --cost are options of --bpe trainer/)
+  t.match(run('bpe', '--val', '3').stderr, /--val, --train-seed, --cost and --lr-tie are options of --bpe trainer/)
+  t.match(run('bpe', '--lr-tie').stderr, /--lr-tie are options of --bpe trainer/)
+  t.match(run('bpe', '--bpe', 'trainer', '--lr-tie', '--omega', 'epochs=1;lr=0.05,0.1').stderr, /--lr-tie: --omega has an lr dimension/)
+  t.match(run('bpe', '--bpe', 'trainer', '--lr-tie', '--full', 'lr=0.1').stderr, /--lr-tie: --full sets lr/)
+  t.match(run('reproduce', 'mip', '--bpe', 'trainer', '--lr-tie', '--omega', 'lr=0.05;epochs=1').stderr, /--lr-tie: --omega has an lr dimension/)
   t.match(run('bpe', '--bpe', 'trainer', '--cost', 'hours').stderr, /--cost/)
   t.match(run('bpe', '--bpe', 'trainer', '--data', 'cifar10').stderr, /--data must be fashion-mnist/)
   t.match(run('bpe', '--bpe', 'trainer', '--data', 'fashion-mnist:/nonexistent').stderr, /train-images-idx3-ubyte\[\.gz\]: no such file/)
   t.match(run('bpe', '--bpe', 'trainer', '--train-images', '0').stderr, /--train-images/)
+})
+
+t.test('--lr-tie: lr follows the batch by the sheet\'s rule; Ω loses lr; the tied trainings equal explicit-lr trainings', async t => {
+  // The sheet's pairs, and our extension between and below them.
+  for (const [b, lr] of [[96, 0.025], [128, 0.03], [256, 0.06], [512, 0.1], [1024, 0.1], [64, 0.025], [100, 0.03], [200, 0.06], [300, 0.1]]) t.equal(tiedLr(b), lr, `batch ${b}`)
+  t.throws(() => tiedLr(0), /batch must be ≥ 1/)
+  t.same(omegaWithoutLr(CPU_OMEGA).dims.map(d => d.name), CPU_OMEGA.dims.map(d => d.name).filter(n => n !== 'lr'))
+  const { tf } = await initTfBackend({ backend: 'wasm' })
+  const data = openImageData('fashion-mnist')
+  const omega = parseOmega('epochs=1;image=14;channels=4;layers=1;batch=64,128')
+  t.throws(() => trainerBpe(tf, { data, omega: parseOmega(OMEGA), lrTie: true }), /--lr-tie: Ω has an lr dimension/)
+  t.throws(() => trainerBpe(tf, { data, omega, lrTie: true, full: { batch: 128, lr: 0.1 } }), /--lr-tie: f sets lr 0.1, but the tie gives batch 128 lr 0.03/)
+  const tied = trainerBpe(tf, { data, omega, lrTie: true, trainImages: 100, val: 100, full: { epochs: 1 } })
+  t.match(tied.name, /-lrtie$/)
+  t.match(tied.fullLabel, /lr tied to the batch/)
+  t.match(tied.fullKey, /lr=0\.03/, 'f at batch 128 trains at the tied 0.03, and its records say so')
+  const free = trainerBpe(tf, { data, omega: parseOmega('epochs=1;image=14;channels=4;layers=1;batch=64,128;lr=0.025,0.03'), trainImages: 100, val: 100, full: { epochs: 1 } })
+  const arch = Int32Array.of(tied.pool[3])
+  for (const batch of [64, 128]) {
+    const a = await tied.evaluate(settingFromValues(tied.omega, { epochs: 1, image: 14, channels: 4, layers: 1, batch }), arch)
+    const b = await free.evaluate(settingFromValues(free.omega, { epochs: 1, image: 14, channels: 4, layers: 1, batch, lr: tiedLr(batch) }), arch)
+    t.equal(a.accuracy[0], b.accuracy[0], `batch ${batch}: the tied training is the explicit lr ${tiedLr(batch)} training`)
+  }
+  // reproduce mip: the preset's Ω without lr, recorded in the report.
+  const out = tmp()
+  const r = run('reproduce', 'mip', '--bpe', 'trainer', '--lr-tie', '--omega', 'epochs=1;image=14;channels=4;layers=1;batch=64,128', '--full', 'epochs=2,layers=1,channels=4,image=14', '--train-images', '200', '--val', '100', '--archs', '3', '--k', '2', '--seeds', '1', '--out', out)
+  t.equal(r.status, 0, r.stderr)
+  t.match(r.stdout, /lr tied to the batch/)
+  t.notMatch(r.stdout, /Ω: [^\n]*lr \{/, 'Ω has no lr dimension')
 })

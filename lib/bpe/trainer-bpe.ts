@@ -114,6 +114,27 @@ export interface TrainerBpeOptions {
   fullTable?: Bench
   /** What f is called in reports (default 'FULL-CPU (budget proxy, not converged)'). */
   fullName?: string
+  /**
+   * Tie lr to the batch as the authors' result sheet does (`tiedLr`): Ω then has no lr
+   * dimension and every setting, f included, trains at the batch's tied lr (`--lr-tie`).
+   */
+  lrTie?: boolean
+}
+
+/**
+ * The learning rate the MIP authors' result sheet pairs with a batch size: 96 → 0.025,
+ * 128 → 0.03, 256 → 0.06, 512 and 1024 → 0.1. Batches between or below those values take the
+ * next listed batch's lr (≤ 96 → 0.025, ≤ 128 → 0.03, ≤ 256 → 0.06, else 0.1): our extension
+ * to the CPU preset's batches.
+ */
+export function tiedLr (batch: number): number {
+  if (!Number.isFinite(batch) || batch < 1) throw new RangeError(`tiedLr: batch must be ≥ 1, got ${String(batch)}`)
+  return batch <= 96 ? 0.025 : batch <= 128 ? 0.03 : batch <= 256 ? 0.06 : 0.1
+}
+
+/** Ω without its lr dimension (for --lr-tie on a preset's Ω). */
+export function omegaWithoutLr (omega: Omega): Omega {
+  return { dims: omega.dims.filter(d => d.name !== 'lr') }
 }
 
 /** The dataset a NAS-Bench-201 table location names (for the cross-dataset label). */
@@ -147,9 +168,9 @@ export function nb201TableFull (bench: Bench, data: ImageSet): { accuracy: (arch
   }
 }
 
-function toSetting (v: Partial<Record<BpeDimName, number>>, side: number): TrainSetting {
+function toSetting (v: Partial<Record<BpeDimName, number>>, side: number, lrTie = false): TrainSetting {
   const x = { ...TRAINER_DEFAULTS, image: side, ...v }
-  return { epochs: x.epochs, batch: x.batch, lr: x.lr, cells: x.layers, channels: x.channels, image: x.image, cutout: x.cutout }
+  return { epochs: x.epochs, batch: x.batch, lr: lrTie ? tiedLr(x.batch) : x.lr, cells: x.layers, channels: x.channels, image: x.image, cutout: x.cutout }
 }
 
 /** The trainer evaluator (tfjs module `tf` with its backend chosen). */
@@ -164,14 +185,21 @@ export function trainerBpe (tf: Tf, options: TrainerBpeOptions): BpeEvaluator {
   for (const k of Object.keys(options.full ?? {})) {
     if (!(k in TRAINER_FULL)) throw new OmegaError(`--full: unknown dimension '${k}' (${Object.keys(TRAINER_FULL).join(', ')})`)
   }
+  const tie = options.lrTie === true
+  if (tie && omega.dims.some(d => d.name === 'lr')) throw new OmegaError('--lr-tie: Ω has an lr dimension; with the tie lr follows the batch (give Ω without lr)')
   const table = options.fullTable !== undefined ? nb201TableFull(options.fullTable, data) : undefined
   if (table !== undefined && options.full !== undefined) throw new OmegaError('--full: give either a setting (dim=value,…) or nb201:<table>, not both')
   if (table !== undefined && costMode === 'seconds') throw new OmegaError('--full nb201:<table> with --cost seconds: T̄_f of a table is not in this machine\'s CPU seconds; use --cost flops (f priced as NB-201\'s 200-epoch schedule in GFLOP)')
   const fullValues = { ...TRAINER_FULL, image: data.height, ...(options.full ?? {}) } as Record<Exclude<BpeDimName, 'fp'>, number>
-  const full = toSetting(fullValues, data.height)
+  if (tie) {
+    // A preset's f may name its lr; it must be the tied one (the paper preset's f, batch 96 lr 0.025, is).
+    if (options.full?.lr !== undefined && options.full.lr !== tiedLr(fullValues.batch)) throw new OmegaError(`--lr-tie: f sets lr ${options.full.lr}, but the tie gives batch ${fullValues.batch} lr ${tiedLr(fullValues.batch)}`)
+    fullValues.lr = tiedLr(fullValues.batch)
+  }
+  const full = toSetting(fullValues, data.height, tie)
   checkTrainSetting(full, data, '--full')
   for (const d of omega.dims) {
-    for (const v of d.values) checkTrainSetting(toSetting({ [d.name]: v }, data.height), data, '--omega')
+    for (const v of d.values) checkTrainSetting(toSetting({ [d.name]: v }, data.height, tie), data, '--omega')
   }
   const flopsOf = (v: Partial<Record<BpeDimName, number>>): number => {
     const x = { ...TRAINER_DEFAULTS, image: data.height, ...v }
@@ -209,11 +237,11 @@ export function trainerBpe (tf: Tf, options: TrainerBpeOptions): BpeEvaluator {
     return { accuracy, costs, cost: costs.reduce((a, b) => a + b, 0) / Math.max(1, costs.length), diverged, details }
   }
   return {
-    name: `trainer-${data.label}-train${split.train.length}-val${split.val.length}-seed${seed}${costMode === 'seconds' ? '-cpus' : ''}`,
+    name: `trainer-${data.label}-train${split.train.length}-val${split.val.length}-seed${seed}${costMode === 'seconds' ? '-cpus' : ''}${tie ? '-lrtie' : ''}`,
     synthetic: false,
     omega,
     costUnit: costMode === 'seconds' ? 'CPU-s' : 'GFLOP',
-    fullLabel: table !== undefined ? table.label : `${options.fullName ?? 'FULL-CPU (budget proxy, not converged)'}: ${Object.entries(fullValues).map(([k, v]) => `${k} ${v}`).join(', ')}; ${split.train.length} training and ${split.val.length} held-out validation images of ${data.label}; best validation top-1 (%)`,
+    fullLabel: table !== undefined ? table.label : `${options.fullName ?? 'FULL-CPU (budget proxy, not converged)'}: ${Object.entries(fullValues).map(([k, v]) => `${k} ${v}`).join(', ')}${tie ? ' (lr tied to the batch, the sheet\'s rule)' : ''}; ${split.train.length} training and ${split.val.length} held-out validation images of ${data.label}; best validation top-1 (%)`,
     pool: Int32Array.from(pool),
     trainImages: split.train.length,
     describeArch: id => nb201.format(nb201.fromIndex(id)),
@@ -225,7 +253,7 @@ export function trainerBpe (tf: Tf, options: TrainerBpeOptions): BpeEvaluator {
     },
     // Recorded measurements of f are keyed by what f is, so a changed --full never replays a stale f.
     fullKey: table !== undefined ? `nb201-table:${options.fullTable?.uri ?? ''}` : `trained:${Object.entries(fullValues).map(([k, v]) => `${k}=${v}`).join(',')}`,
-    evaluate: async (setting, archs) => await train(toSetting(settingValues(omega, setting), data.height), archs, 'b'),
+    evaluate: async (setting, archs) => await train(toSetting(settingValues(omega, setting), data.height, tie), archs, 'b'),
     flops: setting => flopsOf(settingValues(omega, setting)),
     warnings
   }

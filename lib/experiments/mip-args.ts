@@ -19,7 +19,7 @@ export interface MipCliOptions extends Pick<MipOptions, 'archs' | 'k' | 'rounds'
   preset?: 'cpu' | 'paper'
   omega?: string
   /** --bpe trainer: data, image counts, training seed. */
-  trainer?: { data?: string, trainImages?: number, val?: number, seed?: number, cost?: 'flops' | 'seconds' }
+  trainer?: { data?: string, trainImages?: number, val?: number, seed?: number, cost?: 'flops' | 'seconds', lrTie?: boolean }
 }
 
 export interface ReproduceMipArgs extends MipCliOptions {
@@ -62,6 +62,7 @@ interface RawMip {
   val?: string
   trainSeed?: string
   cost?: string
+  lrTie?: boolean
 }
 
 function mipOptions (raw: RawMip): MipCliOptions {
@@ -92,8 +93,10 @@ function mipOptions (raw: RawMip): MipCliOptions {
     if (evaluator !== 'trainer') throw new UsageError('--preset is an option of --bpe trainer (the synthetic evaluator uses the paper\'s Ω by default)')
     if (raw.omega !== undefined) throw new UsageError('--preset and --omega both give Ω: give one')
   }
-  const trainerOpts = raw.data !== undefined || raw.trainImages !== undefined || raw.val !== undefined || raw.trainSeed !== undefined || raw.cost !== undefined
-  if (trainerOpts && evaluator !== 'trainer') throw new UsageError('--data, --train-images, --val, --train-seed and --cost are options of --bpe trainer')
+  const trainerOpts = raw.data !== undefined || raw.trainImages !== undefined || raw.val !== undefined || raw.trainSeed !== undefined || raw.cost !== undefined || raw.lrTie === true
+  if (trainerOpts && evaluator !== 'trainer') throw new UsageError('--data, --train-images, --val, --train-seed, --cost and --lr-tie are options of --bpe trainer')
+  if (raw.lrTie === true && raw.omega !== undefined && /(^|;)\s*lr\s*=/.test(raw.omega)) throw new UsageError('--lr-tie: --omega has an lr dimension; with the tie lr follows the batch (drop lr from --omega)')
+  if (raw.lrTie === true && full?.lr !== undefined) throw new UsageError('--lr-tie: --full sets lr; with the tie f\'s lr follows its batch')
   if (raw.data !== undefined && raw.data !== 'fashion-mnist' && !/^(fashion-mnist|cifar10):.+/.test(raw.data)) throw new UsageError(`--data must be fashion-mnist (the shipped subset), fashion-mnist:<dir> or cifar10:<dir>, got '${raw.data}'`)
   return {
     evaluator,
@@ -107,7 +110,8 @@ function mipOptions (raw: RawMip): MipCliOptions {
             ...(raw.trainImages !== undefined ? { trainImages: integer('--train-images', raw.trainImages, 1) } : {}),
             ...(raw.val !== undefined ? { val: integer('--val', raw.val, 1) } : {}),
             ...(raw.trainSeed !== undefined ? { seed: integer('--train-seed', raw.trainSeed, 0) } : {}),
-            ...(raw.cost !== undefined ? { cost: choice('--cost', raw.cost, ['flops', 'seconds'] as const) } : {})
+            ...(raw.cost !== undefined ? { cost: choice('--cost', raw.cost, ['flops', 'seconds'] as const) } : {}),
+            ...(raw.lrTie === true ? { lrTie: true } : {})
           }
         }
       : {}),
@@ -133,6 +137,7 @@ function addMipOptions (cmd: Command): Command {
     .option('--val <N>', '--bpe trainer: held-out validation images of the training file (default 1,000)')
     .option('--train-seed <N>', '--bpe trainer: training seed (default 0)')
     .option('--cost <flops|seconds>', '--bpe trainer: cost of a training, its GFLOP (default; deterministic) or its measured CPU seconds')
+    .option('--lr-tie', "--bpe trainer: tie lr to the batch as the authors' sheet does (96→0.025, 128→0.03, 256→0.06, ≥512→0.1; between: the next listed batch's); Ω loses its lr dimension")
     .option('--omega <spec>', "Ω as 'dim=v1,v2,…;dim=…' (dims: epochs, batch, lr, layers, fp, channels, cutout, image; default the paper's 81,920 settings)")
     .option('--archs <N>', '|G|, architectures ranked per setting (default 100)')
     .option('--k <N>', 'K, settings drawn per round (default 10)')
@@ -248,11 +253,11 @@ export interface BpeGridArgs {
   csv: string
 }
 
-interface RawGrid { preset?: string, omega?: string, archs: string, seed: string, data?: string, trainImages?: string, val?: string, trainSeed?: string, out: string, csv?: string }
+interface RawGrid { preset?: string, omega?: string, archs: string, seed: string, data?: string, trainImages?: string, val?: string, trainSeed?: string, out: string, csv?: string, lrTie?: boolean }
 
 export function bpeGridArgs (raw: RawGrid): BpeGridArgs {
   if (raw.preset === undefined && raw.omega === undefined) throw new UsageError("bpe grid: give the grid's Ω with --omega 'dim=v1,v2;…' or --preset cpu")
-  const o = mipOptions({ bpe: 'trainer', ...(raw.preset !== undefined ? { preset: raw.preset } : {}), ...(raw.omega !== undefined ? { omega: raw.omega } : {}), ...(raw.data !== undefined ? { data: raw.data } : {}), ...(raw.trainImages !== undefined ? { trainImages: raw.trainImages } : {}), ...(raw.val !== undefined ? { val: raw.val } : {}), ...(raw.trainSeed !== undefined ? { trainSeed: raw.trainSeed } : {}) })
+  const o = mipOptions({ bpe: 'trainer', ...(raw.preset !== undefined ? { preset: raw.preset } : {}), ...(raw.omega !== undefined ? { omega: raw.omega } : {}), ...(raw.data !== undefined ? { data: raw.data } : {}), ...(raw.trainImages !== undefined ? { trainImages: raw.trainImages } : {}), ...(raw.val !== undefined ? { val: raw.val } : {}), ...(raw.trainSeed !== undefined ? { trainSeed: raw.trainSeed } : {}), ...(raw.lrTie === true ? { lrTie: true } : {}) })
   const out = outDir('--out', raw.out)
   const csv = raw.csv ?? path.join(out, 'bpe-table.csv')
   if (csv === '' || (fs.existsSync(csv) && fs.statSync(csv).isDirectory())) throw new UsageError(`--csv ${csv} must name a file`)
@@ -273,6 +278,7 @@ export function bpeGridCommand (): Command {
     .option('--train-images <N>', 'training images (default 2,000, or the preset\'s)')
     .option('--val <N>', 'held-out validation images (default 1,000, or the preset\'s)')
     .option('--train-seed <N>', 'training seed (default 0)')
+    .option('--lr-tie', "tie lr to the batch as the authors' sheet does; Ω loses its lr dimension")
     .option('--out <dir>', 'folder of results.jsonl (re-running with the same DIR resumes)', 'bpe-grid')
     .option('--csv <file>', 'the table (default <out>/bpe-table.csv)')
     .addHelpText('after', "\nExamples:\n  nasrank bpe grid --omega 'epochs=1,2;channels=4,8;image=14' --archs 10 --out grid1\n  nasrank bpe --bpe table:grid1/bpe-table.csv --k 2 --archs 10")

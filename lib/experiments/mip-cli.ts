@@ -11,7 +11,7 @@ import { PAPER_OMEGA, parseOmega, OmegaError } from '../bpe/omega'
 import { markdownTable } from '../report/table'
 import { initTfBackend } from '../models/backend'
 import { openImageData } from '../data/idx'
-import { checkPresetData, CPU_OMEGA, TRAINER_PRESETS, trainerBpe } from '../bpe/trainer-bpe'
+import { checkPresetData, CPU_OMEGA, omegaWithoutLr, TRAINER_PRESETS, trainerBpe } from '../bpe/trainer-bpe'
 import { formatProgress, PlanError } from './runner'
 import { runMipExperiment } from './mip'
 import type { BpeArgs, BpeGridArgs, MipCliOptions, ReproduceMipArgs } from './mip-args'
@@ -47,9 +47,11 @@ export async function reproduceMip (a: ReproduceMipArgs & { command: string[] },
 /** The trainer evaluator of `nasrank bpe` / `bpe grid` (preset, data, f, image counts; errors as PlanError). */
 export async function openTrainer (a: MipCliOptions, cost?: 'flops' | 'seconds'): Promise<BpeEvaluator> {
   const preset = a.preset !== undefined ? TRAINER_PRESETS[a.preset] : undefined
+  const lrTie = a.trainer?.lrTie === true
   let omega = preset?.omega ?? CPU_OMEGA
   try {
     if (a.omega !== undefined) omega = parseOmega(a.omega)
+    else if (lrTie) omega = omegaWithoutLr(omega)
   } catch (err) { throw new PlanError((err as Error).message) }
   let data
   try {
@@ -71,7 +73,7 @@ export async function openTrainer (a: MipCliOptions, cost?: 'flops' | 'seconds')
     return trainerBpe(tf, {
       data, omega, ...(full !== undefined ? { full } : {}), ...(val !== undefined ? { val } : {}),
       ...(trainImages !== undefined ? { trainImages } : {}), seed: a.trainer?.seed ?? 0,
-      ...(costMode !== undefined ? { cost: costMode } : {}), ...(fullTable !== undefined ? { fullTable } : {}), ...(preset !== undefined ? { fullName: preset.fullName } : {}),
+      ...(costMode !== undefined ? { cost: costMode } : {}), ...(fullTable !== undefined ? { fullTable } : {}), ...(preset !== undefined ? { fullName: preset.fullName } : {}), ...(lrTie ? { lrTie } : {}),
       onTrained: (arch, what, r) => console.error(`trained ${++n}: arch ${arch} (${what}) top-1 ${r.best.toFixed(2)} %, ${r.cpuSeconds.toFixed(1)} CPU-s (${r.seconds.toFixed(1)} s wall)${r.diverged ? ', diverged' : ''}`)
     })
   } catch (err) { throw new PlanError((err as Error).message) }

@@ -28,7 +28,7 @@ import { type ResultRow } from './results'
 import * as path from 'node:path'
 import { initTfBackend, loadTf } from '../models/backend'
 import { openImageData } from '../data/idx'
-import { checkPresetData, CPU_OMEGA, TRAINER_PRESETS, trainerBpe } from '../bpe/trainer-bpe'
+import { checkPresetData, CPU_OMEGA, omegaWithoutLr, TRAINER_PRESETS, trainerBpe } from '../bpe/trainer-bpe'
 import { recordedEvaluator } from '../bpe/record'
 import { calibrateSecondsCost, type CalibratedEvaluator } from '../bpe/cost-model'
 import { splitImages, trainCell } from '../bpe/trainer'
@@ -59,7 +59,7 @@ export interface MipPlan extends RunOptions {
   dataset?: string
   progress?: ProgressFn
   /** The trainer's data ('fashion-mnist' = the shipped subset, or 'fashion-mnist:<dir>'), image counts, training seed. */
-  trainer?: { data?: string, trainImages?: number, val?: number, seed?: number, cost?: 'flops' | 'seconds' }
+  trainer?: { data?: string, trainImages?: number, val?: number, seed?: number, cost?: 'flops' | 'seconds', lrTie?: boolean }
   /** Add the trainer smoke (4 cells, 1 epoch, 1,000 images; --quick). */
   smoke?: boolean
   /** --bpe trainer: f from a NAS-Bench-201 table ('nb201:<table>'). */
@@ -78,7 +78,7 @@ export interface MipSpec {
   tables?: { uri: string, dataset: string }
   full?: Partial<Record<string, number>>
   /** The trainer evaluator's data, image counts, seed and the folder its trainings are recorded in. */
-  trainer?: { data: string, trainImages?: number, val: number, seed: number, cost: 'flops' | 'seconds', record: string, fullTable?: string }
+  trainer?: { data: string, trainImages?: number, val: number, seed: number, cost: 'flops' | 'seconds', record: string, fullTable?: string, lrTie?: boolean }
   smoke?: boolean
   preset?: 'cpu' | 'paper'
 }
@@ -106,6 +106,10 @@ export function resolveMipPlan (plan: MipPlan): MipSpec {
   let omega: Omega
   try {
     omega = plan.omega === undefined ? (preset !== undefined ? preset.omega : isTrainer ? CPU_OMEGA : PAPER_OMEGA) : parseOmega(plan.omega)
+    if (plan.trainer?.lrTie === true) {
+      if (plan.omega !== undefined && omega.dims.some(d => d.name === 'lr')) fail('--lr-tie: --omega has an lr dimension; with the tie lr follows the batch (drop lr from --omega)')
+      omega = omegaWithoutLr(omega)
+    }
     checkOmega(omega, '--omega')
   } catch (err) { fail((err as Error).message) }
   const int = (v: number | undefined, fallback: number, option: string, min: number): number => {
@@ -130,7 +134,7 @@ export function resolveMipPlan (plan: MipPlan): MipSpec {
     ...(plan.full !== undefined || (preset !== undefined && plan.fullTable === undefined) ? { full: { ...(plan.fullTable === undefined ? preset?.full : {}), ...plan.full } } : {}),
     ...(plan.preset !== undefined ? { preset: plan.preset } : {}),
     ...(isTrainer
-      ? { trainer: { data: plan.trainer?.data ?? 'fashion-mnist', ...((plan.trainer?.trainImages ?? preset?.trainImages) !== undefined ? { trainImages: plan.trainer?.trainImages ?? preset?.trainImages } : {}), val: plan.trainer?.val ?? preset?.val ?? 1000, seed: plan.trainer?.seed ?? 0, cost: plan.trainer?.cost ?? 'flops', record: path.resolve(plan.out, 'trainings'), ...(plan.fullTable !== undefined ? { fullTable: plan.fullTable } : {}) } }
+      ? { trainer: { data: plan.trainer?.data ?? 'fashion-mnist', ...((plan.trainer?.trainImages ?? preset?.trainImages) !== undefined ? { trainImages: plan.trainer?.trainImages ?? preset?.trainImages } : {}), val: plan.trainer?.val ?? preset?.val ?? 1000, seed: plan.trainer?.seed ?? 0, cost: plan.trainer?.cost ?? 'flops', record: path.resolve(plan.out, 'trainings'), ...(plan.fullTable !== undefined ? { fullTable: plan.fullTable } : {}), ...(plan.trainer?.lrTie === true ? { lrTie: true } : {}) } }
       : {}),
     ...(plan.smoke === true ? { smoke: true } : {})
   }
@@ -162,7 +166,7 @@ async function openContext (spec: MipSpec): Promise<Context> {
       try { fullTable = await openBench(tr.fullTable) } catch (err) { fail(`--full ${tr.fullTable}: ${(err as Error).message}`) }
     }
     try {
-      evaluator = recordedEvaluator(trainerBpe(tf, { data, omega: spec.omega, ...(spec.full !== undefined ? { full: spec.full } : {}), val: tr.val, ...(tr.trainImages !== undefined ? { trainImages: tr.trainImages } : {}), seed: tr.seed, cost: tr.cost, ...(fullTable !== undefined ? { fullTable } : {}), ...(spec.preset !== undefined ? { fullName: TRAINER_PRESETS[spec.preset].fullName } : {}) }), tr.record)
+      evaluator = recordedEvaluator(trainerBpe(tf, { data, omega: spec.omega, ...(spec.full !== undefined ? { full: spec.full } : {}), val: tr.val, ...(tr.trainImages !== undefined ? { trainImages: tr.trainImages } : {}), seed: tr.seed, cost: tr.cost, ...(fullTable !== undefined ? { fullTable } : {}), ...(spec.preset !== undefined ? { fullName: TRAINER_PRESETS[spec.preset].fullName } : {}), ...(tr.lrTie === true ? { lrTie: true } : {}) }), tr.record)
     } catch (err) { fail((err as Error).message) }
     // --cost seconds: Eq. 2 from a power law fitted to a recorded calibration run (replayed on resume).
     if (tr.cost === 'seconds') evaluator = await calibrateSecondsCost(evaluator)
