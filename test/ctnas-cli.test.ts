@@ -92,7 +92,8 @@ t.test('KTau table on synthetic-201: Eq. 12 of the NAC and of the regression pre
   t.equal(rows.length, 2)
   for (const row of rows) {
     t.equal(row.labelled, 30); t.equal(row.held_out, 100); t.equal(row.queries, 30)
-    for (const k of ['nac_ktau', 'regression_ktau', 'nac_eq5_tau_b']) t.ok(Math.abs(row[k] as number) <= 1, k)
+    for (const k of ['nac_ktau', 'regression_ktau', 'nac_eq5_tau_b', 'nac_ktau_rest', 'regression_ktau_rest']) t.ok(Math.abs(row[k] as number) <= 1, k)
+    t.equal(row.rest, 15625 - 30, 'the all-cells KTau is over every unlabelled architecture')
   }
   const again = run(...args)
   t.equal(again.status, 0)

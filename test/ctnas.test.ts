@@ -16,6 +16,7 @@ import { ctnas, selectPseudoPairs, baselineScores, type CtnasFinalState } from '
 import { runSearch, searchMethod } from '../lib/search/index'
 import { nb201 } from '../lib/spaces/nb201'
 import { comparatorKendall, scalarKendall } from '../lib/metrics/comparator-kendall'
+import { linearComparatorKendall } from '../lib/models/linear-comparator'
 import { refNacGraph, refNacEmbed, refNacProb, refControllerLogProb, refBaseline, refPseudo } from './reference/ctnas'
 
 const close = (a: number, b: number, rel = 1e-9, abs = 1e-12): boolean => Math.abs(a - b) <= abs + rel * Math.max(Math.abs(a), Math.abs(b))
@@ -461,4 +462,16 @@ t.test('checkpoints with labelling rounds: resumed across a round\'s labels equa
   early.labelled.push(saved.labelled[29])
   fs.writeFileSync(file2, JSON.stringify(early))
   await t.rejects(runSearch(ctnas(settings), bench, { ...opts, checkpointFile: file2 }), /checkpoint .*run2\.json holds 26 labelled rows, the run labels 25 by iteration 50/)
+})
+
+t.test('Eq. 12 of a scalar predictor through the native comparator counts (u = f, v = −f), as the KTau table\'s all-cells column', async t => {
+  const random = new Random(12)
+  for (const n of [2, 7, 300]) {
+    // Few distinct values: ties in the scores and in the truth.
+    const f = Float64Array.from({ length: n }, () => random.int(6) / 3 - 0.7)
+    const truth = Float64Array.from({ length: n }, () => random.int(5))
+    for (const ties of ['paper', 'code'] as const) {
+      t.equal(linearComparatorKendall({ u: f, v: f.map(x => -x) }, truth, ties).tau, scalarKendall(f, truth, ties), `n = ${n}, ${ties} ties`)
+    }
+  }
 })
