@@ -27,7 +27,14 @@ t.test('usage errors before any work', async t => {
     [['--baselines', 'rs,rs'], /--baselines: 'rs' is given twice/],
     [['--iterations', '0'], /--iterations must be an integer >= 1/],
     [['--seeds', 'x'], /--seeds must be an integer >= 1/],
-    [['--dataset', 'cifar100'], /--dataset picks the dataset of an nb201:<dir>/]
+    [['--dataset', 'cifar100'], /--dataset picks the dataset of an nb201:<dir>/],
+    [['--rounds', '0'], /--rounds must be an integer >= 1/],
+    [['--top-k', 'x'], /--top-k must be an integer >= 1/],
+    [['--rounds', '10', '--top-k', '10'], /--budget 100 must cover 2 random labelled architectures and --rounds × --top-k = 10 × 10 picked ones/],
+    [['--round-epochs', '5'], /--round-epochs trains the NAC after each labelling round: give --rounds R > 1 with it/],
+    [['--rounds', '3', '--round-epochs', '-1'], /--round-epochs must be an integer >= 0/],
+    [['--schedule', 'quick', '--iterations', '20', '--rounds', '30', '--top-k', '2'], /--rounds 30 exceeds the 20 controller iterations: every round searches/],
+    [['--table', 'ktau', '--rounds', '3'], /--rounds, --top-k and --round-epochs are settings of the search table, not of --table ktau/]
   ]
   for (const [args, message] of cases) {
     const r = run(...args)
@@ -61,6 +68,16 @@ t.test('search table on synthetic-201: CTNAS beside rs, paired on seeds, resumab
   const again = run(...args)
   t.equal(again.status, 0)
   t.match(again.stderr, /0 cells run, 2 reused/)
+  // Labelling rounds: recorded in the row; every query counts.
+  const outR = path.join(tmp(t), 'rounds')
+  const rr = run('--schedule', 'quick', '--iterations', '40', '--seeds', '1', '--budget', '30', '--baselines', 'none', '--rounds', '4', '--top-k', '3', '--round-epochs', '5', '--out', outR)
+  t.equal(rr.status, 0, rr.stderr)
+  const rowsR = fs.readFileSync(path.join(outR, 'results.jsonl'), 'utf8').trim().split('\n').map(l => JSON.parse(l) as Record<string, unknown>)
+  const last = rowsR.filter(x => x.method === 'ctnas' && x.queries === 30)
+  t.equal(last.length, 1)
+  t.match(last[0].settings, { rounds: 4, topK: 3, roundEpochs: 5, labelled: null })
+  t.equal(last[0].queried, 30)
+  t.match(mine[0].settings, { rounds: 1, roundEpochs: 0, topK: 10 }, 'the one-shot protocol is recorded too')
 })
 
 t.test('KTau table on synthetic-201: Eq. 12 of the NAC and of the regression predictor', async t => {
@@ -75,7 +92,8 @@ t.test('KTau table on synthetic-201: Eq. 12 of the NAC and of the regression pre
   t.equal(rows.length, 2)
   for (const row of rows) {
     t.equal(row.labelled, 30); t.equal(row.held_out, 100); t.equal(row.queries, 30)
-    for (const k of ['nac_ktau', 'regression_ktau', 'nac_eq5_tau_b']) t.ok(Math.abs(row[k] as number) <= 1, k)
+    for (const k of ['nac_ktau', 'regression_ktau', 'nac_eq5_tau_b', 'nac_ktau_rest', 'regression_ktau_rest']) t.ok(Math.abs(row[k] as number) <= 1, k)
+    t.equal(row.rest, 15625 - 30, 'the all-cells KTau is over every unlabelled architecture')
   }
   const again = run(...args)
   t.equal(again.status, 0)

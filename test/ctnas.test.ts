@@ -16,6 +16,7 @@ import { ctnas, selectPseudoPairs, baselineScores, type CtnasFinalState } from '
 import { runSearch, searchMethod } from '../lib/search/index'
 import { nb201 } from '../lib/spaces/nb201'
 import { comparatorKendall, scalarKendall } from '../lib/metrics/comparator-kendall'
+import { linearComparatorKendall } from '../lib/models/linear-comparator'
 import { refNacGraph, refNacEmbed, refNacProb, refControllerLogProb, refBaseline, refPseudo } from './reference/ctnas'
 
 const close = (a: number, b: number, rel = 1e-9, abs = 1e-12): boolean => Math.abs(a - b) <= abs + rel * Math.max(Math.abs(a), Math.abs(b))
@@ -389,4 +390,88 @@ t.test('checkpoints: a run interrupted after iteration t and resumed equals the 
   await t.rejects(runSearch(ctnas(settings), bench, { ...opts, checkpointFile: file }), /checkpoint .*run\.json is not valid JSON/)
   await t.rejects(runSearch(ctnas(settings, { checkpointEvery: 0 }), bench, opts), /hooks.checkpointEvery must be an integer ≥ 1/)
   await t.rejects(runSearch(ctnas(settings), bench, { ...opts, checkpointFile: '' }), /options.checkpointFile must be a non-empty path/)
+})
+
+t.test('labelling rounds: the budget in rounds, each round\'s top-k queried at its end and labelled; bad settings', async t => {
+  const bench = new Bench(synthetic201())
+  const settings = { iterations: 90, pretrainEpochs: 5, exploreEvery: 10, explorePairs: 16, exploreKeep: 8, baselineEvery: 10, finalSamples: 20, hidden: 8 }
+  // Queries seen after each iteration: M0 = 40 − 3·5 = 25 random, then 5 at the end of rounds 1 and 2 (t = 30, 60), 5 at the end.
+  const counts: number[] = []
+  let state: CtnasFinalState | null = null
+  const r = await runSearch(ctnas({ ...settings, rounds: 3, topK: 5 }, { onIteration: () => counts.push(bench.queries), onFinal: s => { state = s } }), bench, { budget: 40, seed: 2, checkpoints: [25, 40] })
+  t.equal(r.queried, 40, 'every query counts; the budget is spent exactly')
+  t.equal(counts.length, 90)
+  t.same([counts[0], counts[28], counts[29], counts[58], counts[59], counts[89]], [25, 25, 30, 30, 35, 35], 'k = 5 new queries at the end of rounds 1 and 2 only')
+  const s = state as unknown as CtnasFinalState
+  t.equal(s.labelled.length, 35, 'the NAC\'s labelled set grew by the two intermediate picks')
+  t.equal(s.picked.length, 5, 'the last round is the final pick')
+  t.equal(new Set([...s.labelled.map(i => s.rowByIndex[i]), ...s.picked]).size, 40, 'labelled and picked are the 40 distinct queries')
+  // The random labels are random search's first M0 (same seed), so rounds only change what follows.
+  const rs = await runSearch(searchMethod('rs'), bench, { budget: 25, seed: 2, checkpoints: [25] })
+  t.same(rs.checkpoints, r.checkpoints.slice(0, 1), 'the first M0 queries are random search\'s')
+  // rounds: 1 is the one-shot protocol (M = B − k), as without the setting.
+  const one = await runSearch(ctnas({ ...settings, rounds: 1, topK: 5 }), bench, { budget: 40, seed: 2, checkpoints: [35, 40] })
+  t.same(one.checkpoints, (await runSearch(ctnas({ ...settings, topK: 5 }), bench, { budget: 40, seed: 2, checkpoints: [35, 40] })).checkpoints)
+  t.notSame(one.checkpoints[1], r.checkpoints[1], 'another protocol, another search')
+  // Extra NAC epochs after each round run, and change the search.
+  const e = await runSearch(ctnas({ ...settings, rounds: 3, topK: 5, roundEpochs: 20 }), bench, { budget: 40, seed: 2 })
+  t.equal(e.queried, 40)
+  await t.rejects(runSearch(ctnas({ ...settings, rounds: 3, topK: 5 }), bench, { budget: 16, seed: 0 }), /must cover at least 2 labelled architectures and rounds × topK = 3 × 5 \(labelled budget − rounds·topK = 1\)/)
+  await t.rejects(runSearch(ctnas({ ...settings, rounds: 3, topK: 5, labelled: 30 }), bench, { budget: 40, seed: 0 }), /labelled 30 = 30/)
+  t.throws(() => ctnas({ rounds: 0 }), /settings\.rounds must be an integer/)
+  t.throws(() => ctnas({ rounds: 2.5 }), /settings\.rounds must be an integer/)
+  t.throws(() => ctnas({ roundEpochs: -1 }), /settings\.roundEpochs must be an integer/)
+  t.throws(() => ctnas({ rounds: 5, iterations: 4 }), /settings\.iterations \(4\) must be at least settings\.rounds \(5\)/)
+  t.match(ctnas({ rounds: 4 }).settings, { rounds: 4, roundEpochs: 0 })
+})
+
+t.test('checkpoints with labelling rounds: resumed across a round\'s labels equals the uninterrupted run, bit for bit', async t => {
+  const bench = new Bench(synthetic201())
+  const settings = { iterations: 250, pretrainEpochs: 10, exploreEvery: 30, explorePairs: 32, exploreKeep: 16, baselineEvery: 40, finalSamples: 30, hidden: 16, rounds: 3, topK: 5, roundEpochs: 5 }
+  const dir = t.testdir({})
+  const file = path.join(dir, 'run.json')
+  const opts = { budget: 40, seed: 8, checkpoints: [25, 40] }
+  let wholeFinal: CtnasFinalState | undefined
+  const whole = await runSearch(ctnas(settings, { onFinal: f => { wholeFinal = f } }), bench, opts)
+  // Rounds end at t = 83 and 167; interrupted at 130, the last checkpoint (every 50) is t = 100, after round 1's labels.
+  const stop = new Error('interrupted')
+  await t.rejects(runSearch(ctnas(settings, { checkpointEvery: 50, onIteration: it => { if (it === 130) throw stop } }), bench, { ...opts, checkpointFile: file }), /interrupted/)
+  const saved = JSON.parse(fs.readFileSync(file, 'utf8')) as { t: number, labelled: number[] }
+  t.equal(saved.t, 100)
+  t.equal(saved.labelled.length, 30, 'the checkpoint holds M0 = 25 random and round 1\'s 5 labels, in query order')
+  const seen: number[] = []
+  let resumedFinal: CtnasFinalState | undefined
+  const resumed = await runSearch(ctnas(settings, { checkpointEvery: 50, onIteration: it => seen.push(it), onFinal: f => { resumedFinal = f } }), bench, { ...opts, checkpointFile: file })
+  t.equal(seen[0], 101, 'the resumed run starts at iteration 101')
+  const a = wholeFinal as CtnasFinalState
+  const b = resumedFinal as CtnasFinalState
+  t.same(b.labelled, a.labelled, 'same labelled set, in order')
+  t.same(b.baselines, a.baselines, 'same baselines')
+  t.same(b.ranked, a.ranked, 'same final ranking')
+  t.same(b.picked, a.picked, 'same picks')
+  t.same(Array.from(b.controller.params), Array.from(a.controller.params), 'same controller parameters, bit for bit')
+  t.same(Array.from(b.nac.params), Array.from(a.nac.params), 'same NAC parameters, bit for bit')
+  t.same(b.random.state(), a.random.state(), 'same PRNG state')
+  t.same(resumed.checkpoints, whole.checkpoints, 'resumed = uninterrupted (incumbents)')
+  // A checkpoint whose labelled rows do not match its iteration's rounds is an error naming it.
+  const file2 = path.join(dir, 'run2.json')
+  await t.rejects(runSearch(ctnas(settings, { checkpointEvery: 50, onIteration: it => { if (it === 60) throw stop } }), bench, { ...opts, checkpointFile: file2 }), /interrupted/)
+  const early = JSON.parse(fs.readFileSync(file2, 'utf8')) as { t: number, labelled: number[] }
+  t.equal(early.t, 50)
+  t.equal(early.labelled.length, 25, 'before round 1 ends only the M0 random labels')
+  early.labelled.push(saved.labelled[29])
+  fs.writeFileSync(file2, JSON.stringify(early))
+  await t.rejects(runSearch(ctnas(settings), bench, { ...opts, checkpointFile: file2 }), /checkpoint .*run2\.json holds 26 labelled rows, the run labels 25 by iteration 50/)
+})
+
+t.test('Eq. 12 of a scalar predictor through the native comparator counts (u = f, v = −f), as the KTau table\'s all-cells column', async t => {
+  const random = new Random(12)
+  for (const n of [2, 7, 300]) {
+    // Few distinct values: ties in the scores and in the truth.
+    const f = Float64Array.from({ length: n }, () => random.int(6) / 3 - 0.7)
+    const truth = Float64Array.from({ length: n }, () => random.int(5))
+    for (const ties of ['paper', 'code'] as const) {
+      t.equal(linearComparatorKendall({ u: f, v: f.map(x => -x) }, truth, ties).tau, scalarKendall(f, truth, ties), `n = ${n}, ${ties} ties`)
+    }
+  }
 })

@@ -52,6 +52,9 @@ export interface RawCtnasOptions {
   variant: string
   ratio?: string
   iterations?: string
+  rounds?: string
+  topK?: string
+  roundEpochs?: string
   jobs: string
   out: string
   force?: boolean
@@ -81,6 +84,18 @@ export function ctnasArgs (raw: RawCtnasOptions): CtnasArgs {
   if (variant !== 'curriculum') settings.baseline = variant
   if (raw.ratio !== undefined) settings.pseudoRatio = real('--ratio', raw.ratio, x => x >= 0 && x < 1, 'in [0, 1)')
   if (raw.iterations !== undefined) settings.iterations = integer('--iterations', raw.iterations, 1)
+  if (raw.table === 'ktau' && (raw.rounds !== undefined || raw.topK !== undefined || raw.roundEpochs !== undefined)) throw new UsageError('--rounds, --top-k and --round-epochs are settings of the search table, not of --table ktau')
+  const rounds = integer('--rounds', raw.rounds ?? '1', 1)
+  const topK = integer('--top-k', raw.topK ?? '10', 1)
+  if (rounds !== 1) settings.rounds = rounds
+  if (raw.topK !== undefined) settings.topK = topK
+  if (raw.roundEpochs !== undefined) {
+    if (rounds === 1) throw new UsageError('--round-epochs trains the NAC after each labelling round: give --rounds R > 1 with it')
+    settings.roundEpochs = integer('--round-epochs', raw.roundEpochs, 0)
+  }
+  if (budget < 2 + rounds * topK) throw new UsageError(`--budget ${budget} must cover 2 random labelled architectures and --rounds × --top-k = ${rounds} × ${topK} picked ones`)
+  const iterations = (settings.iterations ?? 10000) as number
+  if (rounds > iterations) throw new UsageError(`--rounds ${rounds} exceeds the ${iterations} controller iterations: every round searches`)
   return {
     table: choice('--table', raw.table, ['search', 'ktau'] as const),
     bench,
@@ -113,6 +128,10 @@ export function ctnasCommand (): Command {
     .option('--schedule <name>', `CTNAS schedule: ${SCHEDULES.join(', ')} (default paper; --quick: quick) — paper: T = 10,000 with a NAC step and ` +
       'data exploration every iteration; fast: T = 1,000, exploration every 50, baseline every 100, pretraining 300 epochs')
     .option('--iterations <T>', 'controller iterations (overrides the schedule)')
+    .option('--rounds <R>', 'labelling rounds (default 1: the paper\'s protocol, budget − top-k random labels at once); R > 1 (ours): budget − R·k random labels, ' +
+      'the iterations split into R rounds, each ending with its top-k queried and added to the NAC\'s labels; the last is the final pick')
+    .option('--top-k <k>', 'architectures queried from the ranking at the end of each round (default 10)')
+    .option('--round-epochs <E>', 'NAC epochs on the true labels after each round\'s new labels (with --rounds; default 0)')
     .option('--variant <name>', `baseline update: ${VARIANTS.join(', ')} (Table 4)`, 'curriculum')
     .option('--ratio <r>', 'share of pseudo-labelled pairs in a NAC batch, in [0, 1) (Table 5; default 0.5)')
     .option('--baselines <list>', `methods run beside CTNAS: ${BASELINES.join(', ')} or none (the first is the baseline of the paired differences)`, 'rs,re')

@@ -23,6 +23,11 @@
 //      queried in that order (already-queried ones skipped, they cost nothing) until k new
 //      architectures are queried. The harness's incumbent is the best searched value among
 //      all B queries, as for every method.
+// Labelling rounds (settings.rounds = R > 1; ours, not the paper's, which labels M at once):
+// M0 = B − R·k random labels, the T iterations split into R equal rounds; at the end of each
+// of the first R − 1 rounds the pick of step 4 is queried and joins the NAC's labelled set
+// (optionally `roundEpochs` epochs on the true labels follow), and the search goes on with its
+// state; the last round's pick is the final pick. Every labelled architecture counts as a query.
 // Variants (Table 4): settings.baseline = 'fixed' keeps β₀, 'random' replaces β with a fresh
 // sample at each update. The paper's schedule (T = 10,000, every step every iteration) is the
 // default; lighter schedules are settings and are recorded in every result row.
@@ -40,11 +45,21 @@ import { NB201_SIZE } from '../spaces/nb201'
 import type { SearchMethod, SearchRun, SearchTrajectory } from './types'
 
 export interface CtnasSettings {
-  /** Architectures queried at the end from the search's ranking (default 10). */
+  /** Architectures queried at the end of each round from the search's ranking (default 10). */
   topK?: number
-  /** Labelled architectures (default budget − topK). */
+  /** Random labelled architectures before the search, M0 (default budget − rounds·topK). */
   labelled?: number
-  /** Controller iterations T (default 10,000). */
+  /**
+   * Labelling rounds R (default 1: the paper's protocol, all labels at once). With R > 1 the T
+   * iterations are split into R equal rounds; after each of the first R − 1 the top-k new
+   * architectures of the Eq. 5 ranking are queried and join the NAC's labelled set; the search
+   * continues with its state (NAC, controller, baselines, pseudo set); the last round's pick is
+   * the final pick. Our protocol choice for a query budget, not the paper's.
+   */
+  rounds?: number
+  /** NAC epochs of ⌈|labelled|/batch⌉ steps on the true labels after each round's new labels (default 0). */
+  roundEpochs?: number
+  /** Controller iterations T over all rounds (default 10,000). */
   iterations?: number
   /** NAC pretraining epochs of ⌈M/batch⌉ steps (default 1000). */
   pretrainEpochs?: number
@@ -75,7 +90,7 @@ export interface CtnasSettings {
   finalSamples?: number
 }
 
-const KEYS = ['topK', 'labelled', 'iterations', 'pretrainEpochs', 'batchPairs', 'hidden', 'nacLr', 'weightDecay', 'nacEvery', 'exploreEvery',
+const KEYS = ['topK', 'labelled', 'rounds', 'roundEpochs', 'iterations', 'pretrainEpochs', 'batchPairs', 'hidden', 'nacLr', 'weightDecay', 'nacEvery', 'exploreEvery',
   'explorePairs', 'exploreKeep', 'pseudoRatio', 'baselineEvery', 'baseline', 'entropy', 'controllerLr', 'finalSamples'] as const
 
 const POW5 = [3125, 625, 125, 25, 5, 1]
@@ -110,11 +125,11 @@ export function baselineScores (u: ArrayLike<number>, v: ArrayLike<number>): { s
 /** What a finished run looked like, for diagnostics (not part of the result rows). */
 export interface CtnasFinalState {
   nac: Nac
-  /** NB-201 indices: the labelled architectures, every baseline in order, the final pool ranked by Eq. 5 (best first). */
+  /** NB-201 indices: the labelled architectures (the random M0, then earlier rounds' picks), every baseline in order, the final pool ranked by Eq. 5 (best first). */
   labelled: number[]
   baselines: number[]
   ranked: number[]
-  /** Bench rows the final pick queried, in order. */
+  /** Bench rows the final pick (the last round's) queried, in order. */
   picked: number[]
   /** NB-201 index → bench row (−1: not in the bench). */
   rowByIndex: Int32Array
@@ -139,6 +154,8 @@ export function ctnas (settings?: CtnasSettings, hooks: CtnasHooks = {}): Search
   const resolved = Object.freeze({
     topK: intSetting(s.topK, 10, fn, 'topK', 1),
     labelled: s.labelled === undefined ? null : intSetting(s.labelled, 0, fn, 'labelled', 2),
+    rounds: intSetting(s.rounds, 1, fn, 'rounds', 1),
+    roundEpochs: intSetting(s.roundEpochs, 0, fn, 'roundEpochs', 0),
     iterations: intSetting(s.iterations, 10000, fn, 'iterations', 0),
     pretrainEpochs: intSetting(s.pretrainEpochs, 1000, fn, 'pretrainEpochs', 0),
     batchPairs: intSetting(s.batchPairs, 256, fn, 'batchPairs', 1),
@@ -157,6 +174,7 @@ export function ctnas (settings?: CtnasSettings, hooks: CtnasHooks = {}): Search
     finalSamples: intSetting(s.finalSamples, 100, fn, 'finalSamples', 0),
     preset: 'paper' as const
   })
+  if (resolved.rounds > 1 && resolved.iterations < resolved.rounds) throw new RangeError(`${fn}: settings.iterations (${resolved.iterations}) must be at least settings.rounds (${resolved.rounds}): every round searches`)
   if (resolved.exploreKeep > resolved.explorePairs) throw new RangeError(`${fn}: settings.exploreKeep (${resolved.exploreKeep}) must not exceed settings.explorePairs (${resolved.explorePairs})`)
   return Object.freeze({
     name: 'ctnas',
@@ -168,7 +186,7 @@ export function ctnas (settings?: CtnasSettings, hooks: CtnasHooks = {}): Search
 
 interface Resolved {
   topK: number
-  labelled: number | null, iterations: number, pretrainEpochs: number, batchPairs: number, hidden: number, nacLr: number,
+  labelled: number | null, rounds: number, roundEpochs: number, iterations: number, pretrainEpochs: number, batchPairs: number, hidden: number, nacLr: number,
   weightDecay: number, nacEvery: number, exploreEvery: number, explorePairs: number, exploreKeep: number, pseudoRatio: number,
   baselineEvery: number, baseline: 'curriculum' | 'fixed' | 'random', entropy: number, controllerLr: number, finalSamples: number, preset: 'paper'
 }
@@ -177,10 +195,16 @@ async function runCtnas (run: SearchRun, o: Resolved, hooks: CtnasHooks): Promis
   const fn = 'ctnas'
   const bench = run.bench
   if (bench.space !== 'nb201') throw new RangeError(`${fn}: only NAS-Bench-201 benches are supported (the NB-101 controller is not implemented); ${bench.name} is ${bench.space}`)
-  const M = o.labelled ?? run.budget - o.topK
-  if (M < 2 || M + o.topK > run.budget) {
-    throw new RangeError(`${fn}: the budget (${run.budget}) must cover at least 2 labelled architectures and topK = ${o.topK} (labelled ${o.labelled ?? 'budget − topK'} = ${M})`)
+  const R = o.rounds
+  const M = o.labelled ?? run.budget - R * o.topK
+  if (M < 2 || M + R * o.topK > run.budget) {
+    throw new RangeError(R === 1
+      ? `${fn}: the budget (${run.budget}) must cover at least 2 labelled architectures and topK = ${o.topK} (labelled ${o.labelled ?? 'budget − topK'} = ${M})`
+      : `${fn}: the budget (${run.budget}) must cover at least 2 labelled architectures and rounds × topK = ${R} × ${o.topK} (labelled ${o.labelled ?? 'budget − rounds·topK'} = ${M})`)
   }
+  // The iteration after which round r (1 … R − 1) ends and its pick joins the labels.
+  const roundEnd = Array.from({ length: R - 1 }, (_, r) => Math.round((r + 1) * o.iterations / R))
+  const roundsBefore = (t: number): number => roundEnd.filter(e => e <= t).length
   const oracle = new Oracle(run)
   let random = new Random(run.seed)
   const every = hooks.checkpointEvery ?? 1000
@@ -202,8 +226,9 @@ async function runCtnas (run: SearchRun, o: Resolved, hooks: CtnasHooks): Promis
   const lab: number[] = []
   const acc: number[] = []
   const labRows: number[] = []
-  if (resumed !== null && resumed.labelled.length !== M) throw new RangeError(`${fn}: checkpoint ${ckFile as string} holds ${resumed.labelled.length} labelled rows, the run labels ${M}; delete it to start the run afresh`)
-  while (lab.length < M) {
+  const labelledAtResume = resumed !== null ? M + o.topK * roundsBefore(resumed.t) : M
+  if (resumed !== null && resumed.labelled.length !== labelledAtResume) throw new RangeError(`${fn}: checkpoint ${ckFile as string} holds ${resumed.labelled.length} labelled rows, the run labels ${labelledAtResume} by iteration ${resumed.t}; delete it to start the run afresh`)
+  while (lab.length < labelledAtResume) {
     const row = resumed !== null ? resumed.labelled[lab.length] : oracle.randomUnqueried(random)
     acc.push(oracle.query(row))
     lab.push(indexOfRow[row])
@@ -212,23 +237,27 @@ async function runCtnas (run: SearchRun, o: Resolved, hooks: CtnasHooks): Promis
   const nac = new Nac(random.fork(), { hidden: o.hidden, lr: o.nacLr, weightDecay: o.weightDecay })
   const B = o.batchPairs
   const labelledPairs = (count: number, a: number[], b: number[], y: number[]): void => {
+    const n = lab.length
     for (let k = 0; k < count; k++) {
-      const i = random.int(M)
-      let j = random.int(M - 1)
+      const i = random.int(n)
+      let j = random.int(n - 1)
       if (j >= i) j++
       a.push(lab[i]); b.push(lab[j]); y.push(acc[i] >= acc[j] ? 1 : 0)
     }
   }
-  // 2. Pretraining.
-  const steps = Math.ceil(M / B)
-  for (let epoch = 0; epoch < (resumed !== null ? 0 : o.pretrainEpochs); epoch++) {
-    for (let k = 0; k < steps; k++) {
-      const a: number[] = []; const b: number[] = []; const y: number[] = []
-      labelledPairs(B, a, b, y)
-      nac.train({ a, b, y })
+  // 2. Pretraining (and, with rounds, `roundEpochs` more after each round's new labels).
+  const trainLabelled = async (epochs: number): Promise<void> => {
+    const steps = Math.ceil(lab.length / B)
+    for (let epoch = 0; epoch < epochs; epoch++) {
+      for (let k = 0; k < steps; k++) {
+        const a: number[] = []; const b: number[] = []; const y: number[] = []
+        labelledPairs(B, a, b, y)
+        nac.train({ a, b, y })
+      }
+      if (epoch % 50 === 49) await yieldToEventLoop(run.signal)
     }
-    if (epoch % 50 === 49) await yieldToEventLoop(run.signal)
   }
+  await trainLabelled(resumed !== null ? 0 : o.pretrainEpochs)
 
   // 3. Search.
   const controller = new Controller(random.fork())
@@ -253,7 +282,9 @@ async function runCtnas (run: SearchRun, o: Resolved, hooks: CtnasHooks): Promis
   let explored: number[] = []
   const pseudoPick = new Set<number>()
   let start = 1
+  let round = 0
   if (resumed !== null) {
+    round = roundsBefore(resumed.t)
     restore(nac.params, resumed.nac.params, 'nac.params', ckFile as string)
     restore(nac.adam.m, resumed.nac.m, 'nac.m', ckFile as string)
     restore(nac.adam.v, resumed.nac.v, 'nac.v', ckFile as string)
@@ -289,6 +320,31 @@ async function runCtnas (run: SearchRun, o: Resolved, hooks: CtnasHooks): Promis
     fs.mkdirSync(path.dirname(ckFile), { recursive: true })
     writeFileAtomicSync(ckFile, JSON.stringify(state))
   }
+  // The top-k new architectures of the current ranking (Eq. 5), queried: the current baseline
+  // first, then past baselines ∪ `finalSamples` fresh samples by Eq. 5 (already-queried ones
+  // skipped, they cost nothing); if that runs dry, fresh samples of the controller, then random rows.
+  const pick = (count: number): { ranked: number[], rows: number[] } => {
+    const pool = dedupe([...baselines, ...drawMany(o.finalSamples)], pruned)
+    const { u, v } = nac.heads(pool)
+    const { scores } = pool.length > 1 ? baselineScores(u, v) : { scores: new Float64Array(1) }
+    const order = pool.map((_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b).map(i => pool[i])
+    const ranked = [beta, ...order.filter(i => pruned[i] !== pruned[beta])]
+    const rows: number[] = []
+    for (const idx of ranked) {
+      if (rows.length >= count || oracle.done) break
+      const row = rowByIndex[idx]
+      if (row < 0 || oracle.has(row)) continue
+      oracle.query(row)
+      rows.push(row)
+    }
+    for (let tries = 0; rows.length < count && !oracle.done; tries++) {
+      const row = tries < 1000 ? rowByIndex[draw()] : oracle.randomUnqueried(random)
+      if (row < 0 || oracle.has(row)) continue
+      oracle.query(row)
+      rows.push(row)
+    }
+    return { ranked, rows }
+  }
   if (resumed === null) save(0)
   for (let t = start; t <= o.iterations; t++) {
     const sample = controller.sampleNative(random)
@@ -323,35 +379,23 @@ async function runCtnas (run: SearchRun, o: Resolved, hooks: CtnasHooks): Promis
       else if (o.baseline === 'curriculum') beta = curriculum(nac, [...baselines, ...explored], pruned)
       baselines.push(beta)
     }
+    if (round < roundEnd.length && t === roundEnd[round]) {
+      // End of a labelling round: its picks become true labels of the NAC.
+      for (const row of pick(o.topK).rows) {
+        acc.push(oracle.query(row)) // already queried: the known value, no new query
+        lab.push(indexOfRow[row])
+        labRows.push(row)
+      }
+      round++
+      await trainLabelled(o.roundEpochs)
+    }
     if (t % every === 0) save(t)
     hooks.onIteration?.(t)
     if (t % 100 === 0) await yieldToEventLoop(run.signal)
   }
 
-  // 4. Final pick: the final baseline, then past baselines and fresh samples by Eq. 5.
-  const pool = dedupe([...baselines, ...drawMany(o.finalSamples)], pruned)
-  const { u, v } = nac.heads(pool)
-  const { scores } = pool.length > 1 ? baselineScores(u, v) : { scores: new Float64Array(1) }
-  const order = pool.map((_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b).map(i => pool[i])
-  const ranked = [beta, ...order.filter(i => pruned[i] !== pruned[beta])]
-  let picked = 0
-  const pickedRows: number[] = []
-  for (const idx of ranked) {
-    if (picked >= o.topK || oracle.done) break
-    const row = rowByIndex[idx]
-    if (row < 0 || oracle.has(row)) continue
-    oracle.query(row)
-    pickedRows.push(row)
-    picked++
-  }
-  // The ranking ran dry (tiny pools): fresh samples of the trained controller, then random rows.
-  for (let tries = 0; picked < o.topK && !oracle.done; tries++) {
-    const row = tries < 1000 ? rowByIndex[draw()] : oracle.randomUnqueried(random)
-    if (row < 0 || oracle.has(row)) continue
-    oracle.query(row)
-    pickedRows.push(row)
-    picked++
-  }
+  // 4. Final pick (the last round's): the final baseline, then past baselines and fresh samples by Eq. 5.
+  const { ranked, rows: pickedRows } = pick(o.topK)
   hooks.onFinal?.({ nac, labelled: lab, baselines, ranked, picked: pickedRows, rowByIndex, controller, random })
   return oracle.trajectory()
 }
