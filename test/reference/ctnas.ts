@@ -135,3 +135,32 @@ export function refEq12 (u: number[], v: number[], truth: number[], ties: 'paper
   }
   return { concordant, discordant, zero }
 }
+
+/**
+ * Â (row-major 7×7) and vertex ids of one NB-101 cell, straight from its spec (not through
+ * nb101GraphBatch): vertices 0..V'−2 in place, the output in slot 6, slots V'−1..5 dummies;
+ * ids dummy 0, input 1, conv1x1 2, conv3x3 3, maxpool 4, output 5.
+ */
+export function refNac101Graph (spec: { matrix: number[][], ops: string[] }): { norm: number[][], feat: number[] } {
+  const W = 7
+  const n = spec.ops.length
+  const slot = (v: number): number => (v === n - 1 ? W - 1 : v)
+  const ids: Record<string, number> = { input: 1, 'conv1x1-bn-relu': 2, 'conv3x3-bn-relu': 3, maxpool3x3: 4, output: 5 }
+  const feat = new Array<number>(W).fill(0)
+  for (let v = 0; v < n; v++) feat[slot(v)] = ids[spec.ops[v]]
+  const t = Array.from({ length: W }, (_, i) => Array.from({ length: W }, (_, j) => (i === j ? 1 : 0)))
+  for (let u = 0; u < n; u++) for (let v = 0; v < n; v++) if (spec.matrix[u][v] === 1) t[slot(v)][slot(u)] = 1
+  const d = t.map(row => row.reduce((a, b) => a + b, 0))
+  const norm = t.map((row, i) => row.map((x, j) => x / Math.sqrt(d[i] * d[j])))
+  return { norm, feat }
+}
+
+/** The NAC's pooled embedding of an NB-101 cell (V 7, F 6), as the paper writes it. */
+export function refNac101Embed (params: Float64Array, D: number, spec: { matrix: number[][], ops: string[] }): number[] {
+  const { W0, W1 } = refNacParams(params, D, 6)
+  const { norm, feat } = refNac101Graph(spec)
+  const X = feat.map(f => Array.from({ length: 6 }, (_, k) => (k === f ? 1 : 0)))
+  const H1 = matmul(matmul(norm, X), W0).map(r => r.map(x => Math.max(0, x)))
+  const Z = matmul(matmul(norm, H1), W1)
+  return Z[0].map((_, k) => Z.reduce((s, r) => s + r[k], 0) / 7)
+}
