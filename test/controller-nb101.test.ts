@@ -6,6 +6,7 @@ import { Random } from '../lib/random'
 import * as nb101 from '../lib/spaces/nb101'
 import { Nb101Controller, nb101SeqToSpec, nb101SeqToRaw, NB101_CONTROLLER_STEPS } from '../lib/models/controller-nb101'
 import { Adam } from '../lib/models/nac'
+import { refNb101ControllerLogProb } from './reference/ctnas'
 
 function controller (seed: number, hidden: number, scale = 1): Nb101Controller {
   const c = new Nb101Controller(new Random(seed), hidden)
@@ -97,6 +98,20 @@ t.test('10⁵ samples are valid cells of the space (hashes ⊆ nb101.enumerate()
   }
   t.equal(missing, 0, `all 10⁵ samples (${distinct.size} distinct cells) are in the enumerated space`)
   t.ok(distinct.size > 1000, 'the samples are diverse')
+})
+
+t.test('log π and entropy = the float64 reference written as the code reads (every n)', async t => {
+  const c = controller(21, 12, 3)
+  const random = new Random(22)
+  const seen = new Set<number>()
+  for (let k = 0; k < 60; k++) {
+    const s = c.sample(random)
+    seen.add(s.seq[0])
+    const ref = refNb101ControllerLogProb(c.params, 12, Array.from(s.seq))
+    t.ok(Math.abs(s.logProb - ref.logProb) <= 1e-10 * Math.max(1, Math.abs(ref.logProb)), `log π of ${s.seq.join(',')}`)
+    t.ok(Math.abs(s.entropy - ref.entropy) <= 1e-10 * Math.max(1, Math.abs(ref.entropy)), 'entropy')
+  }
+  t.ok(seen.size >= 4, `node counts covered: ${[...seen].join(', ')}`)
 })
 
 t.test('log π and entropy of a forced sequence = the sampled ones', async t => {

@@ -164,3 +164,65 @@ export function refNac101Embed (params: Float64Array, D: number, spec: { matrix:
   const Z = matmul(matmul(norm, H1), W1)
   return Z[0].map((_, k) => Z.reduce((s, r) => s + r[k], 0) / 7)
 }
+
+/**
+ * log π and entropy of an NB-101 decision sequence (the code's arch_seq, seq[0] = n), written
+ * as the code's NASBenchController.forward reads: an LSTMCell step before every decision; the
+ * n-decision from Linear(64→5) of h; node k's predecessor by v·tanh(W_e e_j + W_h h) over
+ * j < k, its op by Linear(64→3); the output's predecessor over j ≤ n; 2(8−n) edge ends over
+ * j ≤ n+1; the input of each step the embedding of the previous decision (n_nodes_embedding,
+ * node_embedding, op_embedding). Parameters in controller-nb101.ts's layout.
+ */
+export function refNb101ControllerLogProb (params: Float64Array, H: number, seq: number[]): { logProb: number, entropy: number } {
+  let at = 0
+  const take = (r: number, c: number): number[][] => Array.from({ length: r }, () => Array.from({ length: c }, () => params[at++]))
+  const Wih = take(4 * H, H); const bih = take(1, 4 * H)[0]
+  const Whh = take(4 * H, H); const bhh = take(1, 4 * H)[0]
+  const nEmb = take(5, H); const nodeEmb = take(7, H); const opEmb = take(3, H)
+  const We = take(H, H); const Wh = take(H, H); const v = take(1, H)[0]
+  const Wop = take(3, H); const bop = take(1, 3)[0]
+  const Wn = take(5, H); const bn = take(1, 5)[0]
+  const sig = (x: number): number => 1 / (1 + Math.exp(-x))
+  const dot = (a: number[], b: number[]): number => a.reduce((s, x, k) => s + x * b[k], 0)
+  let h = new Array(H).fill(0)
+  let c = new Array(H).fill(0)
+  const lstm = (x: number[]): void => {
+    const g = Wih.map((row, r) => dot(row, x) + bih[r] + dot(Whh[r], h) + bhh[r])
+    const i = g.slice(0, H).map(sig); const f = g.slice(H, 2 * H).map(sig)
+    const gg = g.slice(2 * H, 3 * H).map(Math.tanh); const o = g.slice(3 * H).map(sig)
+    c = c.map((cp, k) => f[k] * cp + i[k] * gg[k])
+    h = c.map((ck, k) => o[k] * Math.tanh(ck))
+  }
+  let logProb = 0
+  let entropy = 0
+  const decide = (logits: number[], pick: number): void => {
+    const p = logits.map(Math.exp)
+    const z = p.reduce((a, b) => a + b, 0)
+    logProb += Math.log(p[pick] / z)
+    entropy -= p.reduce((s, q) => s + (q / z) * Math.log(q / z), 0)
+  }
+  const pointer = (count: number): number[] => {
+    const q = Wh.map(row => dot(row, h))
+    return Array.from({ length: count }, (_, j) => dot(v, We.map((row, r) => Math.tanh(dot(row, nodeEmb[j]) + q[r]))))
+  }
+  const n = seq[0]
+  lstm(new Array(H).fill(0))
+  decide(Wn.map((row, a) => dot(row, h) + bn[a]), n - 1)
+  let x = nEmb[n - 1]
+  let t = 1
+  for (let node = 0; node <= n; node++) {
+    lstm(x)
+    decide(pointer(node + 1), seq[t])
+    x = nodeEmb[seq[t]]; t++
+    if (node === n) break
+    lstm(x)
+    decide(Wop.map((row, a) => dot(row, h) + bop[a]), seq[t])
+    x = opEmb[seq[t]]; t++
+  }
+  for (let k = 0; k < 2 * (8 - n); k++) {
+    lstm(x)
+    decide(pointer(n + 2), seq[t])
+    x = nodeEmb[seq[t]]; t++
+  }
+  return { logProb, entropy }
+}
