@@ -101,6 +101,7 @@ t.test('Table 1 on synthetic-101: Random, RegressionNAS, CTNAS on the same M, re
   for (const row of rows) {
     t.equal(row.labelled, 40); t.equal(row.queries, 40); t.equal(row.held_out, 100)
     t.match(row.settings, { iterations: 30, pretrainEpochs: 100 })
+    t.ok(Math.abs(row.nac_pretrained_ktau) <= 1)
     for (const k of ['regression', 'ctnas']) {
       t.ok(Math.abs(row[k].ktau) <= 1, `${k} KTau in [−1, 1]`)
       t.ok(row[k].rank > 0 && row[k].rank <= 100, `${k} rank %`)
