@@ -110,4 +110,18 @@ t.test('Table 1 on synthetic-101: Random, RegressionNAS, CTNAS on the same M, re
   const again = run(...args)
   t.equal(again.status, 0)
   t.match(again.stderr, /0 cells run, 2 reused/)
+  // Two worker threads (cells rebuilt from the spec): the same rows.
+  const out2 = path.join(tmp(t), 'out2')
+  const two = run('--table', '1', '--quick', '--iterations', '30', '--seeds', '2', '--budget', '40', '--jobs', '2', '--out', out2)
+  t.equal(two.status, 0, two.stderr)
+  const strip = (row: Record<string, any>): Record<string, unknown> => {
+    const { run, regression, ctnas, ...rest } = row
+    void run
+    const { seconds: s1, cpu_seconds: c1, ...reg } = regression; void s1; void c1
+    const { seconds: s2, cpu_seconds: c2, ...ct } = ctnas; void s2; void c2
+    return { ...rest, regression: reg, ctnas: ct }
+  }
+  const rows2 = fs.readFileSync(path.join(out2, 'results.jsonl'), 'utf8').trim().split('\n').map(l => JSON.parse(l) as Record<string, any>)
+  const bySeed = (a: Record<string, any>, b: Record<string, any>): number => a.seed - b.seed
+  t.same(rows2.sort(bySeed).map(strip), rows.sort(bySeed).map(strip), '--jobs 2 rows = --jobs 1 rows')
 })
