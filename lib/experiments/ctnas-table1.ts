@@ -222,6 +222,7 @@ function writeReport (input: ReportInput, bench: Bench, spec: CtnasTable1Spec): 
     `Paired over seeds (mean ± se): CTNAS − RegressionNAS ${diff('ctnas', 'regression')}; CTNAS − Random (best of M) ${diff('ctnas', 'random_best')}; ` +
     `KTau CTNAS − RegressionNAS ${dk.n === 0 ? '—' : `${dk.mean >= 0 ? '+' : ''}${f3(dk.mean)} ± ${f3(dk.n > 1 ? dk.sd / Math.sqrt(dk.n) : NaN)}`}.`,
     `KTau of a NAC trained only as CTNAS pretrains it (same M and steps, no search; diagnostic): ${(() => { const k = meanSd(rows.map(r => r.nac_pretrained_ktau as number).filter(Number.isFinite)); return k.n === 0 ? '—' : `${f3(k.mean)} ± ${f3(k.sd)}` })()}.`,
-    'ReNAS is not a row: its NB-101 predictor exists (reproduce renas), but it is not wired into this table.', '']
+    'ReNAS is not a row: its NB-101 predictor exists (reproduce renas), but it is not wired into this table.',
+    ...(paper ? ['Paper rows not run here (print-only): ReNAS (KTau 0.634, 93.90 ± 0.21, best 94.11, 0.04 %), DARTS, ENAS, FBNet, SPOS (KTau 0.195), FairNAS (KTau −0.232).'] : []), '']
   return input.write('report.md', lines.join('\n') + '\n')
 }
