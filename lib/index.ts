@@ -70,8 +70,9 @@ export {
   type RandomSearchSettings, type AgingEvolutionSettings, type LocalSearchSettings, type BananasSettings, type CtnasSettings, type SearchMethod, type SearchRun, type SearchTrajectory
 } from './search/index'
 export { Mlp, type MlpOptions } from './models/mlp'
-export { Nac, type NacOptions, type NacPairs } from './models/nac'
+export { Nac, NacGraphSet, withDummyVertices, type NacOptions, type NacPairs, type NacGraphs } from './models/nac'
 export { Controller, CONTROLLER_STEPS, CONTROLLER_CHOICES, type ControllerSample } from './models/controller'
+export { Nb101Controller, nb101SeqToSpec, NB101_CONTROLLER_STEPS, type Nb101ControllerSample } from './models/controller-nb101'
 export { selectPseudoPairs, baselineScores } from './search/ctnas'
 export { comparatorKendall, scalarKendall, type KendallTies } from './metrics/comparator-kendall'
 export { comparatorRowMeans, baselineUpdate, linearComparatorKendall, type LinearHeads, type LinearComparatorOptions } from './models/linear-comparator'

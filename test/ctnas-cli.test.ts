@@ -16,12 +16,14 @@ const tmp = (t: Tap.Test): string => {
 
 t.test('usage errors before any work', async t => {
   const cases: Array<[string[], RegExp]> = [
-    [['--bench', 'synthetic-101'], /--bench synthetic-101: CTNAS runs on NAS-Bench-201 here/],
+    [['--bench', 'synthetic-101'], /--bench synthetic-101: --table search runs on NAS-Bench-201 .*; NB-101 benches: --table 1/],
+    [['--table', '1', '--bench', 'synthetic-201'], /--bench synthetic-201: Table 1 runs on NAS-Bench-101 \(synthetic-101 or nb101:<file>\)/],
+    [['--table', '1', '--budget', '1'], /--budget \(Table 1: the labelled architectures M\) must be at least 2, got 1/],
     [['--budget', '11'], /--budget must be at least 12/],
     [['--ratio', '1'], /--ratio must be a number in \[0, 1\), got '1'/],
     [['--ratio', '-0.1'], /--ratio must be a number in \[0, 1\)/],
     [['--schedule', 'slow'], /unknown --schedule 'slow' \(paper, fast, quick\)/],
-    [['--table', '2'], /unknown --table '2' \(search, ktau\)/],
+    [['--table', '2'], /unknown --table '2' \(search, ktau, 1\)/],
     [['--variant', 'best'], /unknown --variant 'best' \(curriculum, fixed, random\)/],
     [['--baselines', 'rs,darts'], /unknown --baselines 'darts'/],
     [['--baselines', 'rs,rs'], /--baselines: 'rs' is given twice/],
@@ -41,12 +43,6 @@ t.test('usage errors before any work', async t => {
     t.equal(r.status, 2, `${args.join(' ')}: exit 2 (${r.stderr})`)
     t.match(r.stderr, message)
   }
-  // nasrank search refuses ctnas on an NB-101 bench before running any cell.
-  const dir = tmp(t)
-  const s = spawnSync(process.execPath, [bin, 'search', '--bench', 'synthetic-101', '--method', 'rs,ctnas', '--seeds', '1', '--budget', '20', '--out', path.join(dir, 'o')], { encoding: 'utf8' })
-  t.equal(s.status, 2, s.stderr)
-  t.match(s.stderr, /--method ctnas runs on nb201 benches; .* is nb101/)
-  t.notOk(fs.existsSync(path.join(dir, 'o', 'results.jsonl')), 'no cell ran')
   const help = run('--help')
   t.equal(help.status, 0)
   t.match(help.stdout, /--schedule <name>/)
@@ -106,5 +102,44 @@ t.test('KTau table on synthetic-201: Eq. 12 of the NAC and of the regression pre
   const strip = (row: Record<string, unknown>): Record<string, unknown> => { const { seconds, run, ...rest } = row; void seconds; void run; return rest }
   const rows2 = fs.readFileSync(path.join(out2, 'results.jsonl'), 'utf8').trim().split('\n').map(l => JSON.parse(l) as Record<string, unknown>)
   const bySeed = (a: Record<string, unknown>, b: Record<string, unknown>): number => (a.seed as number) - (b.seed as number)
+  t.same(rows2.sort(bySeed).map(strip), rows.sort(bySeed).map(strip), '--jobs 2 rows = --jobs 1 rows')
+})
+
+t.test('Table 1 on synthetic-101: Random, RegressionNAS, CTNAS on the same M, resumable', async t => {
+  const out = path.join(tmp(t), 'out')
+  const args = ['--table', '1', '--quick', '--iterations', '30', '--seeds', '2', '--budget', '40', '--out', out]
+  const r = run(...args)
+  t.equal(r.status, 0, r.stderr)
+  t.match(r.stdout, /CTNAS Table 1 \(NAS-Bench-101\)/)
+  t.match(r.stdout, /SYNTHETIC/)
+  t.notMatch(r.stdout, /Paper: KTau/, 'no paper numbers beside a synthetic bench')
+  for (const name of ['Random \\(best of M\\)', 'RegressionNAS', 'CTNAS']) t.match(r.stdout, new RegExp(`\\| ${name} \\|.*\\| 40 \\|`))
+  const rows = fs.readFileSync(path.join(out, 'results.jsonl'), 'utf8').trim().split('\n').map(l => JSON.parse(l) as Record<string, any>)
+  t.equal(rows.length, 2)
+  for (const row of rows) {
+    t.equal(row.labelled, 40); t.equal(row.queries, 40); t.equal(row.held_out, 100)
+    t.match(row.settings, { iterations: 30, pretrainEpochs: 100 })
+    t.ok(Math.abs(row.nac_pretrained_ktau) <= 1)
+    for (const k of ['regression', 'ctnas']) {
+      t.ok(Math.abs(row[k].ktau) <= 1, `${k} KTau in [−1, 1]`)
+      t.ok(row[k].rank > 0 && row[k].rank <= 100, `${k} rank %`)
+    }
+  }
+  const again = run(...args)
+  t.equal(again.status, 0)
+  t.match(again.stderr, /0 cells run, 2 reused/)
+  // Two worker threads (cells rebuilt from the spec): the same rows.
+  const out2 = path.join(tmp(t), 'out2')
+  const two = run('--table', '1', '--quick', '--iterations', '30', '--seeds', '2', '--budget', '40', '--jobs', '2', '--out', out2)
+  t.equal(two.status, 0, two.stderr)
+  const strip = (row: Record<string, any>): Record<string, unknown> => {
+    const { run, regression, ctnas, ...rest } = row
+    void run
+    const { seconds: s1, cpu_seconds: c1, ...reg } = regression; void s1; void c1
+    const { seconds: s2, cpu_seconds: c2, ...ct } = ctnas; void s2; void c2
+    return { ...rest, regression: reg, ctnas: ct }
+  }
+  const rows2 = fs.readFileSync(path.join(out2, 'results.jsonl'), 'utf8').trim().split('\n').map(l => JSON.parse(l) as Record<string, any>)
+  const bySeed = (a: Record<string, any>, b: Record<string, any>): number => a.seed - b.seed
   t.same(rows2.sort(bySeed).map(strip), rows.sort(bySeed).map(strip), '--jobs 2 rows = --jobs 1 rows')
 })

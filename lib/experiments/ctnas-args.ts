@@ -23,8 +23,8 @@ const BASELINES = ['rs', 're', 'ls', 'bananas'] as const
 const VARIANTS = ['curriculum', 'fixed', 'random'] as const
 
 export interface CtnasArgs {
-  /** 'search' (CTNAS beside the baselines) or 'ktau' (Eq. 12 of the NAC vs a regression predictor). */
-  table: 'search' | 'ktau'
+  /** 'search' (CTNAS beside the baselines), 'ktau' (Eq. 12 of the NAC vs a regression predictor) or '1' (Table 1 on NB-101). */
+  table: 'search' | 'ktau' | '1'
   bench: string
   dataset?: string
   budget: number
@@ -64,14 +64,18 @@ export interface RawCtnasOptions {
 /** Validates the options; every error is a UsageError naming the option. */
 export function ctnasArgs (raw: RawCtnasOptions): CtnasArgs {
   const quick = raw.quick === true
-  const bench = raw.bench ?? 'synthetic-201'
-  if (!(bench === 'synthetic-201' || /^nb201:./.test(bench))) {
-    throw new UsageError(`--bench ${bench}: CTNAS runs on NAS-Bench-201 here (synthetic-201 or nb201:<table.csv | dir>); the NB-101 controller is not implemented`)
+  const table = choice('--table', raw.table, ['search', 'ktau', '1'] as const)
+  const bench = raw.bench ?? (table === '1' ? 'synthetic-101' : 'synthetic-201')
+  if (table === '1') {
+    if (!(bench === 'synthetic-101' || /^nb101:./.test(bench))) throw new UsageError(`--bench ${bench}: Table 1 runs on NAS-Bench-101 (synthetic-101 or nb101:<file>)`)
+  } else if (!(bench === 'synthetic-201' || /^nb201:./.test(bench))) {
+    throw new UsageError(`--bench ${bench}: --table ${table} runs on NAS-Bench-201 (synthetic-201 or nb201:<table.csv | dir>); NB-101 benches: --table 1`)
   }
   if (raw.dataset !== undefined && !bench.startsWith('nb201:')) throw new UsageError(`--dataset picks the dataset of an nb201:<dir> holding several; ${bench} has one`)
   const schedule = choice('--schedule', raw.schedule ?? (quick ? 'quick' : 'paper'), SCHEDULES)
-  const budget = integer('--budget', raw.budget ?? '100', 1)
-  if (budget <= 11) throw new UsageError(`--budget must be at least 12 (2 labelled architectures and the top-10 queried at the end), got ${budget}`)
+  const budget = integer('--budget', raw.budget ?? (table === '1' ? '423' : '100'), 1)
+  if (table === '1' && budget < 2) throw new UsageError(`--budget (Table 1: the labelled architectures M) must be at least 2, got ${budget}`)
+  if (table !== '1' && budget <= 11) throw new UsageError(`--budget must be at least 12 (2 labelled architectures and the top-10 queried at the end), got ${budget}`)
   const baselines: string[] = []
   if (raw.baselines.trim() !== '' && raw.baselines !== 'none') {
     for (const m of list('--baselines', raw.baselines, s => choice('--baselines', s, BASELINES))) {
@@ -97,7 +101,7 @@ export function ctnasArgs (raw: RawCtnasOptions): CtnasArgs {
   const iterations = (settings.iterations ?? 10000) as number
   if (rounds > iterations) throw new UsageError(`--rounds ${rounds} exceeds the ${iterations} controller iterations: every round searches`)
   return {
-    table: choice('--table', raw.table, ['search', 'ktau'] as const),
+    table,
     bench,
     dataset: raw.dataset,
     budget,
@@ -119,10 +123,11 @@ export function ctnasCommand (): Command {
       'baseline curriculum, data exploration) and the baselines on the same seeds at one query budget: every architecture ' +
       'whose validation accuracy a method reads counts (CTNAS: budget − 10 labelled, then its top-10). Report: test accuracy ' +
       'of each method\'s best-val architecture, paired differences, regret. Results go to --out; re-running resumes.')
-    .option('--table <name>', 'search: CTNAS beside the baselines (Table 1 on NB-201); ktau: Eq. 12 KTau of the NAC vs a regression predictor on 100 held-out architectures', 'search')
-    .option('--bench <uri>', 'synthetic-201 (default) or nb201:<table.csv> / nb201:<dir>')
+    .option('--table <name>', 'search: CTNAS beside the baselines (Table 1 on NB-201); ktau: Eq. 12 KTau of the NAC vs a regression predictor on 100 held-out architectures; ' +
+      '1: Table 1 on NB-101 (Random, RegressionNAS, CTNAS: KTau, test accuracy, rank, queries)', 'search')
+    .option('--bench <uri>', 'synthetic-201 (default) or nb201:<table.csv> / nb201:<dir>; --table 1: synthetic-101 (default) or nb101:<file>')
     .option('--dataset <D>', 'the dataset of an nb201:<dir> holding several (e.g. cifar100)')
-    .option('--budget <N>', 'distinct architectures each run may query (default 100)')
+    .option('--budget <N>', 'distinct architectures each run may query (default 100); --table 1: the labelled architectures M (default 423)')
     .option('--seeds <N>', 'runs per method (default 20; --quick: 2)')
     .option('--seed-start <N>', 'first seed', '0')
     .option('--schedule <name>', `CTNAS schedule: ${SCHEDULES.join(', ')} (default paper; --quick: quick) — paper: T = 10,000 with a NAC step and ` +
@@ -142,7 +147,8 @@ export function ctnasCommand (): Command {
     .addHelpText('after', '\nExamples:\n' +
       '  nasrank reproduce ctnas --quick\n' +
       '  nasrank reproduce ctnas --bench nb201:nb201-cifar10-hp200.csv --schedule fast --seeds 10 --jobs 2\n' +
-      '  nasrank reproduce ctnas --table ktau --bench nb201:nb201-cifar100-hp200.csv --schedule fast --seeds 10')
+      '  nasrank reproduce ctnas --table ktau --bench nb201:nb201-cifar100-hp200.csv --schedule fast --seeds 10\n' +
+      '  nasrank reproduce ctnas --table 1 --bench synthetic-101 --schedule fast --seeds 5')
     .action(async (raw: RawCtnasOptions) => {
       const args = ctnasArgs(raw)
       /* eslint-disable @typescript-eslint/no-require-imports */
@@ -153,6 +159,26 @@ export function ctnasCommand (): Command {
       status.show(openingStatus(args.bench))
       const log = (line: string): void => { status.clear(); console.error(line) }
       try {
+        if (args.table === '1') {
+          const { runCtnasTable1 } = require('./ctnas-table1') as typeof import('./ctnas-table1') // eslint-disable-line @typescript-eslint/no-require-imports
+          const { formatProgress } = require('./runner') as typeof import('./runner') // eslint-disable-line @typescript-eslint/no-require-imports
+          const r = await runCtnasTable1({
+            bench: args.bench,
+            labelled: args.budget,
+            seeds: args.seeds,
+            seedStart: args.seedStart,
+            settings: args.settings,
+            jobs: args.jobs,
+            out: args.out,
+            force: args.force,
+            command: process.argv.slice(2),
+            warn: line => log(`warning: ${line}`),
+            progress: (done, total, label, timing) => { if (timing !== undefined) log(formatProgress(done, total, label, timing)) }
+          })
+          log(`${r.ran} cells run, ${r.skipped} reused; report: ${r.reportFile}`)
+          process.stdout.write((require('node:fs') as typeof import('node:fs')).readFileSync(r.reportFile, 'utf8')) // eslint-disable-line @typescript-eslint/no-require-imports
+          return
+        }
         if (args.table === 'ktau') {
           const { runCtnasKtau } = require('./ctnas') as typeof import('./ctnas') // eslint-disable-line @typescript-eslint/no-require-imports
           const { formatProgress } = require('./runner') as typeof import('./runner') // eslint-disable-line @typescript-eslint/no-require-imports

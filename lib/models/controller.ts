@@ -7,6 +7,7 @@
 import { Random } from '../random'
 import { addon } from '../native'
 import type { Adam } from './nac'
+import { lstmBackward, lstmForward, lstmLayout, drawIndex, policyLogitGrad, softmaxInto, LSTM_STATE, type LstmOffsets } from './lstm'
 
 export const CONTROLLER_STEPS = 6
 export const CONTROLLER_CHOICES = 5
@@ -27,14 +28,14 @@ export class Controller {
   /** [W_ih (4H×H) | b_ih (4H) | W_hh (4H×H) | b_hh (4H) | W_o (C×H) | b_o (C) | E (C×H)]. */
   readonly params: Float64Array
   readonly grad: Float64Array
-  private readonly o: { wih: number, bih: number, whh: number, bhh: number, wo: number, bo: number, emb: number }
+  private readonly o: LstmOffsets & { wo: number, bo: number, emb: number }
 
   constructor (random: Random, hidden = 64) {
     const H = this.hidden = hidden
     const C = CONTROLLER_CHOICES
     let at = 0
     const take = (n: number): number => { const o = at; at += n; return o }
-    this.o = { wih: take(4 * H * H), bih: take(4 * H), whh: take(4 * H * H), bhh: take(4 * H), wo: take(C * H), bo: take(C), emb: take(C * H) }
+    this.o = { ...lstmLayout(H, take), wo: take(C * H), bo: take(C), emb: take(C * H) }
     this.params = new Float64Array(at)
     this.grad = new Float64Array(at)
     for (let k = 0; k < at; k++) this.params[k] = (2 * random.float() - 1) * 0.1
@@ -56,61 +57,21 @@ export class Controller {
     let entropy = 0
     const cache: Float64Array[] = []
     const gates = new Float64Array(4 * H)
+    const logits = new Float64Array(C)
     for (let t = 0; t < CONTROLLER_STEPS; t++) {
       const xOff = t === 0 ? -1 : o.emb + out[t - 1] * H
-      for (let r = 0; r < 4 * H; r++) {
-        let acc = P[o.bih + r] + P[o.bhh + r]
-        const wi = o.wih + r * H
-        const wh = o.whh + r * H
-        if (xOff >= 0) for (let k = 0; k < H; k++) acc += P[wi + k] * P[xOff + k]
-        for (let k = 0; k < H; k++) acc += P[wh + k] * h[k]
-        gates[r] = acc
-      }
-      // state: [i f g o (activated) | c_prev | h_prev | c | tanh c | h | probs]
+      // state: [i f g o (activated) | c_prev | h_prev | c | tanh c | h | (unused) | probs]
       const st = new Float64Array(10 * H + C)
-      for (let k = 0; k < H; k++) {
-        st[k] = sigmoid(gates[k])
-        st[H + k] = sigmoid(gates[H + k])
-        st[2 * H + k] = Math.tanh(gates[2 * H + k])
-        st[3 * H + k] = sigmoid(gates[3 * H + k])
-      }
-      st.set(c, 4 * H)
-      st.set(h, 5 * H)
-      const cn = new Float64Array(H)
-      const hn = new Float64Array(H)
-      for (let k = 0; k < H; k++) {
-        cn[k] = st[H + k] * c[k] + st[k] * st[2 * H + k]
-        const tc = Math.tanh(cn[k])
-        st[7 * H + k] = tc
-        hn[k] = st[3 * H + k] * tc
-      }
-      st.set(cn, 6 * H)
-      st.set(hn, 8 * H)
-      const logits = new Float64Array(C)
-      const mx = outputLogits(P, o.bo, o.wo, hn, logits)
-      let z = 0
-      for (let a = 0; a < C; a++) z += Math.exp(logits[a] - mx)
-      const lz = mx + Math.log(z)
-      let ent = 0
-      for (let a = 0; a < C; a++) {
-        const lp = logits[a] - lz
-        const p = Math.exp(lp)
-        st[10 * H + a] = p
-        ent -= p * lp
-      }
-      let pick: number
-      if (ops !== undefined) pick = ops[t]
-      else {
-        const r = (random as Random).float()
-        let acc = 0
-        pick = C - 1
-        for (let a = 0; a < C; a++) { acc += st[10 * H + a]; if (r < acc) { pick = a; break } }
-      }
+      lstmForward(P, o, H, xOff, h, c, st, 0, gates)
+      const hn = st.subarray(8 * H, 9 * H)
+      outputLogits(P, o.bo, o.wo, hn, logits)
+      const { logZ: lz, entropy: ent } = softmaxInto(logits, C, st, 10 * H)
+      const pick = ops !== undefined ? ops[t] : drawIndex(st, 10 * H, C, (random as Random).float())
       out[t] = pick
       logProb += logits[pick] - lz
       entropy += ent
       cache.push(st)
-      h = hn; c = cn
+      h = hn; c = st.subarray(6 * H, 7 * H)
     }
     return { ops: out, logProb, entropy, cache }
   }
@@ -184,6 +145,7 @@ export class Controller {
     let cs: Float64Array[] = [new Float64Array(H)]
     let groupOf = new Int32Array(n)
     const gates = new Float64Array(4 * H)
+    const st = new Float64Array(LSTM_STATE * H)
     for (let t = 0; t < CONTROLLER_STEPS; t++) {
       const probs: Float64Array[] = []
       const nextH: Float64Array[] = []
@@ -194,20 +156,9 @@ export class Controller {
       for (let g = 0; g < hs.length; g++) {
         const h = hs[g]; const c = cs[g]
         const xOff = t === 0 ? -1 : o.emb + lastOp[g] * H
-        for (let r = 0; r < 4 * H; r++) {
-          let acc = P[o.bih + r] + P[o.bhh + r]
-          const wi = o.wih + r * H
-          const wh = o.whh + r * H
-          if (xOff >= 0) for (let k = 0; k < H; k++) acc += P[wi + k] * P[xOff + k]
-          for (let k = 0; k < H; k++) acc += P[wh + k] * h[k]
-          gates[r] = acc
-        }
-        const hn = new Float64Array(H)
-        const cn = new Float64Array(H)
-        for (let k = 0; k < H; k++) {
-          cn[k] = sigmoid(gates[H + k]) * c[k] + sigmoid(gates[k]) * Math.tanh(gates[2 * H + k])
-          hn[k] = sigmoid(gates[3 * H + k]) * Math.tanh(cn[k])
-        }
+        lstmForward(P, o, H, xOff, h, c, st, 0, gates)
+        const hn = st.slice(8 * H, 9 * H)
+        const cn = st.slice(6 * H, 7 * H)
         const p = new Float64Array(C)
         const mx = outputLogits(P, o.bo, o.wo, hn, p)
         let z = 0
@@ -221,11 +172,7 @@ export class Controller {
       const hs2: Float64Array[] = []; const cs2: Float64Array[] = []
       for (let k = 0; k < n; k++) {
         const g = groupOf[k]
-        const p = probs[g]
-        const r = random.float()
-        let acc = 0
-        let pick = C - 1
-        for (let a = 0; a < C; a++) { acc += p[a]; if (r < acc) { pick = a; break } }
+        const pick = drawIndex(probs[g], 0, C, random.float())
         out[k * CONTROLLER_STEPS + t] = pick
         const key = g * C + pick
         let id = child.get(key)
@@ -249,53 +196,24 @@ export class Controller {
     const o = this.o
     let dhNext = new Float64Array(H)
     let dcNext = new Float64Array(H)
+    let dhPrev = new Float64Array(H)
+    let dcPrev = new Float64Array(H)
     const dg = new Float64Array(4 * H)
+    const dx = new Float64Array(H)
+    const dl = new Float64Array(C)
     for (let t = CONTROLLER_STEPS - 1; t >= 0; t--) {
       const st = s.cache[t]
-      const pick = s.ops[t]
-      let ent = 0
-      for (let a = 0; a < C; a++) { const p = st[10 * H + a]; if (p > 0) ent -= p * Math.log(p) }
       const dh = Float64Array.from(dhNext)
+      policyLogitGrad(st, 10 * H, C, s.ops[t], coefLogProb, coefEntropy, dl)
       for (let a = 0; a < C; a++) {
-        const p = st[10 * H + a]
-        // d(−A log p_pick)/dlogit_a = A (p_a − 1[a = pick]); d(−β H)/dlogit_a = β p_a (log p_a + H).
-        const dl = coefLogProb * (p - (a === pick ? 1 : 0)) + (coefEntropy !== 0 && p > 0 ? coefEntropy * p * (Math.log(p) + ent) : 0)
-        if (dl === 0) continue
-        G[o.bo + a] += dl
-        for (let k = 0; k < H; k++) { G[o.wo + a * H + k] += dl * st[8 * H + k]; dh[k] += dl * P[o.wo + a * H + k] }
-      }
-      const dc = new Float64Array(H)
-      for (let k = 0; k < H; k++) {
-        const i = st[k]; const f = st[H + k]; const g = st[2 * H + k]; const og = st[3 * H + k]
-        const tc = st[7 * H + k]
-        dc[k] = dh[k] * og * (1 - tc * tc) + dcNext[k]
-        dg[k] = dc[k] * g * i * (1 - i)
-        dg[H + k] = dc[k] * st[4 * H + k] * f * (1 - f)
-        dg[2 * H + k] = dc[k] * i * (1 - g * g)
-        dg[3 * H + k] = dh[k] * tc * og * (1 - og)
+        if (dl[a] === 0) continue
+        G[o.bo + a] += dl[a]
+        for (let k = 0; k < H; k++) { G[o.wo + a * H + k] += dl[a] * st[8 * H + k]; dh[k] += dl[a] * P[o.wo + a * H + k] }
       }
       const xOff = t === 0 ? -1 : o.emb + s.ops[t - 1] * H
-      const dhPrev = new Float64Array(H)
-      const dx = new Float64Array(H)
-      for (let r = 0; r < 4 * H; r++) {
-        const d = dg[r]
-        if (d === 0) continue
-        G[o.bih + r] += d
-        G[o.bhh + r] += d
-        const wi = o.wih + r * H
-        const wh = o.whh + r * H
-        for (let k = 0; k < H; k++) {
-          G[wh + k] += d * st[5 * H + k]
-          dhPrev[k] += d * P[wh + k]
-        }
-        if (xOff >= 0) {
-          for (let k = 0; k < H; k++) { G[wi + k] += d * P[xOff + k]; dx[k] += d * P[wi + k] }
-        }
-      }
-      if (xOff >= 0) for (let k = 0; k < H; k++) G[xOff + k] += dx[k]
-      const dcPrev = new Float64Array(H)
-      for (let k = 0; k < H; k++) dcPrev[k] = dc[k] * st[H + k]
-      dhNext = dhPrev; dcNext = dcPrev
+      lstmBackward(P, G, o, H, xOff, st, 0, dh, dcNext, dhPrev, dcPrev, dg, dx)
+      const th = dhNext; dhNext = dhPrev; dhPrev = th
+      const tc = dcNext; dcNext = dcPrev; dcPrev = tc
     }
   }
 }
@@ -305,10 +223,6 @@ function concatCache (cache: Float64Array[]): Float64Array {
   const flat = new Float64Array(cache.length * stride)
   cache.forEach((st, t) => flat.set(st, t * stride))
   return flat
-}
-
-function sigmoid (x: number): number {
-  return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))
 }
 
 /** The output layer: out[a] = P[bo + a] + Σ_k P[wo + a·H + k]·h[k] for a < out.length (H = h.length); returns max_a out[a]. */

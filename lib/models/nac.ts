@@ -1,13 +1,16 @@
 // CTNAS's Neural Architecture Comparator (Chen et al., CVPR 2021, Eq. 6–7), paper preset, on
-// NAS-Bench-201, in plain Float64Arrays with hand-written gradients and Adam.
+// NAS-Bench-201 and NAS-Bench-101, in plain Float64Arrays with hand-written gradients and Adam.
 //
-//   Input (ours; neither the paper nor its code covers NB-201): the line graph of the pruned
+//   Input: withDummyVertices(GraphBatch). NB-101 (the code's): nb101GraphBatch, V = 7, ids
+//   dummy 0, input 1, conv1x1 2, conv3x3 3, maxpool 4, output 5; the padding slots of a cell
+//   under 7 vertices are dummy vertices. The NAC's graphs are then a NacGraphSet (`graphs`).
+//   NB-201 (ours; neither the paper nor its code covers NB-201), the default: the line graph of the pruned
 //   cell (nb201.prune), V = 8 = input, the 6 edge-ops in edge order, output; vertex ids
 //   dummy 0, input 1, skip 2, conv1x1 3, conv3x3 4, avgpool 5, output 6. A none (or pruned)
 //   edge is a dummy vertex: feature 0, self-loop only, still pooled. Vertices gather from their
 //   predecessors (Aᵀ, as the code).
 //   Model: Z = Â·ReLU(Â X W0)·W1 with Â = D̃^−½ (Aᵀ + I) D̃^−½ (D̃ the row sums of Aᵀ + I), two
-//   layers of width 128, no bias, no activation after layer 2; z = mean over the 8 vertex rows
+//   layers of width 128, no bias, no activation after layer 2; z = mean over the V vertex rows
 //   of Z; p(a ≻ b) = σ([z_a; z_b]·w) (no bias). Init as the code: W ~ U(±1/√128); the FC head
 //   as PyTorch's Linear: U(±1/√(2·128)).
 //   Training: BCE of p against y, Adam (β 0.5, 0.999, ε 1e-8), coupled weight decay.
@@ -16,17 +19,31 @@
 // Â, so an embedding costs one V×V×D propagation and one D×D product; and because the head is
 // linear before the sigmoid, p(a ≻ b) = σ(u_a + v_b) with u = z·w_a, v = z·w_b: every pair
 // among n architectures needs only n embeddings.
-import { NB201_DAG_LINKS, NB201_SIZE } from '../spaces/nb201'
+import { NB201_SIZE, nb201 } from '../spaces/nb201'
+import { nb201GraphBatch, type GraphBatch } from '../encode/graph'
+import { describe } from '../validate'
 import { Random } from '../random'
 
+/** NB-201's NAC input: V = 8 slots, 7 vertex ids (dummy, input, 4 ops, output). */
 export const NAC_VERTICES = 8
 export const NAC_FEATURES = 7
 
-/** Normalised propagation Â (8×8), feature ids (8) and Â's column sums (8) of every NB-201 index, built once. */
-export interface NacGraphTable {
+/**
+ * NAC input graphs, architecture-major: the normalised propagation Â (V×V), the vertex ids
+ * (V; 0 = dummy) and Â's column sums (V) of each graph. Ids are positions in these arrays.
+ */
+export interface NacGraphs {
+  /** Vertex slots V per graph. */
+  readonly vertices: number
+  /** Vertex ids 0..features−1 (0: dummy). */
+  readonly features: number
   norm: Float64Array
   feat: Uint8Array
   colSum: Float64Array
+}
+
+/** The table of all 15,625 NB-201 cells by nasrank index, with each cell's pruned form. */
+export interface NacGraphTable extends NacGraphs {
   /** The index of each architecture's pruned form (equal for functionally equal cells). */
   pruned: Int32Array
 }
@@ -34,24 +51,60 @@ export interface NacGraphTable {
 let TABLE: NacGraphTable | undefined
 const POW5 = [3125, 625, 125, 25, 5, 1]
 
-/** The NAC graph of one NB-201 cell (6 op codes, unpruned), written at `at`. */
-export function nacGraphInto (ops: ArrayLike<number>, norm: Float64Array, feat: Uint8Array, colSum: Float64Array, at: number): void {
-  const V = NAC_VERTICES
-  const live = pruneOps(ops)
-  const real = new Uint8Array(V)
-  feat[at * V] = 1; real[0] = 1
-  feat[at * V + 7] = 6; real[7] = 1
-  for (let e = 0; e < 6; e++) {
-    feat[at * V + e + 1] = live[e] === 0 ? 0 : live[e] + 1
-    real[e + 1] = live[e] === 0 ? 0 : 1
+/**
+ * The NAC's input form of a graph batch (issue 19, "NAC input"): vertex ids = one-hot index + 1,
+ * padding (mask 0: NB-101 cells under 7 vertices, NB-201 none edges) = dummy vertex 0 with a
+ * self-loop only, still one of the V pooled slots; vertices gather from their predecessors:
+ * Â = D̃^−½ (Aᵀ + I) D̃^−½ with D̃ the row sums of Aᵀ + I. NB-101 (nb101GraphBatch): V 7, ids
+ * dummy 0, input 1, conv1x1 2, conv3x3 3, maxpool 4, output 5 (the code's). NB-201
+ * (nb201GraphBatch of the pruned cells): V 8, ids dummy 0, input 1, skip 2, conv1x1 3,
+ * conv3x3 4, avgpool 5, output 6 (ours).
+ */
+export function withDummyVertices (batch: GraphBatch): NacGraphs {
+  const fn = 'withDummyVertices'
+  checkBatch(batch, fn)
+  const V = batch.vertices
+  const out = { vertices: V, features: batch.features + 1, norm: new Float64Array(batch.count * V * V), feat: new Uint8Array(batch.count * V), colSum: new Float64Array(batch.count * V) }
+  for (let g = 0; g < batch.count; g++) dummyVerticesInto(batch, g, out, g)
+  return out
+}
+
+function checkBatch (batch: GraphBatch, fn: string): void {
+  if (batch === null || typeof batch !== 'object') throw new TypeError(`${fn}: batch must be a GraphBatch, got ${describe(batch)}`)
+  const { count, vertices: V, features: F } = batch
+  if (!Number.isInteger(count) || count < 0 || !Number.isInteger(V) || V < 1 || !Number.isInteger(F) || F < 1 || F > 254) {
+    throw new RangeError(`${fn}: batch.count, batch.vertices and batch.features must be integers (count ≥ 0, vertices ≥ 1, 1 ≤ features ≤ 254), got ${count}, ${V}, ${F}`)
   }
-  // Ã[i][j] = A[j][i] + δij: vertex i gathers from its predecessors j.
+  if (batch.adjacency?.length !== count * V * V || batch.x?.length !== count * V * F || batch.mask?.length !== count * V) {
+    throw new RangeError(`${fn}: batch.adjacency, batch.x and batch.mask must hold count·V·V, count·V·F and count·V values`)
+  }
+}
+
+/** Graph g of `batch` in the NAC's form, written at position `at` of `out`. */
+function dummyVerticesInto (batch: GraphBatch, g: number, out: NacGraphs, at: number): void {
+  const V = batch.vertices
+  const F = batch.features
+  const { norm, feat, colSum } = out
   const t = new Float64Array(V * V)
-  for (let i = 0; i < V; i++) t[i * V + i] = 1
-  for (const [from, to] of NB201_DAG_LINKS) if (real[from] === 1 && real[to] === 1) t[to * V + from] = 1
+  for (let i = 0; i < V; i++) {
+    t[i * V + i] = 1
+    if (batch.mask[g * V + i] === 0) { feat[at * V + i] = 0; continue }
+    let id = 0
+    for (let f = 0; f < F; f++) if (batch.x[(g * V + i) * F + f] !== 0) { id = f + 1; break }
+    if (id === 0) throw new RangeError(`withDummyVertices: graph ${g}, vertex ${i} is real (mask 1) but has no feature`)
+    feat[at * V + i] = id
+  }
+  // Ã[i][j] = A[j][i] + δij: vertex i gathers from its predecessors j (real vertices only).
+  for (let j = 0; j < V; j++) {
+    if (batch.mask[g * V + j] === 0) continue
+    for (let i = 0; i < V; i++) {
+      if (i !== j && batch.mask[g * V + i] !== 0 && batch.adjacency[(g * V + j) * V + i] !== 0) t[i * V + j] = 1
+    }
+  }
   const deg = new Float64Array(V)
   for (let i = 0; i < V; i++) for (let j = 0; j < V; j++) deg[i] += t[i * V + j]
   const nb = at * V * V
+  for (let j = 0; j < V; j++) colSum[at * V + j] = 0
   for (let i = 0; i < V; i++) {
     for (let j = 0; j < V; j++) {
       const a = t[i * V + j] / Math.sqrt(deg[i] * deg[j])
@@ -61,36 +114,61 @@ export function nacGraphInto (ops: ArrayLike<number>, norm: Float64Array, feat: 
   }
 }
 
-/** nb201.prune on 6 codes (edges on no input → output path of live edges become none). */
-function pruneOps (ops: ArrayLike<number>): Uint8Array {
-  const a = Uint8Array.from(ops)
-  const EDGES = [[0, 1], [0, 2], [1, 2], [0, 3], [1, 3], [2, 3]]
-  let fromInput = 1
-  for (let e = 0; e < 6; e++) if (a[e] !== 0 && (fromInput >> EDGES[e][0]) & 1) fromInput |= 1 << EDGES[e][1]
-  let toOutput = 8
-  for (let e = 5; e >= 0; e--) if (a[e] !== 0 && (toOutput >> EDGES[e][1]) & 1) toOutput |= 1 << EDGES[e][0]
-  for (let e = 0; e < 6; e++) if (!((fromInput >> EDGES[e][0]) & 1) || !((toOutput >> EDGES[e][1]) & 1)) a[e] = 0
-  return a
+/**
+ * A growing set of NAC graphs (NB-101 search: the cells met so far), ids in insertion order.
+ * The arrays are replaced as they grow; read them through the set, not a kept reference.
+ */
+export class NacGraphSet implements NacGraphs {
+  readonly vertices: number
+  readonly features: number
+  norm: Float64Array
+  feat: Uint8Array
+  colSum: Float64Array
+  count = 0
+
+  constructor (vertices: number, features: number) {
+    this.vertices = vertices
+    this.features = features
+    this.norm = new Float64Array(64 * vertices * vertices)
+    this.feat = new Uint8Array(64 * vertices)
+    this.colSum = new Float64Array(64 * vertices)
+  }
+
+  /** Appends the graphs of `batch` (same V, features + 1 = this.features); returns the id of the first. */
+  add (batch: GraphBatch): number {
+    checkBatch(batch, 'NacGraphSet.add')
+    if (batch.vertices !== this.vertices || batch.features + 1 !== this.features) {
+      throw new RangeError(`NacGraphSet.add: the set holds graphs of ${this.vertices} vertices and ${this.features - 1} features, the batch ${batch.vertices} and ${batch.features}`)
+    }
+    const V = this.vertices
+    const first = this.count
+    const need = first + batch.count
+    if (need * V > this.feat.length) {
+      const cap = Math.max(need, 2 * this.feat.length / V)
+      const norm = new Float64Array(cap * V * V); norm.set(this.norm); this.norm = norm
+      const feat = new Uint8Array(cap * V); feat.set(this.feat); this.feat = feat
+      const colSum = new Float64Array(cap * V); colSum.set(this.colSum); this.colSum = colSum
+    }
+    for (let g = 0; g < batch.count; g++) dummyVerticesInto(batch, g, this, first + g)
+    this.count = need
+    return first
+  }
 }
 
-/** The graphs of all 15,625 NB-201 cells by nasrank index (built on first use, ~8 MB). */
+/** The graphs of all 15,625 NB-201 cells by nasrank index (built on first use, ~8 MB): withDummyVertices of the pruned cells. */
 export function nacGraphTable (): NacGraphTable {
   if (TABLE !== undefined) return TABLE
-  const V = NAC_VERTICES
-  const norm = new Float64Array(NB201_SIZE * V * V)
-  const feat = new Uint8Array(NB201_SIZE * V)
-  const colSum = new Float64Array(NB201_SIZE * V)
+  const ops = new Uint8Array(NB201_SIZE * 6)
+  for (let idx = 0; idx < NB201_SIZE; idx++) for (let e = 0; e < 6; e++) ops[idx * 6 + e] = Math.floor(idx / POW5[e]) % 5
+  const prunedOps = nb201.pruneBatch(ops)
+  const graphs = withDummyVertices(nb201GraphBatch(prunedOps))
   const pruned = new Int32Array(NB201_SIZE)
-  const ops = new Uint8Array(6)
   for (let idx = 0; idx < NB201_SIZE; idx++) {
-    for (let e = 0; e < 6; e++) ops[e] = Math.floor(idx / POW5[e]) % 5
-    nacGraphInto(ops, norm, feat, colSum, idx)
-    const p = pruneOps(ops)
     let k = 0
-    for (let e = 0; e < 6; e++) k += p[e] * POW5[e]
+    for (let e = 0; e < 6; e++) k += prunedOps[idx * 6 + e] * POW5[e]
     pruned[idx] = k
   }
-  TABLE = { norm, feat, colSum, pruned }
+  TABLE = { ...graphs, pruned }
   return TABLE
 }
 
@@ -124,9 +202,11 @@ export interface NacOptions {
   /** Adam learning rate (default 2e-4), betas (0.5, 0.999) and coupled weight decay (default 5e-4): the code's. */
   lr?: number
   weightDecay?: number
+  /** The input graphs (default: nacGraphTable(), all NB-201 cells by index); architectures are ids into it. */
+  graphs?: NacGraphs
 }
 
-/** A batch of labelled pairs: p(a[k] ≻ b[k]) is trained towards y[k] ∈ {0, 1}; a, b are NB-201 indices. */
+/** A batch of labelled pairs: p(a[k] ≻ b[k]) is trained towards y[k] ∈ {0, 1}; a, b are ids of the NAC's graphs (NB-201 indices by default). */
 export interface NacPairs { a: ArrayLike<number>, b: ArrayLike<number>, y: ArrayLike<number> }
 
 export class Nac {
@@ -138,13 +218,15 @@ export class Nac {
   readonly oW1: number
   readonly oWa: number
   readonly oWb: number
-  private readonly table: NacGraphTable
+  /** The input graphs; architectures are ids into it. */
+  readonly graphs: NacGraphs
   private readonly row: Float64Array
   private work = new Float64Array(0)
 
   constructor (random: Random, options: NacOptions = {}) {
     const D = this.hidden = options.hidden ?? 128
-    const F = NAC_FEATURES
+    const graphs = options.graphs ?? nacGraphTable()
+    const F = graphs.features
     this.oW1 = F * D
     this.oWa = this.oW1 + D * D
     this.oWb = this.oWa + D
@@ -155,7 +237,7 @@ export class Nac {
     const h = 1 / Math.sqrt(2 * D)
     for (let k = this.oWa; k < this.params.length; k++) this.params[k] = (2 * random.float() - 1) * h
     this.adam = new Adam(this.params.length, options.lr ?? 2e-4, 0.5, 0.999, options.weightDecay ?? 5e-4)
-    this.table = nacGraphTable()
+    this.graphs = graphs
     this.row = new Float64Array(D)
   }
 
@@ -171,9 +253,9 @@ export class Nac {
    */
   private pooled (idx: number, s: Float64Array, at: number, pre?: Float64Array): void {
     const D = this.hidden
-    const V = NAC_VERTICES
+    const V = this.graphs.vertices
     const P = this.params
-    const { norm, feat, colSum } = this.table
+    const { norm, feat, colSum } = this.graphs
     const nb = idx * V * V
     const fb = idx * V
     const sb = at * D
@@ -306,7 +388,7 @@ export class Nac {
   /** Embeds each distinct architecture once; keeps what the backward pass needs. */
   private forwardBatch (list: number[]): { s: Float64Array, pre: Float64Array, qa: Float64Array, qb: Float64Array, u: Float64Array, v: Float64Array } {
     const D = this.hidden
-    const V = NAC_VERTICES
+    const V = this.graphs.vertices
     const P = this.params
     const m = list.length
     const s = new Float64Array(m * D)
@@ -333,7 +415,7 @@ export class Nac {
   /** this.grad ← the gradient given ∂L/∂u_i and ∂L/∂v_i of the batch's architectures. */
   private backwardBatch (list: number[], f: { s: Float64Array, pre: Float64Array, qa: Float64Array, qb: Float64Array }, du: Float64Array, dv: Float64Array): void {
     const D = this.hidden
-    const V = NAC_VERTICES
+    const V = this.graphs.vertices
     const P = this.params
     const G = this.grad
     G.fill(0)
@@ -342,7 +424,7 @@ export class Nac {
     const sa = new Float64Array(D) // Σ du_i s_i
     const sb = new Float64Array(D) // Σ dv_i s_i
     const dpre = new Float64Array(V * D)
-    const { norm, feat, colSum } = this.table
+    const { norm, feat, colSum } = this.graphs
     for (let i = 0; i < m; i++) {
       const dui = du[i]; const dvi = dv[i]
       if (dui === 0 && dvi === 0) continue

@@ -1,5 +1,6 @@
 // CTNAS, Chen et al., "Contrastive Neural Architecture Search with Neural Architecture
-// Comparators", CVPR 2021 (Alg. 1–3), on NAS-Bench-201, as a search method of the harness.
+// Comparators", CVPR 2021 (Alg. 1–3), on NAS-Bench-201 and NAS-Bench-101 (the space's pieces:
+// ./ctnas-space.ts), as a search method of the harness.
 //
 // One run with query budget B:
 //   1. M = B − k random architectures are queried (their searched metric, 'val', labels the
@@ -38,10 +39,11 @@ import { Oracle } from './oracle'
 import { writeFileAtomicSync } from '../bench/atomic'
 import { intSetting, numberSetting, readSettings } from './settings'
 import { oneOf } from '../validate'
-import { Nac, nacGraphTable, Adam } from '../models/nac'
+import { Nac, Adam } from '../models/nac'
 import { baselineUpdate } from '../models/linear-comparator'
-import { Controller, type ControllerSample } from '../models/controller'
-import { NB201_SIZE } from '../spaces/nb201'
+import type { Controller } from '../models/controller'
+import type { Nb101Controller } from '../models/controller-nb101'
+import { ctnasSpace, type CtnasSpace } from './ctnas-space'
 import type { SearchMethod, SearchRun, SearchTrajectory } from './types'
 
 export interface CtnasSettings {
@@ -93,8 +95,6 @@ export interface CtnasSettings {
 const KEYS = ['topK', 'labelled', 'rounds', 'roundEpochs', 'iterations', 'pretrainEpochs', 'batchPairs', 'hidden', 'nacLr', 'weightDecay', 'nacEvery', 'exploreEvery',
   'explorePairs', 'exploreKeep', 'pseudoRatio', 'baselineEvery', 'baseline', 'entropy', 'controllerLr', 'finalSamples'] as const
 
-const POW5 = [3125, 625, 125, 25, 5, 1]
-
 /**
  * Data exploration's selection (Alg. 3, Eq. 8–9): of pairs with NAC probabilities p, the
  * `keep` with the largest confidence |p − 0.5| (ties: the earlier pair), in that order, with
@@ -125,15 +125,16 @@ export function baselineScores (u: ArrayLike<number>, v: ArrayLike<number>): { s
 /** What a finished run looked like, for diagnostics (not part of the result rows). */
 export interface CtnasFinalState {
   nac: Nac
-  /** NB-201 indices: the labelled architectures (the random M0, then earlier rounds' picks), every baseline in order, the final pool ranked by Eq. 5 (best first). */
+  /** Architecture ids (NB-201: indices; NB-101: ids of nac.graphs): the labelled architectures (the random M0, then earlier rounds' picks), every baseline in order, the final pool ranked by Eq. 5 (best first). */
   labelled: number[]
   baselines: number[]
   ranked: number[]
   /** Bench rows the final pick (the last round's) queried, in order. */
   picked: number[]
-  /** NB-201 index → bench row (−1: not in the bench). */
+  /** Architecture id → bench row (−1: not in the bench). */
   rowByIndex: Int32Array
-  controller: Controller
+  /** NB-201: the Controller; NB-101: the Nb101Controller. */
+  controller: Controller | Nb101Controller
   random: Random
 }
 
@@ -179,7 +180,7 @@ export function ctnas (settings?: CtnasSettings, hooks: CtnasHooks = {}): Search
   return Object.freeze({
     name: 'ctnas',
     settings: resolved,
-    spaces: Object.freeze(['nb201'] as const),
+    spaces: Object.freeze(['nb201', 'nb101'] as const),
     run: async (run: SearchRun): Promise<SearchTrajectory> => await runCtnas(run, resolved, hooks)
   })
 }
@@ -194,7 +195,7 @@ interface Resolved {
 async function runCtnas (run: SearchRun, o: Resolved, hooks: CtnasHooks): Promise<SearchTrajectory> {
   const fn = 'ctnas'
   const bench = run.bench
-  if (bench.space !== 'nb201') throw new RangeError(`${fn}: only NAS-Bench-201 benches are supported (the NB-101 controller is not implemented); ${bench.name} is ${bench.space}`)
+  const space: CtnasSpace = ctnasSpace(bench)
   const R = o.rounds
   const M = o.labelled ?? run.budget - R * o.topK
   if (M < 2 || M + R * o.topK > run.budget) {
@@ -212,15 +213,7 @@ async function runCtnas (run: SearchRun, o: Resolved, hooks: CtnasHooks): Promis
   const ckFile = run.checkpoint ?? null
   const ckKey = ckFile !== null ? checkpointKey(run, o) : ''
   const resumed = ckFile !== null ? readCheckpoint(ckFile, ckKey, fn) : null
-  const ops = bench.archs as Uint8Array
-  const rowByIndex = new Int32Array(NB201_SIZE).fill(-1)
-  const indexOfRow = new Int32Array(bench.size)
-  for (let row = 0; row < bench.size; row++) {
-    let i = 0
-    for (let e = 0; e < 6; e++) i += ops[6 * row + e] * POW5[e]
-    rowByIndex[i] = row; indexOfRow[row] = i
-  }
-  const pruned = nacGraphTable().pruned
+  if (resumed !== null) space.restore(resumed.space ?? null, ckFile as string)
 
   // 1. Labelled architectures (a resumed run queries the saved ones again, in order).
   const lab: number[] = []
@@ -231,10 +224,10 @@ async function runCtnas (run: SearchRun, o: Resolved, hooks: CtnasHooks): Promis
   while (lab.length < labelledAtResume) {
     const row = resumed !== null ? resumed.labelled[lab.length] : oracle.randomUnqueried(random)
     acc.push(oracle.query(row))
-    lab.push(indexOfRow[row])
+    lab.push(space.idOfRow(row))
     labRows.push(row)
   }
-  const nac = new Nac(random.fork(), { hidden: o.hidden, lr: o.nacLr, weightDecay: o.weightDecay })
+  const nac = new Nac(random.fork(), { hidden: o.hidden, lr: o.nacLr, weightDecay: o.weightDecay, graphs: space.graphs })
   const B = o.batchPairs
   const labelledPairs = (count: number, a: number[], b: number[], y: number[]): void => {
     const n = lab.length
@@ -260,22 +253,12 @@ async function runCtnas (run: SearchRun, o: Resolved, hooks: CtnasHooks): Promis
   await trainLabelled(resumed !== null ? 0 : o.pretrainEpochs)
 
   // 3. Search.
-  const controller = new Controller(random.fork())
+  space.makeController(random.fork())
+  const controller = space.controller
   const adam = new Adam(controller.params.length, o.controllerLr, 0.5, 0.999, o.weightDecay)
-  const toIndex = (sample: ControllerSample): number => {
-    let i = 0
-    for (let e = 0; e < 6; e++) i += sample.ops[e] * POW5[e]
-    return i
-  }
-  const draw = (): number => toIndex(controller.sampleNative(random))
-  const drawMany = (n: number): number[] => {
-    const seqs = controller.sampleManyNative(n, random)
-    return Array.from({ length: n }, (_, k) => {
-      let i = 0
-      for (let e = 0; e < 6; e++) i += seqs[6 * k + e] * POW5[e]
-      return i
-    })
-  }
+  const draw = (): number => space.sample(random).id
+  const drawMany = (n: number): number[] => space.sampleMany(n, random)
+  const pruned = space.prunedOf
   let beta = draw()
   const baselines: number[] = [beta]
   const pa: number[] = []; const pb: number[] = []; const py: number[] = []
@@ -315,7 +298,8 @@ async function runCtnas (run: SearchRun, o: Resolved, hooks: CtnasHooks): Promis
       explored,
       pa,
       pb,
-      py
+      py,
+      space: space.state()
     }
     fs.mkdirSync(path.dirname(ckFile), { recursive: true })
     writeFileAtomicSync(ckFile, JSON.stringify(state))
@@ -328,17 +312,17 @@ async function runCtnas (run: SearchRun, o: Resolved, hooks: CtnasHooks): Promis
     const { u, v } = nac.heads(pool)
     const { scores } = pool.length > 1 ? baselineScores(u, v) : { scores: new Float64Array(1) }
     const order = pool.map((_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b).map(i => pool[i])
-    const ranked = [beta, ...order.filter(i => pruned[i] !== pruned[beta])]
+    const ranked = [beta, ...order.filter(i => pruned(i) !== pruned(beta))]
     const rows: number[] = []
     for (const idx of ranked) {
       if (rows.length >= count || oracle.done) break
-      const row = rowByIndex[idx]
+      const row = space.rowOfId(idx)
       if (row < 0 || oracle.has(row)) continue
       oracle.query(row)
       rows.push(row)
     }
     for (let tries = 0; rows.length < count && !oracle.done; tries++) {
-      const row = tries < 1000 ? rowByIndex[draw()] : oracle.randomUnqueried(random)
+      const row = tries < 1000 ? space.rowOfId(draw()) : oracle.randomUnqueried(random)
       if (row < 0 || oracle.has(row)) continue
       oracle.query(row)
       rows.push(row)
@@ -347,10 +331,9 @@ async function runCtnas (run: SearchRun, o: Resolved, hooks: CtnasHooks): Promis
   }
   if (resumed === null) save(0)
   for (let t = start; t <= o.iterations; t++) {
-    const sample = controller.sampleNative(random)
-    const alpha = toIndex(sample)
-    const reward = nac.compare([alpha], [beta])[0] + o.entropy * sample.entropy
-    controller.stepNative(sample, reward, 0, adam)
+    const sample = space.sample(random)
+    const reward = nac.compare([sample.id], [beta])[0] + o.entropy * sample.entropy
+    sample.step(reward, adam)
 
     if (o.pseudoRatio > 0 && t % o.exploreEvery === 0) {
       const xa: number[] = []; const xb: number[] = []
@@ -383,7 +366,7 @@ async function runCtnas (run: SearchRun, o: Resolved, hooks: CtnasHooks): Promis
       // End of a labelling round: its picks become true labels of the NAC.
       for (const row of pick(o.topK).rows) {
         acc.push(oracle.query(row)) // already queried: the known value, no new query
-        lab.push(indexOfRow[row])
+        lab.push(space.idOfRow(row))
         labRows.push(row)
       }
       round++
@@ -396,21 +379,21 @@ async function runCtnas (run: SearchRun, o: Resolved, hooks: CtnasHooks): Promis
 
   // 4. Final pick (the last round's): the final baseline, then past baselines and fresh samples by Eq. 5.
   const { ranked, rows: pickedRows } = pick(o.topK)
-  hooks.onFinal?.({ nac, labelled: lab, baselines, ranked, picked: pickedRows, rowByIndex, controller, random })
+  hooks.onFinal?.({ nac, labelled: lab, baselines, ranked, picked: pickedRows, rowByIndex: space.rowTable(), controller, random })
   return oracle.trajectory()
 }
 
 /** Alg. 2 over H = candidates deduplicated by pruned form (first seen kept). */
-function curriculum (nac: Nac, candidates: number[], pruned: Int32Array): number {
+function curriculum (nac: Nac, candidates: number[], pruned: (id: number) => number): number {
   const H = dedupe(candidates, pruned)
   const { u, v } = nac.heads(H)
   return H[baselineScores(u, v).best]
 }
 
-function dedupe (indices: number[], pruned: Int32Array): number[] {
+function dedupe (indices: number[], pruned: (id: number) => number): number[] {
   const seen = new Set<number>()
   const out: number[] = []
-  for (const i of indices) if (!seen.has(pruned[i])) { seen.add(pruned[i]); out.push(i) }
+  for (const i of indices) if (!seen.has(pruned(i))) { seen.add(pruned(i)); out.push(i) }
   return out
 }
 
@@ -440,6 +423,8 @@ interface CtnasCheckpoint {
   pa: number[]
   pb: number[]
   py: number[]
+  /** What the space needs to rebuild its ids (NB-101: the cells behind them; NB-201: null). */
+  space?: unknown
 }
 
 function checkpointKey (run: SearchRun, o: Resolved): string {

@@ -135,3 +135,94 @@ export function refEq12 (u: number[], v: number[], truth: number[], ties: 'paper
   }
   return { concordant, discordant, zero }
 }
+
+/**
+ * Â (row-major 7×7) and vertex ids of one NB-101 cell, straight from its spec (not through
+ * nb101GraphBatch): vertices 0..V'−2 in place, the output in slot 6, slots V'−1..5 dummies;
+ * ids dummy 0, input 1, conv1x1 2, conv3x3 3, maxpool 4, output 5.
+ */
+export function refNac101Graph (spec: { matrix: number[][], ops: string[] }): { norm: number[][], feat: number[] } {
+  const W = 7
+  const n = spec.ops.length
+  const slot = (v: number): number => (v === n - 1 ? W - 1 : v)
+  const ids: Record<string, number> = { input: 1, 'conv1x1-bn-relu': 2, 'conv3x3-bn-relu': 3, maxpool3x3: 4, output: 5 }
+  const feat = new Array<number>(W).fill(0)
+  for (let v = 0; v < n; v++) feat[slot(v)] = ids[spec.ops[v]]
+  const t = Array.from({ length: W }, (_, i) => Array.from({ length: W }, (_, j) => (i === j ? 1 : 0)))
+  for (let u = 0; u < n; u++) for (let v = 0; v < n; v++) if (spec.matrix[u][v] === 1) t[slot(v)][slot(u)] = 1
+  const d = t.map(row => row.reduce((a, b) => a + b, 0))
+  const norm = t.map((row, i) => row.map((x, j) => x / Math.sqrt(d[i] * d[j])))
+  return { norm, feat }
+}
+
+/** The NAC's pooled embedding of an NB-101 cell (V 7, F 6), as the paper writes it. */
+export function refNac101Embed (params: Float64Array, D: number, spec: { matrix: number[][], ops: string[] }): number[] {
+  const { W0, W1 } = refNacParams(params, D, 6)
+  const { norm, feat } = refNac101Graph(spec)
+  const X = feat.map(f => Array.from({ length: 6 }, (_, k) => (k === f ? 1 : 0)))
+  const H1 = matmul(matmul(norm, X), W0).map(r => r.map(x => Math.max(0, x)))
+  const Z = matmul(matmul(norm, H1), W1)
+  return Z[0].map((_, k) => Z.reduce((s, r) => s + r[k], 0) / 7)
+}
+
+/**
+ * log π and entropy of an NB-101 decision sequence (the code's arch_seq, seq[0] = n), written
+ * as the code's NASBenchController.forward reads: an LSTMCell step before every decision; the
+ * n-decision from Linear(64→5) of h; node k's predecessor by v·tanh(W_e e_j + W_h h) over
+ * j < k, its op by Linear(64→3); the output's predecessor over j ≤ n; 2(8−n) edge ends over
+ * j ≤ n+1; the input of each step the embedding of the previous decision (n_nodes_embedding,
+ * node_embedding, op_embedding). Parameters in controller-nb101.ts's layout.
+ */
+export function refNb101ControllerLogProb (params: Float64Array, H: number, seq: number[]): { logProb: number, entropy: number } {
+  let at = 0
+  const take = (r: number, c: number): number[][] => Array.from({ length: r }, () => Array.from({ length: c }, () => params[at++]))
+  const Wih = take(4 * H, H); const bih = take(1, 4 * H)[0]
+  const Whh = take(4 * H, H); const bhh = take(1, 4 * H)[0]
+  const nEmb = take(5, H); const nodeEmb = take(7, H); const opEmb = take(3, H)
+  const We = take(H, H); const Wh = take(H, H); const v = take(1, H)[0]
+  const Wop = take(3, H); const bop = take(1, 3)[0]
+  const Wn = take(5, H); const bn = take(1, 5)[0]
+  const sig = (x: number): number => 1 / (1 + Math.exp(-x))
+  const dot = (a: number[], b: number[]): number => a.reduce((s, x, k) => s + x * b[k], 0)
+  let h = new Array(H).fill(0)
+  let c = new Array(H).fill(0)
+  const lstm = (x: number[]): void => {
+    const g = Wih.map((row, r) => dot(row, x) + bih[r] + dot(Whh[r], h) + bhh[r])
+    const i = g.slice(0, H).map(sig); const f = g.slice(H, 2 * H).map(sig)
+    const gg = g.slice(2 * H, 3 * H).map(Math.tanh); const o = g.slice(3 * H).map(sig)
+    c = c.map((cp, k) => f[k] * cp + i[k] * gg[k])
+    h = c.map((ck, k) => o[k] * Math.tanh(ck))
+  }
+  let logProb = 0
+  let entropy = 0
+  const decide = (logits: number[], pick: number): void => {
+    const p = logits.map(Math.exp)
+    const z = p.reduce((a, b) => a + b, 0)
+    logProb += Math.log(p[pick] / z)
+    entropy -= p.reduce((s, q) => s + (q / z) * Math.log(q / z), 0)
+  }
+  const pointer = (count: number): number[] => {
+    const q = Wh.map(row => dot(row, h))
+    return Array.from({ length: count }, (_, j) => dot(v, We.map((row, r) => Math.tanh(dot(row, nodeEmb[j]) + q[r]))))
+  }
+  const n = seq[0]
+  lstm(new Array(H).fill(0))
+  decide(Wn.map((row, a) => dot(row, h) + bn[a]), n - 1)
+  let x = nEmb[n - 1]
+  let t = 1
+  for (let node = 0; node <= n; node++) {
+    lstm(x)
+    decide(pointer(node + 1), seq[t])
+    x = nodeEmb[seq[t]]; t++
+    if (node === n) break
+    lstm(x)
+    decide(Wop.map((row, a) => dot(row, h) + bop[a]), seq[t])
+    x = opEmb[seq[t]]; t++
+  }
+  for (let k = 0; k < 2 * (8 - n); k++) {
+    lstm(x)
+    decide(pointer(n + 2), seq[t])
+    x = nodeEmb[seq[t]]; t++
+  }
+  return { logProb, entropy }
+}
