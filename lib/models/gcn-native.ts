@@ -236,13 +236,34 @@ export function gcnTrainAsync (graphs: GraphBatch, indices: ArrayLike<number>, a
   })
 }
 
+/** Options of {@link gcnScoreGrad}. */
+export interface GcnScoreGradOptions {
+  /** Worker threads (default as for {@link gcnScore}); results are bit-identical for any count. */
+  threads?: number
+  /**
+   * 'float64' (default) or 'float32': activations and the layer products in float (gcnScore's
+   * AVX2 tile), the normalisation, pooling, f and dA in double. float32 agrees with float64
+   * to float32 rounding (relative ~1e-6 of the gradient's scale).
+   */
+  precision?: 'float64' | 'float32'
+  /**
+   * Compute rows with identical inputs once (default true): forward rows as in gcnScore, and
+   * backward rows whose adjoint inputs are identical (the same activation and the same
+   * weighted adjoints of the same rows). Exact: the results are the same bits either way.
+   */
+  dedup?: boolean
+}
+
+const PRECISIONS = ['float64', 'float32'] as const
+
 /**
  * Scores f and input gradients of every graph: dA[g·V² + i·V + j] = ∂f_g/∂A_ij (through Ã
- * and D̃), dX[g·V·F + v·F + c] = ∂f_g/∂X_vc. Float64.
+ * and D̃), dX[g·V·F + v·F + c] = ∂f_g/∂X_vc. Float64 unless `precision: 'float32'`.
  */
-export function gcnScoreGrad (graphs: GraphBatch, params: RankGcnParams, options?: { threads?: number }): { f: Float64Array, dA: Float64Array, dX: Float64Array } {
-  const opts = checkOptions<{ threads?: number }>(options, 'gcnScoreGrad', ['threads'])
-  return addon.gcnScoreGrad(graphs, params, threadsOption(opts.threads, 'gcnScoreGrad'))
+export function gcnScoreGrad (graphs: GraphBatch, params: RankGcnParams, options?: GcnScoreGradOptions): { f: Float64Array, dA: Float64Array, dX: Float64Array } {
+  const fn = 'gcnScoreGrad'
+  const opts = checkOptions<GcnScoreGradOptions>(options, fn, ['threads', 'precision', 'dedup'])
+  return addon.gcnScoreGrad(graphs, params, threadsOption(opts.threads, fn), false, oneOf(opts.precision, 'float64', PRECISIONS, fn, 'precision'), boolean(opts.dedup, true, fn, 'dedup'))
 }
 
 /**
