@@ -1548,7 +1548,7 @@ struct GcnScoreGradJob : Job {
   GraphsIn graphs;
   RankParamsIn params;
   int threads = 1;
-  bool float32 = false, dedup = true;
+  bool float32 = true, dedup = true;
   std::vector<double> f, dA, dX;
   void Execute() override {
     params.Bind();
@@ -1563,7 +1563,7 @@ struct GcnScoreGradJob : Job {
   }
 };
 
-// (graphs, params, threads, async, precision 'float64' | 'float32' (default float64), dedup
+// (graphs, params, threads, async, precision 'float32' | 'float64' (default float32), dedup
 // (default true)) -> {f, dA, dX}.
 Napi::Value GcnScoreGrad(const Napi::CallbackInfo& info) {
   const char* fn = "gcnScoreGrad";
