@@ -1264,16 +1264,103 @@ template <> struct GradProducts<double> {
   }
 };
 
-// Σ a[c]·b[c] with 8 interleaved partial sums in a fixed order (vectorised by the clones).
+// out[j] = Σ_c a[c]·b_j[c] for nb rows b_j. Each dot keeps 8 partial sums (lane c mod 8) in
+// a fixed order, then ((p0 + p4) + (p1 + p5)) + ((p2 + p6) + (p3 + p7)) and the tail in order,
+// so a dot's value depends on its two rows only; the AVX2 version runs four (float) or two
+// (double) rows at a time for independent accumulator chains (one dot alone is bound by the
+// FMA latency).
 template <class T>
-NASRANK_GCN_CLONES double dot8(const T* a, const T* b, size_t n) {
-  T p[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  size_t c = 0;
-  for (; c + 8 <= n; c += 8)
-    for (size_t q = 0; q < 8; ++q) p[q] += a[c + q] * b[c + q];
+inline double dot_finish(const T* p, const T* a, const T* b, size_t c, size_t n) {
   T sum = ((p[0] + p[4]) + (p[1] + p[5])) + ((p[2] + p[6]) + (p[3] + p[7]));
   for (; c < n; ++c) sum += a[c] * b[c];
   return static_cast<double>(sum);
+}
+template <class T>
+NASRANK_GCN_CLONES void dots_row_portable(const T* a, const T* const* b, size_t nb, size_t n, double* out) {
+  const size_t n8 = n & ~size_t(7);
+  for (size_t j = 0; j < nb; ++j) {
+    const T* bj = b[j];
+    T p[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+    for (size_t c = 0; c < n8; c += 8)
+      for (size_t q = 0; q < 8; ++q) p[q] += a[c + q] * bj[c + q];
+    out[j] = dot_finish(p, a, bj, n8, n);
+  }
+}
+
+#if NASRANK_GCN_AVX2
+// p0..p7 in one (float) or two (double: p0..p3, p4..p7) registers; t = low + high half
+// gives (p0 + p4, p1 + p5, p2 + p6, p3 + p7), then (t0 + t1) + (t2 + t3) and the tail.
+__attribute__((target("avx2,fma"))) inline double dot_finish_avx2(__m256 acc, const float* a, const float* b, size_t c, size_t n) {
+  alignas(16) float t[4];
+  _mm_store_ps(t, _mm_add_ps(_mm256_castps256_ps128(acc), _mm256_extractf128_ps(acc, 1)));
+  float sum = (t[0] + t[1]) + (t[2] + t[3]);
+  for (; c < n; ++c) sum += a[c] * b[c];
+  return static_cast<double>(sum);
+}
+__attribute__((target("avx2,fma"))) inline double dot_finish_avx2(__m256d lo, __m256d hi, const double* a, const double* b, size_t c, size_t n) {
+  alignas(32) double t[4];
+  _mm256_store_pd(t, _mm256_add_pd(lo, hi));
+  double sum = (t[0] + t[1]) + (t[2] + t[3]);
+  for (; c < n; ++c) sum += a[c] * b[c];
+  return sum;
+}
+__attribute__((target("avx2,fma"))) void dots_row_avx2(const float* a, const float* const* b, size_t nb, size_t n, double* out) {
+  const size_t n8 = n & ~size_t(7);
+  size_t j = 0;
+  for (; j + 4 <= nb; j += 4) {
+    const float *b0 = b[j], *b1 = b[j + 1], *b2 = b[j + 2], *b3 = b[j + 3];
+    __m256 p0 = _mm256_setzero_ps(), p1 = p0, p2 = p0, p3 = p0;
+    for (size_t c = 0; c < n8; c += 8) {
+      const __m256 x = _mm256_loadu_ps(a + c);
+      p0 = _mm256_fmadd_ps(x, _mm256_loadu_ps(b0 + c), p0);
+      p1 = _mm256_fmadd_ps(x, _mm256_loadu_ps(b1 + c), p1);
+      p2 = _mm256_fmadd_ps(x, _mm256_loadu_ps(b2 + c), p2);
+      p3 = _mm256_fmadd_ps(x, _mm256_loadu_ps(b3 + c), p3);
+    }
+    out[j] = dot_finish_avx2(p0, a, b0, n8, n);
+    out[j + 1] = dot_finish_avx2(p1, a, b1, n8, n);
+    out[j + 2] = dot_finish_avx2(p2, a, b2, n8, n);
+    out[j + 3] = dot_finish_avx2(p3, a, b3, n8, n);
+  }
+  for (; j < nb; ++j) {
+    __m256 p = _mm256_setzero_ps();
+    for (size_t c = 0; c < n8; c += 8) p = _mm256_fmadd_ps(_mm256_loadu_ps(a + c), _mm256_loadu_ps(b[j] + c), p);
+    out[j] = dot_finish_avx2(p, a, b[j], n8, n);
+  }
+}
+__attribute__((target("avx2,fma"))) void dots_row_avx2(const double* a, const double* const* b, size_t nb, size_t n, double* out) {
+  const size_t n8 = n & ~size_t(7);
+  size_t j = 0;
+  for (; j + 2 <= nb; j += 2) {
+    const double *b0 = b[j], *b1 = b[j + 1];
+    __m256d l0 = _mm256_setzero_pd(), h0 = l0, l1 = l0, h1 = l0;
+    for (size_t c = 0; c < n8; c += 8) {
+      const __m256d xl = _mm256_loadu_pd(a + c), xh = _mm256_loadu_pd(a + c + 4);
+      l0 = _mm256_fmadd_pd(xl, _mm256_loadu_pd(b0 + c), l0);
+      h0 = _mm256_fmadd_pd(xh, _mm256_loadu_pd(b0 + c + 4), h0);
+      l1 = _mm256_fmadd_pd(xl, _mm256_loadu_pd(b1 + c), l1);
+      h1 = _mm256_fmadd_pd(xh, _mm256_loadu_pd(b1 + c + 4), h1);
+    }
+    out[j] = dot_finish_avx2(l0, h0, a, b0, n8, n);
+    out[j + 1] = dot_finish_avx2(l1, h1, a, b1, n8, n);
+  }
+  for (; j < nb; ++j) {
+    __m256d l = _mm256_setzero_pd(), h = l;
+    for (size_t c = 0; c < n8; c += 8) {
+      l = _mm256_fmadd_pd(_mm256_loadu_pd(a + c), _mm256_loadu_pd(b[j] + c), l);
+      h = _mm256_fmadd_pd(_mm256_loadu_pd(a + c + 4), _mm256_loadu_pd(b[j] + c + 4), h);
+    }
+    out[j] = dot_finish_avx2(l, h, a, b[j], n8, n);
+  }
+}
+#endif
+
+template <class T>
+void dots_row(const T* a, const T* const* b, size_t nb, size_t n, double* out) {
+#if NASRANK_GCN_AVX2
+  if (use_avx2()) return dots_row_avx2(a, b, nb, n, out);
+#endif
+  dots_row_portable(a, b, nb, n, out);
 }
 
 // out = Σ over entries e in [e0, e1): w[e] · src[id[idx[e]]] (k wide), in entry order.
@@ -1342,15 +1429,24 @@ size_t intern_or_identity(bool dedup, size_t rows, Hash hash, Eq eq, S& s, uint3
 template <class T>
 void add_pair_dots(const GradScratch<T>& s, size_t cn, size_t V, const T* a, const uint32_t* ida, const uint8_t* zero_a,
                    const T* b, const uint32_t* idb, const uint8_t* zero_b, size_t k, double* dn_all) {
+  std::vector<const T*> bj(V);
+  std::vector<uint32_t> vj(V);
+  std::vector<double> d(V);
   for (size_t g = 0; g < cn; ++g) {
     const size_t r0 = s.graph_row[g], r1 = s.graph_row[g + 1];
     double* dn = dn_all + g * V * V;
+    size_t nb = 0;
+    for (size_t j = r0; j < r1; ++j)
+      if (!zero_b[idb[j]]) {
+        bj[nb] = b + static_cast<size_t>(idb[j]) * k;
+        vj[nb++] = s.vert[j];
+      }
+    if (nb == 0) continue;
     for (size_t i = r0; i < r1; ++i) {
       if (zero_a[ida[i]]) continue;
-      const T* ai = a + static_cast<size_t>(ida[i]) * k;
+      dots_row(a + static_cast<size_t>(ida[i]) * k, bj.data(), nb, k, d.data());
       double* dr = dn + s.vert[i] * V;
-      for (size_t j = r0; j < r1; ++j)
-        if (!zero_b[idb[j]]) dr[s.vert[j]] += dot8(ai, b + static_cast<size_t>(idb[j]) * k, k);
+      for (size_t q = 0; q < nb; ++q) dr[vj[q]] += d[q];
     }
   }
 }
@@ -1589,11 +1685,15 @@ NASRANK_GCN_CLONES void score_grad_chunk(const GcnGraphs& g, const RankGcnParams
       prod.forward(1, s.wb.data(), u1 * F0, mt.data(), s.ap);
       s.dp.resize(std::max<size_t>(un, 1) * F0);
       s.tmp.resize(dout);
+      std::vector<const T*> mrows(F0);
+      std::vector<double> mdots(F0);
       for (size_t q = 0; q < un; ++q) {
         const uint32_t j = s.rep[q];
         gather_sum(crow, cval, col_ptr[j], col_ptr[j + 1], bz, s.dz.data(), dout, s.tmp.data());
         const T* mu = mt.data() + static_cast<size_t>(fl[j]) * F0 * dout;
-        for (size_t ff = 0; ff < F0; ++ff) s.dp[q * F0 + ff] = static_cast<T>(dot8(s.tmp.data(), mu + ff * dout, dout));
+        for (size_t ff = 0; ff < F0; ++ff) mrows[ff] = mu + ff * dout;
+        dots_row(s.tmp.data(), mrows.data(), F0, dout, mdots.data());
+        for (size_t ff = 0; ff < F0; ++ff) s.dp[q * F0 + ff] = static_cast<T>(mdots[ff]);
       }
       std::swap(s.bz, s.bz_next);
       ub = un;
