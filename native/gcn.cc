@@ -41,6 +41,7 @@
 #include "cpu.h"
 #include "kernels.h"
 #include "parallel.h"
+#include "scratch.h"
 
 #if (defined(__x86_64__) || defined(__i386__)) && (defined(__GNUC__) || defined(__clang__))
 #include <immintrin.h>
@@ -1401,14 +1402,35 @@ bool lowest_form(const RankGcnParams& m) { return m.dims.size() >= 3 && 4 * m.di
 
 constexpr size_t kMaxGradV = 32;  // dA's per-graph N and degrees on the stack up to this V
 
+// An uninitialised array in a ScratchBlock: the blocks go back to the process-wide scratch
+// cache (scratch.h) when the call ends, so repeated calls (the ML pools call once per ascent
+// step) reuse memory that is already mapped instead of faulting in fresh pages.
+template <class T>
+struct ScratchArray {
+  std::unique_ptr<ScratchBlock> block;
+  // At least n elements; the previous contents are not kept.
+  T* get(size_t n) {
+    const size_t bytes = std::max<size_t>(n, 1) * sizeof(T);
+    if (!block || block->capacity() < bytes) {
+      block.reset();
+      block.reset(new ScratchBlock(bytes));
+    }
+    return data();
+  }
+  T* data() const { return reinterpret_cast<T*>(block->data()); }
+  T& operator[](size_t i) const { return data()[i]; }
+};
+
 template <class T>
 struct GradScratch {
   std::vector<uint32_t> row_ptr, col, col_ptr, crow, graph_row, vert, table, rep, fill, at;
-  std::vector<T> val, cval, dz, dp, tmp, ap, wb, bias;
-  std::vector<double> pool, dn, r, sq;
+  std::vector<T> val, cval, ap;
+  ScratchArray<T> dz, dp, tmp, wb, mt;
+  std::vector<double> pool, r, sq;
+  ScratchArray<double> dn;
   std::vector<uint64_t> hashes;
   std::vector<std::vector<uint32_t>> fid;  // per level 0..L: H_l id of each row
-  std::vector<std::vector<T>> h, y;        // per level: distinct rows of H_l; Y_l = H_l W_l
+  std::vector<ScratchArray<T>> h, y;       // per level: distinct rows of H_l; Y_l = H_l W_l
   std::vector<std::vector<uint8_t>> yzero; // per level: Y_l row all zero
   std::vector<uint8_t> dzero;              // dZ row all zero
   std::vector<uint32_t> bz, bz_next;
@@ -1527,7 +1549,7 @@ NASRANK_GCN_CLONES void score_grad_chunk(const GcnGraphs& g, const RankGcnParams
   std::vector<size_t> distinct(L + 1);
   for (auto& v : s.fid) v.resize(std::max<size_t>(rows, 1));
   {
-    s.tmp.resize(rows * F);
+    s.tmp.get(rows * F);
     for (size_t r = 0, k = 0; k < cn; ++k)
       for (; r < s.graph_row[k + 1]; ++r)
         for (size_t c = 0; c < F; ++c) s.tmp[r * F + c] = static_cast<T>(g.x[((begin + k) * V + s.vert[r]) * F + c]);
@@ -1541,13 +1563,13 @@ NASRANK_GCN_CLONES void score_grad_chunk(const GcnGraphs& g, const RankGcnParams
         },
         [&](size_t a, size_t b) { return std::memcmp(xr + a * F, xr + b * F, F * sizeof(T)) == 0; }, s, s.fid[0].data());
     distinct[0] = u;
-    s.h[0].resize(std::max<size_t>(u, 1) * F);
+    s.h[0].get(u * F);
     for (size_t q = 0; q < u; ++q) std::memcpy(s.h[0].data() + q * F, xr + static_cast<size_t>(s.rep[q]) * F, F * sizeof(T));
   }
   for (size_t l = 0; l < L; ++l) {
     const size_t din = m.dims[l], dout = m.dims[l + 1];
     const size_t ul = distinct[l];
-    s.y[l].resize(std::max<size_t>(ul, 1) * dout);
+    s.y[l].get(ul * dout);
     prod.forward(l, s.h[l].data(), ul, s.y[l].data(), s.ap);
     s.yzero[l].resize(std::max<size_t>(ul, 1));
     for (size_t q = 0; q < ul; ++q) s.yzero[l][q] = all_zero(s.y[l].data() + q * dout, dout);
@@ -1570,7 +1592,7 @@ NASRANK_GCN_CLONES void score_grad_chunk(const GcnGraphs& g, const RankGcnParams
         },
         s, s.fid[l + 1].data());
     distinct[l + 1] = u;
-    s.h[l + 1].resize(std::max<size_t>(u, 1) * dout);
+    s.h[l + 1].get(u * dout);
     const double* bl = m.b.empty() ? nullptr : m.b[l];
     for (size_t q = 0; q < u; ++q) {
       const uint32_t rr = s.rep[q];
@@ -1606,7 +1628,7 @@ NASRANK_GCN_CLONES void score_grad_chunk(const GcnGraphs& g, const RankGcnParams
   size_t ub = intern_or_identity(
       dedup, rows, [&](size_t q) { return mix64(top[q], value_bits(s.pool[q])); },
       [&](size_t a, size_t b) { return top[a] == top[b] && s.pool[a] == s.pool[b]; }, s, s.bz.data());
-  s.dz.resize(std::max<size_t>(ub, 1) * W);
+  s.dz.get(ub * W);
   s.dzero.resize(std::max<size_t>(ub, 1));
   for (size_t q = 0; q < ub; ++q) {
     const uint32_t rr = s.rep[q];
@@ -1615,7 +1637,8 @@ NASRANK_GCN_CLONES void score_grad_chunk(const GcnGraphs& g, const RankGcnParams
     relu_mask(d, s.h[L].data() + static_cast<size_t>(top[rr]) * W, W);
     s.dzero[q] = all_zero(d, W);
   }
-  s.dn.assign(cn * V * V, 0.0);
+  double* dn0 = s.dn.get(cn * V * V);
+  std::fill(dn0, dn0 + cn * V * V, 0.0);
   bool have_dp0 = false;  // dP_0 of the distinct rows (bz) already computed (the lowest-layer form)
   for (size_t l = L; l-- > 0;) {
     const size_t din = m.dims[l], dout = m.dims[l + 1];
@@ -1627,7 +1650,7 @@ NASRANK_GCN_CLONES void score_grad_chunk(const GcnGraphs& g, const RankGcnParams
     if (l == 0) {
       const uint32_t* bz = s.bz.data();
       if (!have_dp0) {
-        s.dp.resize(std::max<size_t>(ub, 1) * din);
+        s.dp.get(ub * din);
         prod.backward(0, s.dz.data(), ub, s.dp.data(), s.ap);
       } else {
         // dN_ij += dP_0,i · X_j (dP_0 from the lowest-layer form)
@@ -1639,7 +1662,7 @@ NASRANK_GCN_CLONES void score_grad_chunk(const GcnGraphs& g, const RankGcnParams
         add_pair_dots(s, cn, V, s.dp.data(), bz, s.dzero.data(), s.h[0].data(), fl, xzero.data(), din, s.dn.data());
       }
       // dX_j = Σ_i N_ij dP_0,i
-      s.tmp.resize(F);
+      s.tmp.get(F);
       for (size_t k = 0; k < cn; ++k) std::fill(dX + (begin + k) * V * F, dX + (begin + k + 1) * V * F, 0.0);  // padding rows
       for (size_t k = 0; k < cn; ++k)
         for (size_t j = s.graph_row[k]; j < s.graph_row[k + 1]; ++j) {
@@ -1673,7 +1696,7 @@ NASRANK_GCN_CLONES void score_grad_chunk(const GcnGraphs& g, const RankGcnParams
     if (l == 1 && lowest_form(m)) {
       // The lowest-layer form: Mt[(u, f)] = (m_u ⊙ W_0ᵀ[f]) W_1, dP_0,j = [dY_1,j · Mt[(u_j, f)]]_f.
       const size_t u1 = distinct[1];
-      s.wb.resize(u1 * F0 * din);
+      s.wb.get(u1 * F0 * din);
       for (size_t u = 0; u < u1; ++u) {
         const T* hu = s.h[1].data() + u * din;
         for (size_t ff = 0; ff < F0; ++ff) {
@@ -1681,16 +1704,16 @@ NASRANK_GCN_CLONES void score_grad_chunk(const GcnGraphs& g, const RankGcnParams
           for (size_t c = 0; c < din; ++c) row[c] = hu[c] > T(0) ? static_cast<T>(m.w[0][ff * din + c]) : T(0);
         }
       }
-      std::vector<T> mt(std::max<size_t>(u1 * F0, 1) * dout);
-      prod.forward(1, s.wb.data(), u1 * F0, mt.data(), s.ap);
-      s.dp.resize(std::max<size_t>(un, 1) * F0);
-      s.tmp.resize(dout);
+      const T* mt = s.mt.get(u1 * F0 * dout);
+      prod.forward(1, s.wb.data(), u1 * F0, s.mt.data(), s.ap);
+      s.dp.get(un * F0);
+      s.tmp.get(dout);
       std::vector<const T*> mrows(F0);
       std::vector<double> mdots(F0);
       for (size_t q = 0; q < un; ++q) {
         const uint32_t j = s.rep[q];
         gather_sum(crow, cval, col_ptr[j], col_ptr[j + 1], bz, s.dz.data(), dout, s.tmp.data());
-        const T* mu = mt.data() + static_cast<size_t>(fl[j]) * F0 * dout;
+        const T* mu = mt + static_cast<size_t>(fl[j]) * F0 * dout;
         for (size_t ff = 0; ff < F0; ++ff) mrows[ff] = mu + ff * dout;
         dots_row(s.tmp.data(), mrows.data(), F0, dout, mdots.data());
         for (size_t ff = 0; ff < F0; ++ff) s.dp[q * F0 + ff] = static_cast<T>(mdots[ff]);
@@ -1700,9 +1723,9 @@ NASRANK_GCN_CLONES void score_grad_chunk(const GcnGraphs& g, const RankGcnParams
       have_dp0 = true;
       continue;
     }
-    s.dp.resize(std::max<size_t>(ub, 1) * din);
+    s.dp.get(ub * din);
     prod.backward(l, s.dz.data(), ub, s.dp.data(), s.ap);
-    s.tmp.resize(std::max<size_t>(un, 1) * din);  // dZ_{l−1} of the distinct rows
+    s.tmp.get(un * din);  // dZ_{l−1} of the distinct rows
     s.dzero.resize(std::max<size_t>(un, 1));
     for (size_t q = 0; q < un; ++q) {
       const uint32_t j = s.rep[q];
