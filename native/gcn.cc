@@ -728,8 +728,8 @@ void rank_inputs(const GcnGraphs& g, const uint32_t* idx, size_t n, const GcnVar
 
 // Activations of all n graphs: h[l] (n*V*dims[l]) for l = 0..layers (h[0] = X), p[l] =
 // N h[l] (n*V*dims[l]) for l < layers, r (n*width) the pooled readout, f (n).
-// base: the first graph held (activations of graph k live at k − base; gcnScoreGrad keeps only
-// one chunk's at a time).
+// base: the first graph held (activations of graph k live at k − base; gcnTrain holds all n,
+// base 0).
 struct RankActs {
   std::vector<std::vector<double>> h, p;
   std::vector<double> r, f;
