@@ -1212,7 +1212,22 @@ inline uint64_t value_bits(T v) {
   return u;
 }
 
-// The layers' products per precision: rows (U × k, row-major) → U × n.
+// Work (multiply-adds) below which a product or the pair dots stay on one thread (starting
+// threads costs more than it saves).
+constexpr size_t kGradParallelWork = size_t(1) << 22;
+
+// With threads > 1 and enough work, runs fn(r0, r1) over `threads` contiguous row ranges in
+// parallel and returns true; else false (the caller runs it alone). Each row's result
+// depends on the row only, so the split never changes a bit.
+template <class Fn>
+bool split_rows(size_t rows, size_t work_per_row, int threads, Fn fn) {
+  if (threads <= 1 || rows < 2 || rows * work_per_row < kGradParallelWork) return false;
+  const size_t pieces = std::min(rows, static_cast<size_t>(threads));
+  parallel_chunks_safe(rows, pieces, threads, [&](size_t, size_t r0, size_t r1) { fn(r0, r1); });
+  return true;
+}
+
+// The layers' products per precision: rows (U × k, row-major) → U × n; `threads` split the rows.
 template <class T> struct GradProducts;
 
 template <> struct GradProducts<float> {
@@ -1231,7 +1246,12 @@ template <> struct GradProducts<float> {
       wt.push_back(pack_b(wtf.data(), 0, dout, din, nullptr));
     }
   }
-  static void run(const PackedB& b, const float* a, size_t rows, float* out, std::vector<float>& ap) {
+  static void run(const PackedB& b, const float* a, size_t rows, float* out, std::vector<float>& ap, int threads) {
+    if (split_rows(rows, b.k * b.n, threads, [&](size_t r0, size_t r1) {
+          std::vector<float> local;
+          run(b, a + r0 * b.k, r1 - r0, out + r0 * b.n, local, 1);
+        }))
+      return;
     const size_t k = b.k, n = b.n, block = round_up(kRowsTarget, kMR);
     ap.resize(block * k);
     for (size_t u0 = 0; u0 < rows; u0 += block) {
@@ -1242,9 +1262,9 @@ template <> struct GradProducts<float> {
     }
   }
   // Y = H W_l
-  void forward(size_t l, const float* h, size_t rows, float* out, std::vector<float>& ap) const { run(w[l], h, rows, out, ap); }
+  void forward(size_t l, const float* h, size_t rows, float* out, std::vector<float>& ap, int threads) const { run(w[l], h, rows, out, ap, threads); }
   // dP = dZ W_lᵀ
-  void backward(size_t l, const float* dz, size_t rows, float* out, std::vector<float>& ap) const { run(wt[l], dz, rows, out, ap); }
+  void backward(size_t l, const float* dz, size_t rows, float* out, std::vector<float>& ap, int threads) const { run(wt[l], dz, rows, out, ap, threads); }
 };
 
 template <> struct GradProducts<double> {
@@ -1257,10 +1277,14 @@ template <> struct GradProducts<double> {
     pack_rank_weights(params, pk);
     wt = transposes(params, wt_storage);
   }
-  void forward(size_t l, const double* h, size_t rows, double* out, std::vector<double>&) const {
+  void forward(size_t l, const double* h, size_t rows, double* out, std::vector<double>& ap, int threads) const {
+    const size_t din = m->dims[l], dout = m->dims[l + 1];
+    if (split_rows(rows, din * dout, threads, [&](size_t r0, size_t r1) { forward(l, h + r0 * din, r1 - r0, out + r0 * dout, ap, 1); })) return;
     gemm_rows(h, rows, m->dims[l], m->w[l], m->dims[l + 1], out, pk.w.empty() ? nullptr : pk.w[l].data());
   }
-  void backward(size_t l, const double* dz, size_t rows, double* out, std::vector<double>&) const {
+  void backward(size_t l, const double* dz, size_t rows, double* out, std::vector<double>& ap, int threads) const {
+    const size_t din = m->dims[l], dout = m->dims[l + 1];
+    if (split_rows(rows, din * dout, threads, [&](size_t r0, size_t r1) { backward(l, dz + r0 * dout, r1 - r0, out + r0 * din, ap, 1); })) return;
     gemm_rows(dz, rows, m->dims[l + 1], wt[l], m->dims[l], out, pk.wt.empty() ? nullptr : pk.wt[l].data());
   }
 };
@@ -1450,11 +1474,19 @@ size_t intern_or_identity(bool dedup, size_t rows, Hash hash, Eq eq, S& s, uint3
 // pairs where either row is all zero are skipped (their dot is 0).
 template <class T>
 void add_pair_dots(const GradScratch<T>& s, size_t cn, size_t V, const T* a, const uint32_t* ida, const uint8_t* zero_a,
-                   const T* b, const uint32_t* idb, const uint8_t* zero_b, size_t k, double* dn_all) {
+                   const T* b, const uint32_t* idb, const uint8_t* zero_b, size_t k, double* dn_all, int threads, size_t g0 = 0,
+                   size_t g1 = SIZE_MAX) {
+  if (g1 == SIZE_MAX) {
+    g1 = cn;
+    if (split_rows(cn, V * V * k, threads, [&](size_t r0, size_t r1) {
+          add_pair_dots(s, cn, V, a, ida, zero_a, b, idb, zero_b, k, dn_all, 1, r0, r1);
+        }))
+      return;
+  }
   std::vector<const T*> bj(V);
   std::vector<uint32_t> vj(V);
   std::vector<double> d(V);
-  for (size_t g = 0; g < cn; ++g) {
+  for (size_t g = g0; g < g1; ++g) {
     const size_t r0 = s.graph_row[g], r1 = s.graph_row[g + 1];
     double* dn = dn_all + g * V * V;
     size_t nb = 0;
@@ -1475,7 +1507,7 @@ void add_pair_dots(const GradScratch<T>& s, size_t cn, size_t V, const T* a, con
 
 template <class T>
 NASRANK_GCN_CLONES void score_grad_chunk(const GcnGraphs& g, const RankGcnParams& m, const GradProducts<T>& prod, size_t begin,
-                                         size_t end, bool dedup, double* f, double* dA, double* dX, GradScratch<T>& s) {
+                                         size_t end, bool dedup, double* f, double* dA, double* dX, GradScratch<T>& s, int threads) {
   const size_t V = g.vertices, F = g.features, L = m.dims.size() - 1, W = m.dims.back();
   const bool row_norm = m.variant.norm_row;
   const size_t cn = end - begin;
@@ -1570,7 +1602,7 @@ NASRANK_GCN_CLONES void score_grad_chunk(const GcnGraphs& g, const RankGcnParams
     const size_t din = m.dims[l], dout = m.dims[l + 1];
     const size_t ul = distinct[l];
     s.y[l].get(ul * dout);
-    prod.forward(l, s.h[l].data(), ul, s.y[l].data(), s.ap);
+    prod.forward(l, s.h[l].data(), ul, s.y[l].data(), s.ap, threads);
     s.yzero[l].resize(std::max<size_t>(ul, 1));
     for (size_t q = 0; q < ul; ++q) s.yzero[l][q] = all_zero(s.y[l].data() + q * dout, dout);
     const uint32_t* prev = s.fid[l].data();
@@ -1645,13 +1677,13 @@ NASRANK_GCN_CLONES void score_grad_chunk(const GcnGraphs& g, const RankGcnParams
     const uint32_t* fl = s.fid[l].data();
     if (!have_dp0) {
       // dN_ij += dZ_l,i · Y_l,j
-      add_pair_dots(s, cn, V, s.dz.data(), s.bz.data(), s.dzero.data(), s.y[l].data(), fl, s.yzero[l].data(), dout, s.dn.data());
+      add_pair_dots(s, cn, V, s.dz.data(), s.bz.data(), s.dzero.data(), s.y[l].data(), fl, s.yzero[l].data(), dout, s.dn.data(), threads);
     }
     if (l == 0) {
       const uint32_t* bz = s.bz.data();
       if (!have_dp0) {
         s.dp.get(ub * din);
-        prod.backward(0, s.dz.data(), ub, s.dp.data(), s.ap);
+        prod.backward(0, s.dz.data(), ub, s.dp.data(), s.ap, threads);
       } else {
         // dN_ij += dP_0,i · X_j (dP_0 from the lowest-layer form)
         std::vector<uint8_t>& xzero = s.yzero[L];  // (level L has no Y)
@@ -1659,7 +1691,7 @@ NASRANK_GCN_CLONES void score_grad_chunk(const GcnGraphs& g, const RankGcnParams
         for (size_t q = 0; q < distinct[0]; ++q) xzero[q] = all_zero(s.h[0].data() + q * din, din);
         s.dzero.resize(std::max<size_t>(ub, 1));
         for (size_t q = 0; q < ub; ++q) s.dzero[q] = all_zero(s.dp.data() + q * din, din);
-        add_pair_dots(s, cn, V, s.dp.data(), bz, s.dzero.data(), s.h[0].data(), fl, xzero.data(), din, s.dn.data());
+        add_pair_dots(s, cn, V, s.dp.data(), bz, s.dzero.data(), s.h[0].data(), fl, xzero.data(), din, s.dn.data(), threads);
       }
       // dX_j = Σ_i N_ij dP_0,i
       s.tmp.get(F);
@@ -1705,7 +1737,7 @@ NASRANK_GCN_CLONES void score_grad_chunk(const GcnGraphs& g, const RankGcnParams
         }
       }
       const T* mt = s.mt.get(u1 * F0 * dout);
-      prod.forward(1, s.wb.data(), u1 * F0, s.mt.data(), s.ap);
+      prod.forward(1, s.wb.data(), u1 * F0, s.mt.data(), s.ap, threads);
       s.dp.get(un * F0);
       s.tmp.get(dout);
       std::vector<const T*> mrows(F0);
@@ -1724,7 +1756,7 @@ NASRANK_GCN_CLONES void score_grad_chunk(const GcnGraphs& g, const RankGcnParams
       continue;
     }
     s.dp.get(ub * din);
-    prod.backward(l, s.dz.data(), ub, s.dp.data(), s.ap);
+    prod.backward(l, s.dz.data(), ub, s.dp.data(), s.ap, threads);
     s.tmp.get(un * din);  // dZ_{l−1} of the distinct rows
     s.dzero.resize(std::max<size_t>(un, 1));
     for (size_t q = 0; q < un; ++q) {
@@ -1786,7 +1818,7 @@ NASRANK_GCN_CLONES void score_grad_chunk(const GcnGraphs& g, const RankGcnParams
   }
 }
 
-// Graphs per sub-batch: one per worker (the bigger, the more rows repeat), capped for memory.
+// Graphs per sub-batch (the bigger, the more rows repeat), capped for memory.
 constexpr size_t kGradChunkGraphs = 4096;
 
 template <class T>
@@ -1795,12 +1827,22 @@ void score_grad(const GcnGraphs& graphs, const RankGcnParams& m, double* f, doub
   GradProducts<T> prod;
   prod.init(m);
   const size_t workers = static_cast<size_t>(std::max(threads, 1));
-  const size_t per_chunk = std::max<size_t>(1, std::min(kGradChunkGraphs, (n + workers - 1) / workers));
-  const size_t chunks = (n + per_chunk - 1) / per_chunk;
-  parallel_chunks_safe(n, chunks, threads, [&](size_t, size_t begin, size_t end) {
+  const size_t chunks = (n + kGradChunkGraphs - 1) / kGradChunkGraphs;
+  if (chunks >= workers) {
+    // Many graphs: whole sub-batches per thread.
+    parallel_chunks_safe(n, chunks, threads, [&](size_t, size_t begin, size_t end) {
+      GradScratch<T> s;
+      score_grad_chunk<T>(graphs, m, prod, begin, end, dedup, f, dA, dX, s, 1);
+    });
+    return;
+  }
+  // Fewer sub-batches than threads (the ML pools: 100 or 1000 graphs): one sub-batch at a time,
+  // its products and pair dots split over the threads (more rows repeat within one sub-batch
+  // than within per-thread ones).
+  for (size_t c = 0; c < chunks; ++c) {
     GradScratch<T> s;
-    score_grad_chunk<T>(graphs, m, prod, begin, end, dedup, f, dA, dX, s);
-  });
+    score_grad_chunk<T>(graphs, m, prod, n * c / chunks, n * (c + 1) / chunks, dedup, f, dA, dX, s, threads);
+  }
 }
 
 

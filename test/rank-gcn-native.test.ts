@@ -239,6 +239,25 @@ t.test('gcnScoreGrad: dedup and thread count change no bit; float32 agrees with 
   t.throws(() => gcnScoreGrad(g, randomParams(random, [4], false, 'row', 'all'), { device: 'cpu' } as unknown as { threads: number }), /gcnScoreGrad/)
 })
 
+t.test('gcnScoreGrad: a batch big enough that the threads split its products and pair dots is bit-identical to one thread', async t => {
+  // 600 graphs, widths [128, 128]: the products (hundreds of distinct rows × 128 × 128) and the
+  // pair dots (600 · 64 · 128) are above the work threshold (2^22 multiply-adds) at which the
+  // kernel splits them over the threads; the lowest layer goes through M_u (4·F ≤ 128).
+  const g = randomBatch(600, new Random(51))
+  for (const [norm, pool] of [['row', 'all'], ['sym', 'real']] as const) {
+    const p = randomParams(new Random(52), [128, 128], pool === 'real', norm, pool)
+    for (const precision of ['float32', 'float64'] as const) {
+      const one = gcnScoreGrad(g, p, { precision, threads: 1 })
+      for (const threads of [2, 3, 4]) t.ok(gradDiff(gcnScoreGrad(g, p, { precision, threads }), one).identical, `${norm}/${pool} ${precision}: ${threads} threads = 1 thread, bit for bit`)
+      if (precision === 'float64') {
+        let worst = 0
+        for (let k = 0; k < g.count; k += 37) worst = Math.max(worst, Math.abs(one.f[k] - reference(p, g, k)) / Math.max(1, Math.abs(reference(p, g, k))))
+        t.ok(worst < 1e-12, `${norm}/${pool}: float64 f = reference (${worst.toExponential(1)})`)
+      }
+    }
+  }
+})
+
 t.test('gcnScoreGrad: the portable kernels (NASRANK_NO_AVX2=1) agree with the dispatched ones', async t => {
   const g = randomBatch(50, new Random(41))
   const p = randomParams(new Random(42), [24, 12], false, 'row', 'all')
