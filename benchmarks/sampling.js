@@ -9,26 +9,32 @@
 //      tfjs has no float64); the first losses of native and PyTorch are compared;
 //   2. scoring every NB-101 cell (423,624) with gcnScore (norm 'row', pool 'all') vs the
 //      same forward in tfjs-wasm (timed on --tfjs-graphs cells, extrapolated);
-//   3. gcnScoreGrad (∂f/∂A, ∂f/∂X) of 1000 graphs vs the forward (gcnScore) and tf.grads;
+//   3. gcnScoreGrad (∂f/∂A, ∂f/∂X) of 1000 graphs, float32 (default) and float64, vs the
+//      forward (gcnScore) and tf.grads;
 //   4. the all-pairs loss at n = 2000: native rankPairLoss vs plain JS orderedPairLoss, and
 //      its share of a training step;
 //   5. sampleEfficiencyGain (30,000 candidates, 1000 targets, |S| = 423,624) vs numpy
 //      searchsorted.
 // Absent peers are skipped with a message. Usage (run `npx tsc` first):
-//   node benchmarks/sampling.js [--width 256] [--epochs 3] [--threads 1] [--tfjs-graphs 16384] [--quick]
+//   node benchmarks/sampling.js [--width 256] [--epochs 3] [--threads 1] [--tfjs-graphs 16384] [--quick] [--only grad,loss]
 // Timings on a shared machine are provisional: CPU time is printed beside wall time.
 const { initTfBackend, nb201GraphBatch, nb101GraphBatch, nb101, sampleEfficiencyGain, nativeInfo } = require('..')
 const { gcnTrain, gcnScore, gcnScoreGrad, rankPairLoss } = require('../dist/lib/models/gcn-native')
 const { orderedPairLoss } = require('../dist/lib/models/rank-gcn')
 const { findPython, runPython, machine, printTable, fmt, ratio, rng, cliArgs } = require('./peers')
 
-const { number: option, flag } = cliArgs()
+const { number: option, flag, value } = cliArgs()
 const QUICK = flag('--quick')
 const WIDTH = option('--width', 256)
 const EPOCHS = option('--epochs', QUICK ? 2 : 3)
 const THREADS = option('--threads', 1)
 const TFJS_GRAPHS = option('--tfjs-graphs', QUICK ? 4096 : 16384)
 const SIZES = QUICK ? [100] : [100, 1000]
+// --only train,score,grad,loss,gain runs those parts (default: all).
+const PARTS = ['train', 'score', 'grad', 'loss', 'gain']
+const ONLY = value('--only', PARTS.join(',')).split(',')
+for (const p of ONLY) if (!PARTS.includes(p)) throw new RangeError(`--only: unknown part '${p}' (parts: ${PARTS.join(', ')})`)
+const part = name => ONLY.includes(name)
 
 function cpuMs (fn) {
   const c0 = process.cpuUsage(); const t0 = process.hrtime.bigint()
@@ -110,6 +116,7 @@ async function main () {
   // 1. Training per epoch.
   const trainRows = []
   let stepMs1000 = null
+  if (part('train')) {
   for (const n of SIZES) {
     const { g, norm } = nb201Graphs(n, rand)
     const V = g.vertices; const F = g.features
@@ -162,8 +169,10 @@ async function main () {
     json[`train${n}`] = { nativeMs: natMs, nativeCpuMs: natCpu, torchMs: torchRes?.ms ?? null, torchCpuMs: torchRes?.cpu ?? null, tfjsMs: tfMs, torch: torchRes?.version ?? null }
   }
   printTable(`Training, ms per full-batch epoch (width ${WIDTH}, 3 layers, NB-201 cells; native and PyTorch float64, ${THREADS} thread(s); ${tfNote || 'tfjs absent'} float32)`, ['n', 'native', 'torch', 'torch / native', 'losses agree', 'tfjs', 'tfjs / native'], trainRows)
+  }
 
   // 2. Scoring every NB-101 cell.
+  if (part('score')) {
   const cells = QUICK ? null : await nb101.enumerate()
   const g101 = cells === null ? randomNb101(65536, rand) : nb101GraphBatch(cells)
   const w101 = { layers: [0, 1, 2].map(l => ({ w: Float32Array.from(glorot(l === 0 ? g101.features : WIDTH, WIDTH, rand)), b: new Float32Array(WIDTH) })), fc: { w: Float32Array.from(glorot(WIDTH, 1, rand)), b: new Float32Array(1) } }
@@ -206,16 +215,35 @@ async function main () {
   }
   scoreRows.push(sRow)
   printTable(`Scoring ${cells === null ? 'random NB-101-like cells (--quick)' : 'every NB-101 cell'} (width ${WIDTH}, float32, norm 'row', pool 'all')`, ['graphs', 'native 1 thread', 'native 2 threads', 'tfjs', 'tfjs / native 2 thr'], scoreRows)
+  }
 
-  // 3. gcnScoreGrad of 1000 graphs.
-  {
+  // 3. gcnScoreGrad of 1000 graphs: float32 (the default, what the ML pools use) and float64,
+  //    against the forward (gcnScore, float32) and tf.grads, same graphs, same thread count.
+  if (part('grad')) {
     const { g } = nb201Graphs(1000, rand)
     const p = { layers: [0, 1, 2].map(l => ({ w: glorot(l === 0 ? g.features : WIDTH, WIDTH, rand) })), fc: glorot(WIDTH, 1, rand), norm: 'row', pool: 'all' }
     const p32 = { layers: p.layers.map(l => ({ w: Float32Array.from(l.w), b: new Float32Array(WIDTH) })), fc: { w: Float32Array.from(p.fc), b: new Float32Array(1) } }
-    const grad = best(() => gcnScoreGrad(g, p, { threads: THREADS }), 3)
-    const fwd = best(() => gcnScore(g, p32, { norm: 'row', pool: 'all', threads: THREADS }), 3)
-    const row = { graphs: '1000', gcnScoreGrad: `${fmt(grad.wall)} (cpu ${fmt(grad.cpu)})`, 'forward (gcnScore)': `${fmt(fwd.wall)} (cpu ${fmt(fwd.cpu)})`, 'grad / forward': ratio(grad.wall, fwd.wall) }
-    json.scoreGrad = { ms: grad.wall, cpuMs: grad.cpu, forwardMs: fwd.wall, forwardCpuMs: fwd.cpu }
+    const fwd = best(() => gcnScore(g, p32, { norm: 'row', pool: 'all', threads: THREADS }), 5)
+    const grads = {
+      float32: best(() => gcnScoreGrad(g, p, { threads: THREADS }), 5),
+      float64: best(() => gcnScoreGrad(g, p, { threads: THREADS, precision: 'float64' }), 3)
+    }
+    // float32 against float64: max |Δ| over f, dA, dX relative to the largest entry.
+    let d32 = 0; let scale = 0
+    for (const k of ['f', 'dA', 'dX']) {
+      for (let i = 0; i < grads.float64.out[k].length; i++) {
+        d32 = Math.max(d32, Math.abs(grads.float32.out[k][i] - grads.float64.out[k][i])); scale = Math.max(scale, Math.abs(grads.float64.out[k][i]))
+      }
+    }
+    const rows = Object.entries(grads).map(([precision, grad]) => ({
+      graphs: '1000',
+      precision: precision === 'float32' ? 'float32 (default)' : 'float64',
+      gcnScoreGrad: `${fmt(grad.wall)} (cpu ${fmt(grad.cpu)})`,
+      'forward (gcnScore)': `${fmt(fwd.wall)} (cpu ${fmt(fwd.cpu)})`,
+      'grad / forward': `${ratio(grad.wall, fwd.wall)} [cpu ${ratio(grad.cpu, fwd.cpu)}]`
+    }))
+    rows[0].precision += `; max abs Δ vs float64 ${(d32 / scale).toExponential(1)} of the scale`
+    json.scoreGrad = { ms: grads.float32.wall, cpuMs: grads.float32.cpu, float64Ms: grads.float64.wall, float64CpuMs: grads.float64.cpu, forwardMs: fwd.wall, forwardCpuMs: fwd.cpu, float32RelDiff: d32 / scale }
     if (tf !== null) {
       const V = g.vertices; const F = g.features
       const Ws = p.layers.map((l, i) => tf.tensor(Float32Array.from(l.w), [i === 0 ? F : WIDTH, WIDTH])); const fcT = tf.tensor(Float32Array.from(p.fc), [WIDTH, 1])
@@ -231,31 +259,34 @@ async function main () {
       const run = () => { const out = gf([A, X]); const d = out.map(t => t.dataSync()); tf.dispose(out); return d }
       run()
       const r = best(run, 2)
-      let worst = 0
-      for (let i = 0; i < grad.out.dX.length; i++) worst = Math.max(worst, Math.abs(r.out[1][i] - grad.out.dX[i]))
-      row['tf.grads'] = `${fmt(r.wall)} (cpu ${fmt(r.cpu)}; max abs ΔdX ${worst.toExponential(1)})`
-      row['tf.grads / native'] = ratio(r.wall, grad.wall)
+      for (const [k, grad] of Object.entries(grads)) {
+        const row = rows[k === 'float32' ? 0 : 1]
+        let worst = 0
+        for (let i = 0; i < grad.out.dX.length; i++) worst = Math.max(worst, Math.abs(r.out[1][i] - grad.out.dX[i]))
+        row['tf.grads'] = `${fmt(r.wall)} (cpu ${fmt(r.cpu)}; max abs ΔdX ${worst.toExponential(1)})`
+        row['tf.grads / native'] = `${ratio(r.wall, grad.wall)} [cpu ${ratio(r.cpu, grad.cpu)}]`
+      }
       json.scoreGrad.tfjsMs = r.wall; json.scoreGrad.tfjsCpuMs = r.cpu
       tf.dispose([...Ws, fcT, A, X])
     }
-    printTable(`Input gradients ∂f/∂(A, X) (width ${WIDTH}, ${THREADS} thread(s))`, ['graphs', 'gcnScoreGrad', 'forward (gcnScore)', 'grad / forward', 'tf.grads', 'tf.grads / native'], [row])
+    printTable(`Input gradients ∂f/∂(A, X) (width ${WIDTH}, ${THREADS} thread(s); ratios of wall times, CPU-time ratios in brackets)`, ['graphs', 'precision', 'gcnScoreGrad', 'forward (gcnScore)', 'grad / forward', 'tf.grads', 'tf.grads / native'], rows)
   }
 
   // 4. The all-pairs loss at n = 2000.
-  {
+  if (part('loss')) {
     const n = 2000
     const f = Float64Array.from({ length: n }, () => rand() * 4 - 2)
     const acc = Float64Array.from({ length: n }, () => Math.round(rand() * 500) / 10)
     const js = best(() => orderedPairLoss(f, acc), 3)
     const nat = best(() => rankPairLoss(f, acc), 5)
     const agree = Math.abs(js.out.loss - nat.out.loss) < 1e-12 * Math.abs(js.out.loss)
-    printTable('All-pairs ordered loss (value and gradient), n = 2000', ['n', 'native rankPairLoss', 'plain JS orderedPairLoss', 'JS / native', `share of a step (n = ${stepMs1000.n})`, 'agree'],
-      [{ n: '2000', 'native rankPairLoss': `${fmt(nat.wall)} (cpu ${fmt(nat.cpu)})`, 'plain JS orderedPairLoss': `${fmt(js.wall)} (cpu ${fmt(js.cpu)})`, 'JS / native': ratio(js.wall, nat.wall), [`share of a step (n = ${stepMs1000.n})`]: `${(100 * nat.wall / stepMs1000.ms).toFixed(1)} % (cpu ${(100 * nat.cpu / stepMs1000.cpu).toFixed(1)} %)`, agree: agree ? 'yes' : 'NO' }])
+    printTable('All-pairs ordered loss (value and gradient), n = 2000', ['n', 'native rankPairLoss', 'plain JS orderedPairLoss', 'JS / native', `share of a step (n = ${stepMs1000?.n ?? '–'})`, 'agree'],
+      [{ n: '2000', 'native rankPairLoss': `${fmt(nat.wall)} (cpu ${fmt(nat.cpu)})`, 'plain JS orderedPairLoss': `${fmt(js.wall)} (cpu ${fmt(js.cpu)})`, 'JS / native': ratio(js.wall, nat.wall), [`share of a step (n = ${stepMs1000?.n ?? '–'})`]: stepMs1000 === null ? '(train not run)' : `${(100 * nat.wall / stepMs1000.ms).toFixed(1)} % (cpu ${(100 * nat.cpu / stepMs1000.cpu).toFixed(1)} %)`, agree: agree ? 'yes' : 'NO' }])
     json.loss = { nativeMs: nat.wall, nativeCpuMs: nat.cpu, jsMs: js.wall, jsCpuMs: js.cpu }
   }
 
   // 5. The pooled gain.
-  {
+  if (part('gain')) {
     const S = 423624
     const space = Float64Array.from({ length: S }, () => Math.round(rand() * 1e6) / 1e4)
     const perm = Uint32Array.from({ length: S }, (_, i) => i)

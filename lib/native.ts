@@ -165,8 +165,8 @@ export interface Addon {
   gcnTrain(graphs: GraphsIn, indices: Uint32Array, acc: F64, params: RankParamsIn, settings: RankTrainIn, threads: number | undefined, abort: Int32Array | undefined, async?: false): RankTrainOut
   gcnTrain(graphs: GraphsIn, indices: Uint32Array, acc: F64, params: RankParamsIn, settings: RankTrainIn, threads: number | undefined, abort: Int32Array | undefined, async: true): Promise<RankTrainOut>
   rankPairLoss(f: F64, acc: F64, ties: string, async?: false): { loss: number, grad: F64, pairs: number }
-  gcnScoreGrad(graphs: GraphsIn, params: RankParamsIn, threads: number | undefined, async?: false): RankGradOut
-  gcnScoreGrad(graphs: GraphsIn, params: RankParamsIn, threads: number | undefined, async: true): Promise<RankGradOut>
+  gcnScoreGrad(graphs: GraphsIn, params: RankParamsIn, threads: number | undefined, async?: false, precision?: string, dedup?: boolean): RankGradOut
+  gcnScoreGrad(graphs: GraphsIn, params: RankParamsIn, threads: number | undefined, async: true, precision?: string, dedup?: boolean): Promise<RankGradOut>
   comparatorProbability(embA: F32, embB: F32, head: HeadIn, threads: number | undefined, async?: false): F64
   comparatorProbability(embA: F32, embB: F32, head: HeadIn, threads: number | undefined, async: true): Promise<F64>
   forestFit(x: F32, y: F64, columns: number, params: ForestParamsRaw, threads: number | undefined, async?: false): ForestArraysRaw

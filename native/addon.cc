@@ -1548,10 +1548,11 @@ struct GcnScoreGradJob : Job {
   GraphsIn graphs;
   RankParamsIn params;
   int threads = 1;
+  bool float32 = true, dedup = true;
   std::vector<double> f, dA, dX;
   void Execute() override {
     params.Bind();
-    nasrank::gcn_score_grad(graphs.view, params.view, f.data(), dA.data(), dX.data(), threads);
+    nasrank::gcn_score_grad(graphs.view, params.view, f.data(), dA.data(), dX.data(), threads, float32, dedup);
   }
   Napi::Value Result(Napi::Env env) override {
     auto out = Napi::Object::New(env);
@@ -1562,7 +1563,8 @@ struct GcnScoreGradJob : Job {
   }
 };
 
-// (graphs, params, threads, async) -> {f, dA, dX}.
+// (graphs, params, threads, async, precision 'float32' | 'float64' (default float32), dedup
+// (default true)) -> {f, dA, dX}.
 Napi::Value GcnScoreGrad(const Napi::CallbackInfo& info) {
   const char* fn = "gcnScoreGrad";
   Napi::Env env = info.Env();
@@ -1574,6 +1576,12 @@ Napi::Value GcnScoreGrad(const Napi::CallbackInfo& info) {
   job->params = ReadRankParams(env, params, fn, job->graphs.view.vertices, job->graphs.view.features);
   job->threads = ReadThreads(info, 2, fn);
   bool async = ReadAsync(info, 3, fn);
+  if (info.Length() > 4 && !info[4].IsUndefined()) {
+    const std::string precision = ReadString(info, 4, fn, "precision");
+    if (precision != "float64" && precision != "float32") ThrowRange(env, std::string(fn) + ": precision must be 'float64' or 'float32', got '" + precision + "'");
+    job->float32 = precision == "float32";
+  }
+  if (info.Length() > 5 && !info[5].IsUndefined()) job->dedup = ReadBool(info, 5, fn, "dedup");
   const size_t n = job->graphs.view.count, V = job->graphs.view.vertices, F = job->graphs.view.features;
   job->f.assign(n, 0.0);
   job->dA.assign(n * V * V, 0.0);

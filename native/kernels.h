@@ -142,8 +142,11 @@ double ordered_pair_loss(const double* f, const double* acc, size_t n, bool ties
 void gcn_train(const GcnGraphs& graphs, const uint32_t* idx, size_t n, const double* acc, RankGcnParams& params,
                const RankTrainSettings& settings, double* losses, int threads, const volatile int32_t* abort);
 // Scores f (count) and their input gradients dA = df/dA (count*V*V, through Ã and D̃) and
-// dX = df/dX (count*V*F) of every graph.
-void gcn_score_grad(const GcnGraphs& graphs, const RankGcnParams& params, double* f, double* dA, double* dX, int threads);
+// dX = df/dX (count*V*F) of every graph. float32: activations and products in float (N,
+// pooling, f and dA in double); dedup: rows with identical forward / backward inputs computed
+// once (exact: the same results as without). Bit-identical for any thread count.
+void gcn_score_grad(const GcnGraphs& graphs, const RankGcnParams& params, double* f, double* dA, double* dX, int threads,
+                    bool float32, bool dedup);
 // CTNAS comparator head: p_i = sigmoid(dense_out(ReLU(... ReLU([a_i, b_i] W_0 + b_0) ...))),
 // hidden[0].in == 2*dim, out_w has hidden[n-1].out entries (2*dim without hidden layers).
 // count_a == count_b, or either is 1 (broadcast against the other); prob has max(count)

@@ -1,9 +1,11 @@
-// The native float64 ranking GCN (native/gcn.cc: gcnTrain, gcnScoreGrad, gcnScore with
-// norm 'row' / pool 'all') against the JS model of lib/models/rank-gcn.ts (itself tested
+// The native ranking GCN (native/gcn.cc: gcnTrain, gcnScoreGrad in float64 and float32,
+// gcnScore with norm 'row' / pool 'all') against the JS model of lib/models/rank-gcn.ts (itself tested
 // against a dense reference), a brute-force symmetric/real-vertex reference for the other
 // variants, central finite differences for the input gradients, 1 vs 2 threads bit-identical,
 // abort, and argument errors.
 import t from 'tap'
+import { execFileSync } from 'node:child_process'
+import * as path from 'node:path'
 import { RankGcn, fitNative, inputGradientNative, orderedPairLoss, rankGcnParams, scoreNative } from '../lib/models/rank-gcn'
 import { gcnEmbed, gcnScore, gcnScoreGrad, gcnTrain, gcnTrainAsync, rankPairLoss, type RankGcnParams } from '../lib/models/gcn-native'
 import { nativeInfo } from '../lib/index'
@@ -71,11 +73,14 @@ t.test('gcnScoreGrad f equals the brute-force reference for every variant (sym/r
   for (const norm of ['sym', 'row'] as const) {
     for (const pool of ['real', 'all'] as const) {
       for (const bias of [false, true]) {
-        const p = randomParams(new Random(7), [6, 4, 5], bias, norm, pool)
-        const { f } = gcnScoreGrad(g, p)
-        let ok = true
-        for (let k = 0; k < g.count; k++) if (!close(f[k], reference(p, g, k), 1e-12)) ok = false
-        t.ok(ok, `${norm}/${pool}/bias ${String(bias)}`)
+        // [6, 4, 5]: the direct backward; [24, 16, 8]: the lowest layer through M_u (4·F ≤ 24).
+        for (const widths of [[6, 4, 5], [24, 16, 8]]) {
+          const p = randomParams(new Random(7), widths, bias, norm, pool)
+          const { f } = gcnScoreGrad(g, p, { precision: 'float64' })
+          let ok = true
+          for (let k = 0; k < g.count; k++) if (!close(f[k], reference(p, g, k), 1e-12)) ok = false
+          t.ok(ok, `${norm}/${pool}/bias ${String(bias)}/widths ${widths.join(',')}`)
+        }
       }
     }
   }
@@ -122,7 +127,7 @@ t.test('native scoring of the JS model equals RankGcn.score', async t => {
   const m = new RankGcn(L, F, { width: 16 }).init(new Random(3))
   const js = m.score(g)
   const p = rankGcnParams(m)
-  const { f } = gcnScoreGrad(g, p)
+  const { f } = gcnScoreGrad(g, p, { precision: 'float64' })
   for (let k = 0; k < g.count; k++) if (!close(f[k], js[k], 1e-12)) t.fail(`float64 graph ${k}: ${f[k]} vs ${js[k]}`)
   const f32 = await scoreNative(m, g)
   let worst = 0
@@ -134,14 +139,17 @@ t.test('gcnScoreGrad input gradients equal RankGcn.inputGradient and central dif
   const g = randomBatch(6, new Random(14))
   const m = new RankGcn(L, F, { width: 5 }).init(new Random(4))
   const js = m.inputGradient(g)
-  const nat = inputGradientNative(m, g)
+  const nat = inputGradientNative(m, g, { precision: 'float64' })
   t.ok(Array.from(nat.dA).every((v, i) => close(v, js.dA[i], 1e-10)), 'dA = JS')
   t.ok(Array.from(nat.dX).every((v, i) => close(v, js.dX[i], 1e-10)), 'dX = JS')
-  for (const norm of ['sym', 'row'] as const) {
-    for (const pool of ['real', 'all'] as const) {
-      const p = randomParams(new Random(9), [5, 4], true, norm, pool)
-      const { dA, dX } = gcnScoreGrad(g, p)
-      const h = 1e-6
+  // Both precisions, the direct backward ([5, 4]) and the lowest layer through M_u ([20, 6]).
+  for (const [norm, pool, precision, widths] of [
+    ['sym', 'real', 'float64', [5, 4]], ['sym', 'all', 'float64', [5, 4]], ['row', 'real', 'float64', [5, 4]], ['row', 'all', 'float64', [5, 4]],
+    ['sym', 'real', 'float32', [20, 6]], ['row', 'all', 'float32', [20, 6]], ['sym', 'all', 'float64', [20, 6]], ['row', 'real', 'float32', [5, 4]]
+  ] as Array<['sym' | 'row', 'real' | 'all', 'float32' | 'float64', number[]]>) {
+    {
+      const p = randomParams(new Random(9), widths, true, norm, pool)
+      const { dA, dX } = gcnScoreGrad(g, p, { precision })
       let bad = 0; let checked = 0
       for (let k = 0; k < g.count; k++) {
         for (let e = 0; e < L * L; e++) {
@@ -167,8 +175,108 @@ t.test('gcnScoreGrad input gradients equal RankGcn.inputGradient and central dif
           if (Math.abs(fd - dX[k * L * F + e]) > 1e-4 * Math.max(1, Math.abs(fd))) bad++
         }
       }
-      t.equal(bad, 0, `${norm}/${pool}: ${checked} entries against central differences (h = ${h})`)
+      t.equal(bad, 0, `${norm}/${pool}/${precision}/widths ${widths.join(',')}: ${checked} entries against central differences`)
     }
+  }
+})
+
+/** Max |a − b| over f, dA, dX, and the largest |b| (the scale). */
+function gradDiff (a: { f: Float64Array, dA: Float64Array, dX: Float64Array }, b: { f: Float64Array, dA: Float64Array, dX: Float64Array }): { diff: number, scale: number, identical: boolean } {
+  let diff = 0; let scale = 0; let identical = true
+  for (const k of ['f', 'dA', 'dX'] as const) {
+    for (let i = 0; i < a[k].length; i++) {
+      if (!Object.is(a[k][i], b[k][i])) identical = false
+      diff = Math.max(diff, Math.abs(a[k][i] - b[k][i]))
+      scale = Math.max(scale, Math.abs(b[k][i]))
+    }
+  }
+  return { diff, scale, identical }
+}
+
+t.test('gcnScoreGrad: dedup and thread count change no bit; float32 agrees with float64 to float32 rounding', async t => {
+  // Many repeated rows (NB-201-like: a few ops on a fixed DAG) and random graphs, every variant,
+  // the direct backward (widths [6, 6]) and the lowest layer through M_u ([32, 16, 8]).
+  const random = new Random(31)
+  const repeated = randomBatch(40, new Random(32))
+  const g: GraphBatch = { ...repeated, count: 160, adjacency: new Float32Array(160 * L * L), x: new Float32Array(160 * L * F), mask: new Float32Array(160 * L) }
+  for (let k = 0; k < 160; k++) {
+    const src = random.int(40)
+    g.adjacency.set(repeated.adjacency.subarray(src * L * L, (src + 1) * L * L), k * L * L)
+    g.mask.set(repeated.mask.subarray(src * L, (src + 1) * L), k * L)
+    g.x.set(repeated.x.subarray(src * L * F, (src + 1) * L * F), k * L * F)
+    if (k % 3 === 0) { // vary one vertex's type
+      const v = random.int(L)
+      if (g.mask[k * L + v] !== 0) { g.x.fill(0, (k * L + v) * F, (k * L + v + 1) * F); g.x[(k * L + v) * F + random.int(F)] = 1 }
+    }
+  }
+  for (const norm of ['sym', 'row'] as const) {
+    for (const pool of ['real', 'all'] as const) {
+      for (const widths of [[6, 6], [32, 16, 8]]) {
+        const p = randomParams(new Random(33), widths, pool === 'real', norm, pool)
+        const name = `${norm}/${pool}/widths ${widths.join(',')}`
+        const f64 = gcnScoreGrad(g, p, { precision: 'float64', threads: 1 })
+        const f32 = gcnScoreGrad(g, p, { threads: 1 })
+        for (const precision of ['float64', 'float32'] as const) {
+          const base = precision === 'float64' ? f64 : f32
+          t.ok(gradDiff(gcnScoreGrad(g, p, { precision, threads: 2 }), base).identical, `${name} ${precision}: 2 threads = 1 thread, bit for bit`)
+          t.ok(gradDiff(gcnScoreGrad(g, p, { precision, threads: 3 }), base).identical, `${name} ${precision}: 3 threads = 1 thread`)
+          t.ok(gradDiff(gcnScoreGrad(g, p, { precision, dedup: false, threads: 2 }), base).identical, `${name} ${precision}: without dedup, bit for bit`)
+        }
+        // float32: each output is a chain of sums of at most ~width terms per layer; float32's unit
+        // roundoff is 2^-24 ≈ 6e-8, so errors of ~(layers · √width)·u ≈ 1e-6 of the gradient's scale
+        // are expected; 2e-5 (≈ 300 u) leaves room for unlucky cancellation and fails on any real error.
+        const { diff, scale } = gradDiff(f32, f64)
+        t.ok(diff <= 2e-5 * Math.max(1, scale), `${name}: float32 within ${diff.toExponential(1)} of float64 (scale ${scale.toExponential(1)})`)
+        // float64 is the brute-force reference's f to 1e-12.
+        let worst = 0
+        for (let k = 0; k < g.count; k += 7) worst = Math.max(worst, Math.abs(f64.f[k] - reference(p, g, k)) / Math.max(1, Math.abs(reference(p, g, k))))
+        t.ok(worst < 1e-12, `${name}: float64 f = reference (${worst.toExponential(1)})`)
+      }
+    }
+  }
+  t.throws(() => gcnScoreGrad(g, randomParams(random, [4], false, 'row', 'all'), { precision: 'float16' as 'float32' }), { name: 'TypeError', message: /gcnScoreGrad: precision must be one of 'float64', 'float32'/ })
+  t.throws(() => gcnScoreGrad(g, randomParams(random, [4], false, 'row', 'all'), { dedup: 1 as unknown as boolean }), { name: 'TypeError', message: /gcnScoreGrad: dedup must be a boolean/ })
+  t.throws(() => gcnScoreGrad(g, randomParams(random, [4], false, 'row', 'all'), { device: 'cpu' } as unknown as { threads: number }), /gcnScoreGrad/)
+})
+
+t.test('gcnScoreGrad: a batch big enough that the threads split its products and pair dots is bit-identical to one thread', async t => {
+  // 600 graphs, widths [128, 128]: the products (hundreds of distinct rows × 128 × 128) and the
+  // pair dots (600 · 64 · 128) are above the work threshold (2^22 multiply-adds) at which the
+  // kernel splits them over the threads; the lowest layer goes through M_u (4·F ≤ 128).
+  const g = randomBatch(600, new Random(51))
+  for (const [norm, pool] of [['row', 'all'], ['sym', 'real']] as const) {
+    const p = randomParams(new Random(52), [128, 128], pool === 'real', norm, pool)
+    for (const precision of ['float32', 'float64'] as const) {
+      const one = gcnScoreGrad(g, p, { precision, threads: 1 })
+      for (const threads of [2, 3, 4]) t.ok(gradDiff(gcnScoreGrad(g, p, { precision, threads }), one).identical, `${norm}/${pool} ${precision}: ${threads} threads = 1 thread, bit for bit`)
+      if (precision === 'float64') {
+        let worst = 0
+        for (let k = 0; k < g.count; k += 37) worst = Math.max(worst, Math.abs(one.f[k] - reference(p, g, k)) / Math.max(1, Math.abs(reference(p, g, k))))
+        t.ok(worst < 1e-12, `${norm}/${pool}: float64 f = reference (${worst.toExponential(1)})`)
+      }
+    }
+  }
+})
+
+t.test('gcnScoreGrad: the portable kernels (NASRANK_NO_AVX2=1) agree with the dispatched ones', async t => {
+  const g = randomBatch(50, new Random(41))
+  const p = randomParams(new Random(42), [24, 12], false, 'row', 'all')
+  const plain = (x: Float32Array | Float64Array): number[] => Array.from(x)
+  const script = `
+    const { gcnScoreGrad } = require(${JSON.stringify(path.join(__dirname, '..'))})
+    const d = JSON.parse(process.argv[1])
+    const g = { ...d.g, adjacency: Float32Array.from(d.g.adjacency), x: Float32Array.from(d.g.x), mask: Float32Array.from(d.g.mask) }
+    const p = { ...d.p, layers: d.p.layers.map(l => ({ w: Float64Array.from(l.w) })), fc: Float64Array.from(d.p.fc) }
+    const out = {}
+    for (const precision of ['float64', 'float32']) { const r = gcnScoreGrad(g, p, { precision }); out[precision] = { f: Array.from(r.f), dA: Array.from(r.dA), dX: Array.from(r.dX) } }
+    console.log(JSON.stringify(out))`
+  const arg = JSON.stringify({ g: { ...g, adjacency: plain(g.adjacency), x: plain(g.x), mask: plain(g.mask) }, p: { ...p, layers: p.layers.map(l => ({ w: plain(l.w) })), fc: plain(p.fc) } })
+  const out = JSON.parse(execFileSync(process.execPath, ['-e', script, arg], { encoding: 'utf8', env: { ...process.env, NASRANK_NO_AVX2: '1' } }))
+  for (const precision of ['float64', 'float32'] as const) {
+    const mine = gcnScoreGrad(g, p, { precision })
+    const theirs = { f: Float64Array.from(out[precision].f), dA: Float64Array.from(out[precision].dA), dX: Float64Array.from(out[precision].dX) }
+    const { diff, scale } = gradDiff(theirs, mine)
+    t.ok(diff <= (precision === 'float64' ? 1e-12 : 2e-5) * Math.max(1, scale), `${precision}: portable within ${diff.toExponential(1)} (scale ${scale.toExponential(1)})`)
   }
 })
 

@@ -236,13 +236,36 @@ export function gcnTrainAsync (graphs: GraphBatch, indices: ArrayLike<number>, a
   })
 }
 
+/** Options of {@link gcnScoreGrad}. */
+export interface GcnScoreGradOptions {
+  /** Worker threads (default as for {@link gcnScore}); results are bit-identical for any count. */
+  threads?: number
+  /**
+   * 'float32' (default, as gcnScore) or 'float64'. float32: activations and the layer products
+   * in float (gcnScore's AVX2 tile); the normalisation, pooling, f, the dN sums and dA in
+   * double; agrees with float64 to float32 rounding (~1e-7 of the gradient's scale at width
+   * 256). float64: every step in double (equal to the JS RankGcn.inputGradient to ~1e-12).
+   */
+  precision?: 'float64' | 'float32'
+  /**
+   * Compute rows with identical inputs once (default true): forward rows as in gcnScore, and
+   * backward rows whose adjoint inputs are identical (the same activation and the same
+   * weighted adjoints of the same rows). Exact: the results are the same bits either way.
+   */
+  dedup?: boolean
+}
+
+const PRECISIONS = ['float64', 'float32'] as const
+
 /**
  * Scores f and input gradients of every graph: dA[g·V² + i·V + j] = ∂f_g/∂A_ij (through Ã
- * and D̃), dX[g·V·F + v·F + c] = ∂f_g/∂X_vc. Float64.
+ * and D̃), dX[g·V·F + v·F + c] = ∂f_g/∂X_vc. float32 unless `precision: 'float64'`; rows
+ * with identical inputs are computed once (exact); bit-identical for any thread count.
  */
-export function gcnScoreGrad (graphs: GraphBatch, params: RankGcnParams, options?: { threads?: number }): { f: Float64Array, dA: Float64Array, dX: Float64Array } {
-  const opts = checkOptions<{ threads?: number }>(options, 'gcnScoreGrad', ['threads'])
-  return addon.gcnScoreGrad(graphs, params, threadsOption(opts.threads, 'gcnScoreGrad'))
+export function gcnScoreGrad (graphs: GraphBatch, params: RankGcnParams, options?: GcnScoreGradOptions): { f: Float64Array, dA: Float64Array, dX: Float64Array } {
+  const fn = 'gcnScoreGrad'
+  const opts = checkOptions<GcnScoreGradOptions>(options, fn, ['threads', 'precision', 'dedup'])
+  return addon.gcnScoreGrad(graphs, params, threadsOption(opts.threads, fn), false, oneOf(opts.precision, 'float32', PRECISIONS, fn, 'precision'), boolean(opts.dedup, true, fn, 'dedup'))
 }
 
 /**

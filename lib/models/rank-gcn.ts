@@ -15,7 +15,7 @@
 // hundred graphs, 2000 full-batch steps) tfjs per-op overhead dominates.
 import { Random } from '../random'
 import { checkOptions, describe, oneOf } from '../validate'
-import { gcnScoreAsync, gcnScoreGrad, gcnTrainAsync, type RankGcnParams } from './gcn-native'
+import { gcnScoreAsync, gcnScoreGrad, gcnTrainAsync, type GcnScoreGradOptions, type RankGcnParams } from './gcn-native'
 import type { GraphBatch } from './types'
 
 export interface RankGcnOptions {
@@ -345,9 +345,13 @@ export async function scoreNative (model: RankGcn, graphs: GraphBatch, threads?:
   return await gcnScoreAsync(graphs, { layers, fc: { w: Float32Array.from(model.fc), b: new Float32Array(1) } }, { threads, norm: 'row', pool: 'all' })
 }
 
-/** {@link RankGcn.inputGradient} natively (float64). */
-export function inputGradientNative (model: RankGcn, graphs: GraphBatch, threads?: number): { f: Float64Array, dA: Float64Array, dX: Float64Array } {
-  return gcnScoreGrad(graphs, rankGcnParams(model), { threads })
+/**
+ * {@link RankGcn.inputGradient} natively: float32 by default (gcnScoreGrad's default, what the
+ * ML pools ascend with; agrees with float64 to float32 rounding), `precision: 'float64'` for
+ * the float64 kernel (equal to RankGcn.inputGradient to ~1e-12).
+ */
+export function inputGradientNative (model: RankGcn, graphs: GraphBatch, options?: GcnScoreGradOptions): { f: Float64Array, dA: Float64Array, dX: Float64Array } {
+  return gcnScoreGrad(graphs, rankGcnParams(model), options)
 }
 
 /**

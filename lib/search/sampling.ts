@@ -220,7 +220,10 @@ export async function samplingLoop (run: SearchRun, s: ResolvedSamplingSettings,
       model = new RankGcn(graphs.vertices, graphs.features, { width: s.width, layers: s.layers, epochs: s.epochs, lr: s.lr, momentum: s.momentum, ties: s.ties })
       model.init(new Random(run.seed, stream(t, P_INIT)))
     }
-    const losses = await fitNative(model, graphs, values, rows, { signal: run.signal, label: ` (seed ${run.seed}, iteration ${t})` })
+    // The evaluated graphs gathered first: gcnTrainAsync copies and validates the batch it is
+    // given, and the whole space (423,624 NB-101 cells) each iteration cost more than training.
+    const trained = gatherGraphs(graphs, rows)
+    const losses = await fitNative(model, trained, values, Int32Array.from(rows, (_, i) => i), { signal: run.signal, label: ` (seed ${run.seed}, iteration ${t})` })
     await yieldToEventLoop(run.signal)
     const want = Math.min(s.k, oracle.budget - oracle.count)
     const random = new Random(run.seed, stream(t, P_POOL))
@@ -526,8 +529,15 @@ function nb201Crossover (bench: Bench, a: number, b: number, random: Random): nu
   return nb201Rows(bench)[idx]
 }
 
-function rowOf101 (bench: Bench, spec: nb101.Nb101Spec): number {
-  try { return bench.rowOf(spec) } catch { return -1 }
+/** The bench row of a NB-101 spec, -1 if the bench lacks it; `memo` (keyed by the raw matrix and ops) skips the hash of a spec met before. */
+function rowOf101 (bench: Bench, spec: nb101.Nb101Spec, memo?: Map<string, number>): number {
+  const key = memo === undefined ? '' : `${spec.ops.join(',')}|${spec.matrix.map(r => r.join('')).join('')}`
+  const known = memo?.get(key)
+  if (known !== undefined) return known
+  let row: number
+  try { row = bench.rowOf(spec) } catch { row = -1 }
+  memo?.set(key, row)
+  return row
 }
 
 /**
@@ -545,6 +555,7 @@ export function evolutionaryPool (bench: Bench, oracle: Oracle, n: number, paren
   const pool: number[] = []
   const inPool = new Set<number>()
   const mutants = Math.ceil(alpha * n)
+  const memo = new Map<string, number>() // children repeat often (few parents, small p_mutate)
   for (let draws = 0; pool.length < n && draws < 20 * n; draws++) {
     const a = order[random.int(order.length)]
     const b = order[random.int(order.length)]
@@ -552,11 +563,11 @@ export function evolutionaryPool (bench: Bench, oracle: Oracle, n: number, paren
     if (pool.length < mutants) {
       if (cells === null) child = nb201Mutate(bench, a, pMutate, random)
       else {
-        try { child = rowOf101(bench, nb101.mutate(nb101.cellAt(cells, a), random, { edgeProbability: pMutate, opProbability: pMutate })) } catch { child = -1 }
+        try { child = rowOf101(bench, nb101.mutate(nb101.cellAt(cells, a), random, { edgeProbability: pMutate, opProbability: pMutate }), memo) } catch { child = -1 }
       }
     } else if (cells === null) child = nb201Crossover(bench, a, b, random)
     else {
-      try { child = rowOf101(bench, nb101.crossover(nb101.cellAt(cells, a), nb101.cellAt(cells, b), random)) } catch { child = -1 }
+      try { child = rowOf101(bench, nb101.crossover(nb101.cellAt(cells, a), nb101.cellAt(cells, b), random), memo) } catch { child = -1 }
     }
     if (child < 0 || oracle.has(child) || inPool.has(child)) continue
     inPool.add(child)
