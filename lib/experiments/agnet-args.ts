@@ -167,11 +167,12 @@ export function agnetToolCommand (): Command {
     .summary('AG-Net tools (pretraining the generator)')
     .description('AG-Net tools. `pretrain` writes the generator weights that `reproduce agnet --weights` and the agnet search method read.')
   agnet.addCommand(new Command('pretrain')
-    .summary('pretrain the NB-201 generator (query-free) and write its weights')
-    .description('Pretrains the AG-Net generator on random NAS-Bench-201 cells (reconstruction loss, batch 32, Adam 2e-4, ' +
+    .summary('pretrain the NB-201 or NB-101 generator (query-free) and write its weights')
+    .description('Pretrains the AG-Net generator on uniformly random cells of the space (reconstruction loss, batch 32, Adam 2e-4, ' +
       'betas 0.5/0.999) and writes the weights, how they were made and their SHA-256 to --out (JSON). ' +
-      'The shipped weights/agnet-nb201.json is `--steps 30000 --seed 0 --checkpoint-every 1000 --select valid-unique` (step 26,000 kept).')
-    .option('--space <name>', 'search space (nb201)', 'nb201')
+      'The shipped weights/agnet-nb201.json is `--steps 30000 --seed 0 --checkpoint-every 1000 --select valid-unique` (step 26,000 kept); ' +
+      'weights/agnet-nb101.json is `--space nb101` with the steps recorded in its meta and docs/agnet.md.')
+    .option('--space <name>', 'search space: nb201 or nb101 (all 423,624 cells, nb101.enumerate)', 'nb201')
     .option('--steps <N>', 'steps of batch 32', '1000')
     .option('--seed <N>', 'seed of the initialisation and the random cells', '0')
     .option('--engine <name>', 'native (native/agnet.cc) or js (the autodiff tape, the reference)', 'native')
@@ -181,7 +182,7 @@ export function agnetToolCommand (): Command {
     .requiredOption('--out <file>', 'weights file to write (JSON)')
     .addHelpText('after', '\nExample:\n  nasrank agnet pretrain --steps 1000 --out agnet-nb201.json\n  nasrank agnet pretrain --steps 20000 --checkpoint-every 1000 --select valid-unique --out agnet-nb201.json')
     .action((raw: { space: string, steps: string, seed: string, engine: string, checkpointEvery: string, select: string, threads?: string, out: string }) => {
-      choice('--space', raw.space, ['nb201'] as const)
+      const spaceName = choice('--space', raw.space, ['nb201', 'nb101'] as const)
       const steps = integer('--steps', raw.steps, 1)
       const seed = integer('--seed', raw.seed, 0)
       const engine = choice('--engine', raw.engine, ['native', 'js'] as const)
@@ -189,12 +190,12 @@ export function agnetToolCommand (): Command {
       const select = choice('--select', raw.select, ['last', 'valid-unique'] as const)
       const threads = raw.threads === undefined ? undefined : integer('--threads', raw.threads, 1)
       /* eslint-disable @typescript-eslint/no-require-imports */
-      const { agnetPretrain, agnetSaveWeights, AGNET_NB201_SPACE } = require('../search/agnet') as typeof import('../search/agnet')
+      const { agnetPretrain, agnetSaveWeights, agnetSpaceOf } = require('../search/agnet') as typeof import('../search/agnet')
       /* eslint-enable @typescript-eslint/no-require-imports */
       let sum = 0
       const started = Date.now()
       const checkpoints: Array<{ step: number, valid: number, distinct: number }> = []
-      const gen = agnetPretrain(AGNET_NB201_SPACE, steps, seed, (step, loss) => {
+      const gen = agnetPretrain(agnetSpaceOf(spaceName), steps, seed, (step, loss) => {
         sum += loss
         if ((step + 1) % 100 === 0 || step + 1 === steps) {
           const s = (Date.now() - started) / 1000
@@ -218,7 +219,7 @@ export function agnetToolCommand (): Command {
         for (const c of checkpoints) if (c.distinct > best) { best = c.distinct; selected = c.step }
       }
       const sha = agnetSaveWeights(raw.out, gen, {
-        space: 'nb201', steps, seed, batch: 32, lr: 2e-4, betas: [0.5, 0.999], made: 'agnetPretrain', engine,
+        space: spaceName, steps, seed, batch: 32, lr: 2e-4, betas: [0.5, 0.999], made: 'agnetPretrain', engine,
         select, checkpointEvery, selectedStep: selected, checkpoints, seconds: Math.round(seconds)
       })
       console.log(`${raw.out}: ${gen.parameterCount} parameters, sha256 ${sha}` + (select === 'valid-unique' ? `, selected step ${selected}` : ''))
