@@ -5,13 +5,14 @@ import { Command } from 'commander'
 import { choice, integer, interruptible, list, openingStatus, outDir, real, UsageError } from '../cli-args'
 
 // The same values as AGNET_TABLES / AGNET_BASELINES in agnet.ts (a test checks).
-export const CLI_AGNET_TABLES = ['2', '6'] as const
+export const CLI_AGNET_TABLES = ['1', '2', '6'] as const
 /** Table 5 (the hardware-aware variant) runs alone, on agnet-hw.ts. */
-const TABLE_CHOICES = ['2', '5', '6'] as const
+const TABLE_CHOICES = ['1', '2', '5', '6'] as const
 const BASELINES = ['rs', 're', 'ls', 'bananas'] as const
 
 export interface AgNetArgs {
-  tables: Array<2 | 6>
+  /** Undefined: the bench's default (2 and 6 on NB-201, 1 and 6 on NB-101). */
+  tables?: Array<1 | 2 | 6>
   /** --table 5: the hardware-aware Table 5 instead of Tables 2 and 6. */
   table5: null | { latency: 'table' | 'flops', devices?: string[], limits?: number[] }
   bench: string
@@ -52,7 +53,7 @@ export interface RawAgNetOptions {
 /** Validates the options; every error is a UsageError naming the option. */
 export function agnetArgs (raw: RawAgNetOptions): AgNetArgs {
   const quick = raw.quick === true
-  const picked = raw.table === undefined ? [2, 6] : list('--table', raw.table, s => Number(choice('--table', s, TABLE_CHOICES)))
+  const picked = raw.table === undefined ? [] : list('--table', raw.table, s => Number(choice('--table', s, TABLE_CHOICES)))
   let table5: AgNetArgs['table5'] = null
   if (picked.includes(5)) {
     if (picked.length > 1) throw new UsageError(`--table 5 (the hardware-aware search) runs alone; got '${raw.table as string}'`)
@@ -65,9 +66,14 @@ export function agnetArgs (raw: RawAgNetOptions): AgNetArgs {
   } else {
     for (const [flag, v] of [['--device', raw.device], ['--limits', raw.limits], ['--latency', raw.latency]] as const) if (v !== undefined) throw new UsageError(`${flag} belongs to --table 5 (the hardware-aware search)`)
   }
-  const tables = picked.filter(t => t !== 5) as Array<2 | 6>
+  const tables = raw.table === undefined ? undefined : picked.filter(t => t !== 5) as Array<1 | 2 | 6>
   const bench = raw.bench
-  if (!(bench === 'synthetic-201' || /^nb201:./.test(bench))) throw new UsageError(`--bench: AG-Net's Tables 2 and 6 run on NAS-Bench-201: synthetic-201 or nb201:<table.csv|dir>, got '${bench}'`)
+  const is101 = bench === 'synthetic-101' || /^nb101:./.test(bench)
+  if (!(bench === 'synthetic-201' || /^nb201:./.test(bench) || (is101 && table5 === null))) {
+    throw new UsageError(`--bench: AG-Net's Tables 2, 5 and 6 run on NAS-Bench-201 (synthetic-201 or nb201:<table.csv|dir>), Tables 1 and 6 on NAS-Bench-101 (synthetic-101 or nb101:<file>), got '${bench}'`)
+  }
+  if (tables !== undefined && is101 && tables.includes(2)) throw new UsageError(`--table 2 runs on NAS-Bench-201; ${bench} is NAS-Bench-101 (Table 1)`)
+  if (tables !== undefined && !is101 && tables.includes(1)) throw new UsageError(`--table 1 runs on NAS-Bench-101 (synthetic-101 or nb101:<file>); ${bench} is NAS-Bench-201`)
   if (raw.dataset !== undefined && !bench.startsWith('nb201:')) throw new UsageError(`--dataset picks the dataset of an nb201:<dir> holding several; ${bench} has one`)
   const agnet: Record<string, unknown> = {}
   if (raw.epochs !== undefined) agnet.epochs = integer('--epochs', raw.epochs, 1)
