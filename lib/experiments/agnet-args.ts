@@ -14,7 +14,7 @@ export interface AgNetArgs {
   /** Undefined: the bench's default (2 and 6 on NB-201, 1 and 6 on NB-101). */
   tables?: Array<1 | 2 | 6>
   /** --table 5: the hardware-aware Table 5 instead of Tables 2 and 6. */
-  table5: null | { latency: 'table' | 'flops', devices?: string[], limits?: number[] }
+  table5: null | { latency: 'table' | 'flops', devices?: string[], limits?: number[] | 'paper' }
   bench: string
   dataset?: string
   budget: number
@@ -27,11 +27,28 @@ export interface AgNetArgs {
   out: string
   force: boolean
   quick: boolean
+  /** Whether --seeds / --budget were given (--quick keeps its own otherwise). */
+  seedsGiven: boolean
+  budgetGiven: boolean
 }
+
+/**
+ * `--quick` (SYNTHETIC, shipped weights): synthetic-201 Tables 2 and 6 with Fig. 3 to 192
+ * queries (3 seeds), synthetic-101 Table 1 (2 seeds), and one Table 5 setting on the FLOPs
+ * proxy (synthetic-201, its flops column's 25% quantile, 2 seeds). Retraining epochs below the
+ * paper's (30 on NB-201, 15 on NB-101) so that it fits in about 5 minutes on 2 cores; every
+ * row records its settings. `--seeds`, `--epochs`, `--jobs` override every part; `--budget` the
+ * budget of Tables 1, 2 and 6 (Table 5: at most 96).
+ */
+export const AGNET_QUICK = Object.freeze({
+  nb201: { bench: 'synthetic-201', tables: [2, 6] as Array<1 | 2 | 6>, seeds: 3, budget: 192, epochs: 5 },
+  nb101: { bench: 'synthetic-101', tables: [1] as Array<1 | 2 | 6>, seeds: 2, budget: 192, epochs: 5 },
+  table5: { bench: 'synthetic-201', seeds: 2, budget: 96, epochs: 5, lr: 2e-5, quantile: 0.25 }
+})
 
 export interface RawAgNetOptions {
   table?: string
-  bench: string
+  bench?: string
   dataset?: string
   budget?: string
   seeds?: string
@@ -53,38 +70,38 @@ export interface RawAgNetOptions {
 /** Validates the options; every error is a UsageError naming the option. */
 export function agnetArgs (raw: RawAgNetOptions): AgNetArgs {
   const quick = raw.quick === true
+  if (quick && raw.table !== undefined) throw new UsageError('--quick runs its own plan (synthetic-201 Tables 2 and 6, synthetic-101 Table 1, one Table 5 setting on flops); give --table without --quick')
+  if (quick && raw.bench !== undefined) throw new UsageError('--quick runs on synthetic-201 and synthetic-101; give --bench without --quick')
   const picked = raw.table === undefined ? [] : list('--table', raw.table, s => Number(choice('--table', s, TABLE_CHOICES)))
   let table5: AgNetArgs['table5'] = null
   if (picked.includes(5)) {
     if (picked.length > 1) throw new UsageError(`--table 5 (the hardware-aware search) runs alone; got '${raw.table as string}'`)
-    if (quick) throw new UsageError('--quick runs Tables 2 and 6; give --table 5 without --quick')
     const latency = choice('--latency', raw.latency ?? 'table', ['table', 'flops'] as const)
     const devices = raw.device !== undefined ? list('--device', raw.device, s => s) : undefined
     if (devices !== undefined && latency === 'flops') throw new UsageError('--device picks latency_<device> columns; with --latency flops there is no device to pick')
-    const limits = raw.limits !== undefined ? list('--limits', raw.limits, s => real('--limits', s, x => x > 0, '> 0 (a latency limit L)')) : undefined
+    const limits = raw.limits === 'paper' ? 'paper' as const : raw.limits !== undefined ? list('--limits', raw.limits, s => real('--limits', s, x => x > 0, '> 0 (a latency limit L)')) : undefined
     table5 = { latency, ...(devices !== undefined ? { devices } : {}), ...(limits !== undefined ? { limits } : {}) }
   } else {
     for (const [flag, v] of [['--device', raw.device], ['--limits', raw.limits], ['--latency', raw.latency]] as const) if (v !== undefined) throw new UsageError(`${flag} belongs to --table 5 (the hardware-aware search)`)
   }
   const tables = raw.table === undefined ? undefined : picked.filter(t => t !== 5) as Array<1 | 2 | 6>
-  const bench = raw.bench
+  const bench = raw.bench ?? 'synthetic-201'
   const is101 = bench === 'synthetic-101' || /^nb101:./.test(bench)
   if (!(bench === 'synthetic-201' || /^nb201:./.test(bench) || (is101 && table5 === null))) {
     throw new UsageError(`--bench: AG-Net's Tables 2, 5 and 6 run on NAS-Bench-201 (synthetic-201 or nb201:<table.csv|dir>), Tables 1 and 6 on NAS-Bench-101 (synthetic-101 or nb101:<file>), got '${bench}'`)
   }
   if (tables !== undefined && is101 && tables.includes(2)) throw new UsageError(`--table 2 runs on NAS-Bench-201; ${bench} is NAS-Bench-101 (Table 1)`)
   if (tables !== undefined && !is101 && tables.includes(1)) throw new UsageError(`--table 1 runs on NAS-Bench-101 (synthetic-101 or nb101:<file>); ${bench} is NAS-Bench-201`)
-  if (raw.dataset !== undefined && !bench.startsWith('nb201:')) throw new UsageError(`--dataset picks the dataset of an nb201:<dir> holding several; ${bench} has one`)
+  if (raw.dataset !== undefined && !bench.startsWith('nb201:') && !bench.startsWith('nb101:')) throw new UsageError(`--dataset picks the dataset of an nb201:<dir> holding several; ${bench} has one`)
   const agnet: Record<string, unknown> = {}
   if (raw.epochs !== undefined) agnet.epochs = integer('--epochs', raw.epochs, 1)
-  else if (quick) agnet.epochs = 5
   if (raw.lr !== undefined) agnet.lr = real('--lr', raw.lr, x => x > 0 && x <= 1, 'a number in (0, 1]')
   if (raw.pretrainSteps !== undefined) agnet.pretrainSteps = integer('--pretrain-steps', raw.pretrainSteps, 0)
   if (raw.weights !== undefined) {
     if (!fs.existsSync(raw.weights)) throw new UsageError(`--weights: no such file '${raw.weights}'`)
     agnet.weights = raw.weights
   }
-  const budget = raw.budget !== undefined ? integer('--budget', raw.budget, 17) : quick ? 96 : 192
+  const budget = raw.budget !== undefined ? integer('--budget', raw.budget, 17) : 192
   if ((budget - 16) % 16 !== 0) throw new UsageError(`--budget must be 16 + m·16 (the initial draws plus whole iterations of 16), got ${budget}`)
   return {
     tables,
@@ -92,7 +109,9 @@ export function agnetArgs (raw: RawAgNetOptions): AgNetArgs {
     bench,
     dataset: raw.dataset,
     budget,
-    seeds: raw.seeds !== undefined ? integer('--seeds', raw.seeds, 1) : quick ? 2 : table5 !== null ? 10 : 20,
+    budgetGiven: raw.budget !== undefined,
+    seeds: raw.seeds !== undefined ? integer('--seeds', raw.seeds, 1) : table5 !== null ? 10 : 20,
+    seedsGiven: raw.seeds !== undefined,
     seedStart: integer('--seed-start', raw.seedStart, 0),
     baselines: raw.baselines !== undefined ? list('--baselines', raw.baselines, s => choice('--baselines', s, BASELINES)) : quick ? ['rs', 're'] : ['rs', 're', 'bananas'],
     agnet,
@@ -111,7 +130,7 @@ export function agnetCommand (): Command {
       'Table 6 (no LSO, no backprop) and Fig. 3 (best-so-far). The generator is pretrained once (query-free) and saved in --out. ' +
       'Writes report.md, results.jsonl/.csv, best-so-far.svg; re-running resumes.')
     .option('--table <2,6|5>', 'which tables (default 2,6); 5: the hardware-aware search, alone')
-    .option('--bench <uri>', 'synthetic-201, nb201:<table.csv> or nb201:<dir>', 'synthetic-201')
+    .option('--bench <uri>', 'synthetic-201 (default), nb201:<table.csv>, nb201:<dir>; Table 1: synthetic-101 or nb101:<file>')
     .option('--dataset <D>', 'the dataset of an nb201:<dir> holding several (e.g. cifar100)')
     .option('--budget <N>', 'queries per search, 16 + m·16 (default 192; --quick: 96)')
     .option('--seeds <N>', 'seeds per method (default 20; --quick: 2)')
@@ -122,12 +141,12 @@ export function agnetCommand (): Command {
     .option('--pretrain-steps <N>', 'pretrain the generator for N steps of batch 32 instead of using the shipped weights (30,000 steps, checkpoint 26,000)')
     .option('--latency <table|flops>', "Table 5: the bench's latency_<device> columns (default) or flops as a labelled proxy")
     .option('--device <list>', 'Table 5: devices, the names after latency_ (default: every latency column)')
-    .option('--limits <list>', "Table 5: latency limits L > 0 (default: per device, its column's 5/25/50% quantiles)")
+    .option('--limits <list|paper>', "Table 5: latency limits L > 0 (default: per device, its column's 5/25/50% quantiles); paper: the paper's limits per device mapped to this table (× FLOPs(dataset) / FLOPs(ImageNet16-120), 4.0 for CIFAR-10)")
     .option('--weights <file>', 'a pretrained generator (nasrank agnet weights file) instead of pretraining')
     .option('--jobs <N>', 'cells run at once, each in a worker thread', '1')
     .option('--out <dir>', 'results directory; re-running with the same DIR resumes', 'agnet-results')
     .option('--force', 'overwrite files in --out that nasrank did not write')
-    .option('--quick', 'a small SYNTHETIC run (synthetic-201, 2 seeds, 96 queries, 5 epochs, shipped weights)')
+    .option('--quick', 'a small SYNTHETIC run (shipped weights, 5 retraining epochs): synthetic-201 Tables 2 and 6 to 192 queries (3 seeds), synthetic-101 Table 1 (2 seeds), one Table 5 setting on flops (2 seeds); writes --out/{nb201,nb101,table5}')
     .addHelpText('after', '\nExamples:\n  nasrank reproduce agnet --quick\n' +
       '  nasrank reproduce agnet --bench nb201:nb201-cifar10-hp200.csv --table 2 --seeds 5 --budget 96 --epochs 10 --jobs 2\n' +
       '  nasrank reproduce agnet --bench nb201:nb201-cifar10-hp200.csv --table 5 --device pixel3 --limits 2,4 --seeds 10 --budget 96 --epochs 5 --jobs 2')
@@ -155,6 +174,10 @@ export function agnetCommand (): Command {
           warn: (line: string) => console.error(`warning: ${line}`),
           progress: (done: number, total: number, label: string, timing?: { elapsedSeconds: number, etaSeconds: number }) => { if (timing !== undefined) console.error(formatProgress(done, total, label, timing)) }
         }
+        if (args.quick) {
+          await runQuick(args, common)
+          return
+        }
         const result = args.table5 !== null
           ? await (require('./agnet-hw') as typeof import('./agnet-hw')).runAgNetHwExperiment({ ...common, ...args.table5 }) // eslint-disable-line @typescript-eslint/no-require-imports
           : await runAgNetExperiment({ ...common, tables: args.tables, baselines: args.baselines })
@@ -165,6 +188,36 @@ export function agnetCommand (): Command {
         controller.dispose()
       }
     })
+}
+
+/** The three parts of --quick, one after the other, each in its own subdirectory of --out (each resumes). */
+async function runQuick (args: AgNetArgs, common: Record<string, unknown> & { out: string, signal: AbortSignal }): Promise<void> {
+  /* eslint-disable @typescript-eslint/no-require-imports */
+  const path = require('node:path') as typeof import('node:path')
+  const { runAgNetExperiment } = require('./agnet') as typeof import('./agnet')
+  const { runAgNetHwExperiment, agnetHwDefaultLimits } = require('./agnet-hw') as typeof import('./agnet-hw')
+  const { openBench } = require('../bench/open') as typeof import('../bench/open')
+  /* eslint-enable @typescript-eslint/no-require-imports */
+  const seeds = (n: number): number => args.seedsGiven ? args.seeds : n
+  const epochs = (n: number): number => (args.agnet.epochs as number | undefined) ?? n
+  const reports: string[] = []
+  for (const part of ['nb201', 'nb101'] as const) {
+    if (common.signal.aborted) return
+    const q = AGNET_QUICK[part]
+    const r = await runAgNetExperiment({ ...common, bench: q.bench, tables: q.tables, budget: args.budgetGiven ? args.budget : q.budget, seeds: seeds(q.seeds), baselines: ['rs', 're'], agnet: { ...args.agnet, epochs: epochs(q.epochs) }, out: path.join(args.out, part) })
+    console.error(`${part}: ${r.ran} cells run, ${r.skipped} reused${r.partial ? `, ${r.remaining} to do` : ''}; report: ${r.reportFile}`)
+    reports.push(r.reportFile)
+  }
+  if (common.signal.aborted) return
+  const h = AGNET_QUICK.table5
+  const bench = await openBench(h.bench)
+  // One setting: the flops column's 25% quantile (two significant digits) as the limit.
+  const limits = agnetHwDefaultLimits(bench.cost('flops'))
+  const limit = limits[Math.min(1, limits.length - 1)]
+  const r = await runAgNetHwExperiment({ ...common, bench, latency: 'flops', limits: [limit], budget: args.budgetGiven ? Math.min(args.budget, h.budget) : h.budget, seeds: seeds(h.seeds), agnet: { ...args.agnet, epochs: epochs(h.epochs), lr: (args.agnet.lr as number | undefined) ?? h.lr }, out: path.join(args.out, 'table5') })
+  console.error(`table5: ${r.ran} cells run, ${r.skipped} reused${r.partial ? `, ${r.remaining} to do` : ''}; report: ${r.reportFile}`)
+  reports.push(r.reportFile)
+  for (const file of reports) process.stdout.write(fs.readFileSync(file, 'utf8') + '\n')
 }
 
 /** `nasrank agnet pretrain`: pretrains the NB-201 generator and writes a weights file (with its SHA-256). */
