@@ -27,6 +27,8 @@ export interface AgNetArgs {
   out: string
   force: boolean
   quick: boolean
+  /** --top-k 1: the paper's "AG-Net, top-1, 100" row beside Table 1/2. */
+  top1: boolean
   /** Whether --seeds / --budget were given (--quick keeps its own otherwise). */
   seedsGiven: boolean
   budgetGiven: boolean
@@ -65,7 +67,10 @@ export interface RawAgNetOptions {
   out: string
   force?: boolean
   quick?: boolean
+  topK?: string
 }
+
+function usage (message: string): never { throw new UsageError(message) }
 
 /** Validates the options; every error is a UsageError naming the option. */
 export function agnetArgs (raw: RawAgNetOptions): AgNetArgs {
@@ -102,6 +107,7 @@ export function agnetArgs (raw: RawAgNetOptions): AgNetArgs {
     agnet.weights = raw.weights
   }
   const budget = raw.budget !== undefined ? integer('--budget', raw.budget, 17) : 192
+  if (raw.topK !== undefined && (quick || table5 !== null)) throw new UsageError('--top-k 1 adds a row to Table 1 or 2; not with --quick or --table 5')
   if ((budget - 16) % 16 !== 0) throw new UsageError(`--budget must be 16 + m·16 (the initial draws plus whole iterations of 16), got ${budget}`)
   return {
     tables,
@@ -110,6 +116,7 @@ export function agnetArgs (raw: RawAgNetOptions): AgNetArgs {
     dataset: raw.dataset,
     budget,
     budgetGiven: raw.budget !== undefined,
+    top1: raw.topK !== undefined ? (integer('--top-k', raw.topK, 1) === 1 || usage('--top-k: the paper\'s extra row is top-1 (one query per iteration); --top-k takes 1')) : false,
     seeds: raw.seeds !== undefined ? integer('--seeds', raw.seeds, 1) : table5 !== null ? 10 : 20,
     seedsGiven: raw.seeds !== undefined,
     seedStart: integer('--seed-start', raw.seedStart, 0),
@@ -143,6 +150,7 @@ export function agnetCommand (): Command {
     .option('--device <list>', 'Table 5: devices, the names after latency_ (default: every latency column)')
     .option('--limits <list|paper>', "Table 5: latency limits L > 0 (default: per device, its column's 5/25/50% quantiles); paper: the paper's limits per device mapped to this table (× FLOPs(dataset) / FLOPs(ImageNet16-120), 4.0 for CIFAR-10)")
     .option('--weights <file>', 'a pretrained generator (nasrank agnet weights file) instead of pretraining')
+    .option('--top-k <1>', 'Table 1/2: also the paper\'s "AG-Net, top-1, 100" row (one query per iteration, 100 queries: about 20× the retraining of a 96-query search)')
     .option('--jobs <N>', 'cells run at once, each in a worker thread', '1')
     .option('--out <dir>', 'results directory; re-running with the same DIR resumes', 'agnet-results')
     .option('--force', 'overwrite files in --out that nasrank did not write')
@@ -180,7 +188,7 @@ export function agnetCommand (): Command {
         }
         const result = args.table5 !== null
           ? await (require('./agnet-hw') as typeof import('./agnet-hw')).runAgNetHwExperiment({ ...common, ...args.table5 }) // eslint-disable-line @typescript-eslint/no-require-imports
-          : await runAgNetExperiment({ ...common, tables: args.tables, baselines: args.baselines })
+          : await runAgNetExperiment({ ...common, tables: args.tables, baselines: args.baselines, top1: args.top1 })
         console.error(`${result.ran} cells run, ${result.skipped} reused${result.partial ? `, ${result.remaining} to do` : ''}; report: ${result.reportFile}`)
         process.stdout.write(fs.readFileSync(result.reportFile, 'utf8'))
         if (controller.signal.aborted) process.exitCode = 130

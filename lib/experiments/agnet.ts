@@ -41,6 +41,7 @@ export const AGNET_PAPER = Object.freeze({
     optimum: { cifar10: [91.61, 94.37], cifar100: [73.49, 73.51], 'ImageNet16-120': [46.77, 47.31] },
     'agnet@96': { cifar10: [91.55, 94.24], cifar100: [73.2, 73.12], 'ImageNet16-120': [46.31, 46.2] },
     'agnet@192': { cifar10: [91.60, 94.37], cifar100: [73.49, 73.51], 'ImageNet16-120': [46.64, 46.43] },
+    'agnet-top1@100': { cifar10: [91.41, 94.16], cifar100: [73.14, 73.15], 'ImageNet16-120': [46.42, 46.43] },
     'rs@192': { cifar10: [91.12, 93.89], cifar100: [72.08, 72.07], 'ImageNet16-120': [45.87, 45.98] }
   },
   table6: {
@@ -65,13 +66,18 @@ export interface AgNetPlan extends RunOptions {
   baselines?: string[]
   /** Settings of every AG-Net variant (e.g. { epochs: 10 }); recorded in each row. */
   agnet?: Record<string, unknown>
+  /** Table 1/2: also the paper's top-1 row ("AG-Net, top-1, 100": one query per iteration, 16 + 84 = 100 queries). */
+  top1?: boolean
   progress?: ProgressFn
 }
 
+/** The top-1 row's budget: 16 random draws, then 84 iterations of one query. */
+export const AGNET_TOP1_BUDGET = 100
+
 export interface AgNetSpec {
   bench: BenchRef
-  /** label → method name and settings (the weights file included). */
-  methods: Array<{ label: string, name: string, settings: Record<string, unknown> }>
+  /** label → method name and settings (the weights file included); `budget`/`checkpoints` where the method has its own (the top-1 row). */
+  methods: Array<{ label: string, name: string, settings: Record<string, unknown>, budget?: number, checkpoints?: number[] }>
   budget: number
   checkpoints: number[]
   seeds: number
@@ -112,16 +118,18 @@ function planCells (spec: AgNetSpec, bench: Bench, signal?: AbortSignal): Cell[]
   for (const m of spec.methods) {
     const method = searchMethod(m.name, m.settings)
     const key = shortHash(method.settings)
+    const budget = m.budget ?? spec.budget
+    const checkpoints = m.checkpoints ?? spec.checkpoints
     for (let seed = spec.seedStart; seed < spec.seedStart + spec.seeds; seed++) {
       cells.push({
-        id: `agnet/${benchKey(bench)}/${m.label}@${key}/budget${spec.budget}/q${shortHash(spec.checkpoints).slice(0, 8)}/seed${seed}/v${AGNET_PROTOCOL}`,
+        id: `agnet/${benchKey(bench)}/${m.label}@${key}/budget${budget}/q${shortHash(checkpoints).slice(0, 8)}/seed${seed}/v${AGNET_PROTOCOL}`,
         fields: { bench: bench.uri, bench_digest: benchDigest(bench), bench_synthetic: bench.synthetic },
         run: async () => {
           const started = Date.now()
-          const result = await runSearch(method, bench, { budget: spec.budget, seed, checkpoints: spec.checkpoints.filter(c => c <= spec.budget), ...(signal !== undefined ? { signal } : {}) })
+          const result = await runSearch(method, bench, { budget, seed, checkpoints: checkpoints.filter(c => c <= budget), ...(signal !== undefined ? { signal } : {}) })
           const seconds = (Date.now() - started) / 1000
           return result.checkpoints.map(c => ({
-            method: m.label, seed, dataset, budget: spec.budget, queries: c.queries,
+            method: m.label, seed, dataset, budget, queries: c.queries,
             val: c.val, test: c.test, regret: optimum - c.test, arch: c.arch, bench_row: c.row,
             queried: result.queried, settings: result.settings, search_seconds: seconds
           }))
@@ -191,6 +199,14 @@ export async function runAgNetExperiment (plan: AgNetPlan): Promise<AgNetExperim
     methods.push({ label: 'no-lso', name: 'agnet', settings: { ...withWeights, variant: 'no-lso' } })
     methods.push({ label: 'no-backprop', name: 'agnet', settings: { ...withWeights, variant: 'no-backprop' } })
   }
+  if (plan.top1 === true) {
+    if (!tables.includes(1) && !tables.includes(2)) fail('--top-k 1 adds a row to Table 1 or 2; give --table 1 or 2')
+    if (AGNET_TOP1_BUDGET > bench.size) fail(`--top-k 1: the top-1 row's ${AGNET_TOP1_BUDGET} queries are above the size of the space (${bench.size})`)
+    const top1: number[] = [init]
+    for (let q = init + 16; q < AGNET_TOP1_BUDGET; q += 16) top1.push(q)
+    top1.push(AGNET_TOP1_BUDGET)
+    methods.push({ label: 'agnet-top1', name: 'agnet', settings: { ...withWeights, k: 1 }, budget: AGNET_TOP1_BUDGET, checkpoints: top1 })
+  }
   if (tables.includes(1) || tables.includes(2)) for (const b of baselines) methods.push({ label: b, name: b, settings: {} })
   const checkpoints: number[] = []
   for (let q = init; q <= budget; q += k) checkpoints.push(q)
@@ -234,7 +250,7 @@ async function writeReport (input: ReportInput, bench: Bench, spec: AgNetSpec): 
   if (comparison !== null) {
     const paperTable = comparison === 1 ? AGNET_PAPER.table1 : AGNET_PAPER.table2
     lines.push(`## Table ${comparison}${comparison === 1 ? ' (NAS-Bench-101)' : ''}`, '', 'val / test ± se (n) at each query count; "paper" is the paper\'s row for this dataset (mean of 10 runs).', '')
-    const labels = spec.methods.filter(m => m.label !== 'no-lso' && m.label !== 'no-backprop').map(m => m.label)
+    const labels = spec.methods.filter(m => m.label !== 'no-lso' && m.label !== 'no-backprop' && m.label !== 'agnet-top1').map(m => m.label)
     const table = labels.map(l => [l, ...qs.map(q => cell(l, q)), ...qs.map(q => paper(paperTable[`${l}@${q}`]?.[dataset]))])
     lines.push(markdownTable(['method', ...qs.map(q => `${q} queries`), ...qs.map(q => `paper @${q}`)], table))
     const baseline = labels.includes('re') ? 're' : labels[1]
@@ -253,7 +269,11 @@ async function writeReport (input: ReportInput, bench: Bench, spec: AgNetSpec): 
     lines.push('## Table 6 — ablations', '', `val / test ± se (n) at ${q} queries; paper at 192.`, '')
     lines.push(markdownTable(['variant', `${q} queries`, 'paper'], ['no-lso', 'no-backprop', 'agnet'].map(l => [l, cell(l, q), paper(AGNET_PAPER.table6[l]?.[dataset])])))
   }
-  const points = spec.methods.flatMap(m => spec.checkpoints.map(q => {
+  if (spec.methods.some(m => m.label === 'agnet-top1')) {
+    const q = AGNET_TOP1_BUDGET
+    lines.push(`### AG-Net, top-1 (one query per iteration), ${q} queries`, '', markdownTable(['row', `${q} queries`, 'paper'], [['agnet-top1', cell('agnet-top1', q), paper(AGNET_PAPER.table2[`agnet-top1@${q}`]?.[dataset])]]), '')
+  }
+  const points = spec.methods.flatMap(m => (m.checkpoints ?? spec.checkpoints).map(q => {
     const s = stats(at(m.label, q).map(r => r.test as number))
     return s.n === 0 ? undefined : { series: m.label, x: q, y: s.mean * pct, sd: Number.isFinite(s.se) ? s.se * pct : 0 }
   })).filter((p): p is { series: string, x: number, y: number, sd: number } => p !== undefined)
@@ -262,8 +282,9 @@ async function writeReport (input: ReportInput, bench: Bench, spec: AgNetSpec): 
     lines.push('## Fig. 3', '', '![best-so-far](best-so-far.svg)', '')
   }
   const times = spec.methods.map(m => {
-    const s = stats(rows.filter(r => r.method === m.label && r.queries === spec.budget).map(r => r.search_seconds as number))
-    return [m.label, s.n === 0 ? '—' : `${s.mean.toFixed(1)} s`]
+    const b = m.budget ?? spec.budget
+    const s = stats(rows.filter(r => r.method === m.label && r.queries === b).map(r => r.search_seconds as number))
+    return [b === spec.budget ? m.label : `${m.label} (${b} queries)`, s.n === 0 ? '—' : `${s.mean.toFixed(1)} s`]
   })
   lines.push('## Time per search', '', markdownTable(['method', `mean seconds per ${spec.budget}-query search`], times))
   input.write('results.csv', csvText(['method', 'seed', 'queries', 'val', 'test', 'regret', 'arch'],
