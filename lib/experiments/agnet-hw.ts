@@ -343,7 +343,7 @@ async function figure4 (input: ReportInput, bench: Bench, spec: AgNetHwSpec, lat
   lines.push(markdownTable(['L', 'optimum test', ...AGNET_HW_METHODS], table), '')
   const unit = latency === 'flops' ? 'flops column, a proxy' : 'ms'
   if (points.length > 0) {
-    input.write('fig4-limits.svg', await lineSvg({ title: `Fig. 4a: best feasible test accuracy against the limit (${device})`, subtitle: bench.label, xTitle: `latency limit L (${unit})`, yTitle: 'test accuracy % (mean of feasible runs)', points }))
+    input.write('fig4-limits.svg', await lineSvg({ title: `Fig. 4a: best feasible test accuracy against the limit (${device})`, subtitle: bench.label, xTitle: `latency limit L (${unit})`, yTitle: 'test accuracy % (mean of feasible runs)', points, zeroY: false }))
     lines.push('![Fig. 4a](fig4-limits.svg)', '')
   }
   const first = settings[0]
