@@ -131,12 +131,12 @@ export function agnetArgs (raw: RawAgNetOptions): AgNetArgs {
 
 export function agnetCommand (): Command {
   return new Command('agnet')
-    .summary("AG-Net's Tables 2 and 6 (generative NAS with latent space optimisation) on NAS-Bench-201")
+    .summary("AG-Net's Tables 1, 2, 5 and 6 (generative NAS with latent space optimisation) on NAS-Bench-101/201")
     .description("Runs AG-Net (Lukasik, Jung & Keuper, ECCV 2022) beside the harness's baselines (random search, aging " +
-      'evolution, BANANAS) on one NAS-Bench-201 table, same seeds: Table 2 (AG-Net vs baselines at 96 and 192 queries), ' +
-      'Table 6 (no LSO, no backprop) and Fig. 3 (best-so-far). The generator is pretrained once (query-free) and saved in --out. ' +
-      'Writes report.md, results.jsonl/.csv, best-so-far.svg; re-running resumes.')
-    .option('--table <2,6|5>', 'which tables (default 2,6); 5: the hardware-aware search, alone')
+      'evolution, BANANAS) on one table, same seeds: Table 1 (NAS-Bench-101) or Table 2 (NAS-Bench-201: AG-Net vs baselines at 96 and 192 queries), ' +
+      'Table 6 (no LSO, no backprop) and Fig. 3 (best-so-far); Table 5 (hardware-aware, with Fig. 4) alone. The shipped generator of the space is used ' +
+      'unless --pretrain-steps or --weights. Writes report.md, results.jsonl/.csv, best-so-far.svg; re-running resumes.')
+    .option('--table <1|2|6|5>', 'which tables (default 2,6 on NAS-Bench-201, 1,6 on NAS-Bench-101); 5: the hardware-aware search, alone')
     .option('--bench <uri>', 'synthetic-201 (default), nb201:<table.csv>, nb201:<dir>; Table 1: synthetic-101 or nb101:<file>')
     .option('--dataset <D>', 'the dataset of an nb201:<dir> holding several (e.g. cifar100)')
     .option('--budget <N>', 'queries per search, 16 + m·16 (default 192; --quick: 96)')
@@ -156,6 +156,7 @@ export function agnetCommand (): Command {
     .option('--force', 'overwrite files in --out that nasrank did not write')
     .option('--quick', 'a small SYNTHETIC run (shipped weights, 5 retraining epochs): synthetic-201 Tables 2 and 6 to 192 queries (3 seeds), synthetic-101 Table 1 (2 seeds), one Table 5 setting on flops (2 seeds); writes --out/{nb201,nb101,table5}')
     .addHelpText('after', '\nExamples:\n  nasrank reproduce agnet --quick\n' +
+      '  nasrank reproduce agnet --bench synthetic-101 --table 1 --seeds 5\n' +
       '  nasrank reproduce agnet --bench nb201:nb201-cifar10-hp200.csv --table 2 --seeds 5 --budget 96 --epochs 10 --jobs 2\n' +
       '  nasrank reproduce agnet --bench nb201:nb201-cifar10-hp200.csv --table 5 --device pixel3 --limits 2,4 --seeds 10 --budget 96 --epochs 5 --jobs 2')
     .action(async (raw: RawAgNetOptions) => {
