@@ -16,7 +16,8 @@ import { AgNetHwSurrogate } from '../lib/models/agnet'
 import { agnet, agnetHwScores, agnetHwIncumbent, agnetSampleGraph } from '../lib/search/agnet'
 import { agnetEdgeCount } from '../lib/encode/agnet'
 import { runSearch } from '../lib/search/index'
-import { runAgNetHwExperiment, agnetHwOptimum, agnetHwDefaultLimits } from '../lib/experiments/agnet-hw'
+import { runAgNetHwExperiment, agnetHwOptimum, agnetHwDefaultLimits, agnetHwLimitScale, AGNET_HW_PAPER_LIMITS } from '../lib/experiments/agnet-hw'
+import { nb201 } from '../lib/spaces/nb201'
 
 function tmp (t: Test): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nasrank-agnet-hw-'))
@@ -191,21 +192,54 @@ t.test('Table 5 on the runner (flops proxy): rows, report, resume, plan errors',
     if (r.found === true) t.equal(r.latency, flops[r.bench_row], 'the incumbent\'s latency is the table\'s')
     if (r.method !== 'agnet-j1' && r.found === true) t.ok(r.latency <= 40, 'J0 and random search report a feasible incumbent')
     t.ok(r.feasible_share >= 0 && r.feasible_share <= 1)
+    // Fig. 4's counts: feasible queries per block of 16, summing to the feasible share.
+    t.ok(Array.isArray(r.feasible_per_iteration) && r.feasible_per_iteration.every((n: number) => n >= 0 && n <= 16))
+    t.equal(r.feasible_per_iteration.reduce((a: number, b: number) => a + b, 0), Math.round(r.feasible_share * r.queried))
   }
+  t.ok(fs.existsSync(path.join(out, 'fig4-feasible.svg')), 'Fig. 4b written')
   const report = fs.readFileSync(first.reportFile, 'utf8')
   t.match(report, /flops column as a proxy/)
   t.match(report, /SYNTHETIC/)
   t.match(report, /\| 40 \|/)
+  t.match(report, /## Fig. 4/)
+  t.match(report, /\| iteration \| agnet-j0 \| agnet-j1 \| rs \|/)
+  // Fig. 4a has points only where something is feasible (here: the optimum under L, or a feasible incumbent).
+  t.equal(fs.existsSync(path.join(out, 'fig4-limits.svg')), /!\[Fig. 4a\]/.test(report))
   const again = await runAgNetHwExperiment(plan)
   t.same([again.ran, again.skipped], [0, 3], 'resumed: nothing to run')
   await t.rejects(runAgNetHwExperiment({ ...plan, latency: 'table', out: tmp(t) }), /--latency table: .* has no latency_<device> column \(cost columns: params, flops\); use --latency flops/)
   await t.rejects(runAgNetHwExperiment({ ...plan, limits: [0], out: tmp(t) }), /--limits: a latency limit L must be a number > 0, got 0/)
   await t.rejects(runAgNetHwExperiment({ ...plan, budget: 40, out: tmp(t) }), /--budget 40 must be 16 \+ m·16/)
+  await t.rejects(runAgNetHwExperiment({ ...plan, limits: 'paper', out: tmp(t) }), /--limits paper maps the paper's latency limits/)
+})
+
+t.test('the paper\'s limits mapped by the FLOPs ratio (brute force over all cells)', async t => {
+  const bench = new Bench(synthetic201())
+  const ops = bench.archs as Uint8Array
+  const ratios: number[] = []
+  for (let i = 0; i < bench.size; i++) {
+    const a = ops.subarray(6 * i, 6 * i + 6)
+    ratios.push(nb201.flops(Array.from(a), 'cifar10') / nb201.flops(Array.from(a), 'ImageNet16-120'))
+  }
+  ratios.sort((x, y) => x - y)
+  t.equal(agnetHwLimitScale(bench, 'cifar10'), Number(ratios[ratios.length >> 1].toPrecision(2)))
+  t.equal(agnetHwLimitScale(bench, 'cifar10'), 4)
+  t.equal(agnetHwLimitScale(bench, 'ImageNet16-120'), 1)
+  t.same(AGNET_HW_PAPER_LIMITS.pixel3, [2, 4, 6, 8, 10])
 })
 
 t.test('Table 5 on the shared latencies: devices are the latency columns', { skip: fs.existsSync(C10) ? false : `no ${C10}` }, async t => {
   const uri = `nb201:${C10}`
   await t.rejects(runAgNetHwExperiment({ bench: uri, devices: ['edgegpu'], limits: [3], seeds: 1, budget: 32, out: tmp(t) }), /--device: unknown device 'edgegpu' \(known: eyeriss, fpga, pixel3, raspi4\)/)
+  // --limits paper: the paper's FPGA limits 1 and 2 ms map to 4 and 8 ms on CIFAR-10 inputs.
+  const out = tmp(t)
+  const r = await runAgNetHwExperiment({ bench: uri, devices: ['fpga'], limits: 'paper', seeds: 1, budget: 32, agnet: { epochs: 1, candidates: 20, lr: 2e-5 }, out })
+  t.equal(r.ran, 6)
+  const rows = fs.readFileSync(path.join(out, 'results.jsonl'), 'utf8').trim().split('\n').map(l => JSON.parse(l))
+  t.same([...new Set(rows.map(x => `${x.paper_limit}→${x.limit}`))].sort(), ['1→4', '2→8'])
+  t.match(fs.readFileSync(r.reportFile, 'utf8'), /\| 4 \(paper 1\) \|/)
+  t.ok(fs.existsSync(path.join(out, 'fig4-limits.svg')), 'Fig. 4a: the fpga limits have feasible architectures')
+  t.match(fs.readFileSync(r.reportFile, 'utf8'), /\(a\) fpga: /)
 })
 
 t.test('the built CLI: --table 5 usage errors exit 2', async t => {

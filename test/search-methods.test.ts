@@ -243,12 +243,8 @@ t.test('synthetic-101: every method runs end to end on NAS-Bench-101 rows', asyn
   const child = space.mutate(row, random)
   t.ok(child >= 0 && child !== row, 'a mutant in the bench')
   for (const name of Object.keys(SEARCH_METHODS)) {
-    if (name === 'agnet') {
-      t.same(searchMethod(name).spaces, ['nb201'], `${name} says it runs on NB-201 only`)
-      await t.rejects(runSearch(searchMethod(name), b101, { budget: 30, seed: 1 }), new RegExp(`method '${name}' runs on nb201 benches; .* is nb101`), `${name}: an NB-101 bench is refused before any work`)
-      continue
-    }
-    const settings = name === 'bananas' ? { epochs: 50 } : name === 'sampling' ? { sampler: 'ev', width: 8, epochs: 10 }
+    // agnet: the shipped NB-101 generator, 2 retraining epochs (test time).
+    const settings = name === 'bananas' ? { epochs: 50 } : name === 'sampling' ? { sampler: 'ev', width: 8, epochs: 10 } : name === 'agnet' ? { epochs: 2 }
       : name === 'ctnas' ? { iterations: 30, pretrainEpochs: 10, exploreEvery: 10, explorePairs: 16, exploreKeep: 8, baselineEvery: 10, hidden: 8, topK: 3 } : undefined
     const r = await runSearch(searchMethod(name, settings), b101, { budget: 30, seed: 1, checkpoints: [10, 30] })
     t.equal(r.queried, 30, `${name} spends its budget`)

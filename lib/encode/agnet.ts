@@ -143,3 +143,39 @@ export function agnetNb101Graph (classes: ArrayLike<number>, edges: ArrayLike<nu
   for (let i = 1; i < V; i++) for (let j = 0; j < i; j++) if (edges[agnetEdgeIndex(j, i)] !== 0) matrix[j][i] = 1
   return { matrix, ops }
 }
+
+/** nasrank's NB-101 op code (0 input, 1 conv1x1, 2 conv3x3, 3 maxpool, 4 output) → AG-Net class. */
+export const NB101_CODE_TO_AGNET = Object.freeze([AGNET_INPUT, 2, 3, 4, AGNET_OUTPUT])
+
+/**
+ * Cell `index` of columnar NB-101 cells (nb101.Nb101Cells) as AG-Net node classes (7, padded
+ * with output rows after its V vertices) and edge bits (21, edge j→i at i(i−1)/2 + j): the same
+ * graph as {@link agnetNb101Encode} of the cell, without building a spec.
+ */
+export function agnetNb101CellGraph (cells: { vertices: Uint8Array, adjacency: Uint32Array, ops: Uint8Array }, index: number,
+  classes: Uint8Array, cAt: number, edges: Uint8Array, eAt: number): void {
+  const M = AGNET_NB101_NODES
+  const V = cells.vertices[index]
+  if (!(V >= 2 && V <= M)) throw new RangeError(`agnetNb101CellGraph: cell ${index} has ${V} vertices (2 to 7 expected)`)
+  for (let v = 0; v < M; v++) {
+    const cls = v < V ? NB101_CODE_TO_AGNET[cells.ops[7 * index + v]] : AGNET_OUTPUT
+    if (cls === undefined) throw new RangeError(`agnetNb101CellGraph: cell ${index} has op code ${cells.ops[7 * index + v]} at vertex ${v}`)
+    classes[cAt + v] = cls
+  }
+  const adj = cells.adjacency[index]
+  edges.fill(0, eAt, eAt + agnetEdgeCount(M))
+  for (let i = 1; i < V; i++) {
+    for (let j = 0; j < i; j++) {
+      // nb101's packed bit of j → i (j < i): j·7 − j(j+1)/2 + (i − j − 1).
+      if (((adj >>> (j * 7 - (j * (j + 1)) / 2 + (i - j - 1))) & 1) === 1) edges[eAt + agnetEdgeIndex(j, i)] = 1
+    }
+  }
+}
+
+/** Writes the one-hot encoding g of node classes and edge bits (any shape) at `at` of `out`. */
+export function agnetEncodeGraphInto (nodes: number, classCount: number, classes: ArrayLike<number>, cAt: number, edges: ArrayLike<number>, eAt: number, out: Float64Array, at: number): void {
+  const E = agnetEdgeCount(nodes)
+  out.fill(0, at, at + agnetLength(nodes, classCount))
+  for (let v = 0; v < nodes; v++) out[at + v * classCount + classes[cAt + v]] = 1
+  for (let k = 0; k < E; k++) out[at + nodes * classCount + k] = edges[eAt + k] !== 0 ? 1 : 0
+}

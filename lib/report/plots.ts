@@ -17,6 +17,8 @@ export interface LinePlot {
   /** One line per series; `sd` draws an error band of ± sd. */
   points: ReadonlyArray<{ series: string, x: number, y: number, sd?: number }>
   logX?: boolean
+  /** false: the y axis spans the data instead of starting at 0 (default true, vega-lite's). */
+  zeroY?: boolean
   subtitle?: string
 }
 
@@ -55,6 +57,7 @@ export async function scatterSvg (plot: ScatterPlot): Promise<string> {
 
 /** Line plot with optional ± sd bands (e.g. Kendall tau vs training fraction). */
 export async function lineSvg (plot: LinePlot): Promise<string> {
+  const yScale = plot.zeroY === false ? { scale: { zero: false } } : {}
   const values = plot.points.map(p => ({ series: p.series, x: p.x, y: p.y, lo: p.y - (p.sd ?? 0), hi: p.y + (p.sd ?? 0) }))
   const x = { field: 'x', type: 'quantitative', title: plot.xTitle, scale: plot.logX === true ? { type: 'log' } : {} }
   const color = { field: 'series', type: 'nominal', title: null }
@@ -65,8 +68,8 @@ export async function lineSvg (plot: LinePlot): Promise<string> {
     height: 300,
     data: { values },
     layer: [
-      { mark: { type: 'area', opacity: 0.15 }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: plot.yTitle }, y2: { field: 'hi' }, color } },
-      { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'y', type: 'quantitative', title: plot.yTitle }, color } }
+      { mark: { type: 'area', opacity: 0.15 }, encoding: { x, y: { field: 'lo', type: 'quantitative', title: plot.yTitle, ...yScale }, y2: { field: 'hi' }, color } },
+      { mark: { type: 'line', point: true }, encoding: { x, y: { field: 'y', type: 'quantitative', title: plot.yTitle, ...yScale }, color } }
     ]
   })
 }

@@ -27,7 +27,8 @@ import { oneOf } from '../validate'
 import type { SearchMethod, SearchRun, SearchTrajectory } from './types'
 import type { Bench } from '../bench/bench'
 import { AGNET_LATENT, AgNetGenerator, AgNetHwSurrogate, AgNetSurrogate, reconstructionLoss, restore, snapshot, Adam, Mat, Tape, type AgNetShape } from '../models/agnet'
-import { AGNET_NB201_CLASSES, AGNET_NB201_EDGES, AGNET_NB201_NODES, agnetEdgeCount, agnetNb201Classes, agnetNb201DecodeGraph, agnetNb201EncodeInto, AGNET_OUTPUT } from '../encode/agnet'
+import { AGNET_NB101_CLASSES, AGNET_NB101_NODES, AGNET_NB201_CLASSES, AGNET_NB201_EDGES, AGNET_NB201_NODES, agnetEdgeCount, agnetEncodeGraphInto, agnetNb101CellGraph, agnetNb101Graph, agnetNb201Classes, agnetNb201DecodeGraph, AGNET_OUTPUT } from '../encode/agnet'
+import * as nb101 from '../spaces/nb101'
 import { sigmoid } from '../models/autodiff'
 import { AgNetNative } from '../models/agnet-native'
 
@@ -205,22 +206,103 @@ export function drawProportional (w: ArrayLike<number>, count: number, random: R
 
 /** What the AG-Net loop needs of a search space. */
 export interface AgNetSpace {
-  readonly name: 'nb201'
+  readonly name: 'nb201' | 'nb101'
   readonly shape: AgNetShape
+  /** Architectures in the space: {@link decode} returns indices below it (NB-201: 15,625; NB-101: 423,624). */
+  readonly size: number
   /** A uniformly random architecture of the whole space (pretraining: no bench, no queries), as node classes and edge bits. */
   randomGraph: (random: Random, classes: Uint8Array, cAt: number, edges: Uint8Array, eAt: number) => void
+  /**
+   * A sampled graph (`nodes` classes, cut at the first output, and the edge bits of `nodes`
+   * nodes) → its index in the space, or −1 when it is no architecture of the space. NB-201: the
+   * index ops[0]·5⁵ + … + ops[5]; NB-101: nb101.spec must accept the graph, and the index is its
+   * module hash's position in nb101.enumerate() (sorted by hash).
+   */
+  decode: (classes: Uint8Array, nodes: number, edges: Uint8Array) => number
 }
 
 export const AGNET_NB201_SPACE: AgNetSpace = Object.freeze({
   name: 'nb201' as const,
   shape: Object.freeze({ nodes: AGNET_NB201_NODES, classes: AGNET_NB201_CLASSES }),
+  size: 15625,
   randomGraph: (random: Random, classes: Uint8Array, cAt: number, edges: Uint8Array, eAt: number) => {
     const ops = new Uint8Array(6)
     for (let e = 0; e < 6; e++) ops[e] = random.int(5)
     agnetNb201Classes(ops, 0, classes.subarray(cAt, cAt + AGNET_NB201_NODES))
     edges.set(AGNET_NB201_EDGES, eAt)
+  },
+  decode: (classes: Uint8Array, nodes: number, edges: Uint8Array) => {
+    const ops = agnetNb201DecodeGraph(classes.subarray(0, nodes), edges.subarray(0, agnetEdgeCount(nodes)))
+    return ops === null ? -1 : ops[0] * 3125 + ops[1] * 625 + ops[2] * 125 + ops[3] * 25 + ops[4] * 5 + ops[5]
   }
 })
+
+let nb101All: nb101.Nb101Cells | null = null
+/** Every NB-101 cell, sorted by module hash (nb101.enumerateSync, read once per process). */
+function nb101Cells (): nb101.Nb101Cells { return (nb101All ??= nb101.enumerateSync()) }
+
+export const AGNET_NB101_SPACE: AgNetSpace = Object.freeze({
+  name: 'nb101' as const,
+  shape: Object.freeze({ nodes: AGNET_NB101_NODES, classes: AGNET_NB101_CLASSES }),
+  size: nb101.CELL_COUNT,
+  randomGraph: (random: Random, classes: Uint8Array, cAt: number, edges: Uint8Array, eAt: number) => {
+    const cells = nb101Cells()
+    agnetNb101CellGraph(cells, random.int(cells.count), classes, cAt, edges, eAt)
+  },
+  decode: (classes: Uint8Array, nodes: number, edges: Uint8Array) => {
+    const graph = agnetNb101Graph(classes.subarray(0, nodes), edges)
+    if (graph === null) return -1
+    const verdict = nb101.check(graph.matrix, graph.ops)
+    return verdict.valid ? nb101.indexOfHash(nb101Cells(), verdict.hash) : -1
+  }
+})
+
+/** The AG-Net space of a bench's search space. */
+export function agnetSpaceOf (space: string): AgNetSpace {
+  if (space === 'nb201') return AGNET_NB201_SPACE
+  if (space === 'nb101') return AGNET_NB101_SPACE
+  throw new RangeError(`agnet: no AG-Net encoding for the search space '${space}' (nb101, nb201)`)
+}
+
+/**
+ * The bench's row of every index of the space (−1: not in the bench). NB-201: the op codes'
+ * index; NB-101: the position of the row's module hash in nb101.enumerate().
+ */
+export function agnetSpaceRows (space: AgNetSpace, bench: Bench): Int32Array {
+  const known = SPACE_ROWS.get(bench.archs)
+  if (known !== undefined && known.length === space.size) return known
+  const rows = spaceRows(space, bench)
+  SPACE_ROWS.set(bench.archs, rows)
+  return rows
+}
+
+/** agnetSpaceRows per bench architecture table (a search reads them once per bench, not per seed). */
+const SPACE_ROWS = new WeakMap<object, Int32Array>()
+
+function spaceRows (space: AgNetSpace, bench: Bench): Int32Array {
+  const rows = new Int32Array(space.size).fill(-1)
+  if (space.name === 'nb201') {
+    const ops = bench.archs as Uint8Array
+    for (let row = 0; row < bench.size; row++) {
+      const b = 6 * row
+      rows[ops[b] * 3125 + ops[b + 1] * 625 + ops[b + 2] * 125 + ops[b + 3] * 25 + ops[b + 4] * 5 + ops[b + 5]] = row
+    }
+    return rows
+  }
+  const all = nb101Cells()
+  const cells = bench.archs as nb101.Nb101Cells
+  const hashes = Buffer.from(cells.hash.buffer, cells.hash.byteOffset, cells.hash.byteLength)
+  if (hashes.equals(Buffer.from(all.hash.buffer, all.hash.byteOffset, all.hash.byteLength))) {
+    // The whole space in nb101.enumerate() order (synthetic-101): row = index.
+    for (let i = 0; i < rows.length; i++) rows[i] = i
+    return rows
+  }
+  for (let row = 0; row < bench.size; row++) {
+    const i = nb101.indexOfHash(all, hashes.toString('hex', 16 * row, 16 * row + 16))
+    if (i >= 0) rows[i] = row
+  }
+  return rows
+}
 
 function normalZ (random: Random, rows: number): Mat {
   const z = new Float64Array(rows * AGNET_LATENT)
@@ -247,15 +329,31 @@ export interface AgNetPretrainOptions {
 export interface AgNetQuality { draws: number, valid: number, distinct: number }
 
 /** Candidate quality of a generator: `draws` z ~ U(−3, 3)^32 from a fixed stream, sampled as the search samples them. */
-export function agnetGeneratorQuality (gen: AgNetGenerator | AgNetNative, draws = 4500, seed = 0): AgNetQuality {
+export function agnetGeneratorQuality (gen: AgNetGenerator | AgNetNative, draws = 4500, seed = 0, space: AgNetSpace = AGNET_NB201_SPACE): AgNetQuality {
   const nat = gen instanceof AgNetNative ? gen : AgNetNative.fromGenerator(gen)
   const random = new Random(seed, 7)
   const z = new Float64Array(draws * AGNET_LATENT)
   for (let i = 0; i < z.length; i++) z[i] = (2 * random.float() - 1) * 3
-  const r = nat.generate(z, random, 'sample', new Uint8Array(15625))
   let valid = 0
   let distinct = 0
-  for (let i = 0; i < draws; i++) { if (r.index[i] >= 0) valid++; distinct += r.fresh[i] }
+  if (space.name === 'nb201') {
+    const r = nat.generate(z, random, 'sample', new Uint8Array(15625))
+    for (let i = 0; i < draws; i++) { if (r.index[i] >= 0) valid++; distinct += r.fresh[i] }
+    return { draws, valid, distinct }
+  }
+  // Other spaces: the native forward, then sampling and decoding here (agnetSampleGraph, the same draws).
+  const D = nat.length
+  const out = new Mat(draws, D, nat.forward(z))
+  const seen = new Uint8Array(space.size)
+  const cls = new Uint8Array(space.shape.nodes)
+  const edg = new Uint8Array(agnetEdgeCount(space.shape.nodes))
+  for (let r = 0; r < draws; r++) {
+    const nodes = agnetSampleGraph(space.shape, out, r, random, cls, edg)
+    const i = space.decode(cls, nodes, edg)
+    if (i < 0) continue
+    valid++
+    if (seen[i] === 0) { seen[i] = 1; distinct++ }
+  }
   return { draws, valid, distinct }
 }
 
@@ -272,7 +370,6 @@ export function agnetPretrain (space: AgNetSpace, steps: number, seed: number, o
   if (engine !== 'native' && engine !== 'js') throw new RangeError(`agnetPretrain: options.engine must be 'native' or 'js', got ${String(engine)}`)
   if (!Number.isInteger(every) || every < 0) throw new RangeError(`agnetPretrain: options.checkpointEvery must be an integer >= 0, got ${every}`)
   if (select !== 'last' && select !== 'valid-unique') throw new RangeError(`agnetPretrain: options.select must be 'last' or 'valid-unique', got ${String(select)}`)
-  if (select === 'valid-unique' && space.name !== 'nb201') throw new RangeError('agnetPretrain: select \'valid-unique\' scores NB-201 cells')
   const key = `${space.name}:${steps}:${seed}:${engine}:${select}:${select === 'last' ? 0 : every}`
   const cached = PRETRAINED.get(key)
   if (cached !== undefined) { restore(gen.params, cached); return gen }
@@ -289,7 +386,7 @@ export function agnetPretrain (space: AgNetSpace, steps: number, seed: number, o
   let best: { distinct: number, params: Float64Array } | null = null
   const score = (step: number): void => {
     const probe = nat ?? AgNetNative.fromGenerator(gen)
-    const q = agnetGeneratorQuality(probe)
+    const q = agnetGeneratorQuality(probe, 4500, 0, space)
     options.onCheckpoint?.(step, q)
     if (select === 'valid-unique' && (best === null || q.distinct > best.distinct)) best = { distinct: q.distinct, params: Float64Array.from(probe.params) }
   }
@@ -413,7 +510,13 @@ function packageRoot (): string {
 /** The shipped NB-201 generator (agnetPretrain, seed 0, 30,000 steps, checkpoint 26,000 selected by valid-unique; see docs/agnet.md). */
 export const AGNET_NB201_WEIGHTS = path.join(packageRoot(), 'weights', 'agnet-nb201.json')
 
-function weightsFile (weights: string): string { return weights === 'shipped' ? AGNET_NB201_WEIGHTS : weights }
+/** The shipped NB-101 generator (agnetPretrain on random NB-101 cells; docs/agnet.md, "NB-101"). */
+export const AGNET_NB101_WEIGHTS = path.join(packageRoot(), 'weights', 'agnet-nb101.json')
+
+/** The weights file of a setting: 'shipped' is the package's file for the space. */
+export function agnetWeightsFile (weights: string, space: AgNetSpace = AGNET_NB201_SPACE): string {
+  return weights !== 'shipped' ? weights : space.name === 'nb101' ? AGNET_NB101_WEIGHTS : AGNET_NB201_WEIGHTS
+}
 
 function weightsSetting (v: unknown, fn: string): string | null {
   if (v === undefined || v === null) return null
@@ -485,7 +588,7 @@ export function agnet (settings?: AgNetSettings, hooks: AgNetHooks = {}): Search
   return Object.freeze({
     name: 'agnet',
     settings: resolved,
-    spaces: Object.freeze(['nb201'] as const),
+    spaces: Object.freeze(['nb201', 'nb101'] as const),
     run: async (run: SearchRun): Promise<SearchTrajectory> => runAgNet(run, resolved, hooks)
   })
 }
@@ -497,34 +600,22 @@ function alphaSetting (v: unknown, fn: string, fallback: number): number {
 }
 
 
-/** The bench's rows by NB-201 index (−1: not in the bench). */
-function nb201Rows (bench: Bench): Int32Array {
-  const ops = bench.archs as Uint8Array
-  const rows = new Int32Array(15625).fill(-1)
-  for (let row = 0; row < bench.size; row++) {
-    const b = 6 * row
-    rows[ops[b] * 3125 + ops[b + 1] * 625 + ops[b + 2] * 125 + ops[b + 3] * 25 + ops[b + 4] * 5 + ops[b + 5]] = row
-  }
-  return rows
-}
-
 async function runAgNet (run: SearchRun, st: Resolved, hooks: AgNetHooks): Promise<SearchTrajectory> {
   const bench = run.bench
-  if (bench.space !== 'nb201') throw new RangeError(`agnet: the bench '${bench.name}' is a ${bench.space} bench; this version of agnet searches NB-201 benches only`)
-  const space = AGNET_NB201_SPACE
+  const space = agnetSpaceOf(bench.space)
   const shape = space.shape
   const { nodes: M } = shape
   const E = agnetEdgeCount(M)
-  const epochs = st.epochs ?? 30
+  // The paper's retraining epochs: 15 on NB-101, 30 on NB-201.
+  const epochs = st.epochs ?? (space.name === 'nb101' ? 15 : 30)
   const oracle = new Oracle(run)
   const random = new Random(run.seed)
-  const archs = bench.archs as Uint8Array
-  const rowOf = nb201Rows(bench)
+  const rowOf = agnetSpaceRows(space, bench)
   const scale = bench.scale === 'percent' ? 0.01 : 1
   // Same first draws as the harness's other methods for this seed (paired comparisons).
   while (oracle.count < st.init && !oracle.done) oracle.query(oracle.randomUnqueried(random))
 
-  const gen = st.weights !== null ? agnetLoadWeights(weightsFile(st.weights), shape) : agnetPretrain(space, st.pretrainSteps, st.pretrainSeed)
+  const gen = st.weights !== null ? agnetLoadWeights(agnetWeightsFile(st.weights, space), shape) : agnetPretrain(space, st.pretrainSteps, st.pretrainSeed)
   const model = new Random(run.seed, 3)
   const surrogate = new AgNetSurrogate(gen.length, model)
   // engine 'native': G trains in native/agnet.cc (its own Adam, the same hyperparameters: Adam is
@@ -547,7 +638,8 @@ async function runAgNet (run: SearchRun, st: Resolved, hooks: AgNetHooks): Promi
   const optimiser = hw !== null ? new Adam([...genParams, ...hw.surrogate.params], { lr: st.lr, beta1: BETA1, beta2: BETA2, weightDecay: HW_WEIGHT_DECAY }) : opt
 
   const graphOf = (row: number, classes: Uint8Array, cAt: number, edges: Uint8Array, eAt: number): void => {
-    agnetNb201Classes(archs, 6 * row, classes.subarray(cAt, cAt + M))
+    if (space.name === 'nb101') { agnetNb101CellGraph(bench.archs as nb101.Nb101Cells, row, classes, cAt, edges, eAt); return }
+    agnetNb201Classes(bench.archs as Uint8Array, 6 * row, classes.subarray(cAt, cAt + M))
     edges.set(AGNET_NB201_EDGES, eAt)
   }
 
@@ -582,7 +674,7 @@ async function runAgNet (run: SearchRun, st: Resolved, hooks: AgNetHooks): Promi
         const tape = new Tape(true)
         const z = normalZ(model, B)
         const out = engine.forward(tape, z)
-        const surrogateIn = backprop ? out : trueEncoding(classes, B, D)
+        const surrogateIn = backprop ? out : trueEncoding(shape, classes, edges, B)
         const f = surrogate.forward(tape, surrogateIn)
         const fg = f.g()
         for (let r = 0; r < B; r++) fg[r] += gw[r] * st.alpha * 2 * (f.data[r] - target[r])
@@ -593,7 +685,7 @@ async function runAgNet (run: SearchRun, st: Resolved, hooks: AgNetHooks): Promi
         opt.update()
         if (ranker !== null && rankOpt !== null) {
           const rt = new Tape(true)
-          const fr = ranker.forward(rt, trueEncoding(classes, B, D))
+          const fr = ranker.forward(rt, trueEncoding(shape, classes, edges, B))
           const frg = fr.g()
           for (let r = 0; r < B; r++) frg[r] += gw[r] * 2 * (fr.data[r] - target[r])
           rt.backward()
@@ -607,8 +699,8 @@ async function runAgNet (run: SearchRun, st: Resolved, hooks: AgNetHooks): Promi
     const want = Math.min(st.k, oracle.budget - oracle.count)
     const found: Array<{ row: number, logits: Float64Array }> = []
     const inPool = new Set<number>()
-    // Native dedup: NB-201 indices already seen (not in the bench, or queried).
-    const seen = nat !== null ? new Uint8Array(rowOf.length) : null
+    // Native dedup (NB-201): indices already seen (not in the bench, or queried).
+    const seen = nat !== null && space.name === 'nb201' ? new Uint8Array(rowOf.length) : null
     if (seen !== null) for (let i = 0; i < rowOf.length; i++) if (rowOf[i] < 0 || oracle.has(rowOf[i])) seen[i] = 1
     const cls = new Uint8Array(M)
     const edg = new Uint8Array(E)
@@ -629,13 +721,14 @@ async function runAgNet (run: SearchRun, st: Resolved, hooks: AgNetHooks): Promi
         await yieldToEventLoop(run.signal)
         continue
       }
-      const { out } = gen.forward(new Tape(false), new Mat(size, AGNET_LATENT, z))
+      // The JS path (engine 'js', and NB-101 on either engine: the native forward, then sampling and nb101's validity here).
+      const out = nat !== null ? new Mat(size, D, nat.forward(z)) : gen.forward(new Tape(false), new Mat(size, AGNET_LATENT, z)).out
       for (let r = 0; r < size; r++) {
         const nodes = agnetSampleGraph(shape, out, r, model, cls, edg, st.edges)
-        const ops = agnetNb201DecodeGraph(cls.subarray(0, nodes), edg.subarray(0, agnetEdgeCount(nodes)))
-        if (ops === null) continue
+        const index = space.decode(cls, nodes, edg)
+        if (index < 0) continue
         valid++
-        const row = rowOf[ops[0] * 3125 + ops[1] * 625 + ops[2] * 125 + ops[3] * 25 + ops[4] * 5 + ops[5]]
+        const row = rowOf[index]
         if (row < 0 || oracle.has(row) || inPool.has(row)) continue
         inPool.add(row)
         found.push({ row, logits: Float64Array.from(out.data.subarray(r * D, (r + 1) * D)) })
@@ -656,7 +749,7 @@ async function runAgNet (run: SearchRun, st: Resolved, hooks: AgNetHooks): Promi
     const x = new Float64Array(pool.length * D)
     pool.forEach((c, i) => {
       if (backprop && ranker === null) x.set(c.logits, i * D)
-      else agnetNb201EncodeInto(archs, 6 * c.row, x, i * D)
+      else { graphOf(c.row, cls, 0, edg, 0); agnetEncodeGraphInto(M, shape.classes, cls, 0, edg, 0, x, i * D) }
     })
     let score: Float64Array
     if (hw !== null) {
@@ -749,15 +842,13 @@ function hwStep (hw: HwState, gen: GenEngine, shape: AgNetShape, st: Resolved, m
   opt.update()
 }
 
-/** The true encoding g of graphs given by node classes (NB-201: the DAG's edges). */
-function trueEncoding (classes: Uint8Array, B: number, D: number): Mat {
+/** The true encoding g of B graphs given by node classes [B × M] and edge bits [B × E]. */
+function trueEncoding (shape: AgNetShape, classes: Uint8Array, edges: Uint8Array, B: number): Mat {
+  const { nodes: M, classes: C } = shape
+  const E = agnetEdgeCount(M)
+  const D = M * C + E
   const x = new Float64Array(B * D)
-  const M = AGNET_NB201_NODES
-  const C = AGNET_NB201_CLASSES
-  for (let r = 0; r < B; r++) {
-    for (let v = 0; v < M; v++) x[r * D + v * C + classes[r * M + v]] = 1
-    for (let k = 0; k < AGNET_NB201_EDGES.length; k++) x[r * D + M * C + k] = AGNET_NB201_EDGES[k]
-  }
+  for (let r = 0; r < B; r++) agnetEncodeGraphInto(M, C, classes, r * M, edges, r * E, x, r * D)
   return new Mat(B, D, x)
 }
 
