@@ -6,7 +6,9 @@
 // 16 random NB-201 cells, rank weights of Eq. 3 on random values, 30 epochs of one batch of 16
 // draws ∝ w, z ~ N(0, I), Adam (lr, β (0.5, 0.999)). After steps 0, 1, 2, 5, 10, 20, 30 the
 // share of valid decodes (sampled edges, as the search) of 4,500 candidate z is printed for
-// z ~ U(−3, 3)^32 (the authors' candidates) and z ~ N(0, I) (the training distribution).
+// z ~ U(−3, 3)^32 (the authors' candidates) and z ~ N(0, I) (the training distribution), and
+// why the invalid U(−3, 3) decodes fail: cut (an output class drawn before node 7), edges (8
+// nodes, but an edge bit off the NB-201 DAG) or class (an input class among nodes 1–6).
 // Usage: node tools/agnet-latent-validity.js [--seeds 5] [--lr 1e-3]
 const { Random } = require('../dist/lib/random')
 const { AgNetNative } = require('../dist/lib/models/agnet-native')
@@ -22,13 +24,20 @@ const shape = AGNET_NB201_SPACE.shape
 const M = shape.nodes
 const E = AGNET_NB201_EDGES.length
 
+const why = { cut: 0, edges: 0, class: 0 }
 function validity (nat, kind, seed) {
   const random = new Random(1000 + seed, 7)
   const z = new Float64Array(draws * 32)
   for (let i = 0; i < z.length; i++) z[i] = kind === 'uniform' ? (2 * random.float() - 1) * 3 : random.normal()
   const r = nat.generate(z, random, 'sample', null)
   let valid = 0
-  for (let i = 0; i < draws; i++) if (r.index[i] >= 0) valid++
+  for (let i = 0; i < draws; i++) {
+    if (r.index[i] >= 0) { valid++; continue }
+    if (kind !== 'uniform') continue
+    if (r.length[i] < M) why.cut++
+    else if (AGNET_NB201_EDGES.some((e, k) => r.edges[i * E + k] !== e)) why.edges++
+    else why.class++
+  }
   return valid / draws
 }
 
@@ -66,4 +75,5 @@ for (let seed = 0; seed < seeds; seed++) {
   }
   console.log(`seed ${seed} (step: % valid U(-3,3) / N(0,I)) ${line.join('  ')}`)
 }
+console.log(`invalid U(-3,3) decodes over all checkpoints: ${why.cut} cut, ${why.edges} edges, ${why.class} class`)
 console.log(`mean over ${seeds} seeds, lr ${lr}: ` + [...sum].map(([s, [u, n]]) => `${s}: ${(100 * u / seeds).toFixed(1)}/${(100 * n / seeds).toFixed(1)}`).join('  '))
