@@ -255,6 +255,14 @@ t.test('AG-Net under the harness: distinct counted queries, same seed ⇒ same q
   t.throws(() => agnet({ retries: -1 }), /settings.retries must be an integer/)
   t.throws(() => agnet({ variant: 'xgb' as never }), /settings.variant must be one of 'agnet', 'no-lso', 'no-backprop'/)
   t.throws(() => agnet({ nope: 1 } as never), /nope/)
+  // Candidate z from N(0, I) (settings.candidateZ 'normal') instead of U(−3, 3)^32: only the candidates change.
+  const rn = Array.from((await agnet({ ...settings, candidateZ: 'normal' }).run({ bench, budget: 24, seed: 4, metric: 'val' })).rows)
+  t.same(rn.slice(0, 8), ra.slice(0, 8), 'candidateZ: same initial draws')
+  t.equal(new Set(rn).size, 24, 'candidateZ normal: 24 distinct queries')
+  t.notSame(rn.slice(8), ra.slice(8), 'candidateZ normal queries other architectures')
+  t.equal(agnet({ candidateZ: 'normal' }).settings.candidateZ, 'normal')
+  t.equal(agnet().settings.pretrainSteps, 30000, 'pretraining anew defaults to the shipped run\'s 30,000 steps')
+  t.throws(() => agnet({ candidateZ: 'cauchy' as never }), /settings.candidateZ must be one of 'uniform', 'normal'/)
 })
 
 t.test('Adam matches the PyTorch update on one step', async t => {

@@ -66,7 +66,16 @@ export interface AgNetSettings {
   retries?: number
   /** z ~ U(−range, range)^32 for candidates (default 3). */
   zRange?: number
-  /** Pretraining steps of batch 32 when pretraining anew (default 1000; the shipped weights: 30,000; the paper: 78,125 — see docs/agnet.md). */
+  /**
+   * Where candidate z come from: 'uniform' (the authors' code: U(−zRange, zRange)^32) or 'normal'
+   * (z ~ N(0, I), the distribution G is pretrained and retrained on).
+   */
+  candidateZ?: 'uniform' | 'normal'
+  /**
+   * Pretraining steps of batch 32 when pretraining anew (pretrainSteps or pretrainSeed given;
+   * default 30,000, the step count of the shipped weights' run — which also kept the best of
+   * its checkpoints, see `weights`; the paper: 78,125 — docs/agnet.md).
+   */
   pretrainSteps?: number
   /** Seed of the pretraining (default 0: one pretrained generator shared by every run). */
   pretrainSeed?: number
@@ -115,8 +124,10 @@ export interface AgNetSettings {
   engine?: 'native' | 'js'
 }
 
-const KEYS = ['variant', 'init', 'k', 'epochs', 'batchSize', 'lr', 'alpha', 'rankK', 'candidates', 'retries', 'zRange', 'pretrainSteps', 'pretrainSeed', 'weights', 'scorer', 'latency', 'limit', 'joint', 'lambda', 'devices', 'edges', 'engine'] as const
+const KEYS = ['variant', 'init', 'k', 'epochs', 'batchSize', 'lr', 'alpha', 'rankK', 'candidates', 'retries', 'zRange', 'candidateZ', 'pretrainSteps', 'pretrainSeed', 'weights', 'scorer', 'latency', 'limit', 'joint', 'lambda', 'devices', 'edges', 'engine'] as const
 const PRETRAIN_BATCH = 32
+/** Default pretraining steps: those of the shipped weights' run (weights/agnet-nb201.json). */
+export const AGNET_PRETRAIN_STEPS = 30000
 const PRETRAIN_LR = 2e-4
 const BETA1 = 0.5
 const BETA2 = 0.999
@@ -487,7 +498,8 @@ function resolveSettings (settings: unknown) {
     candidates: intSetting(s.candidates, 100, fn, 'candidates', 1),
     retries: intSetting(s.retries, 3, fn, 'retries', 0),
     zRange: numberSetting(s.zRange, 3, fn, 'zRange', 0),
-    pretrainSteps: intSetting(s.pretrainSteps, 1000, fn, 'pretrainSteps', 0),
+    candidateZ: oneOf(s.candidateZ, 'uniform', ['uniform', 'normal'] as const, fn, 'settings.candidateZ'),
+    pretrainSteps: intSetting(s.pretrainSteps, AGNET_PRETRAIN_STEPS, fn, 'pretrainSteps', 0),
     pretrainSeed: intSetting(s.pretrainSeed, 0, fn, 'pretrainSeed', 0),
     edges: oneOf(s.edges, 'sample', ['sample', 'threshold'] as const, fn, 'settings.edges'),
     scorer: oneOf(s.scorer, 'logits', ['logits', 'encoding'] as const, fn, 'settings.scorer'),
@@ -710,7 +722,8 @@ async function runAgNet (run: SearchRun, st: Resolved, hooks: AgNetHooks): Promi
       if (found.length > st.candidates) break
       drawn += size
       const z = new Float64Array(size * AGNET_LATENT)
-      for (let i = 0; i < z.length; i++) z[i] = (2 * model.float() - 1) * st.zRange
+      if (st.candidateZ === 'normal') for (let i = 0; i < z.length; i++) z[i] = model.normal()
+      else for (let i = 0; i < z.length; i++) z[i] = (2 * model.float() - 1) * st.zRange
       if (nat !== null && seen !== null) {
         const g = nat.generate(z, model, st.edges, seen)
         for (let r = 0; r < size; r++) {
