@@ -4,7 +4,7 @@
 // gradient (the exact expectation over every sequence, and a Monte-Carlo estimate of it),
 // data exploration's selection, the baseline curriculum (Eq. 5) and the search method under
 // the harness (query accounting, determinism, bad settings).
-import t from 'tap'
+import t, { type Test } from 'tap'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { Bench } from '../lib/bench/bench'
@@ -21,6 +21,17 @@ import { refNacGraph, refNacEmbed, refNacProb, refControllerLogProb, refBaseline
 
 const close = (a: number, b: number, rel = 1e-9, abs = 1e-12): boolean => Math.abs(a - b) <= abs + rel * Math.max(Math.abs(a), Math.abs(b))
 const opsOf = (i: number): number[] => Array.from(nb201.fromIndex(i))
+
+
+/** A resumed run's final state equals the uninterrupted run's: baselines, ranking, picks, NAC, controller and PRNG, bit for bit. */
+function sameFinalState (t: Test, b: CtnasFinalState, a: CtnasFinalState): void {
+  t.same(b.baselines, a.baselines, 'same baselines')
+  t.same(b.ranked, a.ranked, 'same final ranking')
+  t.same(b.picked, a.picked, 'same picks')
+  t.same(Array.from(b.controller.params), Array.from(a.controller.params), 'same controller parameters, bit for bit')
+  t.same(Array.from(b.nac.params), Array.from(a.nac.params), 'same NAC parameters, bit for bit')
+  t.same(b.random.state(), a.random.state(), 'same PRNG state')
+}
 
 t.test('NAC graphs: every cell with a none or pruned edge as a dummy vertex, Â = D̃^−½(Aᵀ+I)D̃^−½', async t => {
   const table = nacGraphTable()
@@ -367,12 +378,7 @@ t.test('checkpoints: a run interrupted after iteration t and resumed equals the 
   t.equal(seen[0], 101, 'the resumed run starts at iteration 101')
   const a = wholeFinal as CtnasFinalState
   const b = resumedFinal as CtnasFinalState
-  t.same(b.baselines, a.baselines, 'same baselines')
-  t.same(b.ranked, a.ranked, 'same final ranking')
-  t.same(b.picked, a.picked, 'same picks')
-  t.same(Array.from(b.controller.params), Array.from(a.controller.params), 'same controller parameters, bit for bit')
-  t.same(Array.from(b.nac.params), Array.from(a.nac.params), 'same NAC parameters, bit for bit')
-  t.same(b.random.state(), a.random.state(), 'same PRNG state')
+  sameFinalState(t, b, a)
   t.same(resumed.checkpoints, whole.checkpoints, 'resumed = uninterrupted (incumbents)')
   t.same(resumed.queried, whole.queried)
 
@@ -446,12 +452,7 @@ t.test('checkpoints with labelling rounds: resumed across a round\'s labels equa
   const a = wholeFinal as CtnasFinalState
   const b = resumedFinal as CtnasFinalState
   t.same(b.labelled, a.labelled, 'same labelled set, in order')
-  t.same(b.baselines, a.baselines, 'same baselines')
-  t.same(b.ranked, a.ranked, 'same final ranking')
-  t.same(b.picked, a.picked, 'same picks')
-  t.same(Array.from(b.controller.params), Array.from(a.controller.params), 'same controller parameters, bit for bit')
-  t.same(Array.from(b.nac.params), Array.from(a.nac.params), 'same NAC parameters, bit for bit')
-  t.same(b.random.state(), a.random.state(), 'same PRNG state')
+  sameFinalState(t, b, a)
   t.same(resumed.checkpoints, whole.checkpoints, 'resumed = uninterrupted (incumbents)')
   // A checkpoint whose labelled rows do not match its iteration's rounds is an error naming it.
   const file2 = path.join(dir, 'run2.json')

@@ -158,10 +158,20 @@ export function ctnasCommand (): Command {
       const status = new StatusLine()
       status.show(openingStatus(args.bench))
       const log = (line: string): void => { status.clear(); console.error(line) }
+      // The runner's command line, warnings and progress lines, and the report printed at the end (Table 1, KTau).
+      const { formatProgress } = require('./runner') as typeof import('./runner') // eslint-disable-line @typescript-eslint/no-require-imports
+      const runnerIo = {
+        command: process.argv.slice(2),
+        warn: (line: string) => log(`warning: ${line}`),
+        progress: (done: number, total: number, label: string, timing?: Parameters<typeof formatProgress>[3]) => { if (timing !== undefined) log(formatProgress(done, total, label, timing)) }
+      }
+      const printReport = (r: { ran: number, skipped: number, reportFile: string }): void => {
+        log(`${r.ran} cells run, ${r.skipped} reused; report: ${r.reportFile}`)
+        process.stdout.write((require('node:fs') as typeof import('node:fs')).readFileSync(r.reportFile, 'utf8')) // eslint-disable-line @typescript-eslint/no-require-imports
+      }
       try {
         if (args.table === '1') {
           const { runCtnasTable1 } = require('./ctnas-table1') as typeof import('./ctnas-table1') // eslint-disable-line @typescript-eslint/no-require-imports
-          const { formatProgress } = require('./runner') as typeof import('./runner') // eslint-disable-line @typescript-eslint/no-require-imports
           const r = await runCtnasTable1({
             bench: args.bench,
             labelled: args.budget,
@@ -171,17 +181,13 @@ export function ctnasCommand (): Command {
             jobs: args.jobs,
             out: args.out,
             force: args.force,
-            command: process.argv.slice(2),
-            warn: line => log(`warning: ${line}`),
-            progress: (done, total, label, timing) => { if (timing !== undefined) log(formatProgress(done, total, label, timing)) }
+            ...runnerIo
           })
-          log(`${r.ran} cells run, ${r.skipped} reused; report: ${r.reportFile}`)
-          process.stdout.write((require('node:fs') as typeof import('node:fs')).readFileSync(r.reportFile, 'utf8')) // eslint-disable-line @typescript-eslint/no-require-imports
+          printReport(r)
           return
         }
         if (args.table === 'ktau') {
           const { runCtnasKtau } = require('./ctnas') as typeof import('./ctnas') // eslint-disable-line @typescript-eslint/no-require-imports
-          const { formatProgress } = require('./runner') as typeof import('./runner') // eslint-disable-line @typescript-eslint/no-require-imports
           const r = await runCtnasKtau({
             bench: args.bench,
             ...(args.dataset !== undefined ? { dataset: args.dataset } : {}),
@@ -192,12 +198,9 @@ export function ctnasCommand (): Command {
             jobs: args.jobs,
             out: args.out,
             force: args.force,
-            command: process.argv.slice(2),
-            warn: line => log(`warning: ${line}`),
-            progress: (done, total, label, timing) => { if (timing !== undefined) log(formatProgress(done, total, label, timing)) }
+            ...runnerIo
           })
-          log(`${r.ran} cells run, ${r.skipped} reused; report: ${r.reportFile}`)
-          process.stdout.write((require('node:fs') as typeof import('node:fs')).readFileSync(r.reportFile, 'utf8')) // eslint-disable-line @typescript-eslint/no-require-imports
+          printReport(r)
           return
         }
         const code = await run({
