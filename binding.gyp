@@ -15,6 +15,7 @@
         "native/triplet.cc",
         "native/logloss.cc",
         "native/gain.cc",
+        "native/images.cc",
         "native/md5.cc",
         "native/nb101.cc",
         "native/renas.cc",

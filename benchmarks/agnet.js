@@ -7,8 +7,10 @@
 //     (pretraining);
 //   - generating candidates from 4,500 z ~ U(−3, 3)^32 (forward, sampling, decoding, validity,
 //     dedup: the most one search iteration draws).
-// There is no tfjs(-wasm) twin of the generator (it was written on the tape because tfjs spends
-// its time in per-op dispatch at these sizes), so there is no tfjs column.
+// The tfjs twin (lib/models/agnet-tf.ts, float32, tfjs-wasm here) is timed in the same run: its
+// train step is the forward, Eq. 1 and tfjs autodiff with tf.train.adam; its generation column
+// is the forward of the 4,500 z alone (sampling, decoding and dedup not included, so the ratio
+// understates the gap).
 // Usage: node benchmarks/agnet.js [--threads 2] [--repeat 20]   (run `npx tsc` first)
 const os = require('os')
 const fs = require('fs')
@@ -17,6 +19,8 @@ const { spawnSync } = require('child_process')
 const { Random } = require('../dist/lib/random')
 const { Mat, Tape, Adam, reconstructionLoss } = require('../dist/lib/models/agnet')
 const { AgNetNative } = require('../dist/lib/models/agnet-native')
+const { AgNetTfGenerator } = require('../dist/lib/models/agnet-tf')
+const { initTfBackend } = require('../dist/lib/models/backend')
 const { agnetLoadWeights, AGNET_NB201_WEIGHTS, AGNET_NB201_SPACE, agnetSampleGraph } = require('../dist/lib/search/agnet')
 const { AGNET_NB201_EDGES, agnetEdgeCount, agnetNb201DecodeGraph } = require('../dist/lib/encode/agnet')
 const { machine, printTable, fmt, ratio, findPython, cliArgs } = require('./peers')
@@ -38,7 +42,7 @@ function best (fn, repeat) {
   return ms
 }
 
-function main () {
+async function main () {
   const load = os.loadavg().map(v => v.toFixed(2)).join(', ')
   const gen = agnetLoadWeights(AGNET_NB201_WEIGHTS, SHAPE)
   const random = new Random(1)
@@ -92,6 +96,22 @@ function main () {
     }
   }, 1)
 
+  // tfjs twin (wasm): train steps and the generation forward.
+  const { tf, backend } = await initTfBackend({ backend: 'wasm' })
+  const twin = new AgNetTfGenerator(tf, gen)
+  const adam = tf.train.adam(2e-4, 0.5, 0.999, 1e-8)
+  for (const b of [16, 32]) {
+    const zt = tf.tensor2d(Float32Array.from(z.subarray(0, b * 32)), [b, 32])
+    const w = new Float64Array(b).fill(1 / b)
+    ms[`tfjs${b}`] = best(() => {
+      tf.tidy(() => { adam.minimize(() => twin.reconstructionLoss(twin.forward(zt), classes.subarray(0, b * M), edges.subarray(0, b * E), w), false, twin.variables) })
+    }, Math.max(2, Math.floor(REPEAT / 5)))
+    zt.dispose()
+  }
+  const zgenT = tf.tensor2d(Float32Array.from(zgen), [GEN, 32])
+  ms.tfjsGen = best(() => { tf.tidy(() => twin.forward(zgenT).dataSync()) }, 1)
+  zgenT.dispose(); twin.dispose(); adam.dispose()
+
   // PyTorch peer.
   let torch = null
   let portDiff = null
@@ -119,7 +139,9 @@ function main () {
       native: fmt(ms[`native${b}`]),
       'JS tape': fmt(ms[`js${b}`]),
       PyTorch: fmt(torchMs[b]),
+      'tfjs twin': fmt(ms[`tfjs${b}`]),
       'JS / native': ratio(ms[`js${b}`], ms[`native${b}`]),
+      'tfjs / native': ratio(ms[`tfjs${b}`], ms[`native${b}`]),
       'PyTorch / native': ratio(torchMs[b], ms[`native${b}`])
     })
   }
@@ -128,16 +150,18 @@ function main () {
     native: fmt(ms.nativeGen),
     'JS tape': fmt(ms.jsGen),
     PyTorch: fmt(torch?.generate),
+    'tfjs twin': `${fmt(ms.tfjsGen)} (forward only)`,
     'JS / native': ratio(ms.jsGen, ms.nativeGen),
+    'tfjs / native': ratio(ms.tfjsGen, ms.nativeGen),
     'PyTorch / native': ratio(torch?.generate, ms.nativeGen)
   })
   console.log(`AG-Net generator (NB-201, 42,474 parameters, float64), ${THREADS} thread(s), best of ${REPEAT}; ${machine()}; load average before: ${load}, after: ${os.loadavg().map(v => v.toFixed(2)).join(', ')}`)
-  printTable('AG-Net generator: native vs JS tape vs PyTorch (same run)', ['work', 'native', 'JS tape', 'PyTorch', 'JS / native', 'PyTorch / native'], rows)
+  printTable('AG-Net generator: native vs JS tape vs PyTorch vs the tfjs twin (same run)', ['work', 'native', 'JS tape', 'PyTorch', 'tfjs twin', 'JS / native', 'PyTorch / native', 'tfjs / native'], rows)
   console.log(`\nnative generation: ${natValid} valid, ${natDistinct} distinct of ${GEN}` + (torch !== null ? `; PyTorch: ${torch.valid} valid, ${torch.distinct} distinct (torch ${torch.torch}, ${torch.threads} threads)` : ''))
   console.log(python === null ? 'PyTorch peer skipped: no python3 with torch and numpy' : `PyTorch port check: max |out − native out| on 32 rows = ${portDiff.toExponential(2)}`)
-  console.log('tfjs twin: none (the generator has no tfjs implementation)')
+  console.log(`tfjs twin: tfjs ${tf.version.tfjs} ${backend}, float32 (lib/models/agnet-tf.ts)`)
   console.log(`pretraining throughput at batch 32: native ${(1000 / ms.native32).toFixed(1)} steps/s → 78,125 steps in ${(78125 * ms.native32 / 60000).toFixed(1)} min`)
   console.log(JSON.stringify({ benchmark: 'agnet', threads: THREADS, repeat: REPEAT, ms, torch: torch === null ? null : { step16: torch.step16, step32: torch.step32, generate: torch.generate }, portDiff }))
 }
 
-main()
+main().catch(err => { console.error(err); process.exit(1) })

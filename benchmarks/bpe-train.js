@@ -2,7 +2,7 @@
 // A training step of the MIP trainer (lib/bpe/trainer.ts: an NB-201 network, SGD momentum 0.9,
 // weight decay 3e-4, clip 5) in tfjs-wasm against the same network and step in PyTorch CPU, one
 // thread each, and the share of a step spent preparing the batch (images.ts: area resize, crop,
-// flip, normalise, cutout, in JavaScript). CPU seconds per step (the machine is shared, so wall
+// flip, normalise, cutout; native since native/images.cc, see benchmarks/images.js). CPU seconds per step (the machine is shared, so wall
 // time is printed too but the ratio uses CPU time); both networks report their parameter count,
 // which must agree. Run: npm run build && node benchmarks/bpe-train.js [--steps 10]
 //

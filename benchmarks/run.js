@@ -4,7 +4,7 @@
 const { spawnSync } = require('child_process')
 const path = require('path')
 
-const benchmarks = ['kendall.js', 'losses.js', 'nb101.js', 'spaces.js', 'gcn.js', 'renas-train.js', 'dense-grad.js', 'renas-experiment.js', 'tfrecord.js', 'nb201-table.js', 'renas-table5.js', 'random-forest.js', 'ctnas.js', 'agnet.js']
+const benchmarks = ['kendall.js', 'losses.js', 'nb101.js', 'spaces.js', 'gcn.js', 'renas-train.js', 'dense-grad.js', 'renas-experiment.js', 'tfrecord.js', 'nb201-table.js', 'renas-table5.js', 'random-forest.js', 'ctnas.js', 'agnet.js', 'images.js']
 let failed = false
 for (const file of benchmarks) {
   console.log(`\n## ${file}`)

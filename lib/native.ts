@@ -129,6 +129,7 @@ export interface AgNetGenerateOut { out: F64, length: Int32Array, classes: Uint8
 /** The addon's raw surface: typed arrays in, no defaults. lib/ wraps it for users. */
 export interface Addon {
   info(): Omit<NativeInfo, 'path'>
+  imageBatch(images: Uint8Array, side: number, channels: number, idx: Int32Array, image: number, mean: F64, std: F64, draws: Int32Array | null, cutout: number, threads?: number): F32
   setThreads(n: number): void
   setScratchLimit(bytes: number): void
   releaseScratch(): number

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "agnet.h"
+#include "images.h"
 #include "kernels.h"
 #include "md5.h"
 #include "nb101.h"
@@ -1702,6 +1703,63 @@ Napi::Value Crc32c(const Napi::CallbackInfo& info) {
   return Napi::Number::New(info.Env(), out);
 }
 
+// ---- MIP trainer batches ---------------------------------------------------------------
+
+// (images: Uint8Array n·side·side·channels, side, channels, idx: Int32Array, image, mean: Float64Array(channels),
+//  std: Float64Array(channels), draws: Int32Array(5·count) | null, cutout, threads?) -> Float32Array NHWC.
+// lib/bpe/images.ts `prepareBatch` (the reference is `prepareBatchJs`); every value is checked here.
+Napi::Value ImageBatch(const Napi::CallbackInfo& info) {
+  const char* fn = "imageBatch";
+  Napi::Env env = info.Env();
+  auto whole = [&](size_t index, const char* name, double lo, double hi) {
+    double v = ReadFinite(info, index, fn, name);
+    if (std::floor(v) != v || v < lo || v > hi) ThrowRange(env, std::string(fn) + ": " + name + " must be an integer in [" + Num(lo) + ", " + Num(hi) + "], got " + Num(v));
+    return static_cast<size_t>(v);
+  };
+  const size_t side = whole(1, "side", 1, 65536);
+  const size_t channels = whole(2, "channels", 1, 4096);
+  const size_t image = whole(4, "image", 1, static_cast<double>(side));
+  if (side % image != 0) ThrowRange(env, std::string(fn) + ": image " + std::to_string(image) + " does not divide the side " + std::to_string(side) + " (area resize needs a whole factor)");
+  const size_t cutout = whole(8, "cutout", 0, static_cast<double>(image));
+  const bool augment = info.Length() > 7 && !info[7].IsNull() && !info[7].IsUndefined();
+  if (cutout > 0 && !augment) ThrowRange(env, std::string(fn) + ": cutout " + std::to_string(cutout) + " needs draws (cutout is training augmentation)");
+  int threads = ReadThreads(info, 9, fn);
+  auto images = ReadTyped<uint8_t>(info, 0, fn, "images", napi_uint8_array, "Uint8Array");
+  auto idx = ReadTyped<int32_t>(info, 3, fn, "idx", napi_int32_array, "Int32Array");
+  Vec mean = ReadVec(info, 5, fn, "mean");
+  Vec sd = ReadVec(info, 6, fn, "std");
+  const size_t per = side * side * channels;
+  if (images.size % per != 0) ThrowRange(env, std::string(fn) + ": images has length " + std::to_string(images.size) + ", not a multiple of side·side·channels = " + std::to_string(per));
+  const size_t n = images.size / per;
+  if (mean.size != channels) ThrowRange(env, std::string(fn) + ": mean has length " + std::to_string(mean.size) + " but must have one value per channel (" + std::to_string(channels) + ")");
+  if (sd.size != channels) ThrowRange(env, std::string(fn) + ": std has length " + std::to_string(sd.size) + " but must have one value per channel (" + std::to_string(channels) + ")");
+  for (size_t ch = 0; ch < channels; ++ch) {
+    if (!(sd.data[ch] > 0)) ThrowRange(env, std::string(fn) + ": std[" + std::to_string(ch) + "] is " + Num(sd.data[ch]) + "; it must be > 0");
+  }
+  for (size_t b = 0; b < idx.size; ++b) {
+    if (idx.data[b] < 0 || static_cast<size_t>(idx.data[b]) >= n) ThrowRange(env, std::string(fn) + ": idx[" + std::to_string(b) + "] is " + std::to_string(idx.data[b]) + ", not an image index in [0, " + std::to_string(n) + ")");
+  }
+  View<int32_t> draws;
+  if (augment) {
+    draws = ReadTyped<int32_t>(info, 7, fn, "draws", napi_int32_array, "Int32Array");
+    if (draws.size != 5 * idx.size) ThrowRange(env, std::string(fn) + ": draws has length " + std::to_string(draws.size) + " but must have 5 per image (" + std::to_string(5 * idx.size) + ")");
+    const long pad = static_cast<long>(image / 8);
+    const char* what[5] = {"crop y", "crop x", "flip", "cutout y", "cutout x"};
+    for (size_t b = 0; b < idx.size; ++b) {
+      for (int k = 0; k < 5; ++k) {
+        const long v = draws.data[5 * b + k];
+        const long hi = k < 2 ? 2 * pad : k == 2 ? 1 : cutout > 0 ? static_cast<long>(image) - 1 : 0;
+        if (v < 0 || v > hi) ThrowRange(env, std::string(fn) + ": draws[" + std::to_string(5 * b + k) + "] (" + what[k] + " of image " + std::to_string(b) + ") is " + std::to_string(v) + ", not in [0, " + std::to_string(hi) + "]");
+      }
+    }
+  }
+  const size_t count = idx.size;
+  if (count > 0 && image * image * channels > kMaxLength / count) ThrowRange(env, std::string(fn) + ": the batch (" + std::to_string(count) + " images of " + std::to_string(image * image * channels) + " values) is too large");
+  auto out = Napi::Float32Array::New(env, count * image * image * channels);
+  nasrank::image_batch(images.data, side, channels, idx.data, count, image, mean.data, sd.data, augment ? draws.data : nullptr, cutout, out.Data(), threads);
+  return out;
+}
+
 Napi::Error MakeRecordError(Napi::Env env, nasrank::ErrorKind kind, bool has_offset, uint64_t offset, const std::string& reason) {
   std::string message = has_offset ? "record at byte offset " + std::to_string(offset) + ": " + reason : reason;
   Napi::Error err = Napi::Error::New(env, message);
@@ -2705,6 +2763,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("comparatorRowMeans", Napi::Function::New(env, Guarded<ComparatorRowMeans>, "comparatorRowMeans", const_cast<char*>("comparatorRowMeans")));
   exports.Set("comparatorKendallCounts", Napi::Function::New(env, Guarded<ComparatorKendallCounts>, "comparatorKendallCounts", const_cast<char*>("comparatorKendallCounts")));
   exports.Set("crc32c", Napi::Function::New(env, Guarded<Crc32c>, "crc32c", const_cast<char*>("crc32c")));
+  exports.Set("imageBatch", Napi::Function::New(env, Guarded<ImageBatch>, "imageBatch", const_cast<char*>("imageBatch")));
   exports.Set("nb101ParsePayload", Napi::Function::New(env, Guarded<Nb101ParsePayload>, "nb101ParsePayload", const_cast<char*>("nb101ParsePayload")));
   exports.Set("forestFit", Napi::Function::New(env, Guarded<ForestFit>, "forestFit", const_cast<char*>("forestFit")));
   exports.Set("forestPredict", Napi::Function::New(env, Guarded<ForestPredict>, "forestPredict", const_cast<char*>("forestPredict")));

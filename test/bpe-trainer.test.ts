@@ -1,13 +1,15 @@
 // The live MIP trainer: stride-2 conv2dSame against float64 loops and finite differences, the
 // network's params/FLOPs against nb201.params/flops, batch preparation against a direct
-// reference, seeded runs bit-identical, 64 images overfit, unconnected cells at chance.
+// reference and the native kernel against the JavaScript one (bit for bit), seeded runs bit-identical, 64 images overfit, unconnected cells at chance.
 import t from 'tap'
 import { initTfBackend, type Tf } from '../lib/models/backend'
 import { conv2dSame } from '../lib/models/conv'
 import { Random } from '../lib/random'
 import { nb201 } from '../lib/spaces/nb201'
 import { openImageData, type ImageSet } from '../lib/data/idx'
-import { prepareBatch } from '../lib/bpe/images'
+import { prepareBatch, prepareBatchJs } from '../lib/bpe/images'
+import { addon } from '../lib/native'
+import fc from 'fast-check'
 import { buildNb201Net, splitImages, trainCell } from '../lib/bpe/trainer'
 
 const wasmTf = async (): Promise<Tf> => (await initTfBackend({ backend: 'wasm' })).tf
@@ -145,4 +147,69 @@ t.test('64 images overfit', async t => {
   const r = await trainCell(tf, arch, { epochs: 60, batch: 16, lr: 0.05, cells: 1, channels: 8, image: 14, cutout: 0 }, split, 0)
   t.ok(r.losses[r.losses.length - 1] < 0.25, `training loss ${r.losses[0].toFixed(2)} → ${r.losses[r.losses.length - 1].toFixed(3)}`)
   t.ok(r.final >= 95, `train-set top-1 after training ${r.final.toFixed(1)} %`)
+})
+
+t.test('prepareBatch (native) = prepareBatchJs bit for bit, same draws, any thread count', async t => {
+  let cases = 0
+  fc.assert(fc.property(
+    fc.record({
+      side: fc.constantFrom(4, 8, 12, 16, 24, 28, 32),
+      channels: fc.integer({ min: 1, max: 3 }),
+      factor: fc.integer({ min: 0, max: 3 }),
+      augment: fc.boolean(),
+      cutoutShare: fc.double({ min: 0, max: 1, noNaN: true }),
+      batch: fc.integer({ min: 0, max: 40 }),
+      threads: fc.integer({ min: 1, max: 4 }),
+      seed: fc.nat()
+    }),
+    c => {
+      const divisors = Array.from({ length: c.side }, (_, i) => i + 1).filter(v => c.side % v === 0)
+      const image = divisors[divisors.length - 1 - Math.min(c.factor, divisors.length - 1)]
+      const r = new Random(c.seed, 3)
+      const n = 7
+      const d: ImageSet = {
+        label: 'prop', n, height: c.side, width: c.side, channels: c.channels, classes: 10,
+        images: Uint8Array.from({ length: n * c.side * c.side * c.channels }, () => r.int(256)),
+        labels: new Uint8Array(n),
+        mean: Array.from({ length: c.channels }, () => r.float()),
+        std: Array.from({ length: c.channels }, () => 0.1 + r.float())
+      }
+      const idx = Int32Array.from({ length: c.batch }, () => r.int(n))
+      const o = { image, augment: c.augment, cutout: Math.floor(c.cutoutShare * image) }
+      const ra = new Random(c.seed, 7); const rb = new Random(c.seed, 7)
+      const a = prepareBatch(d, idx, o, ra, { threads: c.threads })
+      const b = prepareBatchJs(d, idx, o, rb)
+      cases++
+      return Buffer.from(a.buffer, a.byteOffset, a.byteLength).equals(Buffer.from(b.buffer, b.byteOffset, b.byteLength)) &&
+        ra.uint32() === rb.uint32()
+    }), { seed: 20261208, numRuns: 300 })
+  // A batch large enough to run on several threads (≥ 2^18 source bytes): 1 vs 3 threads.
+  const big = openImageData('fashion-mnist')
+  const idx = Int32Array.from({ length: 512 }, (_, i) => (i * 37) % big.n)
+  const one = prepareBatch(big, idx, { image: 28, augment: true, cutout: 14 }, new Random(4), { threads: 1 })
+  const three = prepareBatch(big, idx, { image: 28, augment: true, cutout: 14 }, new Random(4), { threads: 3 })
+  const ref = prepareBatchJs(big, idx, { image: 28, augment: true, cutout: 14 }, new Random(4))
+  t.ok(Buffer.from(one.buffer).equals(Buffer.from(ref.buffer)) && Buffer.from(three.buffer).equals(Buffer.from(ref.buffer)), '512 Fashion-MNIST images: 1 and 3 threads = the reference')
+  t.ok(cases >= 300, `${cases} random settings`)
+})
+
+t.test('prepareBatch: bad input is an error naming the argument, before any draw', async t => {
+  const d = tinySet()
+  const r = new Random(1); const probe = new Random(1)
+  t.throws(() => prepareBatch(d, [0, 5], { image: 4, augment: true, cutout: 0 }, r), { message: /^prepareBatch: idx\[1\] is 5, not an image index in \[0, 5\)/ })
+  t.throws(() => prepareBatch(d, [0], { image: 3, augment: true, cutout: 0 }, r), { message: /^prepareBatch: image 3 must be an integer ≥ 1 that divides the side 8/ })
+  t.throws(() => prepareBatch(d, [0], { image: 4, augment: true, cutout: 5 }, r), { message: /^prepareBatch: cutout must be an integer in 0 … image 4, got 5/ })
+  t.throws(() => prepareBatch(d, [0.5], { image: 4, augment: false, cutout: 0 }, undefined), { message: /^prepareBatch: idx\[0\] is 0.5/ })
+  t.throws(() => prepareBatch({ ...d, mean: [0.1, 0.2] }, [0], { image: 4, augment: false, cutout: 0 }, undefined), { message: /^prepareBatch: tiny: mean must hold one number per channel \(1\)/ })
+  t.throws(() => prepareBatch({ ...d, std: [0] }, [0], { image: 4, augment: false, cutout: 0 }, undefined), { message: /^prepareBatch: std\[0\] is 0; it must be > 0/ })
+  t.throws(() => prepareBatch({ ...d, width: 4 }, [0], { image: 4, augment: false, cutout: 0 }, undefined), { message: /^prepareBatch: tiny: images must be square/ })
+  t.throws(() => prepareBatch({ ...d, images: d.images.subarray(1) }, [0], { image: 4, augment: false, cutout: 0 }, undefined), { message: /^prepareBatch: images has length 319, not a multiple of side·side·channels = 64/ })
+  t.throws(() => prepareBatch(d, [0], { image: 4, augment: true, cutout: 0 }, undefined), { message: 'prepareBatch: augment needs a Random' })
+  t.equal(r.uint32(), probe.uint32(), 'no draw was consumed by the failed calls')
+  // The raw kernel checks every draw against its range.
+  const mean = Float64Array.of(0.3); const std = Float64Array.of(0.5)
+  t.throws(() => addon.imageBatch(d.images, 8, 1, Int32Array.of(0), 8, mean, std, Int32Array.of(0, 3, 0, 0, 0), 0), { message: /^imageBatch: draws\[1\] \(crop x of image 0\) is 3, not in \[0, 2\]/ })
+  t.throws(() => addon.imageBatch(d.images, 8, 1, Int32Array.of(0), 8, mean, std, Int32Array.of(0, 0, 0, 8, 0), 4), { message: /^imageBatch: draws\[3\] \(cutout y of image 0\) is 8, not in \[0, 7\]/ })
+  t.throws(() => addon.imageBatch(d.images, 8, 1, Int32Array.of(0), 8, mean, std, Int32Array.of(0, 0, 0), 0), { message: /^imageBatch: draws has length 3 but must have 5 per image \(5\)/ })
+  t.throws(() => addon.imageBatch(d.images, 8, 1, Int32Array.of(0), 8, mean, std, null, 2), { message: /^imageBatch: cutout 2 needs draws/ })
 })

@@ -16,6 +16,7 @@ import * as vm from 'node:vm'
 import * as N from '../lib/index'
 import { addon } from '../lib/native'
 import { AgNetGenerator } from '../lib/models/agnet'
+import { prepareBatch } from '../lib/bpe/images'
 import { agnetFlatParams } from '../lib/models/agnet-native'
 import { AGNET_INPUT, AGNET_NB201_EDGES, AGNET_OUTPUT, AGNET_TO_NB201_OP } from '../lib/encode/agnet'
 
@@ -134,6 +135,16 @@ const specs: Spec[] = [
   { name: 'forestPredictAsync', call: N.forestPredictAsync as (...a: Args) => unknown, plain: N.forestPredict as (...a: Args) => unknown, make: (n, r) => [cloneForest(), f32(r, 3 * n)] },
   { name: 'forestHold', call: (f: unknown) => N.forestPredict(N.forestHold(f as N.RegressionForest), new Float32Array(6)), make: () => [cloneForest()] },
   { name: 'crc32c', call: N.crc32c as (...a: Args) => unknown, make: (n, r) => [Uint8Array.from({ length: n }, () => r() * 256)] },
+  {
+    name: 'prepareBatch',
+    call: prepareBatch as (...a: Args) => unknown,
+    make: (n, r) => [
+      { label: 'fuzz', n: 3, height: 4, width: 4, channels: 2, classes: 2, images: Uint8Array.from({ length: 3 * 32 }, () => r() * 256), labels: new Uint8Array(3), mean: [0.5, 0.25], std: [0.5, 1] },
+      Int32Array.from({ length: Math.ceil(n / 8) }, () => Math.floor(r() * 3)),
+      { image: 2, augment: false, cutout: 0 },
+      undefined
+    ]
+  },
   { name: 'gcnTrain', call: N.gcnTrain as (...a: Args) => unknown, make: (n, r) => { const g = Math.ceil(n / 8) + 1; return [fx.graphs(g), Array.from({ length: g }, (_, k) => k), f64(r, g), rankParams(r), trainSettings()] } },
   {
     name: 'gcnTrainAsync',

@@ -6,7 +6,12 @@
 // a centre uniform over the image, a length×length square clipped at the border, set to 0
 // after normalisation). Output Float32 NHWC. Every random draw comes from `rng` in a fixed
 // order (per image: crop y, crop x, flip, cutout y, cutout x), so a seed fixes the batch.
+//
+// `prepareBatch` runs natively (native/images.cc, threaded for large batches): the draws are
+// made here, in the order above, and the kernel is bit-identical to `prepareBatchJs`, the
+// JavaScript reference (test/bpe-trainer.test.ts checks both on random settings).
 import type { ImageSet } from '../data/idx'
+import { named } from '../native'
 import type { Random } from '../random'
 
 export interface BatchOptions {
@@ -25,8 +30,67 @@ export function checkImageSide (data: ImageSet, image: number, option = '--omega
   if (data.height % image !== 0) throw new RangeError(`${option}: image ${image} does not divide ${data.label}'s side ${data.height} (area resize needs a whole factor)`)
 }
 
-/** Float32 NHWC [idx.length, image, image, channels] for the images idx of data. */
-export function prepareBatch (data: ImageSet, idx: ArrayLike<number>, o: BatchOptions, rng: Random | undefined): Float32Array {
+export interface PrepareOptions {
+  /** 'native' (default) or 'js' (the reference, `prepareBatchJs`); the results are identical. */
+  engine?: 'native' | 'js'
+  /** Threads of the native kernel (default: the addon's; small batches run on one). */
+  threads?: number
+}
+
+/**
+ * Float32 NHWC [idx.length, image, image, channels] for the images idx of data; consumes the
+ * same draws from `rng` as `prepareBatchJs` and returns the same bits.
+ */
+export function prepareBatch (data: ImageSet, idx: ArrayLike<number>, o: BatchOptions, rng: Random | undefined, opts: PrepareOptions = {}): Float32Array {
+  const engine = opts.engine ?? 'native'
+  if (engine === 'js') return prepareBatchJs(data, idx, o, rng)
+  if (engine !== 'native') throw new RangeError(`prepareBatch: engine must be 'native' or 'js', got '${String(engine)}'`)
+  const s = o.image
+  if (data.height !== data.width) throw new RangeError(`prepareBatch: ${data.label}: images must be square, got ${data.height}×${data.width}`)
+  if (!Number.isInteger(s) || s < 1 || !(data.height % s === 0)) throw new RangeError(`prepareBatch: image ${s} must be an integer ≥ 1 that divides the side ${data.height} of ${data.label}`)
+  if (!Number.isInteger(o.cutout) || o.cutout < 0 || o.cutout > s) throw new RangeError(`prepareBatch: cutout must be an integer in 0 … image ${s}, got ${o.cutout}`)
+  let index: Int32Array
+  if (idx instanceof Int32Array) index = idx
+  else {
+    const n = (idx as { length?: unknown } | null)?.length
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0) throw new TypeError('prepareBatch: idx must be an array or typed array of image indices')
+    const list: number[] = []
+    for (let b = 0; b < n; b++) {
+      const v = idx[b]
+      if (!Number.isInteger(v) || v < 0 || v > 2147483647) throw new RangeError(`prepareBatch: idx[${b}] is ${String(v)}, not an image index`)
+      list.push(v)
+    }
+    index = Int32Array.from(list)
+  }
+  // Every index checked before any draw, so a failed call leaves rng as it was.
+  const have = Math.floor(((data.images as Uint8Array | undefined)?.length ?? 0) / (data.height * data.height * data.channels))
+  for (let b = 0; b < index.length; b++) {
+    if (index[b] < 0 || !(index[b] < have)) throw new RangeError(`prepareBatch: idx[${b}] is ${index[b]}, not an image index in [0, ${have})`)
+  }
+  const perChannel = (v: unknown, name: string): Float64Array => {
+    const len = (v as { length?: unknown } | null)?.length
+    if (len !== data.channels) throw new TypeError(`prepareBatch: ${data.label}: ${name} must hold one number per channel (${String(data.channels)})`)
+    return Float64Array.from(v as ArrayLike<number>)
+  }
+  const mean = perChannel(data.mean, 'mean'); const std = perChannel(data.std, 'std')
+  let draws: Int32Array | null = null
+  const cutout = o.augment ? o.cutout : 0
+  if (o.augment) {
+    if (rng === undefined) throw new RangeError('prepareBatch: augment needs a Random')
+    const pad = Math.floor(s / 8)
+    draws = new Int32Array(5 * index.length)
+    for (let b = 0; b < index.length; b++) {
+      draws[5 * b] = rng.int(2 * pad + 1)
+      draws[5 * b + 1] = rng.int(2 * pad + 1)
+      draws[5 * b + 2] = rng.float() < 0.5 ? 1 : 0
+      if (cutout > 0) { draws[5 * b + 3] = rng.int(s); draws[5 * b + 4] = rng.int(s) }
+    }
+  }
+  return named('prepareBatch').imageBatch(data.images, data.height, data.channels, index, s, mean, std, draws, cutout, opts.threads)
+}
+
+/** The JavaScript reference of `prepareBatch` (same draws, same bits). */
+export function prepareBatchJs (data: ImageSet, idx: ArrayLike<number>, o: BatchOptions, rng: Random | undefined): Float32Array {
   const side = data.height
   const c = data.channels
   const s = o.image
