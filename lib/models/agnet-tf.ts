@@ -10,7 +10,7 @@
 // back (one sync per step) and uses them as constant 0/1 row factors, exactly as the tape.
 import type * as TF from '@tensorflow/tfjs'
 import type { Tf } from './backend'
-import { AGNET_HIDDEN, AGNET_LATENT, type AgNetGenerator, type AgNetShape } from './agnet'
+import { AGNET_HIDDEN, AGNET_LATENT, agnetSenders, type AgNetGenerator, type AgNetShape } from './agnet'
 import { agnetEdgeCount, agnetEdgeIndex, agnetLength } from '../encode/agnet'
 
 const HALF = AGNET_HIDDEN / 2
@@ -102,18 +102,9 @@ export class AgNetTfGenerator {
     const next: T2[] = []
     for (let i = 0; i < n; i++) {
       const terms: T2[] = []
-      const degree = new Float32Array(B)
-      for (let j = 0; j < n; j++) {
-        if (j === i) continue
-        const k = reverse ? (i < j ? agnetEdgeIndex(i, j) : -1) : (j < i ? agnetEdgeIndex(j, i) : -1)
-        if (k < 0) continue
-        const m = mask[k]
-        let any = false
-        for (let r = 0; r < B; r++) if (m[r] === 1) { degree[r]++; any = true }
-        if (!any) continue
-        terms.push(tf.mul(sent[j], tf.tensor2d(m, [B, 1])))
-      }
-      if (terms.length > 0) terms.push(tf.mul(this.lin([halves[i]], msg, true, HALF), tf.tensor2d(degree, [B, 1])))
+      const degree = new Float64Array(B)
+      for (const { j, on } of agnetSenders(i, n, reverse, mask, degree)) terms.push(tf.mul(sent[j], tf.tensor2d(Float32Array.from(on), [B, 1])))
+      if (terms.length > 0) terms.push(tf.mul(this.lin([halves[i]], msg, true, HALF), tf.tensor2d(Float32Array.from(degree), [B, 1])))
       const message = terms.length === 0 ? tf.zeros([B, AGNET_HIDDEN]) as T2 : terms.length === 1 ? terms[0] : tf.addN(terms)
       const updated = this.gru(message, halves[i], `prop${layer}.gru`)
       const other = tf.slice(hs[i], [0, reverse ? 0 : HALF], [B, HALF])

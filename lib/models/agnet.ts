@@ -65,6 +65,28 @@ export interface AgNetOutput {
   batch: number
 }
 
+/**
+ * The senders of node i in one propagation layer over n nodes (forward: edges j→i with j < i;
+ * reverse: edges i→j with i < j, sending from j to i) whose edge is on (mask 1) in at least one
+ * row, each with its 0/1 row factors; `degree` (one entry per row) gets each row's number of
+ * incoming messages added. Shared by the tape generator and its tfjs twin.
+ */
+export function agnetSenders (i: number, n: number, reverse: boolean, mask: ArrayLike<number>[], degree: Float64Array): Array<{ j: number, on: Float64Array }> {
+  const B = degree.length
+  const out: Array<{ j: number, on: Float64Array }> = []
+  for (let j = 0; j < n; j++) {
+    if (j === i) continue
+    const k = reverse ? (i < j ? agnetEdgeIndex(i, j) : -1) : (j < i ? agnetEdgeIndex(j, i) : -1)
+    if (k < 0) continue
+    const m = mask[k]
+    let any = false
+    const on = new Float64Array(B)
+    for (let r = 0; r < B; r++) if (m[r] === 1) { on[r] = 1; degree[r]++; any = true }
+    if (any) out.push({ j, on })
+  }
+  return out
+}
+
 export class AgNetGenerator {
   readonly shape: AgNetShape
   readonly params: Param[] = []
@@ -139,18 +161,7 @@ export class AgNetGenerator {
     for (let i = 0; i < n; i++) {
       const msgs: Mat[] = []
       const degree = new Float64Array(B)
-      for (let j = 0; j < n; j++) {
-        if (j === i) continue
-        // Forward: edge j→i (j < i); reverse: edge i→j (i < j) sends from j to i.
-        const k = reverse ? (i < j ? agnetEdgeIndex(i, j) : -1) : (j < i ? agnetEdgeIndex(j, i) : -1)
-        if (k < 0) continue
-        const m = mask[k]
-        let any = false
-        const col = new Float64Array(B)
-        for (let r = 0; r < B; r++) if (m[r] === 1) { col[r] = 1; degree[r]++; any = true }
-        if (!any) continue
-        msgs.push(t.scaleRows(sent[j], t.constant(B, 1, col)))
-      }
+      for (const { j, on } of agnetSenders(i, n, reverse, mask, degree)) msgs.push(t.scaleRows(sent[j], t.constant(B, 1, on)))
       if (msgs.length > 0) msgs.push(t.scaleRows(t.linear([halves[i]], W, b, HALF), t.constant(B, 1, degree)))
       const message = msgs.length === 0 ? t.constant(B, AGNET_HIDDEN) : msgs.length === 1 ? msgs[0] : t.add(...msgs)
       const g = this.upd[layer]
