@@ -64,10 +64,10 @@ export { openBench, hashPackedCell, BENCH_URIS, type OpenBenchOptions } from './
 export { Bench, METRICS, type BenchData, type BenchRowColumn, type Metric, type QueryOptions, type SpaceName } from './bench/bench'
 export { evolve, type SpaceOps, type Fitness, type EvolutionOptions, type EvolutionResult, type Scored } from './search/evolution'
 export {
-  SEARCH_METHODS, searchMethod, runSearch, Oracle, searchedMetric, benchSpace, randomSearchExpectation, randomSearch, agingEvolution, localSearch, bananas, ctnas,
+  SEARCH_METHODS, searchMethod, runSearch, Oracle, searchedMetric, benchSpace, randomSearchExpectation, randomSearch, agingEvolution, localSearch, bananas, ctnas, agnet,
   sampling, samplingLoop, samplingSettings, SAMPLERS, type SamplingSettings, type Sampler, type SamplingIteration, type SamplingObserver,
   type SearchMethodName, type SearchMethodSettings, type RunSearchOptions, type SearchResult, type SearchCheckpoint, type BenchSpace,
-  type RandomSearchSettings, type AgingEvolutionSettings, type LocalSearchSettings, type BananasSettings, type CtnasSettings, type SearchMethod, type SearchRun, type SearchTrajectory
+  type RandomSearchSettings, type AgingEvolutionSettings, type LocalSearchSettings, type BananasSettings, type CtnasSettings, type AgNetSettings, type SearchMethod, type SearchRun, type SearchTrajectory
 } from './search/index'
 export { Mlp, type MlpOptions } from './models/mlp'
 export { Nac, NacGraphSet, withDummyVertices, type NacOptions, type NacPairs, type NacGraphs } from './models/nac'
