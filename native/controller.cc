@@ -248,7 +248,8 @@ struct Avx2 {
   // exp to ~1 ulp: x = n ln2 + r, |r| ≤ ln2/2, e^r by its Taylor polynomial to degree 13
   // (remainder < 1e-17), times 2^n through the exponent bits; x clamped to [−708, 709].
   __attribute__((target("avx2,fma"))) static __m256d vexp(__m256d x) {
-    x = _mm256_max_pd(_mm256_min_pd(x, _mm256_set1_pd(709.0)), _mm256_set1_pd(-708.0));
+    // min/max return their second operand when one is NaN: NaN stays NaN.
+    x = _mm256_max_pd(_mm256_set1_pd(-708.0), _mm256_min_pd(_mm256_set1_pd(709.0), x));
     const __m256d n = _mm256_round_pd(_mm256_mul_pd(x, _mm256_set1_pd(1.4426950408889634)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m256d r = _mm256_fnmadd_pd(n, _mm256_set1_pd(6.93147180369123816490e-01), x);
     r = _mm256_fnmadd_pd(n, _mm256_set1_pd(1.90821492927058770002e-10), r);

@@ -312,7 +312,8 @@ export class Nb101Controller {
    */
   backward (s: Nb101ControllerSample, coefLogProb: number, coefEntropy = 0): void {
     if (this.engineName === 'js') { this.backwardJs(s, coefLogProb, coefEntropy); return }
-    nativeBackward.nb101ControllerBackward(this.params, this.grad, this.hidden, s.seq, this.flatOf(s, 'backward'), coefLogProb, coefEntropy)
+    const flat = this.flatOf(s, 'backward')
+    nativeBackward.nb101ControllerBackward(this.params, this.grad, this.hidden, s.seq, flat, coefLogProb, coefEntropy)
   }
 
   /** The native cache of a sample (built from the per-step arrays of a TypeScript sample). */
@@ -410,7 +411,8 @@ export class Nb101Controller {
       adam.step(this.params, this.grad)
       return
     }
-    nativeStep.nb101ControllerStep(this.params, this.grad, adam.m, adam.v, this.hidden, s.seq, this.flatOf(s, 'step'), coefLogProb, coefEntropy,
+    const flat = this.flatOf(s, 'step')
+    nativeStep.nb101ControllerStep(this.params, this.grad, adam.m, adam.v, this.hidden, s.seq, flat, coefLogProb, coefEntropy,
       adam.t + 1, adam.lr, adam.beta1, adam.beta2, adam.weightDecay, adam.eps)
     adam.t++
   }
