@@ -242,7 +242,13 @@ struct Avx2 {
       }
     }
     if (dx) {
-      for (size_t t = t0; t < T; ++t) gemv_t(W, R, H, d + t * d_stride, dx + t * H);
+      // Blocks of 16 rows of W (L1-resident) against every step, instead of one pass over all of
+      // W per step; each dx_t still sums its rows in ascending order, four at a time (the same
+      // result as one gemv_t per step).
+      for (size_t r0 = 0; r0 < R; r0 += 16) {
+        const size_t rows = R - r0 < 16 ? R - r0 : 16;
+        for (size_t t = t0; t < T; ++t) gemv_t(W + r0 * H, rows, H, d + t * d_stride + r0, dx + t * H);
+      }
     }
   }
   // exp to ~1 ulp: x = n ln2 + r, |r| ≤ ln2/2, e^r by its Taylor polynomial to degree 13
