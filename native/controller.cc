@@ -11,6 +11,13 @@
 // backward sweep. Results agree to rounding, not bit for bit. Single-threaded: an iteration is
 // ~6·10⁵ multiply-adds. The matrix-vector loops have an AVX2+FMA version picked at run time
 // (NASRANK_NO_AVX2=1 forces the portable one, as in gcn.cc).
+//
+// The NB-101 controller (the code's NASBenchController, lib/models/controller-nb101.ts is the
+// reference; layouts below at Nb101Offsets) shares the LSTM kernels. On AVX2 CPUs its exp,
+// sigmoid and tanh are vectorised (vexp: ~1 ulp; tanh to ~1e-16 absolute), the input part of
+// the gates is computed once per call for the 15 embedding rows, and the backward sums the dg of
+// steps that share an input row before W_ih's gradient. Values agree with the TypeScript to
+// rounding; decisions are the same for the same draws.
 #include <cmath>
 #include <algorithm>
 #include <cstring>
