@@ -76,7 +76,7 @@ if (only === 'nb101-controller') {
       ['task', 'native', 'TypeScript', 'PyTorch f32 (code)', 'PyTorch f64', 'tfjs-wasm'], crows)
     if (jsonOut !== null) fs.writeFileSync(jsonOut, JSON.stringify(json, null, 2))
   }).catch(err => { console.error(err); process.exit(1) })
-  return // eslint-disable-line no-unreachable
+  return // CommonJS: the rest of the file is the other sections
 }
 
 // ---- 1 and 2: ranking ----------------------------------------------------------------------
