@@ -9,6 +9,7 @@ import { Random } from '../lib/random'
 import { Nb101Controller, NB101_CONTROLLER_STEPS, NB101_CONTROLLER_NATIVE, type Nb101ControllerSample } from '../lib/models/controller-nb101'
 import { Adam } from '../lib/models/nac'
 import { addon } from '../lib/native'
+import { initTfBackend } from '../lib/index'
 import { refNb101ControllerLogProb } from './reference/ctnas'
 
 const T = NB101_CONTROLLER_STEPS
@@ -134,6 +135,66 @@ t.test('gradients: native = TypeScript BPTT (log π and entropy terms), and = ce
       t.ok(worst < 1e-6, `H ${H}, A ${A}, β ${beta}, seq ${seq.join(',')}: vs central differences, max rel err ${worst.toExponential(2)}`)
     }
   }
+})
+
+t.test('gradients: native = tfjs autodiff of an independent tfjs twin (float32 oracle)', async t => {
+  const { tf } = await initTfBackend()
+  const H = 16
+  const c = new Nb101Controller(new Random(41), H, { engine: 'native' })
+  for (let k = 0; k < c.params.length; k++) c.params[k] *= 4
+  // The twin: the same layout, the code's steps written with tfjs ops (pointer attention over the
+  // first `choices` node-embedding rows, recomputed per step as the code does).
+  let at = 0
+  const take = (shape: number[]) => { const n = shape.reduce((a, b) => a * b, 1); const v = tf.variable(tf.tensor(Float32Array.from(c.params.subarray(at, at + n)), shape)); at += n; return v }
+  const Wih = take([4 * H, H]); const bih = take([4 * H]); const Whh = take([4 * H, H]); const bhh = take([4 * H])
+  const nEmb = take([5, H]); const nodeEmb = take([7, H]); const opEmb = take([3, H])
+  const We = take([H, H]); const Wh = take([H, H]); const v = take([H, 1])
+  const Wop = take([3, H]); const bop = take([3]); const Wn = take([5, H]); const bn = take([5])
+  t.equal(at, c.params.length, 'the twin covers every parameter')
+  const vars = [Wih, bih, Whh, bhh, nEmb, nodeEmb, opEmb, We, Wh, v, Wop, bop, Wn, bn]
+  const objective = (seq: ArrayLike<number>, A: number, beta: number) => () => {
+    let h = tf.zeros([1, H]); let cc = tf.zeros([1, H]); let x: ReturnType<typeof tf.zeros> | null = null
+    let lp = tf.scalar(0); let ent = tf.scalar(0)
+    const n = seq[0]
+    for (let step = 0; step < T; step++) {
+      let g = tf.add(tf.add(tf.matMul(h, Whh, false, true), bhh), bih)
+      if (x !== null) g = tf.add(g, tf.matMul(x, Wih, false, true))
+      const [i, f, gg, o] = tf.split(g, 4, 1)
+      cc = tf.add(tf.mul(tf.sigmoid(f), cc), tf.mul(tf.sigmoid(i), tf.tanh(gg)))
+      h = tf.mul(tf.sigmoid(o), tf.tanh(cc))
+      const kind = step === 0 ? 0 : step <= 2 * n ? ((step & 1) === 1 ? 2 : 1) : 2
+      const choices = kind === 0 ? 5 : kind === 1 ? 3 : step <= 2 * n ? (step + 1) >> 1 : step === 2 * n + 1 ? n + 1 : n + 2
+      let logits
+      if (kind === 0) logits = tf.add(tf.matMul(h, Wn, false, true), bn).reshape([5])
+      else if (kind === 1) logits = tf.add(tf.matMul(h, Wop, false, true), bop).reshape([3])
+      else logits = tf.matMul(tf.tanh(tf.add(tf.matMul(tf.slice(nodeEmb, [0, 0], [choices, H]), We, false, true), tf.matMul(h, Wh, false, true))), v).reshape([choices])
+      const logp = tf.logSoftmax(logits)
+      const a = step === 0 ? n - 1 : seq[step]
+      const oh = new Float32Array(choices); oh[a] = 1
+      const hot = tf.tensor2d(oh, [1, choices])
+      lp = tf.add(lp, tf.sum(tf.mul(logp, hot)))
+      ent = tf.sub(ent, tf.sum(tf.mul(tf.exp(logp), logp)))
+      x = tf.matMul(hot, kind === 0 ? nEmb : kind === 1 ? opEmb : tf.slice(nodeEmb, [0, 0], [choices, H]))
+    }
+    return tf.sub(tf.mul(lp, -A), tf.mul(ent, beta)) as ReturnType<typeof tf.scalar>
+  }
+  const random = new Random(42)
+  for (const [A, beta] of [[1, 0], [-0.6, 0.5]]) {
+    for (let trial = 0; trial < 3; trial++) {
+      const s = c.sample(random)
+      c.grad.fill(0)
+      c.backward(s, A, beta)
+      const oracle = tf.tidy(() => {
+        const { grads } = tf.variableGrads(objective(s.seq, A, beta), vars)
+        return Float64Array.from(vars.flatMap(w => Array.from(grads[w.name].dataSync())))
+      })
+      const scale = oracle.reduce((m, x) => Math.max(m, Math.abs(x)), 0)
+      let worst = 0
+      for (let k = 0; k < oracle.length; k++) worst = Math.max(worst, Math.abs(c.grad[k] - oracle[k]) / scale)
+      t.ok(worst < 1e-4, `A ${A}, β ${beta}, seq ${s.seq.join(',')}: max |native − tfjs| / max |tfjs| = ${worst.toExponential(2)}`)
+    }
+  }
+  vars.forEach(w => w.dispose())
 })
 
 t.test('either engine backpropagates the other\'s samples', async t => {
