@@ -15,8 +15,18 @@
 //      TypeScript reference, PyTorch CPU (nn.LSTMCell + Linear + Embedding, autograd, torch Adam,
 //      1 thread; float32 as the code, and float64) and a tfjs-wasm twin (tf.variableGrads +
 //      tf.train.adam); every peer's log π of the same decisions is checked against ours.
+//   6. The NB-101 controller (the code's NASBenchController: LSTMCell 64, 18 decisions, pointer
+//      attention): one REINFORCE iteration (sample, log π, entropy, BPTT, Adam; reward 0.5,
+//      entropy 5e-4 in the loss as the code) and 1,024 samples (a data exploration's draw), at
+//      1 thread: native (Nb101Controller engine 'native') against the TypeScript engine (same
+//      draws, final parameters checked), a PyTorch CPU port of the code's controller
+//      (benchmarks/ctnas_controller_torch.py: Categorical sampling with .item() per decision,
+//      autograd, torch Adam, torch.set_num_threads(1); float32 as the code, and float64) and a
+//      tfjs-wasm twin written here (tf.variableGrads + tf.train.adam, probabilities read back per
+//      decision); every peer's log π of the same 18 decisions is checked against ours.
+//      `--only nb101-controller` runs this section alone.
 // A missing peer (no python3 with numpy / torch, no tfjs wasm) is skipped with a message.
-// Usage: node benchmarks/ctnas.js [--repeat 20] [--json out.json]   (run `npx tsc` first)
+// Usage: node benchmarks/ctnas.js [--repeat 20] [--json out.json] [--only nb101-controller]   (run `npx tsc` first)
 const fs = require('fs')
 const { time, findPython, runPython, machine, printTable, fmt, ratio, cliArgs } = require('./peers')
 
@@ -25,6 +35,8 @@ const { nacGraphTable, Adam, sigmoid } = require('../dist/lib/models/nac')
 const { value, number } = cliArgs()
 const repeat = number('--repeat', 20)
 const jsonOut = value('--json', null)
+const only = value('--only', null)
+if (only !== null && only !== 'nb101-controller') { console.error(`ctnas.js: --only must be nb101-controller, got ${only}`); process.exit(2) }
 
 const random = new m.Random(1)
 const nac = new m.Nac(random.fork())
@@ -56,6 +68,16 @@ const maxDiff = (a, b) => a.reduce((w, x, k) => Math.max(w, Math.abs(x - b[k])),
 
 const json = { machine: machine(), repeat }
 const rows = []
+
+if (only === 'nb101-controller') {
+  controller101Bench().then(crows => {
+    console.log(`\nMachine: ${json.machine}; load average ${require('os').loadavg().map(x => x.toFixed(1)).join(' ')}`)
+    printTable('CTNAS NB-101 controller, 1 thread (best of repeats; peer columns: time (peer / native))',
+      ['task', 'native', 'TypeScript', 'PyTorch f32 (code)', 'PyTorch f64', 'tfjs-wasm'], crows)
+    if (jsonOut !== null) fs.writeFileSync(jsonOut, JSON.stringify(json, null, 2))
+  }).catch(err => { console.error(err); process.exit(1) })
+  return // CommonJS: the rest of the file is the other sections
+}
 
 // ---- 1 and 2: ranking ----------------------------------------------------------------------
 const idx100 = pick(100)
@@ -381,6 +403,162 @@ print(json.dumps(out))
   return rows
 }
 
+// ---- 6: the NB-101 controller ------------------------------------------------------------
+async function controller101Bench () {
+  const H = 64
+  const crng = new m.Random(11)
+  const ctrl = new m.Nb101Controller(crng.fork(), H, { engine: 'native' })
+  const start = Float64Array.from(ctrl.params)
+  const forced = [3, 0, 1, 1, 2, 2, 0, 3, 4, 0, 1, 2, 3, 4, 4, 1, 0, 2]
+  const ourLogPi = ctrl.sample(null, forced).logProb
+  ctrl.engine = 'js'
+  if (Math.abs(ctrl.sample(null, forced).logProb - ourLogPi) > 1e-9 * Math.abs(ourLogPi)) throw new Error('the NB-101 controller engines disagree on log π')
+  const reward = 0.5
+  const entropyCoef = 5e-4
+  const runIterations = (engine, iterations) => {
+    ctrl.engine = engine
+    ctrl.params.set(start)
+    const adam = new Adam(ctrl.params.length, 2e-4, 0.5, 0.999, 5e-4)
+    const r = new m.Random(12)
+    for (let k = 0; k < iterations; k++) ctrl.step(ctrl.sample(r), reward, entropyCoef, adam)
+    return Float64Array.from(ctrl.params)
+  }
+  const natIters = 200
+  const tsIters = 20
+  const nat = time(() => runIterations('native', natIters), repeat)
+  // CPU time of the same work (the machine may be shared: wall time then overstates it).
+  let natCpu = Infinity
+  for (let k = 0; k < repeat; k++) { const c0 = process.cpuUsage(); runIterations('native', natIters); const d = process.cpuUsage(c0); natCpu = Math.min(natCpu, (d.user + d.system) / 1000) }
+  const ts = time(() => runIterations('js', tsIters), Math.max(1, Math.ceil(repeat / 4)))
+  // The same run on both engines: the same decisions, parameters to rounding.
+  const a = runIterations('js', tsIters); const b = runIterations('native', tsIters)
+  const paramDiff = a.reduce((w, x, k) => Math.max(w, Math.abs(x - b[k])), 0)
+  if (paramDiff > 1e-10) throw new Error(`native and TypeScript NB-101 controllers disagree after ${tsIters} iterations (max |Δθ| ${paramDiff})`)
+  const natIt = nat.ms / natIters
+  const tsIt = ts.ms / tsIters
+  // Sampling alone: one sample with its cache, and 1,024 without (data exploration).
+  ctrl.params.set(start)
+  const sampleOne = (engine, n) => { ctrl.engine = engine; const r = new m.Random(13); for (let k = 0; k < n; k++) ctrl.sample(r) }
+  const one = time(() => sampleOne('native', natIters), repeat)
+  const oneTs = time(() => sampleOne('js', tsIters), Math.max(1, Math.ceil(repeat / 4)))
+  const manyOf = (engine) => { ctrl.engine = engine; return ctrl.sampleMany(1024, new m.Random(14)) }
+  const many = time(() => manyOf('native'), repeat)
+  const manyTs = time(() => manyOf('js'), Math.max(1, Math.ceil(repeat / 8)))
+  if (many.result.some((s, k) => s.seq.join() !== manyTs.result[k].seq.join())) throw new Error('native and TypeScript NB-101 sampleMany disagree')
+  const rows = [
+    { task: 'NB-101 one iteration: sample, log π, entropy, BPTT, Adam', native: `${fmt(natIt)} (CPU ${fmt(natCpu / natIters)})`, TypeScript: `${fmt(tsIt)} (${ratio(tsIt, natIt)})` },
+    { task: 'NB-101 one sample (with the BPTT cache)', native: fmt(one.ms / natIters), TypeScript: `${fmt(oneTs.ms / tsIters)} (${ratio(oneTs.ms / tsIters, one.ms / natIters)})` },
+    { task: 'NB-101 1,024 samples (data exploration)', native: fmt(many.ms), TypeScript: `${fmt(manyTs.ms)} (${ratio(manyTs.ms, many.ms)})` }
+  ]
+  json.controller101 = {
+    native_ms_per_iteration: natIt, native_cpu_ms_per_iteration: natCpu / natIters, ts_ms_per_iteration: tsIt, engines_max_abs_param_diff: paramDiff,
+    native_ms_per_sample: one.ms / natIters, ts_ms_per_sample: oneTs.ms / tsIters, sample1024_native_ms: many.ms, sample1024_ts_ms: manyTs.ms
+  }
+
+  const torchPy = findPython(['numpy', 'torch'])
+  if (torchPy === null) console.log('NB-101 controller PyTorch peer: SKIPPED (no python3 with torch)')
+  else {
+    const path = require('path')
+    const os = require('os')
+    const { spawnSync } = require('child_process')
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'nasrank-ctnas101-'))
+    let peer
+    try {
+      const file = path.join(dir, 'params.f64')
+      fs.writeFileSync(file, Buffer.from(start.buffer, start.byteOffset, start.byteLength))
+      const torchIters = 20
+      const r = spawnSync(torchPy, [path.join(__dirname, 'ctnas_controller_torch.py'), file, String(H), String(torchIters), String(Math.max(1, Math.ceil(repeat / 4))), JSON.stringify(forced)], { encoding: 'utf8', maxBuffer: 1 << 26 })
+      if (r.status !== 0) throw new Error(`python peer failed: ${r.stderr}`)
+      peer = JSON.parse(r.stdout.trim().split('\n').pop())
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true })
+    }
+    for (const k of ['f32', 'f64']) {
+      const d = Math.abs(peer[`logpi_${k}`] - ourLogPi)
+      if (d > (k === 'f64' ? 1e-9 : 1e-4) * Math.abs(ourLogPi)) throw new Error(`PyTorch ${k} NB-101 controller disagrees with nasrank's log π (${peer[`logpi_${k}`]} vs ${ourLogPi})`)
+    }
+    rows[0]['PyTorch f32 (code)'] = `${fmt(peer.iter_f32)} (${ratio(peer.iter_f32, natIt)})`
+    rows[0]['PyTorch f64'] = `${fmt(peer.iter_f64)} (${ratio(peer.iter_f64, natIt)})`
+    Object.assign(json.controller101, { torch: peer.torch, torch_f32_ms_per_iteration: peer.iter_f32, torch_f64_ms_per_iteration: peer.iter_f64, torch_logpi_f64_diff: Math.abs(peer.logpi_f64 - ourLogPi) })
+  }
+
+  let tf
+  try { ({ tf } = await m.initTfBackend({ backend: 'wasm' })) } catch (err) { console.log(`NB-101 controller tfjs-wasm twin: SKIPPED (${err.message})`); return rows }
+  // The twin: the same parameters (float32, as tfjs), the same steps and decisions.
+  let at = 0
+  const take = (shape) => { const n = shape.reduce((x, y) => x * y, 1); const v = tf.variable(tf.tensor(Float32Array.from(start.subarray(at, at + n)), shape)); at += n; return v }
+  const Wih = take([4 * H, H]); const bih = take([4 * H]); const Whh = take([4 * H, H]); const bhh = take([4 * H])
+  const nEmb = take([5, H]); const nodeEmb = take([7, H]); const opEmb = take([3, H])
+  const We = take([H, H]); const Wh = take([H, H]); const v = take([H, 1])
+  const Wop = take([3, H]); const bop = take([3]); const Wn = take([5, H]); const bn = take([5])
+  if (at !== start.length) throw new Error('tfjs twin: parameter layout mismatch')
+  const vars = [Wih, bih, Whh, bhh, nEmb, nodeEmb, opEmb, We, Wh, v, Wop, bop, Wn, bn]
+  const wd = 5e-4
+  const policy = (seq, r) => {
+    let h = tf.zeros([1, H]); let c = tf.zeros([1, H]); let x = null
+    let lp = tf.scalar(0); let ent = tf.scalar(0)
+    const picked = []
+    let n = 0
+    const decide = (logits, choices, t) => {
+      const logp = tf.logSoftmax(logits)
+      let a = seq !== null ? (t === 0 ? seq[0] - 1 : seq[t]) : choices - 1
+      if (seq === null) { // sample from π: the probabilities leave the device each decision
+        const p = tf.exp(logp).dataSync(); const u = r.float(); let acc = 0
+        for (let k = 0; k < choices; k++) { acc += p[k]; if (u < acc) { a = k; break } }
+      }
+      // One-hot products instead of gather (gather's gradient needs a kernel wasm lacks); built
+      // here, as tf.oneHot refuses depth 1 (node 1's single predecessor).
+      const oh = new Float32Array(choices); oh[a] = 1
+      const hot = tf.tensor2d(oh, [1, choices])
+      lp = tf.add(lp, tf.sum(tf.mul(logp, hot)))
+      ent = tf.sub(ent, tf.sum(tf.mul(tf.exp(logp), logp)))
+      return { a, hot }
+    }
+    for (let t = 0; t < 18; t++) {
+      let g = tf.add(tf.add(tf.matMul(h, Whh, false, true), bhh), bih)
+      if (x !== null) g = tf.add(g, tf.matMul(x, Wih, false, true))
+      const [i, f, gg, o] = tf.split(g, 4, 1)
+      c = tf.add(tf.mul(tf.sigmoid(f), c), tf.mul(tf.sigmoid(i), tf.tanh(gg)))
+      h = tf.mul(tf.sigmoid(o), tf.tanh(c))
+      let kind; let choices
+      if (t === 0) { kind = 0; choices = 5 } else if (t <= 2 * n) { kind = (t & 1) === 1 ? 2 : 1; choices = kind === 2 ? (t + 1) >> 1 : 3 } else { kind = 2; choices = t === 2 * n + 1 ? n + 1 : n + 2 }
+      let logits
+      if (kind === 0) logits = tf.add(tf.matMul(h, Wn, false, true), bn).reshape([5])
+      else if (kind === 1) logits = tf.add(tf.matMul(h, Wop, false, true), bop).reshape([3])
+      else {
+        const keys = tf.matMul(tf.slice(nodeEmb, [0, 0], [choices, H]), We, false, true) // [choices, H]
+        logits = tf.matMul(tf.tanh(tf.add(keys, tf.matMul(h, Wh, false, true))), v).reshape([choices])
+      }
+      const { a, hot } = decide(logits, choices, t)
+      picked.push(t === 0 ? a + 1 : a)
+      if (t === 0) n = a + 1
+      x = tf.matMul(hot, kind === 0 ? nEmb : kind === 1 ? opEmb : tf.slice(nodeEmb, [0, 0], [choices, H]))
+    }
+    return { lp, ent, picked }
+  }
+  const twin = tf.tidy(() => policy(forced, null).lp.dataSync()[0])
+  if (Math.abs(twin - ourLogPi) > 1e-4 * Math.abs(ourLogPi)) throw new Error(`tfjs NB-101 controller twin disagrees with nasrank's log π (${twin} vs ${ourLogPi})`)
+  const opt = tf.train.adam(2e-4, 0.5, 0.999)
+  const r = new m.Random(12)
+  const tfIters = 10
+  const tt = time(() => {
+    for (let k = 0; k < tfIters; k++) {
+      tf.tidy(() => {
+        const { grads } = tf.variableGrads(() => {
+          const l2 = vars.reduce((acc, w) => tf.add(acc, tf.sum(tf.square(w))), tf.scalar(0))
+          const { lp, ent } = policy(null, r)
+          return tf.add(tf.sub(tf.mul(lp, -reward), tf.mul(ent, entropyCoef)), tf.mul(l2, wd / 2))
+        }, vars)
+        opt.applyGradients(grads)
+      })
+    }
+  }, Math.max(1, Math.ceil(repeat / 4)))
+  rows[0]['tfjs-wasm'] = `${fmt(tt.ms / tfIters)} (${ratio(tt.ms / tfIters, natIt)})`
+  json.controller101.tfjs_wasm_ms_per_iteration = tt.ms / tfIters
+  json.controller101.tfjs_logpi_diff = Math.abs(twin - ourLogPi)
+  return rows
+}
+
 async function main () {
   await tfjsPeer()
 
@@ -430,6 +608,9 @@ async function main () {
   const crows = await controllerBench()
   printTable('CTNAS controller, 1 thread (best of repeats; peer columns: time (peer / native))',
     ['task', 'native', 'TypeScript', 'PyTorch f32 (code)', 'PyTorch f64', 'tfjs-wasm'], crows)
+  const c101 = await controller101Bench()
+  printTable('CTNAS NB-101 controller, 1 thread (best of repeats; peer columns: time (peer / native))',
+    ['task', 'native', 'TypeScript', 'PyTorch f32 (code)', 'PyTorch f64', 'tfjs-wasm'], c101)
   if (jsonOut !== null) fs.writeFileSync(jsonOut, JSON.stringify(json, null, 2))
 }
 main().catch(err => { console.error(err); process.exit(1) })

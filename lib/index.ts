@@ -72,7 +72,7 @@ export {
 export { Mlp, type MlpOptions } from './models/mlp'
 export { Nac, NacGraphSet, withDummyVertices, type NacOptions, type NacPairs, type NacGraphs } from './models/nac'
 export { Controller, CONTROLLER_STEPS, CONTROLLER_CHOICES, type ControllerSample } from './models/controller'
-export { Nb101Controller, nb101SeqToSpec, NB101_CONTROLLER_STEPS, type Nb101ControllerSample } from './models/controller-nb101'
+export { Nb101Controller, nb101SeqToSpec, NB101_CONTROLLER_STEPS, NB101_CONTROLLER_NATIVE, type Nb101ControllerSample, type Nb101ControllerEngine, type Nb101ControllerOptions } from './models/controller-nb101'
 export { selectPseudoPairs, baselineScores } from './search/ctnas'
 export { comparatorKendall, scalarKendall, type KendallTies } from './metrics/comparator-kendall'
 export { comparatorRowMeans, baselineUpdate, linearComparatorKendall, type LinearHeads, type LinearComparatorOptions } from './models/linear-comparator'

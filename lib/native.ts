@@ -183,6 +183,11 @@ export interface Addon {
   controllerStep(params: F64, grad: F64, m: F64, v: F64, hidden: number, choices: number, ops: Uint8Array, cache: F64, coefLogProb: number, coefEntropy: number,
     step: number, lr: number, beta1: number, beta2: number, weightDecay: number, eps: number): void
   controllerSampleMany(params: F64, hidden: number, choices: number, steps: number, draws: F64): Uint8Array
+  nb101ControllerSample(params: F64, hidden: number, draws: F64 | null, forced: Uint8Array | null, seqOut: Uint8Array, cacheOut: F64): { logProb: number, entropy: number }
+  nb101ControllerBackward(params: F64, grad: F64, hidden: number, seq: Uint8Array, cache: F64, coefLogProb: number, coefEntropy: number): void
+  nb101ControllerStep(params: F64, grad: F64, m: F64, v: F64, hidden: number, seq: Uint8Array, cache: F64, coefLogProb: number, coefEntropy: number,
+    step: number, lr: number, beta1: number, beta2: number, weightDecay: number, eps: number): void
+  nb101ControllerSampleMany(params: F64, hidden: number, draws: F64): { seqs: Uint8Array, logProb: F64, entropy: F64 }
   crc32c(data: Uint8Array, crc?: number, impl?: 'auto' | 'portable' | 'hardware'): number
   nb101ParsePayload(payload: Uint8Array): Nb101RecordRaw
   agnetForward(params: F64, nodes: number, classes: number, z: F64, threads: number | undefined, async?: false): F64

@@ -2509,6 +2509,156 @@ Napi::Value ControllerSampleMany(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// ---- CTNAS NB-101 controller -----------------------------------------------------------
+// As the NB-201 one: synchronous, state arrays written in place (exact lengths, no sharing).
+// The parameters are not scanned for non-finite values (34k of them per call); a non-finite
+// log π or entropy is refused after the pass instead.
+
+size_t ReadNb101Hidden(const Napi::CallbackInfo& info, size_t index, const char* fn) { return ReadCount(info, index, fn, "hidden", 1, 4096); }
+
+std::string Nb101ParamsWhy(size_t hidden) { return "the NB-101 controller's parameter count for hidden " + std::to_string(hidden); }
+
+// A Uint8Array of the 18 decisions, checked by the code's rules.
+View<uint8_t> ReadNb101Seq(const Napi::CallbackInfo& info, size_t index, const char* fn, const char* name) {
+  Napi::Env env = info.Env();
+  View<uint8_t> seq = ReadTyped<uint8_t>(info, index, fn, name, napi_uint8_array, "Uint8Array");
+  RequireLength(env, fn, name, seq.size, 18, "the 18 decisions of the code's arch_seq");
+  const std::string bad = nasrank::nb101_controller_check_seq(seq.data);
+  if (!bad.empty()) ThrowRange(env, std::string(fn) + ": " + name + bad);
+  return seq;
+}
+
+bool Overlaps(const void* a, size_t an, const void* b, size_t bn) {
+  const char* a0 = static_cast<const char*>(a);
+  const char* b0 = static_cast<const char*>(b);
+  return an > 0 && bn > 0 && a0 < b0 + bn && b0 < a0 + an;
+}
+
+// nb101ControllerSample(params, hidden, draws | null, forced | null, seqOut, cacheOut)
+//   → { logProb, entropy }. draws: Float64Array(18) in [0, 1); forced: Uint8Array(18), a valid
+//   sequence (seq[0] = n in 1..5); seqOut: Uint8Array(18); cacheOut: Float64Array(18·(16·hidden + 7)).
+Napi::Value Nb101ControllerSample(const Napi::CallbackInfo& info) {
+  const char* fn = "nb101ControllerSample";
+  Napi::Env env = info.Env();
+  const size_t H = ReadNb101Hidden(info, 1, fn);
+  const bool have_draws = info.Length() > 2 && !info[2].IsNull() && !info[2].IsUndefined();
+  const bool have_forced = info.Length() > 3 && !info[3].IsNull() && !info[3].IsUndefined();
+  if (have_draws == have_forced) ThrowType(env, std::string(fn) + ": give exactly one of draws (Float64Array) and forced (Uint8Array)");
+  Vec params = TakeTyped<double>(env, info[0], napi_float64_array, fn, "params", "Float64Array");
+  RequireLength(env, fn, "params", params.size, nasrank::nb101_controller_param_count(H), Nb101ParamsWhy(H));
+  View<uint8_t> seq_view = ReadTyped<uint8_t>(info, 4, fn, "seqOut", napi_uint8_array, "Uint8Array");
+  RequireLength(env, fn, "seqOut", seq_view.size, 18, "one decision per step");
+  if (seq_view.data == nullptr || !seq_view.owned.empty()) ThrowType(env, std::string(fn) + ": seqOut must not live in a SharedArrayBuffer");
+  MutableF64 cache = ReadMutableF64(info, 5, fn, "cacheOut");
+  RequireLength(env, fn, "cacheOut", cache.size, 18 * nasrank::nb101_controller_stride(H), "18 × (16·hidden + 7)");
+  Vec draws;
+  View<uint8_t> forced;
+  if (have_draws) {
+    draws = ReadVec(info, 2, fn, "draws");
+    RequireLength(env, fn, "draws", draws.size, 18, "one per step");
+    CheckDraws(env, fn, draws);
+  } else {
+    forced = ReadNb101Seq(info, 3, fn, "forced");
+  }
+  const size_t pb = params.size * sizeof(double), cb = cache.size * sizeof(double);
+  if (Overlaps(params.data, pb, cache.data, cb) || Overlaps(params.data, pb, seq_view.data, 18) || Overlaps(cache.data, cb, seq_view.data, 18) ||
+      (have_draws && (Overlaps(draws.data, 18 * sizeof(double), cache.data, cb) || Overlaps(draws.data, 18 * sizeof(double), seq_view.data, 18))) ||
+      (!have_draws && (Overlaps(forced.data, 18, cache.data, cb) || Overlaps(forced.data, 18, seq_view.data, 18)))) {
+    ThrowRange(env, std::string(fn) + ": seqOut and cacheOut must not share memory with each other or with params, draws or forced");
+  }
+  uint8_t* seq = const_cast<uint8_t*>(seq_view.data);
+  auto r = nasrank::nb101_controller_sample(params.data, H, have_draws ? draws.data : nullptr, have_draws ? nullptr : forced.data, seq, cache.data);
+  if (!std::isfinite(r.log_prob) || !std::isfinite(r.entropy)) {
+    ThrowRange(env, std::string(fn) + ": log π is " + Num(r.log_prob) + " and the entropy " + Num(r.entropy) + "; the parameters are non-finite or drive the softmax out of range");
+  }
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("logProb", Napi::Number::New(env, r.log_prob));
+  o.Set("entropy", Napi::Number::New(env, r.entropy));
+  return o;
+}
+
+// nb101ControllerBackward(params, grad, hidden, seq, cache, coefLogProb, coefEntropy): grad +=
+// ∂(−coefLogProb·log π − coefEntropy·H)/∂params of the sample (seq, cache from nb101ControllerSample).
+// nb101ControllerStep(params, grad, m, v, hidden, seq, cache, coefLogProb, coefEntropy, step, lr,
+//                     beta1, beta2, weightDecay, eps): grad ← that gradient, then one Adam update.
+Napi::Value RunNb101ControllerBackward(const Napi::CallbackInfo& info, bool adam) {
+  const char* fn = adam ? "nb101ControllerStep" : "nb101ControllerBackward";
+  Napi::Env env = info.Env();
+  const size_t at = adam ? 4 : 2;  // index of hidden
+  const size_t H = ReadNb101Hidden(info, at, fn);
+  const size_t count = nasrank::nb101_controller_param_count(H);
+  const double coef_lp = ReadFinite(info, at + 3, fn, "coefLogProb");
+  const double coef_ent = ReadFinite(info, at + 4, fn, "coefEntropy");
+  double step = 0, lr = 0, beta1 = 0, beta2 = 0, wd = 0, eps = 0;
+  if (adam) {
+    step = static_cast<double>(ReadCount(info, 9, fn, "step", 1, 9007199254740991.0));
+    lr = ReadFinite(info, 10, fn, "lr");
+    beta1 = ReadFinite(info, 11, fn, "beta1");
+    beta2 = ReadFinite(info, 12, fn, "beta2");
+    wd = ReadFinite(info, 13, fn, "weightDecay");
+    eps = ReadFinite(info, 14, fn, "eps");
+    if (!(lr > 0)) ThrowRange(env, std::string(fn) + ": lr must be > 0, got " + Num(lr));
+    if (!(beta1 >= 0 && beta1 < 1)) ThrowRange(env, std::string(fn) + ": beta1 must be in [0, 1), got " + Num(beta1));
+    if (!(beta2 >= 0 && beta2 < 1)) ThrowRange(env, std::string(fn) + ": beta2 must be in [0, 1), got " + Num(beta2));
+    if (!(wd >= 0)) ThrowRange(env, std::string(fn) + ": weightDecay must be ≥ 0, got " + Num(wd));
+    if (!(eps > 0)) ThrowRange(env, std::string(fn) + ": eps must be > 0, got " + Num(eps));
+  }
+  MutableF64 params = ReadMutableF64(info, 0, fn, "params");
+  MutableF64 grad = ReadMutableF64(info, 1, fn, "grad");
+  MutableF64 m, v;
+  const std::string why = Nb101ParamsWhy(H);
+  RequireLength(env, fn, "params", params.size, count, why);
+  RequireLength(env, fn, "grad", grad.size, count, why);
+  if (adam) {
+    m = ReadMutableF64(info, 2, fn, "m");
+    v = ReadMutableF64(info, 3, fn, "v");
+    RequireLength(env, fn, "m", m.size, count, why);
+    RequireLength(env, fn, "v", v.size, count, why);
+  }
+  View<uint8_t> seq = ReadNb101Seq(info, at + 1, fn, "seq");
+  MutableF64 cache = ReadMutableF64(info, at + 2, fn, "cache");
+  RequireLength(env, fn, "cache", cache.size, 18 * nasrank::nb101_controller_stride(H), "18 × (16·hidden + 7), from nb101ControllerSample");
+  if (adam) RequireDisjoint(env, fn, {&params, &grad, &m, &v, &cache});
+  else RequireDisjoint(env, fn, {&params, &grad, &cache});
+  if (adam) std::fill(grad.data, grad.data + grad.size, 0.0);
+  nasrank::nb101_controller_backward(params.data, grad.data, H, seq.data, cache.data, coef_lp, coef_ent);
+  if (adam) {
+    if (!nasrank::adam_update(params.data, grad.data, m.data, v.data, count, step, lr, beta1, beta2, wd, eps)) ThrowRange(env, std::string(fn) + ": a parameter became non-finite (check the reward and the learning rate)");
+  }
+  return env.Undefined();
+}
+
+Napi::Value Nb101ControllerBackward(const Napi::CallbackInfo& info) { return RunNb101ControllerBackward(info, false); }
+Napi::Value Nb101ControllerStep(const Napi::CallbackInfo& info) { return RunNb101ControllerBackward(info, true); }
+
+// nb101ControllerSampleMany(params, hidden, draws) → { seqs: Uint8Array(18n), logProb, entropy:
+// Float64Array(n) }, n = draws.length / 18; draws sample-major (sample k's 18 draws in a row).
+Napi::Value Nb101ControllerSampleMany(const Napi::CallbackInfo& info) {
+  const char* fn = "nb101ControllerSampleMany";
+  Napi::Env env = info.Env();
+  const size_t H = ReadNb101Hidden(info, 1, fn);
+  Vec params = TakeTyped<double>(env, info[0], napi_float64_array, fn, "params", "Float64Array");
+  RequireLength(env, fn, "params", params.size, nasrank::nb101_controller_param_count(H), Nb101ParamsWhy(H));
+  Vec draws = ReadVec(info, 2, fn, "draws");
+  if (draws.size % 18 != 0) ThrowRange(env, std::string(fn) + ": draws has length " + std::to_string(draws.size) + ", not a multiple of 18 (one per decision)");
+  CheckDraws(env, fn, draws);
+  const size_t n = draws.size / 18;
+  auto seqs = Napi::Uint8Array::New(env, n * 18);
+  auto lp = Napi::Float64Array::New(env, n);
+  auto ent = Napi::Float64Array::New(env, n);
+  nasrank::nb101_controller_sample_many(params.data, H, n, draws.data, seqs.Data(), lp.Data(), ent.Data());
+  for (size_t k = 0; k < n; ++k) {
+    if (!std::isfinite(lp.Data()[k]) || !std::isfinite(ent.Data()[k])) {
+      ThrowRange(env, std::string(fn) + ": log π of sample " + std::to_string(k) + " is " + Num(lp.Data()[k]) + "; the parameters are non-finite or drive the softmax out of range");
+    }
+  }
+  Napi::Object o = Napi::Object::New(env);
+  o.Set("seqs", seqs);
+  o.Set("logProb", lp);
+  o.Set("entropy", ent);
+  return o;
+}
+
 // ---- AG-Net generator (agnet.cc) ----------------------------------------------------------
 
 nasrank::AgNetDims ReadAgNetDims(const Napi::CallbackInfo& info, size_t index, const char* fn) {
@@ -2760,6 +2910,10 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("controllerBackward", Napi::Function::New(env, Guarded<ControllerBackward>, "controllerBackward", const_cast<char*>("controllerBackward")));
   exports.Set("controllerStep", Napi::Function::New(env, Guarded<ControllerStep>, "controllerStep", const_cast<char*>("controllerStep")));
   exports.Set("controllerSampleMany", Napi::Function::New(env, Guarded<ControllerSampleMany>, "controllerSampleMany", const_cast<char*>("controllerSampleMany")));
+  exports.Set("nb101ControllerSample", Napi::Function::New(env, Guarded<Nb101ControllerSample>, "nb101ControllerSample", const_cast<char*>("nb101ControllerSample")));
+  exports.Set("nb101ControllerBackward", Napi::Function::New(env, Guarded<Nb101ControllerBackward>, "nb101ControllerBackward", const_cast<char*>("nb101ControllerBackward")));
+  exports.Set("nb101ControllerStep", Napi::Function::New(env, Guarded<Nb101ControllerStep>, "nb101ControllerStep", const_cast<char*>("nb101ControllerStep")));
+  exports.Set("nb101ControllerSampleMany", Napi::Function::New(env, Guarded<Nb101ControllerSampleMany>, "nb101ControllerSampleMany", const_cast<char*>("nb101ControllerSampleMany")));
   exports.Set("comparatorRowMeans", Napi::Function::New(env, Guarded<ComparatorRowMeans>, "comparatorRowMeans", const_cast<char*>("comparatorRowMeans")));
   exports.Set("comparatorKendallCounts", Napi::Function::New(env, Guarded<ComparatorKendallCounts>, "comparatorKendallCounts", const_cast<char*>("comparatorKendallCounts")));
   exports.Set("crc32c", Napi::Function::New(env, Guarded<Crc32c>, "crc32c", const_cast<char*>("crc32c")));

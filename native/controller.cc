@@ -11,8 +11,17 @@
 // backward sweep. Results agree to rounding, not bit for bit. Single-threaded: an iteration is
 // ~6·10⁵ multiply-adds. The matrix-vector loops have an AVX2+FMA version picked at run time
 // (NASRANK_NO_AVX2=1 forces the portable one, as in gcn.cc).
+//
+// The NB-101 controller (the code's NASBenchController, lib/models/controller-nb101.ts is the
+// reference; layouts below at Nb101Offsets) shares the LSTM kernels. On AVX2 CPUs its exp,
+// sigmoid and tanh are vectorised (vexp: ~1 ulp; tanh to ~1e-16 absolute), the input part of
+// the gates is computed once per call for the 15 embedding rows, and the backward sums the dg of
+// steps that share an input row before W_ih's gradient. Values agree with the TypeScript to
+// rounding; decisions are the same for the same draws.
 #include <cmath>
+#include <algorithm>
 #include <cstring>
+#include <string>
 #include <vector>
 
 #include "cpu.h"
@@ -80,6 +89,22 @@ struct Portable {
         }
       }
     }
+  }
+  // The LSTM's activations in place: st[0..4H) pre-activation gates → i f g o; then c, tanh c, h
+  // into st[6H..9H) from c_prev.
+  static void lstm_act(double* st, const double* c_prev, size_t H) {
+    for (size_t r = 0; r < 4 * H; ++r) st[r] = (r >= 2 * H && r < 3 * H) ? std::tanh(st[r]) : sigmoid(st[r]);
+    for (size_t k = 0; k < H; ++k) {
+      const double c = st[H + k] * c_prev[k] + st[k] * st[2 * H + k];
+      const double tc = std::tanh(c);
+      st[6 * H + k] = c;
+      st[7 * H + k] = tc;
+      st[8 * H + k] = st[3 * H + k] * tc;
+    }
+  }
+  // u[r] = tanh(a[r] + q[r]).
+  static void tanh_sum(const double* a, const double* q, double* u, size_t H) {
+    for (size_t r = 0; r < H; ++r) u[r] = std::tanh(a[r] + q[r]);
   }
 };
 
@@ -188,7 +213,33 @@ struct Avx2 {
     const size_t H4 = H & ~size_t{3};
     for (size_t r = 0; r < R; ++r) {
       double* g = G + r * H;
-      for (size_t k = 0; k < H4; k += 4) {
+      size_t k = 0;
+      // Eight chunks at a time: eight independent FMA chains over t instead of one (latency-bound).
+      for (; k + 32 <= H4; k += 32) {
+        __m256d a0 = _mm256_loadu_pd(g + k), a1 = _mm256_loadu_pd(g + k + 4), a2 = _mm256_loadu_pd(g + k + 8), a3 = _mm256_loadu_pd(g + k + 12);
+        __m256d a4 = _mm256_loadu_pd(g + k + 16), a5 = _mm256_loadu_pd(g + k + 20), a6 = _mm256_loadu_pd(g + k + 24), a7 = _mm256_loadu_pd(g + k + 28);
+        for (size_t t = t0; t < T; ++t) {
+          const __m256d dt = _mm256_set1_pd(d[t * d_stride + r]);
+          const double* x = xs[t] + k;
+          a0 = _mm256_fmadd_pd(dt, _mm256_loadu_pd(x), a0);
+          a1 = _mm256_fmadd_pd(dt, _mm256_loadu_pd(x + 4), a1);
+          a2 = _mm256_fmadd_pd(dt, _mm256_loadu_pd(x + 8), a2);
+          a3 = _mm256_fmadd_pd(dt, _mm256_loadu_pd(x + 12), a3);
+          a4 = _mm256_fmadd_pd(dt, _mm256_loadu_pd(x + 16), a4);
+          a5 = _mm256_fmadd_pd(dt, _mm256_loadu_pd(x + 20), a5);
+          a6 = _mm256_fmadd_pd(dt, _mm256_loadu_pd(x + 24), a6);
+          a7 = _mm256_fmadd_pd(dt, _mm256_loadu_pd(x + 28), a7);
+        }
+        _mm256_storeu_pd(g + k, a0);
+        _mm256_storeu_pd(g + k + 4, a1);
+        _mm256_storeu_pd(g + k + 8, a2);
+        _mm256_storeu_pd(g + k + 12, a3);
+        _mm256_storeu_pd(g + k + 16, a4);
+        _mm256_storeu_pd(g + k + 20, a5);
+        _mm256_storeu_pd(g + k + 24, a6);
+        _mm256_storeu_pd(g + k + 28, a7);
+      }
+      for (; k < H4; k += 4) {
         __m256d acc = _mm256_loadu_pd(g + k);
         for (size_t t = t0; t < T; ++t) acc = _mm256_fmadd_pd(_mm256_set1_pd(d[t * d_stride + r]), _mm256_loadu_pd(xs[t] + k), acc);
         _mm256_storeu_pd(g + k, acc);
@@ -198,8 +249,78 @@ struct Avx2 {
       }
     }
     if (dx) {
-      for (size_t t = t0; t < T; ++t) gemv_t(W, R, H, d + t * d_stride, dx + t * H);
+      // Blocks of 16 rows of W (L1-resident) against every step, instead of one pass over all of
+      // W per step; each dx_t still sums its rows in ascending order, four at a time (the same
+      // result as one gemv_t per step).
+      for (size_t r0 = 0; r0 < R; r0 += 16) {
+        const size_t rows = R - r0 < 16 ? R - r0 : 16;
+        for (size_t t = t0; t < T; ++t) gemv_t(W + r0 * H, rows, H, d + t * d_stride + r0, dx + t * H);
+      }
     }
+  }
+  // exp to ~1 ulp: x = n ln2 + r, |r| ≤ ln2/2, e^r by its Taylor polynomial to degree 13
+  // (remainder < 1e-17), times 2^n through the exponent bits; x clamped to [−708, 709].
+  __attribute__((target("avx2,fma"))) static __m256d vexp(__m256d x) {
+    // min/max return their second operand when one is NaN: NaN stays NaN.
+    x = _mm256_max_pd(_mm256_set1_pd(-708.0), _mm256_min_pd(_mm256_set1_pd(709.0), x));
+    const __m256d n = _mm256_round_pd(_mm256_mul_pd(x, _mm256_set1_pd(1.4426950408889634)), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    __m256d r = _mm256_fnmadd_pd(n, _mm256_set1_pd(6.93147180369123816490e-01), x);
+    r = _mm256_fnmadd_pd(n, _mm256_set1_pd(1.90821492927058770002e-10), r);
+    static const double inv_fact[14] = {1.0, 1.0, 1.0 / 2, 1.0 / 6, 1.0 / 24, 1.0 / 120, 1.0 / 720, 1.0 / 5040, 1.0 / 40320, 1.0 / 362880,
+                                        1.0 / 3628800, 1.0 / 39916800, 1.0 / 479001600, 1.0 / 6227020800};
+    __m256d p = _mm256_set1_pd(inv_fact[13]);
+    for (int k = 12; k >= 0; --k) p = _mm256_fmadd_pd(p, r, _mm256_set1_pd(inv_fact[k]));
+    const __m128i ni = _mm256_cvtpd_epi32(n);
+    const __m256i bits = _mm256_slli_epi64(_mm256_add_epi64(_mm256_cvtepi32_epi64(ni), _mm256_set1_epi64x(1023)), 52);
+    return _mm256_mul_pd(p, _mm256_castsi256_pd(bits));
+  }
+  __attribute__((target("avx2,fma"))) static __m256d vsigmoid(__m256d x) {
+    const __m256d one = _mm256_set1_pd(1.0);
+    return _mm256_div_pd(one, _mm256_add_pd(one, vexp(_mm256_sub_pd(_mm256_setzero_pd(), x))));
+  }
+  // tanh |x| = (1 − e^−2|x|)/(1 + e^−2|x|), the sign put back: absolute error ~1e-16 (relative
+  // error grows as |x| → 0, where tanh x is small).
+  __attribute__((target("avx2,fma"))) static __m256d vtanh(__m256d x) {
+    const __m256d sign = _mm256_set1_pd(-0.0);
+    const __m256d ax = _mm256_andnot_pd(sign, x);
+    const __m256d one = _mm256_set1_pd(1.0);
+    const __m256d t = vexp(_mm256_mul_pd(ax, _mm256_set1_pd(-2.0)));
+    const __m256d y = _mm256_div_pd(_mm256_sub_pd(one, t), _mm256_add_pd(one, t));
+    return _mm256_or_pd(y, _mm256_and_pd(sign, x));
+  }
+  __attribute__((target("avx2,fma"))) static void lstm_act(double* st, const double* c_prev, size_t H) {
+    const size_t H4 = H & ~size_t{3};
+    for (size_t k = 0; k < H4; k += 4) {
+      const __m256d i = vsigmoid(_mm256_loadu_pd(st + k));
+      const __m256d f = vsigmoid(_mm256_loadu_pd(st + H + k));
+      const __m256d g = vtanh(_mm256_loadu_pd(st + 2 * H + k));
+      const __m256d o = vsigmoid(_mm256_loadu_pd(st + 3 * H + k));
+      _mm256_storeu_pd(st + k, i);
+      _mm256_storeu_pd(st + H + k, f);
+      _mm256_storeu_pd(st + 2 * H + k, g);
+      _mm256_storeu_pd(st + 3 * H + k, o);
+      const __m256d c = _mm256_add_pd(_mm256_mul_pd(f, _mm256_loadu_pd(c_prev + k)), _mm256_mul_pd(i, g));
+      const __m256d tc = vtanh(c);
+      _mm256_storeu_pd(st + 6 * H + k, c);
+      _mm256_storeu_pd(st + 7 * H + k, tc);
+      _mm256_storeu_pd(st + 8 * H + k, _mm256_mul_pd(o, tc));
+    }
+    for (size_t k = H4; k < H; ++k) {
+      st[k] = sigmoid(st[k]);
+      st[H + k] = sigmoid(st[H + k]);
+      st[2 * H + k] = std::tanh(st[2 * H + k]);
+      st[3 * H + k] = sigmoid(st[3 * H + k]);
+      const double c = st[H + k] * c_prev[k] + st[k] * st[2 * H + k];
+      const double tc = std::tanh(c);
+      st[6 * H + k] = c;
+      st[7 * H + k] = tc;
+      st[8 * H + k] = st[3 * H + k] * tc;
+    }
+  }
+  __attribute__((target("avx2,fma"))) static void tanh_sum(const double* a, const double* q, double* u, size_t H) {
+    const size_t H4 = H & ~size_t{3};
+    for (size_t r = 0; r < H4; r += 4) _mm256_storeu_pd(u + r, vtanh(_mm256_add_pd(_mm256_loadu_pd(a + r), _mm256_loadu_pd(q + r))));
+    for (size_t r = H4; r < H; ++r) u[r] = std::tanh(a[r] + q[r]);
   }
 };
 
@@ -223,8 +344,8 @@ struct Offsets {
 
 // One LSTM step: gates from x (null: zeros) and h_prev, then c, h. Writes the activated gates,
 // c_prev, h_prev, c, tanh c, h into st (the cache layout).
-template <class K>
-void lstm_step(const double* P, const Offsets& o, size_t H, const double* x, const double* h_prev, const double* c_prev,
+template <class K, class O>
+void lstm_step(const double* P, const O& o, size_t H, const double* x, const double* h_prev, const double* c_prev,
                double* st) {
   for (size_t r = 0; r < 4 * H; ++r) st[r] = P[o.bih + r] + P[o.bhh + r];
   if (x) K::gemv(P + o.wih, 4 * H, H, x, st);
@@ -396,6 +517,309 @@ void sample_many_impl(const double* P, size_t H, size_t C, size_t T, size_t n, c
   }
 }
 
+
+// ---- NB-101 (lib/models/controller-nb101.ts is the reference) -------------------------------
+// The code's NASBenchController: 18 decisions; step 0 picks n ∈ {1..5} (Linear H→5), node
+// k = 1..n picks its predecessor in 0..k−1 by pointer attention logit_j = v·tanh(W_e e_j + W_h h)
+// then its op (Linear H→3), the output picks one of 0..n, then 8 − n extra edges of two picks in
+// 0..n+1. Inputs: zeros, then the n-embedding (after step 0), the node embedding (after a
+// pointer pick) or the op embedding (after an op). Parameters in the TypeScript layout:
+//   [LSTM | n-emb (5×H) | node-emb (7×H) | op-emb (3×H) | W_e (H×H) | W_h (H×H) | v (H) |
+//    W_op (3×H) | b_op (3) | W_n (5×H) | b_n (5)].
+// Cache per step (16H + 7 doubles): [LSTM state (9H) | probs (7) | tanh rows u_j (7×H)].
+constexpr size_t kNb101Steps = 18, kNb101MaxNodes = 5, kNb101Ops = 3, kNb101Choices = 7;
+
+struct Nb101Offsets {
+  size_t wih, bih, whh, bhh, n_emb, node_emb, op_emb, we, wh, v, wop, bop, wn, bn, total;
+  explicit Nb101Offsets(size_t H) {
+    size_t at = 0;
+    auto take = [&at](size_t n) { const size_t o = at; at += n; return o; };
+    wih = take(4 * H * H);
+    bih = take(4 * H);
+    whh = take(4 * H * H);
+    bhh = take(4 * H);
+    n_emb = take(kNb101MaxNodes * H);
+    node_emb = take(kNb101Choices * H);
+    op_emb = take(kNb101Ops * H);
+    we = take(H * H);
+    wh = take(H * H);
+    v = take(H);
+    wop = take(kNb101Ops * H);
+    bop = take(kNb101Ops);
+    wn = take(kNb101MaxNodes * H);
+    bn = take(kNb101MaxNodes);
+    total = at;
+  }
+};
+
+inline size_t nb101_stride(size_t H) { return 16 * H + kNb101Choices; }
+
+// Step t's kind (0: n, 1: op, 2: pointer) and number of choices for a cell of n nodes.
+struct Nb101Shape {
+  int kind;
+  size_t choices;
+};
+inline Nb101Shape nb101_shape(size_t t, size_t n) {
+  if (t == 0) return {0, kNb101MaxNodes};
+  if (t <= 2 * n) return (t & 1) ? Nb101Shape{2, (t + 1) / 2} : Nb101Shape{1, kNb101Ops};
+  if (t == 2 * n + 1) return {2, n + 1};
+  return {2, n + 2};
+}
+
+// Step t's input row among the 15 embedding rows (n-emb 0..4, node-emb 5..11, op-emb 12..14:
+// consecutive in the parameters), or kNb101ZeroRow at step 0; prev = the previous decision (the
+// sequence's value: n at t = 1).
+constexpr size_t kNb101Rows = kNb101MaxNodes + kNb101Choices + kNb101Ops, kNb101ZeroRow = kNb101Rows;
+inline size_t nb101_input_row(size_t t, size_t n, size_t prev) {
+  if (t == 0) return kNb101ZeroRow;
+  if (t == 1) return n - 1;
+  return nb101_shape(t - 1, n).kind == 1 ? kNb101MaxNodes + kNb101Choices + prev : kNb101MaxNodes + prev;
+}
+
+// The input part of the gates for every input row: xw[row] = b_ih + b_hh + W_ih e_row (16 rows of
+// 4H, the last the zero input's). W_ih is read in blocks of 16 rows that stay in L1 across the
+// 15 embeddings (one pass over it instead of one per step).
+template <class K>
+void nb101_input_gates(const double* P, const Nb101Offsets& o, size_t H, double* xw) {
+  const size_t G4 = 4 * H;
+  for (size_t j = 0; j <= kNb101Rows; ++j) {
+    for (size_t r = 0; r < G4; ++r) xw[j * G4 + r] = P[o.bih + r] + P[o.bhh + r];
+  }
+  const double* E = P + o.n_emb;
+  for (size_t r0 = 0; r0 < G4; r0 += 16) {
+    const size_t R = G4 - r0 < 16 ? G4 - r0 : 16;
+    for (size_t j = 0; j < kNb101Rows; ++j) K::gemv(P + o.wih + r0 * H, R, H, E + j * H, xw + j * G4 + r0);
+  }
+}
+
+// lstm_step with the input part of the gates given (xw: 4H).
+template <class K, class O>
+void lstm_step_pre(const double* P, const O& o, size_t H, const double* xw, const double* h_prev, const double* c_prev, double* st) {
+  std::memcpy(st, xw, 4 * H * sizeof(double));
+  K::gemv(P + o.whh, 4 * H, H, h_prev, st);
+  std::memcpy(st + 4 * H, c_prev, H * sizeof(double));
+  std::memcpy(st + 5 * H, h_prev, H * sizeof(double));
+  K::lstm_act(st, c_prev, H);
+}
+
+// Softmax of logits[0..n) into probs; returns log Z and writes the entropy (lstm.ts softmaxInto).
+inline double softmax_entropy(const double* logits, size_t n, double* probs, double* entropy) {
+  double mx = -INFINITY;
+  for (size_t a = 0; a < n; ++a) mx = logits[a] > mx ? logits[a] : mx;
+  double z = 0;
+  for (size_t a = 0; a < n; ++a) z += std::exp(logits[a] - mx);
+  const double lz = mx + std::log(z);
+  double ent = 0;
+  for (size_t a = 0; a < n; ++a) {
+    const double lp = logits[a] - lz;
+    const double p = std::exp(lp);
+    probs[a] = p;
+    ent -= p * lp;
+  }
+  *entropy = ent;
+  return lz;
+}
+
+// keys[j] = W_e e_j for the 7 node-embedding rows (7×H).
+template <class K>
+void nb101_keys(const double* P, const Nb101Offsets& o, size_t H, double* keys) {
+  std::fill(keys, keys + kNb101Choices * H, 0.0);
+  for (size_t j = 0; j < kNb101Choices; ++j) K::gemv(P + o.we, H, H, P + o.node_emb + j * H, keys + j * H);
+}
+
+// One step's forward: the LSTM, the logits of its kind, the softmax. Writes the state, probs and
+// (pointer steps) the tanh rows into st; q (H) and logits (7) are scratch. Returns log Z.
+template <class K>
+double nb101_step(const double* P, const Nb101Offsets& o, size_t H, const Nb101Shape& sh, const double* xw, const double* h_prev,
+                  const double* c_prev, const double* keys, double* st, double* q, double* logits, double* entropy) {
+  lstm_step_pre<K>(P, o, H, xw, h_prev, c_prev, st);
+  const double* h = st + 8 * H;
+  if (sh.kind == 2) {
+    std::fill(q, q + H, 0.0);
+    K::gemv(P + o.wh, H, H, h, q);
+    const double* v = P + o.v;
+    double* u = st + 9 * H + kNb101Choices;
+    for (size_t j = 0; j < sh.choices; ++j) {
+      const double* a = keys + j * H;
+      double* uj = u + j * H;
+      K::tanh_sum(a, q, uj, H);
+      logits[j] = K::dot(v, uj, H);
+    }
+  } else {
+    const size_t w = sh.kind == 0 ? o.wn : o.wop, b = sh.kind == 0 ? o.bn : o.bop;
+    for (size_t a = 0; a < sh.choices; ++a) logits[a] = P[b + a];
+    K::gemv(P + w, sh.choices, H, h, logits);
+  }
+  return softmax_entropy(logits, sh.choices, st + 9 * H, entropy);
+}
+
+// One sequence; `cache` holds 18 strides (keep) or 2 (a ping-pong scratch, sampling only).
+template <class K>
+ControllerSampleResult nb101_sample_one(const double* P, const Nb101Offsets& o, size_t H, const double* keys, const double* xw, const double* draws,
+                                        const uint8_t* forced, uint8_t* seq, double* cache, bool keep, double* scratch) {
+  const size_t stride = nb101_stride(H);
+  double* zeros = scratch;       // 2H
+  double* q = scratch + 2 * H;   // H
+  double* logits = q + H;        // 7
+  std::fill(zeros, zeros + 2 * H, 0.0);
+  const double* h = zeros;
+  const double* c = zeros + H;
+  ControllerSampleResult out;
+  size_t n = 0;
+  for (size_t t = 0; t < kNb101Steps; ++t) {
+    const Nb101Shape sh = nb101_shape(t, n);
+    double* st = cache + (keep ? t : (t & 1)) * stride;
+    const double* x = xw + nb101_input_row(t, n, t == 0 ? 0 : seq[t - 1]) * 4 * H;
+    double ent = 0;
+    const double lz = nb101_step<K>(P, o, H, sh, x, h, c, keys, st, q, logits, &ent);
+    const size_t pick = forced ? (t == 0 ? static_cast<size_t>(forced[0]) - 1 : forced[t]) : pick_from(st + 9 * H, sh.choices, draws[t]);
+    seq[t] = static_cast<uint8_t>(t == 0 ? pick + 1 : pick);
+    if (t == 0) n = pick + 1;
+    out.log_prob += logits[pick] - lz;
+    out.entropy += ent;
+    h = st + 8 * H;
+    c = st + 6 * H;
+  }
+  return out;
+}
+
+template <class K>
+ControllerSampleResult nb101_sample_impl(const double* P, size_t H, const double* draws, const uint8_t* forced, uint8_t* seq,
+                                         double* cache) {
+  const Nb101Offsets o(H);
+  std::vector<double> keys(kNb101Choices * H), scratch(3 * H + kNb101Choices), xw((kNb101Rows + 1) * 4 * H);
+  nb101_keys<K>(P, o, H, keys.data());
+  nb101_input_gates<K>(P, o, H, xw.data());
+  return nb101_sample_one<K>(P, o, H, keys.data(), xw.data(), draws, forced, seq, cache, true, scratch.data());
+}
+
+template <class K>
+void nb101_sample_many_impl(const double* P, size_t H, size_t n, const double* draws, uint8_t* seqs, double* log_prob,
+                            double* entropy) {
+  const Nb101Offsets o(H);
+  std::vector<double> keys(kNb101Choices * H), scratch(3 * H + kNb101Choices), cache(2 * nb101_stride(H)), xw((kNb101Rows + 1) * 4 * H);
+  nb101_keys<K>(P, o, H, keys.data());
+  nb101_input_gates<K>(P, o, H, xw.data());
+  for (size_t k = 0; k < n; ++k) {
+    const auto r = nb101_sample_one<K>(P, o, H, keys.data(), xw.data(), draws + k * kNb101Steps, nullptr, seqs + k * kNb101Steps, cache.data(),
+                                       false, scratch.data());
+    log_prob[k] = r.log_prob;
+    entropy[k] = r.entropy;
+  }
+}
+
+template <class K>
+void nb101_backward_impl(const double* P, double* G, size_t H, const uint8_t* seq, const double* cache, double coef_log_prob,
+                         double coef_entropy) {
+  const Nb101Offsets o(H);
+  const size_t stride = nb101_stride(H);
+  const size_t T = kNb101Steps;
+  const size_t n = seq[0];
+  std::vector<double> dgs(T * 4 * H), dh(H), dc(H), dh_next(H, 0.0), dc_next(H, 0.0), dl(kNb101Choices), dA(kNb101Choices * H, 0.0),
+      dqs(T * H, 0.0);
+  std::vector<const double*> qh(T);  // the hidden state of each pointer step, in the order of dqs
+  size_t m = 0;                      // pointer steps so far
+  for (size_t t = T; t-- > 0;) {
+    const double* st = cache + t * stride;
+    const Nb101Shape sh = nb101_shape(t, n);
+    const size_t pick = t == 0 ? static_cast<size_t>(seq[0]) - 1 : seq[t];
+    const double* probs = st + 9 * H;
+    const double* h = st + 8 * H;
+    double ent = 0;
+    for (size_t a = 0; a < sh.choices; ++a) {
+      if (probs[a] > 0) ent -= probs[a] * std::log(probs[a]);
+    }
+    for (size_t a = 0; a < sh.choices; ++a) {
+      const double p = probs[a];
+      // d(−A log p_pick)/dlogit_a = A (p_a − 1[a = pick]); d(−β H)/dlogit_a = β p_a (log p_a + H).
+      dl[a] = coef_log_prob * (p - (a == pick ? 1.0 : 0.0)) + (coef_entropy != 0 && p > 0 ? coef_entropy * p * (std::log(p) + ent) : 0.0);
+    }
+    std::memcpy(dh.data(), dh_next.data(), H * sizeof(double));
+    if (sh.kind == 2) {
+      double* dq = dqs.data() + m * H;
+      qh[m++] = h;
+      const double* u = st + 9 * H + kNb101Choices;
+      const double* v = P + o.v;
+      double* gv = G + o.v;
+      for (size_t j = 0; j < sh.choices; ++j) {
+        const double d = dl[j];
+        if (d == 0) continue;
+        const double* uj = u + j * H;
+        double* daj = dA.data() + j * H;
+        for (size_t r = 0; r < H; ++r) {
+          gv[r] += d * uj[r];
+          const double dpre = d * v[r] * (1 - uj[r] * uj[r]);
+          dq[r] += dpre;
+          daj[r] += dpre;
+        }
+      }
+      K::gemv_t(P + o.wh, H, H, dq, dh.data());
+    } else {
+      const size_t w = sh.kind == 0 ? o.wn : o.wop, b = sh.kind == 0 ? o.bn : o.bop;
+      for (size_t a = 0; a < sh.choices; ++a) {
+        const double d = dl[a];
+        if (d == 0) continue;
+        G[b + a] += d;
+        double* g = G + w + a * H;
+        for (size_t k = 0; k < H; ++k) g[k] += d * h[k];
+      }
+      K::gemv_t(P + w, sh.choices, H, dl.data(), dh.data());
+    }
+    double* dg = dgs.data() + t * 4 * H;
+    for (size_t k = 0; k < H; ++k) {
+      const double i = st[k], f = st[H + k], g = st[2 * H + k], og = st[3 * H + k], tc = st[7 * H + k];
+      dc[k] = dh[k] * og * (1 - tc * tc) + dc_next[k];
+      dg[k] = dc[k] * g * i * (1 - i);
+      dg[H + k] = dc[k] * st[4 * H + k] * f * (1 - f);
+      dg[2 * H + k] = dc[k] * i * (1 - g * g);
+      dg[3 * H + k] = dh[k] * tc * og * (1 - og);
+    }
+    std::fill(dh_next.begin(), dh_next.end(), 0.0);
+    K::gemv_t(P + o.whh, 4 * H, H, dg, dh_next.data());
+    for (size_t k = 0; k < H; ++k) dc_next[k] = dc[k] * st[H + k];
+  }
+  // Weight gradients, one pass over each matrix (as backward_impl). Steps with the same input row
+  // share it: their dg are summed first, so W_ih's gradient and the embeddings' take one outer
+  // product and one W_ihᵀ product per distinct row (≤ 11 of the 17).
+  std::vector<const double*> hs(T);
+  for (size_t t = 0; t < T; ++t) hs[t] = cache + t * stride + 5 * H;
+  K::ger_t(G + o.whh, P + o.whh, 4 * H, H, T, 0, dgs.data(), 4 * H, hs.data(), nullptr);
+  std::vector<double> dgsum(kNb101Rows * 4 * H, 0.0);
+  int slot[kNb101Rows];
+  for (size_t j = 0; j < kNb101Rows; ++j) slot[j] = -1;
+  std::vector<const double*> rows;
+  std::vector<size_t> row_ids;
+  for (size_t t = 1; t < T; ++t) {
+    const size_t row = nb101_input_row(t, n, seq[t - 1]);
+    if (slot[row] < 0) {
+      slot[row] = static_cast<int>(rows.size());
+      rows.push_back(P + o.n_emb + row * H);
+      row_ids.push_back(row);
+    }
+    double* acc = dgsum.data() + static_cast<size_t>(slot[row]) * 4 * H;
+    const double* dg = dgs.data() + t * 4 * H;
+    for (size_t r = 0; r < 4 * H; ++r) acc[r] += dg[r];
+  }
+  std::vector<double> dx(rows.size() * H, 0.0);
+  K::ger_t(G + o.wih, P + o.wih, 4 * H, H, rows.size(), 0, dgsum.data(), 4 * H, rows.data(), dx.data());
+  for (size_t r = 0; r < 4 * H; ++r) {
+    double db = 0;
+    for (size_t t = 0; t < T; ++t) db += dgs[t * 4 * H + r];
+    G[o.bih + r] += db;
+    G[o.bhh + r] += db;
+  }
+  for (size_t i = 0; i < rows.size(); ++i) {
+    double* ge = G + o.n_emb + row_ids[i] * H;
+    for (size_t k = 0; k < H; ++k) ge[k] += dx[i * H + k];
+  }
+  if (m > 0) K::ger_t(G + o.wh, P + o.wh, H, H, m, 0, dqs.data(), H, qh.data(), nullptr);
+  // keys_j = W_e e_j: ∂W_e += Σ_j dA_j e_jᵀ, ∂e_j += W_eᵀ dA_j.
+  std::vector<const double*> es(kNb101Choices);
+  for (size_t j = 0; j < kNb101Choices; ++j) es[j] = P + o.node_emb + j * H;
+  std::vector<double> de(kNb101Choices * H, 0.0);
+  K::ger_t(G + o.we, P + o.we, H, H, kNb101Choices, 0, dA.data(), H, es.data(), de.data());
+  for (size_t k = 0; k < kNb101Choices * H; ++k) G[o.node_emb + k] += de[k];
+}
 }  // namespace
 
 size_t controller_param_count(size_t hidden, size_t choices) { return Offsets(hidden, choices).total; }
@@ -422,6 +846,45 @@ void controller_sample_many(const double* P, size_t H, size_t C, size_t T, size_
   if (ctrl_use_avx2()) return sample_many_impl<Avx2>(P, H, C, T, n, draws, ops_out);
 #endif
   sample_many_impl<Portable>(P, H, C, T, n, draws, ops_out);
+}
+
+
+size_t nb101_controller_param_count(size_t hidden) { return Nb101Offsets(hidden).total; }
+size_t nb101_controller_stride(size_t hidden) { return nb101_stride(hidden); }
+
+std::string nb101_controller_check_seq(const uint8_t* seq) {
+  const size_t n = seq[0];
+  if (n < 1 || n > kNb101MaxNodes) return "[0] (the node count) must be in 1.." + std::to_string(kNb101MaxNodes) + ", got " + std::to_string(n);
+  for (size_t t = 1; t < kNb101Steps; ++t) {
+    const size_t c = nb101_shape(t, n).choices;
+    if (seq[t] >= c) return "[" + std::to_string(t) + "] must be in 0.." + std::to_string(c - 1) + " (n = " + std::to_string(n) + "), got " + std::to_string(seq[t]);
+  }
+  return "";
+}
+
+ControllerSampleResult nb101_controller_sample(const double* P, size_t H, const double* draws, const uint8_t* forced, uint8_t* seq,
+                                               double* cache) {
+#if NASRANK_CTRL_AVX2
+  if (ctrl_use_avx2()) return nb101_sample_impl<Avx2>(P, H, draws, forced, seq, cache);
+#endif
+  return nb101_sample_impl<Portable>(P, H, draws, forced, seq, cache);
+}
+
+void nb101_controller_backward(const double* P, double* G, size_t H, const uint8_t* seq, const double* cache, double coef_log_prob,
+                               double coef_entropy) {
+#if NASRANK_CTRL_AVX2
+  if (ctrl_use_avx2()) return nb101_backward_impl<Avx2>(P, G, H, seq, cache, coef_log_prob, coef_entropy);
+#endif
+  nb101_backward_impl<Portable>(P, G, H, seq, cache, coef_log_prob, coef_entropy);
+}
+
+void nb101_controller_sample_many(const double* P, size_t H, size_t n, const double* draws, uint8_t* seqs, double* log_prob,
+                                  double* entropy) {
+  if (n == 0) return;
+#if NASRANK_CTRL_AVX2
+  if (ctrl_use_avx2()) return nb101_sample_many_impl<Avx2>(P, H, n, draws, seqs, log_prob, entropy);
+#endif
+  nb101_sample_many_impl<Portable>(P, H, n, draws, seqs, log_prob, entropy);
 }
 
 namespace {

@@ -238,6 +238,23 @@ void controller_backward(const double* params, double* grad, size_t hidden, size
 // sharing a prefix share its LSTM state. ops_out[k·steps + t].
 void controller_sample_many(const double* params, size_t hidden, size_t choices, size_t steps, size_t n,
                             const double* draws, uint8_t* ops_out);
+// ---- CTNAS NB-101 controller (controller.cc; lib/models/controller-nb101.ts is the reference) ----
+// 18 decisions (the code's NASBenchController); seq[0] = n in 1..5, then the code's arch_seq.
+// Parameter layout as the TypeScript; the cache holds 18 × nb101_controller_stride(hidden) doubles.
+size_t nb101_controller_param_count(size_t hidden);
+size_t nb101_controller_stride(size_t hidden);
+// "" when seq (18 decisions) is a valid sequence, else "[t] must be …" naming the decision.
+std::string nb101_controller_check_seq(const uint8_t* seq);
+// One sequence: decision t is the first a with draws[t] < Σ_{b≤a} p_b (else the last), or
+// forced[t] (a valid seq) when forced is not null. Writes seq[18] and cache.
+ControllerSampleResult nb101_controller_sample(const double* params, size_t hidden, const double* draws, const uint8_t* forced,
+                                               uint8_t* seq, double* cache);
+// Adds to grad the gradient of −coef_log_prob·log π − coef_entropy·H of one sample (seq, cache).
+void nb101_controller_backward(const double* params, double* grad, size_t hidden, const uint8_t* seq, const double* cache,
+                               double coef_log_prob, double coef_entropy);
+// n sequences (forward only), draws sample-major (draws[18k + t]); seqs[18k + t], log π and entropy per sample.
+void nb101_controller_sample_many(const double* params, size_t hidden, size_t n, const double* draws, uint8_t* seqs,
+                                  double* log_prob, double* entropy);
 // Adam with coupled weight decay (g + wd·p), bias-corrected at `step` (≥ 1): lib/models/nac.ts's Adam.
 // Returns false when a parameter came out non-finite.
 bool adam_update(double* params, const double* grad, double* m, double* v, size_t n, double step, double lr,

@@ -67,6 +67,18 @@ const ctrl = {
     return [p, new Float64Array(205), ops, cache]
   }
 }
+/** The NB-101 controller of 4 units (296 parameters, 18 × 71 cache) and one sample from it. */
+const ctrl101 = {
+  params: (r: () => number) => Float64Array.from({ length: 296 }, () => r() - 0.5),
+  forced: (n: number) => Uint8Array.from([1 + (n % 5), 0, 2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]),
+  sampled: (r: () => number): Args => {
+    const p = ctrl101.params(r)
+    const seq = new Uint8Array(18)
+    const cache = new Float64Array(18 * 71)
+    addon.nb101ControllerSample(p, 4, unit(r, 18), null, seq, cache)
+    return [p, new Float64Array(296), seq, cache]
+  }
+}
 
 /** The AG-Net NB-201 generator's parameters (made once), latent rows, Eq. 1 targets and the decoding tables. */
 const agnetParams = agnetFlatParams(new AgNetGenerator({ nodes: 8, classes: 7 }, new N.Random(4)))
@@ -162,6 +174,12 @@ const specs: Spec[] = [
   { name: 'controllerBackward', call: (p, g, o, c) => addon.controllerBackward(p as Float64Array, g as Float64Array, 4, 5, o as Uint8Array, c as Float64Array, 0.5, 0.1), make: (n, r) => ctrl.sampled(r) },
   { name: 'controllerStep', call: (p, g, o, c, m, v) => addon.controllerStep(p as Float64Array, g as Float64Array, m as Float64Array, v as Float64Array, 4, 5, o as Uint8Array, c as Float64Array, 0.5, 0.1, 1, 1e-3, 0.5, 0.999, 5e-4, 1e-8), make: (n, r) => [...ctrl.sampled(r), new Float64Array(205), new Float64Array(205)] },
   { name: 'controllerSampleMany', call: (p, d) => addon.controllerSampleMany(p as Float64Array, 4, 5, 3, d as Float64Array), make: (n, r) => [ctrl.params(r), unit(r, 3 * (n + 1))] },
+  // The NB-101 controller (raw addon). H = 4.
+  { name: 'nb101ControllerSample', call: (p, d, o, c) => addon.nb101ControllerSample(p as Float64Array, 4, d as Float64Array, null, o as Uint8Array, c as Float64Array), make: (n, r) => [ctrl101.params(r), unit(r, 18), new Uint8Array(18), new Float64Array(18 * 71)] },
+  { name: 'nb101ControllerSample', call: (p, f, o, c) => addon.nb101ControllerSample(p as Float64Array, 4, null, f as Uint8Array, o as Uint8Array, c as Float64Array), make: (n, r) => [ctrl101.params(r), ctrl101.forced(n), new Uint8Array(18), new Float64Array(18 * 71)] },
+  { name: 'nb101ControllerBackward', call: (p, g, o, c) => addon.nb101ControllerBackward(p as Float64Array, g as Float64Array, 4, o as Uint8Array, c as Float64Array, 0.5, 0.1), make: (n, r) => ctrl101.sampled(r) },
+  { name: 'nb101ControllerStep', call: (p, g, o, c, m, v) => addon.nb101ControllerStep(p as Float64Array, g as Float64Array, m as Float64Array, v as Float64Array, 4, o as Uint8Array, c as Float64Array, 0.5, 0.1, 1, 1e-3, 0.5, 0.999, 5e-4, 1e-8), make: (n, r) => [...ctrl101.sampled(r), new Float64Array(296), new Float64Array(296)] },
+  { name: 'nb101ControllerSampleMany', call: (p, d) => addon.nb101ControllerSampleMany(p as Float64Array, 4, d as Float64Array), make: (n, r) => [ctrl101.params(r), unit(r, 18 * (n + 1))] },
   // The AG-Net generator (raw addon; NB-201 shape 8 × 7, 84 outputs per row). agnetTrainStep without Adam and
   // agnetGenerate on a fresh PRNG state: both leave their arguments as they were, as the oracle needs.
   { name: 'agnetForward', call: (p, z) => addon.agnetForward(p as Float64Array, 8, 7, z as Float64Array, 1), make: (n, r) => [agnet.params(), agnet.z(r, n)] },

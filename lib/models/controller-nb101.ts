@@ -16,7 +16,13 @@
 //   by nb101.spec; every sequence gives a valid cell (the output's predecessor is reachable
 //   from the input, and n + 1 + (8 − n) = 9 edges at most).
 //   log π and the entropy are sums over the 18 decisions. Gradients by hand-written BPTT.
+//
+// Two engines compute the same thing: 'native' (native/controller.cc, the default when the addon
+// has it) and 'js' (this file's TypeScript, the reference the native one is tested against).
+// Both take one float from `random` per decision, in order, so a seed gives the same sequences;
+// values agree to rounding (the native kernel sums in another order and uses FMA).
 import { Random } from '../random'
+import { addon, named } from '../native'
 import * as nb101 from '../spaces/nb101'
 import type { Adam } from './nac'
 import { lstmBackward, lstmForward, lstmLayout, drawIndex, policyLogitGrad, softmaxInto, LSTM_STATE, type LstmOffsets } from './lstm'
@@ -33,6 +39,22 @@ const MAX_CHOICES = NB101_MAX_NODES + 2
 
 type Kind = 0 | 1 | 2 // 0: n (Linear 64→5), 1: op (Linear 64→3), 2: pointer over nodes
 
+/** Which code runs the controller: the native kernel or the TypeScript reference. */
+export type Nb101ControllerEngine = 'native' | 'js'
+
+/** Whether the loaded addon has the native NB-101 controller. */
+export const NB101_CONTROLLER_NATIVE: boolean = typeof (addon as unknown as Record<string, unknown>).nb101ControllerSample === 'function'
+
+export interface Nb101ControllerOptions {
+  /** 'native' (default when NB101_CONTROLLER_NATIVE) or 'js' (the TypeScript reference). */
+  engine?: Nb101ControllerEngine
+}
+
+const nativeSample = named('Nb101Controller.sample', { forced: 'seq' })
+const nativeBackward = named('Nb101Controller.backward', { seq: 's.seq', cache: 's.cache' })
+const nativeStep = named('Nb101Controller.step', { seq: 's.seq', cache: 's.cache' })
+const nativeSampleMany = named('Nb101Controller.sampleMany')
+
 export interface Nb101ControllerSample {
   /** The code's arch_seq: seq[0] = n (1..5), then the node (pred, op) pairs, the output's pred, the 2(8 − n) edge ends. */
   seq: Uint8Array
@@ -42,6 +64,12 @@ export interface Nb101ControllerSample {
   entropy: number
   /** Per step: [LSTM state (LSTM_STATE·H) | probs (7) | pointer tanh rows (choices·H)]; empty when not kept. */
   cache: Float64Array[]
+  /** The native engine's cache: 18 steps of 16·H + 7 floats (views of it are `cache`). */
+  flat?: Float64Array
+}
+
+function isRandom (r: unknown): r is Random {
+  return r !== null && typeof r === 'object' && typeof (r as Random).float === 'function'
 }
 
 /** Step t's kind and number of choices for a cell of n intermediate nodes. */
@@ -98,8 +126,15 @@ export class Nb101Controller {
   readonly grad: Float64Array
   private readonly o: LstmOffsets & { nEmb: number, nodeEmb: number, opEmb: number, we: number, wh: number, v: number, wop: number, bop: number, wn: number, bn: number }
 
-  constructor (random: Random, hidden = 64) {
-    if (!Number.isInteger(hidden) || hidden < 1) throw new RangeError(`Nb101Controller: hidden must be an integer ≥ 1, got ${hidden}`)
+  private engineName: Nb101ControllerEngine
+  private scratch: Float64Array | null = null
+
+  constructor (random: Random, hidden = 64, options: Nb101ControllerOptions = {}) {
+    if (!isRandom(random)) throw new TypeError('Nb101Controller: random must be a Random')
+    if (!Number.isInteger(hidden) || hidden < 1 || hidden > 4096) throw new RangeError(`Nb101Controller: hidden must be an integer in 1..4096, got ${hidden}`)
+    if (options === null || typeof options !== 'object') throw new TypeError('Nb101Controller: options must be an object')
+    this.engineName = NB101_CONTROLLER_NATIVE ? 'native' : 'js'
+    if (options.engine !== undefined) this.engine = options.engine
     const H = this.hidden = hidden
     let at = 0
     const take = (n: number): number => { const o = at; at += n; return o }
@@ -147,12 +182,50 @@ export class Nb101Controller {
     return A
   }
 
+  /** The engine sample/backward/step/sampleMany run on ('native' | 'js'); settable. */
+  get engine (): Nb101ControllerEngine { return this.engineName }
+  set engine (e: Nb101ControllerEngine) {
+    if (e !== 'native' && e !== 'js') throw new RangeError(`Nb101Controller: engine must be 'native' or 'js', got ${String(e)}`)
+    if (e === 'native' && !NB101_CONTROLLER_NATIVE) throw new RangeError("Nb101Controller: engine 'native' needs an addon with the NB-101 controller (rebuild it: npm run build:native)")
+    this.engineName = e
+  }
+
+  /** Doubles of native cache per step: [LSTM state (9H) | probs (7) | tanh rows (7H)]. */
+  get nativeStride (): number { return 16 * this.hidden + MAX_CHOICES }
+
   /**
    * One pass over the 18 decisions: draws each from `random` (one float per decision, in
    * order), or forced to `seq` (the code's arch_seq, seq[0] = n in 1..5) for log π of a known
    * sequence. keep = false skips the cache (sampling only; backward() needs it).
    */
   sample (random: Random | null, seq?: ArrayLike<number>, keep = true): Nb101ControllerSample {
+    return this.engineName === 'native' ? this.sampleNative(random, seq, keep) : this.sampleJs(random, seq, keep)
+  }
+
+  /** sample() on the native engine: the same draws, the same decisions, values to rounding. */
+  sampleNative (random: Random | null, seq?: ArrayLike<number>, keep = true): Nb101ControllerSample {
+    const T = NB101_CONTROLLER_STEPS
+    const stride = this.nativeStride
+    const out = new Uint8Array(T)
+    let flat: Float64Array
+    if (keep) flat = new Float64Array(T * stride)
+    else flat = this.scratch ??= new Float64Array(T * stride)
+    let r: { logProb: number, entropy: number }
+    if (seq !== undefined) {
+      nb101SeqToRaw(seq) // validates, with the TypeScript engine's messages
+      r = nativeSample.nb101ControllerSample(this.params, this.hidden, null, Uint8Array.from(seq), out, flat)
+    } else {
+      if (!isRandom(random)) throw new TypeError('Nb101Controller.sample: random is required when seq is not given')
+      const draws = new Float64Array(T)
+      for (let t = 0; t < T; t++) draws[t] = random.float()
+      r = nativeSample.nb101ControllerSample(this.params, this.hidden, draws, null, out, flat)
+    }
+    const cache = keep ? Array.from({ length: T }, (_, t) => flat.subarray(t * stride, (t + 1) * stride)) : []
+    return { seq: out, spec: nb101SeqToSpec(out), logProb: r.logProb, entropy: r.entropy, cache, flat: keep ? flat : undefined }
+  }
+
+  /** sample() on the TypeScript engine (the reference). */
+  sampleJs (random: Random | null, seq?: ArrayLike<number>, keep = true): Nb101ControllerSample {
     if (seq !== undefined) nb101SeqToRaw(seq) // validates
     else if (random === null) throw new TypeError('Nb101Controller.sample: random is required when seq is not given')
     const H = this.hidden
@@ -217,10 +290,20 @@ export class Nb101Controller {
     return { seq: out, spec: nb101SeqToSpec(out), logProb, entropy, cache }
   }
 
-  /** n samples (forward only, no cache). */
+  /** n samples (forward only, no cache): sample k takes the 18 draws after sample k − 1's. */
   sampleMany (n: number, random: Random): Nb101ControllerSample[] {
     if (!Number.isSafeInteger(n) || n < 0) throw new RangeError(`Nb101Controller.sampleMany: n must be a non-negative integer, got ${n}`)
-    return Array.from({ length: n }, () => this.sample(random, undefined, false))
+    if (!isRandom(random)) throw new TypeError('Nb101Controller.sampleMany: random must be a Random')
+    if (this.engineName === 'js') return Array.from({ length: n }, () => this.sampleJs(random, undefined, false))
+    if (n === 0) return []
+    const T = NB101_CONTROLLER_STEPS
+    const draws = new Float64Array(n * T)
+    for (let k = 0; k < draws.length; k++) draws[k] = random.float()
+    const r = nativeSampleMany.nb101ControllerSampleMany(this.params, this.hidden, draws)
+    return Array.from({ length: n }, (_, k) => {
+      const seq = r.seqs.slice(k * T, (k + 1) * T)
+      return { seq, spec: nb101SeqToSpec(seq), logProb: r.logProb[k], entropy: r.entropy[k], cache: [] }
+    })
   }
 
   /**
@@ -228,6 +311,27 @@ export class Nb101Controller {
    * (REINFORCE: coefLogProb = the reward; an entropy bonus in the loss: coefEntropy).
    */
   backward (s: Nb101ControllerSample, coefLogProb: number, coefEntropy = 0): void {
+    if (this.engineName === 'js') { this.backwardJs(s, coefLogProb, coefEntropy); return }
+    const flat = this.flatOf(s, 'backward')
+    nativeBackward.nb101ControllerBackward(this.params, this.grad, this.hidden, s.seq, flat, coefLogProb, coefEntropy)
+  }
+
+  /** The native cache of a sample (built from the per-step arrays of a TypeScript sample). */
+  private flatOf (s: Nb101ControllerSample, fn: string): Float64Array {
+    if (s === null || typeof s !== 'object' || !(s.seq instanceof Uint8Array) || !Array.isArray(s.cache)) throw new TypeError(`Nb101Controller.${fn}: s must be a sample of this controller`)
+    if (s.cache.length !== NB101_CONTROLLER_STEPS) throw new RangeError(`Nb101Controller.${fn}: the sample keeps no forward state (sample it with keep = true)`)
+    const stride = this.nativeStride
+    if (s.flat instanceof Float64Array && s.flat.length === NB101_CONTROLLER_STEPS * stride) return s.flat
+    const flat = new Float64Array(NB101_CONTROLLER_STEPS * stride)
+    s.cache.forEach((st, t) => {
+      if (!(st instanceof Float64Array) || st.length > stride) throw new RangeError(`Nb101Controller.${fn}: s.cache[${t}] is not a forward state of a controller of hidden ${this.hidden}`)
+      flat.set(st, t * stride)
+    })
+    return flat
+  }
+
+  /** backward() on the TypeScript engine (the reference). */
+  backwardJs (s: Nb101ControllerSample, coefLogProb: number, coefEntropy = 0): void {
     if (s.cache.length !== NB101_CONTROLLER_STEPS) throw new RangeError('Nb101Controller.backward: the sample keeps no forward state (sample it with keep = true)')
     const H = this.hidden
     const P = this.params
@@ -301,8 +405,15 @@ export class Nb101Controller {
   /** One REINFORCE update: this.grad ← ∇(−coefLogProb·log π − coefEntropy·H), then one step of `adam`. */
   step (s: Nb101ControllerSample, coefLogProb: number, coefEntropy: number, adam: Adam): void {
     if (adam.size !== this.params.length) throw new RangeError(`Nb101Controller.step: adam holds ${adam.size} parameters, the controller ${this.params.length}`)
-    this.grad.fill(0)
-    this.backward(s, coefLogProb, coefEntropy)
-    adam.step(this.params, this.grad)
+    if (this.engineName === 'js') {
+      this.grad.fill(0)
+      this.backwardJs(s, coefLogProb, coefEntropy)
+      adam.step(this.params, this.grad)
+      return
+    }
+    const flat = this.flatOf(s, 'step')
+    nativeStep.nb101ControllerStep(this.params, this.grad, adam.m, adam.v, this.hidden, s.seq, flat, coefLogProb, coefEntropy,
+      adam.t + 1, adam.lr, adam.beta1, adam.beta2, adam.weightDecay, adam.eps)
+    adam.t++
   }
 }

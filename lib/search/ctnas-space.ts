@@ -8,7 +8,8 @@
 //           lib/models/controller.ts through its native kernel; pruned form = nb201.prune.
 //   NB-101: ids are positions in a growing NacGraphSet, one per distinct module hash met
 //           (labelled rows first, then controller samples in the order drawn), so equal ids ⇔
-//           equal pruned cells; the controller is lib/models/controller-nb101.ts; a bench row
+//           equal pruned cells; the controller is lib/models/controller-nb101.ts (its native
+//           engine, native/controller.cc, by default); a bench row
 //           is found by binary search of the module hash (the NB-101 benches are sorted by it).
 import { Random } from '../random'
 import type { Bench } from '../bench/bench'

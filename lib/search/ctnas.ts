@@ -11,7 +11,7 @@
 //      architecture α; its reward is NAC(α, β) against the current baseline β, plus the
 //      detached entropy bonus 5e-4·H (paper); REINFORCE loss −log π·r, no reward baseline;
 //      Adam (the iteration and the sampling are native/controller.cc; the TypeScript
-//      Controller is their tested reference). Every `exploreEvery` iterations, data exploration (Alg. 3): 2·`explorePairs`
+//      Controller / Nb101Controller engine 'js' is their tested reference). Every `exploreEvery` iterations, data exploration (Alg. 3): 2·`explorePairs`
 //      controller samples make `explorePairs` pairs, labelled y' = 1{p ≥ 0.5} by the NAC; the
 //      `exploreKeep` most confident (largest |p − 0.5|) join the pseudo-labelled set, which
 //      accumulates. Every `nacEvery` iterations one NAC step on a batch mixing pseudo and true
