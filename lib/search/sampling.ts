@@ -27,6 +27,7 @@ import { writeFileAtomic } from '../experiments/results'
 import { removeRunCheckpoint } from './harness'
 import { RankGcn, fitNative, inputGradientNative, scoreNative, type RankGcnOptions } from '../models/rank-gcn'
 import type { GraphBatch } from '../models/types'
+import { gcnGraphsHold, HeldGraphBatch } from '../models/gcn-native'
 import { nb101GraphBatch, nb201GraphBatch } from '../encode/graph'
 import { NB201_DAG_LINKS, NB201_SIZE } from '../spaces/nb201'
 import * as nb101 from '../spaces/nb101'
@@ -135,6 +136,21 @@ export function benchGraphs (bench: Bench): GraphBatch {
     GRAPHS.set(bench, g)
   }
   return g
+}
+
+/**
+ * The graphs of every bench row, checked and copied into native memory once (cached per
+ * bench; pb-whole scores all of them every iteration, and checking and copying the 423,624
+ * NB-101 cells per call cost as much as the scoring).
+ */
+const HELD = new WeakMap<Bench, HeldGraphBatch>()
+export function benchGraphsHeld (bench: Bench): HeldGraphBatch {
+  let h = HELD.get(bench)
+  if (h === undefined) {
+    h = gcnGraphsHold(benchGraphs(bench))
+    HELD.set(bench, h)
+  }
+  return h
 }
 
 /**
@@ -248,7 +264,7 @@ export async function samplingLoop (run: SearchRun, s: ResolvedSamplingSettings,
     }
     // Scores of S′ only (a graph's score does not depend on the batch it is in: whole = every row).
     let scores: Float64Array
-    if (s.sampler === 'whole') { const all = await scoreNative(model, graphs); scores = Float64Array.from(pool, r => all[r]) } else scores = await scoreNative(model, gatherGraphs(graphs, pool))
+    if (s.sampler === 'whole') { const all = await scoreNative(model, benchGraphsHeld(bench)); scores = Float64Array.from(pool, r => all[r]) } else scores = await scoreNative(model, gatherGraphs(graphs, pool))
     const chosen = topK(pool, scores, want)
     for (const row of chosen) oracle.query(row)
     const it: SamplingIteration = { t, ...(s.sampler === 'whole' ? {} : { pool }), poolSize: pool.length, toppedUp, chosen, loss: losses.length > 0 ? losses[losses.length - 1] : NaN }
