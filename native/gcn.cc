@@ -1212,10 +1212,11 @@ inline uint64_t value_bits(T v) {
   return u;
 }
 
-// Work (multiply-adds) below which a loop stays on one thread (starting threads costs more
-// than it saves: ~20–50 µs a region). NASRANK_GRAD_SPLIT_WORK=n in the environment (read per
-// loop) sets it, so that tests can make every loop split on small batches.
-constexpr size_t kGradParallelWork = size_t(1) << 18;
+// Work (multiply-adds) below which a loop stays on one thread: starting a thread costs
+// ~30–50 µs, about 2^18 multiply-adds, so a loop is split from 2^20 on.
+// NASRANK_GRAD_SPLIT_WORK=n in the environment (read per loop) sets it, so that tests can
+// make every loop split on small batches.
+constexpr size_t kGradParallelWork = size_t(1) << 20;
 size_t grad_parallel_work() {
   const char* e = std::getenv("NASRANK_GRAD_SPLIT_WORK");
   if (e == nullptr || *e == '\0') return kGradParallelWork;

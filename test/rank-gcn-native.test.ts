@@ -248,7 +248,7 @@ t.test('gcnScoreGrad: dedup and thread count change no bit; float32 agrees with 
 
 t.test('gcnScoreGrad: a batch big enough that the threads split its products and pair dots is bit-identical to one thread', async t => {
   // 600 graphs, widths [128, 128]: the products (hundreds of distinct rows × 128 × 128), the
-  // pair dots (600 · 64 · 128) and the aggregations are above the default work threshold (2^18
+  // pair dots (600 · 64 · 128) and the aggregations are above the default work threshold (2^20
   // multiply-adds) at which the kernel splits a loop over the threads; the lowest layer goes
   // through M_u (4·F ≤ 128).
   const g = randomBatch(600, new Random(51))
