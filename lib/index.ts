@@ -40,7 +40,7 @@ export { loadPredictor, registerPredictor, predictorKinds, type LoadHooks, type 
 export * as nb101 from './spaces/nb101'
 export type { Nb101Spec, Nb101Cells, Nb101CellsLike, Nb101Rule, Nb101Op } from './spaces/nb101'
 export { renasEncode, renasEncodeAsync, renasVertexOrder, RENAS_TYPE_CODES, type RenasEncodeOptions, type RenasOrderOptions } from './encode/renas'
-export { gcnScore, gcnScoreAsync, gcnEmbed, gcnEmbedAsync, comparatorProbability, comparatorProbabilityAsync, gcnCompare, gcnCompareAsync, type GcnOptions, type ComparatorOptions } from './models/gcn-native'
+export { gcnScore, gcnScoreAsync, gcnEmbed, gcnEmbedAsync, gcnGraphsHold, HeldGraphBatch, comparatorProbability, comparatorProbabilityAsync, gcnCompare, gcnCompareAsync, type GcnOptions, type ComparatorOptions } from './models/gcn-native'
 // tfjs models: these modules import tfjs types only; tfjs itself loads when a model is created.
 export { GcnModel, graphTensors, type GcnModelOptions, type GraphTensors, type BatchOptions, type FromWeightsOptions } from './models/gcn'
 export { GcnComparator, type GcnComparatorOptions } from './models/comparator'

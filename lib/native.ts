@@ -119,6 +119,8 @@ export interface ForestParamsRaw {
 type ForestIn = Pick<ForestArraysRaw, 'sizes' | 'feature' | 'threshold' | 'left' | 'right' | 'value'>
 /** An opaque native handle made by forestHold. */
 export type HeldForestHandle = { readonly __heldForest: unique symbol }
+/** An opaque native handle made by gcnGraphsHold. */
+export type HeldGraphsHandle = { readonly __heldGraphs: unique symbol }
 
 export interface AgNetTargetIn { classes: Uint8Array, edges: Uint8Array, weights: F64, ceScale: number }
 export interface AgNetAdamIn { m: F64, v: F64, step: number, lr: number, beta1: number, beta2: number, eps: number, weightDecay: number }
@@ -159,10 +161,11 @@ export interface Addon {
   renasEncode(vertices: Uint8Array, adjacency: Uint32Array, ops: Uint8Array, indices: Uint32Array | null, channels: number, layout: string,
     augment: boolean, seed: number, flopsScale: number, paramsScale: number, async: true): Promise<Float32Array>
   renasOrder(vertices: Uint8Array, adjacency: Uint32Array, ops: Uint8Array, indices: Uint32Array | null, augment: boolean, seed: number): Uint8Array
-  gcnScore(graphs: GraphsIn, weights: GcnWeightsIn, threads: number | undefined, device: string, dedup: boolean, async?: false, norm?: string, pool?: string): F64
-  gcnScore(graphs: GraphsIn, weights: GcnWeightsIn, threads: number | undefined, device: string, dedup: boolean, async: true, norm?: string, pool?: string): Promise<F64>
-  gcnEmbed(graphs: GraphsIn, weights: GcnWeightsIn, threads: number | undefined, device: string, dedup: boolean, async?: false, norm?: string, pool?: string): F32
-  gcnEmbed(graphs: GraphsIn, weights: GcnWeightsIn, threads: number | undefined, device: string, dedup: boolean, async: true, norm?: string, pool?: string): Promise<F32>
+  gcnScore(graphs: GraphsIn | HeldGraphsHandle, weights: GcnWeightsIn, threads: number | undefined, device: string, dedup: boolean, async?: false, norm?: string, pool?: string): F64
+  gcnScore(graphs: GraphsIn | HeldGraphsHandle, weights: GcnWeightsIn, threads: number | undefined, device: string, dedup: boolean, async: true, norm?: string, pool?: string): Promise<F64>
+  gcnEmbed(graphs: GraphsIn | HeldGraphsHandle, weights: GcnWeightsIn, threads: number | undefined, device: string, dedup: boolean, async?: false, norm?: string, pool?: string): F32
+  gcnEmbed(graphs: GraphsIn | HeldGraphsHandle, weights: GcnWeightsIn, threads: number | undefined, device: string, dedup: boolean, async: true, norm?: string, pool?: string): Promise<F32>
+  gcnGraphsHold(graphs: GraphsIn): { handle: HeldGraphsHandle, count: number, vertices: number, features: number }
   gcnTrain(graphs: GraphsIn, indices: Uint32Array, acc: F64, params: RankParamsIn, settings: RankTrainIn, threads: number | undefined, abort: Int32Array | undefined, async?: false): RankTrainOut
   gcnTrain(graphs: GraphsIn, indices: Uint32Array, acc: F64, params: RankParamsIn, settings: RankTrainIn, threads: number | undefined, abort: Int32Array | undefined, async: true): Promise<RankTrainOut>
   rankPairLoss(f: F64, acc: F64, ties: string, async?: false): { loss: number, grad: F64, pairs: number }

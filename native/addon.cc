@@ -1243,6 +1243,46 @@ GraphsIn ReadGraphs(Napi::Env env, const Props& obj, const char* fn, const std::
   return g;  // (moving GraphsIn keeps the views' buffers: owned copies move with their storage)
 }
 
+// A GraphBatch checked and copied into native memory once (gcnGraphsHold): gcnScore /
+// gcnEmbed (sync or async) from it neither check nor copy the batch again, and an async call
+// keeps it alive by a share. The copy is immutable: later changes to the arrays it was made
+// from do not reach it (passing those arrays themselves is checked as usual).
+struct HeldGraphs {
+  GraphsIn g;
+};
+using HeldGraphsPtr = std::shared_ptr<const HeldGraphs>;
+// Marks the externals gcnGraphsHold made, so no other value passes for one.
+constexpr napi_type_tag kHeldGraphsTag = {0x6e617372616e6b67ULL, 0x726170687368ULL};
+
+// The held batch if v is a gcnGraphsHold handle, else null.
+HeldGraphsPtr HeldGraphsOf(Napi::Value v) {
+  if (v.IsEmpty() || !v.IsExternal()) return nullptr;
+  auto ext = v.As<Napi::External<HeldGraphsPtr>>();
+  if (!ext.CheckTypeTag(&kHeldGraphsTag)) return nullptr;
+  return *ext.Data();
+}
+
+// (graphs) -> {handle, count, vertices, features}: graphs checked (as gcnScore checks them)
+// and copied once; handle is opaque.
+Napi::Value GcnGraphsHold(const Napi::CallbackInfo& info) {
+  const char* fn = "gcnGraphsHold";
+  Napi::Env env = info.Env();
+  const Props graphs = FetchGraphs(env, info.Length() > 0 ? info[0] : env.Undefined(), fn, "graphs");
+  auto held = std::make_shared<HeldGraphs>();
+  held->g = ReadGraphs(env, graphs, fn, "graphs");
+  held->g.Own();
+  const nasrank::GcnGraphs view = held->g.view;
+  auto handle = Napi::External<HeldGraphsPtr>::New(env, new HeldGraphsPtr(std::move(held)), [](Napi::Env, HeldGraphsPtr* h) { delete h; });
+  handle.TypeTag(&kHeldGraphsTag);
+  // The shape as read (once) and checked, beside the handle.
+  Napi::Object out = Napi::Object::New(env);
+  out.Set("handle", handle);
+  out.Set("count", Napi::Number::New(env, static_cast<double>(view.count)));
+  out.Set("vertices", Napi::Number::New(env, static_cast<double>(view.vertices)));
+  out.Set("features", Napi::Number::New(env, static_cast<double>(view.features)));
+  return out;
+}
+
 // Optional (norm, pool) strings at index, index + 1: 'sym' (default) | 'row', 'real' (default) | 'all'.
 nasrank::GcnVariant ReadGcnVariant(const Napi::CallbackInfo& info, size_t index, const char* fn) {
   Napi::Env env = info.Env();
@@ -1265,6 +1305,7 @@ nasrank::GcnVariant ReadGcnVariant(const Napi::CallbackInfo& info, size_t index,
 // place instead of being copied at the end.
 struct GcnJob : Job {
   GraphsIn graphs;
+  HeldGraphsPtr held;  // graphs.view points into it when the caller passed a held batch
   DenseLayers layers;
   F32 fc_w, fc_b;
   bool score = true, cuda = false, dedup = true;
@@ -1288,11 +1329,15 @@ Napi::Value RunGcn(const Napi::CallbackInfo& info, bool score, const char* fn) {
   auto job = std::make_unique<GcnJob>();
   job->score = score;
   // Phase one: every property read (user code may run); phase two: data pointers.
-  const Props graphs = FetchGraphs(env, info.Length() > 0 ? info[0] : env.Undefined(), fn, "graphs");
+  job->held = HeldGraphsOf(info.Length() > 0 ? info[0] : env.Undefined());
+  const Props graphs = job->held ? Props() : FetchGraphs(env, info.Length() > 0 ? info[0] : env.Undefined(), fn, "graphs");
   const Props weights(ReadObject(env, info.Length() > 1 ? info[1] : env.Undefined(), fn, "weights"), {"layers", "fc"});
   const std::vector<Props> layers = FetchDenseLayers(env, weights.Get("layers"), fn, "weights.layers", false, "an array of {w, b} layers");
   const Props fc = score ? Props(ReadObject(env, weights.Get("fc"), fn, "weights.fc"), {"w", "b"}) : Props();
-  job->graphs = ReadGraphs(env, graphs, fn, "graphs");
+  if (job->held)
+    job->graphs.view = job->held->g.view;  // checked and copied when it was held
+  else
+    job->graphs = ReadGraphs(env, graphs, fn, "graphs");
   job->layers = ReadDenseLayers(env, layers, fn, "weights.layers", job->graphs.view.features, "graphs.features");
   const size_t H = job->layers.dense.back().out;
   if (score) {
@@ -1317,7 +1362,7 @@ Napi::Value RunGcn(const Napi::CallbackInfo& info, bool score, const char* fn) {
     job->out_ref = Napi::Persistent(static_cast<Napi::Value>(out));
   }
   if (async) {
-    job->graphs.Own();
+    if (!job->held) job->graphs.Own();
     job->layers.Own();
     job->fc_w.Own();
     job->fc_b.Own();
@@ -2901,6 +2946,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("renasEncode", Napi::Function::New(env, Guarded<RenasEncode>, "renasEncode", const_cast<char*>("renasEncode")));
   exports.Set("renasOrder", Napi::Function::New(env, Guarded<RenasOrder>, "renasOrder", const_cast<char*>("renasOrder")));
   exports.Set("gcnScore", Napi::Function::New(env, Guarded<GcnScore>, "gcnScore", const_cast<char*>("gcnScore")));
+  exports.Set("gcnGraphsHold", Napi::Function::New(env, Guarded<GcnGraphsHold>, "gcnGraphsHold", const_cast<char*>("gcnGraphsHold")));
   exports.Set("gcnEmbed", Napi::Function::New(env, Guarded<GcnEmbed>, "gcnEmbed", const_cast<char*>("gcnEmbed")));
   exports.Set("gcnTrain", Napi::Function::New(env, Guarded<GcnTrain>, "gcnTrain", const_cast<char*>("gcnTrain")));
   exports.Set("gcnScoreGrad", Napi::Function::New(env, Guarded<GcnScoreGrad>, "gcnScoreGrad", const_cast<char*>("gcnScoreGrad")));

@@ -1212,19 +1212,36 @@ inline uint64_t value_bits(T v) {
   return u;
 }
 
-// Work (multiply-adds) below which a product or the pair dots stay on one thread (starting
-// threads costs more than it saves).
-constexpr size_t kGradParallelWork = size_t(1) << 22;
+// Work (multiply-adds) below which a loop stays on one thread: starting a thread costs
+// ~30–50 µs, about 2^18 multiply-adds, so a loop is split from 2^20 on.
+// NASRANK_GRAD_SPLIT_WORK=n in the environment (read per loop) sets it, so that tests can
+// make every loop split on small batches.
+constexpr size_t kGradParallelWork = size_t(1) << 20;
+size_t grad_parallel_work() {
+  const char* e = std::getenv("NASRANK_GRAD_SPLIT_WORK");
+  if (e == nullptr || *e == '\0') return kGradParallelWork;
+  char* end = nullptr;
+  const unsigned long long v = std::strtoull(e, &end, 10);
+  return (end != nullptr && *end == '\0') ? static_cast<size_t>(v) : kGradParallelWork;
+}
 
-// With threads > 1 and enough work, runs fn(r0, r1) over `threads` contiguous row ranges in
-// parallel and returns true; else false (the caller runs it alone). Each row's result
+// With threads > 1 and enough work, runs fn(r0, r1) over contiguous row ranges in parallel
+// and returns true; else false (the caller runs it alone). The rows are cut into 4 pieces
+// per thread, handed out as threads come free, so a thread the OS deschedules on a loaded
+// machine holds up the others by one small piece, not by half the work. Each row's result
 // depends on the row only, so the split never changes a bit.
 template <class Fn>
 bool split_rows(size_t rows, size_t work_per_row, int threads, Fn fn) {
-  if (threads <= 1 || rows < 2 || rows * work_per_row < kGradParallelWork) return false;
-  const size_t pieces = std::min(rows, static_cast<size_t>(threads));
+  if (threads <= 1 || rows < 2 || rows * work_per_row < grad_parallel_work()) return false;
+  const size_t pieces = std::min(rows, 4 * static_cast<size_t>(threads));
   parallel_chunks_safe(rows, pieces, threads, [&](size_t, size_t r0, size_t r1) { fn(r0, r1); });
   return true;
+}
+
+// fn(r0, r1) over [0, rows): split as split_rows, or fn(0, rows) on this thread.
+template <class Fn>
+void for_rows(size_t rows, size_t work_per_row, int threads, Fn fn) {
+  if (!split_rows(rows, work_per_row, threads, fn)) fn(0, rows);
 }
 
 // The layers' products per precision: rows (U × k, row-major) → U × n; `threads` split the rows.
@@ -1275,7 +1292,11 @@ template <> struct GradProducts<double> {
   void init(const RankGcnParams& params) {
     m = &params;
     pack_rank_weights(params, pk);
-    wt = transposes(params, wt_storage);
+    // Wᵀ itself only for the portable loops (the AVX2 GEMM reads the packed Wᵀ).
+    if (pk.wt.empty())
+      wt = transposes(params, wt_storage);
+    else
+      wt.assign(params.dims.size() - 1, nullptr);
   }
   void forward(size_t l, const double* h, size_t rows, double* out, std::vector<double>& ap, int threads) const {
     const size_t din = m->dims[l], dout = m->dims[l + 1];
@@ -1425,6 +1446,9 @@ bool all_zero(const T* d, size_t n) {
 bool lowest_form(const RankGcnParams& m) { return m.dims.size() >= 3 && 4 * m.dims[0] <= m.dims[1]; }
 
 constexpr size_t kMaxGradV = 32;  // dA's per-graph N and degrees on the stack up to this V
+// Entries per CSR row assumed when sizing an aggregation's work for for_rows (only decides
+// whether a loop is split, never a result).
+constexpr size_t kAggWork = 4;
 
 // An uninitialised array in a ScratchBlock: the blocks go back to the process-wide scratch
 // cache (scratch.h) when the call ends, so repeated calls (the ML pools call once per ascent
@@ -1626,32 +1650,39 @@ NASRANK_GCN_CLONES void score_grad_chunk(const GcnGraphs& g, const RankGcnParams
     distinct[l + 1] = u;
     s.h[l + 1].get(u * dout);
     const double* bl = m.b.empty() ? nullptr : m.b[l];
-    for (size_t q = 0; q < u; ++q) {
-      const uint32_t rr = s.rep[q];
-      T* hq = s.h[l + 1].data() + q * dout;
-      gather_sum(col, val, row_ptr[rr], row_ptr[rr + 1], prev, s.y[l].data(), dout, hq);
-      bias_relu(hq, bl, dout);
-    }
+    const uint32_t* reps = s.rep.data();
+    const T* yl = s.y[l].data();
+    T* hn = s.h[l + 1].data();
+    for_rows(u, kAggWork * dout, threads, [&](size_t q0, size_t q1) {
+      for (size_t q = q0; q < q1; ++q) {
+        const uint32_t rr = reps[q];
+        T* hq = hn + q * dout;
+        gather_sum(col, val, row_ptr[rr], row_ptr[rr + 1], prev, yl, dout, hq);
+        bias_relu(hq, bl, dout);
+      }
+    });
     (void)din;
   }
 
   // 3. Scores: the pooled mean (double, in vertex order), then the FC.
-  s.r.resize(W);
-  for (size_t k = 0; k < cn; ++k) {
-    const size_t r0 = s.graph_row[k], r1 = s.graph_row[k + 1];
-    for (size_t c = 0; c < W; ++c) s.r[c] = 0.0;
-    for (size_t q = r0; q < r1; ++q) {
-      const T* hr = s.h[L].data() + static_cast<size_t>(s.fid[L][q]) * W;
-      for (size_t c = 0; c < W; ++c) s.r[c] += static_cast<double>(hr[c]);
+  for_rows(cn, V * W, threads, [&](size_t k0, size_t k1) {
+    std::vector<double> r(W);
+    for (size_t k = k0; k < k1; ++k) {
+      const size_t r0 = s.graph_row[k], r1 = s.graph_row[k + 1];
+      for (size_t c = 0; c < W; ++c) r[c] = 0.0;
+      for (size_t q = r0; q < r1; ++q) {
+        const T* hr = s.h[L].data() + static_cast<size_t>(s.fid[L][q]) * W;
+        for (size_t c = 0; c < W; ++c) r[c] += static_cast<double>(hr[c]);
+      }
+      const double inv = r1 > r0 ? s.pool[r0] : 0.0;
+      double sc = 0.0;
+      for (size_t c = 0; c < W; ++c) {
+        r[c] *= inv;
+        sc += r[c] * m.fc[c];
+      }
+      f[begin + k] = sc + m.fc_b;
     }
-    const double inv = r1 > r0 ? s.pool[r0] : 0.0;
-    double sc = 0.0;
-    for (size_t c = 0; c < W; ++c) {
-      s.r[c] *= inv;
-      sc += s.r[c] * m.fc[c];
-    }
-    f[begin + k] = sc + m.fc_b;
-  }
+  });
 
   // 4. Backward.
   s.bz.resize(std::max<size_t>(rows, 1));
@@ -1662,15 +1693,17 @@ NASRANK_GCN_CLONES void score_grad_chunk(const GcnGraphs& g, const RankGcnParams
       [&](size_t a, size_t b) { return top[a] == top[b] && s.pool[a] == s.pool[b]; }, s, s.bz.data());
   s.dz.get(ub * W);
   s.dzero.resize(std::max<size_t>(ub, 1));
-  for (size_t q = 0; q < ub; ++q) {
-    const uint32_t rr = s.rep[q];
-    T* d = s.dz.data() + q * W;
-    for (size_t c = 0; c < W; ++c) d[c] = static_cast<T>(m.fc[c] * s.pool[rr]);
-    relu_mask(d, s.h[L].data() + static_cast<size_t>(top[rr]) * W, W);
-    s.dzero[q] = all_zero(d, W);
-  }
+  for_rows(ub, 2 * W, threads, [&](size_t q0, size_t q1) {
+    for (size_t q = q0; q < q1; ++q) {
+      const uint32_t rr = s.rep[q];
+      T* d = s.dz.data() + q * W;
+      for (size_t c = 0; c < W; ++c) d[c] = static_cast<T>(m.fc[c] * s.pool[rr]);
+      relu_mask(d, s.h[L].data() + static_cast<size_t>(top[rr]) * W, W);
+      s.dzero[q] = all_zero(d, W);
+    }
+  });
   double* dn0 = s.dn.get(cn * V * V);
-  std::fill(dn0, dn0 + cn * V * V, 0.0);
+  for_rows(cn, V * V, threads, [&](size_t k0, size_t k1) { std::fill(dn0 + k0 * V * V, dn0 + k1 * V * V, 0.0); });
   bool have_dp0 = false;  // dP_0 of the distinct rows (bz) already computed (the lowest-layer form)
   for (size_t l = L; l-- > 0;) {
     const size_t din = m.dims[l], dout = m.dims[l + 1];
@@ -1694,14 +1727,16 @@ NASRANK_GCN_CLONES void score_grad_chunk(const GcnGraphs& g, const RankGcnParams
         add_pair_dots(s, cn, V, s.dp.data(), bz, s.dzero.data(), s.h[0].data(), fl, xzero.data(), din, s.dn.data(), threads);
       }
       // dX_j = Σ_i N_ij dP_0,i
-      s.tmp.get(F);
-      for (size_t k = 0; k < cn; ++k) std::fill(dX + (begin + k) * V * F, dX + (begin + k + 1) * V * F, 0.0);  // padding rows
-      for (size_t k = 0; k < cn; ++k)
-        for (size_t j = s.graph_row[k]; j < s.graph_row[k + 1]; ++j) {
-          gather_sum(crow, cval, col_ptr[j], col_ptr[j + 1], bz, s.dp.data(), F, s.tmp.data());
-          double* out = dX + ((begin + k) * V + s.vert[j]) * F;
-          for (size_t c = 0; c < F; ++c) out[c] = static_cast<double>(s.tmp[c]);
-        }
+      for_rows(cn, kAggWork * V * F, threads, [&](size_t k0, size_t k1) {
+        std::vector<T> t(F);
+        std::fill(dX + (begin + k0) * V * F, dX + (begin + k1) * V * F, 0.0);  // padding rows
+        for (size_t k = k0; k < k1; ++k)
+          for (size_t j = s.graph_row[k]; j < s.graph_row[k + 1]; ++j) {
+            gather_sum(crow, cval, col_ptr[j], col_ptr[j + 1], bz, s.dp.data(), F, t.data());
+            double* out = dX + ((begin + k) * V + s.vert[j]) * F;
+            for (size_t c = 0; c < F; ++c) out[c] = static_cast<double>(t[c]);
+          }
+      });
       break;
     }
     // The next level's keys: (H_l id, the ordered (N_ij, dZ_l id of i) over column j).
@@ -1739,17 +1774,19 @@ NASRANK_GCN_CLONES void score_grad_chunk(const GcnGraphs& g, const RankGcnParams
       const T* mt = s.mt.get(u1 * F0 * dout);
       prod.forward(1, s.wb.data(), u1 * F0, s.mt.data(), s.ap, threads);
       s.dp.get(un * F0);
-      s.tmp.get(dout);
-      std::vector<const T*> mrows(F0);
-      std::vector<double> mdots(F0);
-      for (size_t q = 0; q < un; ++q) {
-        const uint32_t j = s.rep[q];
-        gather_sum(crow, cval, col_ptr[j], col_ptr[j + 1], bz, s.dz.data(), dout, s.tmp.data());
-        const T* mu = mt + static_cast<size_t>(fl[j]) * F0 * dout;
-        for (size_t ff = 0; ff < F0; ++ff) mrows[ff] = mu + ff * dout;
-        dots_row(s.tmp.data(), mrows.data(), F0, dout, mdots.data());
-        for (size_t ff = 0; ff < F0; ++ff) s.dp[q * F0 + ff] = static_cast<T>(mdots[ff]);
-      }
+      for_rows(un, (kAggWork + F0) * dout, threads, [&](size_t q0, size_t q1) {
+        std::vector<T> t(dout);
+        std::vector<const T*> mrows(F0);
+        std::vector<double> mdots(F0);
+        for (size_t q = q0; q < q1; ++q) {
+          const uint32_t j = s.rep[q];
+          gather_sum(crow, cval, col_ptr[j], col_ptr[j + 1], bz, s.dz.data(), dout, t.data());
+          const T* mu = mt + static_cast<size_t>(fl[j]) * F0 * dout;
+          for (size_t ff = 0; ff < F0; ++ff) mrows[ff] = mu + ff * dout;
+          dots_row(t.data(), mrows.data(), F0, dout, mdots.data());
+          for (size_t ff = 0; ff < F0; ++ff) s.dp[q * F0 + ff] = static_cast<T>(mdots[ff]);
+        }
+      });
       std::swap(s.bz, s.bz_next);
       ub = un;
       have_dp0 = true;
@@ -1759,63 +1796,69 @@ NASRANK_GCN_CLONES void score_grad_chunk(const GcnGraphs& g, const RankGcnParams
     prod.backward(l, s.dz.data(), ub, s.dp.data(), s.ap, threads);
     s.tmp.get(un * din);  // dZ_{l−1} of the distinct rows
     s.dzero.resize(std::max<size_t>(un, 1));
-    for (size_t q = 0; q < un; ++q) {
-      const uint32_t j = s.rep[q];
-      T* d = s.tmp.data() + q * din;
-      gather_sum(crow, cval, col_ptr[j], col_ptr[j + 1], bz, s.dp.data(), din, d);
-      relu_mask(d, s.h[l].data() + static_cast<size_t>(fl[j]) * din, din);
-      s.dzero[q] = all_zero(d, din);
-    }
+    for_rows(un, (kAggWork + 2) * din, threads, [&](size_t q0, size_t q1) {
+      for (size_t q = q0; q < q1; ++q) {
+        const uint32_t j = s.rep[q];
+        T* d = s.tmp.data() + q * din;
+        gather_sum(crow, cval, col_ptr[j], col_ptr[j + 1], bz, s.dp.data(), din, d);
+        relu_mask(d, s.h[l].data() + static_cast<size_t>(fl[j]) * din, din);
+        s.dzero[q] = all_zero(d, din);
+      }
+    });
     std::swap(s.dz, s.tmp);
     std::swap(s.bz, s.bz_next);
     ub = un;
   }
 
-  // 5. dA from dN through Ã and D̃ (double).
-  for (size_t k = 0; k < cn; ++k) {
-    const size_t gi = begin + k;
-    const float* mask = g.mask + gi * V;
-    const float* adj = g.adjacency + gi * V * V;
-    for (size_t v = 0; v < V; ++v) s.real[v] = (m.variant.pool_all || mask[v] != 0.0f) ? 1 : 0;
-    double nn[kMaxGradV * kMaxGradV], deg[kMaxGradV];
-    const bool small = V <= kMaxGradV;
-    std::vector<double> nn_big(small ? 0 : V * V), deg_big(small ? 0 : V);
-    double* N = small ? nn : nn_big.data();
-    double* D = small ? deg : deg_big.data();
-    for (size_t i = 0; i < V; ++i) {
-      D[i] = 0.0;
-      if (!s.real[i]) continue;
-      double d = 1.0;
-      for (size_t j = 0; j < V; ++j)
-        if (s.real[j]) d += adj[i * V + j];
-      D[i] = d;
-      s.sq[i] = 1.0 / std::sqrt(d);
-    }
-    for (size_t i = 0; i < V; ++i)
-      for (size_t j = 0; j < V; ++j) {
-        const double a = static_cast<double>(adj[i * V + j]) + (i == j ? 1.0 : 0.0);
-        N[i * V + j] = (s.real[i] && s.real[j]) ? (row_norm ? a * s.sq[i] : a * s.sq[i] * s.sq[j]) : 0.0;
-      }
-    const double* dn = s.dn.data() + k * V * V;
-    double* out = dA + gi * V * V;
-    for (size_t t = 0; t < V * V; ++t) out[t] = 0.0;
-    for (size_t i = 0; i < V; ++i) {
-      if (!s.real[i]) continue;
-      const double si = s.sq[i];
-      double rs = 0.0;
-      for (size_t b = 0; b < V; ++b) rs += dn[i * V + b] * N[i * V + b];
-      if (row_norm) {
-        // N_ij = Ã_ij s_i: dÃ_ij = dN_ij s_i − ½ s_i² Σ_b dN_ib N_ib
+  // 5. dA from dN through Ã and D̃ (double), per graph.
+  for_rows(cn, 4 * V * V, threads, [&](size_t k0, size_t k1) {
+    std::vector<uint8_t> real(V);
+    std::vector<double> sq(V);
+    for (size_t k = k0; k < k1; ++k) {
+      const size_t gi = begin + k;
+      const float* mask = g.mask + gi * V;
+      const float* adj = g.adjacency + gi * V * V;
+      for (size_t v = 0; v < V; ++v) real[v] = (m.variant.pool_all || mask[v] != 0.0f) ? 1 : 0;
+      double nn[kMaxGradV * kMaxGradV], deg[kMaxGradV];
+      const bool small = V <= kMaxGradV;
+      std::vector<double> nn_big(small ? 0 : V * V), deg_big(small ? 0 : V);
+      double* N = small ? nn : nn_big.data();
+      double* D = small ? deg : deg_big.data();
+      for (size_t i = 0; i < V; ++i) {
+        D[i] = 0.0;
+        if (!real[i]) continue;
+        double d = 1.0;
         for (size_t j = 0; j < V; ++j)
-          if (s.real[j]) out[i * V + j] = dn[i * V + j] * si - 0.5 * si * si * rs;
-      } else {
-        double cs = 0.0;
-        for (size_t q = 0; q < V; ++q) cs += dn[q * V + i] * N[q * V + i];
-        for (size_t j = 0; j < V; ++j)
-          if (s.real[j]) out[i * V + j] = dn[i * V + j] * si / std::sqrt(D[j]) - 0.5 * si * si * (rs + cs);
+          if (real[j]) d += adj[i * V + j];
+        D[i] = d;
+        sq[i] = 1.0 / std::sqrt(d);
+      }
+      for (size_t i = 0; i < V; ++i)
+        for (size_t j = 0; j < V; ++j) {
+          const double a = static_cast<double>(adj[i * V + j]) + (i == j ? 1.0 : 0.0);
+          N[i * V + j] = (real[i] && real[j]) ? (row_norm ? a * sq[i] : a * sq[i] * sq[j]) : 0.0;
+        }
+      const double* dn = s.dn.data() + k * V * V;
+      double* out = dA + gi * V * V;
+      for (size_t t = 0; t < V * V; ++t) out[t] = 0.0;
+      for (size_t i = 0; i < V; ++i) {
+        if (!real[i]) continue;
+        const double si = sq[i];
+        double rs = 0.0;
+        for (size_t b = 0; b < V; ++b) rs += dn[i * V + b] * N[i * V + b];
+        if (row_norm) {
+          // N_ij = Ã_ij s_i: dÃ_ij = dN_ij s_i − ½ s_i² Σ_b dN_ib N_ib
+          for (size_t j = 0; j < V; ++j)
+            if (real[j]) out[i * V + j] = dn[i * V + j] * si - 0.5 * si * si * rs;
+        } else {
+          double cs = 0.0;
+          for (size_t q = 0; q < V; ++q) cs += dn[q * V + i] * N[q * V + i];
+          for (size_t j = 0; j < V; ++j)
+            if (real[j]) out[i * V + j] = dn[i * V + j] * si / std::sqrt(D[j]) - 0.5 * si * si * (rs + cs);
+        }
       }
     }
-  }
+  });
 }
 
 // Graphs per sub-batch (the bigger, the more rows repeat), capped for memory.

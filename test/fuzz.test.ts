@@ -130,6 +130,9 @@ const specs: Spec[] = [
   { name: 'renasVertexOrder', call: N.renasVertexOrder as (...a: Args) => unknown, make: n => [fx.cells(N, n)] },
   { name: 'gcnScore', call: N.gcnScore as (...a: Args) => unknown, make: n => [fx.graphs(Math.ceil(n / 8)), fx.gcnWeights()] },
   { name: 'gcnScoreAsync', call: N.gcnScoreAsync as (...a: Args) => unknown, plain: N.gcnScore as (...a: Args) => unknown, make: n => [fx.graphs(Math.ceil(n / 8)), fx.gcnWeights()] },
+  // gcnGraphsHold's own argument made hostile (the weights are the fixture's, valid), then scored from the held copy.
+  { name: 'gcnGraphsHold', call: g => N.gcnScore(N.gcnGraphsHold(g as never), fx.gcnWeights()), plain: g => N.gcnScore(g as never, fx.gcnWeights()), make: n => [fx.graphs(Math.ceil(n / 8))] },
+  { name: 'gcnGraphsHold', call: g => N.gcnScoreAsync(N.gcnGraphsHold(g as never), fx.gcnWeights(), { norm: 'row', pool: 'all' }), plain: g => N.gcnScore(g as never, fx.gcnWeights(), { norm: 'row', pool: 'all' }), make: n => [fx.graphs(Math.ceil(n / 8))] },
   { name: 'gcnEmbed', call: N.gcnEmbed as (...a: Args) => unknown, make: n => [fx.graphs(Math.ceil(n / 8)), fx.gcnWeights()] },
   { name: 'gcnEmbedAsync', call: N.gcnEmbedAsync as (...a: Args) => unknown, plain: N.gcnEmbed as (...a: Args) => unknown, make: n => [fx.graphs(Math.ceil(n / 8)), fx.gcnWeights()] },
   { name: 'comparatorProbability', call: N.comparatorProbability as (...a: Args) => unknown, make: (n, r) => [f32(r, 8 * Math.ceil(n / 4)), f32(r, 8), fx.head()] },

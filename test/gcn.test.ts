@@ -5,7 +5,7 @@ import * as os from 'node:os'
 import * as path from 'node:path'
 import {
   comparatorProbability, comparatorProbabilityAsync, comparatorWeightsFromJSON, comparatorWeightsToJSON, GcnComparator, gcnCompare, gcnCompareAsync,
-  gcnEmbed, gcnEmbedAsync, GcnModel, gcnScore, gcnScoreAsync, gcnWeightsFromJSON, gcnWeightsToJSON, initTfBackend, nativeInfo,
+  gcnEmbed, gcnEmbedAsync, gcnGraphsHold, GcnModel, gcnScore, gcnScoreAsync, HeldGraphBatch, gcnWeightsFromJSON, gcnWeightsToJSON, initTfBackend, nativeInfo,
   type GraphBatch, type GcnWeights
 } from '../lib/index'
 import {
@@ -115,6 +115,46 @@ t.test('async versions give the same results', async t => {
   t.same(await gcnEmbedAsync(g, w, { threads: 1 }), gcnEmbed(g, w))
   await t.rejects(gcnScoreAsync(g, { layers: w.layers } as GcnWeights), { name: 'TypeError', message: /^gcnScoreAsync: weights\.fc must be an object/ })
   await t.rejects(gcnScoreAsync(g, w, { threads: 0 }), { name: 'RangeError', message: /gcnScoreAsync: threads/ })
+})
+
+t.test('gcnGraphsHold: a batch checked and copied once scores as the batch does, and stays a snapshot', async t => {
+  const g = mixedBatch(101, 31, 300)
+  const w = randomGcnWeights(rng(32), 5, [32, 16]) as GcnWeights
+  const held = gcnGraphsHold(g)
+  t.ok(held instanceof HeldGraphBatch)
+  t.same([held.count, held.vertices, held.features], [g.count, g.vertices, g.features], 'its shape')
+  for (const variant of [{}, { norm: 'row', pool: 'all' }] as const) {
+    const label = JSON.stringify(variant)
+    const plain = gcnScore(g, w, variant)
+    t.same(gcnScore(held, w, variant), plain, `${label}: gcnScore from the held batch = from the batch, bit for bit`)
+    t.same(await gcnScoreAsync(held, w, { ...variant, threads: 2 }), plain, `${label}: gcnScoreAsync too`)
+    t.same(gcnEmbed(held, w, variant), gcnEmbed(g, w, variant), `${label}: gcnEmbed too`)
+    t.same(await gcnEmbedAsync(held, w, variant), gcnEmbed(g, w, variant), `${label}: gcnEmbedAsync too`)
+  }
+  // Mutating the source arrays: the batch itself is rejected at the boundary as always, the held
+  // copy is not affected (it was checked when it was made).
+  const before = gcnScore(g, w)
+  const mask = g.mask[2]
+  g.mask[2] = 0.5
+  t.throws(() => gcnScore(g, w), { name: 'RangeError', message: /^gcnScore: graphs\.mask\[2\] is 0\.5/ }, 'the mutated batch is rejected')
+  await t.rejects(gcnScoreAsync(g, w), { name: 'RangeError', message: /^gcnScoreAsync: graphs\.mask\[2\] is 0\.5/ })
+  t.throws(() => gcnGraphsHold(g), { name: 'RangeError', message: /^gcnGraphsHold: graphs\.mask\[2\] is 0\.5.* must be 0 \(padding\) or 1/ }, 'and cannot be held')
+  t.same(gcnScore(held, w), before, 'the held copy scores as before the mutation')
+  g.mask[2] = mask
+  g.x[0] += 1
+  t.notSame(gcnScore(g, w), before, 'a valid change of the batch changes its scores')
+  t.same(gcnScore(held, w), before, 'but not the held copy\'s')
+  g.x[0] -= 1
+  // Invalid batches are refused when held, with gcnScore's messages under gcnGraphsHold's name.
+  const small = randomNb101(rng(71), 3, { sizes: [5] })
+  const copy = (a: Float32Array, i: number, v: number) => { const c = Float32Array.from(a); c[i] = v; return c }
+  t.throws(() => gcnGraphsHold(null as never), { name: 'TypeError', message: /^gcnGraphsHold: graphs must be an object/ })
+  t.throws(() => gcnGraphsHold({ ...small, count: 4 }), { name: 'RangeError', message: /^gcnGraphsHold: graphs\.mask has length 21 but must have 28/ })
+  t.throws(() => gcnGraphsHold({ ...small, x: copy(small.x, 7, NaN) }), { name: 'RangeError', message: /^gcnGraphsHold: graphs\.x\[7\] is NaN/ })
+  t.throws(() => gcnGraphsHold({ ...small, adjacency: copy(small.adjacency, 4, 1) }), { name: 'RangeError', message: /^gcnGraphsHold: graphs\.adjacency\[4\] \(graph 0, edge 0 -> 4\) is 1 but vertex 4 is padding/ })
+  // The weights are still checked against the held batch's features; a forged handle is not a batch.
+  t.throws(() => gcnScore(held, randomGcnWeights(rng(33), 6, [8]) as GcnWeights), { name: 'RangeError', message: /weights\.layers\[0\]\.w has length 48 but must have 40 \(input width 5 \(graphs\.features\)/ })
+  t.throws(() => gcnScore(Object.create(HeldGraphBatch.prototype) as never, w), { name: 'TypeError', message: /^gcnScore: graphs must be an object/ })
 })
 
 t.test('comparator head matches the reference (paired and broadcast, with and without hidden layers)', async t => {

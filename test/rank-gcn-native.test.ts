@@ -221,6 +221,13 @@ t.test('gcnScoreGrad: dedup and thread count change no bit; float32 agrees with 
           t.ok(gradDiff(gcnScoreGrad(g, p, { precision, threads: 2 }), base).identical, `${name} ${precision}: 2 threads = 1 thread, bit for bit`)
           t.ok(gradDiff(gcnScoreGrad(g, p, { precision, threads: 3 }), base).identical, `${name} ${precision}: 3 threads = 1 thread`)
           t.ok(gradDiff(gcnScoreGrad(g, p, { precision, dedup: false, threads: 2 }), base).identical, `${name} ${precision}: without dedup, bit for bit`)
+          // Every loop of the kernel (products, aggregations, pair dots, scores, dX, dA) split
+          // over the threads however small (the work threshold at 1 multiply-add).
+          process.env.NASRANK_GRAD_SPLIT_WORK = '1'
+          try {
+            for (const threads of [2, 3, 4]) t.ok(gradDiff(gcnScoreGrad(g, p, { precision, threads }), base).identical, `${name} ${precision}: every loop split over ${threads} threads, bit for bit`)
+            t.ok(gradDiff(gcnScoreGrad(g, p, { precision, dedup: false, threads: 3 }), base).identical, `${name} ${precision}: every loop split, without dedup, bit for bit`)
+          } finally { delete process.env.NASRANK_GRAD_SPLIT_WORK }
         }
         // float32: each output is a chain of sums of at most ~width terms per layer; float32's unit
         // roundoff is 2^-24 ≈ 6e-8, so errors of ~(layers · √width)·u ≈ 1e-6 of the gradient's scale
@@ -240,9 +247,10 @@ t.test('gcnScoreGrad: dedup and thread count change no bit; float32 agrees with 
 })
 
 t.test('gcnScoreGrad: a batch big enough that the threads split its products and pair dots is bit-identical to one thread', async t => {
-  // 600 graphs, widths [128, 128]: the products (hundreds of distinct rows × 128 × 128) and the
-  // pair dots (600 · 64 · 128) are above the work threshold (2^22 multiply-adds) at which the
-  // kernel splits them over the threads; the lowest layer goes through M_u (4·F ≤ 128).
+  // 600 graphs, widths [128, 128]: the products (hundreds of distinct rows × 128 × 128), the
+  // pair dots (600 · 64 · 128) and the aggregations are above the default work threshold (2^20
+  // multiply-adds) at which the kernel splits a loop over the threads; the lowest layer goes
+  // through M_u (4·F ≤ 128).
   const g = randomBatch(600, new Random(51))
   for (const [norm, pool] of [['row', 'all'], ['sym', 'real']] as const) {
     const p = randomParams(new Random(52), [128, 128], pool === 'real', norm, pool)

@@ -348,6 +348,58 @@ t.test('per-iteration checkpoints: a run aborted after iteration t and resumed e
   }
 })
 
+t.test('per-iteration checkpoints with warmStart: the model is saved, so an aborted and resumed run equals an uninterrupted one', async t => {
+  for (const sampler of ['uniform', 'ml', 'whole'] as const) {
+    const s = samplingSettings({ sampler, pool: 30, width: 8, epochs: 15, mlSteps: 5, warmStart: true })
+    const flat = (its: SamplingIteration[]): unknown => its.map(i => ({ ...i, pool: i.pool === undefined ? null : Array.from(i.pool), chosen: Array.from(i.chosen) }))
+    bench.resetQueries(1)
+    const full: SamplingIteration[] = []
+    const ref = await samplingLoop({ bench, budget: 26, seed: 5, metric: 'val' }, s, { iteration: it => full.push(it) })
+    // The warm start matters here: re-initialising every iteration gives other losses.
+    bench.resetQueries(1)
+    const cold: SamplingIteration[] = []
+    await samplingLoop({ bench, budget: 26, seed: 5, metric: 'val' }, { ...s, warmStart: false }, { iteration: it => cold.push(it) })
+    t.notSame(cold.map(i => i.loss), full.map(i => i.loss), `${sampler}: warm and cold starts train different models`)
+    const dir = tmpDir(t)
+    const file = path.join(dir, 'run.json')
+    for (const stopAfter of [2, 4]) {
+      const controller = new AbortController()
+      bench.resetQueries(1)
+      await t.rejects(samplingLoop({ bench, budget: 26, seed: 5, metric: 'val', signal: controller.signal }, s, { iteration: it => { if (it.t === stopAfter) controller.abort(new Error('stop')) } }, { file }), /stop/)
+      const saved = JSON.parse(fs.readFileSync(file, 'utf8'))
+      t.equal(saved.t, stopAfter, `${sampler}: checkpoint after iteration ${stopAfter}`)
+      t.equal(saved.model.w.length, 3, `${sampler}: with the model's 3 layers`)
+    }
+    fs.appendFileSync(`${file}.pools.jsonl`, '{"t":5,"pool":[1,2')
+    const resumed: SamplingIteration[] = []
+    bench.resetQueries(1)
+    const again = await samplingLoop({ bench, budget: 26, seed: 5, metric: 'val' }, s, { iteration: it => resumed.push(it) }, { file })
+    t.same(Array.from(again.rows), Array.from(ref.rows), `${sampler}: the same rows in the same order`)
+    t.same(flat(resumed), flat(full), `${sampler}: the same iterations (pools, chosen, losses bit for bit)`)
+    t.equal(bench.queries, 26, 'queries counted once each')
+    removeCheckpoint(file)
+  }
+  // A warm-start checkpoint without its model (or with one of another shape) is not resumed: the run restarts and still ends the same.
+  const s = samplingSettings({ sampler: 'uniform', pool: 30, width: 8, epochs: 15, warmStart: true })
+  bench.resetQueries(1)
+  const ref = await samplingLoop({ bench, budget: 22, seed: 6, metric: 'val' }, s)
+  const file = path.join(tmpDir(t), 'run.json')
+  for (const damage of [(m: { model?: unknown }) => { delete m.model }, (m: { model?: { w: string[] } }) => { m.model!.w[1] = m.model!.w[1].slice(8) }]) {
+    const controller = new AbortController()
+    bench.resetQueries(1)
+    await t.rejects(samplingLoop({ bench, budget: 22, seed: 6, metric: 'val', signal: controller.signal }, s, { iteration: it => { if (it.t === 2) controller.abort(new Error('stop')) } }, { file }), /stop/)
+    const main = JSON.parse(fs.readFileSync(file, 'utf8'))
+    damage(main)
+    fs.writeFileSync(file, JSON.stringify(main))
+    const seen: number[] = []
+    bench.resetQueries(1)
+    const again = await samplingLoop({ bench, budget: 22, seed: 6, metric: 'val' }, s, { iteration: it => seen.push(it.t) }, { file })
+    t.equal(seen[0], 1, 'restarted from iteration 1')
+    t.same(Array.from(again.rows), Array.from(ref.rows), 'the same rows')
+    removeCheckpoint(file)
+  }
+})
+
 t.test('scoring S′ alone: a graph\'s score is the same in a gathered batch as among all cells (bit for bit)', async t => {
   const graphs = benchGraphs(bench)
   for (const width of [8, 32]) {

@@ -2,7 +2,7 @@
 // lib/models/gcn.ts) over whole search spaces, and the CTNAS comparator head. The addon
 // validates every argument (shapes against V/F and layer widths, finiteness, masks,
 // padding); errors name the argument, e.g. "gcnScore: graphs.mask[12] is 0.5; ...".
-import { addon, named } from '../native'
+import { addon, named, type HeldGraphsHandle } from '../native'
 import { boolean, checkOptions, describe, oneOf, threadsOption } from '../validate'
 import type { ComparatorHeadWeights, ComparatorWeights, GcnEmbedWeights, GcnWeights, GraphBatch } from './types'
 
@@ -56,32 +56,66 @@ function rejecting<T> (run: () => Promise<T>): Promise<T> {
 }
 
 /**
+ * A GraphBatch checked and copied into native memory once ({@link gcnGraphsHold}), so that
+ * repeated {@link gcnScore} / {@link gcnScoreAsync} / {@link gcnEmbed} / {@link gcnEmbedAsync}
+ * calls on it neither check nor copy it again (a plain GraphBatch is checked on every call,
+ * and copied for an async one, as the caller could change it meanwhile). An immutable
+ * snapshot: later changes to the arrays it was made from do not reach it. Freed when garbage
+ * collected.
+ */
+export class HeldGraphBatch {
+  readonly count: number
+  readonly vertices: number
+  readonly features: number
+  /** @internal */
+  readonly handle: HeldGraphsHandle
+
+  /** @internal */
+  constructor (count: number, vertices: number, features: number, handle: HeldGraphsHandle) {
+    this.count = count
+    this.vertices = vertices
+    this.features = features
+    this.handle = handle
+  }
+}
+
+/** Checks `graphs` (as gcnScore does: shapes, finite values, 0/1 mask, no edge into padding) and copies it into native memory. */
+export function gcnGraphsHold (graphs: GraphBatch): HeldGraphBatch {
+  const h = addon.gcnGraphsHold(graphs)
+  return new HeldGraphBatch(h.count, h.vertices, h.features, h.handle)
+}
+
+function graphsArg (graphs: GraphBatch | HeldGraphBatch): GraphBatch | HeldGraphsHandle {
+  return graphs instanceof HeldGraphBatch ? graphs.handle : graphs
+}
+
+/**
  * Scores every graph of the batch with a trained GCN: per layer H ← ReLU(Â·H·W + b) with
  * Â = D̃^−½ Ã D̃^−½ (options.norm 'row': D̃^−½ Ã), Ã = A + diag(mask), then the mean over real
  * vertices (options.pool 'all': every vertex, padding included) and the readout
  * fc. float32 compute (AVX2/FMA where available), double pooling and readout; one score per
  * graph. Agrees with {@link GcnModel}'s `score` to ~1e-6 relative.
  */
-export function gcnScore (graphs: GraphBatch, weights: GcnWeights, options?: GcnOptions): Float64Array {
-  return addon.gcnScore(graphs, weights, ...gcnArgs(options, 'gcnScore'), false, ...variantArgs(options, 'gcnScore'))
+export function gcnScore (graphs: GraphBatch | HeldGraphBatch, weights: GcnWeights, options?: GcnOptions): Float64Array {
+  return addon.gcnScore(graphsArg(graphs), weights, ...gcnArgs(options, 'gcnScore'), false, ...variantArgs(options, 'gcnScore'))
 }
 
 /** {@link gcnScore} off the main thread (inputs are copied first). */
-export function gcnScoreAsync (graphs: GraphBatch, weights: GcnWeights, options?: GcnOptions): Promise<Float64Array> {
-  return rejecting(() => named('gcnScoreAsync').gcnScore(graphs, weights, ...gcnArgs(options, 'gcnScoreAsync'), true, ...variantArgs(options, 'gcnScoreAsync')))
+export function gcnScoreAsync (graphs: GraphBatch | HeldGraphBatch, weights: GcnWeights, options?: GcnOptions): Promise<Float64Array> {
+  return rejecting(() => named('gcnScoreAsync').gcnScore(graphsArg(graphs), weights, ...gcnArgs(options, 'gcnScoreAsync'), true, ...variantArgs(options, 'gcnScoreAsync')))
 }
 
 /**
  * The pooled GCN features (the CTNAS comparator's feature extractor): count × H row-major,
  * H the last layer's width. A readout in `weights` is ignored.
  */
-export function gcnEmbed (graphs: GraphBatch, weights: GcnEmbedWeights, options?: GcnOptions): Float32Array {
-  return addon.gcnEmbed(graphs, weights, ...gcnArgs(options, 'gcnEmbed'), false, ...variantArgs(options, 'gcnEmbed'))
+export function gcnEmbed (graphs: GraphBatch | HeldGraphBatch, weights: GcnEmbedWeights, options?: GcnOptions): Float32Array {
+  return addon.gcnEmbed(graphsArg(graphs), weights, ...gcnArgs(options, 'gcnEmbed'), false, ...variantArgs(options, 'gcnEmbed'))
 }
 
 /** {@link gcnEmbed} off the main thread (inputs are copied first). */
-export function gcnEmbedAsync (graphs: GraphBatch, weights: GcnEmbedWeights, options?: GcnOptions): Promise<Float32Array> {
-  return rejecting(() => named('gcnEmbedAsync').gcnEmbed(graphs, weights, ...gcnArgs(options, 'gcnEmbedAsync'), true, ...variantArgs(options, 'gcnEmbedAsync')))
+export function gcnEmbedAsync (graphs: GraphBatch | HeldGraphBatch, weights: GcnEmbedWeights, options?: GcnOptions): Promise<Float32Array> {
+  return rejecting(() => named('gcnEmbedAsync').gcnEmbed(graphsArg(graphs), weights, ...gcnArgs(options, 'gcnEmbedAsync'), true, ...variantArgs(options, 'gcnEmbedAsync')))
 }
 
 /**

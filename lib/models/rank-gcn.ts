@@ -15,7 +15,7 @@
 // hundred graphs, 2000 full-batch steps) tfjs per-op overhead dominates.
 import { Random } from '../random'
 import { checkOptions, describe, oneOf } from '../validate'
-import { gcnScoreAsync, gcnScoreGrad, gcnTrainAsync, type GcnScoreGradOptions, type RankGcnParams } from './gcn-native'
+import { gcnScoreAsync, gcnScoreGrad, gcnTrainAsync, type GcnScoreGradOptions, type HeldGraphBatch, type RankGcnParams } from './gcn-native'
 import type { GraphBatch } from './types'
 
 export interface RankGcnOptions {
@@ -339,8 +339,8 @@ export async function fitNative (model: RankGcn, graphs: GraphBatch, acc: ArrayL
   return out.losses
 }
 
-/** Scores of every graph of `graphs` by the model, natively in float32 (agrees with {@link RankGcn.score} to ~1e-6 relative). */
-export async function scoreNative (model: RankGcn, graphs: GraphBatch, threads?: number): Promise<Float64Array> {
+/** Scores of every graph of `graphs` (a GraphBatch, or one held by gcnGraphsHold) by the model, natively in float32 (agrees with {@link RankGcn.score} to ~1e-6 relative). */
+export async function scoreNative (model: RankGcn, graphs: GraphBatch | HeldGraphBatch, threads?: number): Promise<Float64Array> {
   const layers = model.w.map((w, l) => ({ w: Float32Array.from(w), b: new Float32Array(model.dims[l + 1]) }))
   return await gcnScoreAsync(graphs, { layers, fc: { w: Float32Array.from(model.fc), b: new Float32Array(1) } }, { threads, norm: 'row', pool: 'all' })
 }

@@ -27,6 +27,7 @@ import { writeFileAtomic } from '../experiments/results'
 import { removeRunCheckpoint } from './harness'
 import { RankGcn, fitNative, inputGradientNative, scoreNative, type RankGcnOptions } from '../models/rank-gcn'
 import type { GraphBatch } from '../models/types'
+import { gcnGraphsHold, HeldGraphBatch } from '../models/gcn-native'
 import { nb101GraphBatch, nb201GraphBatch } from '../encode/graph'
 import { NB201_DAG_LINKS, NB201_SIZE } from '../spaces/nb201'
 import * as nb101 from '../spaces/nb101'
@@ -138,19 +139,71 @@ export function benchGraphs (bench: Bench): GraphBatch {
 }
 
 /**
+ * The graphs of every bench row, checked and copied into native memory once (cached per
+ * bench; pb-whole scores all of them every iteration, and checking and copying the 423,624
+ * NB-101 cells per call cost as much as the scoring).
+ */
+const HELD = new WeakMap<Bench, HeldGraphBatch>()
+export function benchGraphsHeld (bench: Bench): HeldGraphBatch {
+  let h = HELD.get(bench)
+  if (h === undefined) {
+    h = gcnGraphsHold(benchGraphs(bench))
+    HELD.set(bench, h)
+  }
+  return h
+}
+
+/**
  * Per-iteration checkpoint of one run: `file` holds the evaluated rows in order and the last
  * finished iteration (written atomically after every iteration); `file + '.pools.jsonl'` one
  * line per iteration (S′ ids, the chosen rows, top-ups, loss), appended before the main file,
  * so a torn last line belongs to an iteration the main file does not count and is dropped.
  * A run with the same `key` (seed, budget, settings, bench) resumes from it and, since every
  * draw comes from Random(seed, stream(t, purpose)), ends with the rows and iterations of an
- * uninterrupted run. Not used with warmStart (the model is not saved).
+ * uninterrupted run. With warmStart the main file also holds the model after the last finished
+ * iteration (its weights' float64 bits, base64), the only state the next iteration takes
+ * from the previous ones (momentum restarts at zero in every iteration's training), so a
+ * resumed warm-start run is bit for bit an uninterrupted one too.
  */
 export interface SamplingCheckpoint {
   file: string
 }
 
-interface CheckpointState { t: number, rows: number[], iterations: SamplingIteration[] }
+interface CheckpointState { t: number, rows: number[], iterations: SamplingIteration[], model?: SavedModel }
+
+/** A RankGcn's weights in a checkpoint: each array's float64 bits (little-endian), base64. */
+interface SavedModel { w: string[], fc: string }
+
+function f64Base64 (a: Float64Array): string {
+  const bytes = new Uint8Array(a.length * 8)
+  const view = new DataView(bytes.buffer)
+  for (let i = 0; i < a.length; i++) view.setFloat64(i * 8, a[i], true)
+  return Buffer.from(bytes).toString('base64')
+}
+
+/** Fills `into` from f64Base64 text; false when the text does not hold exactly into.length finite values. */
+function base64F64 (text: unknown, into: Float64Array): boolean {
+  if (typeof text !== 'string') return false
+  const bytes = Buffer.from(text, 'base64')
+  if (bytes.length !== into.length * 8) return false
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.length)
+  for (let i = 0; i < into.length; i++) {
+    const v = view.getFloat64(i * 8, true)
+    if (!Number.isFinite(v)) return false
+    into[i] = v
+  }
+  return true
+}
+
+function saveModel (model: RankGcn): SavedModel {
+  return { w: model.w.map(f64Base64), fc: f64Base64(model.fc) }
+}
+
+/** The saved weights into `model` (of the run's settings); false when they do not fit it. */
+function restoreModel (saved: SavedModel | undefined, model: RankGcn): boolean {
+  if (saved === undefined || saved === null || typeof saved !== 'object' || !Array.isArray(saved.w) || saved.w.length !== model.w.length) return false
+  return model.w.every((w, l) => base64F64(saved.w[l], w)) && base64F64(saved.fc, model.fc)
+}
 
 function checkpointKey (run: SearchRun, s: ResolvedSamplingSettings): string {
   return JSON.stringify({ v: 1, seed: run.seed, budget: run.budget, bench: run.bench.uri, size: run.bench.size, metric: run.metric ?? null, settings: Object.keys(s).sort().map(k => [k, (s as Record<string, unknown>)[k]]) })
@@ -158,7 +211,7 @@ function checkpointKey (run: SearchRun, s: ResolvedSamplingSettings): string {
 
 /** Reads a checkpoint; null when there is none or it belongs to other settings. Drops a torn tail of the side file. */
 export function readCheckpoint (file: string, key: string): CheckpointState | null {
-  let main: { key?: unknown, t?: unknown, rows?: unknown }
+  let main: { key?: unknown, t?: unknown, rows?: unknown, model?: unknown }
   try { main = JSON.parse(fs.readFileSync(file, 'utf8')) } catch { return null }
   if (main.key !== key || typeof main.t !== 'number' || !Array.isArray(main.rows)) return null
   const t = main.t
@@ -173,13 +226,13 @@ export function readCheckpoint (file: string, key: string): CheckpointState | nu
     iterations.push({ t: it.t, ...(it.pool !== undefined ? { pool: Int32Array.from(it.pool) } : {}), poolSize: it.poolSize, toppedUp: it.toppedUp, chosen: Int32Array.from(it.chosen), loss: it.loss ?? NaN })
   }
   if (iterations.length !== t) return null
-  return { t, rows: main.rows as number[], iterations }
+  return { t, rows: main.rows as number[], iterations, ...(main.model !== undefined ? { model: main.model as SavedModel } : {}) }
 }
 
 /** Removes a run's checkpoint files (once its rows are stored): removeRunCheckpoint of the harness. */
 export const removeCheckpoint = removeRunCheckpoint
 
-function saveIteration (file: string, key: string, it: SamplingIteration | null, rows: readonly number[], t: number): void {
+function saveIteration (file: string, key: string, it: SamplingIteration | null, rows: readonly number[], t: number, model?: RankGcn): void {
   fs.mkdirSync(path.dirname(file), { recursive: true })
   if (it === null) fs.writeFileSync(`${file}.pools.jsonl`, '')
   else {
@@ -187,7 +240,7 @@ function saveIteration (file: string, key: string, it: SamplingIteration | null,
     const fd = fs.openSync(`${file}.pools.jsonl`, 'a')
     try { fs.writeSync(fd, line + '\n'); fs.fsyncSync(fd) } finally { fs.closeSync(fd) }
   }
-  writeFileAtomic(file, JSON.stringify({ key, t, rows }))
+  writeFileAtomic(file, JSON.stringify({ key, t, rows, ...(model !== undefined ? { model: saveModel(model) } : {}) }))
 }
 
 /**
@@ -199,9 +252,16 @@ export async function samplingLoop (run: SearchRun, s: ResolvedSamplingSettings,
   const bench = run.bench
   if (s.sampler !== 'whole' && s.pool >= bench.size) throw new RangeError(`sampling: settings.pool = ${s.pool} must be below the size of the space (${bench.size}); use sampler 'whole' for all of it`)
   const graphs = benchGraphs(bench)
-  const ckFile = s.warmStart ? null : checkpoint?.file ?? run.checkpoint ?? null
+  const ckFile = checkpoint?.file ?? run.checkpoint ?? null
   const key = ckFile !== null ? checkpointKey(run, s) : ''
-  const resumed = ckFile !== null ? readCheckpoint(ckFile, key) : null
+  const newModel = (): RankGcn => new RankGcn(graphs.vertices, graphs.features, { width: s.width, layers: s.layers, epochs: s.epochs, lr: s.lr, momentum: s.momentum, ties: s.ties })
+  let model: RankGcn | null = null
+  let resumed = ckFile !== null ? readCheckpoint(ckFile, key) : null
+  if (resumed !== null && s.warmStart && resumed.t > 0) {
+    // The model the next iteration goes on training; a checkpoint without it (or torn) restarts the run.
+    model = newModel()
+    if (!restoreModel(resumed.model, model)) { model = null; resumed = null }
+  }
   let t0 = 1
   if (resumed !== null) {
     // Replays the saved evaluations (they count as the run's queries, as they did) and iterations.
@@ -213,11 +273,10 @@ export async function samplingLoop (run: SearchRun, s: ResolvedSamplingSettings,
     while (oracle.count < s.initial && !oracle.done) oracle.query(oracle.randomUnqueried(init))
     if (ckFile !== null) saveIteration(ckFile, key, null, oracle.queried().rows, 0)
   }
-  let model: RankGcn | null = null
   for (let t = t0; !oracle.done; t++) {
     const { rows, values } = oracle.queried()
     if (model === null || !s.warmStart) {
-      model = new RankGcn(graphs.vertices, graphs.features, { width: s.width, layers: s.layers, epochs: s.epochs, lr: s.lr, momentum: s.momentum, ties: s.ties })
+      model = newModel()
       model.init(new Random(run.seed, stream(t, P_INIT)))
     }
     // The evaluated graphs gathered first: gcnTrainAsync copies and validates the batch it is
@@ -248,11 +307,11 @@ export async function samplingLoop (run: SearchRun, s: ResolvedSamplingSettings,
     }
     // Scores of S′ only (a graph's score does not depend on the batch it is in: whole = every row).
     let scores: Float64Array
-    if (s.sampler === 'whole') { const all = await scoreNative(model, graphs); scores = Float64Array.from(pool, r => all[r]) } else scores = await scoreNative(model, gatherGraphs(graphs, pool))
+    if (s.sampler === 'whole') { const all = await scoreNative(model, benchGraphsHeld(bench)); scores = Float64Array.from(pool, r => all[r]) } else scores = await scoreNative(model, gatherGraphs(graphs, pool))
     const chosen = topK(pool, scores, want)
     for (const row of chosen) oracle.query(row)
     const it: SamplingIteration = { t, ...(s.sampler === 'whole' ? {} : { pool }), poolSize: pool.length, toppedUp, chosen, loss: losses.length > 0 ? losses[losses.length - 1] : NaN }
-    if (ckFile !== null) saveIteration(ckFile, key, it, oracle.queried().rows, t)
+    if (ckFile !== null) saveIteration(ckFile, key, it, oracle.queried().rows, t, s.warmStart ? model : undefined)
     observer?.iteration?.(it)
     await yieldToEventLoop(run.signal)
   }
