@@ -225,3 +225,19 @@ t.test('code preset checkpoints: interrupted after iteration t and resumed equal
   await runSearch(ctnas({ ...settings, preset: 'paper', explorePairs: 32 }, { checkpointEvery: 50, onIteration: it => other.push(it) }), bench, { ...opts, checkpointFile: path.join(dir, 'ck2.json') })
   t.equal(other[0], 1)
 })
+
+t.test('code preset on synthetic-101: the code NAC over NB-101 graphs (V 7, 6 ids), budget and determinism', async t => {
+  const { synthetic101 } = await import('../lib/bench/synthetic')
+  const bench = new Bench(await synthetic101())
+  let fin: CtnasFinalState | undefined
+  const settings = { ...SETTINGS, iterations: 40, finalSamples: 20 }
+  const a = await runSearch(ctnas(settings, { onFinal: f => { fin = f } }), bench, { budget: 30, seed: 2, checkpoints: [20, 30] })
+  t.equal(a.queried, 30)
+  const f = fin as CtnasFinalState
+  t.ok(f.nac instanceof NacCode, 'the code preset\'s NAC')
+  t.equal(f.nac.graphs.vertices, 7)
+  t.equal(f.nac.graphs.features, 6)
+  t.ok(f.rowByIndex[f.output] >= 0, 'the history best is a cell of the bench')
+  const b = await runSearch(ctnas(settings), bench, { budget: 30, seed: 2, checkpoints: [20, 30] })
+  t.same(b.checkpoints, a.checkpoints, 'same seed ⇒ same result')
+})
