@@ -39,6 +39,7 @@ t.test('usage errors before any work', async t => {
     [['--table', 'ktau', '--rounds', '3'], /--rounds, --top-k and --round-epochs are settings of the search table, not of --table ktau/],
     [['--preset', 'torch'], /unknown --preset 'torch' \(paper, code\)/],
     [['--preset', 'code', '--table', 'ktau'], /--preset code is not implemented for --table ktau/],
+    [['--preset', 'code', '--table', '1'], /--preset code is not implemented for --table 1 .*it runs with the search table/],
     [['--preset', 'code', '--ratio', '-1'], /--ratio must be a number ≥ 0 \(code preset/]
   ]
   for (const [args, message] of cases) {

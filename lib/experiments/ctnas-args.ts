@@ -99,7 +99,7 @@ export function ctnasArgs (raw: RawCtnasOptions): CtnasArgs {
     }
   }
   const preset = choice('--preset', raw.preset ?? 'paper', PRESETS)
-  if (preset === 'code' && table === 'ktau') throw new UsageError('--preset code is not implemented for --table ktau (the KTau table trains the paper preset\'s NAC)')
+  if (preset === 'code' && table !== 'search') throw new UsageError(`--preset code is not implemented for --table ${table} (its KTau columns and RegressionNAS train the paper preset's NAC); it runs with the search table`)
   const settings: Record<string, unknown> = preset === 'code' ? { preset, ...CTNAS_CODE_SCHEDULES[schedule] } : { ...CTNAS_SCHEDULES[schedule] }
   const variant = choice('--variant', raw.variant, VARIANTS)
   if (variant !== 'curriculum') settings.baseline = variant
