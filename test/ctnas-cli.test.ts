@@ -36,7 +36,11 @@ t.test('usage errors before any work', async t => {
     [['--round-epochs', '5'], /--round-epochs trains the NAC after each labelling round: give --rounds R > 1 with it/],
     [['--rounds', '3', '--round-epochs', '-1'], /--round-epochs must be an integer >= 0/],
     [['--schedule', 'quick', '--iterations', '20', '--rounds', '30', '--top-k', '2'], /--rounds 30 exceeds the 20 controller iterations: every round searches/],
-    [['--table', 'ktau', '--rounds', '3'], /--rounds, --top-k and --round-epochs are settings of the search table, not of --table ktau/]
+    [['--table', 'ktau', '--rounds', '3'], /--rounds, --top-k and --round-epochs are settings of the search table, not of --table ktau/],
+    [['--preset', 'torch'], /unknown --preset 'torch' \(paper, code\)/],
+    [['--preset', 'code', '--table', 'ktau'], /--preset code is not implemented for --table ktau/],
+    [['--preset', 'code', '--table', '1'], /--preset code is not implemented for --table 1 .*it runs with the search table/],
+    [['--preset', 'code', '--ratio', '-1'], /--ratio must be a number ≥ 0 \(code preset/]
   ]
   for (const [args, message] of cases) {
     const r = run(...args)
@@ -74,6 +78,22 @@ t.test('search table on synthetic-201: CTNAS beside rs, paired on seeds, resumab
   t.match(last[0].settings, { rounds: 4, topK: 3, roundEpochs: 5, labelled: null })
   t.equal(last[0].queried, 30)
   t.match(mine[0].settings, { rounds: 1, roundEpochs: 0, topK: 10 }, 'the one-shot protocol is recorded too')
+  t.equal(mine[0].preset, 'paper', 'the preset in every row')
+})
+
+t.test('search table with --preset code: the code preset\'s schedule, its name in the report, the preset in every row', async t => {
+  const out = path.join(tmp(t), 'code')
+  const r = run('--preset', 'code', '--schedule', 'quick', '--iterations', '40', '--seeds', '1', '--budget', '30', '--baselines', 'rs', '--ratio', '1', '--out', out)
+  t.equal(r.status, 0, r.stderr)
+  t.match(r.stdout, /\| ctnas \(code preset\) \| 1 \|/)
+  t.match(r.stdout, /ctnas \(code preset\) − rs/)
+  const rows = fs.readFileSync(path.join(out, 'results.jsonl'), 'utf8').trim().split('\n').map(l => JSON.parse(l) as Record<string, unknown>)
+  const mine = rows.filter(x => x.method === 'ctnas' && x.queries === 30)
+  t.equal(mine.length, 1)
+  t.equal(mine[0].preset, 'code')
+  t.match(mine[0].settings, { preset: 'code', iterations: 40, pretrainEpochs: 100, exploreEvery: 20, exploreKeep: 50, baselineEvery: 50, pseudoRatio: 1 })
+  t.equal(mine[0].queried, 30)
+  t.notOk(rows.some(x => x.method === 'rs' && 'preset' in x), 'methods without presets have no preset field')
 })
 
 t.test('KTau table on synthetic-201: Eq. 12 of the NAC and of the regression predictor', async t => {

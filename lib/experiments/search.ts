@@ -198,6 +198,8 @@ function planCells (spec: SearchSpec, bench: Bench, signal?: AbortSignal): Cell[
             bench_row: c.row,
             queried: result.queried,
             settings: result.settings,
+            // Methods with presets (ctnas: paper | code): part of the cell key (the settings hash) and of every row.
+            ...(presetOf(result.settings) !== undefined ? { preset: presetOf(result.settings) } : {}),
             search_seconds: seconds
           }))
         }
@@ -205,6 +207,18 @@ function planCells (spec: SearchSpec, bench: Bench, signal?: AbortSignal): Cell[
     }
   }
   return cells
+}
+
+/** A method's preset ('paper' | 'code' for ctnas), from its resolved settings; undefined for methods without one. */
+function presetOf (settings: unknown): string | undefined {
+  const p = (settings as { preset?: unknown } | null)?.preset
+  return typeof p === 'string' ? p : undefined
+}
+
+/** The report's name of a method: with its preset when that is not the default (e.g. 'ctnas (code preset)'). */
+function methodLabel (spec: SearchSpec, name: string): string {
+  const p = presetOf(searchMethod(name, spec.methodSettings[name]).settings)
+  return p !== undefined && p !== 'paper' ? `${name} (${p} preset)` : name
 }
 
 /** The worker-thread entry (executors.ts): the cells from the plan's data, the bench reopened by uri and checked. */
@@ -265,8 +279,9 @@ async function writeReport (input: ReportInput, bench: Bench, spec: SearchSpec, 
   const cols = checkpoints.map(q => `${q} queries`)
 
   lines.push('## Test accuracy of the incumbent', '', 'Mean ± sd (± se) over seeds.', '')
+  const label = (m: string): string => methodLabel(spec, m)
   lines.push(markdownTable(['Method', 'Seeds', ...cols], methods.map(m => [
-    m, String(new Set(rows.filter(r => r.method === m).map(r => r.seed)).size),
+    label(m), String(new Set(rows.filter(r => r.method === m).map(r => r.seed)).size),
     ...checkpoints.map(q => {
       const s = stats(at(m, q).map(r => r.test as number))
       return s.n === 0 ? '—' : `${f(s.mean)} ± ${f(s.sd)} (± ${f(s.se)})`
@@ -275,9 +290,9 @@ async function writeReport (input: ReportInput, bench: Bench, spec: SearchSpec, 
 
   if (methods.length > 1) {
     const base = methods[0]
-    lines.push(`## Paired differences against ${base}`, '', `Test accuracy of the method minus ${base}'s on the same seed; mean ± se over the seeds both have (n).`, '')
+    lines.push(`## Paired differences against ${label(base)}`, '', `Test accuracy of the method minus ${label(base)}'s on the same seed; mean ± se over the seeds both have (n).`, '')
     lines.push(markdownTable(['Method', ...cols], methods.slice(1).map(m => [
-      `${m} − ${base}`,
+      `${label(m)} − ${label(base)}`,
       ...checkpoints.map(q => {
         const mine = new Map(at(m, q).map(r => [r.seed, r.test as number]))
         const diffs = at(base, q).filter(r => mine.has(r.seed)).map(r => (mine.get(r.seed) as number) - (r.test as number))
@@ -290,7 +305,7 @@ async function writeReport (input: ReportInput, bench: Bench, spec: SearchSpec, 
   const optimum = rows.length > 0 ? (rows[0].test as number) + (rows[0].regret as number) : optimumTest(bench)
   lines.push('## Regret', '', `The space's best test accuracy (${f(optimum)}) minus the incumbent's; mean ± se over seeds.`, '')
   lines.push(markdownTable(['Method', ...cols], methods.map(m => [
-    m, ...checkpoints.map(q => {
+    label(m), ...checkpoints.map(q => {
       const s = stats(at(m, q).map(r => r.regret as number))
       return s.n === 0 ? '—' : `${f(s.mean)} ± ${f(s.se)}`
     })
@@ -298,7 +313,7 @@ async function writeReport (input: ReportInput, bench: Bench, spec: SearchSpec, 
 
   const points = methods.flatMap(m => spec.rowCheckpoints.map(q => {
     const s = stats(at(m, q).map(r => r.test as number))
-    return s.n === 0 ? undefined : { series: m, x: q, y: s.mean, sd: s.n > 1 ? s.se : 0 }
+    return s.n === 0 ? undefined : { series: label(m), x: q, y: s.mean, sd: s.n > 1 ? s.se : 0 }
   })).filter((p): p is { series: string, x: number, y: number, sd: number } => p !== undefined)
   if (points.length > 0) {
     input.write('best-so-far.svg', await lineSvg({

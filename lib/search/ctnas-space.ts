@@ -24,8 +24,8 @@ import { NB201_SIZE } from '../spaces/nb201'
 export interface CtnasDraw {
   id: number
   entropy: number
-  /** One REINFORCE update of this sample's log π with the given reward, then one Adam step. */
-  step: (reward: number, adam: Adam) => void
+  /** One REINFORCE update of this sample's log π with the given reward (and −coefEntropy·H in the loss: the code preset), then one Adam step. */
+  step: (reward: number, adam: Adam, coefEntropy?: number) => void
 }
 
 export interface CtnasSpace {
@@ -41,6 +41,8 @@ export interface CtnasSpace {
   prunedOf: (id: number) => number
   sample: (random: Random) => CtnasDraw
   sampleMany: (n: number, random: Random) => number[]
+  /** One architecture with every decision uniform (the code's force_uniform): a controller with zero weights; one float per decision. */
+  sampleUniform: (random: Random) => number
   /** What a checkpoint must keep besides ids (NB-101: the cells behind the ids), and its restoration. */
   state: () => unknown
   restore: (state: unknown, file: string) => void
@@ -55,6 +57,19 @@ export function ctnasSpace (bench: Bench): CtnasSpace {
 }
 
 const POW5 = [3125, 625, 125, 25, 5, 1]
+
+// Controllers with all weights 0: every softmax is uniform, so a sample draws each decision
+// uniformly (one float each), as the code's controller(force_uniform=True).
+let UNIFORM_201: Controller | null = null
+let UNIFORM_101: Nb101Controller | null = null
+function uniform201 (): Controller {
+  if (UNIFORM_201 === null) { UNIFORM_201 = new Controller(new Random(0)); UNIFORM_201.params.fill(0) }
+  return UNIFORM_201
+}
+function uniform101 (): Nb101Controller {
+  if (UNIFORM_101 === null) { UNIFORM_101 = new Nb101Controller(new Random(0)); UNIFORM_101.params.fill(0) }
+  return UNIFORM_101
+}
 
 function nb201Space (bench: Bench): CtnasSpace {
   const ops = bench.archs as Uint8Array
@@ -83,12 +98,13 @@ function nb201Space (bench: Bench): CtnasSpace {
     sample: random => {
       const c = ctl()
       const s = c.sampleNative(random)
-      return { id: toIndex(s.ops, 0), entropy: s.entropy, step: (reward, adam) => c.stepNative(s, reward, 0, adam) }
+      return { id: toIndex(s.ops, 0), entropy: s.entropy, step: (reward, adam, coefEntropy = 0) => c.stepNative(s, reward, coefEntropy, adam) }
     },
     sampleMany: (n, random) => {
       const seqs = ctl().sampleManyNative(n, random)
       return Array.from({ length: n }, (_, k) => toIndex(seqs, 6 * k))
     },
+    sampleUniform: random => toIndex(uniform201().sample(random).ops, 0),
     state: () => null,
     restore: () => {},
     rowTable: () => rowByIndex
@@ -137,9 +153,10 @@ function nb101Space (bench: Bench): CtnasSpace {
       const c = ctl()
       const s = c.sample(random)
       const id = addSpecs([s.spec])[0]
-      return { id, entropy: s.entropy, step: (reward, adam) => c.step(s, reward, 0, adam) }
+      return { id, entropy: s.entropy, step: (reward, adam, coefEntropy = 0) => c.step(s, reward, coefEntropy, adam) }
     },
     sampleMany: (n, random) => addSpecs(ctl().sampleMany(n, random).map(s => s.spec)),
+    sampleUniform: random => addSpecs([uniform101().sample(random, undefined, false).spec])[0],
     state: () => ({ vertices: [...vertices], adjacency: [...adjacency], ops: [...opCodes] }),
     restore: (state, file) => {
       const s = state as { vertices?: unknown, adjacency?: unknown, ops?: unknown } | null

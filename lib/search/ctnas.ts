@@ -40,6 +40,7 @@ import { writeFileAtomicSync } from '../bench/atomic'
 import { intSetting, numberSetting, readSettings } from './settings'
 import { oneOf } from '../validate'
 import { Nac, Adam } from '../models/nac'
+import { NacCode } from '../models/nac-code'
 import { baselineUpdate } from '../models/linear-comparator'
 import type { Controller } from '../models/controller'
 import type { Nb101Controller } from '../models/controller-nb101'
@@ -47,6 +48,17 @@ import { ctnasSpace, type CtnasSpace } from './ctnas-space'
 import type { SearchMethod, SearchRun, SearchTrajectory } from './types'
 
 export interface CtnasSettings {
+  /**
+   * 'paper' (default): the paper's CTNAS (P). 'code': the authors' code where it differs (C,
+   * chenyaofo/CTNAS): the code's NAC (lib/models/nac-code.ts), y = 1{R > R'}, pairs of a batch
+   * against a random permutation of itself, one NAC epoch per data exploration, exploration
+   * every 100 iterations of 2k samples against a shuffled copy keeping the top-k by raw p
+   * (y' = 1{p > 0.5}; k = ⌊pseudoRatio·batchPairs⌋ the first time, then exploreKeep), pseudo
+   * pairs ⌊pseudoRatio·b⌋ per b labelled pairs (default 1.0), −entropy·H in the loss, baseline
+   * every 500 iterations from iteration 0 over 10 fresh samples only (not deduplicated), the
+   * history best (best of those 10 ∪ the previous history best) as the output, β₀ uniform.
+   */
+  preset?: 'paper' | 'code'
   /** Architectures queried at the end of each round from the search's ranking (default 10). */
   topK?: number
   /** Random labelled architectures before the search, M0 (default budget − rounds·topK). */
@@ -74,13 +86,22 @@ export interface CtnasSettings {
   weightDecay?: number
   /** One NAC step every this many iterations (default 1: Alg. 1 l.7). */
   nacEvery?: number
-  /** Data exploration every this many iterations (default 1), with this many pairs (512), keeping the most confident (256). */
+  /**
+   * Data exploration every this many iterations (default 1; code preset 100, with a NAC epoch
+   * after it), with this many pairs (512), keeping the most confident (256). Code preset:
+   * explorePairs is unused; exploreKeep (default 100) is the k after the first exploration.
+   */
   exploreEvery?: number
   explorePairs?: number
   exploreKeep?: number
-  /** Share of pseudo-labelled pairs in a NAC batch during search (default 0.5); 0 turns exploration off. */
+  /**
+   * Share of pseudo-labelled pairs in a NAC batch during search, in [0, 1) (default 0.5); 0
+   * turns exploration off. Code preset: ⌊pseudoRatio·b⌋ pseudo pairs join each batch of b
+   * labelled pairs, any value ≥ 0 (default 1.0); 0 turns exploration and the NAC epochs of the
+   * search off (as the code).
+   */
   pseudoRatio?: number
-  /** Baseline update every this many iterations (default 1000). */
+  /** Baseline update every this many iterations (default 1000; code preset 500, from iteration 0). */
   baselineEvery?: number
   /** 'curriculum' (default, Alg. 2), 'fixed' (β₀ kept), 'random' (a fresh sample each update). */
   baseline?: 'curriculum' | 'fixed' | 'random'
@@ -92,7 +113,7 @@ export interface CtnasSettings {
   finalSamples?: number
 }
 
-const KEYS = ['topK', 'labelled', 'rounds', 'roundEpochs', 'iterations', 'pretrainEpochs', 'batchPairs', 'hidden', 'nacLr', 'weightDecay', 'nacEvery', 'exploreEvery',
+const KEYS = ['preset', 'topK', 'labelled', 'rounds', 'roundEpochs', 'iterations', 'pretrainEpochs', 'batchPairs', 'hidden', 'nacLr', 'weightDecay', 'nacEvery', 'exploreEvery',
   'explorePairs', 'exploreKeep', 'pseudoRatio', 'baselineEvery', 'baseline', 'entropy', 'controllerLr', 'finalSamples'] as const
 
 /**
@@ -124,7 +145,10 @@ export function baselineScores (u: ArrayLike<number>, v: ArrayLike<number>): { s
 
 /** What a finished run looked like, for diagnostics (not part of the result rows). */
 export interface CtnasFinalState {
-  nac: Nac
+  /** The paper preset's Nac or the code preset's NacCode. */
+  nac: Nac | NacCode
+  /** Code preset: the history best (the output); paper: the final β. */
+  output: number
   /** Architecture ids (NB-201: indices; NB-101: ids of nac.graphs): the labelled architectures (the random M0, then earlier rounds' picks), every baseline in order, the final pool ranked by Eq. 5 (best first). */
   labelled: number[]
   baselines: number[]
@@ -150,8 +174,11 @@ export interface CtnasHooks {
 export function ctnas (settings?: CtnasSettings, hooks: CtnasHooks = {}): SearchMethod {
   const fn = 'ctnas'
   const s = readSettings<CtnasSettings>(settings, fn, KEYS)
-  const pseudoRatio = s.pseudoRatio ?? 0.5
-  if (typeof pseudoRatio !== 'number' || !(pseudoRatio >= 0 && pseudoRatio < 1)) throw new RangeError(`${fn}: settings.pseudoRatio must be a number in [0, 1), got ${String(pseudoRatio)}`)
+  const preset = oneOf(s.preset, 'paper', ['paper', 'code'] as const, fn, 'settings.preset')
+  const code = preset === 'code'
+  const pseudoRatio = s.pseudoRatio ?? (code ? 1 : 0.5)
+  if (!code && (typeof pseudoRatio !== 'number' || !(pseudoRatio >= 0 && pseudoRatio < 1))) throw new RangeError(`${fn}: settings.pseudoRatio must be a number in [0, 1), got ${String(pseudoRatio)}`)
+  if (code && (typeof pseudoRatio !== 'number' || !(pseudoRatio >= 0 && Number.isFinite(pseudoRatio)))) throw new RangeError(`${fn}: settings.pseudoRatio (code preset: pseudo pairs per labelled pair) must be a finite number ≥ 0, got ${String(pseudoRatio)}`)
   const resolved = Object.freeze({
     topK: intSetting(s.topK, 10, fn, 'topK', 1),
     labelled: s.labelled === undefined ? null : intSetting(s.labelled, 0, fn, 'labelled', 2),
@@ -164,19 +191,19 @@ export function ctnas (settings?: CtnasSettings, hooks: CtnasHooks = {}): Search
     nacLr: numberSetting(s.nacLr, 2e-4, fn, 'nacLr', 0),
     weightDecay: s.weightDecay === 0 ? 0 : numberSetting(s.weightDecay, 5e-4, fn, 'weightDecay', 0),
     nacEvery: intSetting(s.nacEvery, 1, fn, 'nacEvery', 1),
-    exploreEvery: intSetting(s.exploreEvery, 1, fn, 'exploreEvery', 1),
+    exploreEvery: intSetting(s.exploreEvery, code ? 100 : 1, fn, 'exploreEvery', 1),
     explorePairs: intSetting(s.explorePairs, 512, fn, 'explorePairs', 1),
-    exploreKeep: intSetting(s.exploreKeep, 256, fn, 'exploreKeep', 1),
+    exploreKeep: intSetting(s.exploreKeep, code ? 100 : 256, fn, 'exploreKeep', 1),
     pseudoRatio,
-    baselineEvery: intSetting(s.baselineEvery, 1000, fn, 'baselineEvery', 1),
+    baselineEvery: intSetting(s.baselineEvery, code ? 500 : 1000, fn, 'baselineEvery', 1),
     baseline: oneOf(s.baseline, 'curriculum', ['curriculum', 'fixed', 'random'] as const, fn, 'settings.baseline'),
     entropy: s.entropy === 0 ? 0 : numberSetting(s.entropy, 5e-4, fn, 'entropy', 0),
     controllerLr: numberSetting(s.controllerLr, 2e-4, fn, 'controllerLr', 0),
     finalSamples: intSetting(s.finalSamples, 100, fn, 'finalSamples', 0),
-    preset: 'paper' as const
+    preset
   })
   if (resolved.rounds > 1 && resolved.iterations < resolved.rounds) throw new RangeError(`${fn}: settings.iterations (${resolved.iterations}) must be at least settings.rounds (${resolved.rounds}): every round searches`)
-  if (resolved.exploreKeep > resolved.explorePairs) throw new RangeError(`${fn}: settings.exploreKeep (${resolved.exploreKeep}) must not exceed settings.explorePairs (${resolved.explorePairs})`)
+  if (!code && resolved.exploreKeep > resolved.explorePairs) throw new RangeError(`${fn}: settings.exploreKeep (${resolved.exploreKeep}) must not exceed settings.explorePairs (${resolved.explorePairs})`)
   return Object.freeze({
     name: 'ctnas',
     settings: resolved,
@@ -189,7 +216,7 @@ interface Resolved {
   topK: number
   labelled: number | null, rounds: number, roundEpochs: number, iterations: number, pretrainEpochs: number, batchPairs: number, hidden: number, nacLr: number,
   weightDecay: number, nacEvery: number, exploreEvery: number, explorePairs: number, exploreKeep: number, pseudoRatio: number,
-  baselineEvery: number, baseline: 'curriculum' | 'fixed' | 'random', entropy: number, controllerLr: number, finalSamples: number, preset: 'paper'
+  baselineEvery: number, baseline: 'curriculum' | 'fixed' | 'random', entropy: number, controllerLr: number, finalSamples: number, preset: 'paper' | 'code'
 }
 
 async function runCtnas (run: SearchRun, o: Resolved, hooks: CtnasHooks): Promise<SearchTrajectory> {
@@ -227,7 +254,10 @@ async function runCtnas (run: SearchRun, o: Resolved, hooks: CtnasHooks): Promis
     lab.push(space.idOfRow(row))
     labRows.push(row)
   }
-  const nac = new Nac(random.fork(), { hidden: o.hidden, lr: o.nacLr, weightDecay: o.weightDecay, graphs: space.graphs })
+  const code = o.preset === 'code'
+  const nac = code
+    ? new NacCode(random.fork(), { hidden: o.hidden, lr: o.nacLr, weightDecay: o.weightDecay, graphs: space.graphs })
+    : new Nac(random.fork(), { hidden: o.hidden, lr: o.nacLr, weightDecay: o.weightDecay, graphs: space.graphs })
   const B = o.batchPairs
   const labelledPairs = (count: number, a: number[], b: number[], y: number[]): void => {
     const n = lab.length
@@ -238,8 +268,38 @@ async function runCtnas (run: SearchRun, o: Resolved, hooks: CtnasHooks): Promis
       a.push(lab[i]); b.push(lab[j]); y.push(acc[i] >= acc[j] ? 1 : 0)
     }
   }
+  const pa: number[] = []; const pb: number[] = []; const py: number[] = []
+  const pseudoPick = new Set<number>()
+  // Code preset: one epoch = the labelled set shuffled into batches of B; each batch paired with
+  // a random permutation of itself, y = 1{R > R'} (codePairs); ⌊b·pseudoRatio⌋ pseudo pairs
+  // drawn without replacement join a batch of b (a short pseudo set is used whole).
+  const codeEpoch = (withPseudo: boolean): void => {
+    const order = permutation(lab.length, random)
+    for (let s0 = 0; s0 < order.length; s0 += B) {
+      const batch = order.slice(s0, s0 + B)
+      const { a, b, y } = codePairs(batch.map(i => lab[i]), batch.map(i => acc[i]), random)
+      if (withPseudo && o.pseudoRatio > 0 && pa.length > 0) {
+        const want = Math.floor(batch.length * o.pseudoRatio)
+        if (want >= pa.length) {
+          for (let k = 0; k < pa.length; k++) { a.push(pa[k]); b.push(pb[k]); y.push(py[k]) }
+        } else {
+          pseudoPick.clear()
+          while (pseudoPick.size < want) pseudoPick.add(random.int(pa.length))
+          for (const k of pseudoPick) { a.push(pa[k]); b.push(pb[k]); y.push(py[k]) }
+        }
+      }
+      nac.train({ a, b, y })
+    }
+  }
   // 2. Pretraining (and, with rounds, `roundEpochs` more after each round's new labels).
   const trainLabelled = async (epochs: number): Promise<void> => {
+    if (code) {
+      for (let epoch = 0; epoch < epochs; epoch++) {
+        codeEpoch(false)
+        if (epoch % 10 === 9) await yieldToEventLoop(run.signal)
+      }
+      return
+    }
     const steps = Math.ceil(lab.length / B)
     for (let epoch = 0; epoch < epochs; epoch++) {
       for (let k = 0; k < steps; k++) {
@@ -259,11 +319,13 @@ async function runCtnas (run: SearchRun, o: Resolved, hooks: CtnasHooks): Promis
   const draw = (): number => space.sample(random).id
   const drawMany = (n: number): number[] => space.sampleMany(n, random)
   const pruned = space.prunedOf
-  let beta = draw()
+  // β₀: P ~ π(θ₀); C uniform (the code's force_uniform: every decision uniform).
+  let beta = code ? space.sampleUniform(random) : draw()
   const baselines: number[] = [beta]
-  const pa: number[] = []; const pb: number[] = []; const py: number[] = []
   let explored: number[] = []
-  const pseudoPick = new Set<number>()
+  // Code preset: the history best (the output) and the number of explorations so far.
+  let historyBest = beta
+  let explorations = 0
   let start = 1
   let round = 0
   if (resumed !== null) {
@@ -282,6 +344,9 @@ async function runCtnas (run: SearchRun, o: Resolved, hooks: CtnasHooks): Promis
     explored = [...resumed.explored]
     random = Random.fromState(resumed.random)
     start = resumed.t + 1
+    historyBest = resumed.historyBest ?? beta
+    explorations = resumed.explorations ?? 0
+    if (nac instanceof NacCode) nac.invalidate()
   }
   const save = (t: number): void => {
     if (ckFile === null) return
@@ -299,6 +364,8 @@ async function runCtnas (run: SearchRun, o: Resolved, hooks: CtnasHooks): Promis
       pa,
       pb,
       py,
+      historyBest,
+      explorations,
       space: space.state()
     }
     fs.mkdirSync(path.dirname(ckFile), { recursive: true })
@@ -307,12 +374,14 @@ async function runCtnas (run: SearchRun, o: Resolved, hooks: CtnasHooks): Promis
   // The top-k new architectures of the current ranking (Eq. 5), queried: the current baseline
   // first, then past baselines ∪ `finalSamples` fresh samples by Eq. 5 (already-queried ones
   // skipped, they cost nothing); if that runs dry, fresh samples of the controller, then random rows.
+  // Code preset: the history best first, and it joins the pool.
   const pick = (count: number): { ranked: number[], rows: number[] } => {
-    const pool = dedupe([...baselines, ...drawMany(o.finalSamples)], pruned)
+    const first = code ? historyBest : beta
+    const pool = dedupe([...baselines, ...(code ? [historyBest] : []), ...drawMany(o.finalSamples)], pruned)
     const { u, v } = nac.heads(pool)
     const { scores } = pool.length > 1 ? baselineScores(u, v) : { scores: new Float64Array(1) }
     const order = pool.map((_, i) => i).sort((a, b) => scores[b] - scores[a] || a - b).map(i => pool[i])
-    const ranked = [beta, ...order.filter(i => pruned(i) !== pruned(beta))]
+    const ranked = [first, ...order.filter(i => pruned(i) !== pruned(first))]
     const rows: number[] = []
     for (const idx of ranked) {
       if (rows.length >= count || oracle.done) break
@@ -331,36 +400,61 @@ async function runCtnas (run: SearchRun, o: Resolved, hooks: CtnasHooks): Promis
   }
   if (resumed === null) save(0)
   for (let t = start; t <= o.iterations; t++) {
-    const sample = space.sample(random)
-    const reward = nac.compare([sample.id], [beta])[0] + o.entropy * sample.entropy
-    sample.step(reward, adam)
-
-    if (o.pseudoRatio > 0 && t % o.exploreEvery === 0) {
-      const xa: number[] = []; const xb: number[] = []
-      const seqs = drawMany(2 * o.explorePairs)
-      for (let k = 0; k < o.explorePairs; k++) { xa.push(seqs[2 * k]); xb.push(seqs[2 * k + 1]) }
-      const p = nac.compare(xa, xb)
-      const { index, label } = selectPseudoPairs(p, o.exploreKeep)
-      for (let k = 0; k < index.length; k++) { pa.push(xa[index[k]]); pb.push(xb[index[k]]); py.push(label[k]) }
-      explored = [...xa, ...xb]
-    }
-    if (t % o.nacEvery === 0) {
-      const a: number[] = []; const b: number[] = []; const y: number[] = []
-      const wantPseudo = o.pseudoRatio > 0 ? Math.round(B * o.pseudoRatio) : 0
-      labelledPairs(B - wantPseudo, a, b, y)
-      if (wantPseudo >= pa.length) {
-        for (let k = 0; k < pa.length; k++) { a.push(pa[k]); b.push(pb[k]); y.push(py[k]) }
-      } else {
-        pseudoPick.clear()
-        while (pseudoPick.size < wantPseudo) pseudoPick.add(random.int(pa.length))
-        for (const k of pseudoPick) { a.push(pa[k]); b.push(pb[k]); y.push(py[k]) }
+    if (code) {
+      // The code's order within its iteration it = t − 1: exploration and a NAC epoch, the
+      // controller step, then the baseline update (derive).
+      const it = t - 1
+      if (o.pseudoRatio > 0 && it % o.exploreEvery === 0) {
+        const k = explorations === 0 ? Math.floor(o.pseudoRatio * B) : o.exploreKeep
+        const xa = drawMany(2 * k)
+        const xb = permutation(xa.length, random).map(i => xa[i])
+        const { index, label } = selectCodePseudoPairs(nac.compare(xa, xb), k)
+        for (let q = 0; q < index.length; q++) { pa.push(xa[index[q]]); pb.push(xb[index[q]]); py.push(label[q]) }
+        explored = xa
+        explorations++
+        codeEpoch(true)
       }
-      nac.train({ a, b, y })
-    }
-    if (t % o.baselineEvery === 0) {
-      if (o.baseline === 'random') beta = draw()
-      else if (o.baseline === 'curriculum') beta = curriculum(nac, [...baselines, ...explored], pruned)
-      baselines.push(beta)
+      const sample = space.sample(random)
+      sample.step(nac.compare([sample.id], [beta])[0], adam, o.entropy)
+      if (it % o.baselineEvery === 0) {
+        const fresh = drawMany(CODE_DERIVE)
+        if (o.baseline === 'random') beta = fresh[random.int(fresh.length)]
+        else if (o.baseline === 'curriculum') { const h = nac.heads(fresh); beta = fresh[baselineScores(h.u, h.v).best] }
+        baselines.push(beta)
+        historyBest = codeHistoryBest(nac, fresh, historyBest)
+      }
+    } else {
+      const sample = space.sample(random)
+      const reward = nac.compare([sample.id], [beta])[0] + o.entropy * sample.entropy
+      sample.step(reward, adam)
+
+      if (o.pseudoRatio > 0 && t % o.exploreEvery === 0) {
+        const xa: number[] = []; const xb: number[] = []
+        const seqs = drawMany(2 * o.explorePairs)
+        for (let k = 0; k < o.explorePairs; k++) { xa.push(seqs[2 * k]); xb.push(seqs[2 * k + 1]) }
+        const p = nac.compare(xa, xb)
+        const { index, label } = selectPseudoPairs(p, o.exploreKeep)
+        for (let k = 0; k < index.length; k++) { pa.push(xa[index[k]]); pb.push(xb[index[k]]); py.push(label[k]) }
+        explored = [...xa, ...xb]
+      }
+      if (t % o.nacEvery === 0) {
+        const a: number[] = []; const b: number[] = []; const y: number[] = []
+        const wantPseudo = o.pseudoRatio > 0 ? Math.round(B * o.pseudoRatio) : 0
+        labelledPairs(B - wantPseudo, a, b, y)
+        if (wantPseudo >= pa.length) {
+          for (let k = 0; k < pa.length; k++) { a.push(pa[k]); b.push(pb[k]); y.push(py[k]) }
+        } else {
+          pseudoPick.clear()
+          while (pseudoPick.size < wantPseudo) pseudoPick.add(random.int(pa.length))
+          for (const k of pseudoPick) { a.push(pa[k]); b.push(pb[k]); y.push(py[k]) }
+        }
+        nac.train({ a, b, y })
+      }
+      if (t % o.baselineEvery === 0) {
+        if (o.baseline === 'random') beta = draw()
+        else if (o.baseline === 'curriculum') beta = curriculum(nac, [...baselines, ...explored], pruned)
+        baselines.push(beta)
+      }
     }
     if (round < roundEnd.length && t === roundEnd[round]) {
       // End of a labelling round: its picks become true labels of the NAC.
@@ -379,12 +473,59 @@ async function runCtnas (run: SearchRun, o: Resolved, hooks: CtnasHooks): Promis
 
   // 4. Final pick (the last round's): the final baseline, then past baselines and fresh samples by Eq. 5.
   const { ranked, rows: pickedRows } = pick(o.topK)
-  hooks.onFinal?.({ nac, labelled: lab, baselines, ranked, picked: pickedRows, rowByIndex: space.rowTable(), controller, random })
+  hooks.onFinal?.({ nac, output: code ? historyBest : beta, labelled: lab, baselines, ranked, picked: pickedRows, rowByIndex: space.rowTable(), controller, random })
   return oracle.trajectory()
 }
 
+/** Architectures of a code-preset baseline update (the code's n_derive). */
+export const CODE_DERIVE = 10
+
+/**
+ * Code preset, data exploration's selection (the code's generate_architecture_with_pseudo_labels):
+ * of pairs with NAC probabilities p, the `keep` with the largest raw p (ties: the earlier pair),
+ * in that order, with pseudo-labels y' = 1{p > 0.5}.
+ */
+export function selectCodePseudoPairs (p: ArrayLike<number>, keep: number): { index: Int32Array, label: Uint8Array } {
+  const n = p.length
+  const order = Array.from({ length: n }, (_, k) => k).sort((a, b) => p[b] - p[a] || a - b)
+  const index = Int32Array.from(order.slice(0, Math.min(keep, n)))
+  const label = Uint8Array.from(index, k => (p[k] > 0.5 ? 1 : 0))
+  return { index, label }
+}
+
+/**
+ * Code preset, the pairs of one batch (the code's engine/nac.py train): each architecture i
+ * against the one at a random permutation's position perm[i] (itself possible), y = 1{R_i > R_perm[i]}.
+ */
+export function codePairs (ids: number[], values: number[], random: Random): { a: number[], b: number[], y: number[], perm: number[] } {
+  const perm = permutation(ids.length, random)
+  const a: number[] = []; const b: number[] = []; const y: number[] = []
+  for (let k = 0; k < ids.length; k++) { a.push(ids[k]); b.push(ids[perm[k]]); y.push(values[k] > values[perm[k]] ? 1 : 0) }
+  return { a, b, y, perm }
+}
+
+/**
+ * Code preset, the history best (the code's derive): the Eq. 5 winner (last maximum) of the
+ * fresh samples followed by the previous history best, not deduplicated.
+ */
+export function codeHistoryBest (nac: { heads: (ids: ArrayLike<number>) => { u: Float64Array, v: Float64Array } }, fresh: number[], previous: number): number {
+  const H = [...fresh, previous]
+  const { u, v } = nac.heads(H)
+  return H[baselineScores(u, v).best]
+}
+
+/** A uniform random permutation of 0..n−1 (Fisher–Yates from the top, one random.int per position). */
+export function permutation (n: number, random: Random): number[] {
+  const p = Array.from({ length: n }, (_, k) => k)
+  for (let k = n - 1; k > 0; k--) {
+    const j = random.int(k + 1)
+    const x = p[k]; p[k] = p[j]; p[j] = x
+  }
+  return p
+}
+
 /** Alg. 2 over H = candidates deduplicated by pruned form (first seen kept). */
-function curriculum (nac: Nac, candidates: number[], pruned: (id: number) => number): number {
+function curriculum (nac: Nac | NacCode, candidates: number[], pruned: (id: number) => number): number {
   const H = dedupe(candidates, pruned)
   const { u, v } = nac.heads(H)
   return H[baselineScores(u, v).best]
@@ -423,6 +564,9 @@ interface CtnasCheckpoint {
   pa: number[]
   pb: number[]
   py: number[]
+  /** Code preset: the history best and the explorations so far. */
+  historyBest?: number
+  explorations?: number
   /** What the space needs to rebuild its ids (NB-101: the cells behind them; NB-201: null). */
   space?: unknown
 }

@@ -226,3 +226,73 @@ export function refNb101ControllerLogProb (params: Float64Array, H: number, seq:
   }
   return { logProb, entropy }
 }
+
+// ---- the code preset (chenyaofo/CTNAS) -------------------------------------------------------
+
+/** Ã = Aᵀ + I (0/1, row-major V×V: vertex i gathers from predecessors j) and the vertex ids of one NB-201 cell, via nb201GraphBatch(prune(cell)). */
+export function refNacCodeGraph (ops: number[]): { adj: number[][], feat: number[] } {
+  const g = nb201GraphBatch(nb201.pruneBatch(Uint8Array.from(ops)))
+  const { feat } = refNacGraph(ops)
+  // Padding (dummy) vertices keep only their self-loop.
+  const adj = Array.from({ length: V }, (_, i) => Array.from({ length: V }, (_, j) =>
+    i === j ? 1 : (g.mask[i] !== 0 && g.mask[j] !== 0 ? g.adjacency[j * V + i] : 0)))
+  return { adj, feat }
+}
+
+/** The code preset's NAC parameters (nac-code.ts layout: E F×D, then W_l D×D and b_l D per layer, w_a, w_b, c). */
+export function refNacCodeParams (params: ArrayLike<number>, D: number, L: number, F = 7): { E: number[][], W: number[][][], b: number[][], wa: number[], wb: number[], c: number } {
+  let at = 0
+  const take = (r: number, c: number): number[][] => Array.from({ length: r }, () => Array.from({ length: c }, () => params[at++]))
+  const E = take(F, D)
+  const W: number[][][] = []; const b: number[][] = []
+  for (let l = 0; l < L; l++) { W.push(take(D, D)); b.push(take(1, D)[0]) }
+  const wa = take(1, D)[0]; const wb = take(1, D)[0]
+  const c = params[at++]
+  return { E, W, b, wa, wb, c }
+}
+
+/** z = mean over the V slots of H_L, H_0 = X·E, H ← ReLU(Ã (H W) + H + b), as the code's GraphConvolution and GCN. */
+export function refNacCodeEmbed (params: ArrayLike<number>, D: number, L: number, ops: number[]): number[] {
+  const { E, W, b } = refNacCodeParams(params, D, L)
+  const { adj, feat } = refNacCodeGraph(ops)
+  const X = feat.map(f => Array.from({ length: 7 }, (_, k) => (k === f ? 1 : 0)))
+  let H = matmul(X, E)
+  for (let l = 0; l < L; l++) {
+    const S = matmul(adj, matmul(H, W[l]))
+    H = S.map((row, i) => row.map((x, k) => Math.max(0, x + H[i][k] + b[l][k])))
+  }
+  return H[0].map((_, k) => H.reduce((s, r) => s + r[k], 0) / V)
+}
+
+/** p(a ≻ b) = σ([z_a; z_b]·w + c). */
+export function refNacCodeProb (params: ArrayLike<number>, D: number, L: number, a: number[], b: number[]): number {
+  const { wa, wb, c } = refNacCodeParams(params, D, L)
+  const za = refNacCodeEmbed(params, D, L, a)
+  const zb = refNacCodeEmbed(params, D, L, b)
+  let x = c
+  for (let k = 0; k < D; k++) x += za[k] * wa[k] + zb[k] * wb[k]
+  return 1 / (1 + Math.exp(-x))
+}
+
+/** Mean BCE of pairs under the reference forward pass. */
+export function refNacCodeLoss (params: ArrayLike<number>, D: number, L: number, pairs: Array<{ a: number[], b: number[], y: number }>): number {
+  let loss = 0
+  for (const q of pairs) {
+    const p = refNacCodeProb(params, D, L, q.a, q.b)
+    loss -= q.y * Math.log(p) + (1 - q.y) * Math.log(1 - p)
+  }
+  return loss / pairs.length
+}
+
+/** The code's exploration selection by repeated scans: the largest remaining raw p, earliest on ties; y' = 1{p > 0.5}. */
+export function refCodePseudo (p: number[], keep: number): Array<{ index: number, label: number }> {
+  const left = p.map((_, k) => k)
+  const out: Array<{ index: number, label: number }> = []
+  while (out.length < keep && left.length > 0) {
+    let best = 0
+    for (let k = 1; k < left.length; k++) if (p[left[k]] > p[left[best]]) best = k
+    const i = left.splice(best, 1)[0]
+    out.push({ index: i, label: p[i] > 0.5 ? 1 : 0 })
+  }
+  return out
+}
