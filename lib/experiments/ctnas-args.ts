@@ -144,8 +144,8 @@ export function ctnasCommand (): Command {
       'baseline curriculum, data exploration) and the baselines on the same seeds at one query budget: every architecture ' +
       'whose validation accuracy a method reads counts (CTNAS: budget − 10 labelled, then its top-10). Report: test accuracy ' +
       'of each method\'s best-val architecture, paired differences, regret. Results go to --out; re-running resumes.')
-    .option('--table <name>', 'search: CTNAS beside the baselines (Table 1 on NB-201); ktau: Eq. 12 KTau of the NAC vs a regression predictor on 100 held-out architectures; ' +
-      '1: Table 1 on NB-101 (Random, RegressionNAS, CTNAS: KTau, test accuracy, rank, queries)', 'search')
+    .option('--table <name>', 'search: CTNAS beside the baselines (Table 1 on NB-201); ktau: Eq. 12 KTau of the NAC vs a regression predictor (ReNAS-4 beside) on 100 held-out architectures; ' +
+      '1: Table 1 on NB-101 (Random, RegressionNAS, ReNAS, CTNAS: KTau, test accuracy, rank, queries)', 'search')
     .option('--bench <uri>', 'synthetic-201 (default) or nb201:<table.csv> / nb201:<dir>; --table 1: synthetic-101 (default) or nb101:<file>')
     .option('--dataset <D>', 'the dataset of an nb201:<dir> holding several (e.g. cifar100)')
     .option('--budget <N>', 'distinct architectures each run may query (default 100); --table 1: the labelled architectures M (default 423)')

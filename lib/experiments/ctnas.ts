@@ -4,6 +4,8 @@
 // a regression predictor (RegressionNAS: Linear(D → 1), MSE on standardised val); both are
 // scored on the next 100 architectures of the split (held out, never queried) against their
 // test accuracy: Eq. 12 with the paper's ties, and Kendall tau-b of the NAC's Eq. 5 scores.
+// ReNAS-4 (ReNAS Table 5's NB-201 input, pairwise loss; 200 epochs) is fitted on the same
+// labelled architectures and scored on the same held-out ones, reported beside (issue §3 (b)).
 // The search table of `nasrank reproduce ctnas` is the search experiment (search.ts).
 import { Bench } from '../bench/bench'
 import { openBench } from '../bench/open'
@@ -13,12 +15,17 @@ import { baselineScores } from '../search/ctnas'
 import { scalarKendall } from '../metrics/comparator-kendall'
 import { linearComparatorKendall } from '../models/linear-comparator'
 import { kendallTau } from '../metrics/correlation'
+import { initTfBackend } from '../models/backend'
+import { ReNASPredictor } from '../predictors/renas'
+import { nb201RenasHooks, NB201_RENAS_CHANNELS } from '../encode/nb201-renas'
 import { split, trainMetric } from './protocol'
 import { benchDigest, benchKey, benchRef, reopenBench, preflightOut, runExperiment, PlanError, type BenchRef, type Cell, type ReportInput, type RunOptions } from './runner'
 import { markdownTable, meanSd } from '../report/table'
 
 export const KTAU_OUTPUTS = ['report.md'] as const
-const KTAU_PROTOCOL = 2
+// v3: the ReNAS-4 columns (the NAC and regression values of a v3 cell are computed as in v2).
+const KTAU_PROTOCOL = 3
+const RENAS_EPOCHS = 200
 const HELD_OUT = 100
 
 export interface CtnasKtauPlan extends RunOptions {
@@ -82,6 +89,15 @@ function planCells (spec: CtnasKtauSpec, bench: Bench): Cell[] {
         const restIdx = Array.from(rest, indexOf)
         const truthAll = Float64Array.from(rest, r => test[r])
         const fAll = reg.heads(restIdx).u
+        // ReNAS-4 on the same labelled rows and values; scored on every unlabelled row (the 100 held out first).
+        const { tf } = await initTfBackend()
+        const renas = new ReNASPredictor<Uint32Array>({ variant: 'renas-4', seed, epochs: RENAS_EPOCHS, channels: NB201_RENAS_CHANNELS.tensor, tf, ...nb201RenasHooks(ops, 'tensor') })
+        let rAll: Float64Array
+        try {
+          await renas.fit(train, val)
+          rAll = await renas.predict(rest)
+        } finally { renas.dispose() }
+        const rHeld = rAll.subarray(0, n)
         return {
           seed,
           labelled: M,
@@ -97,6 +113,10 @@ function planCells (spec: CtnasKtauSpec, bench: Bench): Cell[] {
           rest: rest.length,
           nac_ktau_rest: linearComparatorKendall(nac.heads(restIdx), truthAll, 'paper').tau,
           regression_ktau_rest: linearComparatorKendall({ u: fAll, v: fAll.map(x => -x) }, truthAll, 'paper').tau,
+          renas4_epochs: RENAS_EPOCHS,
+          renas4_ktau: scalarKendall(rHeld, truth, 'paper'),
+          renas4_tau_b: kendallTau(rHeld, truth),
+          renas4_ktau_rest: linearComparatorKendall({ u: rAll, v: rAll.map(x => -x) }, truthAll, 'paper').tau,
           seconds: (Date.now() - started) / 1000
         }
       }
@@ -124,7 +144,10 @@ export async function runCtnasKtau (plan: CtnasKtauPlan): Promise<{ reportFile: 
   if (!bench.metrics.includes('test')) fail(`--bench ${bench.uri}: ${bench.name} has no test accuracy`)
   if (budget - 10 + HELD_OUT > bench.size) fail(`--budget ${budget}: M = ${budget - 10} labelled + ${HELD_OUT} held out exceed the ${bench.size} architectures`)
   const spec: CtnasKtauSpec = { bench: benchRef(bench, plan.dataset), budget, seeds: plan.seeds ?? 20, seedStart: plan.seedStart ?? 0, epochs }
+  // The ReNAS-4 column runs on tfjs: the backend each thread's cells use ('auto'), recorded with the run.
+  const tfjsBackend = (plan.jobs ?? 1) > 1 || plan.executor !== undefined ? 'auto (worker threads)' : (await initTfBackend()).backend
   const result = await runExperiment({ ...plan, outputs: KTAU_OUTPUTS }, () => ({
+    tfjsBackend,
     cells: planCells(spec, bench),
     spec: { module: 'ctnas', data: spec },
     settings: { ...spec },
@@ -152,8 +175,11 @@ function writeReport (input: ReportInput, bench: Bench, spec: CtnasKtauSpec): st
     'Mean ± se over seeds. Paper (NB-101, M = 423): CTNAS 0.751, RegressionNAS 0.430.', '',
     markdownTable(['Predictor', 'Seeds', `KTau (Eq. 12), ${HELD_OUT} held out`, 'tau-b', `KTau (Eq. 12), all ${rest} unlabelled`], [
       ['NAC (CTNAS)', String(rows.length), ms('nac_ktau'), `${ms('nac_eq5_tau_b')} (Eq. 5 scores)`, ms('nac_ktau_rest')],
-      ['Regression, same trunk', String(rows.length), ms('regression_ktau'), ms('regression_tau_b'), ms('regression_ktau_rest')]
+      ['Regression, same trunk', String(rows.length), ms('regression_ktau'), ms('regression_tau_b'), ms('regression_ktau_rest')],
+      [`ReNAS-4 (beside; ${RENAS_EPOCHS} epochs)`, String(rows.length), ms('renas4_ktau'), ms('renas4_tau_b'), ms('renas4_ktau_rest')]
     ]),
-    `Paired difference NAC − regression (Eq. 12): ${paired('nac_ktau', 'regression_ktau')}; over all ${rest} unlabelled architectures: ${paired('nac_ktau_rest', 'regression_ktau_rest')}.`, '']
+    `Paired difference NAC − regression (Eq. 12): ${paired('nac_ktau', 'regression_ktau')}; over all ${rest} unlabelled architectures: ${paired('nac_ktau_rest', 'regression_ktau_rest')}.`,
+    `Paired difference NAC − ReNAS-4 (Eq. 12): ${paired('nac_ktau', 'renas4_ktau')}; over all ${rest} unlabelled architectures: ${paired('nac_ktau_rest', 'renas4_ktau_rest')}.`,
+    `ReNAS-4: ReNAS Table 5's NB-201 input (the pruned cell), pairwise hinge loss only, fitted on the same M labelled architectures (val), as \`reproduce renas --table 5\`.`, '']
   return input.write('report.md', lines.join('\n') + '\n')
 }
