@@ -109,3 +109,13 @@ t.test('the runner: rows record the warm-up, paper cells keep their keys, resume
   t.equal(agnetArgs({ seedStart: '0', jobs: '1', out: path.join(dir, 'x'), warmupSteps: '30' }).agnet.warmupSteps, 30, '--warmup-steps')
   t.throws(() => agnetArgs({ seedStart: '0', jobs: '1', out: path.join(dir, 'x'), warmupSteps: '-2' }), /--warmup-steps/)
 })
+
+const CLI = path.resolve(__dirname, '..', 'dist', 'lib', 'cli.js')
+t.test('the built CLI: --warmup-steps in the help, bad values exit 2', { skip: fs.existsSync(CLI) ? false : 'dist/ not built' }, async t => {
+  const { spawnSync } = await import('node:child_process')
+  const run = (...args: string[]): ReturnType<typeof spawnSync> => spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8' })
+  t.match(String(run('reproduce', 'agnet', '--help').stdout), /--warmup-steps <W>/)
+  const bad = run('reproduce', 'agnet', '--warmup-steps', '1.5')
+  t.equal(bad.status, 2)
+  t.match(String(bad.stderr), /--warmup-steps/)
+})

@@ -57,8 +57,10 @@ export interface AgNetSettings {
    * option, not the paper's): step t (1, 2, … counted over the whole run, as the one Adam is
    * never reset) uses lr·min(1, t/W), for G, the surrogate and the HW surrogate alike. Adam's
    * bias-corrected first steps move every parameter by about ±lr whatever its gradient's size;
-   * at the paper's lr that flips edge bits of the fixed NB-201 DAG for a few steps (docs/agnet.md,
-   * "The collapse and the candidate z"). Default 0: no warm-up, the paper's behaviour.
+   * at the paper's lr that flips edge bits of the fixed NB-201 DAG for a few steps. Measured
+   * (docs/agnet.md, "A learning-rate warm-up against the collapse"): W = 30 removes that first
+   * dip, but the decodes still break once the lr is full, and quality at 96 queries on CIFAR-10
+   * moved within its noise. Default 0: no warm-up, the paper's behaviour.
    */
   warmupSteps?: number
   /** Weight α of the surrogate's MSE in Eq. 2 (default 0.9). */
