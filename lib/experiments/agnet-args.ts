@@ -60,6 +60,7 @@ export interface RawAgNetOptions {
   pretrainSteps?: string
   weights?: string
   lr?: string
+  warmupSteps?: string
   candidateZ?: string
   device?: string
   limits?: string
@@ -102,6 +103,7 @@ export function agnetArgs (raw: RawAgNetOptions): AgNetArgs {
   const agnet: Record<string, unknown> = {}
   if (raw.epochs !== undefined) agnet.epochs = integer('--epochs', raw.epochs, 1)
   if (raw.lr !== undefined) agnet.lr = real('--lr', raw.lr, x => x > 0 && x <= 1, 'a number in (0, 1]')
+  if (raw.warmupSteps !== undefined) agnet.warmupSteps = integer('--warmup-steps', raw.warmupSteps, 0)
   if (raw.candidateZ !== undefined) agnet.candidateZ = choice('--candidate-z', raw.candidateZ, ['uniform', 'normal'] as const)
   if (raw.pretrainSteps !== undefined) agnet.pretrainSteps = integer('--pretrain-steps', raw.pretrainSteps, 0)
   if (raw.weights !== undefined) {
@@ -147,6 +149,7 @@ export function agnetCommand (): Command {
     .option('--baselines <list>', 'baselines of Table 2: rs, re, ls, bananas (default rs,re,bananas; --quick: rs,re)')
     .option('--epochs <N>', "AG-Net's retraining epochs per iteration (default 30, the paper's; --quick: 5)")
     .option('--lr <x>', "AG-Net's retraining learning rate (default 1e-3, the paper's)")
+    .option('--warmup-steps <W>', "AG-Net's linear learning-rate warm-up over the first W retraining steps of a search (lr·min(1, t/W); default 0, the paper's: none)")
     .option('--candidate-z <uniform|normal>', "AG-Net's candidate latents: U(-3,3)^32 (the authors' code) or N(0,I) (the z it is trained on); default uniform")
     .option('--pretrain-steps <N>', 'pretrain the generator for N steps of batch 32 instead of using the shipped weights (30,000 steps, checkpoint 26,000)')
     .option('--latency <table|flops>', "Table 5: the bench's latency_<device> columns (default) or flops as a labelled proxy")

@@ -52,6 +52,17 @@ export interface AgNetSettings {
    * `retries` lets it recover (docs/agnet.md).
    */
   lr?: number
+  /**
+   * Linear learning-rate warm-up over the first W retraining steps of the search (nasrank's
+   * option, not the paper's): step t (1, 2, … counted over the whole run, as the one Adam is
+   * never reset) uses lr·min(1, t/W), for G, the surrogate and the HW surrogate alike. Adam's
+   * bias-corrected first steps move every parameter by about ±lr whatever its gradient's size;
+   * at the paper's lr that flips edge bits of the fixed NB-201 DAG for a few steps. Measured
+   * (docs/agnet.md, "A learning-rate warm-up against the collapse"): W = 30 removes that first
+   * dip, but the decodes still break once the lr is full, and quality at 96 queries on CIFAR-10
+   * moved within its noise. Default 0: no warm-up, the paper's behaviour.
+   */
+  warmupSteps?: number
   /** Weight α of the surrogate's MSE in Eq. 2 (default 0.9). */
   alpha?: number
   /** k of the rank weights w = 1/(kN + rank) (default 0.01). */
@@ -124,7 +135,7 @@ export interface AgNetSettings {
   engine?: 'native' | 'js'
 }
 
-const KEYS = ['variant', 'init', 'k', 'epochs', 'batchSize', 'lr', 'alpha', 'rankK', 'candidates', 'retries', 'zRange', 'candidateZ', 'pretrainSteps', 'pretrainSeed', 'weights', 'scorer', 'latency', 'limit', 'joint', 'lambda', 'devices', 'edges', 'engine'] as const
+const KEYS = ['variant', 'init', 'k', 'epochs', 'batchSize', 'lr', 'warmupSteps', 'alpha', 'rankK', 'candidates', 'retries', 'zRange', 'candidateZ', 'pretrainSteps', 'pretrainSeed', 'weights', 'scorer', 'latency', 'limit', 'joint', 'lambda', 'devices', 'edges', 'engine'] as const
 const PRETRAIN_BATCH = 32
 /** Default pretraining steps: those of the shipped weights' run (weights/agnet-nb201.json). */
 export const AGNET_PRETRAIN_STEPS = 30000
@@ -183,6 +194,16 @@ export function agnetHwIncumbent (values: ArrayLike<number>, lat: ArrayLike<numb
   const s = agnetHwScores(values, lat, limit, 1)
   for (let i = 0; i < values.length; i++) if (best < 0 || s[i] < s[best] || (s[i] === s[best] && values[i] > values[best])) best = i
   return best
+}
+
+/**
+ * The learning rate of retraining step t (1, 2, …) under a linear warm-up over W steps:
+ * lr·min(1, t/W); W = 0 is no warm-up (lr at every step).
+ */
+export function agnetWarmupLr (lr: number, warmupSteps: number, step: number): number {
+  if (!Number.isInteger(step) || step < 1) throw new RangeError(`agnetWarmupLr: step must be an integer >= 1, got ${String(step)}`)
+  if (!Number.isInteger(warmupSteps) || warmupSteps < 0) throw new RangeError(`agnetWarmupLr: warmupSteps must be an integer >= 0, got ${String(warmupSteps)}`)
+  return warmupSteps > 0 && step < warmupSteps ? lr * step / warmupSteps : lr
 }
 
 /** The rank weights of Eq. 3: w_i = 1/(kN + rank_i), rank_i = #{j : v_j > v_i} (ties share a rank). */
@@ -481,6 +502,7 @@ function resolveSettings (settings: unknown) {
   if (s.devices !== undefined && (!Array.isArray(s.devices) || s.devices.length === 0 || s.devices.some(d => typeof d !== 'string' || d === '') || !s.devices.includes(s.latency as string))) {
     throw new RangeError(`${fn}: settings.devices must be a non-empty list of cost column names that includes settings.latency ('${String(s.latency)}'), got ${JSON.stringify(s.devices)}`)
   }
+  const warmupSteps = intSetting(s.warmupSteps, 0, fn, 'warmupSteps', 0)
   return Object.freeze({
     latency: hw ? s.latency as string : null,
     limit: hw ? s.limit as number : null,
@@ -493,6 +515,8 @@ function resolveSettings (settings: unknown) {
     epochs: s.epochs === undefined ? undefined : intSetting(s.epochs, 30, fn, 'epochs', 1),
     batchSize: intSetting(s.batchSize, 16, fn, 'batchSize', 1),
     lr: numberSetting(s.lr, hw ? 2e-4 : 1e-3, fn, 'lr', 0),
+    // Only when > 0, so the paper's settings (and their cells' keys in a results store) are unchanged.
+    ...(warmupSteps > 0 ? { warmupSteps } : {}),
     alpha: alphaSetting(s.alpha, fn, hw ? 0.95 : 0.9),
     rankK: numberSetting(s.rankK, 0.01, fn, 'rankK', 0),
     candidates: intSetting(s.candidates, 100, fn, 'candidates', 1),
@@ -593,6 +617,8 @@ export interface AgNetIteration {
 export interface AgNetHooks {
   /** Called after each iteration's candidates are scored (or found empty). */
   onIteration?: (it: AgNetIteration) => void
+  /** Called before each retraining step (1, 2, … over the run) with the learning rate the generator's Adam will use. */
+  onStep?: (st: { step: number, lr: number }) => void
 }
 
 export function agnet (settings?: AgNetSettings, hooks: AgNetHooks = {}): SearchMethod {
@@ -655,6 +681,19 @@ async function runAgNet (run: SearchRun, st: Resolved, hooks: AgNetHooks): Promi
     edges.set(AGNET_NB201_EDGES, eAt)
   }
 
+  // Warm-up (settings.warmupSteps): every optimiser of the run steps at lr·min(1, t/W).
+  const W = 'warmupSteps' in st ? st.warmupSteps as number : 0
+  let trainStep = 0
+  const warm = (): void => {
+    const lr = agnetWarmupLr(st.lr, W, ++trainStep)
+    const a = nat?.optimizer
+    if (a != null) a.lr = lr
+    opt.lr = lr
+    optimiser.lr = lr
+    if (rankOpt !== null) rankOpt.lr = lr
+    hooks.onStep?.({ step: trainStep, lr: a != null ? a.lr : opt.lr })
+  }
+
   let empty = 0
   while (!oracle.done) {
     // 2. Retrain G and f on the queried architectures, weighted by rank.
@@ -679,6 +718,7 @@ async function runAgNet (run: SearchRun, st: Resolved, hooks: AgNetHooks): Promi
           target[r] = values[i] * scale
           gw[r] = w[i] / B
         }
+        warm()
         if (hw !== null) {
           hwStep(hw, engine, shape, st, model, classes, edges, gw, target, rows, draws, at, B, optimiser)
           continue
