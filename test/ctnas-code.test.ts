@@ -8,7 +8,7 @@ import t, { type Test } from 'tap'
 import * as fs from 'node:fs'
 import * as path from 'node:path'
 import { Bench } from '../lib/bench/bench'
-import { synthetic201 } from '../lib/bench/synthetic'
+import { synthetic101, synthetic201 } from '../lib/bench/synthetic'
 import { Random } from '../lib/random'
 import { nacGraphTable } from '../lib/models/nac'
 import { NacCode } from '../lib/models/nac-code'
@@ -227,7 +227,6 @@ t.test('code preset checkpoints: interrupted after iteration t and resumed equal
 })
 
 t.test('code preset on synthetic-101: the code NAC over NB-101 graphs (V 7, 6 ids), budget and determinism', async t => {
-  const { synthetic101 } = await import('../lib/bench/synthetic')
   const bench = new Bench(await synthetic101())
   let fin: CtnasFinalState | undefined
   const settings = { ...SETTINGS, iterations: 40, finalSamples: 20 }

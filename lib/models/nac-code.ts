@@ -19,7 +19,7 @@
 // H0·W_0 = (E·W_0)[ids] is computed once per batch. Embeddings of a fixed parameter set are
 // cached by id (the cache is dropped by every training step and by `invalidate()`).
 import { Random } from '../random'
-import { Adam, nacGraphTable, sigmoid, type NacGraphs, type NacPairs } from './nac'
+import { Adam, distinct, nacGraphTable, pairBce, sigmoid, type NacGraphs, type NacPairs } from './nac'
 
 export interface NacCodeOptions {
   /** Width of the embedding and of every layer (default 128). */
@@ -182,23 +182,9 @@ export class NacCode {
   /** Mean BCE of the batch and its gradient into this.grad (overwritten); each distinct architecture is embedded once. */
   lossAndGrad (pairs: NacPairs): number {
     const n = pairs.a.length
-    const map = new Map<number, number>()
-    const list: number[] = []
-    for (const l of [pairs.a, pairs.b]) for (let k = 0; k < l.length; k++) if (!map.has(l[k])) { map.set(l[k], list.length); list.push(l[k]) }
+    const { map, list } = distinct([pairs.a, pairs.b])
     const f = this.forward(list)
-    const du = new Float64Array(list.length)
-    const dv = new Float64Array(list.length)
-    let loss = 0
-    let dc = 0
-    for (let k = 0; k < n; k++) {
-      const i = map.get(pairs.a[k]) as number
-      const j = map.get(pairs.b[k]) as number
-      const x = f.u[i] + f.v[j]
-      const y = pairs.y[k]
-      loss += Math.max(x, 0) - x * y + Math.log1p(Math.exp(-Math.abs(x)))
-      const g = (sigmoid(x) - y) / n
-      du[i] += g; dv[j] += g; dc += g
-    }
+    const { loss, du, dv, dc } = pairBce(pairs, map, list.length, f.u, f.v)
     this.backward(list, f, du, dv)
     this.grad[this.oC] += dc
     return loss / n

@@ -340,19 +340,7 @@ export class Nac {
     const n = pairs.a.length
     const { map, list } = distinct([pairs.a, pairs.b])
     const f = this.forwardBatch(list)
-    const du = new Float64Array(list.length)
-    const dv = new Float64Array(list.length)
-    let loss = 0
-    for (let k = 0; k < n; k++) {
-      const i = map.get(pairs.a[k]) as number
-      const j = map.get(pairs.b[k]) as number
-      const x = f.u[i] + f.v[j]
-      const y = pairs.y[k]
-      // BCE with logits, stable: max(x,0) − x·y + log(1 + e^−|x|).
-      loss += Math.max(x, 0) - x * y + Math.log1p(Math.exp(-Math.abs(x)))
-      const g = (sigmoid(x) - y) / n
-      du[i] += g; dv[j] += g
-    }
+    const { loss, du, dv } = pairBce(pairs, map, list.length, f.u, f.v)
     this.backwardBatch(list, f, du, dv)
     return loss / n
   }
@@ -472,8 +460,32 @@ export function sigmoid (x: number): number {
   return x >= 0 ? 1 / (1 + Math.exp(-x)) : Math.exp(x) / (1 + Math.exp(x))
 }
 
+/**
+ * The summed BCE of p = σ(u_i + v_j) against y over the pairs (i, j the positions of a[k], b[k]
+ * in `map`), with ∂(mean loss)/∂u, ∂/∂v per distinct architecture and ∂/∂c of a shared logit
+ * bias c (the code preset's head). Shared by both NAC presets.
+ */
+export function pairBce (pairs: NacPairs, map: Map<number, number>, count: number, u: ArrayLike<number>, v: ArrayLike<number>): { loss: number, du: Float64Array, dv: Float64Array, dc: number } {
+  const n = pairs.a.length
+  const du = new Float64Array(count)
+  const dv = new Float64Array(count)
+  let loss = 0
+  let dc = 0
+  for (let k = 0; k < n; k++) {
+    const i = map.get(pairs.a[k]) as number
+    const j = map.get(pairs.b[k]) as number
+    const x = u[i] + v[j]
+    const y = pairs.y[k]
+    // BCE with logits, stable: max(x,0) − x·y + log(1 + e^−|x|).
+    loss += Math.max(x, 0) - x * y + Math.log1p(Math.exp(-Math.abs(x)))
+    const g = (sigmoid(x) - y) / n
+    du[i] += g; dv[j] += g; dc += g
+  }
+  return { loss, du, dv, dc }
+}
+
 /** The distinct values of several lists, in first-seen order, with their positions. */
-function distinct (lists: Array<ArrayLike<number>>): { map: Map<number, number>, list: number[] } {
+export function distinct (lists: Array<ArrayLike<number>>): { map: Map<number, number>, list: number[] } {
   const map = new Map<number, number>()
   const list: number[] = []
   for (const l of lists) {
